@@ -1,0 +1,75 @@
+/*
+ * jwtgate/access_token.h — nested, encrypted access tokens in one call
+ * (RFC 7519 section 11.2, RFC 9068).
+ *
+ * Seal: sign the claims as a JWS with "typ":"at+jwt", then encrypt that JWS
+ * as a compact JWE with "cty":"JWT". Open: decrypt with one key set, verify
+ * the inner JWS with another, validate the claims, return them. This is the
+ * gateway's per-request path: keys are prepared once when loaded, and the
+ * policy is plain data the caller builds once.
+ */
+#ifndef JWTGATE_ACCESS_TOKEN_H
+#define JWTGATE_ACCESS_TOKEN_H
+
+#include <stddef.h>
+
+#include "jwtgate/alg.h"
+#include "jwtgate/common.h"
+#include "jwtgate/error.h"
+#include "jwtgate/jwk.h"
+#include "jwtgate/jwt.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct jg_seal_opts {
+    jg_alg sign_alg; /* JG_ALG_UNKNOWN: the signing key's "alg" */
+    const char *typ; /* inner "typ"; NULL: "at+jwt" */
+    jg_alg key_alg;  /* JG_ALG_UNKNOWN: the encryption key's "alg" */
+    jg_enc enc;      /* JG_ENC_UNKNOWN: A256GCM */
+} jg_seal_opts;
+
+/*
+ * jg_access_token_seal — JWE(JWS(claims)) in compact form. `opts` may be NULL.
+ * *out is NUL-terminated; caller frees with jg_free(). Thread-safe.
+ * Errors: those of jg_jwt_sign() and jg_jwe_encrypt().
+ */
+jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, const jg_jwk *enc_key,
+                            const jg_seal_opts *opts, char **out, size_t *out_len);
+
+/* Which shapes of token jg_access_token_open() accepts. */
+typedef enum jg_token_form {
+    JG_FORM_NESTED = 0, /* default: a JWE whose payload is a JWS */
+    JG_FORM_ENCRYPTED,  /* a JWE holding a JWS (verified) or bare claims */
+    JG_FORM_SIGNED,     /* a bare JWS only */
+    JG_FORM_ANY         /* a bare JWS or a nested JWE(JWS) */
+} jg_token_form;
+
+typedef struct jg_open_policy {
+    /* Inner JWS and claims: algs, issuer, audience, ... When jwt.typ is NULL,
+     * "at+jwt" is required (RFC 9068). */
+    jg_jwt_policy jwt;
+    jg_alg_set key_algs; /* accepted JWE "alg" (ignored for JG_FORM_SIGNED) */
+    jg_enc_set encs;     /* accepted JWE "enc" */
+    jg_token_form form;
+} jg_open_policy;
+
+/*
+ * jg_access_token_open — decrypt with `decrypt_keys`, verify the inner JWS
+ * with `verify_keys`, validate the claims; on success *out holds them (free
+ * with jg_claims_free(); `out` may be NULL). A key present in both sets
+ * cannot both decrypt and sign one token (JG_ERR_NESTED_KEY). Thread-safe.
+ * Errors: those of jg_jwe_decrypt() and jg_jwt_verify(), plus
+ * JG_ERR_NOT_ENCRYPTED (a JWS where a JWE is required), JG_ERR_NOT_NESTED (the
+ * JWE holds no JWS, or "cty" is not "JWT", where a nested token is required),
+ * JG_ERR_NESTED_KEY.
+ */
+jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
+                            const jg_jwks *verify_keys, const jg_open_policy *policy,
+                            jg_claims **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JWTGATE_ACCESS_TOKEN_H */

@@ -1,0 +1,144 @@
+/*
+ * jwtgate/error.h — the one error enum of libjwtgate.
+ *
+ * Every public function that can fail returns a jg_err. JG_OK is zero, so
+ * `if (err) ...` reads naturally. Each failure has its own code so that
+ * callers (and tests) can tell exactly why an input was refused; the text for
+ * each code comes from jg_strerror(). Codes are stable: new ones are only ever
+ * appended before JG_ERR__COUNT.
+ */
+#ifndef JWTGATE_ERROR_H
+#define JWTGATE_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum jg_err {
+    JG_OK = 0,
+
+    /* General. */
+    JG_ERR_NOMEM,            /* an allocation failed */
+    JG_ERR_INVALID_ARGUMENT, /* NULL pointer, bad option or misuse of the API */
+    JG_ERR_CRYPTO,           /* OpenSSL failed where it should not have */
+    JG_ERR_UNSUPPORTED,      /* a valid request this build cannot perform */
+    JG_ERR_IO,               /* reading a file failed */
+
+    /* Resource limits (see jg_limits). */
+    JG_ERR_LIMIT_TOKEN_SIZE,  /* token longer than max_token_len */
+    JG_ERR_LIMIT_HEADER_SIZE, /* header longer than max_header_len */
+    JG_ERR_LIMIT_JSON_DEPTH,  /* JSON nested deeper than max_json_depth */
+    JG_ERR_LIMIT_JSON_SIZE,   /* JSON document larger than allowed */
+    JG_ERR_LIMIT_SIGNATURES,  /* more signatures than max_signatures */
+    JG_ERR_LIMIT_RECIPIENTS,  /* more recipients than max_recipients */
+    JG_ERR_LIMIT_KEYS,        /* key set larger than max_keys */
+    JG_ERR_LIMIT_PBES2_COUNT, /* PBES2 p2c above max_pbes2_count */
+    JG_ERR_LIMIT_INFLATED,    /* decompressed payload above max_inflated_len */
+
+    /* base64url (RFC 7515 section 2: no padding, no whitespace). */
+    JG_ERR_B64_CHAR,         /* a character outside the base64url alphabet */
+    JG_ERR_B64_PADDING,      /* '=' padding present */
+    JG_ERR_B64_LENGTH,       /* length that no encoding can have (4n+1) */
+    JG_ERR_B64_NONCANONICAL, /* unused trailing bits are not zero */
+
+    /* JSON. */
+    JG_ERR_JSON_SYNTAX,     /* not well-formed JSON (or not UTF-8) */
+    JG_ERR_JSON_DUPLICATE,  /* an object repeats a member name */
+    JG_ERR_JSON_NOT_OBJECT, /* a JSON object was required */
+    JG_ERR_JSON_TYPE,       /* a member has the wrong JSON type */
+    JG_ERR_JSON_NUMBER,     /* a number is not an integer or out of range */
+
+    /* Token structure and headers. */
+    JG_ERR_TOKEN_FORMAT,       /* wrong number of parts or malformed serialization */
+    JG_ERR_HEADER_ALG_MISSING, /* the header has no "alg" */
+    JG_ERR_HEADER_INVALID,     /* a header parameter has an invalid value */
+    JG_ERR_HEADER_DUPLICATE,   /* a name appears in more than one header */
+    JG_ERR_CRIT_UNKNOWN,       /* "crit" names an extension we do not process */
+    JG_ERR_CRIT_INVALID,       /* "crit" empty, not strings, repeated, standard
+                                  names, or naming an absent parameter */
+    JG_ERR_CRIT_UNPROTECTED,   /* "crit" outside the protected header */
+    JG_ERR_B64_HEADER,         /* "b64" misused (unprotected, not in crit,
+                                  differs between signatures) */
+    JG_ERR_DETACHED_PAYLOAD,   /* detached payload expected or given wrongly */
+
+    /* Algorithms. */
+    JG_ERR_ALG_UNKNOWN,     /* an "alg" value this library does not know */
+    JG_ERR_ALG_NOT_ALLOWED, /* "alg" not in the caller's allow-list */
+    JG_ERR_ALG_NONE,        /* "none": never accepted */
+    JG_ERR_ENC_UNKNOWN,     /* an "enc" value this library does not know */
+    JG_ERR_ENC_NOT_ALLOWED, /* "enc" not in the caller's allow-list */
+    JG_ERR_ALG_KIND,        /* a JWE alg used for JWS or the reverse */
+
+    /* Keys. */
+    JG_ERR_KEY_INVALID,     /* malformed JWK: missing or bad parameter */
+    JG_ERR_KEY_KTY,         /* unsupported "kty" */
+    JG_ERR_KEY_CURVE,       /* unsupported or mismatched "crv" */
+    JG_ERR_KEY_POINT,       /* public point not on the curve / invalid */
+    JG_ERR_KEY_WEAK,        /* RSA under 2048 bits or HMAC key shorter
+                               than the hash output */
+    JG_ERR_KEY_SIZE,        /* key of the wrong size for the algorithm
+                               (AES key wrap, dir) */
+    JG_ERR_KEY_MISMATCH,    /* private part does not match the public part */
+    JG_ERR_KEY_NOT_PRIVATE, /* the operation needs a private key */
+    JG_ERR_KEY_ALG,         /* the key's "alg" differs from the one used */
+    JG_ERR_KEY_USE,         /* the key's "use" forbids this operation */
+    JG_ERR_KEY_OPS,         /* the key's "key_ops" forbids this operation */
+    JG_ERR_KEY_TYPE,        /* key type cannot be used with this algorithm */
+    JG_ERR_KEY_NOT_FOUND,   /* no key of the set fits the token */
+    JG_ERR_KEY_PEM,         /* PEM or DER that is not a supported key */
+    JG_ERR_KEYSET_INVALID,  /* malformed JWKS */
+
+    /* Signatures. */
+    JG_ERR_SIGNATURE,        /* signature or MAC does not verify */
+    JG_ERR_SIGNATURE_LENGTH, /* signature of the wrong length for its alg */
+    JG_ERR_SIGNATURE_RANGE,  /* ECDSA r or s is 0 or not below the order */
+
+    /* JWT claims. */
+    JG_ERR_CLAIMS_INVALID, /* the payload is not a JSON object */
+    JG_ERR_CLAIM_MISSING,  /* a required or requested claim is absent */
+    JG_ERR_CLAIM_TYPE,     /* a claim has the wrong type */
+    JG_ERR_EXPIRED,        /* "exp" is in the past (beyond leeway) */
+    JG_ERR_NOT_YET_VALID,  /* "nbf" is in the future (beyond leeway) */
+    JG_ERR_IAT_FUTURE,     /* "iat" is in the future (beyond leeway) */
+    JG_ERR_TOO_OLD,        /* "iat" older than the allowed maximum age */
+    JG_ERR_ISSUER,         /* "iss" is not the expected issuer */
+    JG_ERR_AUDIENCE,       /* "aud" does not hold the expected audience */
+    JG_ERR_SUBJECT,        /* "sub" is not the expected subject */
+    JG_ERR_TYP,            /* header "typ" is not the expected type */
+
+    /* JWE. */
+    JG_ERR_DECRYPT,         /* decryption or tag check failed */
+    JG_ERR_IV_LENGTH,       /* IV of the wrong length for "enc" or GCMKW */
+    JG_ERR_TAG_LENGTH,      /* authentication tag of the wrong length */
+    JG_ERR_ENCRYPTED_KEY,   /* encrypted key present/absent/wrong length */
+    JG_ERR_CEK_LENGTH,      /* CEK of the wrong length for "enc" */
+    JG_ERR_EPK_INVALID,     /* "epk" missing, malformed, or not on the curve */
+    JG_ERR_PBES2_SALT,      /* "p2s" missing or shorter than 8 bytes */
+    JG_ERR_ZIP_UNSUPPORTED, /* "zip" other than "DEF", or zip disabled */
+    JG_ERR_ZIP_UNPROTECTED, /* "zip" outside the protected header */
+    JG_ERR_ZIP_DATA,        /* compressed data is corrupt */
+    JG_ERR_NOT_ENCRYPTED,   /* policy requires a JWE, got a JWS */
+    JG_ERR_NOT_NESTED,      /* policy requires a nested JWS inside the JWE */
+    JG_ERR_NESTED_KEY,      /* inner JWS verified by a decryption key */
+
+    JG_ERR__COUNT /* number of codes; not an error */
+} jg_err;
+
+/*
+ * jg_strerror — a short English sentence describing `err`.
+ *
+ * Returns a static string (never NULL; "unknown error code" for values out of
+ * range). The caller must not free it. Thread-safe. Never fails.
+ */
+const char *jg_strerror(jg_err err);
+
+/*
+ * jg_err_name — the enum constant's name, e.g. "JG_ERR_EXPIRED", for logs and
+ * test output. Static string; "JG_ERR_UNKNOWN" if out of range. Thread-safe.
+ */
+const char *jg_err_name(jg_err err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JWTGATE_ERROR_H */

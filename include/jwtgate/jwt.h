@@ -1,0 +1,164 @@
+/*
+ * jwtgate/jwt.h — JSON Web Token claims (RFC 7519, 8725, 9068).
+ *
+ * Claims are read through accessors or as JSON text; no JSON library type
+ * appears in this API. Validation is driven by a jg_jwt_policy the caller
+ * fills in once and reuses for every token: it names the accepted signature
+ * algorithms and what the claims must say. Zero-initialised fields are the
+ * strict choice: "exp" is required unless allow_missing_exp is set.
+ *
+ * Time claims ("exp", "nbf", "iat") must be JSON numbers that are integers
+ * (or reals with no fractional part) within the range of int64_t.
+ */
+#ifndef JWTGATE_JWT_H
+#define JWTGATE_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jwtgate/alg.h"
+#include "jwtgate/common.h"
+#include "jwtgate/error.h"
+#include "jwtgate/jwk.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct jg_claims jg_claims;
+
+/* ---- Building and reading claims ------------------------------------------ */
+
+/* jg_claims_new — an empty claim set (free with jg_claims_free()).
+ * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM. */
+jg_err jg_claims_new(jg_claims **out);
+
+/*
+ * jg_claims_parse — claims from JSON text. The text must be one JSON object
+ * with no repeated member names, within `limits` (NULL: defaults).
+ * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_JSON_SYNTAX,
+ * JG_ERR_JSON_DUPLICATE, JG_ERR_CLAIMS_INVALID (not an object),
+ * JG_ERR_LIMIT_JSON_DEPTH, JG_ERR_LIMIT_JSON_SIZE,
+ * JG_ERR_CLAIM_TYPE (a registered claim of the wrong type: iss/sub/jti not
+ * a string, aud not a string or array of strings, exp/nbf/iat not integral).
+ */
+jg_err jg_claims_parse(const char *json, size_t len, const jg_limits *limits, jg_claims **out);
+
+/*
+ * Setters: add or replace one member. Not thread-safe on the same object.
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL, or a name/value that is not valid
+ * UTF-8), JG_ERR_NOMEM; set_json also JG_ERR_JSON_SYNTAX,
+ * JG_ERR_JSON_DUPLICATE and JG_ERR_LIMIT_JSON_DEPTH; setting a registered
+ * claim with the wrong type gives JG_ERR_CLAIM_TYPE.
+ */
+jg_err jg_claims_set_string(jg_claims *claims, const char *name, const char *value);
+jg_err jg_claims_set_int(jg_claims *claims, const char *name, int64_t value);
+jg_err jg_claims_set_bool(jg_claims *claims, const char *name, int value);
+/* `json` is any JSON value as text: "[1,2]", "{\"a\":1}", "\"s\"", "3". */
+jg_err jg_claims_set_json(jg_claims *claims, const char *name, const char *json);
+/* "aud" as an array of `count` strings (count 1 still writes an array). */
+jg_err jg_claims_set_aud(jg_claims *claims, const char *const *aud, size_t count);
+/* Merge every member of a JSON object text into the claims (replacing). */
+jg_err jg_claims_merge_json(jg_claims *claims, const char *json);
+/* Remove a member; JG_ERR_CLAIM_MISSING if absent. */
+jg_err jg_claims_remove(jg_claims *claims, const char *name);
+
+/*
+ * Accessors. Borrowed strings live as long as the claims are not changed or
+ * freed. Thread-safe for concurrent readers.
+ * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_CLAIM_MISSING, JG_ERR_CLAIM_TYPE.
+ */
+int jg_claims_has(const jg_claims *claims, const char *name);
+jg_err jg_claims_get_string(const jg_claims *claims, const char *name, const char **out);
+/* Integers, and reals with no fractional part that fit in int64_t. */
+jg_err jg_claims_get_int(const jg_claims *claims, const char *name, int64_t *out);
+jg_err jg_claims_get_bool(const jg_claims *claims, const char *name, int *out);
+/* Any member as compact JSON text; caller frees with jg_free(). Also JG_ERR_NOMEM. */
+jg_err jg_claims_get_json(const jg_claims *claims, const char *name, char **out);
+/* "aud" values: count 0 when absent; a string "aud" counts as one. */
+size_t jg_claims_aud_count(const jg_claims *claims);
+const char *jg_claims_aud_at(const jg_claims *claims, size_t index);
+/* The member names, for iteration: count and the name at index (borrowed). */
+size_t jg_claims_count(const jg_claims *claims);
+const char *jg_claims_name_at(const jg_claims *claims, size_t index);
+
+/* Whole claim set as JSON (sorted members; JG_EXPORT_PRETTY for indented).
+ * Caller frees with jg_free(). Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM. */
+jg_err jg_claims_to_json(const jg_claims *claims, unsigned flags, char **out);
+
+/* jg_claims_free — NULL is a no-op. */
+void jg_claims_free(jg_claims *claims);
+
+/* ---- Validation --------------------------------------------------------- */
+
+/* A clock for validation: seconds since the epoch. NULL means time(NULL). */
+typedef int64_t (*jg_clock_fn)(void *ctx);
+
+typedef struct jg_jwt_policy {
+    jg_alg_set algs;      /* accepted signature algorithms (verify only) */
+    const char *issuer;   /* "iss" must equal this, when non-NULL */
+    const char *audience; /* "aud" must hold this, when non-NULL */
+    const char *subject;  /* "sub" must equal this, when non-NULL */
+    /*
+     * Header "typ" must be this, when non-NULL. Compared as a media type:
+     * case-insensitively, with an optional "application/" prefix on either
+     * side, so "at+jwt" matches "application/at+jwt" (RFC 9068 section 4).
+     */
+    const char *typ;
+    int64_t leeway;              /* seconds of clock skew allowed; >= 0 */
+    int64_t max_age;             /* > 0: "iat" required and at most this old */
+    int allow_missing_exp;       /* non-zero: a token without "exp" is accepted */
+    const char *const *required; /* NULL-terminated claim names that must be present */
+    jg_clock_fn clock;           /* NULL: the system clock */
+    void *clock_ctx;
+    const char *const *crit; /* extension names the caller processes */
+    const jg_limits *limits; /* NULL: defaults */
+} jg_jwt_policy;
+
+/*
+ * jg_claims_validate — check claims against the time and claim rules of
+ * `policy` (algs, typ and crit are not used here). In order: exp, nbf, iat
+ * (not in the future), max_age, iss, sub, aud, required.
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL, negative leeway), JG_ERR_CLAIM_MISSING,
+ * JG_ERR_CLAIM_TYPE, JG_ERR_EXPIRED, JG_ERR_NOT_YET_VALID, JG_ERR_IAT_FUTURE,
+ * JG_ERR_TOO_OLD, JG_ERR_ISSUER, JG_ERR_SUBJECT, JG_ERR_AUDIENCE.
+ * Thread-safe.
+ */
+jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy);
+
+/*
+ * jg_typ_matches — whether a header "typ" value matches the expected one
+ * under the media-type rule above. Thread-safe.
+ */
+int jg_typ_matches(const char *typ, const char *expected);
+
+/* ---- Signed JWTs ------------------------------------------------------ */
+
+typedef struct jg_jwt_sign_opts {
+    jg_alg alg;              /* JG_ALG_UNKNOWN: the key's own "alg" */
+    const char *typ;         /* header "typ"; NULL: "JWT" */
+    const char *header_json; /* extra protected members, or NULL */
+} jg_jwt_sign_opts;
+
+/*
+ * jg_jwt_sign — a compact JWS whose payload is the claims. `opts` may be
+ * NULL. *out is NUL-terminated; caller frees with jg_free().
+ * Errors: those of jg_jws_sign().
+ */
+jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign_opts *opts,
+                   char **out, size_t *out_len);
+
+/*
+ * jg_jwt_verify — verify a compact JWS with `keys` (policy->algs), check the
+ * header "typ" and validate the claims. On success *out holds the claims
+ * (free with jg_claims_free()); `out` may be NULL to only check.
+ * Errors: those of jg_jws_verify(), jg_claims_parse() and
+ * jg_claims_validate(), plus JG_ERR_TYP.
+ */
+jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
+                     const jg_jwt_policy *policy, jg_claims **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JWTGATE_JWT_H */

@@ -1,0 +1,41 @@
+/*
+ * header.h — rules shared by JWS and JWE headers (internal): "crit"
+ * (RFC 7515 section 4.1.11) and the requirement that a parameter name appears
+ * in only one of the protected and unprotected headers (RFC 7515 section 7.2,
+ * RFC 7516 section 7.2.1).
+ */
+#ifndef JG_LIB_CORE_HEADER_H
+#define JG_LIB_CORE_HEADER_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "jwtgate/error.h"
+
+/*
+ * Check "crit". `protected_hdr` may be NULL (no protected header); any of
+ * the `n_unprotected` unprotected headers may be NULL. A "crit" there is
+ * JG_ERR_CRIT_UNPROTECTED. In the protected header it must be a non-empty
+ * array of distinct strings (JG_ERR_CRIT_INVALID), none of them a name
+ * registered by RFC 7515/7516/7518 (JG_ERR_CRIT_INVALID), each present in
+ * the protected header (JG_ERR_CRIT_INVALID), and each either in
+ * `library_understood` (what the library itself processes, e.g. "b64" for
+ * JWS) or in `caller_understood` (JG_ERR_CRIT_UNKNOWN otherwise). Both lists
+ * are NULL-terminated and may be NULL.
+ */
+jg_err jg__crit_check(const json_t *protected_hdr, const json_t *const *unprotected,
+                      size_t n_unprotected, const char *const *library_understood,
+                      const char *const *caller_understood);
+
+/* JG_ERR_HEADER_DUPLICATE when any member name of `a` is also in `b`.
+ * Either may be NULL. */
+jg_err jg__header_disjoint(const json_t *a, const json_t *b);
+
+/* The string member `name` of the first header (in order) that has it; NULL
+ * when none has it. *type_err is set when a header has it with a non-string
+ * type (it may be NULL). */
+const char *jg__header_string(const json_t *const *headers, size_t n, const char *name,
+                              int *type_err);
+
+#endif /* JG_LIB_CORE_HEADER_H */

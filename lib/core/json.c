@@ -1,0 +1,131 @@
+/* json.c — bounded, strict JSON through jansson (see json.h). */
+#include "core/json.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jwtgate/common.h"
+
+jg_err jg__json_check_depth(const char *text, size_t len, unsigned max_depth)
+{
+    unsigned depth = 0;
+    int in_string = 0;
+
+    if (max_depth == 0)
+        max_depth = JG_DEFAULT_MAX_JSON_DEPTH;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++; /* skip the escaped character */
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max_depth)
+                return JG_ERR_LIMIT_JSON_DEPTH;
+        } else if (c == '}' || c == ']') {
+            if (depth > 0)
+                depth--;
+        }
+    }
+    return JG_OK;
+}
+
+jg_err jg__json_parse(const char *text, size_t len, unsigned max_depth, size_t max_len,
+                      json_t **out)
+{
+    json_error_t error;
+
+    if (text == NULL || out == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    if (max_len > 0 && len > max_len)
+        return JG_ERR_LIMIT_JSON_SIZE;
+    jg_err err = jg__json_check_depth(text, len, max_depth);
+    if (err != JG_OK)
+        return err;
+
+    json_t *value = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
+    if (value == NULL) {
+        switch (json_error_code(&error)) {
+        case json_error_duplicate_key:
+            return JG_ERR_JSON_DUPLICATE;
+        case json_error_out_of_memory:
+            return JG_ERR_NOMEM;
+        case json_error_stack_overflow:
+            return JG_ERR_LIMIT_JSON_DEPTH;
+        default:
+            return JG_ERR_JSON_SYNTAX;
+        }
+    }
+    *out = value;
+    return JG_OK;
+}
+
+jg_err jg__json_parse_object(const char *text, size_t len, unsigned max_depth, size_t max_len,
+                             json_t **out)
+{
+    json_t *value = NULL;
+    jg_err err = jg__json_parse(text, len, max_depth, max_len, &value);
+    if (err != JG_OK)
+        return err;
+    if (!json_is_object(value)) {
+        json_decref(value);
+        return JG_ERR_JSON_NOT_OBJECT;
+    }
+    *out = value;
+    return JG_OK;
+}
+
+static jg_err dump_with(const json_t *value, size_t flags, char **out, size_t *out_len)
+{
+    if (value == NULL || out == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    char *text = json_dumps(value, flags | JSON_ENCODE_ANY);
+    if (text == NULL)
+        return JG_ERR_NOMEM;
+    *out = text;
+    if (out_len != NULL)
+        *out_len = strlen(text);
+    return JG_OK;
+}
+
+jg_err jg__json_dump(const json_t *value, int pretty, char **out, size_t *out_len)
+{
+    size_t flags = JSON_SORT_KEYS | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    return dump_with(value, flags, out, out_len);
+}
+
+jg_err jg__json_dump_ordered(const json_t *value, char **out, size_t *out_len)
+{
+    return dump_with(value, JSON_COMPACT, out, out_len);
+}
+
+jg_err jg__json_int_exact(const json_t *value, int64_t *out)
+{
+    if (json_is_integer(value)) {
+        *out = (int64_t)json_integer_value(value);
+        return JG_OK;
+    }
+    if (json_is_real(value)) {
+        double d = json_real_value(value);
+        /* 2^63 is exactly representable; anything at or above it does not fit. */
+        if (!isfinite(d) || d != floor(d) || d >= 9223372036854775808.0 ||
+            d < -9223372036854775808.0)
+            return JG_ERR_JSON_NUMBER;
+        *out = (int64_t)d;
+        return JG_OK;
+    }
+    return JG_ERR_JSON_TYPE;
+}
+
+void jg__json_wipe_string(json_t *value)
+{
+    if (json_is_string(value)) {
+        /* jansson owns the bytes; zero them before they go back to malloc. */
+        char *bytes = (char *)(uintptr_t)json_string_value(value);
+        jg_memzero(bytes, json_string_length(value));
+    }
+}

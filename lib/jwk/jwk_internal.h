@@ -1,0 +1,89 @@
+/*
+ * jwk_internal.h — the inside of a jg_jwk, shared by the parts of the library
+ * that use keys (JWS, JWE). Not installed.
+ *
+ * A key is built in two steps: a constructor fills the material (kty, crv,
+ * pkey or secret) and metadata, then jg__jwk_finish() checks consistency and
+ * prepares everything later operations need, once. After that the key is
+ * never written again, which is what makes sharing between threads safe.
+ */
+#ifndef JG_LIB_JWK_INTERNAL_H
+#define JG_LIB_JWK_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "jwtgate/jwk.h"
+
+/* Static facts about a curve. */
+typedef struct jg__curve_info {
+    jg_crv crv;
+    const char *jwk_name;       /* "P-256", "Ed25519", ... */
+    jg_kty kty;                 /* JG_KTY_EC or JG_KTY_OKP */
+    const char *ossl_name;      /* group name (EC) or key type name (OKP) */
+    size_t coord_len;           /* bytes of x, y, d (EC) or of x, d (OKP) */
+    unsigned bits;              /* nominal size */
+    const unsigned char *order; /* EC: group order, big-endian, coord_len bytes */
+} jg__curve_info;
+
+/* Facts for `crv`, or NULL for JG_CRV_NONE / out of range. */
+const jg__curve_info *jg__curve(jg_crv crv);
+
+/* Which HMAC template slot serves an HS* algorithm. */
+enum { JG__HMAC_SHA256, JG__HMAC_SHA384, JG__HMAC_SHA512, JG__HMAC_COUNT };
+
+struct jg_jwk {
+    atomic_uint refs;
+
+    /* Material. */
+    jg_kty kty;
+    jg_crv crv;
+    int is_private;
+    unsigned bits;
+    EVP_PKEY *pkey;        /* RSA, EC, OKP; NULL for oct */
+    unsigned char *secret; /* oct; zeroed when freed */
+    size_t secret_len;
+
+    /* Metadata from the JWK (or jg_jwk_meta). */
+    char *kid;  /* NULL when absent */
+    jg_alg alg; /* JG_ALG_UNKNOWN when absent */
+    jg_use use;
+    unsigned key_ops; /* JG_OP_* bits; 0 when absent */
+
+    /*
+     * Prepared state. oct: HMAC contexts already keyed with the secret for
+     * SHA-256/384/512 (NULL where the secret is shorter than the hash, since
+     * such a key may not be used with that HS alg); an operation duplicates
+     * the template instead of re-keying.
+     */
+    EVP_MAC_CTX *hmac[JG__HMAC_COUNT];
+};
+
+/* A zeroed key with one reference, or NULL. */
+jg_jwk *jg__jwk_alloc(void);
+
+/*
+ * Copy `meta` into `key` (kid duplicated). Checks that use, key_ops and alg
+ * agree with each other and with the key type (call after kty/crv are set).
+ * Errors: JG_ERR_NOMEM, JG_ERR_KEY_INVALID, JG_ERR_KEY_TYPE, JG_ERR_KEY_CURVE.
+ */
+jg_err jg__jwk_set_meta(jg_jwk *key, const jg_jwk_meta *meta);
+
+/*
+ * Complete a constructed key: compute bits, enforce the RSA minimum (unless
+ * JG_JWK_ALLOW_WEAK_RSA in `flags`), prepare HMAC state. On error the caller
+ * still owns `key` and frees it with jg_jwk_free().
+ * Errors: JG_ERR_KEY_WEAK, JG_ERR_NOMEM, JG_ERR_CRYPTO.
+ */
+jg_err jg__jwk_finish(jg_jwk *key, unsigned flags);
+
+/* Metadata consistency for an alg on a key of this type/curve (no size or
+ * private checks): JG_OK, JG_ERR_KEY_TYPE or JG_ERR_KEY_CURVE. */
+jg_err jg__jwk_alg_suits(const jg_jwk *key, jg_alg alg);
+
+/* The HMAC slot for HS256/384/512, or -1. */
+int jg__hmac_slot(jg_alg alg);
+
+#endif /* JG_LIB_JWK_INTERNAL_H */
