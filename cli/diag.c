@@ -1,0 +1,42 @@
+/* diag.c — error messages and exit statuses of the command-line tool. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+int cli_fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("jwtgate: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return status;
+}
+
+int cli_usage(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "jwtgate %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'jwtgate %s --help'.\n", command);
+    return EXIT_USAGE;
+}
+
+int cli_reject_status(jg_err err)
+{
+    switch (err) {
+    case JG_OK:
+        return EXIT_OK;
+    case JG_ERR_NOMEM:
+    case JG_ERR_INVALID_ARGUMENT:
+    case JG_ERR_IO:
+    case JG_ERR_CRYPTO:
+        return EXIT_USAGE;
+    default:
+        return EXIT_REJECTED;
+    }
+}

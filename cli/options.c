@@ -1,0 +1,125 @@
+/* options.c — parsing option values: JSON objects, algorithm names, numbers,
+ * times and lists. Every failure is reported as a usage error. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+json_t *cli_parse_json_object(const char *command, const char *option, const char *text)
+{
+    json_error_t error;
+    json_t *value = json_loads(text, JSON_REJECT_DUPLICATES, &error);
+    if (value == NULL) {
+        cli_usage(command, "%s: invalid JSON: %s", option, error.text);
+        return NULL;
+    }
+    if (!json_is_object(value)) {
+        json_decref(value);
+        cli_usage(command, "%s: a JSON object is required", option);
+        return NULL;
+    }
+    return value;
+}
+
+int cli_parse_alg(const char *command, const char *text, jg_alg *out)
+{
+    if (strcmp(text, "none") == 0)
+        return cli_usage(command, "--alg none is never accepted");
+    jg_alg alg = jg_alg_from_name(text, strlen(text));
+    if (alg == JG_ALG_UNKNOWN)
+        return cli_usage(command, "unknown algorithm \"%s\"", text);
+    *out = alg;
+    return EXIT_OK;
+}
+
+int cli_parse_enc(const char *command, const char *text, jg_enc *out)
+{
+    jg_enc enc = jg_enc_from_name(text, strlen(text));
+    if (enc == JG_ENC_UNKNOWN)
+        return cli_usage(command, "unknown content encryption \"%s\"", text);
+    *out = enc;
+    return EXIT_OK;
+}
+
+int cli_parse_uint(const char *command, const char *option, const char *text, uint64_t max,
+                   uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!isdigit((unsigned char)text[0]))
+        return cli_usage(command, "%s: \"%s\" is not a number", option, text);
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return cli_usage(command, "%s: \"%s\" is not a number up to %llu", option, text,
+                         (unsigned long long)max);
+    *out = v;
+    return EXIT_OK;
+}
+
+int cli_parse_duration(const char *command, const char *option, const char *text, int64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!isdigit((unsigned char)text[0]))
+        return cli_usage(command, "%s: \"%s\" is not a duration (e.g. 30s, 15m, 1h, 2d)", option,
+                         text);
+    long long v = strtoll(text, &end, 10);
+    long long unit = 1;
+    if (*end == 's')
+        end++;
+    else if (*end == 'm')
+        unit = 60, end++;
+    else if (*end == 'h')
+        unit = 3600, end++;
+    else if (*end == 'd')
+        unit = 86400, end++;
+    /* Bound to 100 years so later arithmetic cannot overflow. */
+    if (errno != 0 || *end != '\0' || v > 3155760000LL / unit)
+        return cli_usage(command, "%s: \"%s\" is not a duration (e.g. 30s, 15m, 1h, 2d)", option,
+                         text);
+    *out = (int64_t)(v * unit);
+    return EXIT_OK;
+}
+
+int cli_parse_time(const char *command, const char *option, const char *text, int64_t now,
+                   int64_t *out)
+{
+    if (text[0] == '@') {
+        uint64_t abs = 0;
+        int status = cli_parse_uint(command, option, text + 1, 253402300799ULL, &abs);
+        if (status == EXIT_OK)
+            *out = (int64_t)abs;
+        return status;
+    }
+    int64_t delta = 0;
+    int status = cli_parse_duration(command, option, text[0] == '+' ? text + 1 : text, &delta);
+    if (status == EXIT_OK)
+        *out = now + delta;
+    return status;
+}
+
+char **cli_split_list(const char *text)
+{
+    size_t items = 1, len = strlen(text);
+    for (const char *p = text; *p; p++)
+        items += *p == ',';
+    /* Pointers first, then a copy of the text cut at the commas. */
+    char **list = malloc((items + 1) * sizeof *list + len + 1);
+    if (list == NULL)
+        return NULL;
+    char *copy = (char *)(list + items + 1);
+    memcpy(copy, text, len + 1);
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        if (*tok != '\0')
+            list[n++] = tok;
+    }
+    list[n] = NULL;
+    return list;
+}
