@@ -26,7 +26,7 @@ typedef struct jwt_args {
     size_t n_aud;
     const char *claims[MAX_CLAIMS];
     size_t n_claims;
-    int no_iat;
+    int no_iat, no_exp;
     /* validation */
     const char *leeway, *max_age, *require, *crit;
     int allow_missing_exp, pretty;
@@ -52,6 +52,7 @@ enum {
     OPT_EXP,
     OPT_NBF,
     OPT_NO_IAT,
+    OPT_NO_EXP,
     OPT_CLAIM,
     OPT_CLAIMS,
     OPT_LEEWAY,
@@ -86,6 +87,7 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
         {"exp", required_argument, NULL, OPT_EXP},
         {"nbf", required_argument, NULL, OPT_NBF},
         {"no-iat", no_argument, NULL, OPT_NO_IAT},
+        {"no-exp", no_argument, NULL, OPT_NO_EXP},
         {"claim", required_argument, NULL, OPT_CLAIM},
         {"claims", required_argument, NULL, OPT_CLAIMS},
         {"leeway", required_argument, NULL, OPT_LEEWAY},
@@ -158,6 +160,9 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
             break;
         case OPT_NO_IAT:
             a->no_iat = 1;
+            break;
+        case OPT_NO_EXP:
+            a->no_exp = 1;
             break;
         case OPT_CLAIMS:
             a->claims_json = optarg;
@@ -267,7 +272,9 @@ static int build_claims(jwt_args *a, int default_jti, jg_claims **out)
     if (status == EXIT_OK && !a->no_iat && !jg_claims_has(claims, "iat"))
         if ((err = jg_claims_set_int(claims, "iat", now)) != JG_OK)
             status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
-    if (status == EXIT_OK && (a->exp != NULL || !jg_claims_has(claims, "exp"))) {
+    if (status == EXIT_OK && a->no_exp && a->exp != NULL)
+        status = cli_usage(a->command, "--exp and --no-exp contradict each other");
+    if (status == EXIT_OK && !a->no_exp && (a->exp != NULL || !jg_claims_has(claims, "exp"))) {
         status = cli_parse_time(a->command, "--exp", a->exp ? a->exp : "1h", now, &t);
         if (status == EXIT_OK && (err = jg_claims_set_int(claims, "exp", t)) != JG_OK)
             status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
@@ -340,7 +347,8 @@ static int print_claims(const jg_claims *claims, int pretty)
 /* ---- Commands ---------------------------------------------------------------------------- */
 
 #define CLAIM_OPTS                                                                                 \
-    OPT_ISS, OPT_SUB, OPT_AUD, OPT_JTI, OPT_EXP, OPT_NBF, OPT_NO_IAT, OPT_CLAIM, OPT_CLAIMS
+    OPT_ISS, OPT_SUB, OPT_AUD, OPT_JTI, OPT_EXP, OPT_NBF, OPT_NO_IAT, OPT_NO_EXP, OPT_CLAIM,       \
+        OPT_CLAIMS
 #define CHECK_OPTS                                                                                 \
     OPT_ISS, OPT_SUB, OPT_AUD, OPT_TYP, OPT_LEEWAY, OPT_MAX_AGE, OPT_REQUIRE, OPT_CRIT,            \
         OPT_ALLOW_MISSING_EXP, OPT_PRETTY, OPT_ALG
@@ -348,10 +356,12 @@ static int print_claims(const jg_claims *claims, int pretty)
 static const char sign_usage[] =
     "Usage: jwtgate jwt sign --key FILE [--kid KID] [--alg ALG] [--typ TYP] [--header JSON]\n"
     "                        [--iss ISS] [--sub SUB] [--aud AUD]... [--exp TIME] [--nbf TIME]\n"
-    "                        [--jti ID] [--no-iat] [--claim NAME=VALUE]... [--claims JSON|@FILE]\n"
+    "                        [--jti ID] [--no-iat] [--no-exp] [--claim NAME=VALUE]...\n"
+    "                        [--claims JSON|@FILE]\n"
     "Sign a JWT made from the options and write it (compact JWS). TIME is relative\n"
-    "(30s, 15m, 1h, 2d) or absolute (@1700000000); --exp defaults to 1h, \"iat\" to\n"
-    "now. A --claim VALUE that is valid JSON keeps its type (5, true, [\"a\"]).\n"
+    "(30s, 15m, 1h, 2d) or absolute (@1700000000); --exp defaults to 1h (--no-exp:\n"
+    "none), \"iat\" to now (--no-iat: none). A --claim VALUE that is valid JSON keeps its type (5, "
+    "true, [\"a\"]).\n"
     "\"typ\" defaults to JWT.\n"
     "Example:\n"
     "  jwtgate jwt sign --key issuer.jwk --iss https://issuer --sub alice --aud https://api \\\n"
