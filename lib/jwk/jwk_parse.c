@@ -11,6 +11,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
@@ -497,6 +498,9 @@ jg_err jg__jwk_from_json(const json_t *obj, unsigned flags, int *unsupported, jg
     if (key == NULL)
         return JG_ERR_NOMEM;
     key->kty = kty;
+    /* A refused key is our answer; OpenSSL's complaints about it must not
+     * linger in the caller's error queue. */
+    ERR_set_mark();
     switch (kty) {
     case JG_KTY_OCT:
         err = oct_material(obj, key);
@@ -513,6 +517,7 @@ jg_err jg__jwk_from_json(const json_t *obj, unsigned flags, int *unsupported, jg
     }
     if (err == JG_OK && pkey != NULL)
         err = jg__jwk_adopt_pkey(key, pkey, flags); /* owns pkey from here */
+    ERR_pop_to_mark();
     if (err != JG_OK) {
         jg_jwk_free(key);
         return err;

@@ -9,6 +9,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "jwk/jwk_build.h"
@@ -415,6 +416,7 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
     jg_crv crv;
     int is_private = 0;
 
+    ERR_set_mark(); /* checks that fail leave nothing in the caller's queue */
     jg_err err = classify(pkey, &kty, &crv);
     if (err == JG_OK && (flags & JG_JWK_PUBLIC_ONLY)) {
         EVP_PKEY *pub = NULL;
@@ -438,6 +440,7 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
             break;
         }
     }
+    ERR_pop_to_mark();
     if (err != JG_OK) {
         EVP_PKEY_free(pkey);
         return err;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
+
 #include "testutil.h"
 #include "tu_jwk.h"
 
@@ -261,6 +263,7 @@ static void test_refused_inputs(void **state)
             fail_msg("%s: expected %s, got %s", refused[i].file, jg_err_name(refused[i].want),
                      jg_err_name(err));
         assert_null(key);
+        assert_int_equal(ERR_peek_error(), 0); /* nothing left in OpenSSL's queue */
         tu_count("pem-refused");
     }
     /* A PEM file given as DER, and the reverse. */
