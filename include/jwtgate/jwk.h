@@ -101,16 +101,17 @@ typedef struct jg_jwk_meta {
  * gets its CRT parameters recovered), "use" only "sig"/"enc", "key_ops"
  * distinct registered values. An "alg" naming a content encryption algorithm
  * makes a "dir" key (see jg_jwk_enc()). Unknown members, and "x5c", "x5u",
- * "jku", are ignored. JG_JWK_PUBLIC_ONLY ignores the private members.
+ * "jku", are ignored. JG_JWK_PUBLIC_ONLY ignores the private members, and
+ * refuses an "oct" key, which is all private (JG_ERR_KEY_TYPE).
  * Thread-safe. Errors: JG_ERR_INVALID_ARGUMENT (NULL, unknown flag),
  * JG_ERR_NOMEM, JG_ERR_JSON_SYNTAX, JG_ERR_JSON_DUPLICATE,
  * JG_ERR_JSON_NOT_OBJECT, JG_ERR_LIMIT_JSON_DEPTH, JG_ERR_LIMIT_JSON_SIZE,
  * JG_ERR_KEY_KTY, JG_ERR_KEY_INVALID (missing or malformed member, wrong JSON
  * type, inconsistent use/key_ops/alg), JG_ERR_KEY_TYPE ("alg" of another key
- * type), JG_ERR_KEY_CURVE (unsupported "crv", or "alg" of another curve),
- * JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK, JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN
- * (unknown "alg"), JG_ERR_UNSUPPORTED (multi-prime RSA, "oth"),
- * JG_ERR_B64_* (bad base64url member), JG_ERR_CRYPTO.
+ * type; "oct" with JG_JWK_PUBLIC_ONLY), JG_ERR_KEY_CURVE (unsupported "crv", or "alg" of another
+ * curve), JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK, JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
+ * "alg"), JG_ERR_UNSUPPORTED (multi-prime RSA, "oth"), JG_ERR_B64_* (bad base64url member),
+ * JG_ERR_CRYPTO.
  */
 jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
 
@@ -291,7 +292,8 @@ void jg_jwk_free(jg_jwk *key);
 /*
  * jg_jwks_parse — import a JWKS ({"keys":[...]}) from JSON. Keys with a "kty"
  * or "crv" this library does not support, an unknown "alg", or multi-prime
- * RSA are skipped, as RFC 7517 section 5 asks; any malformed key of a
+ * RSA are skipped, as RFC 7517 section 5 asks (and "oct" keys under
+ * JG_JWK_PUBLIC_ONLY, having no public part); any malformed key of a
  * supported type fails the whole set. `limits` may be NULL (defaults): the
  * "keys" array may hold at most max_keys entries (skipped ones included),
  * nesting at most max_json_depth, and the text at most 64 KiB + 16 KiB per

@@ -503,7 +503,14 @@ jg_err jg__jwk_from_json(const json_t *obj, unsigned flags, int *unsupported, jg
     ERR_set_mark();
     switch (kty) {
     case JG_KTY_OCT:
-        err = oct_material(obj, key);
+        /* All of an "oct" key is private: with JG_JWK_PUBLIC_ONLY nothing is
+         * left to import (a key set skips it). */
+        if (flags & JG_JWK_PUBLIC_ONLY) {
+            *unsupported = 1;
+            err = JG_ERR_KEY_TYPE;
+        } else {
+            err = oct_material(obj, key);
+        }
         break;
     case JG_KTY_RSA:
         err = rsa_material(obj, flags, unsupported, &pkey);

@@ -161,6 +161,8 @@ static void check_valid_jwk(json_t *jwk)
         jg_jwk *pub = NULL;
         assert_jg(JG_ERR_KEY_TYPE, jg_jwk_to_json(key, 0, &text, NULL));
         assert_jg(JG_ERR_KEY_TYPE, jg_jwk_public(key, &pub));
+        assert_jg(JG_ERR_KEY_TYPE, tu_jwk_parse_value(jwk, JG_JWK_PUBLIC_ONLY, &pub));
+        assert_null(pub);
         assert_int_equal(jg_jwk_bits(key), member_bytes(jwk, "k", (unsigned char[1024]){0}) * 8);
     } else {
         /* The public export and the public half hold the public members. */
