@@ -82,6 +82,12 @@ static void test_generate_every_type(void **state)
         assert_jg_ok(jg_jwk_thumbprint_b64(key, t));
         assert_string_equal(jg_jwk_kid(key), t);
         check_round_trips(key);
+        if (cases[i].kty == JG_KTY_RSA) { /* e = 65537 */
+            char *json = NULL;
+            assert_jg_ok(jg_jwk_to_json(key, 0, &json, NULL));
+            assert_non_null(strstr(json, "\"e\":\"AQAB\""));
+            jg_free(json);
+        }
         /* Random: a second key differs (RSA is slow; one is enough). */
         if (cases[i].kty != JG_KTY_RSA) {
             assert_jg_ok(jg_jwk_generate(cases[i].kty, cases[i].crv, cases[i].bits, NULL, &twin));
