@@ -65,7 +65,7 @@ static void test_ecdsa_der_roundtrip(void **state)
 static void test_ecdsa_der_strict(void **state)
 {
     (void)state;
-    unsigned char raw[64];
+    unsigned char raw[132];
     static const struct {
         unsigned char der[12];
         size_t len;

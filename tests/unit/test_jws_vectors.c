@@ -138,6 +138,13 @@ static char *signing_input(json_t *sig, const char *payload_enc)
     return in;
 }
 
+/* json_equal() that also holds for two absent members. */
+static int same_member(json_t *a, json_t *b, const char *name)
+{
+    json_t *x = json_object_get(a, name), *y = json_object_get(b, name);
+    return (x == NULL && y == NULL) || json_equal(x, y);
+}
+
 /* Compare our serialization with the example's, signature values only
  * where the alg is deterministic. */
 static void compare_structure(const char *ours, json_t *expected, const char *expected_compact)
@@ -159,7 +166,7 @@ static void compare_structure(const char *ours, json_t *expected, const char *ex
     json_error_t error;
     json_t *got = json_loads(ours, 0, &error);
     assert_non_null(got);
-    assert_true(json_equal(json_object_get(got, "payload"), json_object_get(expected, "payload")));
+    assert_true(same_member(got, expected, "payload"));
     json_t *gs = json_object_get(got, "signatures");
     json_t *es = json_object_get(expected, "signatures");
     size_t n = es ? json_array_size(es) : 1;
@@ -167,8 +174,8 @@ static void compare_structure(const char *ours, json_t *expected, const char *ex
     for (size_t i = 0; i < n; i++) {
         json_t *g = gs ? json_array_get(gs, i) : got;
         json_t *e = es ? json_array_get(es, i) : expected;
-        assert_true(json_equal(json_object_get(g, "protected"), json_object_get(e, "protected")));
-        assert_true(json_equal(json_object_get(g, "header"), json_object_get(e, "header")));
+        assert_true(same_member(g, e, "protected"));
+        assert_true(same_member(g, e, "header"));
         json_t *hdr = json_object_get(e, "header");
         jg_alg alg = tk_header_alg(hdr);
         if (alg == JG_ALG_UNKNOWN) {
@@ -177,8 +184,7 @@ static void compare_structure(const char *ours, json_t *expected, const char *ex
             json_decref(p);
         }
         if (tk_deterministic(alg))
-            assert_true(
-                json_equal(json_object_get(g, "signature"), json_object_get(e, "signature")));
+            assert_true(same_member(g, e, "signature"));
     }
     json_decref(got);
 }
@@ -236,7 +242,10 @@ static int b64_without_crit(json_t *expected, const example *ex, const char *pay
     json_t *sig = json_object_get(expected, "signatures")
                       ? json_array_get(json_object_get(expected, "signatures"), 0)
                       : expected;
-    json_t *hdr = tk_decode_header(json_string_value(json_object_get(sig, "protected")));
+    const char *prot = json_string_value(json_object_get(sig, "protected"));
+    if (prot == NULL)
+        return 0;
+    json_t *hdr = tk_decode_header(prot);
     int refused = json_object_get(hdr, "b64") != NULL && json_object_get(hdr, "crit") == NULL;
     json_decref(hdr);
     if (!refused)
