@@ -24,7 +24,7 @@ struct jg_claims {
 /* ---- Helpers ------------------------------------------------------------- */
 
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, <= U+10FFFF. */
-static int utf8_valid(const char *text, size_t len)
+int jg__utf8_valid(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
@@ -66,7 +66,7 @@ static int utf8_valid(const char *text, size_t len)
 
 static int str_valid(const char *s)
 {
-    return s != NULL && utf8_valid(s, strlen(s));
+    return s != NULL && jg__utf8_valid(s, strlen(s));
 }
 
 static void names_reset(jg_claims *claims)

@@ -620,6 +620,60 @@ static void test_name_iteration(void **state)
     jg_claims_free(c);
 }
 
+/* Deterministic mutations of a claims text: every result is OK or a
+ * documented error, and nothing crashes or leaks (run under ASan). */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char base[] = "{\"iss\":\"https://as.example\",\"aud\":[\"a\",\"b\"],"
+                               "\"exp\":1700000300,\"nbf\":1.7e9,\"x\":{\"y\":[1,2,{\"z\":null}]}}";
+    static const char alphabet[] = "{}[]\",:0123456789.eE-+ \\uatrfn\x00\xc3\xff";
+    char buf[sizeof base + 8];
+    uint64_t rng = 0x9E3779B97F4A7C15u;
+    unsigned ok = 0;
+    for (int round = 0; round < 20000; round++) {
+        memcpy(buf, base, sizeof base);
+        size_t len = sizeof base - 1;
+        for (int m = 0; m < 1 + round % 4; m++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            size_t pos = (size_t)(rng % len);
+            char ch = alphabet[(rng >> 32) % (sizeof alphabet - 1)];
+            if ((rng >> 40) % 3 == 0 && len > 1)
+                len--; /* truncate */
+            else
+                buf[pos] = ch;
+        }
+        jg_claims *c = NULL;
+        jg_err err = jg_claims_parse(buf, len, NULL, &c);
+        switch (err) {
+        case JG_OK:
+            ok++;
+            assert_non_null(c);
+            (void)jg_claims_aud_count(c);
+            for (size_t i = 0; i < jg_claims_count(c); i++)
+                assert_true(jg_claims_has(c, jg_claims_name_at(c, i)));
+            jg_claims_free(c);
+            break;
+        case JG_ERR_JSON_SYNTAX:
+        case JG_ERR_JSON_DUPLICATE:
+        case JG_ERR_CLAIMS_INVALID:
+        case JG_ERR_CLAIM_TYPE:
+        case JG_ERR_LIMIT_JSON_DEPTH:
+            assert_null(c);
+            break;
+        default:
+            fail_msg("unexpected %s", jg_err_name(err));
+        }
+    }
+    assert_true(ok > 0);
+    /* A NUL byte inside the text. */
+    jg_claims *c = NULL;
+    assert_jg(JG_ERR_JSON_SYNTAX, jg_claims_parse("{\"a\":1}\0", 8, NULL, &c));
+    assert_jg(JG_ERR_JSON_SYNTAX, jg_claims_parse("{\"a\":\"x\0y\"}", 11, NULL, &c));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_to_json),
         cmocka_unit_test(test_name_iteration),
+        cmocka_unit_test(test_mutations),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_report("test_claims");
