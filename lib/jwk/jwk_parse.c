@@ -298,9 +298,20 @@ static jg_err rsa_material(const json_t *obj, unsigned flags, int *unsupported, 
     if (private) {
         if (!push_uint(bld, OSSL_PKEY_PARAM_RSA_D, &d, 1, &bns[2]))
             goto done;
-        for (size_t i = 0; i < ncrt; i++)
-            if (!push_uint(bld, crt_ossl[i], &crt[i], 1, &bns[3 + i]))
+        if (ncrt == 0) {
+            /* Only n, e, d: recover the factors, so that private operations
+             * use the CRT (about 3x faster) and the key has a PKCS#8 form. */
+            if ((err = jg__rsa_recover_crt(bns[0], bns[1], bns[2], &bns[3])) != JG_OK)
                 goto done;
+            err = JG_ERR_NOMEM;
+            for (size_t i = 0; i < 5; i++)
+                if (!OSSL_PARAM_BLD_push_BN(bld, crt_ossl[i], bns[3 + i]))
+                    goto done;
+        } else {
+            for (size_t i = 0; i < ncrt; i++)
+                if (!push_uint(bld, crt_ossl[i], &crt[i], 1, &bns[3 + i]))
+                    goto done;
+        }
     }
     if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
         goto done;
