@@ -36,6 +36,7 @@ void jg_jwk_free(jg_jwk *key)
         return;
     for (int i = 0; i < JG__HMAC_COUNT; i++)
         EVP_MAC_CTX_free(key->hmac[i]);
+    jg__sig_prep_free(key->sig_prep);
     EVP_PKEY_free(key->pkey); /* OpenSSL clears private key material itself */
     if (key->secret != NULL)
         jg_free_secret(key->secret, key->secret_len);
@@ -64,6 +65,11 @@ const char *jg_jwk_kid(const jg_jwk *key)
 jg_alg jg_jwk_alg(const jg_jwk *key)
 {
     return key ? key->alg : JG_ALG_UNKNOWN;
+}
+
+jg_enc jg_jwk_enc(const jg_jwk *key)
+{
+    return key ? key->enc : JG_ENC_UNKNOWN;
 }
 
 jg_use jg_jwk_use(const jg_jwk *key)
@@ -224,8 +230,7 @@ jg_err jg__jwk_alg_suits(const jg_jwk *key, jg_alg alg)
     }
 }
 
-/* Whether the key's declared "alg" permits `alg`. */
-static int declared_alg_permits(const jg_jwk *key, jg_alg alg)
+int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg)
 {
     if (key->alg == JG_ALG_UNKNOWN || key->alg == alg)
         return 1;
@@ -287,7 +292,7 @@ jg_err jg_jwk_check(const jg_jwk *key, jg_alg alg, unsigned op)
         return JG_ERR_KEY_SIZE;
 
     /* Metadata. */
-    if (!declared_alg_permits(key, alg))
+    if (!jg__jwk_alg_permits(key, alg))
         return JG_ERR_KEY_ALG;
     if (key->use != JG_USE_ANY && key->use != (kind == JG_ALG_KIND_JWS ? JG_USE_SIG : JG_USE_ENC))
         return JG_ERR_KEY_USE;
@@ -308,6 +313,7 @@ jg_err jg__jwk_set_meta(jg_jwk *key, const jg_jwk_meta *meta)
     free(key->kid);
     key->kid = NULL;
     key->alg = JG_ALG_UNKNOWN;
+    key->enc = JG_ENC_UNKNOWN;
     key->use = JG_USE_ANY;
     key->key_ops = 0;
     if (meta == NULL)
@@ -391,7 +397,7 @@ jg_err jg__jwk_finish(jg_jwk *key, unsigned flags)
         key->bits = (unsigned)bits;
         if (key->bits < 2048u && !(flags & JG_JWK_ALLOW_WEAK_RSA))
             return JG_ERR_KEY_WEAK;
-        return JG_OK;
+        return jg__sig_prep_new(key, &key->sig_prep); /* JWS templates, once */
     }
     case JG_KTY_EC:
     case JG_KTY_OKP: {
@@ -399,7 +405,7 @@ jg_err jg__jwk_finish(jg_jwk *key, unsigned flags)
         if (key->pkey == NULL || info == NULL || info->kty != key->kty)
             return JG_ERR_KEY_CURVE;
         key->bits = info->bits;
-        return JG_OK;
+        return key->kty == JG_KTY_EC ? jg__sig_prep_new(key, &key->sig_prep) : JG_OK;
     }
     default:
         return JG_ERR_KEY_KTY;
