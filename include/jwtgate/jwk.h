@@ -212,8 +212,14 @@ jg_kty jg_jwk_kty(const jg_jwk *key);
 jg_crv jg_jwk_crv(const jg_jwk *key);
 /* kid, or NULL when the key has none; borrowed from the key. */
 const char *jg_jwk_kid(const jg_jwk *key);
-/* The JWK's "alg", or JG_ALG_UNKNOWN when absent. */
+/*
+ * The JWK's "alg", or JG_ALG_UNKNOWN when absent. A JWK whose "alg" names a
+ * content encryption algorithm ("A256GCM", as in RFC 7520 section 3.6) is a
+ * key for direct encryption: jg_jwk_alg() reports JG_ALG_DIR and
+ * jg_jwk_enc() that "enc" (JG_ENC_UNKNOWN for every other key).
+ */
 jg_alg jg_jwk_alg(const jg_jwk *key);
+jg_enc jg_jwk_enc(const jg_jwk *key);
 jg_use jg_jwk_use(const jg_jwk *key);
 unsigned jg_jwk_key_ops(const jg_jwk *key);
 int jg_jwk_is_private(const jg_jwk *key);

@@ -98,6 +98,28 @@ jg_err jg__json_dump(const json_t *value, int pretty, char **out, size_t *out_le
     return dump_with(value, flags, out, out_len);
 }
 
+jg_err jg__json_dump_secret(const json_t *value, int pretty, char **out, size_t *out_len)
+{
+    size_t flags = JSON_SORT_KEYS | JSON_ENCODE_ANY | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    if (value == NULL || out == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    size_t len = json_dumpb(value, NULL, 0, flags);
+    if (len == 0 || len == SIZE_MAX)
+        return JG_ERR_NOMEM;
+    char *text = malloc(len + 1);
+    if (text == NULL)
+        return JG_ERR_NOMEM;
+    if (json_dumpb(value, text, len, flags) != len) {
+        jg_free_secret(text, len);
+        return JG_ERR_NOMEM;
+    }
+    text[len] = '\0';
+    *out = text;
+    if (out_len != NULL)
+        *out_len = len;
+    return JG_OK;
+}
+
 jg_err jg__json_dump_ordered(const json_t *value, char **out, size_t *out_len)
 {
     return dump_with(value, JSON_COMPACT, out, out_len);

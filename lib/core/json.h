@@ -37,6 +37,14 @@ jg_err jg__json_check_depth(const char *text, size_t len, unsigned max_depth);
  * NUL-terminated. Errors: JG_ERR_NOMEM. */
 jg_err jg__json_dump(const json_t *value, int pretty, char **out, size_t *out_len);
 
+/*
+ * As jg__json_dump(), for values holding secrets: jansson is asked for the
+ * exact length first and then writes once into our buffer, so no growing
+ * intermediate buffer leaves copies in freed memory. Free the result with
+ * jg_free_secret(). Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM.
+ */
+jg_err jg__json_dump_secret(const json_t *value, int pretty, char **out, size_t *out_len);
+
 /* Compact text in insertion order (for headers we sign). */
 jg_err jg__json_dump_ordered(const json_t *value, char **out, size_t *out_len);
 

@@ -66,6 +66,11 @@ jg_alg jg_jwk_alg(const jg_jwk *key)
     return key ? key->alg : JG_ALG_UNKNOWN;
 }
 
+jg_enc jg_jwk_enc(const jg_jwk *key)
+{
+    return key ? key->enc : JG_ENC_UNKNOWN;
+}
+
 jg_use jg_jwk_use(const jg_jwk *key)
 {
     return key ? key->use : JG_USE_ANY;
@@ -224,8 +229,7 @@ jg_err jg__jwk_alg_suits(const jg_jwk *key, jg_alg alg)
     }
 }
 
-/* Whether the key's declared "alg" permits `alg`. */
-static int declared_alg_permits(const jg_jwk *key, jg_alg alg)
+int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg)
 {
     if (key->alg == JG_ALG_UNKNOWN || key->alg == alg)
         return 1;
@@ -287,7 +291,7 @@ jg_err jg_jwk_check(const jg_jwk *key, jg_alg alg, unsigned op)
         return JG_ERR_KEY_SIZE;
 
     /* Metadata. */
-    if (!declared_alg_permits(key, alg))
+    if (!jg__jwk_alg_permits(key, alg))
         return JG_ERR_KEY_ALG;
     if (key->use != JG_USE_ANY && key->use != (kind == JG_ALG_KIND_JWS ? JG_USE_SIG : JG_USE_ENC))
         return JG_ERR_KEY_USE;
@@ -308,6 +312,7 @@ jg_err jg__jwk_set_meta(jg_jwk *key, const jg_jwk_meta *meta)
     free(key->kid);
     key->kid = NULL;
     key->alg = JG_ALG_UNKNOWN;
+    key->enc = JG_ENC_UNKNOWN;
     key->use = JG_USE_ANY;
     key->key_ops = 0;
     if (meta == NULL)

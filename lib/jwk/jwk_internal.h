@@ -49,6 +49,12 @@ struct jg_jwk {
     /* Metadata from the JWK (or jg_jwk_meta). */
     char *kid;  /* NULL when absent */
     jg_alg alg; /* JG_ALG_UNKNOWN when absent */
+    /*
+     * A JWK whose "alg" names a content encryption algorithm (RFC 7520
+     * section 3.6: "alg":"A256GCM") is a key for direct encryption: alg is
+     * then JG_ALG_DIR and enc holds that name. JG_ENC_UNKNOWN otherwise.
+     */
+    jg_enc enc;
     jg_use use;
     unsigned key_ops; /* JG_OP_* bits; 0 when absent */
 
@@ -82,6 +88,10 @@ jg_err jg__jwk_finish(jg_jwk *key, unsigned flags);
 /* Metadata consistency for an alg on a key of this type/curve (no size or
  * private checks): JG_OK, JG_ERR_KEY_TYPE or JG_ERR_KEY_CURVE. */
 jg_err jg__jwk_alg_suits(const jg_jwk *key, jg_alg alg);
+
+/* Whether the key's declared "alg" (if any) permits `alg`; "EdDSA" and the
+ * fully specified "Ed25519"/"Ed448" are interchangeable. 1 or 0. */
+int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg);
 
 /* The HMAC slot for HS256/384/512, or -1. */
 int jg__hmac_slot(jg_alg alg);

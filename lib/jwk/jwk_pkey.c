@@ -1,0 +1,345 @@
+/*
+ * jwk_pkey.c — turning an OpenSSL EVP_PKEY (from a JWK, PEM/DER or key
+ * generation) into the material of a jg_jwk: classify it, check it once, and
+ * complete the key. Every import path ends here, so every key obeys the same
+ * rules whatever its source.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
+#include "jwk/jwk_build.h"
+
+/* ---- Parameters ------------------------------------------------------------ */
+
+jg_err jg__pkey_get_uint(const EVP_PKEY *pkey, const char *name, size_t pad, unsigned char **out,
+                         size_t *out_len)
+{
+    BIGNUM *bn = NULL;
+    if (!EVP_PKEY_get_bn_param(pkey, name, &bn))
+        return JG_ERR_KEY_INVALID;
+    /* Base64urlUInt (RFC 7518 section 2): zero is one zero octet. */
+    size_t len = (size_t)BN_num_bytes(bn);
+    if (len == 0)
+        len = 1;
+    jg_err err = JG_OK;
+    if (pad != 0) {
+        if (len > pad)
+            err = JG_ERR_KEY_INVALID;
+        len = pad;
+    }
+    unsigned char *buf = err == JG_OK ? malloc(len) : NULL;
+    if (err == JG_OK && buf == NULL)
+        err = JG_ERR_NOMEM;
+    if (err == JG_OK && BN_bn2binpad(bn, buf, (int)len) != (int)len)
+        err = JG_ERR_CRYPTO;
+    BN_clear_free(bn);
+    if (err != JG_OK) {
+        jg_free_secret(buf, len);
+        return err;
+    }
+    *out = buf;
+    *out_len = len;
+    return JG_OK;
+}
+
+/* A BIGNUM parameter, or NULL when the key does not have it. */
+static BIGNUM *get_bn(const EVP_PKEY *pkey, const char *name)
+{
+    BIGNUM *bn = NULL;
+    return EVP_PKEY_get_bn_param(pkey, name, &bn) ? bn : NULL;
+}
+
+jg_err jg__pkey_public(const EVP_PKEY *pkey, EVP_PKEY **out)
+{
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY *pub = NULL;
+    if (!EVP_PKEY_todata(pkey, EVP_PKEY_PUBLIC_KEY, &params))
+        return JG_ERR_CRYPTO;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, EVP_PKEY_get0_type_name(pkey), NULL);
+    jg_err err = ctx ? JG_OK : JG_ERR_NOMEM;
+    if (err == JG_OK && (EVP_PKEY_fromdata_init(ctx) != 1 ||
+                         EVP_PKEY_fromdata(ctx, &pub, EVP_PKEY_PUBLIC_KEY, params) != 1))
+        err = JG_ERR_CRYPTO;
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    if (err != JG_OK)
+        return err;
+    *out = pub;
+    return JG_OK;
+}
+
+/* ---- Classification -------------------------------------------------------- */
+
+static jg_err classify(const EVP_PKEY *pkey, jg_kty *kty, jg_crv *crv)
+{
+    static const struct {
+        const char *ossl;
+        jg_crv crv;
+    } okp[] = {{"ED25519", JG_CRV_ED25519},
+               {"ED448", JG_CRV_ED448},
+               {"X25519", JG_CRV_X25519},
+               {"X448", JG_CRV_X448}};
+    /* OpenSSL reports the short names; JWK uses the NIST names. */
+    static const struct {
+        const char *ossl;
+        jg_crv crv;
+    } ec[] = {{"prime256v1", JG_CRV_P256}, {"secp384r1", JG_CRV_P384}, {"secp521r1", JG_CRV_P521},
+              {"P-256", JG_CRV_P256},      {"P-384", JG_CRV_P384},     {"P-521", JG_CRV_P521}};
+
+    *crv = JG_CRV_NONE;
+    /* "RSA-PSS" is a different type: keys restricted to PSS are refused. */
+    if (EVP_PKEY_is_a(pkey, "RSA")) {
+        *kty = JG_KTY_RSA;
+        return JG_OK;
+    }
+    if (EVP_PKEY_is_a(pkey, "EC")) {
+        char name[64];
+        size_t len = 0;
+        *kty = JG_KTY_EC;
+        if (!EVP_PKEY_get_group_name(pkey, name, sizeof name, &len))
+            return JG_ERR_KEY_CURVE; /* explicit parameters, no named curve */
+        for (size_t i = 0; i < sizeof ec / sizeof ec[0]; i++) {
+            if (strcmp(name, ec[i].ossl) == 0) {
+                *crv = ec[i].crv;
+                return JG_OK;
+            }
+        }
+        return JG_ERR_KEY_CURVE;
+    }
+    for (size_t i = 0; i < sizeof okp / sizeof okp[0]; i++) {
+        if (EVP_PKEY_is_a(pkey, okp[i].ossl)) {
+            *kty = JG_KTY_OKP;
+            *crv = okp[i].crv;
+            return JG_OK;
+        }
+    }
+    *kty = JG_KTY_UNKNOWN;
+    return JG_ERR_KEY_KTY;
+}
+
+static int okp_has_private(const EVP_PKEY *pkey)
+{
+    size_t len = 0;
+    return EVP_PKEY_get_raw_private_key(pkey, NULL, &len) == 1 && len > 0;
+}
+
+/* ---- RSA ------------------------------------------------------------------- */
+
+/* Public part: odd modulus of at most JG__RSA_MAX_BITS; exponent odd, > 1,
+ * below the modulus and at most JG__RSA_MAX_E_BITS bits. */
+static jg_err rsa_check_public(const BIGNUM *n, const BIGNUM *e)
+{
+    if (n == NULL || e == NULL)
+        return JG_ERR_KEY_INVALID;
+    if ((unsigned)BN_num_bits(n) > JG__RSA_MAX_BITS || !BN_is_odd(n))
+        return JG_ERR_KEY_INVALID;
+    if (!BN_is_odd(e) || BN_is_one(e) || (unsigned)BN_num_bits(e) > JG__RSA_MAX_E_BITS ||
+        BN_cmp(e, n) >= 0)
+        return JG_ERR_KEY_INVALID;
+    return JG_OK;
+}
+
+/* r == a mod m, with `tmp` as scratch. */
+static int mod_equals(BIGNUM *tmp, const BIGNUM *a, const BIGNUM *m, const BIGNUM *r, BN_CTX *bc)
+{
+    return BN_mod(tmp, a, m, bc) && BN_cmp(tmp, r) == 0;
+}
+
+/*
+ * The private part must belong to the public part. With CRT parameters:
+ * n = p*q, dp = d mod (p-1), dq = d mod (q-1), e*dp = 1 mod (p-1),
+ * e*dq = 1 mod (q-1) and qi*q = 1 mod p — cheap arithmetic that catches any
+ * mismatch, without the cost of primality tests. Without them: a random m
+ * must survive m^(e*d) = m mod n.
+ */
+static jg_err rsa_check_private(const EVP_PKEY *pkey, const BIGNUM *n, const BIGNUM *e,
+                                const BIGNUM *d)
+{
+    BIGNUM *p = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR1);
+    BIGNUM *q = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR2);
+    BIGNUM *dp = get_bn(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1);
+    BIGNUM *dq = get_bn(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2);
+    BIGNUM *qi = get_bn(pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
+    BIGNUM *third = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR3);
+    BN_CTX *bc = BN_CTX_secure_new();
+    BIGNUM *t1 = BN_secure_new(), *t2 = BN_secure_new(), *t3 = BN_secure_new();
+    jg_err err = JG_OK;
+
+    if (bc == NULL || t1 == NULL || t2 == NULL || t3 == NULL) {
+        err = JG_ERR_NOMEM;
+        goto done;
+    }
+    if (third != NULL) {
+        err = JG_ERR_UNSUPPORTED; /* multi-prime RSA */
+        goto done;
+    }
+    if (BN_is_zero(d) || BN_cmp(d, n) >= 0) {
+        err = JG_ERR_KEY_INVALID;
+        goto done;
+    }
+    int crt = p != NULL || q != NULL || dp != NULL || dq != NULL || qi != NULL;
+    if (crt) {
+        if (p == NULL || q == NULL || dp == NULL || dq == NULL || qi == NULL) {
+            err = JG_ERR_KEY_INVALID;
+            goto done;
+        }
+        /* p, q > 2 so that p-1, q-1 are at least 2. */
+        if (BN_num_bits(p) < 2 || BN_num_bits(q) < 2 || BN_is_word(p, 2) || BN_is_word(q, 2)) {
+            err = JG_ERR_KEY_MISMATCH;
+            goto done;
+        }
+        if (!BN_mul(t1, p, q, bc)) {
+            err = JG_ERR_CRYPTO;
+            goto done;
+        }
+        if (BN_cmp(t1, n) != 0) {
+            err = JG_ERR_KEY_MISMATCH;
+            goto done;
+        }
+        const BIGNUM *prime[2] = {p, q}, *exp[2] = {dp, dq};
+        for (int i = 0; i < 2 && err == JG_OK; i++) {
+            /* t2 = prime - 1 */
+            if (!BN_copy(t2, prime[i]) || !BN_sub_word(t2, 1)) {
+                err = JG_ERR_CRYPTO;
+                break;
+            }
+            if (!mod_equals(t1, d, t2, exp[i], bc) || !BN_mod_mul(t3, e, exp[i], t2, bc) ||
+                !BN_is_one(t3))
+                err = JG_ERR_KEY_MISMATCH;
+        }
+        if (err == JG_OK && (BN_cmp(qi, p) >= 0 || !BN_mod_mul(t1, qi, q, p, bc) || !BN_is_one(t1)))
+            err = JG_ERR_KEY_MISMATCH;
+    } else {
+        /* t1 = random m in [0, n); t2 = m^e; t3 = t2^d (constant time in d). */
+        if (!BN_priv_rand_range(t1, n) || !BN_mod_exp(t2, t1, e, n, bc) ||
+            !BN_mod_exp_mont_consttime(t3, t2, d, n, bc, NULL)) {
+            err = JG_ERR_CRYPTO;
+            goto done;
+        }
+        if (BN_cmp(t1, t3) != 0)
+            err = JG_ERR_KEY_MISMATCH;
+    }
+done:
+    BN_clear_free(p);
+    BN_clear_free(q);
+    BN_clear_free(dp);
+    BN_clear_free(dq);
+    BN_clear_free(qi);
+    BN_clear_free(third);
+    BN_clear_free(t1);
+    BN_clear_free(t2);
+    BN_clear_free(t3);
+    BN_CTX_free(bc);
+    return err;
+}
+
+static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
+{
+    BIGNUM *n = get_bn(pkey, OSSL_PKEY_PARAM_RSA_N);
+    BIGNUM *e = get_bn(pkey, OSSL_PKEY_PARAM_RSA_E);
+    BIGNUM *d = get_bn(pkey, OSSL_PKEY_PARAM_RSA_D);
+    jg_err err = rsa_check_public(n, e);
+    *is_private = d != NULL;
+    if (err == JG_OK && d != NULL)
+        err = rsa_check_private(pkey, n, e, d);
+    BN_free(n);
+    BN_free(e);
+    BN_clear_free(d);
+    return err;
+}
+
+/* ---- EC -------------------------------------------------------------------- */
+
+/*
+ * The point must be on the curve and not at infinity (the quick check; the
+ * curves we support have cofactor 1, so that is enough). A private scalar
+ * must be in [1, n-1] and be the point's discrete log (pairwise check).
+ */
+static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int *is_private)
+{
+    const jg__curve_info *info = jg__curve(crv);
+    BIGNUM *d = get_bn(pkey, OSSL_PKEY_PARAM_PRIV_KEY);
+    BIGNUM *order = BN_bin2bn(info->order, (int)info->coord_len, NULL);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    jg_err err = JG_OK;
+
+    *is_private = d != NULL;
+    if (order == NULL || ctx == NULL)
+        err = JG_ERR_NOMEM;
+    else if (EVP_PKEY_public_check_quick(ctx) != 1)
+        err = JG_ERR_KEY_POINT;
+    else if (d != NULL && (BN_is_zero(d) || BN_cmp(d, order) >= 0))
+        err = JG_ERR_KEY_INVALID;
+    else if (d != NULL && EVP_PKEY_pairwise_check(ctx) != 1)
+        err = JG_ERR_KEY_MISMATCH;
+    EVP_PKEY_CTX_free(ctx);
+    BN_free(order);
+    BN_clear_free(d);
+    return err;
+}
+
+/* ---- Adoption -------------------------------------------------------------- */
+
+jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
+{
+    jg_kty kty;
+    jg_crv crv;
+    int is_private = 0;
+
+    jg_err err = classify(pkey, &kty, &crv);
+    if (err == JG_OK && (flags & JG_JWK_PUBLIC_ONLY)) {
+        EVP_PKEY *pub = NULL;
+        err = jg__pkey_public(pkey, &pub);
+        if (err == JG_OK) {
+            EVP_PKEY_free(pkey);
+            pkey = pub;
+        }
+    }
+    if (err == JG_OK) {
+        switch (kty) {
+        case JG_KTY_RSA:
+            err = rsa_check(pkey, &is_private);
+            break;
+        case JG_KTY_EC:
+            err = ec_check(pkey, crv, &is_private);
+            break;
+        default: /* OKP: every encoding of the right length is a key; OpenSSL
+                    derives the public part of a private key itself. */
+            is_private = okp_has_private(pkey);
+            break;
+        }
+    }
+    if (err != JG_OK) {
+        EVP_PKEY_free(pkey);
+        return err;
+    }
+    key->kty = kty;
+    key->crv = crv;
+    key->pkey = pkey;
+    key->is_private = is_private;
+    return JG_OK;
+}
+
+jg_err jg__jwk_complete(jg_jwk *key, const jg_jwk_meta *meta, unsigned flags, int kid_default,
+                        jg_jwk **out)
+{
+    jg_err err = jg__jwk_set_meta(key, meta);
+    if (err == JG_OK)
+        err = jg__jwk_finish(key, flags);
+    if (err == JG_OK && kid_default && key->kid == NULL) {
+        char thumb[44];
+        err = jg_jwk_thumbprint_b64(key, thumb);
+        if (err == JG_OK && (key->kid = strdup(thumb)) == NULL)
+            err = JG_ERR_NOMEM;
+    }
+    if (err != JG_OK) {
+        jg_jwk_free(key);
+        return err;
+    }
+    *out = key;
+    return JG_OK;
+}

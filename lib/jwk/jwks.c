@@ -1,0 +1,238 @@
+/*
+ * jwks.c — key sets (RFC 7517 section 5): building, looking keys up, and
+ * importing {"keys":[...]} documents.
+ *
+ * A set is an array of references to immutable keys. Once built it is only
+ * read, so many threads may look keys up at once without locks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "jwk/jwk_build.h"
+#include "jwk/jwk_internal.h"
+
+struct jg_jwks {
+    jg_jwk **keys;
+    size_t count;
+    size_t cap;
+};
+
+jg_err jg_jwks_new(jg_jwks **out)
+{
+    if (out == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_jwks *set = calloc(1, sizeof *set);
+    if (set == NULL)
+        return JG_ERR_NOMEM;
+    *out = set;
+    return JG_OK;
+}
+
+/* Room for at least `want` keys. */
+static jg_err reserve(jg_jwks *set, size_t want)
+{
+    if (want <= set->cap)
+        return JG_OK;
+    size_t cap = set->cap ? set->cap : 4;
+    while (cap < want) {
+        if (cap > SIZE_MAX / 2 / sizeof *set->keys)
+            return JG_ERR_NOMEM;
+        cap *= 2;
+    }
+    jg_jwk **keys = realloc(set->keys, cap * sizeof *keys);
+    if (keys == NULL)
+        return JG_ERR_NOMEM;
+    set->keys = keys;
+    set->cap = cap;
+    return JG_OK;
+}
+
+jg_err jg_jwks_add(jg_jwks *set, jg_jwk *key)
+{
+    if (set == NULL || key == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_err err = reserve(set, set->count + 1);
+    if (err != JG_OK)
+        return err;
+    set->keys[set->count++] = jg_jwk_ref(key);
+    return JG_OK;
+}
+
+size_t jg_jwks_count(const jg_jwks *set)
+{
+    return set ? set->count : 0;
+}
+
+const jg_jwk *jg_jwks_get(const jg_jwks *set, size_t index)
+{
+    if (set == NULL || index >= set->count)
+        return NULL;
+    return set->keys[index];
+}
+
+/* The "use" an algorithm implies: sig for JWS, enc for JWE. */
+static jg_use use_of_alg(jg_alg alg)
+{
+    switch (jg_alg_kind_of(alg)) {
+    case JG_ALG_KIND_JWS:
+        return JG_USE_SIG;
+    case JG_ALG_KIND_JWE:
+        return JG_USE_ENC;
+    default:
+        return JG_USE_ANY;
+    }
+}
+
+/*
+ * Whether `key` matches the lookup. A key is usable with `alg` when its type
+ * and curve suit it, its declared "alg" (if any) permits it and its "use" (if
+ * any) is that of the algorithm's kind; sizes, key_ops and the presence of a
+ * private part are left to jg_jwk_check(), which depends on the operation.
+ */
+static int matches(const jg_jwk *key, const char *kid, jg_alg alg, jg_use use)
+{
+    if (kid != NULL && (key->kid == NULL || strcmp(key->kid, kid) != 0))
+        return 0;
+    if (use != JG_USE_ANY && key->use != JG_USE_ANY && key->use != use)
+        return 0;
+    if (alg == JG_ALG_UNKNOWN)
+        return 1;
+    if (jg__jwk_alg_suits(key, alg) != JG_OK || !jg__jwk_alg_permits(key, alg))
+        return 0;
+    return key->use == JG_USE_ANY || key->use == use_of_alg(alg);
+}
+
+const jg_jwk *jg_jwks_find(const jg_jwks *set, const char *kid, jg_alg alg, jg_use use,
+                           size_t *cursor)
+{
+    if (set == NULL)
+        return NULL;
+    for (size_t i = cursor ? *cursor : 0; i < set->count; i++) {
+        if (matches(set->keys[i], kid, alg, use)) {
+            if (cursor != NULL)
+                *cursor = i + 1;
+            return set->keys[i];
+        }
+    }
+    if (cursor != NULL && *cursor < set->count)
+        *cursor = set->count;
+    return NULL;
+}
+
+void jg_jwks_free(jg_jwks *set)
+{
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->count; i++)
+        jg_jwk_free(set->keys[i]);
+    free(set->keys);
+    free(set);
+}
+
+/* ---- Import ------------------------------------------------------------------ */
+
+/* The text bound for a JWKS under `limits` (see jwk_build.h). */
+static size_t jwks_max_json(const jg_limits *limits)
+{
+    size_t keys = limits->max_keys;
+    if (keys > (JG__JWKS_MAX_JSON - JG__JWK_MAX_JSON) / JG__JWKS_MAX_JSON_PER_KEY)
+        return JG__JWKS_MAX_JSON;
+    return JG__JWK_MAX_JSON + keys * JG__JWKS_MAX_JSON_PER_KEY;
+}
+
+/*
+ * Fill `set` from the "keys" array of `root`. Keys of a kty, crv or alg we do
+ * not support are skipped (RFC 7517 section 5); any other failure fails the set.
+ */
+static jg_err add_keys(jg_jwks *set, json_t *keys, unsigned flags, const jg_limits *limits)
+{
+    if (!json_is_array(keys))
+        return JG_ERR_KEYSET_INVALID;
+    size_t n = json_array_size(keys);
+    if (n > limits->max_keys)
+        return JG_ERR_LIMIT_KEYS;
+    jg_err err = reserve(set, n);
+    for (size_t i = 0; i < n && err == JG_OK; i++) {
+        json_t *obj = json_array_get(keys, i);
+        if (!json_is_object(obj)) {
+            err = JG_ERR_KEYSET_INVALID;
+            break;
+        }
+        jg_jwk *key = NULL;
+        int unsupported = 0;
+        err = jg__jwk_from_json(obj, flags, &unsupported, &key);
+        if (err == JG_OK) {
+            err = jg_jwks_add(set, key);
+            jg_jwk_free(key);
+        } else if (unsupported) {
+            err = JG_OK;
+        }
+    }
+    return err;
+}
+
+/* Wipe the private members of every key of a parsed document. */
+static void wipe_document(json_t *root)
+{
+    json_t *keys = json_object_get(root, "keys");
+    if (json_is_array(keys)) {
+        for (size_t i = 0; i < json_array_size(keys); i++)
+            jg__jwk_json_wipe(json_array_get(keys, i));
+    }
+    jg__jwk_json_wipe(root);
+}
+
+static jg_err parse_set(const char *json, size_t len, unsigned flags, const jg_limits *limits,
+                        int any, jg_jwks **out)
+{
+    jg_limits defaults = jg_limits_default();
+    json_t *root = NULL;
+    jg_jwks *set = NULL;
+
+    if (json == NULL || out == NULL || (flags & ~JG__JWK_IMPORT_FLAGS) != 0)
+        return JG_ERR_INVALID_ARGUMENT;
+    if (limits == NULL)
+        limits = &defaults;
+    jg_err err =
+        jg__json_parse_object(json, len, limits->max_json_depth, jwks_max_json(limits), &root);
+    if (err != JG_OK)
+        return err;
+    err = jg_jwks_new(&set);
+    if (err == JG_OK) {
+        json_t *keys = json_object_get(root, "keys");
+        if (keys != NULL || !any) {
+            err = add_keys(set, keys, flags, limits);
+        } else {
+            /* A single JWK: its errors are the caller's, even "unsupported". */
+            jg_jwk *key = NULL;
+            int unsupported = 0;
+            err = limits->max_keys < 1 ? JG_ERR_LIMIT_KEYS
+                                       : jg__jwk_from_json(root, flags, &unsupported, &key);
+            if (err == JG_OK) {
+                err = jg_jwks_add(set, key);
+                jg_jwk_free(key);
+            }
+        }
+    }
+    wipe_document(root);
+    json_decref(root);
+    if (err != JG_OK) {
+        jg_jwks_free(set);
+        return err;
+    }
+    *out = set;
+    return JG_OK;
+}
+
+jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limits *limits,
+                     jg_jwks **out)
+{
+    return parse_set(json, len, flags, limits, 0, out);
+}
+
+jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_limits *limits,
+                         jg_jwks **out)
+{
+    return parse_set(json, len, flags, limits, 1, out);
+}
