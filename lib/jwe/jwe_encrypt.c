@@ -187,8 +187,13 @@ static jg_err check_recipients(const jg_jwe_recipient *recipients, enc_state *st
         jg_err err = jg_jwk_check(in->key, r->alg, JG_OP_ENCRYPT);
         if (err != JG_OK)
             return err;
-        if (r->alg == JG_ALG_DIR && in->key->secret_len != st->enc->cek_len)
-            return JG_ERR_CEK_LENGTH;
+        if (r->alg == JG_ALG_DIR) {
+            unsigned char scratch[JG__CEK_MAX];
+            err = jg__dir_encrypt(in->key, st->enc, scratch); /* size and enc binding */
+            jg_memzero(scratch, sizeof scratch);
+            if (err != JG_OK)
+                return err;
+        }
         if (st->format == JG_FORMAT_COMPACT && in->header_json != NULL)
             return JG_ERR_INVALID_ARGUMENT;
         err = parse_caller(in->header_json, &r->caller);
@@ -477,7 +482,11 @@ jg_err jg__jwe_encrypt_fixed(const void *plaintext, size_t plaintext_len,
 
     enc_state st;
     memset(&st, 0, sizeof st);
-    st.enc = jg__enc_info_of(o->enc != JG_ENC_UNKNOWN ? o->enc : JG_ENC_A256GCM);
+    /* Default enc: the one a dir key is bound to, else A256GCM. */
+    jg_enc enc = o->enc;
+    if (enc == JG_ENC_UNKNOWN && count == 1 && recipients[0].key != NULL)
+        enc = recipients[0].key->enc;
+    st.enc = jg__enc_info_of(enc != JG_ENC_UNKNOWN ? enc : JG_ENC_A256GCM);
     if (st.enc == NULL)
         return JG_ERR_ENC_UNKNOWN;
     st.format = o->format;

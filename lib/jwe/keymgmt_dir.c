@@ -10,6 +10,9 @@ jg_err jg__dir_encrypt(const jg_jwk *key, const jg__enc_info *enc, unsigned char
 {
     if (key->kty != JG_KTY_OCT || key->secret == NULL)
         return JG_ERR_KEY_TYPE;
+    /* A JWK with "alg":"A128GCM" and the like is a dir key for that enc only. */
+    if (key->enc != JG_ENC_UNKNOWN && key->enc != enc->enc)
+        return JG_ERR_KEY_ALG;
     if (key->secret_len != enc->cek_len)
         return JG_ERR_CEK_LENGTH;
     memcpy(cek, key->secret, enc->cek_len);
