@@ -107,7 +107,8 @@ jg_err jg__pbes2_decrypt(jg_alg alg, const jg_jwk *key, const jg__hdrs *hdrs,
         return JG_ERR_HEADER_INVALID;
     int64_t p2c = 0;
     jg_err err = jg__json_int_exact(p2c_json, &p2c);
-    if (err == JG_ERR_JSON_NUMBER && json_is_real(p2c_json) && json_real_value(p2c_json) > 0)
+    if (err == JG_ERR_JSON_NUMBER && json_is_real(p2c_json) &&
+        json_real_value(p2c_json) >= 9223372036854775808.0)
         return JG_ERR_LIMIT_PBES2_COUNT; /* beyond int64: certainly over the limit */
     if (err != JG_OK)
         return JG_ERR_HEADER_INVALID;
