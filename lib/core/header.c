@@ -45,6 +45,11 @@ jg_err jg__crit_check(const json_t *protected_hdr, const json_t *const *unprotec
             return JG_ERR_CRIT_INVALID;
         if (json_object_get(protected_hdr, name) == NULL)
             return JG_ERR_CRIT_INVALID;
+    }
+    /* Only a well-formed list is judged for understanding, so a malformed
+     * one gets CRIT_INVALID wherever its fault is. */
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(crit, i));
         if (!in_list(library_understood, name) && !in_list(caller_understood, name))
             return JG_ERR_CRIT_UNKNOWN;
     }

@@ -20,8 +20,9 @@
 
 /* ---- Members ----------------------------------------------------------------- */
 
-/* A string member (NULL when absent). Another JSON type, or a string with an
- * embedded NUL, is malformed. */
+/* A string member (NULL when absent). Another JSON type is malformed, and so
+ * is an embedded NUL (jansson refuses "\u0000" today; this keeps a kid from
+ * meaning two things should that change). */
 static jg_err get_string(const json_t *obj, const char *name, const char **out, size_t *out_len)
 {
     const json_t *v = json_object_get(obj, name);

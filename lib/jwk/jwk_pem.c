@@ -42,6 +42,31 @@ static int refuse_passphrase(char *pass, size_t pass_size, size_t *pass_len,
     return 0;
 }
 
+/*
+ * One decoding attempt for keys with the parts in `selection`. Returns the
+ * key, or NULL. DER must be consumed entirely: trailing bytes mean the input
+ * is something else.
+ */
+static EVP_PKEY *try_decode(const unsigned char *data, size_t len, const char *input_type,
+                            int selection)
+{
+    EVP_PKEY *pkey = NULL;
+    OSSL_DECODER_CTX *dctx =
+        OSSL_DECODER_CTX_new_for_pkey(&pkey, input_type, NULL, NULL, selection, NULL, NULL);
+    if (dctx == NULL)
+        return NULL;
+    const unsigned char *p = data;
+    size_t left = len;
+    if (OSSL_DECODER_CTX_get_num_decoders(dctx) == 0 ||
+        !OSSL_DECODER_CTX_set_passphrase_cb(dctx, refuse_passphrase, NULL) ||
+        !OSSL_DECODER_from_data(dctx, &p, &left) || (strcmp(input_type, "DER") == 0 && left != 0)) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    OSSL_DECODER_CTX_free(dctx);
+    return pkey;
+}
+
 static jg_err decode(const unsigned char *data, size_t len, const char *input_type,
                      const jg_jwk_meta *meta, unsigned flags, jg_jwk **out)
 {
@@ -52,37 +77,27 @@ static jg_err decode(const unsigned char *data, size_t len, const char *input_ty
     if (len > PEM_MAX_LEN)
         return JG_ERR_KEY_PEM;
 
-    /* Our failures must not linger in the caller's OpenSSL error queue. */
+    /*
+     * A private key first (PKCS#8, PKCS#1, SEC1), then a public one (SPKI,
+     * PKCS#1). Asking for key parts, not "anything", matters: DER does not say
+     * what it holds, and a PKCS#1 RSAPublicKey (two INTEGERs) would otherwise
+     * decode as DH parameters. Our failures must not linger in the caller's
+     * OpenSSL error queue.
+     */
     ERR_set_mark();
-    OSSL_DECODER_CTX *dctx =
-        OSSL_DECODER_CTX_new_for_pkey(&pkey, input_type, NULL, NULL, 0, NULL, NULL);
-    jg_err err = dctx != NULL ? JG_OK : JG_ERR_NOMEM;
-    if (err == JG_OK && OSSL_DECODER_CTX_get_num_decoders(dctx) == 0)
-        err = JG_ERR_CRYPTO;
-    if (err == JG_OK && !OSSL_DECODER_CTX_set_passphrase_cb(dctx, refuse_passphrase, NULL))
-        err = JG_ERR_CRYPTO;
-    if (err == JG_OK) {
-        const unsigned char *p = data;
-        size_t left = len;
-        if (!OSSL_DECODER_from_data(dctx, &p, &left) || pkey == NULL)
-            err = JG_ERR_KEY_PEM;
-        /* DER is one structure: trailing bytes mean it is something else. */
-        else if (strcmp(input_type, "DER") == 0 && left != 0)
-            err = JG_ERR_KEY_PEM;
-    }
-    OSSL_DECODER_CTX_free(dctx);
+    pkey = try_decode(data, len, input_type, EVP_PKEY_KEYPAIR);
+    if (pkey == NULL)
+        pkey = try_decode(data, len, input_type, EVP_PKEY_PUBLIC_KEY);
     ERR_pop_to_mark();
-    if (err != JG_OK) {
-        EVP_PKEY_free(pkey);
-        return err;
-    }
+    if (pkey == NULL)
+        return JG_ERR_KEY_PEM;
 
     jg_jwk *key = jg__jwk_alloc();
     if (key == NULL) {
         EVP_PKEY_free(pkey);
         return JG_ERR_NOMEM;
     }
-    err = jg__jwk_adopt_pkey(key, pkey, flags);
+    jg_err err = jg__jwk_adopt_pkey(key, pkey, flags);
     if (err != JG_OK) {
         jg_jwk_free(key);
         return err;

@@ -100,8 +100,17 @@ static jg_err classify(const EVP_PKEY *pkey, jg_kty *kty, jg_crv *crv)
         char name[64];
         size_t len = 0;
         *kty = JG_KTY_EC;
+        /*
+         * Named curves only (RFC 5480 2.1.1). OpenSSL recognises explicit
+         * parameters equal to a named curve, but such keys are how curve
+         * substitution attacks arrive (CVE-2020-0601), so they are refused.
+         */
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING, name, sizeof name,
+                                            &len) ||
+            strcmp(name, OSSL_PKEY_EC_ENCODING_GROUP) != 0)
+            return JG_ERR_KEY_CURVE;
         if (!EVP_PKEY_get_group_name(pkey, name, sizeof name, &len))
-            return JG_ERR_KEY_CURVE; /* explicit parameters, no named curve */
+            return JG_ERR_KEY_CURVE;
         for (size_t i = 0; i < sizeof ec / sizeof ec[0]; i++) {
             if (strcmp(name, ec[i].ossl) == 0) {
                 *crv = ec[i].crv;
@@ -268,7 +277,12 @@ static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int *is_private)
     jg_err err = JG_OK;
 
     *is_private = d != NULL;
-    if (order == NULL || ctx == NULL)
+    /* Whatever the input used, points are written uncompressed (SEC 1), as
+     * JOSE and most PKIX software expect. The key is not shared yet. */
+    if (!EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                        OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED))
+        err = JG_ERR_CRYPTO;
+    else if (order == NULL || ctx == NULL)
         err = JG_ERR_NOMEM;
     else if (EVP_PKEY_public_check_quick(ctx) != 1)
         err = JG_ERR_KEY_POINT;

@@ -1,0 +1,81 @@
+/* jws_result.c — the verified JWS object and its accessors (see jws.h). */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "core/header.h"
+#include "core/json.h"
+#include "jws/jws_internal.h"
+
+jg_jws *jg__jws_new(size_t payload_cap)
+{
+    if (payload_cap > SIZE_MAX - sizeof(jg_jws) - 1)
+        return NULL;
+    jg_jws *jws = calloc(1, sizeof(jg_jws) + payload_cap + 1);
+    return jws;
+}
+
+void jg_jws_free(jg_jws *jws)
+{
+    if (jws == NULL)
+        return;
+    json_decref(jws->prot);
+    json_decref(jws->unprot);
+    free(jws);
+}
+
+const unsigned char *jg_jws_payload(const jg_jws *jws, size_t *len)
+{
+    if (len != NULL)
+        *len = jws ? jws->payload_len : 0;
+    return jws ? jws->payload : NULL;
+}
+
+size_t jg_jws_signature_count(const jg_jws *jws)
+{
+    return jws ? jws->sig_count : 0;
+}
+
+size_t jg_jws_verified_count(const jg_jws *jws)
+{
+    return jws ? jws->verified : 0;
+}
+
+jg_alg jg_jws_alg(const jg_jws *jws)
+{
+    return jws ? jws->alg : JG_ALG_UNKNOWN;
+}
+
+const jg_jwk *jg_jws_key(const jg_jws *jws)
+{
+    return jws ? jws->key : NULL;
+}
+
+jg_err jg_jws_header_string(const jg_jws *jws, const char *name, const char **out)
+{
+    if (jws == NULL || name == NULL || out == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    const json_t *headers[2] = {jws->prot, jws->unprot};
+    int type_err = 0;
+    const char *value = jg__header_string(headers, 2, name, &type_err);
+    if (type_err)
+        return JG_ERR_JSON_TYPE;
+    if (value == NULL)
+        return JG_ERR_CLAIM_MISSING;
+    *out = value;
+    return JG_OK;
+}
+
+jg_err jg_jws_protected_json(const jg_jws *jws, char **out)
+{
+    if (jws == NULL || out == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    if (jws->prot != NULL)
+        return jg__json_dump(jws->prot, 0, out, NULL);
+    /* A signature without protected header: an empty object. */
+    json_t *empty = json_object();
+    if (empty == NULL)
+        return JG_ERR_NOMEM;
+    jg_err err = jg__json_dump(empty, 0, out, NULL);
+    json_decref(empty);
+    return err;
+}

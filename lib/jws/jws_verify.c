@@ -1,0 +1,395 @@
+/*
+ * jws_verify.c — jg_jws_verify(): header rules, algorithm policy, key
+ * selection and signature checks for every serialization.
+ *
+ * Order of work: limits, structure and every header rule are checked for the
+ * whole token first (a malformed token is refused whatever the policy), then
+ * each signature is judged on its own: its alg against the allow-list, then
+ * the keys. Only the keys of the caller's set are ever used: "jwk", "jku",
+ * "x5u" and "x5c" headers are ignored.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/header.h"
+#include "jws/jws_internal.h"
+#include "jws/sig.h"
+#include "jwk/jwk_internal.h"
+#include "jwtgate/base64url.h"
+
+/* Header parameters this library itself understands in "crit". */
+static const char *const understood[] = {"b64", NULL};
+
+/* Per-signature facts read from its headers. */
+typedef struct sig_meta {
+    const char *alg_name;
+    size_t alg_len;
+    const char *kid; /* NULL when absent */
+    size_t kid_len;
+    int b64; /* 1: payload base64url-encoded (default); 0: RFC 7797 unencoded */
+} sig_meta;
+
+/* The rules that concern one signature's headers alone. */
+static jg_err check_headers(const jg__jws_sig *sig, const jg_jws_verify_opts *opts, sig_meta *meta)
+{
+    jg_err err = jg__header_disjoint(sig->prot, sig->unprot);
+    if (err != JG_OK)
+        return err;
+    const json_t *unprot[1] = {sig->unprot};
+    err = jg__crit_check(sig->prot, unprot, 1, understood, opts->crit);
+    if (err != JG_OK)
+        return err;
+
+    /* RFC 7797 section 3: "b64" is integrity protected and understood by
+     * the recipient, so it must be protected and listed in "crit". */
+    meta->b64 = 1;
+    if (sig->unprot != NULL && json_object_get(sig->unprot, "b64") != NULL)
+        return JG_ERR_B64_HEADER;
+    json_t *b64 = sig->prot ? json_object_get(sig->prot, "b64") : NULL;
+    if (b64 != NULL) {
+        if (!json_is_boolean(b64))
+            return JG_ERR_B64_HEADER;
+        int listed = 0;
+        json_t *crit = json_object_get(sig->prot, "crit");
+        for (size_t i = 0; crit != NULL && i < json_array_size(crit); i++)
+            if (strcmp(json_string_value(json_array_get(crit, i)), "b64") == 0)
+                listed = 1;
+        if (!listed)
+            return JG_ERR_B64_HEADER;
+        meta->b64 = json_is_true(b64);
+    }
+
+    const json_t *headers[2] = {sig->prot, sig->unprot};
+    json_t *alg = NULL, *kid = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (headers[i] == NULL)
+            continue;
+        if (alg == NULL)
+            alg = json_object_get(headers[i], "alg");
+        if (kid == NULL)
+            kid = json_object_get(headers[i], "kid");
+    }
+    if (alg == NULL)
+        return JG_ERR_HEADER_ALG_MISSING;
+    if (!json_is_string(alg) || (kid != NULL && !json_is_string(kid)))
+        return JG_ERR_HEADER_INVALID;
+    meta->alg_name = json_string_value(alg);
+    meta->alg_len = json_string_length(alg);
+    meta->kid = kid ? json_string_value(kid) : NULL;
+    meta->kid_len = kid ? json_string_length(kid) : 0;
+    return JG_OK;
+}
+
+/* The alg a signature names, judged against the caller's allow-list. */
+static jg_err resolve_alg(const sig_meta *meta, jg_alg_set allowed, jg_alg *out)
+{
+    if (meta->alg_len == 4 && memcmp(meta->alg_name, "none", 4) == 0)
+        return JG_ERR_ALG_NONE;
+    jg_alg alg = jg_alg_from_name(meta->alg_name, meta->alg_len);
+    if (alg == JG_ALG_UNKNOWN)
+        return JG_ERR_ALG_UNKNOWN;
+    if (jg_alg_kind_of(alg) != JG_ALG_KIND_JWS)
+        return JG_ERR_ALG_KIND;
+    if ((allowed & JG_ALG_BIT(alg)) == 0)
+        return JG_ERR_ALG_NOT_ALLOWED;
+    *out = alg;
+    return JG_OK;
+}
+
+/* How far a refused key got through jg_jwk_check(): the further, the more
+ * the refusal says about the token's intended key. */
+static int refusal_rank(jg_err err)
+{
+    switch (err) {
+    case JG_ERR_KEY_TYPE:
+        return 1;
+    case JG_ERR_KEY_CURVE:
+        return 2;
+    case JG_ERR_KEY_WEAK:
+        return 3;
+    case JG_ERR_KEY_SIZE:
+        return 4;
+    case JG_ERR_KEY_ALG:
+        return 5;
+    case JG_ERR_KEY_USE:
+        return 6;
+    case JG_ERR_KEY_OPS:
+        return 7;
+    default:
+        return 0;
+    }
+}
+
+static int kid_matches(const jg_jwk *key, const sig_meta *meta)
+{
+    if (meta->kid == NULL)
+        return 1;
+    /* Lengths compared too: a kid with an embedded NUL matches nothing. */
+    return key->kid != NULL && strlen(key->kid) == meta->kid_len &&
+           memcmp(key->kid, meta->kid, meta->kid_len) == 0;
+}
+
+/*
+ * Try the keys of the set that may verify this signature. When none
+ * verifies: the crypto failure if a usable key was tried (JG_ERR_SIGNATURE
+ * when the tried keys failed differently), else the most specific refusal,
+ * else JG_ERR_KEY_NOT_FOUND.
+ */
+static jg_err verify_with_keys(const jg_jwks *keys, jg_alg alg, const sig_meta *meta,
+                               const jg__sig_input *in, const unsigned char *sig, size_t sig_len,
+                               const jg_jwk **used)
+{
+    jg_err refusal = JG_ERR_KEY_NOT_FOUND, failure = JG_OK;
+    int rank = -1;
+    size_t count = jg_jwks_count(keys);
+    for (size_t i = 0; i < count; i++) {
+        const jg_jwk *key = jg_jwks_get(keys, i);
+        if (key == NULL || !kid_matches(key, meta))
+            continue;
+        jg_err err = jg_jwk_check(key, alg, JG_OP_VERIFY);
+        if (err != JG_OK) {
+            int r = refusal_rank(err);
+            if (r > rank) {
+                rank = r;
+                refusal = err;
+            }
+            continue;
+        }
+        err = jg__sig_verify(key, alg, in, sig, sig_len);
+        if (err == JG_OK) {
+            *used = key;
+            return JG_OK;
+        }
+        if (err == JG_ERR_NOMEM)
+            return err;
+        failure = failure == JG_OK || failure == err ? err : JG_ERR_SIGNATURE;
+    }
+    return failure != JG_OK ? failure : refusal;
+}
+
+/* Everything one verification needs besides the parsed token. */
+typedef struct verify_ctx {
+    const jg_jwks *keys;
+    const jg_jws_verify_opts *opts;
+    jg__jws_parsed *parsed;
+    const unsigned char *payload_enc; /* the payload as signed */
+    size_t payload_enc_len;
+} verify_ctx;
+
+/* Judge one signature; on success *alg and *key say how. */
+static jg_err verify_one(const verify_ctx *vc, const jg__jws_sig *sig, const sig_meta *meta,
+                         jg_alg *alg, const jg_jwk **key)
+{
+    jg_err err = resolve_alg(meta, vc->opts->algs, alg);
+    if (err != JG_OK)
+        return err;
+
+    if (sig->sig_b64_len > JG_B64URL_ENCODED_LEN(JG__SIG_MAX))
+        return JG_ERR_SIGNATURE_LENGTH;
+    unsigned char raw[JG__SIG_MAX + 2];
+    size_t raw_len = 0;
+    err = jg_b64url_decode(sig->sig_b64, sig->sig_b64_len, raw, &raw_len);
+    if (err != JG_OK)
+        return err;
+
+    jg__sig_input in;
+    const jg__jws_parsed *p = vc->parsed;
+    if (p->compact && vc->payload_enc == (const unsigned char *)p->payload_enc)
+        jg__sig_input_one(&in, sig->prot_b64, p->signing_input_len); /* in place */
+    else
+        jg__sig_input_three(&in, sig->prot_b64, sig->prot_b64_len, vc->payload_enc,
+                            vc->payload_enc_len);
+    return verify_with_keys(vc->keys, *alg, meta, &in, raw, raw_len, key);
+}
+
+/* Decode or copy the payload into a new result. */
+static jg_err make_result(const jg__jws_parsed *p, const jg_jws_verify_opts *opts, int b64,
+                          const jg_limits *limits, jg_jws **out)
+{
+    const unsigned char *src;
+    size_t src_len;
+    if (opts->detached_payload != NULL) {
+        src = opts->detached_payload;
+        src_len = opts->detached_payload_len;
+        b64 = 0; /* the caller gives the payload itself */
+    } else {
+        src = (const unsigned char *)p->payload_enc;
+        src_len = p->payload_enc_len;
+    }
+    size_t cap = b64 ? JG_B64URL_DECODED_MAX(src_len) : src_len;
+    /* The limit bounds what a hostile token can make us hold; a detached
+     * payload is the caller's own. */
+    if (!b64 && opts->detached_payload == NULL && src_len > limits->max_payload_len)
+        return JG_ERR_LIMIT_TOKEN_SIZE;
+    jg_jws *jws = jg__jws_new(cap);
+    if (jws == NULL)
+        return JG_ERR_NOMEM;
+    if (b64) {
+        jg_err err = jg_b64url_decode((const char *)src, src_len, jws->payload, &jws->payload_len);
+        if (err == JG_OK && jws->payload_len > limits->max_payload_len)
+            err = JG_ERR_LIMIT_TOKEN_SIZE;
+        if (err != JG_OK) {
+            jg_jws_free(jws);
+            return err;
+        }
+    } else {
+        if (src_len > 0)
+            memcpy(jws->payload, src, src_len);
+        jws->payload_len = src_len;
+    }
+    jws->payload[jws->payload_len] = '\0';
+    *out = jws;
+    return JG_OK;
+}
+
+/* Errors that concern one signature only; under JG_SIG_ANY another
+ * signature may still verify. Everything else refuses the whole token. */
+static int per_signature_error(jg_err err)
+{
+    switch (err) {
+    case JG_ERR_ALG_NONE:
+    case JG_ERR_ALG_UNKNOWN:
+    case JG_ERR_ALG_KIND:
+    case JG_ERR_ALG_NOT_ALLOWED:
+    case JG_ERR_KEY_NOT_FOUND:
+    case JG_ERR_KEY_TYPE:
+    case JG_ERR_KEY_CURVE:
+    case JG_ERR_KEY_WEAK:
+    case JG_ERR_KEY_SIZE:
+    case JG_ERR_KEY_ALG:
+    case JG_ERR_KEY_USE:
+    case JG_ERR_KEY_OPS:
+    case JG_ERR_SIGNATURE:
+    case JG_ERR_SIGNATURE_LENGTH:
+    case JG_ERR_SIGNATURE_RANGE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The meta of up to this many signatures lives on the stack. */
+#define META_STACK 4u
+
+static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws_verify_opts *opts,
+                            const jg_limits *limits, sig_meta *metas, jg_jws **out)
+{
+    /* Whole-token rules first. */
+    for (size_t i = 0; i < p->n; i++) {
+        jg_err err = check_headers(&p->sigs[i], opts, &metas[i]);
+        if (err != JG_OK)
+            return err;
+        /* RFC 7797 section 3: the same "b64" for every signature. */
+        if (i > 0 && metas[i].b64 != metas[0].b64)
+            return JG_ERR_B64_HEADER;
+    }
+    int b64 = metas[0].b64;
+
+    verify_ctx vc = {.keys = keys, .opts = opts, .parsed = p};
+    char *encoded = NULL; /* base64url of a detached payload */
+    if (opts->detached_payload != NULL) {
+        if (p->has_payload)
+            return JG_ERR_DETACHED_PAYLOAD;
+        if (b64) {
+            size_t enc_len = 0;
+            jg_err err = jg_b64url_encode_alloc(opts->detached_payload, opts->detached_payload_len,
+                                                &encoded, &enc_len);
+            if (err != JG_OK)
+                return err;
+            vc.payload_enc = (const unsigned char *)encoded;
+            vc.payload_enc_len = enc_len;
+        } else {
+            vc.payload_enc = opts->detached_payload;
+            vc.payload_enc_len = opts->detached_payload_len;
+        }
+    } else {
+        /* A JSON serialization without "payload" is detached for sure; an
+         * empty compact payload may be a signed empty payload. */
+        if (!p->has_payload && !p->compact)
+            return JG_ERR_DETACHED_PAYLOAD;
+        vc.payload_enc = (const unsigned char *)p->payload_enc;
+        vc.payload_enc_len = p->payload_enc_len;
+    }
+
+    jg_jws *jws = NULL;
+    jg_err err = make_result(p, opts, b64, limits, &jws);
+    if (err != JG_OK) {
+        jg_free(encoded);
+        return err;
+    }
+
+    jg_err first_err = JG_OK;
+    size_t first_ok = p->n;
+    for (size_t i = 0; i < p->n; i++) {
+        jg_alg alg = JG_ALG_UNKNOWN;
+        const jg_jwk *key = NULL;
+        err = verify_one(&vc, &p->sigs[i], &metas[i], &alg, &key);
+        if (err == JG_OK) {
+            if (jws->verified++ == 0) {
+                first_ok = i;
+                jws->alg = alg;
+                jws->key = key;
+            }
+            continue;
+        }
+        if (!per_signature_error(err) || opts->policy == JG_SIG_ALL) {
+            first_err = err;
+            break;
+        }
+        if (first_err == JG_OK)
+            first_err = err;
+    }
+    jg_free(encoded);
+
+    if (jws->verified == 0 || (opts->policy == JG_SIG_ALL && jws->verified != p->n) ||
+        (first_err != JG_OK && !per_signature_error(first_err))) {
+        jg_jws_free(jws);
+        err = first_err != JG_OK ? first_err : JG_ERR_SIGNATURE;
+        /* An empty compact payload that does not verify was most likely
+         * detached, and the caller forgot to pass it. */
+        if (err == JG_ERR_SIGNATURE && p->compact && !p->has_payload &&
+            opts->detached_payload == NULL)
+            err = JG_ERR_DETACHED_PAYLOAD;
+        return err;
+    }
+
+    jws->sig_count = p->n;
+    jws->prot = p->sigs[first_ok].prot;
+    p->sigs[first_ok].prot = NULL; /* moved into the result */
+    jws->unprot = json_incref(p->sigs[first_ok].unprot);
+    *out = jws;
+    return JG_OK;
+}
+
+jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
+                     const jg_jws_verify_opts *opts, jg_jws **out)
+{
+    if (token == NULL || keys == NULL || opts == NULL || out == NULL || opts->algs == 0 ||
+        (opts->detached_payload == NULL && opts->detached_payload_len > 0) ||
+        (opts->policy != JG_SIG_ANY && opts->policy != JG_SIG_ALL))
+        return JG_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    jg_limits limits = opts->limits ? *opts->limits : jg_limits_default();
+    if (token_len > limits.max_token_len)
+        return JG_ERR_LIMIT_TOKEN_SIZE;
+
+    jg__jws_parsed parsed;
+    jg_err err = jg__jws_parse(token, token_len, &limits, &parsed);
+    if (err != JG_OK)
+        return err;
+
+    sig_meta stack_metas[META_STACK];
+    sig_meta *metas = stack_metas;
+    if (parsed.n > META_STACK) {
+        metas = calloc(parsed.n, sizeof *metas);
+        if (metas == NULL) {
+            jg__jws_parsed_free(&parsed);
+            return JG_ERR_NOMEM;
+        }
+    }
+    err = verify_parsed(&parsed, keys, opts, &limits, metas, out);
+    if (metas != stack_metas)
+        free(metas);
+    jg__jws_parsed_free(&parsed);
+    return err;
+}

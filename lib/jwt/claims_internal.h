@@ -1,0 +1,30 @@
+/*
+ * claims_internal.h — what the rest of lib/jwt needs from the claims object
+ * (internal, not installed).
+ *
+ * The invariant every jg_claims keeps, whichever way it was built (parse,
+ * setters, merge): registered claims have their RFC 7519 types — "iss",
+ * "sub", "jti" strings; "aud" a string or a non-empty array of strings;
+ * "exp", "nbf", "iat" integral numbers within int64_t.
+ */
+#ifndef JG_LIB_JWT_CLAIMS_INTERNAL_H
+#define JG_LIB_JWT_CLAIMS_INTERNAL_H
+
+#include <jansson.h>
+
+#include "jwtgate/jwt.h"
+
+/* The claims' JSON object (borrowed; never NULL for a valid claims object). */
+const json_t *jg__claims_object(const jg_claims *claims);
+
+/*
+ * Whether `value` has the type RFC 7519 gives the registered claim `name`
+ * (any type is fine for other names). JG_OK or JG_ERR_CLAIM_TYPE.
+ */
+jg_err jg__claim_type_check(const char *name, const json_t *value);
+
+/* Whether `len` bytes are strict UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+int jg__utf8_valid(const char *text, size_t len);
+
+#endif /* JG_LIB_JWT_CLAIMS_INTERNAL_H */

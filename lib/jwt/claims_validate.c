@@ -1,0 +1,184 @@
+/*
+ * claims_validate.c — time and claim rules of a jg_jwt_policy
+ * (jg_claims_validate) and media-type matching of "typ" (jg_typ_matches).
+ *
+ * All time arithmetic is exact over the whole int64_t range: sums that could
+ * overflow are decided before they are computed, so a huge "exp" or leeway
+ * can never wrap into a past or future time.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "core/json.h"
+#include "jwt/claims_internal.h"
+
+/* A time claim: JG_OK with *present 0 when absent, else its value. */
+static jg_err time_claim(const json_t *obj, const char *name, int *present, int64_t *out)
+{
+    const json_t *value = json_object_get(obj, name);
+    *present = value != NULL;
+    if (value == NULL)
+        return JG_OK;
+    return jg__json_int_exact(value, out) == JG_OK ? JG_OK : JG_ERR_CLAIM_TYPE;
+}
+
+/* Exactly whether a >= b + c, for c >= 0. */
+static int ge_sum(int64_t a, int64_t b, int64_t c)
+{
+    if (b > INT64_MAX - c)
+        return 0; /* b + c exceeds every int64_t */
+    return a >= b + c;
+}
+
+/* Exactly whether a > b + c, for c >= 0. */
+static int gt_sum(int64_t a, int64_t b, int64_t c)
+{
+    if (b > INT64_MAX - c)
+        return 0;
+    return a > b + c;
+}
+
+/* A string claim compared byte for byte; JG_OK when it equals `expected`. */
+static jg_err string_equals(const json_t *obj, const char *name, const char *expected,
+                            jg_err mismatch)
+{
+    const json_t *value = json_object_get(obj, name);
+    if (value == NULL)
+        return JG_ERR_CLAIM_MISSING;
+    if (!json_is_string(value))
+        return JG_ERR_CLAIM_TYPE;
+    size_t len = strlen(expected);
+    if (json_string_length(value) != len || memcmp(json_string_value(value), expected, len) != 0)
+        return mismatch;
+    return JG_OK;
+}
+
+static int string_is(const json_t *value, const char *expected, size_t len)
+{
+    return json_string_length(value) == len && memcmp(json_string_value(value), expected, len) == 0;
+}
+
+static jg_err check_audience(const json_t *obj, const char *expected)
+{
+    const json_t *aud = json_object_get(obj, "aud");
+    size_t len = strlen(expected);
+    if (aud == NULL)
+        return JG_ERR_CLAIM_MISSING;
+    if (json_is_string(aud))
+        return string_is(aud, expected, len) ? JG_OK : JG_ERR_AUDIENCE;
+    if (!json_is_array(aud) || json_array_size(aud) == 0)
+        return JG_ERR_CLAIM_TYPE;
+    jg_err err = JG_ERR_AUDIENCE;
+    for (size_t i = 0; i < json_array_size(aud); i++) {
+        const json_t *item = json_array_get(aud, i);
+        if (!json_is_string(item))
+            return JG_ERR_CLAIM_TYPE;
+        if (err != JG_OK && string_is(item, expected, len))
+            err = JG_OK;
+    }
+    return err;
+}
+
+jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
+{
+    if (claims == NULL || policy == NULL || policy->leeway < 0 || policy->max_age < 0)
+        return JG_ERR_INVALID_ARGUMENT;
+    const json_t *obj = jg__claims_object(claims);
+    if (obj == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+
+    const int64_t now =
+        policy->clock != NULL ? policy->clock(policy->clock_ctx) : (int64_t)time(NULL);
+    const int64_t leeway = policy->leeway;
+    int present;
+    int64_t t;
+
+    /* RFC 7519 4.1.4: the current time MUST be before "exp". */
+    jg_err err = time_claim(obj, "exp", &present, &t);
+    if (err != JG_OK)
+        return err;
+    if (!present && !policy->allow_missing_exp)
+        return JG_ERR_CLAIM_MISSING;
+    if (present && ge_sum(now, t, leeway))
+        return JG_ERR_EXPIRED;
+
+    /* RFC 7519 4.1.5: the current time MUST be at or after "nbf". */
+    err = time_claim(obj, "nbf", &present, &t);
+    if (err != JG_OK)
+        return err;
+    if (present && gt_sum(t, now, leeway))
+        return JG_ERR_NOT_YET_VALID;
+
+    int64_t iat = 0;
+    int has_iat = 0;
+    err = time_claim(obj, "iat", &has_iat, &iat);
+    if (err != JG_OK)
+        return err;
+    if (has_iat && gt_sum(iat, now, leeway))
+        return JG_ERR_IAT_FUTURE;
+
+    if (policy->max_age > 0) {
+        if (!has_iat)
+            return JG_ERR_CLAIM_MISSING;
+        /* now - iat > max_age + leeway, in unsigned arithmetic where neither
+         * side can overflow: both are below 2^64 here. */
+        if (now > iat) {
+            uint64_t age = (uint64_t)now - (uint64_t)iat;
+            if (age > (uint64_t)policy->max_age + (uint64_t)leeway)
+                return JG_ERR_TOO_OLD;
+        }
+    }
+
+    if (policy->issuer != NULL &&
+        (err = string_equals(obj, "iss", policy->issuer, JG_ERR_ISSUER)) != JG_OK)
+        return err;
+    if (policy->subject != NULL &&
+        (err = string_equals(obj, "sub", policy->subject, JG_ERR_SUBJECT)) != JG_OK)
+        return err;
+    if (policy->audience != NULL && (err = check_audience(obj, policy->audience)) != JG_OK)
+        return err;
+    if (policy->required != NULL)
+        for (const char *const *name = policy->required; *name != NULL; name++)
+            if (json_object_get(obj, *name) == NULL)
+                return JG_ERR_CLAIM_MISSING;
+    return JG_OK;
+}
+
+/* ---- typ ------------------------------------------------------------------- */
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int ascii_caseeq(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+            return 0;
+    return 1;
+}
+
+/*
+ * RFC 7515 section 4.1.9: a "typ" without '/' is read as if "application/"
+ * were prepended. So compare the full media types: when exactly one side
+ * lacks a '/', the other must be "application/" followed by it.
+ */
+int jg_typ_matches(const char *typ, const char *expected)
+{
+    static const char prefix[] = "application/";
+    const size_t plen = sizeof prefix - 1;
+
+    if (typ == NULL || expected == NULL || typ[0] == '\0' || expected[0] == '\0')
+        return 0;
+    size_t tlen = strlen(typ), elen = strlen(expected);
+    int t_short = memchr(typ, '/', tlen) == NULL;
+    int e_short = memchr(expected, '/', elen) == NULL;
+    if (t_short == e_short)
+        return tlen == elen && ascii_caseeq(typ, expected, tlen);
+    const char *full = t_short ? expected : typ;
+    const char *bare = t_short ? typ : expected;
+    size_t flen = t_short ? elen : tlen, blen = t_short ? tlen : elen;
+    return flen == plen + blen && ascii_caseeq(full, prefix, plen) &&
+           ascii_caseeq(full + plen, bare, blen);
+}
