@@ -58,7 +58,9 @@ jg_err jg_claims_set_bool(jg_claims *claims, const char *name, int value);
 jg_err jg_claims_set_json(jg_claims *claims, const char *name, const char *json);
 /* "aud" as an array of `count` strings (count 1 still writes an array). */
 jg_err jg_claims_set_aud(jg_claims *claims, const char *const *aud, size_t count);
-/* Merge every member of a JSON object text into the claims (replacing). */
+/* Merge every member of a JSON object text into the claims (replacing).
+ * A merge refused for its text or types changes nothing. Errors as
+ * set_json, plus JG_ERR_CLAIMS_INVALID (the text is not an object). */
 jg_err jg_claims_merge_json(jg_claims *claims, const char *json);
 /* Remove a member; JG_ERR_CLAIM_MISSING if absent. */
 jg_err jg_claims_remove(jg_claims *claims, const char *name);
@@ -83,7 +85,8 @@ size_t jg_claims_count(const jg_claims *claims);
 const char *jg_claims_name_at(const jg_claims *claims, size_t index);
 
 /* Whole claim set as JSON (sorted members; JG_EXPORT_PRETTY for indented).
- * Caller frees with jg_free(). Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM. */
+ * Caller frees with jg_free(). Errors: JG_ERR_INVALID_ARGUMENT (also for
+ * any flag other than JG_EXPORT_PRETTY), JG_ERR_NOMEM. */
 jg_err jg_claims_to_json(const jg_claims *claims, unsigned flags, char **out);
 
 /* jg_claims_free — NULL is a no-op. */
@@ -118,8 +121,12 @@ typedef struct jg_jwt_policy {
 /*
  * jg_claims_validate — check claims against the time and claim rules of
  * `policy` (algs, typ and crit are not used here). In order: exp, nbf, iat
- * (not in the future), max_age, iss, sub, aud, required.
- * Errors: JG_ERR_INVALID_ARGUMENT (NULL, negative leeway), JG_ERR_CLAIM_MISSING,
+ * (not in the future), max_age, iss, sub, aud, required. The token has
+ * expired when exp <= now - leeway (RFC 7519: now must be before "exp"); it
+ * is not yet valid when nbf > now + leeway. Sums never overflow. A claim the
+ * policy names (iss, sub, aud, or iat for max_age) that is absent is
+ * JG_ERR_CLAIM_MISSING.
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL, negative leeway or max_age), JG_ERR_CLAIM_MISSING,
  * JG_ERR_CLAIM_TYPE, JG_ERR_EXPIRED, JG_ERR_NOT_YET_VALID, JG_ERR_IAT_FUTURE,
  * JG_ERR_TOO_OLD, JG_ERR_ISSUER, JG_ERR_SUBJECT, JG_ERR_AUDIENCE.
  * Thread-safe.
@@ -142,8 +149,12 @@ typedef struct jg_jwt_sign_opts {
 
 /*
  * jg_jwt_sign — a compact JWS whose payload is the claims. `opts` may be
- * NULL. *out is NUL-terminated; caller frees with jg_free().
- * Errors: those of jg_jws_sign().
+ * NULL. The protected header is "alg", "kid" (from the key), "typ", then the
+ * members of header_json in their order; a "typ" in header_json is used when
+ * opts->typ is NULL and must equal it otherwise. *out is NUL-terminated;
+ * caller frees with jg_free().
+ * Errors: those of jg_jws_sign(), JG_ERR_INVALID_ARGUMENT (typ not UTF-8),
+ * JG_ERR_HEADER_INVALID (header_json "typ" not a string or differing).
  */
 jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign_opts *opts,
                    char **out, size_t *out_len);
@@ -153,7 +164,9 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
  * header "typ" and validate the claims. On success *out holds the claims
  * (free with jg_claims_free()); `out` may be NULL to only check.
  * Errors: those of jg_jws_verify(), jg_claims_parse() and
- * jg_claims_validate(), plus JG_ERR_TYP.
+ * jg_claims_validate(), plus JG_ERR_TOKEN_FORMAT (a JWS JSON serialization:
+ * JWTs are compact only) and JG_ERR_TYP (policy->typ set and the header's
+ * "typ" absent, not a string, or not matching).
  */
 jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
                      const jg_jwt_policy *policy, jg_claims **out);
