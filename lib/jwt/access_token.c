@@ -175,11 +175,16 @@ static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_key
     const char *cty = NULL;
     /* "cty" is a media type like "typ": "JWT", "jwt", "application/jwt". */
     int nested = jg_jwe_header_string(jwe, "cty", &cty) == JG_OK && jg_typ_matches(cty, "JWT");
-    /* A nested JWT is a compact JWS: exactly three parts. */
+    /* A nested JWT is a compact JWS: three base64url parts, nothing else. */
     size_t dots = 0;
-    for (size_t i = 0; i < plen; i++)
-        dots += pt[i] == '.';
-    if (nested && dots != 2)
+    int b64_only = 1;
+    for (size_t i = 0; i < plen; i++) {
+        unsigned char ch = pt[i];
+        dots += ch == '.';
+        b64_only &= (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+    }
+    if (nested && (dots != 2 || !b64_only))
         err = JG_ERR_NOT_NESTED;
     else if (nested)
         err = open_jws((const char *)pt, plen, verify_keys, rules, jg_jwe_key(jwe), out);

@@ -194,7 +194,7 @@ static void test_forms(void **state)
 
     /* A bare JWS: refused where encryption is required, accepted otherwise. */
     jg_claims *c = claims_for("bob", now + 60);
-    jg_jwt_sign_opts so = {.typ = "at+jwt"};
+    jg_jwt_sign_opts so = {.alg = JG_ALG_ES256, .typ = "at+jwt"};
     char *jws = NULL;
     assert_jg_ok(jg_jwt_sign(c, p.sign, &so, &jws, NULL));
     assert_jg(JG_ERR_NOT_ENCRYPTED, open_with(jws, &p, &pol, NULL));
@@ -336,19 +336,25 @@ static void test_claims_and_typ(void **state)
     pol.key_algs = 0;
     assert_jg(JG_ERR_INVALID_ARGUMENT, open_with(token, &p, &pol, NULL));
     /* Wrong keys on either layer. */
-    pair other = es_pair();
+    pair other = make_pair(gen(JG_KTY_EC, JG_CRV_P256, 0, "iss-other"),
+                           gen(JG_KTY_EC, JG_CRV_P256, 0, "gw-other"));
     pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
     jg_jwks *dk = set_of1(p.decrypt), *vk = set_of1(other.verify), *dk2 = set_of1(other.decrypt);
     assert_jg(JG_ERR_KEY_NOT_FOUND,
               jg_access_token_open(token, strlen(token), dk2, vk, &pol, NULL));
     assert_jg(JG_ERR_KEY_NOT_FOUND, jg_access_token_open(token, strlen(token), dk, vk, &pol, NULL));
-    jg_jwk *impostor = NULL;
-    jg_jwk_meta meta = {.kid = "iss"};
+    /* Other keys under the expected kids. */
+    jg_jwk *impostor = NULL, *gw_impostor = NULL;
+    jg_jwk_meta meta = {.kid = "iss"}, gw_meta = {.kid = "gw"};
     assert_jg_ok(jg_jwk_with_meta(other.verify, &meta, &impostor));
-    jg_jwks *vk2 = set_of1(impostor);
+    assert_jg_ok(jg_jwk_with_meta(other.decrypt, &gw_meta, &gw_impostor));
+    jg_jwks *vk2 = set_of1(impostor), *dk3 = set_of1(gw_impostor);
     assert_jg(JG_ERR_SIGNATURE, jg_access_token_open(token, strlen(token), dk, vk2, &pol, NULL));
+    assert_jg(JG_ERR_DECRYPT, jg_access_token_open(token, strlen(token), dk3, vk2, &pol, NULL));
     jg_jwks_free(vk2);
+    jg_jwks_free(dk3);
     jg_jwk_free(impostor);
+    jg_jwk_free(gw_impostor);
     /* Arguments and shapes. */
     assert_jg(JG_ERR_INVALID_ARGUMENT, jg_access_token_open(NULL, 0, dk, vk, &pol, NULL));
     assert_jg(JG_ERR_INVALID_ARGUMENT,
