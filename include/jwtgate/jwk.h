@@ -92,14 +92,25 @@ typedef struct jg_jwk_meta {
 /* ---- Import ----------------------------------------------------------- */
 
 /*
- * jg_jwk_parse — import one JWK from JSON text (`len` bytes).
- * On success *out is a new key the caller releases with jg_jwk_free().
- * Thread-safe. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM,
- * JG_ERR_JSON_SYNTAX, JG_ERR_JSON_DUPLICATE, JG_ERR_JSON_NOT_OBJECT,
- * JG_ERR_LIMIT_JSON_DEPTH, JG_ERR_LIMIT_JSON_SIZE, JG_ERR_KEY_KTY,
- * JG_ERR_KEY_INVALID (missing or malformed member, inconsistent use/key_ops),
- * JG_ERR_KEY_CURVE, JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK, JG_ERR_KEY_MISMATCH,
- * JG_ERR_ALG_UNKNOWN (unknown "alg"), JG_ERR_B64_* (bad base64url member),
+ * jg_jwk_parse — import one JWK from JSON text (`len` bytes, at most 64 KiB).
+ * On success *out is a new key the caller releases with jg_jwk_free(); on
+ * error *out is not written. Strict where the RFCs say MUST: EC coordinates
+ * and scalars and OKP keys at their exact length, RSA integers in minimal
+ * form, the EC point on its curve, the private part matching the public part
+ * (RSA: CRT consistency, not primality; a private key given by n, e, d only
+ * gets its CRT parameters recovered), "use" only "sig"/"enc", "key_ops"
+ * distinct registered values. An "alg" naming a content encryption algorithm
+ * makes a "dir" key (see jg_jwk_enc()). Unknown members, and "x5c", "x5u",
+ * "jku", are ignored. JG_JWK_PUBLIC_ONLY ignores the private members, and
+ * refuses an "oct" key, which is all private (JG_ERR_KEY_TYPE).
+ * Thread-safe. Errors: JG_ERR_INVALID_ARGUMENT (NULL, unknown flag),
+ * JG_ERR_NOMEM, JG_ERR_JSON_SYNTAX, JG_ERR_JSON_DUPLICATE,
+ * JG_ERR_JSON_NOT_OBJECT, JG_ERR_LIMIT_JSON_DEPTH, JG_ERR_LIMIT_JSON_SIZE,
+ * JG_ERR_KEY_KTY, JG_ERR_KEY_INVALID (missing or malformed member, wrong JSON
+ * type, inconsistent use/key_ops/alg), JG_ERR_KEY_TYPE ("alg" of another key
+ * type; "oct" with JG_JWK_PUBLIC_ONLY), JG_ERR_KEY_CURVE (unsupported "crv", or "alg" of another
+ * curve), JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK, JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
+ * "alg"), JG_ERR_UNSUPPORTED (multi-prime RSA, "oth"), JG_ERR_B64_* (bad base64url member),
  * JG_ERR_CRYPTO.
  */
 jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
@@ -107,17 +118,22 @@ jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
 /*
  * jg_jwk_from_pem — import a PEM key: SPKI ("PUBLIC KEY"), PKCS#8
  * ("PRIVATE KEY"), PKCS#1 ("RSA PUBLIC KEY", "RSA PRIVATE KEY") or SEC1
- * ("EC PRIVATE KEY"). Encrypted PEM is refused. `meta` may be NULL.
- * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_KEY_PEM,
- * JG_ERR_KEY_KTY, JG_ERR_KEY_CURVE, JG_ERR_KEY_WEAK, JG_ERR_KEY_INVALID,
- * JG_ERR_ALG_UNKNOWN, JG_ERR_CRYPTO. Thread-safe.
+ * ("EC PRIVATE KEY"); the first key block is used, at most 64 KiB of input.
+ * Encrypted PEM is refused (JG_ERR_KEY_PEM), as are RSA-PSS-only keys
+ * (JG_ERR_KEY_KTY) and EC keys with explicit curve parameters or an
+ * unsupported curve (JG_ERR_KEY_CURVE). The key passes the same checks as a
+ * JWK. `meta` may be NULL. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM,
+ * JG_ERR_KEY_PEM, JG_ERR_KEY_KTY, JG_ERR_KEY_CURVE, JG_ERR_KEY_WEAK,
+ * JG_ERR_KEY_INVALID, JG_ERR_KEY_MISMATCH, JG_ERR_KEY_TYPE (meta.alg of
+ * another key type), JG_ERR_ALG_UNKNOWN, JG_ERR_UNSUPPORTED (multi-prime
+ * RSA), JG_ERR_CRYPTO. Thread-safe.
  */
 jg_err jg_jwk_from_pem(const char *pem, size_t len, const jg_jwk_meta *meta, unsigned flags,
                        jg_jwk **out);
 
 /*
- * jg_jwk_from_der — import a DER key in any of the encodings above.
- * Errors and ownership as jg_jwk_from_pem().
+ * jg_jwk_from_der — import a DER key in any of the encodings above (the whole
+ * input must be one structure). Errors and ownership as jg_jwk_from_pem().
  */
 jg_err jg_jwk_from_der(const unsigned char *der, size_t len, const jg_jwk_meta *meta,
                        unsigned flags, jg_jwk **out);
@@ -141,9 +157,12 @@ jg_err jg_jwk_with_meta(const jg_jwk *key, const jg_jwk_meta *meta, jg_jwk **out
 
 /*
  * jg_jwk_public — a new key holding only the public part of `key` (same
- * metadata; key_ops reduced to the public operations). For "oct" keys, which
- * have no public part, returns JG_ERR_KEY_TYPE. Errors also
- * JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_CRYPTO. Thread-safe.
+ * metadata; key_ops reduced to the public operations: "sign" becomes
+ * "verify", "decrypt" "encrypt", "unwrapKey" "wrapKey", and the ECDH
+ * "deriveKey"/"deriveBits" stay — so that key_ops never vanish, which would
+ * allow everything). For "oct" keys, which have no public part, returns
+ * JG_ERR_KEY_TYPE. Errors also JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM,
+ * JG_ERR_CRYPTO. Thread-safe.
  */
 jg_err jg_jwk_public(const jg_jwk *key, jg_jwk **out);
 
@@ -151,8 +170,9 @@ jg_err jg_jwk_public(const jg_jwk *key, jg_jwk **out);
 
 /*
  * jg_jwk_generate — a new random private key.
- * kty OCT: `bits` is the secret length (default 256, at least 128, multiple of 8).
- * kty RSA: `bits` is the modulus size (default 2048; at least 2048).
+ * kty OCT: `bits` is the secret length (default 256, at least 128, at most
+ * 8192, multiple of 8); `crv` must be JG_CRV_NONE.
+ * kty RSA: `bits` is the modulus size (default 2048; 2048 to 16384); e = 65537.
  * kty EC / OKP: `crv` selects the curve; `bits` must be 0.
  * `meta` may be NULL; when meta->kid is NULL the kid is set to the RFC 7638
  * thumbprint. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_KEY_KTY,
@@ -163,13 +183,15 @@ jg_err jg_jwk_generate(jg_kty kty, jg_crv crv, unsigned bits, const jg_jwk_meta 
                        jg_jwk **out);
 
 /*
- * jg_jwk_generate_for_alg — a new key suited to `alg` (HS256: 256-bit oct;
- * RS*, PS*, RSA-OAEP*: 2048-bit RSA or `bits`; ES256: P-256; EdDSA/Ed25519:
- * Ed25519; Ed448: Ed448; ECDH-ES*: P-256 unless `crv` says otherwise; AxxxKW,
- * AxxxGCMKW: the wrap key size; dir: set `enc`-sized `bits`, default 256;
- * PBES2: 256-bit oct). The key's "alg" is set to `alg` and "use" to sig/enc.
- * `kid` NULL = thumbprint. Errors as jg_jwk_generate(), plus
- * JG_ERR_ALG_UNKNOWN.
+ * jg_jwk_generate_for_alg — a new key suited to `alg` (HSxxx: an oct key of
+ * the hash size, or `bits` if larger; RS*, PS*, RSA-OAEP*, RSA1_5: 2048-bit
+ * RSA or `bits`; ES256/384/512: P-256/384/521; EdDSA: Ed25519, or Ed448 when
+ * `crv` says so; Ed25519: Ed25519; Ed448: Ed448; ECDH-ES*: P-256 unless `crv`
+ * names another P- or X curve; AxxxKW, AxxxGCMKW: the wrap key size; dir:
+ * `bits` of an "enc" key size (128, 192, 256, 384, 512), default 256; PBES2:
+ * 256-bit oct or `bits`). The key's "alg" is set to `alg` and "use" to
+ * sig/enc. `kid` NULL = thumbprint. Errors as jg_jwk_generate(), plus
+ * JG_ERR_ALG_UNKNOWN, JG_ERR_KEY_SIZE (`bits` not the wrap or "enc" size).
  */
 jg_err jg_jwk_generate_for_alg(jg_alg alg, jg_crv crv, unsigned bits, const char *kid,
                                jg_jwk **out);
@@ -178,24 +200,29 @@ jg_err jg_jwk_generate_for_alg(jg_alg alg, jg_crv crv, unsigned bits, const char
 
 /*
  * jg_jwk_to_json — the key as a JWK JSON object (NUL-terminated; *out_len
- * may be NULL). Members are sorted for stable output. Without
- * JG_EXPORT_PRIVATE only public members are written. Caller frees with
- * jg_free_secret(*out, 0) when exporting private material, else jg_free().
- * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_CRYPTO. Thread-safe.
+ * may be NULL). Members are sorted for stable output; "kid", "use", "alg"
+ * and "key_ops" are included. Without JG_EXPORT_PRIVATE only public members
+ * are written, and an "oct" key (all secret) is refused with
+ * JG_ERR_KEY_TYPE. Caller frees with jg_free_secret(*out, 0) when exporting
+ * private material, else jg_free(). Errors: JG_ERR_INVALID_ARGUMENT (also an
+ * unknown flag), JG_ERR_KEY_TYPE, JG_ERR_NOMEM, JG_ERR_CRYPTO. Thread-safe.
  */
 jg_err jg_jwk_to_json(const jg_jwk *key, unsigned flags, char **out, size_t *out_len);
 
 /*
  * jg_jwk_to_pem — PEM text: SPKI for the public part, PKCS#8 with
- * JG_EXPORT_PRIVATE. "oct" keys cannot be written as PEM (JG_ERR_KEY_TYPE);
- * JG_EXPORT_PRIVATE on a public key gives JG_ERR_KEY_NOT_PRIVATE.
- * Ownership as jg_jwk_to_json(). Errors also JG_ERR_NOMEM, JG_ERR_CRYPTO.
+ * JG_EXPORT_PRIVATE (EC points uncompressed, named curves).
+ * "oct" keys cannot be written as PEM (JG_ERR_KEY_TYPE); JG_EXPORT_PRIVATE on
+ * a public key gives JG_ERR_KEY_NOT_PRIVATE. Ownership as jg_jwk_to_json().
+ * Errors also JG_ERR_INVALID_ARGUMENT, JG_ERR_UNSUPPORTED (no PEM encoder in
+ * this OpenSSL), JG_ERR_NOMEM, JG_ERR_CRYPTO. Thread-safe.
  */
 jg_err jg_jwk_to_pem(const jg_jwk *key, unsigned flags, char **out, size_t *out_len);
 
 /*
  * jg_jwk_thumbprint — RFC 7638 thumbprint with SHA-256: 32 raw bytes into
- * `out`. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_CRYPTO.
+ * `out` (OKP keys per RFC 8037: "crv", "kty", "x"; "oct" keys hash their
+ * secret "k"). Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_CRYPTO.
  * Thread-safe.
  */
 jg_err jg_jwk_thumbprint(const jg_jwk *key, unsigned char out[32]);
@@ -242,7 +269,8 @@ jg_crv jg_crv_from_name(const char *name);
  * wrapKey/unwrapKey or encrypt/decrypt for key wrapping and RSA;
  * deriveKey/deriveBits for ECDH-ES) and that a private part is present for
  * SIGN and DECRYPT. JG_OK if usable. Errors: JG_ERR_INVALID_ARGUMENT,
- * JG_ERR_ALG_UNKNOWN, JG_ERR_KEY_TYPE, JG_ERR_KEY_CURVE, JG_ERR_KEY_SIZE,
+ * JG_ERR_ALG_UNKNOWN, JG_ERR_ALG_KIND (a JWE alg with SIGN/VERIFY or the
+ * reverse), JG_ERR_KEY_TYPE, JG_ERR_KEY_CURVE, JG_ERR_KEY_SIZE,
  * JG_ERR_KEY_WEAK, JG_ERR_KEY_ALG, JG_ERR_KEY_USE, JG_ERR_KEY_OPS,
  * JG_ERR_KEY_NOT_PRIVATE. Thread-safe.
  */
@@ -263,17 +291,22 @@ void jg_jwk_free(jg_jwk *key);
 
 /*
  * jg_jwks_parse — import a JWKS ({"keys":[...]}) from JSON. Keys with a "kty"
- * or "crv" this library does not support are skipped, as RFC 7517 section 5
- * asks; any malformed key of a supported type fails the whole set.
- * `limits` may be NULL (defaults: at most max_keys keys).
- * Errors: those of jg_jwk_parse(), JG_ERR_KEYSET_INVALID (no "keys" array),
+ * or "crv" this library does not support, an unknown "alg", or multi-prime
+ * RSA are skipped, as RFC 7517 section 5 asks (and "oct" keys under
+ * JG_JWK_PUBLIC_ONLY, having no public part); any malformed key of a
+ * supported type fails the whole set. `limits` may be NULL (defaults): the
+ * "keys" array may hold at most max_keys entries (skipped ones included),
+ * nesting at most max_json_depth, and the text at most 64 KiB + 16 KiB per
+ * max_keys (64 MiB at most). Errors: those of jg_jwk_parse(),
+ * JG_ERR_KEYSET_INVALID (no "keys" array, or an entry not an object),
  * JG_ERR_LIMIT_KEYS. Thread-safe.
  */
 jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                      jg_jwks **out);
 
 /*
- * jg_jwks_parse_any — a JWKS, or a single JWK made into a set of one.
+ * jg_jwks_parse_any — a JWKS (an object with "keys"), or else a single JWK
+ * made into a set of one (whose errors, even JG_ERR_KEY_KTY, are returned).
  * Errors as jg_jwks_parse().
  */
 jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_limits *limits,
@@ -293,15 +326,21 @@ const jg_jwk *jg_jwks_get(const jg_jwks *set, size_t index);
 
 /*
  * jg_jwks_find — the first key (from index *cursor, which is advanced past it;
- * start with 0) whose kid equals `kid` (NULL: any), that is usable with `alg`
- * (JG_ALG_UNKNOWN: any) and whose "use" allows `use` (JG_USE_ANY: any).
- * Returns NULL when none is left. Borrowed pointer. Thread-safe.
+ * start with 0; `cursor` NULL: from 0, not advanced) whose kid equals `kid`
+ * (NULL: any), that is usable with `alg` (JG_ALG_UNKNOWN: any; usable = type
+ * and curve suit it, a declared "alg" permits it, a declared "use" is that of
+ * the algorithm's kind) and whose "use" allows `use` (JG_USE_ANY: any; keys
+ * without "use" allow every use). Sizes, key_ops and the private part depend
+ * on the operation: check them with jg_jwk_check(). Returns NULL when none is
+ * left. Borrowed pointer. Thread-safe.
  */
 const jg_jwk *jg_jwks_find(const jg_jwks *set, const char *kid, jg_alg alg, jg_use use,
                            size_t *cursor);
 
 /*
- * jg_jwks_to_json — the set as {"keys":[...]}; flags as jg_jwk_to_json().
+ * jg_jwks_to_json — the set as {"keys":[...]}; flags, ownership and errors as
+ * jg_jwk_to_json() (a public export of a set holding an "oct" key is
+ * JG_ERR_KEY_TYPE).
  */
 jg_err jg_jwks_to_json(const jg_jwks *set, unsigned flags, char **out, size_t *out_len);
 

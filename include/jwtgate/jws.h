@@ -32,8 +32,12 @@ typedef struct jg_jws_signer {
     jg_alg alg;        /* JG_ALG_UNKNOWN: the key's own "alg" */
     /*
      * Extra protected header members as a JSON object text, or NULL. Kept in
-     * the order given; "alg" is added first when absent and "kid" (from the
-     * key) after it when absent. If it has "alg" it must equal the alg used.
+     * the order given; "alg" is added first when neither header has it, and
+     * "kid" (from the key, if it has one) right after "alg" when neither
+     * header has it. An "alg" given (here or unprotected) must equal the alg
+     * used. "b64" may not be given: it comes from opts->b64_false. When no
+     * member is left for the protected header (all unprotected), the
+     * signature has no protected header at all.
      */
     const char *protected_json;
     /* Unprotected header members (JSON serializations only), or NULL. */
@@ -51,13 +55,19 @@ typedef struct jg_jws_sign_opts {
 /*
  * jg_jws_sign — sign `payload` with one signer. `opts` may be NULL (compact,
  * attached, b64). *out is a NUL-terminated token the caller frees with
- * jg_free(); *out_len may be NULL.
+ * jg_free(); *out_len may be NULL. JSON output has the members "payload",
+ * then "protected", "header", "signature" (or "signatures").
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_ALG_UNKNOWN (no alg
- * given and none on the key), JG_ERR_ALG_KIND (a JWE alg), JG_ERR_KEY_* from
- * jg_jwk_check() with JG_OP_SIGN, JG_ERR_JSON_* / JG_ERR_HEADER_INVALID (bad
- * header JSON, "alg" differs), JG_ERR_HEADER_DUPLICATE (name both protected
- * and unprotected), JG_ERR_TOKEN_FORMAT (compact with an unprotected header,
- * or b64:false compact payload containing '.'), JG_ERR_CRYPTO.
+ * given and none on the key, or not an alg at all), JG_ERR_ALG_KIND (a JWE
+ * alg), JG_ERR_KEY_* from jg_jwk_check() with JG_OP_SIGN, JG_ERR_JSON_* /
+ * JG_ERR_LIMIT_JSON_DEPTH (bad header JSON), JG_ERR_HEADER_INVALID ("alg"
+ * differs or is not a string, "kid" not a string, "b64" given),
+ * JG_ERR_HEADER_DUPLICATE (name both protected and unprotected),
+ * JG_ERR_CRIT_INVALID / JG_ERR_CRIT_UNPROTECTED ("crit" that no verifier
+ * may accept: empty, malformed, naming a registered or absent parameter, or
+ * unprotected), JG_ERR_TOKEN_FORMAT (compact with an unprotected header,
+ * b64:false compact payload containing '.', or b64:false JSON payload that
+ * is not UTF-8), JG_ERR_CRYPTO.
  * Thread-safe.
  */
 jg_err jg_jws_sign(const void *payload, size_t payload_len, const jg_jws_signer *signer,
@@ -92,21 +102,31 @@ typedef struct jg_jws jg_jws;
 
 /*
  * jg_jws_verify — parse a JWS in any serialization (compact, flattened or
- * general JSON, detected from the first byte), verify it with `keys` under
- * `opts`, and on success return the verified result in *out (free with
- * jg_jws_free()). When the header has "kid", only keys with that kid are
- * tried; otherwise every key usable with the alg is tried.
+ * general JSON, detected from the first non-blank byte), verify it with
+ * `keys` under `opts`, and on success return the verified result in *out
+ * (free with jg_jws_free()). When the header has "kid", only keys with that
+ * kid are tried; otherwise every key usable with the alg is tried.
+ * Structure, limits and header rules (crit, b64, duplicates) apply to the
+ * whole token whatever the policy; alg, key and signature failures are per
+ * signature, and under JG_SIG_ANY the error of the first signature is
+ * returned when none verifies. "b64" (RFC 7797) must be protected, listed in
+ * "crit" and the same in every signature. An empty compact payload that does
+ * not verify while no detached payload was given is JG_ERR_DETACHED_PAYLOAD.
  * Thread-safe; `keys` may be shared.
- * Errors: JG_ERR_INVALID_ARGUMENT (NULL, empty allow-list), JG_ERR_NOMEM,
- * JG_ERR_LIMIT_TOKEN_SIZE, JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL, empty allow-list, bad policy,
+ * detached_payload NULL with a length), JG_ERR_NOMEM,
+ * JG_ERR_LIMIT_TOKEN_SIZE (also: decoded payload above max_payload_len),
+ * JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
  * JG_ERR_LIMIT_SIGNATURES, JG_ERR_TOKEN_FORMAT, JG_ERR_B64_*,
  * JG_ERR_JSON_*, JG_ERR_HEADER_ALG_MISSING, JG_ERR_HEADER_INVALID,
  * JG_ERR_HEADER_DUPLICATE, JG_ERR_CRIT_UNKNOWN, JG_ERR_CRIT_INVALID,
  * JG_ERR_CRIT_UNPROTECTED, JG_ERR_B64_HEADER, JG_ERR_DETACHED_PAYLOAD,
  * JG_ERR_ALG_NONE, JG_ERR_ALG_UNKNOWN, JG_ERR_ALG_KIND,
  * JG_ERR_ALG_NOT_ALLOWED, JG_ERR_KEY_NOT_FOUND (no usable key; when keys
- * were found but refused, the refusal from jg_jwk_check() instead),
- * JG_ERR_SIGNATURE_LENGTH, JG_ERR_SIGNATURE_RANGE, JG_ERR_SIGNATURE.
+ * were found but refused, the most specific refusal from jg_jwk_check()
+ * instead), JG_ERR_SIGNATURE_LENGTH, JG_ERR_SIGNATURE_RANGE,
+ * JG_ERR_SIGNATURE (also when usable keys failed in different ways),
+ * JG_ERR_CRYPTO.
  */
 jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
                      const jg_jws_verify_opts *opts, jg_jws **out);
@@ -118,8 +138,9 @@ const unsigned char *jg_jws_payload(const jg_jws *jws, size_t *len);
 size_t jg_jws_signature_count(const jg_jws *jws);
 size_t jg_jws_verified_count(const jg_jws *jws);
 
-/* The alg and key of the first verified signature (key borrowed from the set
- * passed to jg_jws_verify(): valid while that set lives). */
+/* The alg and key of the first verified signature, in token order (key
+ * borrowed from the set passed to jg_jws_verify(): valid while that set
+ * lives). */
 jg_alg jg_jws_alg(const jg_jws *jws);
 const jg_jwk *jg_jws_key(const jg_jws *jws);
 

@@ -36,6 +36,7 @@ void jg_jwk_free(jg_jwk *key)
         return;
     for (int i = 0; i < JG__HMAC_COUNT; i++)
         EVP_MAC_CTX_free(key->hmac[i]);
+    jg__sig_prep_free(key->sig_prep);
     EVP_PKEY_free(key->pkey); /* OpenSSL clears private key material itself */
     if (key->secret != NULL)
         jg_free_secret(key->secret, key->secret_len);
@@ -396,7 +397,7 @@ jg_err jg__jwk_finish(jg_jwk *key, unsigned flags)
         key->bits = (unsigned)bits;
         if (key->bits < 2048u && !(flags & JG_JWK_ALLOW_WEAK_RSA))
             return JG_ERR_KEY_WEAK;
-        return JG_OK;
+        return jg__sig_prep_new(key, &key->sig_prep); /* JWS templates, once */
     }
     case JG_KTY_EC:
     case JG_KTY_OKP: {
@@ -404,7 +405,7 @@ jg_err jg__jwk_finish(jg_jwk *key, unsigned flags)
         if (key->pkey == NULL || info == NULL || info->kty != key->kty)
             return JG_ERR_KEY_CURVE;
         key->bits = info->bits;
-        return JG_OK;
+        return key->kty == JG_KTY_EC ? jg__sig_prep_new(key, &key->sig_prep) : JG_OK;
     }
     default:
         return JG_ERR_KEY_KTY;

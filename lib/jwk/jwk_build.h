@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include "jwk/jwk_internal.h"
@@ -69,6 +70,15 @@ jg_err jg__pkey_public(const EVP_PKEY *pkey, EVP_PKEY **out);
  */
 jg_err jg__pkey_get_uint(const EVP_PKEY *pkey, const char *name, size_t pad, unsigned char **out,
                          size_t *out_len);
+
+/*
+ * The CRT parameters of an RSA key known by n, e, d only (NIST SP 800-56B
+ * rev. 2, appendix C.2): crt[] receives p, q, d mod (p-1), d mod (q-1) and
+ * q^-1 mod p as new BIGNUMs flagged secure (p > q). Errors:
+ * JG_ERR_KEY_INVALID (d out of [1, n-1]), JG_ERR_KEY_MISMATCH (d does not
+ * belong to n, e), JG_ERR_NOMEM, JG_ERR_CRYPTO.
+ */
+jg_err jg__rsa_recover_crt(const BIGNUM *n, const BIGNUM *e, const BIGNUM *d, BIGNUM *crt[5]);
 
 /* ---- jwk_export.c -------------------------------------------------------- */
 

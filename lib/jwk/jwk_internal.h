@@ -34,6 +34,9 @@ const jg__curve_info *jg__curve(jg_crv crv);
 /* Which HMAC template slot serves an HS* algorithm. */
 enum { JG__HMAC_SHA256, JG__HMAC_SHA384, JG__HMAC_SHA512, JG__HMAC_COUNT };
 
+/* Prepared JWS signature state of a key (opaque here; lib/jws/sig_prep.c). */
+typedef struct jg__sig_prep jg__sig_prep;
+
 struct jg_jwk {
     atomic_uint refs;
 
@@ -65,6 +68,13 @@ struct jg_jwk {
      * the template instead of re-keying.
      */
     EVP_MAC_CTX *hmac[JG__HMAC_COUNT];
+    /*
+     * RSA and EC: digests and EVP_PKEY_CTX templates initialised for the
+     * RS/PS/ES algs the key may serve (lib/jws/sig_prep.c), so that a JWS
+     * operation duplicates a template instead of initialising. NULL when
+     * the key serves no such alg.
+     */
+    jg__sig_prep *sig_prep;
 };
 
 /* A zeroed key with one reference, or NULL. */
@@ -92,6 +102,11 @@ jg_err jg__jwk_alg_suits(const jg_jwk *key, jg_alg alg);
 /* Whether the key's declared "alg" (if any) permits `alg`; "EdDSA" and the
  * fully specified "Ed25519"/"Ed448" are interchangeable. 1 or 0. */
 int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg);
+
+/* Build (jg__jwk_finish) and free a key's jg__sig_prep; *out stays NULL for
+ * keys no RS/PS/ES alg can use. Errors: JG_ERR_NOMEM, JG_ERR_CRYPTO. */
+jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out);
+void jg__sig_prep_free(jg__sig_prep *prep);
 
 /* The HMAC slot for HS256/384/512, or -1. */
 int jg__hmac_slot(jg_alg alg);

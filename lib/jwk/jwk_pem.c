@@ -141,9 +141,8 @@ jg_err jg_jwk_to_pem(const jg_jwk *key, unsigned flags, char **out, size_t *out_
     jg_err err = ectx != NULL ? JG_OK : JG_ERR_NOMEM;
     if (err == JG_OK && OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0)
         err = JG_ERR_UNSUPPORTED;
-    /* An RSA key imported without its CRT parameters has no PKCS#8 form. */
     if (err == JG_OK && !OSSL_ENCODER_to_data(ectx, &data, &len))
-        err = JG_ERR_UNSUPPORTED;
+        err = JG_ERR_CRYPTO;
     OSSL_ENCODER_CTX_free(ectx);
     ERR_pop_to_mark();
     if (err != JG_OK)

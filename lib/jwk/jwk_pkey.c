@@ -9,6 +9,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "jwk/jwk_build.h"
@@ -246,6 +247,117 @@ done:
     return err;
 }
 
+jg_err jg__rsa_recover_crt(const BIGNUM *n, const BIGNUM *e, const BIGNUM *d, BIGNUM *crt[5])
+{
+    BN_CTX *bc = BN_CTX_secure_new();
+    BIGNUM *k = BN_secure_new(), *r = BN_secure_new(), *g = BN_secure_new();
+    BIGNUM *y = BN_secure_new(), *x = BN_secure_new(), *n1 = BN_new();
+    BIGNUM *p = BN_secure_new(), *q = BN_secure_new(), *rem = BN_secure_new();
+    jg_err err = JG_OK;
+    int found = 0;
+
+    for (int i = 0; i < 5; i++)
+        crt[i] = NULL;
+    if (bc == NULL || k == NULL || r == NULL || g == NULL || y == NULL || x == NULL || n1 == NULL ||
+        p == NULL || q == NULL || rem == NULL) {
+        err = JG_ERR_NOMEM;
+        goto done;
+    }
+    if (BN_is_zero(d) || BN_cmp(d, n) >= 0) {
+        err = JG_ERR_KEY_INVALID;
+        goto done;
+    }
+    /* k = d*e - 1 = 2^t * r with r odd; k must be even and positive. */
+    if (!BN_mul(k, d, e, bc) || !BN_sub_word(k, 1) || !BN_copy(n1, n) || !BN_sub_word(n1, 1)) {
+        err = JG_ERR_CRYPTO;
+        goto done;
+    }
+    if (BN_is_zero(k) || BN_is_odd(k)) {
+        err = JG_ERR_KEY_MISMATCH;
+        goto done;
+    }
+    int t = 0;
+    while (!BN_is_bit_set(k, t))
+        t++;
+    if (!BN_rshift(r, k, t)) {
+        err = JG_ERR_CRYPTO;
+        goto done;
+    }
+    /*
+     * For a random g, the sequence g^r, g^2r, ... reaches 1 by g^k; the step
+     * before 1, when it is not -1, is a non-trivial square root of 1, and
+     * gcd(y - 1, n) is a factor. Each g succeeds with probability >= 1/2.
+     * If g^k is not 1, d is not the private exponent: stop at once, so that
+     * a hostile d costs at most one pass of t squarings.
+     */
+    int wrong = 0;
+    for (int attempt = 0; attempt < 100 && !found && !wrong && err == JG_OK; attempt++) {
+        if (!BN_priv_rand_range(g, n1) || !BN_add_word(g, 1) || /* g in [1, n-1] */
+            !BN_mod_exp_mont_consttime(y, g, r, n, bc, NULL)) {
+            err = JG_ERR_CRYPTO;
+            break;
+        }
+        if (BN_is_one(g) || BN_is_one(y) || BN_cmp(y, n1) == 0)
+            continue;
+        int minus_one = 0;
+        for (int i = 1; i <= t && !found && !minus_one && err == JG_OK; i++) {
+            if (!BN_mod_sqr(x, y, n, bc)) {
+                err = JG_ERR_CRYPTO;
+            } else if (BN_is_one(x)) {
+                if (!BN_sub_word(y, 1) || !BN_gcd(p, y, n, bc) || !BN_div(q, rem, n, p, bc))
+                    err = JG_ERR_CRYPTO;
+                else if (BN_is_zero(rem) && !BN_is_one(p) && BN_cmp(p, n) != 0)
+                    found = 1;
+                else
+                    wrong = 1;
+                break;
+            } else if (BN_cmp(x, n1) == 0) {
+                minus_one = 1; /* this g tells nothing */
+            } else if (!BN_copy(y, x)) {
+                err = JG_ERR_CRYPTO;
+            }
+        }
+        if (!found && !minus_one)
+            wrong = 1; /* g^k != 1 */
+    }
+    if (err == JG_OK && !found)
+        err = JG_ERR_KEY_MISMATCH;
+    if (err != JG_OK)
+        goto done;
+    if (BN_cmp(p, q) < 0)
+        BN_swap(p, q);
+    /* dp = d mod (p-1), dq = d mod (q-1), qi = q^-1 mod p. */
+    for (int i = 0; i < 3; i++)
+        if ((crt[2 + i] = BN_secure_new()) == NULL)
+            err = JG_ERR_NOMEM;
+    if (err == JG_OK && (!BN_sub_word(p, 1) || !BN_mod(crt[2], d, p, bc) || !BN_add_word(p, 1) ||
+                         !BN_sub_word(q, 1) || !BN_mod(crt[3], d, q, bc) || !BN_add_word(q, 1) ||
+                         BN_mod_inverse(crt[4], q, p, bc) == NULL))
+        err = JG_ERR_KEY_MISMATCH;
+    if (err == JG_OK) {
+        crt[0] = p;
+        crt[1] = q;
+        p = q = NULL;
+    }
+done:
+    if (err != JG_OK)
+        for (int i = 0; i < 5; i++) {
+            BN_clear_free(crt[i]);
+            crt[i] = NULL;
+        }
+    BN_clear_free(k);
+    BN_clear_free(r);
+    BN_clear_free(g);
+    BN_clear_free(y);
+    BN_clear_free(x);
+    BN_free(n1);
+    BN_clear_free(p);
+    BN_clear_free(q);
+    BN_clear_free(rem);
+    BN_CTX_free(bc);
+    return err;
+}
+
 static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
 {
     BIGNUM *n = get_bn(pkey, OSSL_PKEY_PARAM_RSA_N);
@@ -304,6 +416,7 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
     jg_crv crv;
     int is_private = 0;
 
+    ERR_set_mark(); /* checks that fail leave nothing in the caller's queue */
     jg_err err = classify(pkey, &kty, &crv);
     if (err == JG_OK && (flags & JG_JWK_PUBLIC_ONLY)) {
         EVP_PKEY *pub = NULL;
@@ -327,6 +440,7 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
             break;
         }
     }
+    ERR_pop_to_mark();
     if (err != JG_OK) {
         EVP_PKEY_free(pkey);
         return err;

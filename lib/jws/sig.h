@@ -88,6 +88,22 @@ size_t jg__ecdsa_raw_to_der(const unsigned char *raw, size_t coord_len, unsigned
 size_t jg__ecdsa_der_to_raw(const unsigned char *der, size_t der_len, size_t coord_len,
                             unsigned char *raw);
 
+/*
+ * Prepared per-key state (sig_prep.c; built by jg__jwk_finish() through
+ * jg__sig_prep_new()). Slots are the RS, PS and ES algs in enum order.
+ */
+#define JG__PREP_SLOTS 9
+int jg__prep_slot(jg_alg alg);
+/* The fetched digest for alg, or NULL when the key has none prepared. */
+const EVP_MD *jg__prep_md(const jg_jwk *key, jg_alg alg);
+/* A fresh copy of the key's sign (sign != 0) or verify template for alg,
+ * to free with EVP_PKEY_CTX_free(). JG_ERR_KEY_TYPE when the key has no
+ * such template (the caller then initialises from scratch), JG_ERR_NOMEM. */
+jg_err jg__prep_ctx(const jg_jwk *key, jg_alg alg, int sign, EVP_PKEY_CTX **out);
+/* The hash of `in` with the key's prepared digest for alg. */
+jg_err jg__prep_digest(const jg_jwk *key, jg_alg alg, const jg__sig_input *in, unsigned char *out,
+                       size_t *out_len);
+
 /* Digest name ("SHA256", ...) for an RS/PS/ES alg, or NULL. */
 const char *jg__sig_digest(jg_alg alg);
 

@@ -153,31 +153,79 @@ static jg_err digest_init(const jg_jwk *key, jg_alg alg, int sign, EVP_MD_CTX **
     return JG_OK;
 }
 
+/* DER signature of `in` into der (JG__ECDSA_DER_MAX bytes). */
+static jg_err sign_der(const jg_jwk *key, jg_alg alg, const jg__sig_input *in, unsigned char *der,
+                       size_t *der_len)
+{
+    *der_len = JG__ECDSA_DER_MAX;
+    EVP_PKEY_CTX *pctx = NULL;
+    jg_err err = jg__prep_ctx(key, alg, 1, &pctx);
+    if (err == JG_OK) {
+        unsigned char hash[EVP_MAX_MD_SIZE];
+        size_t hash_len = 0;
+        err = jg__prep_digest(key, alg, in, hash, &hash_len);
+        if (err == JG_OK && EVP_PKEY_sign(pctx, der, der_len, hash, hash_len) != 1)
+            err = JG_ERR_CRYPTO;
+        EVP_PKEY_CTX_free(pctx);
+        return err;
+    }
+    if (err != JG_ERR_KEY_TYPE)
+        return err;
+    /* No template (a key the preparation skipped): initialise here. */
+    EVP_MD_CTX *ctx = NULL;
+    err = digest_init(key, alg, 1, &ctx);
+    for (size_t i = 0; err == JG_OK && i < in->n; i++)
+        if (EVP_DigestSignUpdate(ctx, in->part[i], in->len[i]) != 1)
+            err = JG_ERR_CRYPTO;
+    if (err == JG_OK && EVP_DigestSignFinal(ctx, der, der_len) != 1)
+        err = JG_ERR_CRYPTO;
+    EVP_MD_CTX_free(ctx);
+    return err;
+}
+
+static jg_err verify_der(const jg_jwk *key, jg_alg alg, const jg__sig_input *in,
+                         const unsigned char *der, size_t der_len)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+    jg_err err = jg__prep_ctx(key, alg, 0, &pctx);
+    if (err == JG_OK) {
+        unsigned char hash[EVP_MAX_MD_SIZE];
+        size_t hash_len = 0;
+        err = jg__prep_digest(key, alg, in, hash, &hash_len);
+        if (err == JG_OK && EVP_PKEY_verify(pctx, der, der_len, hash, hash_len) != 1)
+            err = JG_ERR_SIGNATURE;
+        EVP_PKEY_CTX_free(pctx);
+        return err;
+    }
+    if (err != JG_ERR_KEY_TYPE)
+        return err;
+    EVP_MD_CTX *ctx = NULL;
+    err = digest_init(key, alg, 0, &ctx);
+    for (size_t i = 0; err == JG_OK && i < in->n; i++)
+        if (EVP_DigestVerifyUpdate(ctx, in->part[i], in->len[i]) != 1)
+            err = JG_ERR_CRYPTO;
+    if (err == JG_OK && EVP_DigestVerifyFinal(ctx, der, der_len) != 1)
+        err = JG_ERR_SIGNATURE;
+    EVP_MD_CTX_free(ctx);
+    return err;
+}
+
 jg_err jg__ecdsa_sign(const jg_jwk *key, jg_alg alg, const jg__sig_input *in, unsigned char *sig,
                       size_t *sig_len)
 {
     const jg__curve_info *info = curve_for(key, alg);
     if (info == NULL)
         return JG_ERR_KEY_TYPE;
-    EVP_MD_CTX *ctx = NULL;
-    jg_err err = digest_init(key, alg, 1, &ctx);
+    unsigned char der[JG__ECDSA_DER_MAX];
+    size_t der_len = 0;
+    jg_err err = sign_der(key, alg, in, der, &der_len);
     if (err != JG_OK)
         return err;
-    for (size_t i = 0; i < in->n && err == JG_OK; i++)
-        if (EVP_DigestSignUpdate(ctx, in->part[i], in->len[i]) != 1)
-            err = JG_ERR_CRYPTO;
-    unsigned char der[JG__ECDSA_DER_MAX];
-    size_t der_len = sizeof der;
-    if (err == JG_OK && EVP_DigestSignFinal(ctx, der, &der_len) != 1)
-        err = JG_ERR_CRYPTO;
-    EVP_MD_CTX_free(ctx);
-    if (err == JG_OK) {
-        size_t n = jg__ecdsa_der_to_raw(der, der_len, info->coord_len, sig);
-        if (n == 0)
-            return JG_ERR_CRYPTO;
-        *sig_len = n;
-    }
-    return err;
+    size_t n = jg__ecdsa_der_to_raw(der, der_len, info->coord_len, sig);
+    if (n == 0)
+        return JG_ERR_CRYPTO;
+    *sig_len = n;
+    return JG_OK;
 }
 
 jg_err jg__ecdsa_verify(const jg_jwk *key, jg_alg alg, const jg__sig_input *in,
@@ -196,16 +244,8 @@ jg_err jg__ecdsa_verify(const jg_jwk *key, jg_alg alg, const jg__sig_input *in,
     size_t der_len = jg__ecdsa_raw_to_der(sig, n, der);
     if (der_len == 0)
         return JG_ERR_CRYPTO;
-
     ERR_set_mark();
-    EVP_MD_CTX *ctx = NULL;
-    jg_err err = digest_init(key, alg, 0, &ctx);
-    for (size_t i = 0; err == JG_OK && i < in->n; i++)
-        if (EVP_DigestVerifyUpdate(ctx, in->part[i], in->len[i]) != 1)
-            err = JG_ERR_CRYPTO;
-    if (err == JG_OK && EVP_DigestVerifyFinal(ctx, der, der_len) != 1)
-        err = JG_ERR_SIGNATURE;
-    EVP_MD_CTX_free(ctx);
+    jg_err err = verify_der(key, alg, in, der, der_len);
     ERR_pop_to_mark();
     return err;
 }

@@ -59,23 +59,61 @@ static jg_err init_ctx(const jg_jwk *key, jg_alg alg, int sign, EVP_MD_CTX **out
     return JG_OK;
 }
 
+/* With the key's prepared template: JG_ERR_KEY_TYPE when it has none. */
+static jg_err template_sign(const jg_jwk *key, jg_alg alg, const jg__sig_input *in,
+                            unsigned char *sig, size_t *sig_len)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+    jg_err err = jg__prep_ctx(key, alg, 1, &pctx);
+    if (err != JG_OK)
+        return err;
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    size_t hash_len = 0;
+    err = jg__prep_digest(key, alg, in, hash, &hash_len);
+    if (err == JG_OK && EVP_PKEY_sign(pctx, sig, sig_len, hash, hash_len) != 1)
+        err = JG_ERR_CRYPTO;
+    EVP_PKEY_CTX_free(pctx);
+    return err;
+}
+
+static jg_err template_verify(const jg_jwk *key, jg_alg alg, const jg__sig_input *in,
+                              const unsigned char *sig, size_t sig_len)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+    jg_err err = jg__prep_ctx(key, alg, 0, &pctx);
+    if (err != JG_OK)
+        return err;
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    size_t hash_len = 0;
+    err = jg__prep_digest(key, alg, in, hash, &hash_len);
+    if (err == JG_OK && EVP_PKEY_verify(pctx, sig, sig_len, hash, hash_len) != 1)
+        err = JG_ERR_SIGNATURE;
+    EVP_PKEY_CTX_free(pctx);
+    return err;
+}
+
 jg_err jg__rsa_sign(const jg_jwk *key, jg_alg alg, const jg__sig_input *in, unsigned char *sig,
                     size_t *sig_len)
 {
     size_t want = jg__sig_len(key, alg);
     if (want == 0)
         return JG_ERR_KEY_TYPE;
-    EVP_MD_CTX *ctx = NULL;
-    jg_err err = init_ctx(key, alg, 1, &ctx);
-    if (err != JG_OK)
-        return err;
-    for (size_t i = 0; i < in->n && err == JG_OK; i++)
-        if (EVP_DigestSignUpdate(ctx, in->part[i], in->len[i]) != 1)
-            err = JG_ERR_CRYPTO;
     size_t len = JG__SIG_MAX;
-    if (err == JG_OK && (EVP_DigestSignFinal(ctx, sig, &len) != 1 || len != want))
+    jg_err err = template_sign(key, alg, in, sig, &len);
+    if (err == JG_ERR_KEY_TYPE) {
+        /* No template (a key the preparation skipped): initialise here. */
+        EVP_MD_CTX *ctx = NULL;
+        err = init_ctx(key, alg, 1, &ctx);
+        for (size_t i = 0; err == JG_OK && i < in->n; i++)
+            if (EVP_DigestSignUpdate(ctx, in->part[i], in->len[i]) != 1)
+                err = JG_ERR_CRYPTO;
+        len = JG__SIG_MAX;
+        if (err == JG_OK && EVP_DigestSignFinal(ctx, sig, &len) != 1)
+            err = JG_ERR_CRYPTO;
+        EVP_MD_CTX_free(ctx);
+    }
+    if (err == JG_OK && len != want)
         err = JG_ERR_CRYPTO;
-    EVP_MD_CTX_free(ctx);
     if (err == JG_OK)
         *sig_len = len;
     return err;
@@ -92,14 +130,17 @@ jg_err jg__rsa_verify(const jg_jwk *key, jg_alg alg, const jg__sig_input *in,
         return JG_ERR_SIGNATURE_LENGTH;
 
     ERR_set_mark();
-    EVP_MD_CTX *ctx = NULL;
-    jg_err err = init_ctx(key, alg, 0, &ctx);
-    for (size_t i = 0; err == JG_OK && i < in->n; i++)
-        if (EVP_DigestVerifyUpdate(ctx, in->part[i], in->len[i]) != 1)
-            err = JG_ERR_CRYPTO;
-    if (err == JG_OK && EVP_DigestVerifyFinal(ctx, sig, sig_len) != 1)
-        err = JG_ERR_SIGNATURE;
-    EVP_MD_CTX_free(ctx);
+    jg_err err = template_verify(key, alg, in, sig, sig_len);
+    if (err == JG_ERR_KEY_TYPE) {
+        EVP_MD_CTX *ctx = NULL;
+        err = init_ctx(key, alg, 0, &ctx);
+        for (size_t i = 0; err == JG_OK && i < in->n; i++)
+            if (EVP_DigestVerifyUpdate(ctx, in->part[i], in->len[i]) != 1)
+                err = JG_ERR_CRYPTO;
+        if (err == JG_OK && EVP_DigestVerifyFinal(ctx, sig, sig_len) != 1)
+            err = JG_ERR_SIGNATURE;
+        EVP_MD_CTX_free(ctx);
+    }
     ERR_pop_to_mark();
     return err;
 }

@@ -1,4 +1,5 @@
 /* test_claims.c — the jg_claims object: parse, setters, accessors, output. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -674,6 +675,130 @@ static void test_mutations(void **state)
     assert_jg(JG_ERR_JSON_SYNTAX, jg_claims_parse("{\"a\":\"x\0y\"}", 11, NULL, &c));
 }
 
+/* Readers racing to build the name index of fresh claims (ASan/TSan food). */
+struct reader_arg {
+    const jg_claims *claims;
+    int ok;
+};
+
+static void *reader(void *p)
+{
+    struct reader_arg *arg = p;
+    char name[32];
+    arg->ok = 1;
+    for (size_t i = 0; i < jg_claims_count(arg->claims); i++) {
+        snprintf(name, sizeof name, "m%zu", i);
+        const char *got = jg_claims_name_at(arg->claims, i);
+        if (got == NULL || strcmp(got, name) != 0)
+            arg->ok = 0;
+    }
+    return NULL;
+}
+
+static void test_concurrent_readers(void **state)
+{
+    (void)state;
+    char name[32];
+    for (int round = 0; round < 20; round++) {
+        jg_claims *c = NULL;
+        assert_jg_ok(jg_claims_new(&c));
+        for (int i = 0; i < 200; i++) {
+            snprintf(name, sizeof name, "m%d", i);
+            assert_jg_ok(jg_claims_set_int(c, name, i));
+        }
+        pthread_t threads[4];
+        struct reader_arg args[4];
+        for (int t = 0; t < 4; t++) {
+            args[t].claims = c;
+            assert_int_equal(pthread_create(&threads[t], NULL, reader, &args[t]), 0);
+        }
+        for (int t = 0; t < 4; t++) {
+            assert_int_equal(pthread_join(threads[t], NULL), 0);
+            assert_true(args[t].ok);
+        }
+        jg_claims_free(c);
+    }
+}
+
+/* Allocation failures inside jansson: every call reports JG_ERR_NOMEM (or
+ * succeeds) and leaks nothing (checked by the ASan build). */
+static long g_allocs_left = -1; /* -1: never fail */
+static unsigned g_failures;
+
+static void *failing_malloc(size_t size)
+{
+    if (g_allocs_left == 0) {
+        g_failures++;
+        return NULL;
+    }
+    if (g_allocs_left > 0)
+        g_allocs_left--;
+    return malloc(size);
+}
+
+/*
+ * jansson reports an allocation failure inside its parser as a syntax error,
+ * so for the calls that parse text JG_ERR_JSON_SYNTAX is also accepted once
+ * an allocation has failed; everything else must say JG_ERR_NOMEM.
+ */
+static jg_err claims_workload(int *in_parser)
+{
+    static const char text[] = "{\"iss\":\"a\",\"aud\":[\"x\",\"y\"],\"exp\":5,\"o\":{\"k\":[1]}}";
+    jg_claims *c = NULL;
+    char *out = NULL;
+    const char *aud[] = {"p", "q"};
+    *in_parser = 1;
+    jg_err err = jg_claims_parse(text, sizeof text - 1, NULL, &c);
+    if (err != JG_OK)
+        return err;
+    *in_parser = 0;
+    if ((err = jg_claims_set_string(c, "sub", "s")) != JG_OK ||
+        (err = jg_claims_set_int(c, "nbf", 1)) != JG_OK ||
+        (err = jg_claims_set_bool(c, "b", 1)) != JG_OK ||
+        (err = jg_claims_set_aud(c, aud, 2)) != JG_OK)
+        goto done;
+    *in_parser = 1;
+    if ((err = jg_claims_set_json(c, "j", "{\"a\":[1,\"2\"]}")) != JG_OK ||
+        (err = jg_claims_merge_json(c, "{\"m\":1,\"iss\":\"z\"}")) != JG_OK)
+        goto done;
+    *in_parser = 0;
+    if ((err = jg_claims_to_json(c, JG_EXPORT_PRETTY, &out)) != JG_OK)
+        goto done;
+    jg_free(out);
+    if ((err = jg_claims_get_json(c, "j", &out)) != JG_OK)
+        goto done;
+    jg_free(out);
+done:
+    jg_claims_free(c);
+    return err;
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    json_set_alloc_funcs(failing_malloc, free);
+    unsigned nomem = 0;
+    int in_parser = 0;
+    long k;
+    for (k = 0; k < 10000; k++) {
+        g_allocs_left = k;
+        g_failures = 0;
+        jg_err err = claims_workload(&in_parser);
+        if (err == JG_OK && g_failures == 0)
+            break; /* every allocation of the workload succeeded */
+        if (err == JG_ERR_NOMEM && !in_parser)
+            nomem++;
+        else if (!(g_failures > 0 && in_parser &&
+                   (err == JG_ERR_NOMEM || err == JG_ERR_JSON_SYNTAX)))
+            fail_msg("failing allocation %ld: got %s", k, jg_err_name(err));
+    }
+    g_allocs_left = -1;
+    json_set_alloc_funcs(malloc, free);
+    assert_true(k < 10000);
+    assert_true(nomem > 5); /* failures outside the parser were each reported */
+    assert_jg_ok(claims_workload(&in_parser));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -691,6 +816,8 @@ int main(void)
         cmocka_unit_test(test_to_json),
         cmocka_unit_test(test_name_iteration),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_concurrent_readers),
+        cmocka_unit_test(test_allocation_failures),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_report("test_claims");

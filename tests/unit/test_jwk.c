@@ -11,9 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/rsa.h>
 
+#include "jwk/jwk_build.h"
 #include "jwk/jwk_internal.h"
 #include "testutil.h"
 #include "tu_jwk.h"
@@ -157,6 +161,8 @@ static void check_valid_jwk(json_t *jwk)
         jg_jwk *pub = NULL;
         assert_jg(JG_ERR_KEY_TYPE, jg_jwk_to_json(key, 0, &text, NULL));
         assert_jg(JG_ERR_KEY_TYPE, jg_jwk_public(key, &pub));
+        assert_jg(JG_ERR_KEY_TYPE, tu_jwk_parse_value(jwk, JG_JWK_PUBLIC_ONLY, &pub));
+        assert_null(pub);
         assert_int_equal(jg_jwk_bits(key), member_bytes(jwk, "k", (unsigned char[1024]){0}) * 8);
     } else {
         /* The public export and the public half hold the public members. */
@@ -625,6 +631,11 @@ static void add_leading_zero(unsigned char *b, size_t *n)
     ++*n;
 }
 
+static void flip_bit_1(unsigned char *b, size_t *n)
+{
+    b[*n - 1] ^= 2;
+}
+
 static void all_ff(unsigned char *b, size_t *n)
 {
     memset(b, 0xff, *n);
@@ -672,7 +683,9 @@ static void test_parse_ec(void **state)
     expect_edit(JG_ERR_KEY_INVALID, priv, "d", drop_first);
     expect_edit(JG_ERR_KEY_INVALID, p256, "x", drop_first);
     /* The point must be on the curve. */
+    ERR_clear_error();
     expect_edit(JG_ERR_KEY_POINT, priv, "y", flip_last_bit);
+    assert_int_equal(ERR_peek_error(), 0); /* nothing left in OpenSSL's queue */
     expect_edit(JG_ERR_KEY_POINT, p256, "x", flip_last_bit);
     expect_edit(JG_ERR_KEY_POINT, p256, "x", all_ff); /* x >= p */
     json_t *zero = with_bytes(p256, "x", all_zero);
@@ -689,6 +702,7 @@ static void test_parse_ec(void **state)
     }
     expect_edit(JG_ERR_KEY_MISMATCH, p256, "d", flip_last_bit);
     expect_edit(JG_ERR_KEY_MISMATCH, priv, "d", flip_last_bit);
+    assert_int_equal(ERR_peek_error(), 0);
     expect_member(JG_ERR_KEY_INVALID, p256, "d", json_integer(1));
     expect_member(JG_ERR_KEY_INVALID, p256, "d", json_string(""));
 
@@ -784,29 +798,96 @@ static void test_parse_rsa(void **state)
     expect_member(JG_ERR_KEY_MISMATCH, priv, "q", json_incref(json_object_get(priv, "p")));
     expect_edit(JG_ERR_KEY_INVALID, priv, "d", all_ff); /* d >= n */
 
-    /* n, e, d only (RFC 7518 6.3.2: the CRT members may all be absent). */
-    json_t *short_form = json_deep_copy(priv);
+    /* n, e, d only (RFC 7518 6.3.2: the CRT members may all be absent): the
+     * factors are recovered, so the key exports whole. */
     static const char *const crt[] = {"p", "q", "dp", "dq", "qi"};
-    for (int i = 0; i < 5; i++)
-        json_object_del(short_form, crt[i]);
-    check_valid_jwk(short_form);
-    jg_jwk *key = tu_jwk_parse_ok(short_form, 0);
-    assert_true(jg_jwk_is_private(key));
-    assert_jg_ok(jg_jwk_check(key, JG_ALG_RS256, JG_OP_SIGN));
-    jg_jwk_free(key);
-    expect_edit(JG_ERR_KEY_MISMATCH, short_form, "d", flip_last_bit);
-    expect_edit(JG_ERR_KEY_INVALID, short_form, "d", all_zero);
-    json_decref(short_form);
+    json_t *fulls[2] = {priv, other};
+    for (int k = 0; k < 2; k++) {
+        json_t *short_form = json_deep_copy(fulls[k]);
+        for (int i = 0; i < 5; i++)
+            json_object_del(short_form, crt[i]);
+        jg_jwk *key = tu_jwk_parse_ok(short_form, 0);
+        assert_true(jg_jwk_is_private(key));
+        assert_jg_ok(jg_jwk_check(key, JG_ALG_RS256, JG_OP_SIGN));
+        json_t *out = export_value(key, JG_EXPORT_PRIVATE);
+        assert_json_equal(out, fulls[k]);
+        json_decref(out);
+        jg_jwk_free(key);
+        /* A wrong d: even (d*e - 1 odd), or odd but not the inverse of e. */
+        expect_edit(JG_ERR_KEY_MISMATCH, short_form, "d", flip_last_bit);
+        expect_edit(JG_ERR_KEY_MISMATCH, short_form, "d", flip_bit_1);
+        expect_edit(JG_ERR_KEY_INVALID, short_form, "d", all_ff); /* d >= n */
+        expect_edit(JG_ERR_KEY_INVALID, short_form, "d", all_zero);
+        json_t *one = with(short_form, "d", json_string("AQ"));
+        expect_parse(JG_ERR_KEY_MISMATCH, one, 0);
+        json_decref(one);
+        json_decref(short_form);
+        tu_count("rsa-crt-recovered");
+    }
 
     /* A public key with "p" but no "d" is malformed; PUBLIC_ONLY ignores both. */
     json_t *no_d = with(priv, "d", NULL);
-    key = tu_jwk_parse_ok(no_d, JG_JWK_PUBLIC_ONLY);
-    assert_false(jg_jwk_is_private(key));
-    jg_jwk_free(key);
+    jg_jwk *pub_only = tu_jwk_parse_ok(no_d, JG_JWK_PUBLIC_ONLY);
+    assert_false(jg_jwk_is_private(pub_only));
+    jg_jwk_free(pub_only);
     json_decref(no_d);
 
     json_decref(rfc);
     json_decref(priv);
+}
+
+/* An RSA EVP_PKEY with n, e, d only, as no importer of ours makes one: the
+ * adoption check without CRT parameters, and PEM export's refusal. */
+static EVP_PKEY *rsa_ned(json_t *jwk, int corrupt_d)
+{
+    static const char *const names[3] = {"n", "e", "d"};
+    static const char *const params[3] = {OSSL_PKEY_PARAM_RSA_N, OSSL_PKEY_PARAM_RSA_E,
+                                          OSSL_PKEY_PARAM_RSA_D};
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    BIGNUM *bn[3];
+    for (int i = 0; i < 3; i++) {
+        unsigned char bytes[1024];
+        size_t n = member_bytes(jwk, names[i], bytes);
+        if (i == 2 && corrupt_d)
+            bytes[n - 1] ^= 2;
+        bn[i] = BN_bin2bn(bytes, (int)n, NULL);
+        assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, params[i], bn[i]), 1);
+    }
+    OSSL_PARAM *p = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *pkey = NULL;
+    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, p), 1);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(p);
+    OSSL_PARAM_BLD_free(bld);
+    for (int i = 0; i < 3; i++)
+        BN_clear_free(bn[i]);
+    return pkey;
+}
+
+static void test_rsa_without_crt(void **state)
+{
+    (void)state;
+    json_t *jwk = tu_load_vector("jose-cookbook/jwk/3_4.rsa_private_key.json");
+    jg_jwk *key = jg__jwk_alloc();
+    assert_jg(JG_ERR_KEY_MISMATCH, jg__jwk_adopt_pkey(key, rsa_ned(jwk, 1), 0));
+    assert_jg_ok(jg__jwk_adopt_pkey(key, rsa_ned(jwk, 0), 0));
+    assert_true(key->is_private);
+    assert_jg_ok(jg__jwk_finish(key, 0));
+    assert_jg_ok(jg_jwk_check(key, JG_ALG_RS256, JG_OP_SIGN));
+    /* Without p and q there is no RSAPrivateKey to write. */
+    char *pem = NULL;
+    assert_jg(JG_ERR_CRYPTO, jg_jwk_to_pem(key, JG_EXPORT_PRIVATE, &pem, NULL));
+    assert_null(pem);
+    assert_jg_ok(jg_jwk_to_pem(key, 0, &pem, NULL));
+    jg_free(pem);
+    json_t *out = export_value(key, JG_EXPORT_PRIVATE);
+    assert_non_null(json_object_get(out, "d"));
+    assert_null(json_object_get(out, "p"));
+    json_decref(out);
+    jg_jwk_free(key);
+    json_decref(jwk);
 }
 
 /* A 1024-bit RSA key (refused by default, accepted with the flag). */
@@ -1149,21 +1230,14 @@ static int report(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cookbook_jwk_files),
-        cmocka_unit_test(test_cookbook_embedded_keys),
-        cmocka_unit_test(test_rfc7638_thumbprint),
-        cmocka_unit_test(test_rfc8037_ed25519),
-        cmocka_unit_test(test_rfc7515_keys),
-        cmocka_unit_test(test_parse_arguments_and_json),
-        cmocka_unit_test(test_parse_members),
-        cmocka_unit_test(test_parse_oct),
-        cmocka_unit_test(test_parse_ec),
-        cmocka_unit_test(test_parse_okp),
-        cmocka_unit_test(test_parse_rsa),
-        cmocka_unit_test(test_parse_weak_rsa),
-        cmocka_unit_test(test_export),
-        cmocka_unit_test(test_secret_and_meta),
-        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_cookbook_jwk_files), cmocka_unit_test(test_cookbook_embedded_keys),
+        cmocka_unit_test(test_rfc7638_thumbprint), cmocka_unit_test(test_rfc8037_ed25519),
+        cmocka_unit_test(test_rfc7515_keys),       cmocka_unit_test(test_parse_arguments_and_json),
+        cmocka_unit_test(test_parse_members),      cmocka_unit_test(test_parse_oct),
+        cmocka_unit_test(test_parse_ec),           cmocka_unit_test(test_parse_okp),
+        cmocka_unit_test(test_parse_rsa),          cmocka_unit_test(test_rsa_without_crt),
+        cmocka_unit_test(test_parse_weak_rsa),     cmocka_unit_test(test_export),
+        cmocka_unit_test(test_secret_and_meta),    cmocka_unit_test(test_check),
     };
     return cmocka_run_group_tests(tests, NULL, report);
 }

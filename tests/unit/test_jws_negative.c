@@ -797,6 +797,36 @@ static void test_algorithm_confusion(void **state)
     jg_jwk_free(rpub);
 }
 
+/* A key carried by the token itself ("jwk", "jku", "x5c") is never used:
+ * the attacker signs with a key of their own and embeds it. */
+static void test_embedded_keys_are_ignored(void **state)
+{
+    (void)state;
+    jg_jwk *gen = NULL;
+    assert_jg_ok(jg_jwk_generate(JG_KTY_EC, JG_CRV_P256, 0, NULL, &gen));
+    jg_jwk *evil = tk_with_kid(gen, NULL); /* no kid: every usable key is tried */
+    jg_jwk_free(gen);
+    char *evil_pub = NULL;
+    assert_jg_ok(jg_jwk_to_json(evil, 0, &evil_pub, NULL));
+    char hdr[1024];
+    snprintf(
+        hdr, sizeof hdr,
+        "{\"jwk\":%s,\"jku\":\"https://evil.example/jwks\",\"x5u\":\"https://evil.example/c\"}",
+        evil_pub);
+    jg_jws_signer s = {.key = evil, .alg = JG_ALG_ES256, .protected_json = hdr};
+    char *tok = NULL;
+    assert_jg_ok(jg_jws_sign("{\"admin\":true}", 14, &s, NULL, &tok, NULL));
+    /* The token is fine for a verifier that holds the attacker's key... */
+    jg_jwks *evil_set = tk_verify_set(&evil, 1);
+    assert_jg_ok(verify_algs(tok, evil_set, JG_ALGS_EC_SIG));
+    /* ...and refused by ours: only our P-256 key is tried, and fails. */
+    assert_jg(JG_ERR_SIGNATURE, verify_algs(tok, all, JG_ALGS_EC_SIG));
+    jg_jwks_free(evil_set);
+    jg_free(tok);
+    jg_free(evil_pub);
+    jg_jwk_free(evil);
+}
+
 /* ---- signatures ------------------------------------------------------------ */
 
 /* Replace the signature of a compact token by `raw` (len bytes). */
@@ -1051,6 +1081,7 @@ int main(void)
         cmocka_unit_test(test_verify_detached),
         cmocka_unit_test(test_verify_key_refusals),
         cmocka_unit_test(test_algorithm_confusion),
+        cmocka_unit_test(test_embedded_keys_are_ignored),
         cmocka_unit_test(test_signature_lengths),
         cmocka_unit_test(test_ecdsa_range),
         cmocka_unit_test(test_modified_token),

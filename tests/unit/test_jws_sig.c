@@ -193,6 +193,79 @@ static void test_pss_salt_length_is_fixed(void **state)
     jg_jwk_free(rsa);
 }
 
+/* Keys carry sign/verify templates for exactly the algs they may serve; a
+ * key without them (as the preparation leaves JWE-only keys) still signs and
+ * verifies, through a full initialisation, with identical results. */
+static void test_prepared_templates(void **state)
+{
+    (void)state;
+    jg_jwk *rsa = NULL, *ec = NULL, *rs384 = NULL, *enc = NULL;
+    assert_jg_ok(jg_jwk_generate(JG_KTY_RSA, JG_CRV_NONE, 2048, NULL, &rsa));
+    assert_jg_ok(jg_jwk_generate(JG_KTY_EC, JG_CRV_P384, 0, NULL, &ec));
+    jg_jwk_meta meta = {.alg = JG_ALG_RS384};
+    assert_jg_ok(jg_jwk_with_meta(rsa, &meta, &rs384));
+    meta = (jg_jwk_meta){.use = JG_USE_ENC};
+    assert_jg_ok(jg_jwk_with_meta(rsa, &meta, &enc));
+    jg_jwk *pub = NULL;
+    assert_jg_ok(jg_jwk_public(rsa, &pub));
+
+    EVP_PKEY_CTX *ctx = NULL;
+    for (jg_alg alg = JG_ALG_RS256; alg <= JG_ALG_PS512; alg = (jg_alg)(alg + 1)) {
+        assert_jg_ok(jg__prep_ctx(rsa, alg, 1, &ctx));
+        EVP_PKEY_CTX_free(ctx);
+        assert_jg_ok(jg__prep_ctx(pub, alg, 0, &ctx));
+        EVP_PKEY_CTX_free(ctx);
+        assert_jg(JG_ERR_KEY_TYPE, jg__prep_ctx(pub, alg, 1, &ctx)); /* public: no signing */
+        assert_jg(alg == JG_ALG_RS384 ? JG_OK : JG_ERR_KEY_TYPE, jg__prep_ctx(rs384, alg, 0, &ctx));
+        if (alg == JG_ALG_RS384)
+            EVP_PKEY_CTX_free(ctx);
+        assert_jg(JG_ERR_KEY_TYPE, jg__prep_ctx(ec, alg, 0, &ctx));
+    }
+    assert_null(enc->sig_prep);
+    assert_jg_ok(jg__prep_ctx(ec, JG_ALG_ES384, 0, &ctx));
+    EVP_PKEY_CTX_free(ctx);
+    assert_jg(JG_ERR_KEY_TYPE, jg__prep_ctx(ec, JG_ALG_ES256, 0, &ctx));
+
+    /* Template path and full path agree in both directions. */
+    struct {
+        jg_jwk *key;
+        jg_alg alg;
+    } cases[] = {{rsa, JG_ALG_RS256},
+                 {rsa, JG_ALG_RS512},
+                 {rsa, JG_ALG_PS256},
+                 {rsa, JG_ALG_PS384},
+                 {ec, JG_ALG_ES384}};
+    jg__sig_input in;
+    jg__sig_input_three(&in, "eyJhbGciOiJFUzM4NCJ9", 20, "cGF5bG9hZA", 10);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        jg_jwk *k = cases[i].key;
+        unsigned char a[JG__SIG_MAX], b[JG__SIG_MAX];
+        size_t alen = 0, blen = 0;
+        assert_jg_ok(jg__sig_sign(k, cases[i].alg, &in, a, &alen));
+        jg__sig_prep *saved = k->sig_prep;
+        k->sig_prep = NULL;
+        assert_jg_ok(jg__sig_verify(k, cases[i].alg, &in, a, alen));
+        assert_jg_ok(jg__sig_sign(k, cases[i].alg, &in, b, &blen));
+        assert_int_equal(alen, blen);
+        if (cases[i].alg <= JG_ALG_RS512)
+            assert_memory_equal(a, b, alen); /* deterministic */
+        b[blen - 1] ^= 1;
+        jg_err err = jg__sig_verify(k, cases[i].alg, &in, b, blen);
+        assert_true(err == JG_ERR_SIGNATURE || err == JG_ERR_SIGNATURE_RANGE);
+        b[blen - 1] ^= 1;
+        k->sig_prep = saved;
+        assert_jg_ok(jg__sig_verify(k, cases[i].alg, &in, b, blen));
+        b[0] ^= 0x40;
+        err = jg__sig_verify(k, cases[i].alg, &in, b, blen);
+        assert_true(err == JG_ERR_SIGNATURE || err == JG_ERR_SIGNATURE_RANGE);
+    }
+    jg_jwk_free(pub);
+    jg_jwk_free(enc);
+    jg_jwk_free(rs384);
+    jg_jwk_free(ec);
+    jg_jwk_free(rsa);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_ecdsa_der_strict),
         cmocka_unit_test(test_signing_input_pieces),
         cmocka_unit_test(test_pss_salt_length_is_fixed),
+        cmocka_unit_test(test_prepared_templates),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     tu_report("test_jws_sig");

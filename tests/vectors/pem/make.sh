@@ -43,6 +43,7 @@ $o pkey -in ec-P-256.p8.pem -aes256 -passout pass:secret -out enc-pkcs8.pem
 $o pkcs8 -topk8 -v2 aes256 -in ec-P-256.p8.pem -passout pass:secret -outform DER -out enc-pkcs8.der
 $o rsa -in rsa2048.p8.pem -traditional -aes256 -passout pass:secret -out enc-legacy.pem
 $o genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out rsa-pss.p8.pem
+$o genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_primes:3 -out rsa-3prime.p8.pem
 $o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:secp256k1 -out secp256k1.p8.pem
 $o genpkey -algorithm EC -pkeyopt ec_paramgen_curve:brainpoolP256r1 -out brainpool.p8.pem
 $o ec -in ec-P-256.p8.pem -param_enc explicit -out ec-P-256-explicit.sec1.pem
