@@ -41,8 +41,9 @@ jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, con
 /* Which shapes of token jg_access_token_open() accepts. */
 typedef enum jg_token_form {
     JG_FORM_NESTED = 0, /* default: a JWE whose payload is a JWS */
-    JG_FORM_ENCRYPTED,  /* a JWE holding a JWS (verified) or bare claims */
-    JG_FORM_SIGNED,     /* a bare JWS only */
+    JG_FORM_ENCRYPTED,  /* a JWE holding a JWS (verified) or bare claims (then
+                           the JWE header's "typ" is checked) */
+    JG_FORM_SIGNED,     /* a bare JWS only (a JWE: JG_ERR_TOKEN_FORMAT) */
     JG_FORM_ANY         /* a bare JWS or a nested JWE(JWS) */
 } jg_token_form;
 
@@ -60,10 +61,16 @@ typedef struct jg_open_policy {
  * with `verify_keys`, validate the claims; on success *out holds them (free
  * with jg_claims_free(); `out` may be NULL). A key present in both sets
  * cannot both decrypt and sign one token (JG_ERR_NESTED_KEY). Thread-safe.
+ * The token's shape decides: a compact token of 3 parts (or JSON with
+ * "payload"/"signatures") is a JWS, of 5 parts (or JSON with "ciphertext") a
+ * JWE; a JWT is never a JSON-serialized JWS (JG_ERR_TOKEN_FORMAT). The inner
+ * token of a nested JWE is a compact JWS ("cty" "JWT", compared as a media
+ * type). `decrypt_keys` may be NULL for JG_FORM_SIGNED.
  * Errors: those of jg_jwe_decrypt() and jg_jwt_verify(), plus
  * JG_ERR_NOT_ENCRYPTED (a JWS where a JWE is required), JG_ERR_NOT_NESTED (the
  * JWE holds no JWS, or "cty" is not "JWT", where a nested token is required),
- * JG_ERR_NESTED_KEY.
+ * JG_ERR_NESTED_KEY (the key that decrypted holds the same material as the
+ * one that verified: same EVP_PKEY or same secret bytes).
  */
 jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
                             const jg_jwks *verify_keys, const jg_open_policy *policy,

@@ -38,12 +38,21 @@ typedef struct jg_jwe_recipient {
 } jg_jwe_recipient;
 
 typedef struct jg_jwe_encrypt_opts {
-    jg_enc enc;       /* JG_ENC_UNKNOWN: A256GCM */
+    jg_enc enc;       /* JG_ENC_UNKNOWN: the enc a "dir" key's JWK names (its
+                         "alg":"A128GCM" etc.), else A256GCM */
     jg_format format; /* COMPACT (default), FLATTENED, GENERAL */
     int zip;          /* non-zero: "zip":"DEF" (protected) */
     /* Extra protected header members ("cty", "typ", "kid", "apu"...), as a
      * JSON object text, or NULL. With one recipient the key's "kid" is put in
-     * the protected header (compact) or the recipient header (JSON). */
+     * the protected header (compact) or the recipient header (JSON).
+     * Placement: "enc" and "zip" go in the protected header; "alg", the
+     * key's "kid" and generated parameters ("epk", "p2s", "p2c", "iv",
+     * "tag") in the protected header (compact) or the recipient's header
+     * (JSON). A caller who names "alg", "kid" or "enc" in any of the three
+     * headers places it there instead (values must match what is used; the
+     * generated parameters then follow "alg"/"kid" when that header belongs
+     * to this recipient). Generated names and "zip" may not be given
+     * (JG_ERR_HEADER_INVALID), nor "crit" outside the protected header. */
     const char *protected_json;
     const char *unprotected_json; /* shared unprotected header (JSON only) */
     const void *aad;              /* JWE AAD (JSON serializations only) */
@@ -59,9 +68,11 @@ typedef struct jg_jwe_encrypt_opts {
  * Errors: JG_ERR_INVALID_ARGUMENT (NULL, count 0, count > 1 with compact or
  * flattened, "dir"/"ECDH-ES" with several recipients, AAD or unprotected
  * headers with compact), JG_ERR_NOMEM, JG_ERR_ALG_UNKNOWN, JG_ERR_ALG_KIND,
+ * JG_ERR_ENC_UNKNOWN (opts->enc out of range),
  * JG_ERR_UNSUPPORTED (RSA1_5 encryption), JG_ERR_KEY_* from jg_jwk_check()
- * with JG_OP_ENCRYPT / JG_OP_WRAP_KEY / JG_OP_DERIVE_KEY, JG_ERR_CEK_LENGTH
- * ("dir" key of the wrong size for enc), JG_ERR_JSON_*, JG_ERR_HEADER_INVALID,
+ * with JG_OP_ENCRYPT / JG_OP_WRAP_KEY / JG_OP_DERIVE_KEY (JG_ERR_KEY_ALG also
+ * for a "dir" key bound to another enc), JG_ERR_CEK_LENGTH ("dir" key of the
+ * wrong size for enc), JG_ERR_JSON_*, JG_ERR_HEADER_INVALID,
  * JG_ERR_HEADER_DUPLICATE, JG_ERR_CRYPTO.
  */
 jg_err jg_jwe_encrypt(const void *plaintext, size_t plaintext_len,
@@ -83,7 +94,11 @@ typedef struct jg_jwe jg_jwe;
  * jg_jwe_decrypt — parse a JWE in any serialization (detected), find a
  * recipient whose "alg" is allowed and for which `keys` has a usable key,
  * decrypt and return the result (free with jg_jwe_free(), which zeroes the
- * plaintext). Thread-safe; `keys` may be shared.
+ * plaintext). Recipients are tried in order; when a recipient's header has
+ * "kid" only keys with that kid are tried, otherwise every key usable with
+ * its "alg". The error reported is, in this order of preference, what went
+ * wrong with a key that was tried, a refusal from jg_jwk_check() of a key
+ * that matched, or JG_ERR_KEY_NOT_FOUND. Thread-safe; `keys` may be shared.
  * Errors: JG_ERR_INVALID_ARGUMENT (NULL, empty allow-lists), JG_ERR_NOMEM,
  * JG_ERR_LIMIT_TOKEN_SIZE, JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
  * JG_ERR_LIMIT_RECIPIENTS, JG_ERR_LIMIT_PBES2_COUNT, JG_ERR_LIMIT_INFLATED,

@@ -1,0 +1,306 @@
+/*
+ * jwe_decrypt.c — jg_jwe_decrypt(): choose a recipient and key under the
+ * caller's allow-lists, recover the CEK, authenticate and decrypt, inflate.
+ *
+ * The token is decoded once into one allocation that becomes the result:
+ * the ciphertext is decrypted in place, so the plaintext costs no copy. CEKs
+ * live on the stack and are wiped after every attempt; every failure path
+ * wipes whatever plaintext was produced.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jwe/jwe_internal.h"
+#include "jwk/jwk_internal.h"
+#include "jwtgate/base64url.h"
+
+/* One recipient's choice of algorithms, judged against the allow-lists. */
+typedef struct candidate {
+    jg__hdrs hdrs;
+    jg_alg alg;
+    const jg__enc_info *enc;
+    jg_err err; /* JG_OK when the recipient may be tried */
+} candidate;
+
+static int name_is(const json_t *v, const char *name)
+{
+    size_t n = strlen(name);
+    return json_string_length(v) == n && memcmp(json_string_value(v), name, n) == 0;
+}
+
+static jg_err judge(candidate *c, const jg_jwe_decrypt_opts *opts)
+{
+    const json_t *alg = jg__hdrs_get(&c->hdrs, "alg");
+    if (alg == NULL)
+        return JG_ERR_HEADER_ALG_MISSING;
+    if (!json_is_string(alg))
+        return JG_ERR_HEADER_INVALID;
+    if (name_is(alg, "none"))
+        return JG_ERR_ALG_NONE;
+    c->alg = jg_alg_from_name(json_string_value(alg), json_string_length(alg));
+    if (c->alg == JG_ALG_UNKNOWN)
+        return JG_ERR_ALG_UNKNOWN;
+    if (jg_alg_kind_of(c->alg) != JG_ALG_KIND_JWE)
+        return JG_ERR_ALG_KIND;
+    if ((opts->algs & JG_ALG_BIT(c->alg)) == 0)
+        return JG_ERR_ALG_NOT_ALLOWED;
+
+    const json_t *enc = jg__hdrs_get(&c->hdrs, "enc");
+    if (enc == NULL || !json_is_string(enc))
+        return JG_ERR_HEADER_INVALID;
+    jg_enc e = jg_enc_from_name(json_string_value(enc), json_string_length(enc));
+    c->enc = jg__enc_info_of(e);
+    if (c->enc == NULL)
+        return JG_ERR_ENC_UNKNOWN;
+    if ((opts->encs & JG_ENC_BIT(e)) == 0)
+        return JG_ERR_ENC_NOT_ALLOWED;
+    return JG_OK;
+}
+
+/* Decode a span into `out`; the length lands in *len. */
+static jg_err decode(const jg__span *s, unsigned char *out, size_t *len)
+{
+    *len = 0;
+    if (s->n == 0)
+        return JG_OK;
+    return jg_b64url_decode(s->p, s->n, out, len);
+}
+
+/* Error precedence: what happened when a key was tried beats a key that was
+ * refused, which beats finding no key at all. */
+typedef struct outcome {
+    jg_err attempt;
+    jg_err refusal;
+} outcome;
+
+static void note(jg_err *slot, jg_err err)
+{
+    if (*slot == JG_OK)
+        *slot = err;
+}
+
+typedef struct work {
+    jg_jwe *jwe;
+    const jg__jwe_msg *msg;
+    unsigned char *ct;
+    size_t ct_len;
+    unsigned char *iv, *tag, *ek;
+    size_t iv_len, tag_len;
+    jg__aad aad;
+    const jg_limits *limits;
+} work;
+
+/* Try one key for one recipient: JG_OK leaves the plaintext in w->ct. */
+static jg_err attempt(work *w, const candidate *c, const jg_jwk *key, size_t ek_len)
+{
+    unsigned char cek[JG__CEK_MAX];
+    jg_err err = jg__km_decrypt(c->alg, key, c->enc, &c->hdrs, w->ek, ek_len, w->limits, cek);
+    if (err == JG_OK) {
+        size_t pt_len = 0;
+        err = jg__content_decrypt(c->enc, cek, w->iv, &w->aad, w->ct, w->ct_len, w->tag, w->ct,
+                                  &pt_len);
+        if (err == JG_OK) {
+            w->jwe->plaintext = w->ct;
+            w->jwe->plaintext_len = pt_len;
+        } else {
+            /* The in-place attempt may have consumed the ciphertext. */
+            size_t n = 0;
+            if (decode(&w->msg->ciphertext, w->ct, &n) != JG_OK || n != w->ct_len)
+                err = JG_ERR_CRYPTO;
+        }
+    }
+    jg_memzero(cek, sizeof cek);
+    return err;
+}
+
+static jg_err try_recipient(work *w, const candidate *c, const jg__span *ek_span,
+                            const jg_jwks *keys, outcome *o)
+{
+    if (w->iv_len != c->enc->iv_len)
+        return JG_ERR_IV_LENGTH;
+    if (w->tag_len != c->enc->tag_len)
+        return JG_ERR_TAG_LENGTH;
+    size_t ek_len = 0;
+    jg_err err = decode(ek_span, w->ek, &ek_len);
+    if (err != JG_OK)
+        return err;
+
+    const json_t *kid_json = jg__hdrs_get(&c->hdrs, "kid");
+    if (kid_json != NULL && !json_is_string(kid_json))
+        return JG_ERR_HEADER_INVALID;
+    const char *kid = json_string_value(kid_json);
+
+    size_t count = jg_jwks_count(keys);
+    for (size_t i = 0; i < count; i++) {
+        const jg_jwk *key = jg_jwks_get(keys, i);
+        if (key == NULL)
+            continue;
+        if (kid != NULL && (key->kid == NULL || strcmp(key->kid, kid) != 0))
+            continue;
+        jg_err refused = jg_jwk_check(key, c->alg, JG_OP_DECRYPT);
+        if (refused != JG_OK) {
+            /* Without a kid, keys of another type were never candidates. */
+            if (kid != NULL || jg__jwk_alg_suits(key, c->alg) == JG_OK)
+                note(&o->refusal, refused);
+            continue;
+        }
+        err = attempt(w, c, key, ek_len);
+        if (err == JG_OK) {
+            w->jwe->key = key;
+            return JG_OK;
+        }
+        note(&o->attempt, err);
+        if (err == JG_ERR_CRYPTO || err == JG_ERR_NOMEM)
+            return err;
+    }
+    return o->attempt != JG_OK   ? o->attempt
+           : o->refusal != JG_OK ? o->refusal
+                                 : JG_ERR_KEY_NOT_FOUND;
+}
+
+static size_t decoded_cap(const jg__span *s)
+{
+    return s->n == 0 ? 0 : JG_B64URL_DECODED_MAX(s->n);
+}
+
+static jg_err run(const jg__jwe_msg *msg, const jg_jwks *keys, const jg_jwe_decrypt_opts *opts,
+                  const jg_limits *limits, candidate *cands, jg_jwe **out)
+{
+    /* Which recipients may be tried at all, before decoding anything big. */
+    size_t usable = 0;
+    jg_err first_err = JG_OK;
+    for (size_t i = 0; i < msg->n_recipients; i++) {
+        candidate *c = &cands[i];
+        c->hdrs.h[0] = msg->protected_hdr;
+        c->hdrs.h[1] = msg->shared;
+        c->hdrs.h[2] = msg->recips[i].header;
+        c->err = judge(c, opts);
+        if (c->err == JG_OK)
+            usable++;
+        else if (first_err == JG_OK)
+            first_err = c->err;
+    }
+    if (usable == 0)
+        return first_err;
+
+    size_t ct_cap = decoded_cap(&msg->ciphertext) + 1, iv_cap = decoded_cap(&msg->iv);
+    size_t tag_cap = decoded_cap(&msg->tag), aad_cap = decoded_cap(&msg->aad), ek_cap = 0;
+    for (size_t i = 0; i < msg->n_recipients; i++)
+        if (decoded_cap(&msg->recips[i].ek) > ek_cap)
+            ek_cap = decoded_cap(&msg->recips[i].ek);
+    size_t buf_len = ct_cap + iv_cap + tag_cap + aad_cap + ek_cap;
+    jg_jwe *jwe = calloc(1, sizeof *jwe + buf_len);
+    if (jwe == NULL)
+        return JG_ERR_NOMEM;
+    jwe->buf_len = buf_len;
+
+    work w = {.jwe = jwe, .msg = msg, .limits = limits};
+    w.ct = jwe->buf;
+    w.iv = w.ct + ct_cap;
+    w.tag = w.iv + iv_cap;
+    unsigned char *aad = w.tag + tag_cap;
+    w.ek = aad + aad_cap;
+    size_t aad_len = 0;
+    jg_err err = decode(&msg->iv, w.iv, &w.iv_len);
+    if (err == JG_OK)
+        err = decode(&msg->tag, w.tag, &w.tag_len);
+    if (err == JG_OK)
+        err = decode(&msg->aad, aad, &aad_len);
+    if (err == JG_OK)
+        err = decode(&msg->ciphertext, w.ct, &w.ct_len);
+    if (err == JG_OK && msg->has_aad) {
+        jwe->aad = aad;
+        jwe->aad_len = aad_len;
+    }
+    /* AAD = ASCII(BASE64URL(protected)) [ '.' BASE64URL(aad) ], as sent. */
+    w.aad.a = msg->protected_b64.p != NULL ? msg->protected_b64.p : "";
+    w.aad.a_len = msg->protected_b64.n;
+    w.aad.b = msg->aad.p;
+    w.aad.b_len = msg->aad.n;
+    w.aad.has_b = msg->has_aad;
+
+    /* Recipients in order; the first that decrypts wins. */
+    jg_err result = JG_ERR_KEY_NOT_FOUND;
+    int tried = 0;
+    for (size_t i = 0; i < msg->n_recipients && err == JG_OK; i++) {
+        const candidate *c = &cands[i];
+        if (c->err != JG_OK)
+            continue;
+        outcome o = {JG_OK, JG_OK};
+        jg_err r = try_recipient(&w, c, &msg->recips[i].ek, keys, &o);
+        if (r == JG_OK) {
+            jwe->alg = c->alg;
+            jwe->enc = c->enc->enc;
+            jwe->recip = msg->recips[i].header;
+            result = JG_OK;
+            break;
+        }
+        /* Keep the most telling failure over all recipients. */
+        int informative = r != JG_ERR_KEY_NOT_FOUND;
+        if (!tried || informative)
+            result = r;
+        tried |= informative;
+        if (r == JG_ERR_CRYPTO || r == JG_ERR_NOMEM)
+            break;
+    }
+    if (err == JG_OK)
+        err = result;
+
+    if (err == JG_OK && msg->protected_hdr != NULL &&
+        json_object_get(msg->protected_hdr, "zip") != NULL) {
+        err = jg__inflate(jwe->plaintext, jwe->plaintext_len, limits->max_inflated_len,
+                          &jwe->inflated, &jwe->plaintext_len, &jwe->inflated_cap);
+        /* The compressed plaintext is as secret as the inflated one. */
+        jg_memzero(w.ct, ct_cap);
+        jwe->plaintext = jwe->inflated;
+    } else if (err == JG_OK) {
+        jwe->plaintext[jwe->plaintext_len] = 0;
+    }
+    if (err != JG_OK) {
+        jwe->root = NULL;
+        jwe->protected_hdr = NULL;
+        jg_jwe_free(jwe);
+        return err;
+    }
+    *out = jwe;
+    return JG_OK;
+}
+
+jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
+                      const jg_jwe_decrypt_opts *opts, jg_jwe **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (token == NULL || keys == NULL || opts == NULL || out == NULL || opts->algs == 0 ||
+        opts->encs == 0)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_limits limits = opts->limits != NULL ? *opts->limits : jg_limits_default();
+
+    jg__jwe_msg msg;
+    jg_err err = jg__jwe_parse(token, token_len, &limits, opts->crit, &msg);
+    if (err != JG_OK) {
+        jg__jwe_msg_clear(&msg);
+        return err;
+    }
+    candidate one, *cands = msg.n_recipients == 1 ? &one : calloc(msg.n_recipients, sizeof *cands);
+    if (cands == NULL) {
+        jg__jwe_msg_clear(&msg);
+        return JG_ERR_NOMEM;
+    }
+    memset(cands, 0, msg.n_recipients * sizeof *cands);
+    jg_jwe *jwe = NULL;
+    err = run(&msg, keys, opts, &limits, cands, &jwe);
+    if (cands != &one)
+        free(cands);
+    if (err == JG_OK) {
+        /* The parsed JSON now belongs to the result, which points into it. */
+        jwe->root = msg.root;
+        jwe->protected_hdr = msg.protected_hdr;
+        jwe->shared = msg.shared;
+        msg.root = NULL;
+        msg.protected_hdr = NULL;
+        *out = jwe;
+    }
+    jg__jwe_msg_clear(&msg);
+    return err;
+}

@@ -1,0 +1,232 @@
+/*
+ * access_token.c — nested access tokens (include/jwtgate/access_token.h):
+ * JWE(JWS(claims)) with "typ":"at+jwt" inside (RFC 9068) and "cty":"JWT"
+ * outside (RFC 7519 section 5.2).
+ *
+ * Open is the gateway's per-request path. Keys arrive prepared in their
+ * sets; the token's shape (JWS or JWE) is read from its structure, not from
+ * anything it claims; the inner JWS is verified straight from the decrypted
+ * plaintext and the claims parsed from the verified payload, so nothing is
+ * copied between the layers.
+ */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "core/json.h"
+#include "jwk/jwk_internal.h"
+#include "jwtgate/access_token.h"
+#include "jwtgate/jwe.h"
+#include "jwtgate/jws.h"
+
+#define DEFAULT_TYP "at+jwt"
+
+jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, const jg_jwk *enc_key,
+                            const jg_seal_opts *opts, char **out, size_t *out_len)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (claims == NULL || sign_key == NULL || enc_key == NULL || out == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_jwt_sign_opts sopts = {
+        .alg = opts != NULL ? opts->sign_alg : JG_ALG_UNKNOWN,
+        .typ = opts != NULL && opts->typ != NULL ? opts->typ : DEFAULT_TYP,
+    };
+    char *jws = NULL;
+    size_t jws_len = 0;
+    jg_err err = jg_jwt_sign(claims, sign_key, &sopts, &jws, &jws_len);
+    if (err != JG_OK)
+        return err;
+    /* The key's kid goes into the protected header (compact). */
+    jg_jwe_recipient r = {enc_key, opts != NULL ? opts->key_alg : JG_ALG_UNKNOWN, NULL};
+    jg_jwe_encrypt_opts eopts = {
+        .enc = opts != NULL ? opts->enc : JG_ENC_UNKNOWN,
+        .format = JG_FORMAT_COMPACT,
+        .protected_json = "{\"cty\":\"JWT\"}",
+    };
+    err = jg_jwe_encrypt(jws, jws_len, &r, 1, &eopts, out, out_len);
+    /* The signed token carries the claims in clear: wipe it. */
+    jg_free_secret(jws, jws_len);
+    return err;
+}
+
+/* ---- Shapes ------------------------------------------------------------------ */
+
+typedef enum shape { SHAPE_BAD = 0, SHAPE_JWS, SHAPE_JWE } shape;
+
+/* Compact tokens by their number of parts (3 or 5); JSON serializations by
+ * their members ("ciphertext" or "payload"/"signatures"). */
+static shape shape_of(const char *token, size_t len, const jg_limits *limits, int *json)
+{
+    size_t i = 0;
+    while (i < len && (token[i] == ' ' || token[i] == '\t' || token[i] == '\r' || token[i] == '\n'))
+        i++;
+    *json = i < len && token[i] == '{';
+    if (!*json) {
+        size_t dots = 0;
+        for (size_t k = 0; k < len; k++)
+            dots += token[k] == '.';
+        return dots == 2 ? SHAPE_JWS : dots == 4 ? SHAPE_JWE : SHAPE_BAD;
+    }
+    if (len > limits->max_token_len)
+        return SHAPE_BAD;
+    json_t *doc = NULL;
+    if (jg__json_parse_object(token, len, limits->max_json_depth, 0, &doc) != JG_OK)
+        return SHAPE_BAD;
+    shape s =
+        json_object_get(doc, "ciphertext") != NULL ? SHAPE_JWE
+        : json_object_get(doc, "payload") != NULL || json_object_get(doc, "signatures") != NULL
+            ? SHAPE_JWS
+            : SHAPE_BAD;
+    json_decref(doc);
+    return s;
+}
+
+/* Whether two keys hold the same material (any representation). */
+static int same_material(const jg_jwk *a, const jg_jwk *b)
+{
+    if (a == NULL || b == NULL)
+        return 0;
+    if (a == b)
+        return 1;
+    if (a->pkey != NULL && b->pkey != NULL)
+        return EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+    if (a->secret != NULL && b->secret != NULL)
+        return a->secret_len == b->secret_len &&
+               jg_memeq_consttime(a->secret, b->secret, a->secret_len);
+    return 0;
+}
+
+/* Claims from a payload, validated. *out may be NULL to only check. */
+static jg_err claims_from(const unsigned char *payload, size_t len, const jg_jwt_policy *policy,
+                          jg_claims **out)
+{
+    jg_claims *claims = NULL;
+    jg_err err = jg_claims_parse((const char *)payload, len, policy->limits, &claims);
+    if (err == JG_OK)
+        err = jg_claims_validate(claims, policy);
+    if (err == JG_OK && out != NULL) {
+        *out = claims;
+        return JG_OK;
+    }
+    jg_claims_free(claims);
+    return err;
+}
+
+/* The policy's JWT rules with "at+jwt" as the default typ. */
+static jg_jwt_policy jwt_rules(const jg_open_policy *policy)
+{
+    jg_jwt_policy p = policy->jwt;
+    if (p.typ == NULL)
+        p.typ = DEFAULT_TYP;
+    return p;
+}
+
+/*
+ * Verify a compact JWS (from the token, or in place in the decrypted
+ * plaintext), check its typ and claims. `decrypted_by` is the key that
+ * opened the outer JWE, which may not also be the signer.
+ */
+static jg_err open_jws(const char *token, size_t len, const jg_jwks *verify_keys,
+                       const jg_jwt_policy *rules, const jg_jwk *decrypted_by, jg_claims **out)
+{
+    if (verify_keys == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_jws_verify_opts vopts = {
+        .algs = rules->algs,
+        .policy = JG_SIG_ANY,
+        .crit = rules->crit,
+        .limits = rules->limits,
+    };
+    jg_jws *jws = NULL;
+    jg_err err = jg_jws_verify(token, len, verify_keys, &vopts, &jws);
+    if (err != JG_OK)
+        return err;
+    if (same_material(decrypted_by, jg_jws_key(jws))) {
+        err = JG_ERR_NESTED_KEY;
+    } else {
+        const char *typ = NULL;
+        if (jg_jws_header_string(jws, "typ", &typ) != JG_OK || !jg_typ_matches(typ, rules->typ))
+            err = JG_ERR_TYP;
+    }
+    if (err == JG_OK) {
+        size_t plen = 0;
+        const unsigned char *payload = jg_jws_payload(jws, &plen);
+        err = payload != NULL ? claims_from(payload, plen, rules, out) : JG_ERR_CLAIMS_INVALID;
+    }
+    jg_jws_free(jws);
+    return err;
+}
+
+static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_keys,
+                       const jg_jwks *verify_keys, const jg_open_policy *policy,
+                       const jg_jwt_policy *rules, jg_claims **out)
+{
+    if (decrypt_keys == NULL)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_jwe_decrypt_opts dopts = {policy->key_algs, policy->encs, rules->crit, rules->limits};
+    jg_jwe *jwe = NULL;
+    jg_err err = jg_jwe_decrypt(token, len, decrypt_keys, &dopts, &jwe);
+    if (err != JG_OK)
+        return err;
+
+    size_t plen = 0;
+    const unsigned char *pt = jg_jwe_plaintext(jwe, &plen);
+    const char *cty = NULL;
+    /* "cty" is a media type like "typ": "JWT", "jwt", "application/jwt". */
+    int nested = jg_jwe_header_string(jwe, "cty", &cty) == JG_OK && jg_typ_matches(cty, "JWT");
+    /* A nested JWT is a compact JWS: three base64url parts, nothing else. */
+    size_t dots = 0;
+    int b64_only = 1;
+    for (size_t i = 0; i < plen; i++) {
+        unsigned char ch = pt[i];
+        dots += ch == '.';
+        b64_only &= (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+    }
+    if (nested && (dots != 2 || !b64_only))
+        err = JG_ERR_NOT_NESTED;
+    else if (nested)
+        err = open_jws((const char *)pt, plen, verify_keys, rules, jg_jwe_key(jwe), out);
+    else if (policy->form != JG_FORM_ENCRYPTED)
+        err = JG_ERR_NOT_NESTED;
+    else {
+        /* Encrypted-only claims: the JWE header carries the type. */
+        const char *typ = NULL;
+        if (jg_jwe_header_string(jwe, "typ", &typ) != JG_OK || !jg_typ_matches(typ, rules->typ))
+            err = JG_ERR_TYP;
+        else
+            err = claims_from(pt, plen, rules, out);
+    }
+    jg_jwe_free(jwe);
+    return err;
+}
+
+jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
+                            const jg_jwks *verify_keys, const jg_open_policy *policy,
+                            jg_claims **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (token == NULL || policy == NULL || (unsigned)policy->form > (unsigned)JG_FORM_ANY)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_limits limits = policy->jwt.limits != NULL ? *policy->jwt.limits : jg_limits_default();
+    if (token_len > limits.max_token_len)
+        return JG_ERR_LIMIT_TOKEN_SIZE;
+    jg_jwt_policy rules = jwt_rules(policy);
+
+    int json = 0;
+    shape s = shape_of(token, token_len, &limits, &json);
+    if (s == SHAPE_BAD)
+        return JG_ERR_TOKEN_FORMAT;
+    if (s == SHAPE_JWS) {
+        if (policy->form == JG_FORM_NESTED || policy->form == JG_FORM_ENCRYPTED)
+            return JG_ERR_NOT_ENCRYPTED;
+        if (json) /* a JWT is compact (RFC 7519 section 1) */
+            return JG_ERR_TOKEN_FORMAT;
+        return open_jws(token, token_len, verify_keys, &rules, NULL, out);
+    }
+    if (policy->form == JG_FORM_SIGNED)
+        return JG_ERR_TOKEN_FORMAT; /* a JWE where only a bare JWS is accepted */
+    return open_jwe(token, token_len, decrypt_keys, verify_keys, policy, &rules, out);
+}
