@@ -77,6 +77,9 @@ int cli_alg_allow_list(const char *command, const char *list, const jg_jwks *key
 
 /* Parse a JSON object given on the command line; reports errors. */
 json_t *cli_parse_json_object(const char *command, const char *option, const char *text);
+/* Only check that an option is a JSON object (NULL is fine): EXIT_OK or
+ * EXIT_USAGE, reported. */
+int cli_check_json_object(const char *command, const char *option, const char *text);
 /* Parse an alg / enc name; reports errors; EXIT_OK or EXIT_USAGE. */
 int cli_parse_alg(const char *command, const char *text, jg_alg *out);
 int cli_parse_enc(const char *command, const char *text, jg_enc *out);

@@ -33,7 +33,6 @@ int cli_reject_status(jg_err err)
         return EXIT_OK;
     case JG_ERR_NOMEM:
     case JG_ERR_INVALID_ARGUMENT:
-    case JG_ERR_IO:
     case JG_ERR_CRYPTO:
         return EXIT_USAGE;
     default:

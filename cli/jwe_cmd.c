@@ -105,16 +105,9 @@ static int jwe_encrypt(int argc, char **argv)
         return cli_usage("jwe encrypt", "several recipients need --format general");
     if ((eopts.unprotected_json != NULL || aad_path != NULL) && eopts.format == JG_FORMAT_COMPACT)
         return cli_usage("jwe encrypt", "--unprotected and --aad need a JSON --format");
-    json_t *check = NULL;
-    if (eopts.protected_json != NULL &&
-        (check = cli_parse_json_object("jwe encrypt", "--header", eopts.protected_json)) == NULL)
+    if (cli_check_json_object("jwe encrypt", "--header", eopts.protected_json) != EXIT_OK ||
+        cli_check_json_object("jwe encrypt", "--unprotected", eopts.unprotected_json) != EXIT_OK)
         return EXIT_USAGE;
-    json_decref(check);
-    if (eopts.unprotected_json != NULL &&
-        (check = cli_parse_json_object("jwe encrypt", "--unprotected", eopts.unprotected_json)) ==
-            NULL)
-        return EXIT_USAGE;
-    json_decref(check);
 
     jg_jwk *keys[MAX_RECIPIENTS] = {0};
     jg_jwe_recipient recipients[MAX_RECIPIENTS] = {0};

@@ -89,14 +89,9 @@ static int jws_sign(int argc, char **argv)
     if (unprotected != NULL && sopts.format == JG_FORMAT_COMPACT)
         return cli_usage("jws sign", "--unprotected needs --format flattened or general");
     /* Validate the JSON options here for a clear message. */
-    json_t *check = NULL;
-    if (header != NULL && (check = cli_parse_json_object("jws sign", "--header", header)) == NULL)
+    if (cli_check_json_object("jws sign", "--header", header) != EXIT_OK ||
+        cli_check_json_object("jws sign", "--unprotected", unprotected) != EXIT_OK)
         return EXIT_USAGE;
-    json_decref(check);
-    if (unprotected != NULL &&
-        (check = cli_parse_json_object("jws sign", "--unprotected", unprotected)) == NULL)
-        return EXIT_USAGE;
-    json_decref(check);
     signer.protected_json = header;
     signer.unprotected_json = unprotected;
 

@@ -379,10 +379,8 @@ static int jwt_sign(int argc, char **argv)
     jg_jwt_sign_opts sopts = {.typ = a.typ, .header_json = a.header};
     if (a.alg && (status = cli_parse_alg(a.command, a.alg, &sopts.alg)) != EXIT_OK)
         return status;
-    json_t *check = NULL;
-    if (a.header && (check = cli_parse_json_object(a.command, "--header", a.header)) == NULL)
+    if (cli_check_json_object(a.command, "--header", a.header) != EXIT_OK)
         return EXIT_USAGE;
-    json_decref(check);
     jg_jwk *key = NULL;
     jg_claims *claims = NULL;
     if ((status = cli_load_key(a.key, a.kid, &key)) != EXIT_OK)

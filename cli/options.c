@@ -24,6 +24,17 @@ json_t *cli_parse_json_object(const char *command, const char *option, const cha
     return value;
 }
 
+int cli_check_json_object(const char *command, const char *option, const char *text)
+{
+    if (text == NULL)
+        return EXIT_OK;
+    json_t *value = cli_parse_json_object(command, option, text);
+    if (value == NULL)
+        return EXIT_USAGE;
+    json_decref(value);
+    return EXIT_OK;
+}
+
 int cli_parse_alg(const char *command, const char *text, jg_alg *out)
 {
     if (strcmp(text, "none") == 0)

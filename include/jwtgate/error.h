@@ -22,7 +22,6 @@ typedef enum jg_err {
     JG_ERR_INVALID_ARGUMENT, /* NULL pointer, bad option or misuse of the API */
     JG_ERR_CRYPTO,           /* OpenSSL failed where it should not have */
     JG_ERR_UNSUPPORTED,      /* a valid request this build cannot perform */
-    JG_ERR_IO,               /* reading a file failed */
 
     /* Resource limits (see jg_limits). */
     JG_ERR_LIMIT_TOKEN_SIZE,  /* token longer than max_token_len */

@@ -14,7 +14,6 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_INVALID_ARGUMENT] = {"JG_ERR_INVALID_ARGUMENT", "invalid argument"},
     [JG_ERR_CRYPTO] = {"JG_ERR_CRYPTO", "the cryptographic library failed"},
     [JG_ERR_UNSUPPORTED] = {"JG_ERR_UNSUPPORTED", "operation not supported"},
-    [JG_ERR_IO] = {"JG_ERR_IO", "input/output error"},
     [JG_ERR_LIMIT_TOKEN_SIZE] = {"JG_ERR_LIMIT_TOKEN_SIZE", "token is larger than the size limit"},
     [JG_ERR_LIMIT_HEADER_SIZE] = {"JG_ERR_LIMIT_HEADER_SIZE",
                                   "header is larger than the size limit"},

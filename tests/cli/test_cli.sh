@@ -21,7 +21,8 @@ run() {
   shift
   if [[ $1 == --in ]]; then input=$2; shift 2; fi
   [[ $1 == -- ]] && shift
-  "$JG" "$@" <"$input" >out 2>err
+  cp "$input" stdin.tmp # the input may be the previous command's "out"
+  "$JG" "$@" <stdin.tmp >out 2>err
   local status=$?
   if [[ $status -ne $expect ]]; then
     fail "jwtgate $* -> exit $status, expected $expect; stderr: $(head -c 300 err)"
@@ -36,6 +37,7 @@ check() {
   shift
   if "$@"; then pass; else fail "$what"; fi
 }
+not() { ! "$@"; }
 json_get() { $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {"d": d}))' "$@"; }
 no_secret_in_err() { # the private scalar of key file $1 never appears on stderr
   local d
@@ -178,7 +180,7 @@ run 1 --in x -- jws verify --key es256.pub.json
 run 0 --in payload -- jws sign --key key-HS256.json --header '{"typ":"JOSE","cty":"text/plain"}' && cp out jws-hdr
 run 0 --in jws-hdr -- inspect --json && check "--header members protected" [ "$(json_get out 'd["headers"][0]["cty"]')" = text/plain ]
 run 0 --in jws-hdr -- jws verify --key key-HS256.json
-check "no secret on stdout of verify for HS key" ! grep -qF "$(json_get key-HS256.json 'd["k"]')" out
+check "no secret on stdout of verify for HS key" not grep -qF "$(json_get key-HS256.json 'd["k"]')" out
 run 1 --in jws-hdr -- jws verify --key key-HS384.json --alg HS256 # no key with the token's kid
 run 2 --in payload -- jws sign --key key-HS256.json --header '[1]'
 run 2 --in payload -- jws sign --key key-HS256.json --header '{"a":1,"a":2}'
