@@ -282,7 +282,8 @@ jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
         jg__jwe_msg_clear(&msg);
         return err;
     }
-    candidate one, *cands = msg.n_recipients == 1 ? &one : calloc(msg.n_recipients, sizeof *cands);
+    candidate one = {0};
+    candidate *cands = msg.n_recipients == 1 ? &one : calloc(msg.n_recipients, sizeof *cands);
     if (cands == NULL) {
         jg__jwe_msg_clear(&msg);
         return JG_ERR_NOMEM;
