@@ -11,8 +11,9 @@
  *
  * Timing: one checked call, a warm-up, then BENCH_RUNS runs of about
  * BENCH_TIME seconds of CPU time each (environment; defaults 5 and 0.12); the
- * median run is reported. Cells with several threads use the wall clock. Every timed call's result is checked: the callback returns 0
- * only when the operation succeeded (signature verified, plaintext equal).
+ * median run is reported. Cells with several threads use the wall clock. Every timed call's result
+ * is checked: the callback returns 0 only when the operation succeeded (signature verified,
+ * plaintext equal).
  *
  * The workload is a realistic RFC 9068 access token, the same for everyone.
  */

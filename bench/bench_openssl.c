@@ -102,10 +102,11 @@ static void make_inputs(void)
     size_t n = b64url((const unsigned char *)hdr, strlen(hdr), signing_input);
     signing_input[n++] = '.';
     signing_input_len = n + b64url((const unsigned char *)claims, claims_len, signing_input + n);
-    const char *jwe_hdr = "{\"alg\":\"ECDH-ES+A256KW\",\"enc\":\"A256GCM\",\"kid\":\"ecdh_p256\","
-                          "\"epk\":{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1"
-                          "gHMzV76e8Tus9uPHvRVEU\",\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5"
-                          "a0\"}}";
+    const char *jwe_hdr =
+        "{\"alg\":\"ECDH-ES+A256KW\",\"enc\":\"A256GCM\",\"kid\":\"ecdh_p256\","
+        "\"epk\":{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1"
+        "gHMzV76e8Tus9uPHvRVEU\",\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5"
+        "a0\"}}";
     aad_len = b64url((const unsigned char *)jwe_hdr, strlen(jwe_hdr), aad);
 }
 
@@ -280,8 +281,9 @@ static int aes_kw(const unsigned char kek[32], const unsigned char *in, size_t i
 {
     EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
     int n = 0;
-    int ok = x && (wrap ? EVP_EncryptInit_ex2(x, aes_wrap, kek, NULL, NULL)
-                        : EVP_DecryptInit_ex2(x, aes_wrap, kek, NULL, NULL)) == 1 &&
+    int ok = x &&
+             (wrap ? EVP_EncryptInit_ex2(x, aes_wrap, kek, NULL, NULL)
+                   : EVP_DecryptInit_ex2(x, aes_wrap, kek, NULL, NULL)) == 1 &&
              (wrap ? EVP_EncryptUpdate(x, out, &n, in, (int)in_len)
                    : EVP_DecryptUpdate(x, out, &n, in, (int)in_len)) == 1 &&
              n == (wrap ? 40 : 32);
@@ -312,10 +314,10 @@ static int concat_kdf(const unsigned char *z, size_t z_len, unsigned char out[32
 }
 
 typedef struct enc_cell {
-    int kind;                /* 0 dir, 1 A256KW, 2 ECDH-ES+A256KW, 3 RSA-OAEP-256 */
+    int kind;                 /* 0 dir, 1 A256KW, 2 ECDH-ES+A256KW, 3 RSA-OAEP-256 */
     unsigned char secret[32]; /* dir key or KEK */
-    EVP_PKEY *pkey;          /* recipient key */
-    EVP_PKEY_CTX *keygen;    /* ephemeral key generation, prepared */
+    EVP_PKEY *pkey;           /* recipient key */
+    EVP_PKEY_CTX *keygen;     /* ephemeral key generation, prepared */
     EVP_PKEY_CTX *oaep_enc, *oaep_dec;
     int x25519;
     const void *pt;
@@ -611,8 +613,8 @@ static void import_cells(void)
 {
     import_cell c = {0};
     EVP_PKEY *ec = load_pem("es256"), *rsa = load_pem("rsa");
-    if (EVP_PKEY_get_octet_string_param(ec, OSSL_PKEY_PARAM_PUB_KEY, c.a, sizeof c.a,
-                                        &c.a_len) != 1)
+    if (EVP_PKEY_get_octet_string_param(ec, OSSL_PKEY_PARAM_PUB_KEY, c.a, sizeof c.a, &c.a_len) !=
+        1)
         die("EC point");
     bench_cell("jwk_parse_ec", do_import, &c, "EVP_PKEY_fromdata from the raw point");
     BIGNUM *n = NULL, *e = NULL;
