@@ -84,9 +84,19 @@ static inline double bench_timed(bench_fn fn, void *ctx, double seconds)
     return (now - start) * 1e9 / (double)done;
 }
 
+/* Whether a cell is wanted: BENCH_ONLY (environment), when set, names the
+ * only cell to run (for profiling one operation: perf, callgrind). */
+static inline int bench_wanted(const char *op)
+{
+    const char *only = getenv("BENCH_ONLY");
+    return only == NULL || *only == '\0' || strcmp(only, op) == 0;
+}
+
 /* Measure one cell and print its line. `note` may be NULL. */
 static inline void bench_cell(const char *op, bench_fn fn, void *ctx, const char *note)
 {
+    if (!bench_wanted(op))
+        return;
     if (fn(ctx) != 0) {
         printf("FAIL %s the first call failed\n", op);
         fflush(stdout);

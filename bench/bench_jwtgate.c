@@ -320,6 +320,8 @@ static void *open_loop(void *p)
 /* Throughput of `n` threads as ns per operation (median of the runs). */
 static void thread_cell(const char *op, nested_cell *c, int n)
 {
+    if (!bench_wanted(op))
+        return;
     double seconds = bench_env("BENCH_TIME", 0.12) * 2;
     int runs = (int)bench_env("BENCH_RUNS", 5);
     if (runs > 31)
