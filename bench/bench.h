@@ -129,6 +129,8 @@ static inline void bench_cell(const char *op, bench_fn fn, void *ctx, const char
 static inline void bench_na(const char *op, const char *fmt, ...)
 {
     va_list ap;
+    if (!bench_wanted(op))
+        return;
     printf("NA %s ", op);
     va_start(ap, fmt);
     vprintf(fmt, ap);

@@ -88,6 +88,8 @@ static jg_err dump_with(const json_t *value, size_t flags, char **out, size_t *o
 
 jg_err jg__json_dump(const json_t *value, int pretty, char **out, size_t *out_len)
 {
+    if (!pretty)
+        return jg__json_write_compact(value, 1, out, out_len);
     size_t flags = JSON_SORT_KEYS | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
     return dump_with(value, flags, out, out_len);
 }
@@ -116,7 +118,7 @@ jg_err jg__json_dump_secret(const json_t *value, int pretty, char **out, size_t 
 
 jg_err jg__json_dump_ordered(const json_t *value, char **out, size_t *out_len)
 {
-    return dump_with(value, JSON_COMPACT, out, out_len);
+    return jg__json_write_compact(value, 0, out, out_len);
 }
 
 jg_err jg__json_int_exact(const json_t *value, int64_t *out)

@@ -45,6 +45,13 @@ jg_err jg__json_dump(const json_t *value, int pretty, char **out, size_t *out_le
  */
 jg_err jg__json_dump_secret(const json_t *value, int pretty, char **out, size_t *out_len);
 
+/*
+ * Compact text, members sorted (`sorted`) or in insertion order, exactly as
+ * json_dumps(JSON_COMPACT [| JSON_SORT_KEYS]) writes it (json_write.c: our
+ * own writer, for speed). Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM.
+ */
+jg_err jg__json_write_compact(const json_t *value, int sorted, char **out, size_t *out_len);
+
 /* Compact text in insertion order (for headers we sign). */
 jg_err jg__json_dump_ordered(const json_t *value, char **out, size_t *out_len);
 
