@@ -391,8 +391,7 @@ static jg_err check_duplicates(const jg__jdoc *doc, uint32_t obj)
         for (uint32_t a = obj + 1; a < nodes[obj].end; a = nodes[a + 1].end)
             for (uint32_t b = nodes[a + 1].end; b < nodes[obj].end; b = nodes[b + 1].end)
                 if (nodes[a].len == nodes[b].len &&
-                    memcmp(doc->pool + nodes[a].str, doc->pool + nodes[b].str, nodes[a].len) ==
-                        0)
+                    memcmp(doc->pool + nodes[a].str, doc->pool + nodes[b].str, nodes[a].len) == 0)
                     return JG_ERR_JSON_DUPLICATE;
         return JG_OK;
     }

@@ -49,10 +49,10 @@ typedef enum jg__jtype {
 } jg__jtype;
 
 typedef struct jg__jnode {
-    uint8_t type;  /* jg__jtype */
-    uint32_t end;  /* index just past this node's subtree */
-    uint32_t len;  /* STRING: bytes without the NUL; ARRAY/OBJECT: elements/members */
-    uint32_t str;  /* STRING: offset of its bytes in the pool */
+    uint8_t type; /* jg__jtype */
+    uint32_t end; /* index just past this node's subtree */
+    uint32_t len; /* STRING: bytes without the NUL; ARRAY/OBJECT: elements/members */
+    uint32_t str; /* STRING: offset of its bytes in the pool */
     union {
         int64_t i;
         double d;

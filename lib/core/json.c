@@ -43,14 +43,12 @@ jg_err jg__json_parse(const char *text, size_t len, unsigned max_depth, size_t m
         return JG_ERR_INVALID_ARGUMENT;
     if (max_len > 0 && len > max_len)
         return JG_ERR_LIMIT_JSON_SIZE;
-    jg_err err = jg__json_check_depth(text, len, max_depth);
-    if (err != JG_OK)
-        return err;
-
     /* Our own strict reader (jdoc.c) is several times faster than jansson's
-     * and refuses the same texts; the tree is then built in one walk. */
+     * and refuses the same texts; it bounds the depth itself, without
+     * recursion, so no separate scan is needed. The tree is then built in
+     * one walk. */
     jg__jdoc *doc = NULL;
-    err = jg__jdoc_parse(text, len, max_depth, &doc);
+    jg_err err = jg__jdoc_parse(text, len, max_depth, &doc);
     if (err != JG_OK)
         return err;
     err = jg__jdoc_to_json(doc, 0, out);

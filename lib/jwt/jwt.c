@@ -78,7 +78,8 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
     if ((opts == NULL || opts->header_json == NULL) && plain_text(typ) &&
         (key->kid == NULL || plain_text(key->kid))) {
         /* The usual header {"alg","kid","typ"} needs no JSON library. */
-        jg_err err = jg__json_dump(jg__claims_object(claims), 0, &payload, &payload_len);
+        const json_t *obj = jg__claims_object(claims);
+        jg_err err = obj != NULL ? jg__json_dump(obj, 0, &payload, &payload_len) : JG_ERR_NOMEM;
         if (err == JG_OK)
             err = jg__jws_sign_compact_typ(payload, payload_len, key,
                                            opts != NULL ? opts->alg : JG_ALG_UNKNOWN, typ, out,
@@ -87,8 +88,10 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
         return err;
     }
     jg_err err = build_header(opts, &header);
-    if (err == JG_OK)
-        err = jg__json_dump(jg__claims_object(claims), 0, &payload, &payload_len);
+    if (err == JG_OK) {
+        const json_t *obj = jg__claims_object(claims);
+        err = obj != NULL ? jg__json_dump(obj, 0, &payload, &payload_len) : JG_ERR_NOMEM;
+    }
     if (err == JG_OK) {
         jg_jws_signer signer = {
             .key = key,
