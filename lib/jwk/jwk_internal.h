@@ -71,8 +71,10 @@ struct jg_jwk {
     /*
      * RSA and EC: digests and EVP_PKEY_CTX templates initialised for the
      * RS/PS/ES algs the key may serve (lib/jws/sig_prep.c), so that a JWS
-     * operation duplicates a template instead of initialising. NULL when
-     * the key serves no such alg.
+     * operation duplicates a template instead of initialising. Each
+     * template is built on its first use and published atomically (the
+     * only state of a finished key that is ever written). NULL when the
+     * key serves no such alg.
      */
     jg__sig_prep *sig_prep;
 };

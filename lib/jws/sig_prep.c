@@ -1,11 +1,20 @@
 /*
- * sig_prep.c — per-key state for RS*, PS* and ES*, built once when a key is
- * loaded (jg__jwk_finish): the digests fetched, and for every alg the key may
- * serve an EVP_PKEY_CTX already initialised for sign or verify with its
- * digest and padding. An operation duplicates a template (EVP_PKEY_CTX_dup
- * only reads it) instead of fetching algorithms and initialising again,
- * which is a large part of an RSA verification's cost.
+ * sig_prep.c — per-key state for RS*, PS* and ES*: the digests, fetched when
+ * a key is loaded (jg__jwk_finish), and for every alg the key may serve an
+ * EVP_PKEY_CTX already initialised for sign or verify with its digest and
+ * padding. An operation duplicates a template (EVP_PKEY_CTX_dup only reads
+ * it) instead of fetching algorithms and initialising again, which is a
+ * large part of an RSA verification's cost.
+ *
+ * A template is built the first time its alg is used, not at load: an RSA
+ * key without "alg" may serve six algs and twelve templates, of which a
+ * deployment uses one or two, and building them all made loading a key four
+ * times slower than OpenSSL's own import. The first user builds it and
+ * publishes it with a compare-and-swap; a thread that loses the race frees
+ * its copy and uses the winner's. Published templates are never changed, so
+ * readers need no lock.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <openssl/core_names.h>
@@ -14,9 +23,10 @@
 #include "jws/sig.h"
 
 struct jg__sig_prep {
-    EVP_MD *md[3]; /* SHA-256, SHA-384, SHA-512; NULL where unused */
-    EVP_PKEY_CTX *verify[JG__PREP_SLOTS];
-    EVP_PKEY_CTX *sign[JG__PREP_SLOTS]; /* private keys only */
+    EVP_MD *md[3];                        /* SHA-256, SHA-384, SHA-512; NULL where unused */
+    unsigned char usable[JG__PREP_SLOTS]; /* the key may serve this alg */
+    _Atomic(EVP_PKEY_CTX *) verify[JG__PREP_SLOTS]; /* NULL until first used */
+    _Atomic(EVP_PKEY_CTX *) sign[JG__PREP_SLOTS];   /* private keys only */
 };
 
 int jg__prep_slot(jg_alg alg)
@@ -35,8 +45,8 @@ void jg__sig_prep_free(jg__sig_prep *prep)
     if (prep == NULL)
         return;
     for (int i = 0; i < JG__PREP_SLOTS; i++) {
-        EVP_PKEY_CTX_free(prep->verify[i]);
-        EVP_PKEY_CTX_free(prep->sign[i]);
+        EVP_PKEY_CTX_free(atomic_load_explicit(&prep->verify[i], memory_order_relaxed));
+        EVP_PKEY_CTX_free(atomic_load_explicit(&prep->sign[i], memory_order_relaxed));
     }
     for (int i = 0; i < 3; i++)
         EVP_MD_free(prep->md[i]);
@@ -100,13 +110,10 @@ jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out)
             err = JG_ERR_NOMEM;
             break;
         }
-        int m = md_index(alg), slot = jg__prep_slot(alg);
+        int m = md_index(alg);
         if (prep->md[m] == NULL && (prep->md[m] = EVP_MD_fetch(NULL, names[m], NULL)) == NULL)
             err = JG_ERR_CRYPTO;
-        else if ((prep->verify[slot] = make_template(key->pkey, alg, 0)) == NULL)
-            err = JG_ERR_CRYPTO;
-        else if (key->is_private && (prep->sign[slot] = make_template(key->pkey, alg, 1)) == NULL)
-            err = JG_ERR_CRYPTO;
+        prep->usable[jg__prep_slot(alg)] = 1;
     }
     if (err != JG_OK) {
         jg__sig_prep_free(prep);
@@ -125,11 +132,25 @@ const EVP_MD *jg__prep_md(const jg_jwk *key, jg_alg alg)
 jg_err jg__prep_ctx(const jg_jwk *key, jg_alg alg, int sign, EVP_PKEY_CTX **out)
 {
     int slot = jg__prep_slot(alg);
-    if (key->sig_prep == NULL || slot < 0)
+    if (key->sig_prep == NULL || slot < 0 || !key->sig_prep->usable[slot] ||
+        (sign && !key->is_private))
         return JG_ERR_KEY_TYPE;
-    EVP_PKEY_CTX *tmpl = sign ? key->sig_prep->sign[slot] : key->sig_prep->verify[slot];
-    if (tmpl == NULL)
-        return JG_ERR_KEY_TYPE;
+    _Atomic(EVP_PKEY_CTX *) *cell =
+        sign ? &key->sig_prep->sign[slot] : &key->sig_prep->verify[slot];
+    EVP_PKEY_CTX *tmpl = atomic_load_explicit(cell, memory_order_acquire);
+    if (tmpl == NULL) {
+        EVP_PKEY_CTX *built = make_template(key->pkey, alg, sign);
+        if (built == NULL)
+            return JG_ERR_CRYPTO;
+        EVP_PKEY_CTX *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(cell, &expected, built, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            tmpl = built;
+        } else {
+            EVP_PKEY_CTX_free(built); /* another thread published first */
+            tmpl = expected;
+        }
+    }
     *out = EVP_PKEY_CTX_dup(tmpl);
     return *out != NULL ? JG_OK : JG_ERR_NOMEM;
 }
