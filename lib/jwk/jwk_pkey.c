@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "jwk/jwk_build.h"
 
@@ -139,6 +140,24 @@ static int okp_has_private(const EVP_PKEY *pkey)
 
 /* ---- RSA ------------------------------------------------------------------- */
 
+/* Free exported parameters after zeroing their values (OpenSSL 3.0 has no
+ * OSSL_PARAM_clear_free). */
+static void params_wipe_free(OSSL_PARAM *params)
+{
+    for (OSSL_PARAM *p = params; p != NULL && p->key != NULL; p++)
+        if (p->data != NULL)
+            jg_memzero(p->data, p->data_size);
+    OSSL_PARAM_free(params);
+}
+
+/* A number from exported parameters, or NULL when absent. */
+static BIGNUM *param_bn(const OSSL_PARAM *params, const char *name)
+{
+    const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, name);
+    BIGNUM *bn = NULL;
+    return p != NULL && OSSL_PARAM_get_BN(p, &bn) ? bn : NULL;
+}
+
 /* Public part: odd modulus of at most JG__RSA_MAX_BITS; exponent odd, > 1,
  * below the modulus and at most JG__RSA_MAX_E_BITS bits. */
 static jg_err rsa_check_public(const BIGNUM *n, const BIGNUM *e)
@@ -166,15 +185,15 @@ static int mod_equals(BIGNUM *tmp, const BIGNUM *a, const BIGNUM *m, const BIGNU
  * mismatch, without the cost of primality tests. Without them: a random m
  * must survive m^(e*d) = m mod n.
  */
-static jg_err rsa_check_private(const EVP_PKEY *pkey, const BIGNUM *n, const BIGNUM *e,
+static jg_err rsa_check_private(const OSSL_PARAM *params, const BIGNUM *n, const BIGNUM *e,
                                 const BIGNUM *d)
 {
-    BIGNUM *p = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR1);
-    BIGNUM *q = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR2);
-    BIGNUM *dp = get_bn(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1);
-    BIGNUM *dq = get_bn(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2);
-    BIGNUM *qi = get_bn(pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
-    BIGNUM *third = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR3);
+    BIGNUM *p = param_bn(params, OSSL_PKEY_PARAM_RSA_FACTOR1);
+    BIGNUM *q = param_bn(params, OSSL_PKEY_PARAM_RSA_FACTOR2);
+    BIGNUM *dp = param_bn(params, OSSL_PKEY_PARAM_RSA_EXPONENT1);
+    BIGNUM *dq = param_bn(params, OSSL_PKEY_PARAM_RSA_EXPONENT2);
+    BIGNUM *qi = param_bn(params, OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
+    BIGNUM *third = param_bn(params, OSSL_PKEY_PARAM_RSA_FACTOR3);
     BN_CTX *bc = BN_CTX_secure_new();
     BIGNUM *t1 = BN_secure_new(), *t2 = BN_secure_new(), *t3 = BN_secure_new();
     jg_err err = JG_OK;
@@ -360,13 +379,20 @@ done:
 
 static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
 {
-    BIGNUM *n = get_bn(pkey, OSSL_PKEY_PARAM_RSA_N);
-    BIGNUM *e = get_bn(pkey, OSSL_PKEY_PARAM_RSA_E);
-    BIGNUM *d = get_bn(pkey, OSSL_PKEY_PARAM_RSA_D);
+    /* One export, each number at its own size: EVP_PKEY_get_bn_param()
+     * goes through a 2 KiB buffer per number, which cost more than all the
+     * rest of a JWK import. */
+    OSSL_PARAM *params = NULL;
+    if (EVP_PKEY_todata(pkey, EVP_PKEY_KEYPAIR, &params) != 1)
+        return JG_ERR_CRYPTO;
+    BIGNUM *n = param_bn(params, OSSL_PKEY_PARAM_RSA_N);
+    BIGNUM *e = param_bn(params, OSSL_PKEY_PARAM_RSA_E);
+    BIGNUM *d = param_bn(params, OSSL_PKEY_PARAM_RSA_D);
     jg_err err = rsa_check_public(n, e);
     *is_private = d != NULL;
     if (err == JG_OK && d != NULL)
-        err = rsa_check_private(pkey, n, e, d);
+        err = rsa_check_private(params, n, e, d);
+    params_wipe_free(params); /* it held the private numbers too */
     BN_free(n);
     BN_free(e);
     BN_clear_free(d);
