@@ -73,6 +73,25 @@ def run_program(path, args, env):
     return cells
 
 
+def combine(runs):
+    """One program's rounds as one set of cells: the median of the OK
+    figures; a FAIL in any round is a FAIL."""
+    if any(r is None for r in runs):
+        return None
+    cells = {}
+    for op in runs[0]:
+        seen = [r.get(op) for r in runs]
+        fails = [c for c in seen if c is None or c[0] == "FAIL"]
+        if fails:
+            cells[op] = fails[0] if fails[0] else ("FAIL", None, "missing in a round")
+        elif all(c[0] == "OK" for c in seen):
+            vals = sorted(c[1] for c in seen)
+            cells[op] = ("OK", vals[len(vals) // 2], seen[0][2])
+        else:
+            cells[op] = seen[0]
+    return cells
+
+
 def openssl_speed():
     """`openssl speed` (CPU time, like our cells): {name: microseconds}."""
     out = subprocess.run(["openssl", "speed", "-seconds", "1", "rsa2048", "ecdsap256",
@@ -169,10 +188,21 @@ def main():
     if subprocess.run([os.path.join(bdir, "bench_jwtgate"), "--keys", keydir]).returncode:
         sys.exit("run.py: could not write the keys")
 
-    results = {}
-    for name in ["openssl", "jwtgate"] + [p for p, _ in PEERS]:
-        print("running bench_%s ..." % name, file=sys.stderr, flush=True)
-        results[name] = run_program(os.path.join(bdir, "bench_" + name), [keydir], env)
+    # Rounds: every program runs once per round, in a rotating order, and a
+    # cell's figure is the median over the rounds. On a shared machine the
+    # load drifts over minutes; interleaving gives every library the same
+    # share of good and bad moments.
+    rounds = int(env.get("BENCH_ROUNDS", "1" if "--quick" in flags else "3"))
+    names = ["openssl", "jwtgate"] + [p for p, _ in PEERS]
+    per_round = {n: [] for n in names}
+    for r in range(rounds):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for name in order:
+            print("round %d/%d: bench_%s ..." % (r + 1, rounds, name), file=sys.stderr,
+                  flush=True)
+            per_round[name].append(run_program(os.path.join(bdir, "bench_" + name), [keydir],
+                                               env))
+    results = {n: combine(per_round[n]) for n in names}
     speed = {} if "--no-speed" in flags else openssl_speed()
     hostile = None
     if "--no-hostile" not in flags:
@@ -193,9 +223,9 @@ def main():
 
     print("Machine: %s, %s cores; %s; load average %.2f at start." % (cpu, cores, ossl,
                                                                       load_before))
-    print("Times are CPU time of the calling thread (threads rows: wall clock), median of "
-          "BENCH_RUNS=%s runs of BENCH_TIME=%s s.\n" % (env.get("BENCH_RUNS", "5"),
-                                                         env.get("BENCH_TIME", "0.12")))
+    print("Times are CPU time of the calling thread (threads rows: wall clock): per cell the "
+          "median of BENCH_RUNS=%s runs of BENCH_TIME=%s s, then the median over %d interleaved "
+          "rounds.\n" % (env.get("BENCH_RUNS", "5"), env.get("BENCH_TIME", "0.12"), rounds))
     head = "| operation | jwtgate | " + " | ".join(l for _, l in PEERS) + \
            " | bare OpenSSL | jwtgate / fastest peer | jwtgate / bare OpenSSL |"
     print("Microseconds per operation (lower is better):\n")
