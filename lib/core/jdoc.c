@@ -367,6 +367,16 @@ static jg_err parse_key(parser *p)
     return JG_OK;
 }
 
+/* Whether the STRING node `k` holds the `n` bytes at `name`. Lengths and
+ * first bytes are compared inline: claim names are short and often of the
+ * same length ("iss", "sub", "aud", "exp", ...). */
+static int same_name(const jg__jdoc *doc, uint32_t k, const char *name, size_t n)
+{
+    const jg__jnode *node = &doc->nodes[k];
+    const char *s = doc->pool + node->str;
+    return node->len == n && (n == 0 || (s[0] == name[0] && memcmp(s, name, n) == 0));
+}
+
 typedef struct name_ref {
     const char *s;
     uint32_t len;
@@ -390,8 +400,7 @@ static jg_err check_duplicates(const jg__jdoc *doc, uint32_t obj)
     if (n <= DUP_PAIRWISE_MAX) {
         for (uint32_t a = obj + 1; a < nodes[obj].end; a = nodes[a + 1].end)
             for (uint32_t b = nodes[a + 1].end; b < nodes[obj].end; b = nodes[b + 1].end)
-                if (nodes[a].len == nodes[b].len &&
-                    memcmp(doc->pool + nodes[a].str, doc->pool + nodes[b].str, nodes[a].len) == 0)
+                if (same_name(doc, a, doc->pool + nodes[b].str, nodes[b].len))
                     return JG_ERR_JSON_DUPLICATE;
         return JG_OK;
     }
@@ -552,7 +561,7 @@ uint32_t jg__jdoc_get(const jg__jdoc *doc, uint32_t obj, const char *name)
         return 0;
     size_t n = strlen(name);
     for (uint32_t k = obj + 1; k < nodes[obj].end; k = nodes[k + 1].end)
-        if (nodes[k].len == n && memcmp(doc->pool + nodes[k].str, name, n) == 0)
+        if (same_name(doc, k, name, n))
             return k + 1;
     return 0;
 }
