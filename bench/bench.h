@@ -151,6 +151,110 @@ static inline void bench_fail(const char *op, const char *fmt, ...)
     fflush(stdout);
 }
 
+#ifdef BENCH_WITH_THREADS
+#include <pthread.h>
+
+/* One thread of bench_threads(): calls fn(ctx) until `seconds` pass. */
+typedef struct bench_thread {
+    bench_fn fn;
+    void *ctx;
+    double seconds;
+    unsigned long done;
+    int failed;
+} bench_thread;
+
+static void *bench_thread_loop(void *p)
+{
+    bench_thread *t = p;
+    double start = bench_now();
+    while (bench_now() - start < t->seconds) {
+        for (int i = 0; i < 16; i++) {
+            if (t->fn(t->ctx) != 0) {
+                t->failed = 1;
+                return NULL;
+            }
+        }
+        t->done += 16;
+    }
+    return NULL;
+}
+
+/* CPU seconds of the whole process (all threads). */
+static inline double bench_process_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Wall-clock ns per operation with `n` threads sharing ctx, and in *cpu the
+ * CPU ns per operation summed over the threads; < 0 on failure. */
+static inline double bench_threads_once(bench_fn fn, void *ctx, int n, double seconds, double *cpu)
+{
+    bench_thread t[2] = {{fn, ctx, seconds, 0, 0}, {fn, ctx, seconds, 0, 0}};
+    pthread_t tid[2];
+    double cpu_start = bench_process_cpu();
+    double start = bench_now();
+    int started = 0;
+    for (; started < n; started++)
+        if (pthread_create(&tid[started], NULL, bench_thread_loop, &t[started]) != 0)
+            break;
+    unsigned long total = 0;
+    int failed = started < n;
+    for (int i = 0; i < started; i++) {
+        pthread_join(tid[i], NULL);
+        failed |= t[i].failed;
+        total += t[i].done;
+    }
+    if (failed || total == 0)
+        return -1.0;
+    double wall = (bench_now() - start) * 1e9 / (double)total;
+    *cpu = (bench_process_cpu() - cpu_start) * 1e9 / (double)total;
+    return wall;
+}
+
+/*
+ * Throughput of one and of two threads sharing `ctx` (fn must be safe to
+ * call from both at once), as ns per operation of the whole process: the
+ * wall clock, since two threads are the point. The two are measured in
+ * alternation, run after run, so that a change in the machine's load
+ * affects both alike; each line is the median of the runs. Each line also
+ * gives the CPU time per operation summed over the threads ("cpu/op"): on a
+ * machine whose other core is busy, two threads cannot run faster, but if
+ * the library made them contend (spinning, cache lines bouncing) the CPU
+ * spent per operation would grow.
+ */
+static inline void bench_threads(const char *op1, const char *op2, bench_fn fn, void *ctx,
+                                 const char *note)
+{
+    if (!bench_wanted(op1) && !bench_wanted(op2))
+        return;
+    double seconds = bench_env("BENCH_TIME", 0.12) * 2;
+    int runs = (int)bench_env("BENCH_RUNS", 5);
+    if (runs > 31)
+        runs = 31;
+    double one[31], two[31], cpu_one[31], cpu_two[31];
+    for (int r = 0; r < runs; r++) {
+        one[r] = bench_threads_once(fn, ctx, 1, seconds, &cpu_one[r]);
+        two[r] = bench_threads_once(fn, ctx, 2, seconds, &cpu_two[r]);
+        if (one[r] < 0 || two[r] < 0) {
+            bench_fail(op1, "a call failed while timed");
+            bench_fail(op2, "a call failed while timed");
+            return;
+        }
+    }
+    qsort(one, (size_t)runs, sizeof one[0], bench_cmp_double);
+    qsort(two, (size_t)runs, sizeof two[0], bench_cmp_double);
+    qsort(cpu_one, (size_t)runs, sizeof cpu_one[0], bench_cmp_double);
+    qsort(cpu_two, (size_t)runs, sizeof cpu_two[0], bench_cmp_double);
+    printf("OK %s %.1f 1 thread, %s; cpu/op %.1f us\n", op1, one[runs / 2], note,
+           cpu_one[runs / 2] / 1000.0);
+    printf("OK %s %.1f 2 threads, %s; cpu/op %.1f us\n", op2, two[runs / 2], note,
+           cpu_two[runs / 2] / 1000.0);
+    fflush(stdout);
+}
+#endif /* BENCH_WITH_THREADS */
+
 /* ---- The workload -------------------------------------------------------- */
 
 #define BENCH_ISS "https://auth.example.com/"

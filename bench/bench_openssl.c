@@ -10,7 +10,6 @@
  * base64url(header) "." base64url(claims); the JWE AAD is a header of the
  * size a real one has; the plaintext is the claims (or, nested, a JWS).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#define BENCH_WITH_THREADS
 #include "bench.h"
 
 static const char *keydir;
@@ -491,62 +491,6 @@ static int do_open(void *ctx)
     return do_decrypt(&c->enc) || pk_verify(&c->sig);
 }
 
-typedef struct thread_arg {
-    nested_cell *cell;
-    double seconds;
-    unsigned long done;
-    int failed;
-} thread_arg;
-
-static void *open_loop(void *p)
-{
-    thread_arg *a = p;
-    /* Each thread works on its own copy of the cell; keys are shared. */
-    nested_cell mine = *a->cell;
-    double start = bench_now();
-    while (bench_now() - start < a->seconds) {
-        for (int i = 0; i < 16; i++)
-            if (do_open(&mine) != 0) {
-                a->failed = 1;
-                return NULL;
-            }
-        a->done += 16;
-    }
-    return NULL;
-}
-
-static void thread_cell(const char *op, nested_cell *c, int n)
-{
-    if (!bench_wanted(op))
-        return;
-    double seconds = bench_env("BENCH_TIME", 0.12) * 2;
-    int runs = (int)bench_env("BENCH_RUNS", 5);
-    if (runs > 31)
-        runs = 31;
-    double results[31];
-    for (int r = 0; r < runs; r++) {
-        thread_arg args[2] = {{c, seconds, 0, 0}, {c, seconds, 0, 0}};
-        pthread_t tids[2];
-        double start = bench_now();
-        for (int i = 0; i < n; i++)
-            if (pthread_create(&tids[i], NULL, open_loop, &args[i]) != 0)
-                die("pthread_create");
-        unsigned long total = 0;
-        for (int i = 0; i < n; i++) {
-            pthread_join(tids[i], NULL);
-            if (args[i].failed) {
-                bench_fail(op, "a call failed while timed");
-                return;
-            }
-            total += args[i].done;
-        }
-        results[r] = (bench_now() - start) * 1e9 / (double)total;
-    }
-    qsort(results, (size_t)runs, sizeof results[0], bench_cmp_double);
-    printf("OK %s %.1f %d thread(s), shared keys\n", op, results[runs / 2], n);
-    fflush(stdout);
-}
-
 static void nested_cells(void)
 {
     nested_cell c;
@@ -565,8 +509,7 @@ static void nested_cells(void)
     if (do_seal(&c) != 0)
         die("seal");
     bench_cell("nested_open", do_open, &c, "ECDH + unwrap + AES-256-GCM + ES256 verify");
-    thread_cell("nested_open_1t", &c, 1);
-    thread_cell("nested_open_2t", &c, 2);
+    bench_threads("nested_open_1t", "nested_open_2t", do_open, &c, "shared keys");
     enc_free(&c.enc);
     EVP_PKEY_CTX_free(c.sig.sign_tmpl);
     EVP_PKEY_CTX_free(c.sig.verify_tmpl);
