@@ -422,41 +422,41 @@ static jg_err check_duplicates(const jg__jdoc *doc, uint32_t obj)
 }
 
 /*
- * The loop of the reader. `want_value`: a value must come next; otherwise a
- * value has just been completed and a separator, a closing bracket or the end
- * must come. `stack` holds the open containers (at most max_depth).
+ * The loop of the reader: read a value; when it is complete (a scalar, or a
+ * container at its closing bracket), it is one more element of the innermost
+ * open container, after which comes ',' (another value) or that container's
+ * own closing bracket (completing it in turn). `stack` holds the open
+ * containers (at most max_depth).
  */
 static jg_err parse_all(parser *p, unsigned max_depth, uint32_t *stack)
 {
     jg__jdoc *doc = p->doc;
     unsigned depth = 0;
-    int want_value = 1;
     for (;;) {
-        if (want_value) {
+        /* A value must come next. */
+        skip_ws(p);
+        if (p->pos >= p->len)
+            return JG_ERR_JSON_SYNTAX;
+        unsigned char c = p->s[p->pos];
+        uint32_t idx;
+        jg_err err;
+        if (c == '{' || c == '[') {
+            if (depth >= max_depth)
+                return JG_ERR_LIMIT_JSON_DEPTH;
+            err = new_node(p, c == '{' ? JG__J_OBJECT : JG__J_ARRAY, &idx);
+            if (err != JG_OK)
+                return err;
+            p->pos++;
             skip_ws(p);
-            if (p->pos >= p->len)
-                return JG_ERR_JSON_SYNTAX;
-            unsigned char c = p->s[p->pos];
-            uint32_t idx;
-            jg_err err;
-            if (c == '{' || c == '[') {
-                if (depth >= max_depth)
-                    return JG_ERR_LIMIT_JSON_DEPTH;
-                err = new_node(p, c == '{' ? JG__J_OBJECT : JG__J_ARRAY, &idx);
-                if (err != JG_OK)
-                    return err;
-                p->pos++;
-                skip_ws(p);
-                if (p->pos < p->len && p->s[p->pos] == (c == '{' ? '}' : ']')) {
-                    p->pos++; /* empty: complete at once */
-                    want_value = 0;
-                    goto completed;
-                }
+            if (p->pos < p->len && p->s[p->pos] == (c == '{' ? '}' : ']')) {
+                p->pos++; /* empty: complete at once */
+            } else {
                 stack[depth++] = idx;
                 if (c == '{' && (err = parse_key(p)) != JG_OK)
                     return err;
-                continue;
+                continue; /* its first element comes next */
             }
+        } else {
             if (c == '"')
                 err = parse_string(p, &idx);
             else if (c == '-' || is_digit(c))
@@ -465,41 +465,32 @@ static jg_err parse_all(parser *p, unsigned max_depth, uint32_t *stack)
                 err = parse_literal(p, &idx);
             if (err != JG_OK)
                 return err;
-            want_value = 0;
         }
-    completed:
-        /* A value is complete: it is the root, or one more element of the
-         * innermost open container. */
-        if (depth == 0) {
-            skip_ws(p);
-            return p->pos == p->len ? JG_OK : JG_ERR_JSON_SYNTAX;
-        }
-        uint32_t top = stack[depth - 1];
-        int object = doc->nodes[top].type == JG__J_OBJECT;
-        doc->nodes[top].len++;
-        skip_ws(p);
-        if (p->pos >= p->len)
-            return JG_ERR_JSON_SYNTAX;
-        unsigned char c = p->s[p->pos++];
-        if (c == ',') {
-            if (object) {
-                jg_err err = parse_key(p);
-                if (err != JG_OK)
-                    return err;
+
+        /* A value is complete: close every container that ends with it. */
+        for (;;) {
+            if (depth == 0) {
+                skip_ws(p);
+                return p->pos == p->len ? JG_OK : JG_ERR_JSON_SYNTAX;
             }
-            want_value = 1;
-        } else if (c == (object ? '}' : ']')) {
+            uint32_t top = stack[depth - 1];
+            int object = doc->nodes[top].type == JG__J_OBJECT;
+            doc->nodes[top].len++;
+            skip_ws(p);
+            if (p->pos >= p->len)
+                return JG_ERR_JSON_SYNTAX;
+            c = p->s[p->pos++];
+            if (c == ',') {
+                if (object && (err = parse_key(p)) != JG_OK)
+                    return err;
+                break; /* the next element */
+            }
+            if (c != (object ? '}' : ']'))
+                return JG_ERR_JSON_SYNTAX;
             doc->nodes[top].end = doc->count;
             depth--;
-            if (object) {
-                jg_err err = check_duplicates(doc, top);
-                if (err != JG_OK)
-                    return err;
-            }
-            /* The closed container is itself a completed value. */
-            goto completed;
-        } else {
-            return JG_ERR_JSON_SYNTAX;
+            if (object && (err = check_duplicates(doc, top)) != JG_OK)
+                return err;
         }
     }
 }

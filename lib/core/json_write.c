@@ -126,8 +126,8 @@ static void put_object(buf *b, const json_t *obj, int sorted)
         return;
     }
     size_t i = 0;
-    for (void *it = json_object_iter((json_t *)(uintptr_t)obj); it != NULL && i < n;
-         it = json_object_iter_next((json_t *)(uintptr_t)obj, it))
+    for (void *it = json_object_iter((json_t *)obj); it != NULL && i < n;
+         it = json_object_iter_next((json_t *)obj, it))
         keys[i++] = json_object_iter_key(it);
     if (sorted)
         qsort(keys, i, sizeof *keys, key_cmp);

@@ -104,7 +104,7 @@ static jg_claims *claims_wrap(json_t *obj, jg__jdoc *doc)
 static json_t *object_of(const jg_claims *claims)
 {
     /* Only the published pointer is written, never the claims themselves. */
-    jg_claims *self = (jg_claims *)(uintptr_t)claims;
+    jg_claims *self = (jg_claims *)claims;
     json_t *obj = atomic_load_explicit(&self->obj, memory_order_acquire);
     if (obj != NULL || claims->doc == NULL)
         return obj;
