@@ -58,6 +58,15 @@ void jg__jwk_json_wipe(json_t *obj);
  */
 jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags);
 
+/*
+ * A flag for jg__jwk_adopt_pkey() only, never accepted from callers: the EC
+ * public key was given to EVP_PKEY_fromdata as 0x04 || x || y, which OpenSSL
+ * refuses for coordinates outside the field and points off the curve, and
+ * which cannot encode the point at infinity. The separate quick check would
+ * repeat that at the cost of a field inversion (a fifth of a JWK import).
+ */
+#define JG__ADOPT_POINT_CHECKED (1u << 16)
+
 /* A new EVP_PKEY holding only the public part of `pkey`. Errors: JG_ERR_NOMEM,
  * JG_ERR_CRYPTO. */
 jg_err jg__pkey_public(const EVP_PKEY *pkey, EVP_PKEY **out);

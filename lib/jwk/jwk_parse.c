@@ -523,7 +523,7 @@ jg_err jg__jwk_from_json(const json_t *obj, unsigned flags, int *unsupported, jg
         break;
     }
     if (err == JG_OK && pkey != NULL)
-        err = jg__jwk_adopt_pkey(key, pkey, flags); /* owns pkey from here */
+        err = jg__jwk_adopt_pkey(key, pkey, flags | JG__ADOPT_POINT_CHECKED); /* owns pkey */
     ERR_pop_to_mark();
     if (err != JG_OK) {
         jg_jwk_free(key);

@@ -406,7 +406,7 @@ static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
  * curves we support have cofactor 1, so that is enough). A private scalar
  * must be in [1, n-1] and be the point's discrete log (pairwise check).
  */
-static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int *is_private)
+static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int point_checked, int *is_private)
 {
     const jg__curve_info *info = jg__curve(crv);
     BIGNUM *d = get_bn(pkey, OSSL_PKEY_PARAM_PRIV_KEY);
@@ -422,7 +422,7 @@ static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int *is_private)
         err = JG_ERR_CRYPTO;
     else if (order == NULL || ctx == NULL)
         err = JG_ERR_NOMEM;
-    else if (EVP_PKEY_public_check_quick(ctx) != 1)
+    else if (!point_checked && EVP_PKEY_public_check_quick(ctx) != 1)
         err = JG_ERR_KEY_POINT;
     else if (d != NULL && (BN_is_zero(d) || BN_cmp(d, order) >= 0))
         err = JG_ERR_KEY_INVALID;
@@ -458,7 +458,7 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
             err = rsa_check(pkey, &is_private);
             break;
         case JG_KTY_EC:
-            err = ec_check(pkey, crv, &is_private);
+            err = ec_check(pkey, crv, (flags & JG__ADOPT_POINT_CHECKED) != 0, &is_private);
             break;
         default: /* OKP: every encoding of the right length is a key; OpenSSL
                     derives the public part of a private key itself. */
