@@ -158,9 +158,7 @@ static BIGNUM *param_bn(const OSSL_PARAM *params, const char *name)
     return p != NULL && OSSL_PARAM_get_BN(p, &bn) ? bn : NULL;
 }
 
-/* Public part: odd modulus of at most JG__RSA_MAX_BITS; exponent odd, > 1,
- * below the modulus and at most JG__RSA_MAX_E_BITS bits. */
-static jg_err rsa_check_public(const BIGNUM *n, const BIGNUM *e)
+jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e)
 {
     if (n == NULL || e == NULL)
         return JG_ERR_KEY_INVALID;
@@ -388,7 +386,7 @@ static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
     BIGNUM *n = param_bn(params, OSSL_PKEY_PARAM_RSA_N);
     BIGNUM *e = param_bn(params, OSSL_PKEY_PARAM_RSA_E);
     BIGNUM *d = param_bn(params, OSSL_PKEY_PARAM_RSA_D);
-    jg_err err = rsa_check_public(n, e);
+    jg_err err = jg__rsa_check_public(n, e);
     *is_private = d != NULL;
     if (err == JG_OK && d != NULL)
         err = rsa_check_private(params, n, e, d);
@@ -455,10 +453,12 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
     if (err == JG_OK) {
         switch (kty) {
         case JG_KTY_RSA:
-            err = rsa_check(pkey, &is_private);
+            /* Checked by the JWK reader: a public key (see the flag). */
+            if (!(flags & JG__ADOPT_PUBLIC_CHECKED))
+                err = rsa_check(pkey, &is_private);
             break;
         case JG_KTY_EC:
-            err = ec_check(pkey, crv, (flags & JG__ADOPT_POINT_CHECKED) != 0, &is_private);
+            err = ec_check(pkey, crv, (flags & JG__ADOPT_PUBLIC_CHECKED) != 0, &is_private);
             break;
         default: /* OKP: every encoding of the right length is a key; OpenSSL
                     derives the public part of a private key itself. */

@@ -95,7 +95,8 @@ size_t jg__ecdsa_der_to_raw(const unsigned char *der, size_t der_len, size_t coo
  */
 #define JG__PREP_SLOTS 9
 int jg__prep_slot(jg_alg alg);
-/* The fetched digest for alg, or NULL when the key has none prepared. */
+/* The digest for alg (fetched on first use, thread-safe), or NULL when the
+ * key does not serve alg or the fetch failed. */
 const EVP_MD *jg__prep_md(const jg_jwk *key, jg_alg alg);
 /* A fresh copy of the key's sign (sign != 0) or verify template for alg
  * (built on first use, thread-safe), to free with EVP_PKEY_CTX_free().
