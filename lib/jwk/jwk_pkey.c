@@ -408,8 +408,8 @@ static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int point_checked, int *is_pr
 {
     const jg__curve_info *info = jg__curve(crv);
     BIGNUM *d = get_bn(pkey, OSSL_PKEY_PARAM_PRIV_KEY);
-    BIGNUM *order = BN_bin2bn(info->order, (int)info->coord_len, NULL);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    BIGNUM *order = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
     jg_err err = JG_OK;
 
     *is_private = d != NULL;
@@ -418,7 +418,12 @@ static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int point_checked, int *is_pr
     if (!EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
                                         OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED))
         err = JG_ERR_CRYPTO;
-    else if (order == NULL || ctx == NULL)
+    /* A context and the order only when a check needs them: a public key
+     * from a JWK needs neither. */
+    else if ((!point_checked || d != NULL) &&
+             (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL)
+        err = JG_ERR_NOMEM;
+    else if (d != NULL && (order = BN_bin2bn(info->order, (int)info->coord_len, NULL)) == NULL)
         err = JG_ERR_NOMEM;
     else if (!point_checked && EVP_PKEY_public_check_quick(ctx) != 1)
         err = JG_ERR_KEY_POINT;
