@@ -34,6 +34,9 @@ const jg__curve_info *jg__curve(jg_crv crv);
 /* Which HMAC template slot serves an HS* algorithm. */
 enum { JG__HMAC_SHA256, JG__HMAC_SHA384, JG__HMAC_SHA512, JG__HMAC_COUNT };
 
+/* RSA key management templates: 5 algs x (decrypt, encrypt). */
+#define JG__RSA_KW_SLOTS 10
+
 /* Prepared JWS signature state of a key (opaque here; lib/jws/sig_prep.c). */
 typedef struct jg__sig_prep jg__sig_prep;
 
@@ -77,6 +80,13 @@ struct jg_jwk {
      * key serves no such alg.
      */
     jg__sig_prep *sig_prep;
+    /*
+     * RSA key management (lib/jwe/keymgmt_rsa.c): EVP_PKEY_CTX templates for
+     * RSA1_5 and the RSA-OAEP variants, encryption and decryption, each
+     * initialised with its padding and digests on first use and published
+     * atomically, like the JWS templates. NULL until used.
+     */
+    _Atomic(EVP_PKEY_CTX *) rsa_kw[JG__RSA_KW_SLOTS];
 };
 
 /* A zeroed key with one reference, or NULL. */
