@@ -7,7 +7,8 @@ Usage: bench/compare.py [--ops op1,op2,...] [--rounds N] COMMIT [COMMIT...]
 
 Builds go to a temporary directory (git archive of each commit, -O2); the
 working tree is not touched. Prints a Markdown table of microseconds per
-operation, one column per commit, and the last column relative to the first.
+operation (per commit: the lowest over the rounds of the median of each cell,
+as bench/run.py), and the last column relative to the first.
 """
 import os
 import shutil
@@ -87,7 +88,7 @@ def main():
             cells = []
             for vals in results[op]:
                 ok = sorted(v for v in vals if v is not None)
-                cells.append(ok[len(ok) // 2] if len(ok) == len(vals) and ok else None)
+                cells.append(ok[0] if len(ok) == len(vals) and ok else None)
             text = ["%.2f" % v if v is not None and v < 10 else "%.1f" % v if v is not None
                     else "FAIL" for v in cells]
             ratio = "%.2f" % (cells[-1] / cells[0]) if cells[0] and cells[-1] else "n/a"
