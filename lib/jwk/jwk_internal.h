@@ -87,6 +87,15 @@ struct jg_jwk {
      * atomically, like the JWS templates. NULL until used.
      */
     _Atomic(EVP_PKEY_CTX *) rsa_kw[JG__RSA_KW_SLOTS];
+    /*
+     * AES-128/192/256-GCM, fetched on the first content encryption or
+     * decryption this key takes part in (lib/jwe/content_gcm.c) and
+     * published atomically: the implicit fetch behind EVP_aes_256_gcm() costs
+     * more per token than decrypting a token's claims. The library has no
+     * global state, and keys are the objects that live as long as a
+     * deployment's configuration, so they hold it.
+     */
+    _Atomic(EVP_CIPHER *) gcm[3];
 };
 
 /* A zeroed key with one reference, or NULL. */
