@@ -51,6 +51,15 @@ static void add_unique(json_t *arr, const char *s)
         json_array_append_new(arr, json_string(s));
 }
 
+/* A subscription gets tokens while its API is published, or deprecated
+ * and before its sunset. */
+static int sub_usable(const json_t *s, int64_t now)
+{
+    const json_t *sunset = json_object_get(s, "sunset");
+    return json_is_true(json_object_get(s, "usable")) &&
+           (!json_is_integer(sunset) || json_integer_value(sunset) > now);
+}
+
 static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const char *scope)
 {
     jgd *d = r->d;
@@ -177,13 +186,14 @@ static void token_request(request *r, view *v)
         goto out;
     }
     const json_t *subs = json_object_get(ca.client, "subs");
+    int64_t now = sv_now();
     size_t i;
     json_t *s;
     for (size_t k = 0; k < nres; k++) {
         int found = 0;
         json_array_foreach(subs, i, s)
         {
-            if (json_is_true(json_object_get(s, "usable")) &&
+            if (sub_usable(s, now) &&
                 strcmp(json_string_value(json_object_get(s, "audience")), resources[k]) == 0) {
                 found = 1;
                 add_unique(aud, resources[k]);
@@ -202,7 +212,7 @@ static void token_request(request *r, view *v)
     if (nres == 0) {
         json_array_foreach(subs, i, s)
         {
-            if (!json_is_true(json_object_get(s, "usable")))
+            if (!sub_usable(s, now))
                 continue;
             const json_t *sub_scopes = json_object_get(s, "scopes");
             int wanted = nscopes == 0;
