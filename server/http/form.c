@@ -29,12 +29,12 @@ char *pct_decode(const char *s, size_t len, int plus)
         char c = s[i];
         if (c == '%') {
             if (i + 2 >= len) {
-                jg_free_secret(out, o);
+                jg_free_secret(out, len + 1); /* the whole buffer: o may be 0 */
                 return NULL;
             }
             int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
             if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-                jg_free_secret(out, o);
+                jg_free_secret(out, len + 1); /* the whole buffer: o may be 0 */
                 return NULL;
             }
             out[o++] = (char)(h * 16 + l);
@@ -42,7 +42,7 @@ char *pct_decode(const char *s, size_t len, int plus)
         } else if (c == '+' && plus) {
             out[o++] = ' ';
         } else if (c == '\0') {
-            jg_free_secret(out, o);
+            jg_free_secret(out, len + 1); /* the whole buffer: o may be 0 */
             return NULL;
         } else {
             out[o++] = c;

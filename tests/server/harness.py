@@ -92,11 +92,17 @@ class Server:
         self.token_endpoint = self.issuer + '/oauth2/token'
 
     def read_log(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(os.path.join(self.tmp, 'serve.log'), 'rb') as f:
             return f.read().decode(errors='replace')
 
     def stop(self):
+        if self.proc is not None and self.proc.poll() is not None:
+            # It died on its own: show why (sanitizer reports land in the log).
+            import sys
+            sys.stderr.write('jwtgated exited with %s; its log:\n%s\n' % (
+                self.proc.returncode, self.read_log()[-20000:]))
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -104,8 +110,14 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        elif self.proc is not None and self.proc.returncode not in (0, None):
+            pass
+        code = self.proc.returncode if self.proc is not None else 0
         self.proc = None
         self.log.close()
+        if code not in (0, -signal.SIGKILL):
+            raise RuntimeError('jwtgated exited with status %s: %s' % (code,
+                                                                   self.read_log()[-5000:]))
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
