@@ -143,18 +143,19 @@ int basic_parse(const char *header, char **id, char **secret)
     char *tmp = malloc(len + 1);
     if (tmp == NULL)
         return -1;
-    size_t n = 0;
+    size_t n = 0, pads = 0;
     for (size_t i = 0; i < len; i++) {
         char c = p[i];
-        if (c == '=') {
-            if (len - i > 2)
-                goto bad_tmp;
+        if (c == '=') { /* padding: only at the end, at most two */
+            pads++;
             continue;
         }
-        if (c == '-' || c == '_')
+        if (pads > 0 || c == '-' || c == '_')
             goto bad_tmp;
         tmp[n++] = c == '+' ? '-' : c == '/' ? '_' : c;
     }
+    if (pads > 2 || (n + pads) % 4 != 0)
+        goto bad_tmp;
     unsigned char *raw = NULL;
     size_t raw_len = 0;
     if (jg_b64url_decode_alloc(tmp, n, &raw, &raw_len) != JG_OK)
