@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-#define MAX_RESPONSE (16u * 1024u * 1024u)
+#define MAX_RESPONSE ((size_t)16 * 1024 * 1024)
 
 typedef struct sink {
     char *data;
@@ -20,7 +20,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     sink *s = userdata;
     size_t n = size * nmemb;
-    if (s->len + n > MAX_RESPONSE) {
+    if (s->len + n > (size_t)MAX_RESPONSE) {
         s->too_big = 1;
         return 0;
     }

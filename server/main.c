@@ -243,7 +243,7 @@ static int cmd_init(const opts *o)
         log_msg(L_ERR, "cannot create %s: %s", o->cfg.data_dir, strerror(errno));
         return 1;
     }
-    char why[256];
+    char why[256] = "";
     if (o->cfg.master_key_file != NULL && access(o->cfg.master_key_file, F_OK) != 0) {
         if (masterkey_create(o->cfg.master_key_file, why, sizeof why) != 0) {
             log_msg(L_ERR, "%s", why);
@@ -437,7 +437,7 @@ static int cmd_serve(const opts *o)
     signal(SIGPIPE, SIG_IGN);
     int64_t last_purge = 0;
     while (!stop_requested) {
-        struct timespec ts = {0, 200 * 1000 * 1000};
+        struct timespec ts = {0, 200000000L};
         nanosleep(&ts, NULL);
         static int ticks;
         if (++ticks % 5 == 0)

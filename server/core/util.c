@@ -117,7 +117,8 @@ void sv_buf_printf(sv_buf *b, const char *fmt, ...)
     char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    /* clang 14's analyzer misreads va_start here (false positive). */
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof tmp) {
         b->failed = 1;

@@ -16,7 +16,7 @@
 
 #include "core/daemon.h"
 
-#define MAX_BODY         (64u * 1024u)
+#define MAX_BODY         ((size_t)64 * 1024)
 #define MAX_RESP_HEADERS 8
 
 struct MHD_Connection;

@@ -58,8 +58,8 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-    int threads = argc > 1 ? atoi(argv[1]) : 2;
-    double seconds = argc > 2 ? atof(argv[2]) : 5;
+    long threads = argc > 1 ? strtol(argv[1], NULL, 10) : 2;
+    double seconds = argc > 2 ? strtod(argv[2], NULL) : 5;
     if (threads < 1 || threads > 64 || seconds <= 0) {
         fprintf(stderr, "usage: jwtgated_seal_bench [threads] [seconds]\n");
         return 2;
@@ -69,15 +69,15 @@ int main(int argc, char **argv)
         return 1;
     pthread_t t[64];
     double t0 = now();
-    for (int i = 0; i < threads; i++)
+    for (long i = 0; i < threads; i++)
         pthread_create(&t[i], NULL, worker, NULL);
     struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     nanosleep(&ts, NULL);
     atomic_store(&stop, 1);
-    for (int i = 0; i < threads; i++)
+    for (long i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
     double el = now() - t0;
-    printf("seal_per_second %.0f threads %d seconds %.2f\n", (double)atomic_load(&total) / el,
+    printf("seal_per_second %.0f threads %ld seconds %.2f\n", (double)atomic_load(&total) / el,
            threads, el);
     jg_jwk_free(sign_key);
     jg_jwk_free(enc_key);
