@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "jwtgate/jwtgate.h"
@@ -64,9 +65,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: jwtgated_seal_bench [threads] [seconds]\n");
         return 2;
     }
-    if (jg_jwk_generate_for_alg(JG_ALG_ES256, JG_CRV_NONE, 0, NULL, &sign_key) != JG_OK ||
-        jg_jwk_generate_for_alg(JG_ALG_ECDH_ES_A256KW, JG_CRV_NONE, 0, NULL, &enc_key) != JG_OK)
+    /* As jwtgated holds them: the signing key parsed from its JWK, and the
+     * public part of the gateway key. */
+    jg_jwk *gen = NULL, *gw = NULL;
+    char *json = NULL;
+    if (jg_jwk_generate_for_alg(JG_ALG_ES256, JG_CRV_NONE, 0, NULL, &gen) != JG_OK ||
+        jg_jwk_to_json(gen, JG_EXPORT_PRIVATE, &json, NULL) != JG_OK ||
+        jg_jwk_parse(json, strlen(json), 0, &sign_key) != JG_OK ||
+        jg_jwk_generate_for_alg(JG_ALG_ECDH_ES_A256KW, JG_CRV_NONE, 0, NULL, &gw) != JG_OK ||
+        jg_jwk_public(gw, &enc_key) != JG_OK)
         return 1;
+    jg_free_secret(json, 0);
+    jg_jwk_free(gen);
+    jg_jwk_free(gw);
     pthread_t t[64];
     double t0 = now();
     for (long i = 0; i < threads; i++)
