@@ -412,11 +412,14 @@ static int cmd_serve(const opts *o)
     if (o->issuer == NULL)
         set_issuer(&d, NULL);
     /* The keys must open with this master key: else refuse to serve. */
-    if (refresh_view(&d) != 0 && view_acquire(&d) == NULL) {
+    /* A snapshot that cannot be written is reported by /readyz; keys that
+     * cannot be loaded (no view at all) stop the start. */
+    refresh_view(&d);
+    view *v = view_acquire(&d);
+    if (v == NULL) {
         log_msg(L_ERR, "refusing to start: the keys cannot be loaded (wrong master key?)");
         goto out;
     }
-    view *v = view_acquire(&d);
     int ok = v != NULL && v->sign_key != NULL && v->enc_key != NULL;
     view_release(v);
     if (!ok) {

@@ -513,5 +513,85 @@ class OAuthTest(unittest.TestCase):
             self.assertNotIn(s, log)
 
 
+class ServiceTest(unittest.TestCase):
+    """Readiness, connection limits and timeouts, and tokens issued while the
+    state changes under them."""
+
+    def test_not_ready_when_snapshot_cannot_be_written(self):
+        srv = Server('--snapshot', '/nonexistent-dir/snapshot.json')
+        try:
+            r = srv.request('GET', '/readyz')
+            self.assertEqual(r.status, 503)
+            self.assertIn(b'snapshot', r.body)
+            self.assertEqual(srv.request('GET', '/healthz').status, 200)
+            self.assertIn('jwtgated_snapshot_ok 0', srv.request('GET', '/metrics').body.decode())
+        finally:
+            srv.close()
+
+    def test_idle_connections_time_out(self):
+        import socket
+        srv = Server('--timeout', '1')
+        try:
+            s = socket.create_connection(('127.0.0.1', srv.port), timeout=10)
+            s.sendall(b'POST /oauth2/token HTTP/1.1\r\nHost: x\r\n')  # and then nothing
+            t0 = time.time()
+            data = s.recv(4096)
+            self.assertEqual(data, b'')  # closed by the server
+            self.assertLess(time.time() - t0, 5)
+            s.close()
+            s = socket.create_connection(('127.0.0.1', srv.port), timeout=10)
+            s.sendall(b'GET /healthz HTTP/1.1\r\nHost: x\r\n' + b'X-Pad: ' + b'a' * 70000 +
+                      b'\r\n\r\n')
+            resp = b''
+            try:
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    resp += chunk
+            except ConnectionResetError:
+                pass
+            self.assertFalse(resp.startswith(b'HTTP/1.1 200'), resp[:100])  # headers bounded
+            s.close()
+            self.assertEqual(srv.request('GET', '/healthz').status, 200)
+        finally:
+            srv.close()
+
+    def test_tokens_while_state_changes(self):
+        import threading
+        srv = Server()
+        try:
+            w = World(srv)
+            w.subscribe('a', 'a', ['orders:read'])
+            results, errors = [], []
+
+            def client():
+                for _ in range(25):
+                    r = srv.token(*w.client('a'))
+                    (results if r.status == 200 else errors).append(r)
+
+            def admin():
+                for i in range(5):
+                    srv.admin('POST', '/keys/rotate', {}, expect=200)
+                    srv.admin('POST', '/tenants/%s/apis' % w.tenants['b'], {
+                        'name': 'c%d' % i, 'version': 'v1', 'base_path': '/c/%d' % i,
+                        'upstream': 'https://c.test', 'audience': 'https://c.test/%d' % i},
+                        expect=201)
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            threads.append(threading.Thread(target=admin))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=300)
+            self.assertEqual(errors, [])
+            self.assertEqual(len(results), 100)
+            # Every token opens with the keys published now (retiring keys stay).
+            for r in results[::10]:
+                claims = open_with_jwcrypto(srv, r.json()['access_token'])[2]
+                self.assertEqual(claims['client_id'], w.apps['a']['client_id'])
+        finally:
+            srv.close()
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=2)
