@@ -116,9 +116,15 @@ static int parse_args(int argc, char **argv, opts *o)
             o->snapshot = v;
         else if (TAKES("--master-key-file"))
             o->cfg.master_key_file = v;
-        else if (TAKES("--issuer"))
+        else if (TAKES("--issuer")) {
+            /* RFC 8414: an https (or, for tests, http) URL without query or
+             * fragment; a path would move the metadata's well-known URL. */
+            if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
+                strpbrk(v, "?#") != NULL || strchr(strstr(v, "//") + 2, '/') != NULL ||
+                strlen(v) > 400)
+                goto bad;
             o->issuer = v;
-        else if (TAKES("--listen"))
+        } else if (TAKES("--listen"))
             o->cfg.listen = v;
         else if (TAKES("--port-file"))
             o->cfg.port_file = v;

@@ -155,6 +155,21 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* The response body may hold a token or a one-time secret: libmicrohttpd
+ * gets our buffer and hands it back here to be wiped, so no unwiped copy is
+ * made. */
+typedef struct owned_body {
+    char *data;
+    size_t len;
+} owned_body;
+
+static void wipe_body(void *cls)
+{
+    owned_body *b = cls;
+    jg_free_secret(b->data, b->len + 1);
+    free(b);
+}
+
 static MHD_Result_t respond(request *r)
 {
     jgd *d = r->d;
@@ -164,10 +179,18 @@ static MHD_Result_t respond(request *r)
         r->resp = strdup("internal error\n");
         r->resp_len = r->resp != NULL ? strlen(r->resp) : 0;
     }
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_COPY);
-    if (resp == NULL)
+    owned_body *ob = malloc(sizeof *ob);
+    if (ob == NULL)
         return MHD_NO;
+    ob->data = r->resp;
+    ob->len = r->resp_len;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(r->resp_len, r->resp, wipe_body, ob);
+    if (resp == NULL) {
+        free(ob);
+        return MHD_NO;
+    }
+    r->resp = NULL; /* owned by the response now */
     MHD_add_response_header(resp, "Content-Type", r->ctype != NULL ? r->ctype : "text/plain");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     for (size_t i = 0; i < r->nheaders; i++)

@@ -159,6 +159,7 @@ class Server:
             h['Content-Type'] = 'application/json'
             data = json.dumps(body)
         r = self.request(method, '/admin/v1' + path, data, h)
+        self.last = r
         if expect is not None and r.status != expect:
             raise AssertionError('%s %s: expected %d, got %r' % (method, path, expect, r))
         try:

@@ -34,6 +34,7 @@ class AdminTest(unittest.TestCase):
     def problem(self, resp_or_status, body=None, status=None):
         st, doc = resp_or_status
         self.assertEqual(st, status, doc)
+        self.assertEqual(self.srv.last.header('Content-Type'), 'application/problem+json')
         self.assertEqual(doc['status'], status)
         self.assertIn('title', doc)
         return doc
