@@ -391,6 +391,14 @@ static void maintain(jgd *d, int64_t *last_purge)
 
 static int cmd_serve(const opts *o)
 {
+    /* Before anything can announce that the service is up (the port file):
+     * a SIGTERM from then on is a clean stop. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     jgd d;
     if (setup(&d, o, 1) != 0) {
         teardown(&d);
@@ -438,12 +446,6 @@ static int cmd_serve(const opts *o)
     }
     log_msg(L_INFO, "serving on %s port %u as issuer %s (%u threads)", d.cfg.listen, port,
             d.cfg.issuer, d.cfg.threads);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     int64_t last_purge = 0;
     while (!stop_requested) {
         struct timespec ts = {0, 200000000L};

@@ -294,7 +294,8 @@ class AdminTest(unittest.TestCase):
         self.problem(self.srv.admin('DELETE', secrets + '/sec_missing'), status=404)
         self.problem(self.srv.admin('POST', secrets, {'expires_in': 1}), status=422)
         # No secret or hash anywhere in the database's audit trail or the snapshot.
-        snap_text = open(self.srv.snapshot_path).read()
+        with open(self.srv.snapshot_path) as f:
+            snap_text = f.read()
         self.assertNotIn(app['client_secret'], snap_text)
         self.assertEqual(self.srv.admin('DELETE', path, token=self.w.tokens['a-developer'])[0],
                          403)
