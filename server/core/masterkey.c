@@ -43,7 +43,12 @@ int masterkey_load(const char *path, jg_jwk **out, char *why, size_t why_len)
             snprintf(why, why_len, "no master key: give --master-key-file or set " MASTER_KEY_ENV);
             return -1;
         }
-        return from_text(env, strlen(env), out, why, why_len);
+        int rc = from_text(env, strlen(env), out, why, why_len);
+        /* Wipe it from the process environment (/proc/PID/environ shows the
+         * original block) and drop the variable. */
+        jg_memzero((char *)env, strlen(env));
+        unsetenv(MASTER_KEY_ENV);
+        return rc;
     }
     struct stat sb;
     if (stat(path, &sb) != 0) {

@@ -2,7 +2,8 @@
  * masterkey.h — the master key that encrypts private keys at rest.
  *
  * 256 bits, given as base64url text in a file (mode 0600 or stricter, owned
- * by the service) or in the environment variable JWTGATED_MASTER_KEY. Each
+ * by the service) or in the environment variable JWTGATED_MASTER_KEY (wiped
+ * from the process environment once read). Each
  * private JWK is stored as a compact JWE: "alg":"dir", "enc":"A256GCM", made
  * and opened by libjwtgate, with the key's id in the authenticated protected
  * header so that a ciphertext cannot be moved to another row.

@@ -621,6 +621,24 @@ class StartupTest(unittest.TestCase):
                 srv.master_saved = srv.master
                 srv.start()
                 self.assertEqual(srv.admin('GET', '/me')[0], 200)
+                srv.stop()
+                # From the environment alone, and wiped from it once read.
+                port_file = os.path.join(srv.tmp, 'env-port')
+                p = subprocess.Popen([harness.JWTGATED, 'serve', '--data-dir', srv.data,
+                                      '--port', '0', '--port-file', port_file],
+                                     stderr=subprocess.DEVNULL)
+                try:
+                    deadline = time.time() + 30
+                    while not os.path.exists(port_file) and time.time() < deadline:
+                        time.sleep(0.02)
+                    self.assertTrue(os.path.exists(port_file))
+                    with open('/proc/%d/environ' % p.pid, 'rb') as f:
+                        environ = f.read()
+                    self.assertNotIn(os.environ['JWTGATED_MASTER_KEY'].encode(), environ)
+                finally:
+                    p.terminate()
+                    self.assertEqual(p.wait(timeout=30), 0)
+                srv.log = open(os.devnull, 'ab')  # for close()
             finally:
                 del os.environ['JWTGATED_MASTER_KEY']
         finally:
