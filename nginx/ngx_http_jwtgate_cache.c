@@ -1,0 +1,442 @@
+
+/*
+ * The verified-token cache: a shared memory zone that every worker uses.
+ *
+ * The key is a SHA-256 digest over the location's verification rules, the
+ * snapshot's keys and the token (never the token itself); the value is the
+ * verified claim set as JSON, plus its jti and client_id so that a new
+ * snapshot can purge the entries it revokes. An entry expires at the
+ * token's "exp", or earlier with max_ttl. When the zone is full the least
+ * recently used entries make room.
+ *
+ * A hit saves the decryption and the signature check only: the API policy
+ * (route, lifecycle, audience, subscription, scope, revocation) is checked
+ * on every request against the current snapshot.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_jwtgate_module.h"
+
+
+typedef struct {
+    ngx_rbtree_t                  rbtree;
+    ngx_rbtree_node_t             sentinel;
+    ngx_queue_t                   lru;
+} ngx_http_jwtgate_cache_sh_t;
+
+
+typedef struct {
+    ngx_http_jwtgate_cache_sh_t  *sh;
+    ngx_slab_pool_t              *shpool;
+} ngx_http_jwtgate_cache_t;
+
+
+typedef struct {
+    ngx_rbtree_node_t             node;       /* key: the digest's start */
+    ngx_queue_t                   queue;
+    time_t                        expires;
+    u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
+    u_char                        jti_len;
+    u_char                        client_len;
+    uint16_t                      claims_len;
+    u_char                        data[1];    /* jti, client_id, claims */
+} ngx_http_jwtgate_cache_node_t;
+
+
+static void ngx_http_jwtgate_cache_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_http_jwtgate_cache_node_t *ngx_http_jwtgate_cache_lookup(
+    ngx_http_jwtgate_cache_t *cache, u_char *digest);
+static void ngx_http_jwtgate_cache_delete(ngx_http_jwtgate_cache_t *cache,
+    ngx_http_jwtgate_cache_node_t *cn);
+static ngx_uint_t ngx_http_jwtgate_cache_expire(
+    ngx_http_jwtgate_cache_t *cache, ngx_uint_t n, ngx_uint_t force);
+
+
+ngx_shm_zone_t *
+ngx_http_jwtgate_cache_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size)
+{
+    ngx_shm_zone_t            *shm_zone;
+    ngx_http_jwtgate_cache_t  *cache;
+
+    shm_zone = ngx_shared_memory_add(cf, name, size, &ngx_http_jwtgate_module);
+    if (shm_zone == NULL) {
+        return NULL;
+    }
+
+    if (shm_zone->data == NULL) {
+        cache = ngx_pcalloc(cf->pool, sizeof(ngx_http_jwtgate_cache_t));
+        if (cache == NULL) {
+            return NULL;
+        }
+
+        shm_zone->init = ngx_http_jwtgate_cache_init_zone;
+        shm_zone->data = cache;
+    }
+
+    return shm_zone;
+}
+
+
+ngx_int_t
+ngx_http_jwtgate_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    size_t                     len;
+    ngx_http_jwtgate_cache_t  *ocache = data;
+    ngx_http_jwtgate_cache_t  *cache;
+
+    cache = shm_zone->data;
+
+    if (ocache) {
+        /* a reload keeps the zone and its entries */
+        cache->sh = ocache->sh;
+        cache->shpool = ocache->shpool;
+        return NGX_OK;
+    }
+
+    cache->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        cache->sh = cache->shpool->data;
+        return NGX_OK;
+    }
+
+    cache->sh = ngx_slab_alloc(cache->shpool,
+                               sizeof(ngx_http_jwtgate_cache_sh_t));
+    if (cache->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    cache->shpool->data = cache->sh;
+
+    ngx_rbtree_init(&cache->sh->rbtree, &cache->sh->sentinel,
+                    ngx_http_jwtgate_cache_rbtree_insert);
+    ngx_queue_init(&cache->sh->lru);
+
+    len = sizeof(" in jwtgate cache \"\"") + shm_zone->shm.name.len;
+
+    cache->shpool->log_ctx = ngx_slab_alloc(cache->shpool, len);
+    if (cache->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(cache->shpool->log_ctx, " in jwtgate cache \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* a full zone is normal: the oldest entries make room */
+    cache->shpool->log_nomem = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_rbtree_key_t
+ngx_http_jwtgate_cache_key(u_char *digest)
+{
+    ngx_rbtree_key_t  key;
+
+    ngx_memcpy(&key, digest, sizeof(ngx_rbtree_key_t));
+
+    return key;
+}
+
+
+static void
+ngx_http_jwtgate_cache_rbtree_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t              **p;
+    ngx_http_jwtgate_cache_node_t   *cn, *cnt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            cn = (ngx_http_jwtgate_cache_node_t *) node;
+            cnt = (ngx_http_jwtgate_cache_node_t *) temp;
+
+            p = ngx_memcmp(cn->digest, cnt->digest,
+                           NGX_HTTP_JWTGATE_DIGEST_LEN) < 0
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+static ngx_http_jwtgate_cache_node_t *
+ngx_http_jwtgate_cache_lookup(ngx_http_jwtgate_cache_t *cache,
+    u_char *digest)
+{
+    ngx_int_t                       rc;
+    ngx_rbtree_key_t                key;
+    ngx_rbtree_node_t              *node, *sentinel;
+    ngx_http_jwtgate_cache_node_t  *cn;
+
+    key = ngx_http_jwtgate_cache_key(digest);
+
+    node = cache->sh->rbtree.root;
+    sentinel = cache->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        cn = (ngx_http_jwtgate_cache_node_t *) node;
+
+        rc = ngx_memcmp(digest, cn->digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
+
+        if (rc == 0) {
+            return cn;
+        }
+
+        node = rc < 0 ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_jwtgate_cache_delete(ngx_http_jwtgate_cache_t *cache,
+    ngx_http_jwtgate_cache_node_t *cn)
+{
+    ngx_queue_remove(&cn->queue);
+    ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
+    ngx_slab_free_locked(cache->shpool, cn);
+}
+
+
+/* Removes up to n entries from the old end: expired ones, or any when
+ * `force` (to make room). Returns how many were removed. */
+
+static ngx_uint_t
+ngx_http_jwtgate_cache_expire(ngx_http_jwtgate_cache_t *cache, ngx_uint_t n,
+    ngx_uint_t force)
+{
+    time_t                          now;
+    ngx_uint_t                      removed;
+    ngx_queue_t                    *q;
+    ngx_http_jwtgate_cache_node_t  *cn;
+
+    now = ngx_time();
+
+    for (removed = 0; removed < n; removed++) {
+
+        if (ngx_queue_empty(&cache->sh->lru)) {
+            break;
+        }
+
+        q = ngx_queue_last(&cache->sh->lru);
+        cn = ngx_queue_data(q, ngx_http_jwtgate_cache_node_t, queue);
+
+        if (!force && cn->expires > now) {
+            break;
+        }
+
+        ngx_http_jwtgate_cache_delete(cache, cn);
+    }
+
+    return removed;
+}
+
+
+/* NGX_OK with the claims copied into the pool, or NGX_DECLINED. */
+
+ngx_int_t
+ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
+    ngx_pool_t *pool, ngx_str_t *claims)
+{
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_http_jwtgate_cache_t       *cache;
+    ngx_http_jwtgate_cache_node_t  *cn;
+
+    cache = zone->data;
+    rc = NGX_DECLINED;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    cn = ngx_http_jwtgate_cache_lookup(cache, digest);
+
+    if (cn != NULL) {
+
+        if (cn->expires <= ngx_time()) {
+            ngx_http_jwtgate_cache_delete(cache, cn);
+
+        } else {
+            p = ngx_pnalloc(pool, cn->claims_len + 1);
+
+            if (p != NULL) {
+                ngx_memcpy(p, cn->data + cn->jti_len + cn->client_len,
+                           cn->claims_len);
+                p[cn->claims_len] = '\0';
+
+                claims->data = p;
+                claims->len = cn->claims_len;
+
+                ngx_queue_remove(&cn->queue);
+                ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+
+                rc = NGX_OK;
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    return rc;
+}
+
+
+void
+ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
+    time_t expires, ngx_str_t *jti, ngx_str_t *client_id, ngx_str_t *claims,
+    ngx_log_t *log)
+{
+    size_t                          size;
+    ngx_uint_t                      tries;
+    ngx_http_jwtgate_cache_t       *cache;
+    ngx_http_jwtgate_cache_node_t  *cn;
+
+    if (jti->len > 255 || client_id->len > 255
+        || claims->len > NGX_HTTP_JWTGATE_CACHE_MAX_CLAIMS)
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "jwtgate: token too large to cache");
+        return;
+    }
+
+    cache = zone->data;
+
+    size = offsetof(ngx_http_jwtgate_cache_node_t, data)
+           + jti->len + client_id->len + claims->len;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    /* another worker may have cached it meanwhile */
+    cn = ngx_http_jwtgate_cache_lookup(cache, digest);
+    if (cn != NULL) {
+        ngx_http_jwtgate_cache_delete(cache, cn);
+    }
+
+    /* a little housekeeping on every insert, as limit_req does */
+    (void) ngx_http_jwtgate_cache_expire(cache, 2, 0);
+
+    for (tries = 0; /* void */ ; tries++) {
+        cn = ngx_slab_alloc_locked(cache->shpool, size);
+
+        if (cn != NULL || tries == 4) {
+            break;
+        }
+
+        if (ngx_http_jwtgate_cache_expire(cache, 8, 1) == 0) {
+            break;
+        }
+    }
+
+    if (cn == NULL) {
+        ngx_shmtx_unlock(&cache->shpool->mutex);
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "jwtgate: no room in the cache");
+        return;
+    }
+
+    ngx_memcpy(cn->digest, digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
+    cn->node.key = ngx_http_jwtgate_cache_key(digest);
+    cn->expires = expires;
+    cn->jti_len = (u_char) jti->len;
+    cn->client_len = (u_char) client_id->len;
+    cn->claims_len = (uint16_t) claims->len;
+
+    ngx_memcpy(cn->data, jti->data, jti->len);
+    ngx_memcpy(cn->data + jti->len, client_id->data, client_id->len);
+    ngx_memcpy(cn->data + jti->len + client_id->len, claims->data,
+               claims->len);
+
+    ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
+    ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+}
+
+
+/*
+ * After a new snapshot: drop the entries of revoked tokens and suspended
+ * clients (the policy check refuses them anyway; this frees their room and
+ * keeps no claims of a revoked token around), and the expired ones.
+ */
+
+void
+ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
+{
+    time_t                          now;
+    ngx_uint_t                      purged;
+    ngx_queue_t                    *q, *next;
+    ngx_http_jwtgate_cache_t       *cache;
+    ngx_http_jwtgate_cache_node_t  *cn;
+
+    cache = zone->data;
+    now = ngx_time();
+    purged = 0;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    for (q = ngx_queue_head(&cache->sh->lru);
+         q != ngx_queue_sentinel(&cache->sh->lru);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        cn = ngx_queue_data(q, ngx_http_jwtgate_cache_node_t, queue);
+
+        if (cn->expires <= now
+            || (cn->jti_len
+                && ngx_http_jwtgate_table_find(&snap->revoked, cn->data,
+                                               cn->jti_len))
+            || (cn->client_len
+                && ngx_http_jwtgate_table_find(&snap->suspended,
+                                               cn->data + cn->jti_len,
+                                               cn->client_len)))
+        {
+            ngx_http_jwtgate_cache_delete(cache, cn);
+            purged++;
+        }
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    if (purged) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "jwtgate: %ui entries purged from cache \"%V\"",
+                      purged, &zone->shm.name);
+    }
+}

@@ -1,0 +1,265 @@
+
+/*
+ * ngx_http_jwtgate_module: checks access tokens (signed, encrypted or nested
+ * JWTs) with libjwtgate before nginx serves or proxies a request, and
+ * enforces the API policy that jwtgated publishes in its snapshot.
+ *
+ * This header is shared by the module's source files: the module itself
+ * (directives, the access handler, RFC 6750 responses), the snapshot
+ * (loading, lookups, reloading), the verified-token cache in shared memory
+ * and the variables.
+ */
+
+
+#ifndef _NGX_HTTP_JWTGATE_MODULE_H_INCLUDED_
+#define _NGX_HTTP_JWTGATE_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include <jwtgate/jwtgate.h>
+
+
+#define NGX_HTTP_JWTGATE_DIGEST_LEN      32
+
+/* A cached claim set larger than this is not cached (the token still
+ * passes); jti and client_id longer than 255 bytes are not cached either. */
+#define NGX_HTTP_JWTGATE_CACHE_MAX_CLAIMS  8192
+
+/* jwtgated writes snapshots of a few MB even for thousands of APIs. */
+#define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     (64 * 1024 * 1024)
+
+
+typedef enum {
+    NGX_HTTP_JWTGATE_API_DRAFT = 0,
+    NGX_HTTP_JWTGATE_API_PUBLISHED,
+    NGX_HTTP_JWTGATE_API_DEPRECATED,
+    NGX_HTTP_JWTGATE_API_RETIRED
+} ngx_http_jwtgate_api_state_e;
+
+
+/* An open-addressing table of strings; values are pointers. */
+
+typedef struct {
+    ngx_str_t                     key;
+    void                         *value;
+} ngx_http_jwtgate_slot_t;
+
+
+typedef struct {
+    ngx_uint_t                    mask;
+    ngx_http_jwtgate_slot_t      *slots;
+} ngx_http_jwtgate_table_t;
+
+
+typedef struct {
+    ngx_str_t                     id;
+    ngx_str_t                     name;
+    ngx_str_t                     version;
+    ngx_str_t                     base_path;
+    ngx_str_t                     upstream;
+    ngx_str_t                     audience;
+    ngx_str_t                    *scopes;
+    ngx_uint_t                    nscopes;
+    ngx_uint_t                    state;
+    time_t                        sunset;          /* 0: none */
+    time_t                        deprecated_at;   /* 0: not known */
+} ngx_http_jwtgate_api_t;
+
+
+typedef struct ngx_http_jwtgate_sub_s  ngx_http_jwtgate_sub_t;
+
+struct ngx_http_jwtgate_sub_s {
+    ngx_http_jwtgate_api_t       *api;
+    ngx_str_t                    *scopes;
+    ngx_uint_t                    nscopes;
+    ngx_http_jwtgate_sub_t       *next;            /* same client */
+};
+
+
+/*
+ * One parsed snapshot. Immutable once loaded; a worker swaps the pointer
+ * of its source when the file changes, and the old snapshot lives on until
+ * the last request holding a reference ends (refs counts the source's own
+ * reference and every request's; workers are single-threaded).
+ */
+
+typedef struct {
+    ngx_pool_t                   *pool;
+    ngx_uint_t                    refs;
+    int64_t                       version;
+    time_t                        generated_at;
+    ngx_str_t                     issuer;          /* NUL-terminated */
+    jg_jwks                      *decrypt_keys;
+    jg_jwks                      *verify_keys;
+    jg_alg_set                    sig_algs;
+    jg_alg_set                    key_algs;
+    u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
+    ngx_http_jwtgate_api_t       *apis;
+    ngx_uint_t                    napis;
+    size_t                        max_base_path;
+    ngx_http_jwtgate_table_t      by_path;         /* base_path -> api */
+    ngx_http_jwtgate_table_t      subs;            /* client_id -> sub list */
+    ngx_http_jwtgate_table_t      revoked;         /* jti -> (any) */
+    ngx_http_jwtgate_table_t      suspended;       /* client_id -> (any) */
+} ngx_http_jwtgate_snap_t;
+
+
+/* A snapshot file and the snapshot currently read from it (per process). */
+
+typedef struct {
+    ngx_str_t                     path;            /* NUL-terminated */
+    ngx_http_jwtgate_snap_t      *snap;
+    ngx_msec_t                    interval;
+    ngx_event_t                   timer;
+
+    /* Identity of the file `snap` was read from, and of the last file that
+     * failed to load (so that a broken file is reported once). */
+    dev_t                         dev;
+    ino_t                         ino;
+    off_t                         size;
+    struct timespec               mtim;
+    struct timespec               ctim;
+    ino_t                         failed_ino;
+    struct timespec               failed_mtim;
+
+    ngx_array_t                   zones;           /* ngx_shm_zone_t *: caches to purge */
+    ngx_log_t                    *log;
+} ngx_http_jwtgate_source_t;
+
+
+typedef struct {
+    ngx_array_t                  *values;          /* ngx_http_complex_value_t */
+    ngx_uint_t                    error;           /* 401 or 403 */
+} ngx_http_jwtgate_require_t;
+
+
+typedef struct {
+    ngx_str_t                     header;
+    ngx_str_t                     lowcase;
+    ngx_uint_t                    hash;
+    ngx_array_t                  *path;            /* ngx_str_t claim names */
+} ngx_http_jwtgate_forward_t;
+
+
+typedef struct {
+    ngx_array_t                   sources;         /* ngx_http_jwtgate_source_t * */
+} ngx_http_jwtgate_main_conf_t;
+
+
+typedef struct {
+    ngx_http_complex_value_t     *realm;           /* NULL: off */
+    ngx_http_complex_value_t     *token;           /* NULL: Authorization */
+
+    ngx_http_jwtgate_source_t    *source;
+    ngx_array_t                  *key_files;       /* ngx_str_t */
+    jg_jwks                      *keys;
+
+    ngx_uint_t                    type;            /* jg_token_form */
+    ngx_array_t                  *algorithms;      /* ngx_str_t */
+    jg_alg_set                    sig_algs;
+    jg_alg_set                    key_algs;
+    jg_enc_set                    encs;
+
+    ngx_str_t                     issuer;
+    ngx_str_t                     audience;
+    ngx_str_t                     typ;
+    time_t                        leeway;
+
+    ngx_array_t                  *scopes;          /* ngx_str_t */
+    ngx_array_t                  *requires;        /* ngx_http_jwtgate_require_t */
+    ngx_array_t                  *forward;         /* ngx_http_jwtgate_forward_t */
+    ngx_flag_t                    strip_authorization;
+
+    ngx_shm_zone_t               *cache;           /* NULL: off */
+    time_t                        cache_max_ttl;   /* 0: until "exp" */
+
+    ngx_uint_t                    log_level;
+
+    jg_open_policy                policy;
+    u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
+} ngx_http_jwtgate_loc_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_JWTGATE_CACHE_NONE = 0,
+    NGX_HTTP_JWTGATE_CACHE_BYPASS,
+    NGX_HTTP_JWTGATE_CACHE_MISS,
+    NGX_HTTP_JWTGATE_CACHE_HIT
+} ngx_http_jwtgate_cache_status_e;
+
+
+/* Per request; a request holds a reference to the snapshot it used. */
+
+typedef struct {
+    ngx_http_jwtgate_snap_t      *snap;
+    ngx_http_jwtgate_source_t    *source;
+    ngx_http_jwtgate_api_t       *api;             /* routed API (in snap) */
+    jg_claims                    *claims;          /* verified claims */
+    ngx_str_t                     token;
+    void                         *claims_tree;     /* json_t *, lazily */
+    void                         *header_tree;     /* json_t *, lazily */
+    ngx_str_t                     payload;         /* claims JSON, lazily */
+    ngx_int_t                     status;          /* decision, once taken */
+    ngx_uint_t                    cache_status;
+    time_t                        sunset;          /* response headers */
+    time_t                        deprecated_at;
+    unsigned                      deprecated:1;
+} ngx_http_jwtgate_ctx_t;
+
+
+extern ngx_module_t  ngx_http_jwtgate_module;
+
+
+/* snapshot */
+ngx_http_jwtgate_source_t *ngx_http_jwtgate_source_add(ngx_conf_t *cf,
+    ngx_str_t *path, ngx_msec_t interval);
+ngx_int_t ngx_http_jwtgate_source_init(ngx_conf_t *cf,
+    ngx_http_jwtgate_source_t *src);
+ngx_int_t ngx_http_jwtgate_source_start(ngx_cycle_t *cycle,
+    ngx_http_jwtgate_source_t *src);
+ngx_http_jwtgate_snap_t *ngx_http_jwtgate_snap_acquire(
+    ngx_http_jwtgate_source_t *src);
+void ngx_http_jwtgate_snap_release(ngx_http_jwtgate_snap_t *snap);
+ngx_http_jwtgate_api_t *ngx_http_jwtgate_snap_route(
+    ngx_http_jwtgate_snap_t *snap, ngx_str_t *uri);
+ngx_http_jwtgate_sub_t *ngx_http_jwtgate_snap_subscription(
+    ngx_http_jwtgate_snap_t *snap, ngx_str_t *client_id,
+    ngx_http_jwtgate_api_t *api);
+void *ngx_http_jwtgate_table_find(ngx_http_jwtgate_table_t *t, u_char *key,
+    size_t len);
+jg_alg_set ngx_http_jwtgate_key_algs(jg_jwks *set, jg_alg_kind kind,
+    jg_alg dflt);
+ngx_int_t ngx_http_jwtgate_digest_keys(EVP_MD_CTX *md, jg_jwks *set);
+
+/* cache */
+ngx_shm_zone_t *ngx_http_jwtgate_cache_zone(ngx_conf_t *cf, ngx_str_t *name,
+    size_t size);
+ngx_int_t ngx_http_jwtgate_cache_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+ngx_int_t ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
+    ngx_pool_t *pool, ngx_str_t *claims);
+void ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
+    time_t expires, ngx_str_t *jti, ngx_str_t *client_id, ngx_str_t *claims,
+    ngx_log_t *log);
+void ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_snap_t *snap, ngx_log_t *log);
+
+/* variables and claim values */
+ngx_int_t ngx_http_jwtgate_add_variables(ngx_conf_t *cf);
+char *ngx_http_jwtgate_claim_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_jwtgate_header_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_jwtgate_payload(ngx_http_request_t *r,
+    ngx_http_jwtgate_ctx_t *ctx);
+ngx_int_t ngx_http_jwtgate_claim_value(ngx_http_request_t *r,
+    ngx_http_jwtgate_ctx_t *ctx, ngx_array_t *path, ngx_str_t *value);
+void ngx_http_jwtgate_ctx_cleanup(void *data);
+
+
+#endif /* _NGX_HTTP_JWTGATE_MODULE_H_INCLUDED_ */
