@@ -12,22 +12,9 @@
 
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+FZ_INIT_KEYS
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fz_keys_get();
-    return 0;
-}
-
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-    return fz_mutate_b64_parts(data, size, max_size, seed);
-}
+FZ_TOKEN_MUTATOR
 
 static jg_err open_as(const uint8_t *data, size_t size, jg_token_form form)
 {

@@ -10,16 +10,7 @@
 
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fz_keys_get();
-    return 0;
-}
+FZ_INIT_KEYS
 
 static void read_all(const jg_claims *claims)
 {

@@ -75,4 +75,26 @@ void fz_check_key(const jg_jwk *key);
  */
 size_t fz_mutate_b64_parts(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 
+/* The libFuzzer entry points the harnesses define. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+
+/* LLVMFuzzerInitialize: load the keys before the first input. */
+#define FZ_INIT_KEYS                                                                               \
+    int LLVMFuzzerInitialize(int *argc, char ***argv)                                              \
+    {                                                                                              \
+        (void)argc;                                                                                \
+        (void)argv;                                                                                \
+        fz_keys_get();                                                                             \
+        return 0;                                                                                  \
+    }
+
+/* LLVMFuzzerCustomMutator: fz_mutate_b64_parts (the token harnesses). */
+#define FZ_TOKEN_MUTATOR                                                                           \
+    size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed) \
+    {                                                                                              \
+        return fz_mutate_b64_parts(data, size, max_size, seed);                                    \
+    }
+
 #endif /* JG_FUZZ_COMMON_H */

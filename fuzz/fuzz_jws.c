@@ -11,24 +11,11 @@
 
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
-
 static const char *const understood[] = {"exp", "x-fuzz", NULL};
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fz_keys_get();
-    return 0;
-}
+FZ_INIT_KEYS
 
-size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
-{
-    return fz_mutate_b64_parts(data, size, max_size, seed);
-}
+FZ_TOKEN_MUTATOR
 
 static void read_result(const jg_jws *jws)
 {

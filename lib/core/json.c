@@ -47,8 +47,13 @@ jg_err jg__json_parse(const char *text, size_t len, unsigned max_depth, size_t m
     if (err != JG_OK)
         return err;
 
+    /* jansson records no error when it runs out of memory before parsing
+     * starts (its lexer's first buffer): the text stays empty then. */
+    memset(&error, 0, sizeof error);
     json_t *value = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &error);
     if (value == NULL) {
+        if (error.text[0] == '\0')
+            return JG_ERR_NOMEM;
         switch (json_error_code(&error)) {
         case json_error_duplicate_key:
             return JG_ERR_JSON_DUPLICATE;
