@@ -421,7 +421,9 @@ jg_err jg_jws_sign_multi(const void *payload, size_t payload_len, const jg_jws_s
         json_decref(prs[i].unprot);
     }
     free(prs);
-    free(encoded);
+    /* The payload may be confidential (the inside of a nested token). */
+    if (encoded != NULL)
+        jg_free_secret(encoded, penc_len);
     return err;
 }
 
