@@ -80,6 +80,8 @@ json_t *cli_parse_json_object(const char *command, const char *option, const cha
 /* Only check that an option is a JSON object (NULL is fine): EXIT_OK or
  * EXIT_USAGE, reported. */
 int cli_check_json_object(const char *command, const char *option, const char *text);
+/* Parse "compact", "flattened" or "general"; EXIT_OK or EXIT_USAGE (reported). */
+int cli_parse_format(const char *command, const char *text, jg_format *out);
 /* Parse an alg / enc name; reports errors; EXIT_OK or EXIT_USAGE. */
 int cli_parse_alg(const char *command, const char *text, jg_alg *out);
 int cli_parse_enc(const char *command, const char *text, jg_enc *out);

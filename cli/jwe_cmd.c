@@ -19,19 +19,6 @@ static const char encrypt_usage[] =
     "Example:\n"
     "  echo secret | jwtgate jwe encrypt --key gateway.pub.jwk --enc A256GCM\n";
 
-static int parse_format(const char *text, jg_format *out)
-{
-    if (strcmp(text, "compact") == 0)
-        *out = JG_FORMAT_COMPACT;
-    else if (strcmp(text, "flattened") == 0)
-        *out = JG_FORMAT_FLATTENED;
-    else if (strcmp(text, "general") == 0)
-        *out = JG_FORMAT_GENERAL;
-    else
-        return cli_usage("jwe encrypt", "--format must be compact, flattened or general");
-    return EXIT_OK;
-}
-
 static int jwe_encrypt(int argc, char **argv)
 {
     static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
@@ -86,7 +73,7 @@ static int jwe_encrypt(int argc, char **argv)
             eopts.pbes2_count = (uint32_t)p2c;
             break;
         case 'f':
-            if ((status = parse_format(optarg, &eopts.format)) != EXIT_OK)
+            if ((status = cli_parse_format("jwe encrypt", optarg, &eopts.format)) != EXIT_OK)
                 return status;
             break;
         case 'h':

@@ -6,19 +6,6 @@
 
 #include "cli.h"
 
-static int parse_format(const char *command, const char *text, jg_format *out)
-{
-    if (strcmp(text, "compact") == 0)
-        *out = JG_FORMAT_COMPACT;
-    else if (strcmp(text, "flattened") == 0)
-        *out = JG_FORMAT_FLATTENED;
-    else if (strcmp(text, "general") == 0)
-        *out = JG_FORMAT_GENERAL;
-    else
-        return cli_usage(command, "--format must be compact, flattened or general");
-    return EXIT_OK;
-}
-
 static const char sign_usage[] =
     "Usage: jwtgate jws sign --key FILE [--kid KID] [--alg ALG] [--header JSON]\n"
     "                        [--unprotected JSON] [--detached] [--b64-false]\n"
@@ -72,7 +59,7 @@ static int jws_sign(int argc, char **argv)
             sopts.b64_false = 1;
             break;
         case 'f':
-            if ((status = parse_format("jws sign", optarg, &sopts.format)) != EXIT_OK)
+            if ((status = cli_parse_format("jws sign", optarg, &sopts.format)) != EXIT_OK)
                 return status;
             break;
         case 'h':

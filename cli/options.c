@@ -35,6 +35,23 @@ int cli_check_json_object(const char *command, const char *option, const char *t
     return EXIT_OK;
 }
 
+int cli_parse_format(const char *command, const char *text, jg_format *out)
+{
+    static const struct {
+        const char *name;
+        jg_format format;
+    } formats[] = {{"compact", JG_FORMAT_COMPACT},
+                   {"flattened", JG_FORMAT_FLATTENED},
+                   {"general", JG_FORMAT_GENERAL}};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        if (strcmp(text, formats[i].name) == 0) {
+            *out = formats[i].format;
+            return EXIT_OK;
+        }
+    }
+    return cli_usage(command, "--format must be compact, flattened or general");
+}
+
 int cli_parse_alg(const char *command, const char *text, jg_alg *out)
 {
     if (strcmp(text, "none") == 0)

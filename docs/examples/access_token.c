@@ -70,7 +70,8 @@ int main(void)
 
     /* A tampered token is refused. */
     token[strlen(token) - 3] ^= 1;
-    jg_err err = jg_access_token_open(token, strlen(token), decrypt_keys, verify_keys, &policy, NULL);
+    jg_err err =
+        jg_access_token_open(token, strlen(token), decrypt_keys, verify_keys, &policy, NULL);
     printf("tampered token: %s\n", jg_strerror(err));
 
     jg_claims_free(opened);

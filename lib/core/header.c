@@ -1,6 +1,8 @@
 /* header.c — "crit" and header-disjointness rules shared by JWS and JWE. */
 #include "core/header.h"
 
+#include "core/json.h"
+
 #include <string.h>
 
 /* Header parameter names registered by RFC 7515, 7516 and 7518: extensions
@@ -78,23 +80,28 @@ jg_err jg__header_disjoint(const json_t *a, const json_t *b)
     return JG_OK;
 }
 
-const char *jg__header_string(const json_t *const *headers, size_t n, const char *name,
-                              int *type_err)
+jg_err jg__header_string(const json_t *const *headers, size_t n, const char *name, const char **out)
 {
-    if (type_err != NULL)
-        *type_err = 0;
     for (size_t i = 0; i < n; i++) {
-        if (headers[i] == NULL)
-            continue;
-        json_t *v = json_object_get(headers[i], name);
+        json_t *v = headers[i] != NULL ? json_object_get(headers[i], name) : NULL;
         if (v == NULL)
             continue;
-        if (!json_is_string(v)) {
-            if (type_err != NULL)
-                *type_err = 1;
-            return NULL;
-        }
-        return json_string_value(v);
+        if (!json_is_string(v))
+            return JG_ERR_JSON_TYPE;
+        *out = json_string_value(v);
+        return JG_OK;
     }
-    return NULL;
+    return JG_ERR_CLAIM_MISSING;
+}
+
+jg_err jg__header_dump(const json_t *header, char **out)
+{
+    if (header != NULL)
+        return jg__json_dump(header, 0, out, NULL);
+    json_t *empty = json_object();
+    if (empty == NULL)
+        return JG_ERR_NOMEM;
+    jg_err err = jg__json_dump(empty, 0, out, NULL);
+    json_decref(empty);
+    return err;
 }

@@ -32,10 +32,16 @@ jg_err jg__crit_check(const json_t *protected_hdr, const json_t *const *unprotec
  * Either may be NULL. */
 jg_err jg__header_disjoint(const json_t *a, const json_t *b);
 
-/* The string member `name` of the first header (in order) that has it; NULL
- * when none has it. *type_err is set when a header has it with a non-string
- * type (it may be NULL). */
-const char *jg__header_string(const json_t *const *headers, size_t n, const char *name,
-                              int *type_err);
+/*
+ * The string member `name` of the first header (in order; NULL entries are
+ * skipped) that has it, for the public *_header_string() accessors. Errors:
+ * JG_ERR_CLAIM_MISSING (no header has it), JG_ERR_JSON_TYPE (not a string).
+ */
+jg_err jg__header_string(const json_t *const *headers, size_t n, const char *name,
+                         const char **out);
+
+/* A header as compact JSON with sorted members; "{}" for NULL (no protected
+ * header). Errors: JG_ERR_NOMEM. */
+jg_err jg__header_dump(const json_t *header, char **out);
 
 #endif /* JG_LIB_CORE_HEADER_H */

@@ -152,7 +152,7 @@ void jg__json_wipe_string(json_t *value)
 {
     if (json_is_string(value)) {
         /* jansson owns the bytes; zero them before they go back to malloc. */
-        char *bytes = (char *)(uintptr_t)json_string_value(value);
+        char *bytes = (char *)json_string_value(value);
         jg_memzero(bytes, json_string_length(value));
     }
 }

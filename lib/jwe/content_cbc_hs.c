@@ -77,7 +77,8 @@ static jg_err compute_mac(const jg__enc_info *info, const unsigned char *mac_key
               (EVP_MAC_update(ctx, &dot, 1) && EVP_MAC_update(ctx, aad->b, aad->b_len))) &&
              EVP_MAC_update(ctx, iv, info->iv_len) && EVP_MAC_update(ctx, ct, ct_len) &&
              EVP_MAC_update(ctx, al, sizeof al) &&
-             EVP_MAC_final(ctx, mac, &mac_len, 2 * JG__TAG_MAX) && mac_len == 2 * info->tag_len;
+             EVP_MAC_final(ctx, mac, &mac_len, (size_t)2 * JG__TAG_MAX) &&
+             mac_len == 2 * info->tag_len;
     EVP_MAC_CTX_free(ctx);
     return ok ? JG_OK : JG_ERR_CRYPTO;
 }

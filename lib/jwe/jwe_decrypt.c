@@ -116,6 +116,8 @@ static jg_err attempt(work *w, const candidate *c, const jg_jwk *key, size_t ek_
 static jg_err try_recipient(work *w, const candidate *c, const jg__span *ek_span,
                             const jg_jwks *keys, outcome *o)
 {
+    if (c->enc == NULL) /* candidates without an error always have one */
+        return JG_ERR_ENC_UNKNOWN;
     if (w->iv_len != c->enc->iv_len)
         return JG_ERR_IV_LENGTH;
     if (w->tag_len != c->enc->tag_len)
@@ -228,9 +230,9 @@ static jg_err run(const jg__jwe_msg *msg, const jg_jwks *keys, const jg_jwe_decr
             continue;
         outcome o = {JG_OK, JG_OK};
         jg_err r = try_recipient(&w, c, &msg->recips[i].ek, keys, &o);
-        if (r == JG_OK) {
+        if (r == JG_OK) { /* try_recipient() succeeds only with c->enc set */
             jwe->alg = c->alg;
-            jwe->enc = c->enc->enc;
+            jwe->enc = c->enc != NULL ? c->enc->enc : JG_ENC_UNKNOWN;
             jwe->recip = msg->recips[i].header;
             result = JG_OK;
             break;

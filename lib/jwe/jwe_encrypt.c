@@ -75,7 +75,7 @@ static jg_err check_caller(const json_t *h, int kind, const enc_state *st, size_
         return JG_ERR_HEADER_INVALID;
     v = json_object_get(h, "enc");
     if (v != NULL &&
-        (!json_is_string(v) || strcmp(json_string_value(v), jg_enc_name(st->enc->enc))))
+        (!json_is_string(v) || strcmp(json_string_value(v), jg_enc_name(st->enc->enc)) != 0))
         return JG_ERR_HEADER_INVALID;
     v = json_object_get(h, "alg");
     if (v != NULL) {
@@ -311,7 +311,8 @@ static jg_err compact(const char *prot_b64, size_t prot_b64_len, const recip_sta
     if (buf == NULL)
         return JG_ERR_NOMEM;
     char *p = buf;
-    memcpy(p, prot_b64, prot_b64_len);
+    if (prot_b64_len > 0)
+        memcpy(p, prot_b64, prot_b64_len);
     p += prot_b64_len;
     *p++ = '.';
     p += put_b64(p, r->ek, r->ek_len);

@@ -32,28 +32,14 @@ jg_err jg_jwe_header_string(const jg_jwe *jwe, const char *name, const char **ou
     if (jwe == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     const json_t *headers[3] = {jwe->protected_hdr, jwe->shared, jwe->recip};
-    int type_err = 0;
-    const char *value = jg__header_string(headers, 3, name, &type_err);
-    if (type_err)
-        return JG_ERR_JSON_TYPE;
-    if (value == NULL)
-        return JG_ERR_CLAIM_MISSING;
-    *out = value;
-    return JG_OK;
+    return jg__header_string(headers, 3, name, out);
 }
 
 jg_err jg_jwe_protected_json(const jg_jwe *jwe, char **out)
 {
     if (jwe == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
-    if (jwe->protected_hdr != NULL)
-        return jg__json_dump(jwe->protected_hdr, 0, out, NULL);
-    json_t *empty = json_object();
-    if (empty == NULL)
-        return JG_ERR_NOMEM;
-    jg_err err = jg__json_dump(empty, 0, out, NULL);
-    json_decref(empty);
-    return err;
+    return jg__header_dump(jwe->protected_hdr, out);
 }
 
 const unsigned char *jg_jwe_aad(const jg_jwe *jwe, size_t *len)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* next_in becomes a const pointer: zlib never writes the input. */
+#define ZLIB_CONST
 #include <zlib.h>
 
 #include "jwe/jwe_internal.h"
@@ -26,7 +28,7 @@ jg_err jg__deflate(const unsigned char *in, size_t len, unsigned char **out, siz
         deflateEnd(&zs);
         return JG_ERR_NOMEM;
     }
-    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.next_in = in;
     zs.avail_in = (uInt)len;
     zs.next_out = buf;
     zs.avail_out = (uInt)cap;
@@ -63,7 +65,7 @@ jg_err jg__inflate(const unsigned char *in, size_t len, size_t max_len, unsigned
         inflateEnd(&zs);
         return JG_ERR_NOMEM;
     }
-    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.next_in = in;
     zs.avail_in = (uInt)len;
     size_t produced = 0;
     jg_err err = JG_OK;

@@ -19,9 +19,9 @@
  * 16 KiB per key allowed by limits->max_keys (a private RSA-8192 JWK is about
  * 7 KiB), at most 64 MiB.
  */
-#define JG__JWK_MAX_JSON          (64u * 1024u)
-#define JG__JWKS_MAX_JSON_PER_KEY (16u * 1024u)
-#define JG__JWKS_MAX_JSON         (64u * 1024u * 1024u)
+#define JG__JWK_MAX_JSON          ((size_t)64 * 1024)
+#define JG__JWKS_MAX_JSON_PER_KEY ((size_t)16 * 1024)
+#define JG__JWKS_MAX_JSON         ((size_t)64 * 1024 * 1024)
 
 /* RSA moduli above this are refused (OpenSSL's own ceiling for RSA). */
 #define JG__RSA_MAX_BITS 16384u

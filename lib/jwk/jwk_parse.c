@@ -81,7 +81,7 @@ static jg_err get_b64(const json_t *obj, const char *name, size_t max_len, buf *
 static jg_err get_b64_exact(const json_t *obj, const char *name, size_t len, buf *out)
 {
     jg_err err = get_b64(obj, name, len, out);
-    if (err == JG_OK && out->len != len)
+    if (err == JG_OK && (out->data == NULL || out->len != len))
         err = JG_ERR_KEY_INVALID; /* absent, or of the wrong length */
     if (err != JG_OK)
         buf_free(out);

@@ -18,7 +18,7 @@
 #include "jwk/jwk_build.h"
 
 /* Largest PEM/DER input: a PKCS#8 RSA-16384 key in PEM is about 13 KiB. */
-#define PEM_MAX_LEN (64u * 1024u)
+#define PEM_MAX_LEN ((size_t)64 * 1024)
 
 /* Whether `needle` occurs in the first `len` bytes of `hay`. */
 static int contains(const char *hay, size_t len, const char *needle)
@@ -30,7 +30,9 @@ static int contains(const char *hay, size_t len, const char *needle)
     return 0;
 }
 
-/* Any request for a passphrase fails the decoding: encrypted keys are refused. */
+/* Any request for a passphrase fails the decoding: encrypted keys are refused.
+ * The signature is OSSL_PASSPHRASE_CALLBACK's, hence the non-const pointers. */
+// NOLINTBEGIN(readability-non-const-parameter)
 static int refuse_passphrase(char *pass, size_t pass_size, size_t *pass_len,
                              const OSSL_PARAM params[], void *arg)
 {
@@ -41,6 +43,7 @@ static int refuse_passphrase(char *pass, size_t pass_size, size_t *pass_len,
     (void)arg;
     return 0;
 }
+// NOLINTEND(readability-non-const-parameter)
 
 /*
  * One decoding attempt for keys with the parts in `selection`. Returns the

@@ -36,11 +36,11 @@ static jg_err reserve(jg_jwks *set, size_t want)
         return JG_OK;
     size_t cap = set->cap ? set->cap : 4;
     while (cap < want) {
-        if (cap > SIZE_MAX / 2 / sizeof *set->keys)
+        if (cap > SIZE_MAX / 2 / sizeof(jg_jwk *))
             return JG_ERR_NOMEM;
         cap *= 2;
     }
-    jg_jwk **keys = realloc(set->keys, cap * sizeof *keys);
+    jg_jwk **keys = realloc(set->keys, cap * sizeof(jg_jwk *));
     if (keys == NULL)
         return JG_ERR_NOMEM;
     set->keys = keys;

@@ -57,27 +57,12 @@ jg_err jg_jws_header_string(const jg_jws *jws, const char *name, const char **ou
     if (jws == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     const json_t *headers[2] = {jws->prot, jws->unprot};
-    int type_err = 0;
-    const char *value = jg__header_string(headers, 2, name, &type_err);
-    if (type_err)
-        return JG_ERR_JSON_TYPE;
-    if (value == NULL)
-        return JG_ERR_CLAIM_MISSING;
-    *out = value;
-    return JG_OK;
+    return jg__header_string(headers, 2, name, out);
 }
 
 jg_err jg_jws_protected_json(const jg_jws *jws, char **out)
 {
     if (jws == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
-    if (jws->prot != NULL)
-        return jg__json_dump(jws->prot, 0, out, NULL);
-    /* A signature without protected header: an empty object. */
-    json_t *empty = json_object();
-    if (empty == NULL)
-        return JG_ERR_NOMEM;
-    jg_err err = jg__json_dump(empty, 0, out, NULL);
-    json_decref(empty);
-    return err;
+    return jg__header_dump(jws->prot, out);
 }

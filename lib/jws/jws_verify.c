@@ -274,6 +274,8 @@ static int per_signature_error(jg_err err)
 static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws_verify_opts *opts,
                             const jg_limits *limits, sig_meta *metas, jg_jws **out)
 {
+    if (p->n == 0) /* the parser refuses this; checked again for clarity */
+        return JG_ERR_TOKEN_FORMAT;
     /* Whole-token rules first. */
     for (size_t i = 0; i < p->n; i++) {
         jg_err err = check_headers(&p->sigs[i], opts, &metas[i]);

@@ -381,7 +381,7 @@ const char *jg_claims_name_at(const jg_claims *claims, size_t index)
     if (index >= n)
         return NULL;
     /* The object is ours (never const at allocation); only the index is written. */
-    jg_claims *self = (jg_claims *)(uintptr_t)claims;
+    jg_claims *self = (jg_claims *)claims;
     const char **names = atomic_load_explicit(&self->names, memory_order_acquire);
     if (names == NULL) {
         const char **built = malloc(n * sizeof *built);
