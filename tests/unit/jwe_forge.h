@@ -101,19 +101,27 @@ static inline char *forge(const char *header, const unsigned char *cek, jg_enc e
     return out;
 }
 
-/* Raw RSA on a crafted 256-byte block (no padding applied by OpenSSL). */
-static inline char *rsa_raw(const jg_jwk *key, const unsigned char *block, size_t len)
+/* RSA encryption of `len` bytes with the padding `pad` (an
+ * OSSL_PKEY_RSA_PAD_MODE_* name), base64url-encoded; malloc'd. */
+static inline char *rsa_encrypt_b64(const jg_jwk *key, const unsigned char *data, size_t len,
+                                    const char *pad)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
-                                                            (char *)OSSL_PKEY_RSA_PAD_MODE_NONE, 0),
-                           OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, (char *)pad, 0),
+        OSSL_PARAM_construct_end()};
     unsigned char out[512];
     size_t out_len = sizeof out;
     assert_true(EVP_PKEY_encrypt_init_ex(ctx, params) > 0);
-    assert_true(EVP_PKEY_encrypt(ctx, out, &out_len, block, len) > 0);
+    assert_true(EVP_PKEY_encrypt(ctx, out, &out_len, data, len) > 0);
     EVP_PKEY_CTX_free(ctx);
     return b64e(out, out_len);
+}
+
+/* Raw RSA on a crafted 256-byte block (no padding applied by OpenSSL). */
+static inline char *rsa_raw(const jg_jwk *key, const unsigned char *block, size_t len)
+{
+    return rsa_encrypt_b64(key, block, len, OSSL_PKEY_RSA_PAD_MODE_NONE);
 }
 
 #endif /* JG_JWE_FORGE_H */

@@ -544,16 +544,28 @@ static void ec_point(const jg_jwk *key, unsigned char *x, unsigned char *y, size
     BN_free(by);
 }
 
+/* The three EC recipient keys, their curve names and coordinate sizes. */
+typedef struct ec_case {
+    jg_jwk *key;
+    const char *crv;
+    size_t len;
+} ec_case;
+
+static const ec_case *ec_cases(void)
+{
+    static ec_case cases[3];
+    cases[0] = (ec_case){p256, "P-256", 32};
+    cases[1] = (ec_case){p384, "P-384", 48};
+    cases[2] = (ec_case){p521, "P-521", 66};
+    return cases;
+}
+
 /* Invalid-curve attack: a point that is not on the recipient's curve makes
  * the scalar multiplication leak the private key modulo small orders. */
 static void test_ecdh_es_epk_not_on_curve(void **state)
 {
     (void)state;
-    const struct {
-        jg_jwk *key;
-        const char *crv;
-        size_t len;
-    } cases[] = {{p256, "P-256", 32}, {p384, "P-384", 48}, {p521, "P-521", 66}};
+    const ec_case *cases = ec_cases();
     for (size_t i = 0; i < 3; i++) {
         unsigned char x[66], y[66];
         jg_jwk *eph = NULL;
@@ -601,11 +613,7 @@ static void test_ecdh_es_epk_point_at_infinity(void **state)
 {
     (void)state;
     unsigned char zero[66] = {0};
-    const struct {
-        jg_jwk *key;
-        const char *crv;
-        size_t len;
-    } cases[] = {{p256, "P-256", 32}, {p384, "P-384", 48}, {p521, "P-521", 66}};
+    const ec_case *cases = ec_cases();
     for (size_t i = 0; i < 3; i++) {
         char *epk = epk_text("EC", cases[i].crv, zero, zero, cases[i].len);
         char *token = with_epk(cases[i].key, epk);
@@ -1149,17 +1157,7 @@ static void test_kid_injection_only_compared(void **state)
 /* RSA1_5 with PKCS#1 v1.5 padding applied by OpenSSL to `cek`. */
 static char *rsa15_ek(const jg_jwk *key, const unsigned char *cek, size_t len)
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
-                                                            (char *)OSSL_PKEY_RSA_PAD_MODE_PKCSV15,
-                                                            0),
-                           OSSL_PARAM_construct_end()};
-    unsigned char out[512];
-    size_t out_len = sizeof out;
-    assert_true(EVP_PKEY_encrypt_init_ex(ctx, params) > 0);
-    assert_true(EVP_PKEY_encrypt(ctx, out, &out_len, cek, len) > 0);
-    EVP_PKEY_CTX_free(ctx);
-    return b64e(out, out_len);
+    return rsa_encrypt_b64(key, cek, len, OSSL_PKEY_RSA_PAD_MODE_PKCSV15);
 }
 
 static int cmp_double(const void *a, const void *b)
