@@ -795,7 +795,8 @@ static void test_parser_out_of_memory_is_nomem(void **state)
         g_allocs_left = 0; /* the very first allocation fails */
         g_failures = 0;
         jg_claims *claims = NULL;
-        jg_err err = jg_claims_parse("{\"sub\":\"x\"}", 13, NULL, &claims);
+        const char *text = "{\"sub\":\"x\"}";
+        jg_err err = jg_claims_parse(text, strlen(text), NULL, &claims);
         g_allocs_left = -1;
         assert_true(g_failures > 0);
         assert_jg(JG_ERR_NOMEM, err);
