@@ -104,5 +104,6 @@ int cli_jws(int argc, char **argv);
 int cli_jwe(int argc, char **argv);
 int cli_jwt(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
+int cli_admin(int argc, char **argv);
 
 #endif /* JG_CLI_H */

@@ -16,6 +16,8 @@ static const char top_usage[] =
     "  jwe encrypt|decrypt                                   JSON Web Encryption\n"
     "  jwt sign|verify|seal|open                             JWTs and encrypted access tokens\n"
     "  inspect                                               decode a token WITHOUT checking it\n"
+    "  admin <resource> <action>                             manage a running jwtgated (admin "
+    "API)\n"
     "\n"
     "Options: --help (also after any command), --version\n"
     "Exit status: 0 success, 1 token rejected, 2 usage, input or key error.\n"
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
         {"jwe", cli_jwe, "JSON Web Encryption: encrypt, decrypt"},
         {"jwt", cli_jwt, "JWTs: sign, verify, seal, open"},
         {"inspect", cli_inspect, "decode a token without checking it"},
+        {"admin", cli_admin,
+         "manage a running jwtgated: tenant, user, token, api, app, subscription, key, audit"},
         {NULL, NULL, NULL},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -1,10 +1,13 @@
 /*
  * json.h — the library's only door to jansson (internal).
  *
- * Every JSON text from outside goes through jg__json_parse(), which first
- * bounds size and nesting depth with a linear scan (so jansson never recurses
- * deeply on hostile input) and then parses with duplicate member names
- * rejected. Output goes through jg__json_dump() with sorted members.
+ * Every JSON text from outside goes through jg__json_parse(), which bounds
+ * size, reads the text with our own strict, non-recursive reader (jdoc.h:
+ * nesting depth bounded, duplicate member names rejected, strict UTF-8) and
+ * builds the jansson tree from it; claims parsed from tokens skip the tree
+ * and are read from the reader's flat form (lib/jwt/claims.c). Output goes
+ * through jg__json_dump() with sorted members, written by our own compact
+ * writer (json_write.c) byte for byte as jansson would.
  */
 #ifndef JG_LIB_CORE_JSON_H
 #define JG_LIB_CORE_JSON_H
@@ -44,6 +47,13 @@ jg_err jg__json_dump(const json_t *value, int pretty, char **out, size_t *out_le
  * jg_free_secret(). Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM.
  */
 jg_err jg__json_dump_secret(const json_t *value, int pretty, char **out, size_t *out_len);
+
+/*
+ * Compact text, members sorted (`sorted`) or in insertion order, exactly as
+ * json_dumps(JSON_COMPACT [| JSON_SORT_KEYS]) writes it (json_write.c: our
+ * own writer, for speed). Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM.
+ */
+jg_err jg__json_write_compact(const json_t *value, int sorted, char **out, size_t *out_len);
 
 /* Compact text in insertion order (for headers we sign). */
 jg_err jg__json_dump_ordered(const json_t *value, char **out, size_t *out_len);

@@ -26,23 +26,24 @@ size_t jg__content_ct_len(const jg__enc_info *info, size_t pt_len)
     return info->gcm ? pt_len : (pt_len / 16 + 1) * 16;
 }
 
-jg_err jg__content_encrypt(const jg__enc_info *info, const unsigned char *cek,
+jg_err jg__content_encrypt(const jg__enc_info *info, const jg_jwk *holder, const unsigned char *cek,
                            const unsigned char *iv, const jg__aad *aad, const unsigned char *pt,
                            size_t pt_len, unsigned char *ct, unsigned char *tag)
 {
     if (info->gcm)
-        return jg__gcm_encrypt(cek, info->cek_len, iv, info->iv_len, aad, pt, pt_len, ct, tag);
+        return jg__gcm_encrypt(jg__gcm_cipher(holder, info->cek_len), cek, info->cek_len, iv,
+                               info->iv_len, aad, pt, pt_len, ct, tag);
     return jg__cbc_hs_encrypt(info, cek, iv, aad, pt, pt_len, ct, tag);
 }
 
-jg_err jg__content_decrypt(const jg__enc_info *info, const unsigned char *cek,
+jg_err jg__content_decrypt(const jg__enc_info *info, const jg_jwk *holder, const unsigned char *cek,
                            const unsigned char *iv, const jg__aad *aad, const unsigned char *ct,
                            size_t ct_len, const unsigned char *tag, unsigned char *pt,
                            size_t *pt_len)
 {
     if (info->gcm) {
-        jg_err err =
-            jg__gcm_decrypt(cek, info->cek_len, iv, info->iv_len, aad, ct, ct_len, tag, pt);
+        jg_err err = jg__gcm_decrypt(jg__gcm_cipher(holder, info->cek_len), cek, info->cek_len, iv,
+                                     info->iv_len, aad, ct, ct_len, tag, pt);
         if (err == JG_OK)
             *pt_len = ct_len;
         return err;

@@ -3,14 +3,16 @@
  * Also serves A*GCMKW key wrapping (empty AAD).
  */
 #include <limits.h>
+#include <stdatomic.h>
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
 #include "jwe/jwe_internal.h"
+#include "jwk/jwk_internal.h"
 
-static const EVP_CIPHER *gcm_cipher(size_t key_len)
+static const EVP_CIPHER *implicit_cipher(size_t key_len)
 {
     switch (key_len) {
     case 16:
@@ -22,6 +24,30 @@ static const EVP_CIPHER *gcm_cipher(size_t key_len)
     default:
         return NULL;
     }
+}
+
+const EVP_CIPHER *jg__gcm_cipher(const jg_jwk *holder, size_t key_len)
+{
+    static const char *const names[3] = {"AES-128-GCM", "AES-192-GCM", "AES-256-GCM"};
+    int i = key_len == 16 ? 0 : key_len == 24 ? 1 : key_len == 32 ? 2 : -1;
+    if (i < 0)
+        return NULL;
+    if (holder == NULL)
+        return implicit_cipher(key_len);
+    /* Only the published cipher is ever written, never the key itself. */
+    jg_jwk *self = (jg_jwk *)holder;
+    EVP_CIPHER *cipher = atomic_load_explicit(&self->gcm[i], memory_order_acquire);
+    if (cipher != NULL)
+        return cipher;
+    EVP_CIPHER *fetched = EVP_CIPHER_fetch(NULL, names[i], NULL);
+    if (fetched == NULL)
+        return implicit_cipher(key_len);
+    EVP_CIPHER *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(&self->gcm[i], &expected, fetched,
+                                                memory_order_acq_rel, memory_order_acquire))
+        return fetched;
+    EVP_CIPHER_free(fetched); /* another thread published first */
+    return expected;
 }
 
 /* EVP lengths are int: feed long inputs in pieces. */
@@ -56,11 +82,10 @@ static int feed_aad(EVP_CIPHER_CTX *ctx, int enc, const jg__aad *aad)
     return 1;
 }
 
-static EVP_CIPHER_CTX *start(int enc, const unsigned char *key, size_t key_len,
-                             const unsigned char *iv, size_t iv_len)
+static EVP_CIPHER_CTX *start(const EVP_CIPHER *cipher, int enc, const unsigned char *key,
+                             size_t key_len, const unsigned char *iv, size_t iv_len)
 {
-    const EVP_CIPHER *cipher = gcm_cipher(key_len);
-    if (cipher == NULL || iv_len != 12)
+    if (cipher == NULL || iv_len != 12 || EVP_CIPHER_get_key_length(cipher) != (int)key_len)
         return NULL;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL)
@@ -72,11 +97,12 @@ static EVP_CIPHER_CTX *start(int enc, const unsigned char *key, size_t key_len,
     return ctx;
 }
 
-jg_err jg__gcm_encrypt(const unsigned char *key, size_t key_len, const unsigned char *iv,
-                       size_t iv_len, const jg__aad *aad, const unsigned char *pt, size_t pt_len,
-                       unsigned char *ct, unsigned char tag[16])
+jg_err jg__gcm_encrypt(const EVP_CIPHER *cipher, const unsigned char *key, size_t key_len,
+                       const unsigned char *iv, size_t iv_len, const jg__aad *aad,
+                       const unsigned char *pt, size_t pt_len, unsigned char *ct,
+                       unsigned char tag[16])
 {
-    EVP_CIPHER_CTX *ctx = start(1, key, key_len, iv, iv_len);
+    EVP_CIPHER_CTX *ctx = start(cipher, 1, key, key_len, iv, iv_len);
     if (ctx == NULL)
         return JG_ERR_CRYPTO;
     jg_err err = JG_ERR_CRYPTO;
@@ -93,11 +119,12 @@ jg_err jg__gcm_encrypt(const unsigned char *key, size_t key_len, const unsigned 
     return err;
 }
 
-jg_err jg__gcm_decrypt(const unsigned char *key, size_t key_len, const unsigned char *iv,
-                       size_t iv_len, const jg__aad *aad, const unsigned char *ct, size_t ct_len,
-                       const unsigned char tag[16], unsigned char *pt)
+jg_err jg__gcm_decrypt(const EVP_CIPHER *cipher, const unsigned char *key, size_t key_len,
+                       const unsigned char *iv, size_t iv_len, const jg__aad *aad,
+                       const unsigned char *ct, size_t ct_len, const unsigned char tag[16],
+                       unsigned char *pt)
 {
-    EVP_CIPHER_CTX *ctx = start(0, key, key_len, iv, iv_len);
+    EVP_CIPHER_CTX *ctx = start(cipher, 0, key, key_len, iv, iv_len);
     if (ctx == NULL)
         return JG_ERR_CRYPTO;
     jg_err err = JG_ERR_CRYPTO;

@@ -97,7 +97,7 @@ static jg_err attempt(work *w, const candidate *c, const jg_jwk *key, size_t ek_
     jg_err err = jg__km_decrypt(c->alg, key, c->enc, &c->hdrs, w->ek, ek_len, w->limits, cek);
     if (err == JG_OK) {
         size_t pt_len = 0;
-        err = jg__content_decrypt(c->enc, cek, w->iv, &w->aad, w->ct, w->ct_len, w->tag, w->ct,
+        err = jg__content_decrypt(c->enc, key, cek, w->iv, &w->aad, w->ct, w->ct_len, w->tag, w->ct,
                                   &pt_len);
         if (err == JG_OK) {
             w->jwe->plaintext = w->ct;

@@ -448,8 +448,9 @@ static jg_err encrypt_content(const enc_state *st, const jg_jwe_encrypt_opts *o,
             err = JG_ERR_NOMEM;
     }
     if (err == JG_OK)
-        err = jg__content_encrypt(enc, cek, iv, &aad, pt != NULL ? pt : (const unsigned char *)"",
-                                  pt_len, ct, tag);
+        /* The first recipient's key keeps the fetched cipher. */
+        err = jg__content_encrypt(enc, st->r[0].key, cek, iv, &aad,
+                                  pt != NULL ? pt : (const unsigned char *)"", pt_len, ct, tag);
     if (err == JG_OK && st->format == JG_FORMAT_COMPACT)
         err = compact(prot_b64, prot_b64_len, &st->r[0], iv, enc->iv_len, ct, ct_len, tag,
                       enc->tag_len, out, out_len);

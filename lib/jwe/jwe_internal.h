@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "jwtgate/jwe.h"
 
@@ -59,10 +60,11 @@ size_t jg__content_ct_len(const jg__enc_info *info, size_t pt_len);
 
 /*
  * Encrypt `pt_len` bytes into `ct` (jg__content_ct_len() bytes; may equal
- * `pt` for GCM only) and write info->tag_len bytes of tag.
+ * `pt` for GCM only) and write info->tag_len bytes of tag. `holder` (may be
+ * NULL) keeps the fetched cipher: see jg__gcm_cipher().
  * Errors: JG_ERR_NOMEM, JG_ERR_CRYPTO.
  */
-jg_err jg__content_encrypt(const jg__enc_info *info, const unsigned char *cek,
+jg_err jg__content_encrypt(const jg__enc_info *info, const jg_jwk *holder, const unsigned char *cek,
                            const unsigned char *iv, const jg__aad *aad, const unsigned char *pt,
                            size_t pt_len, unsigned char *ct, unsigned char *tag);
 
@@ -74,18 +76,28 @@ jg_err jg__content_encrypt(const jg__enc_info *info, const unsigned char *cek,
  * Errors: JG_ERR_DECRYPT (tag mismatch, bad CBC padding or length),
  * JG_ERR_NOMEM, JG_ERR_CRYPTO.
  */
-jg_err jg__content_decrypt(const jg__enc_info *info, const unsigned char *cek,
+jg_err jg__content_decrypt(const jg__enc_info *info, const jg_jwk *holder, const unsigned char *cek,
                            const unsigned char *iv, const jg__aad *aad, const unsigned char *ct,
                            size_t ct_len, const unsigned char *tag, unsigned char *pt,
                            size_t *pt_len);
 
-/* The per-mode halves of the above. */
-jg_err jg__gcm_encrypt(const unsigned char *key, size_t key_len, const unsigned char *iv,
-                       size_t iv_len, const jg__aad *aad, const unsigned char *pt, size_t pt_len,
-                       unsigned char *ct, unsigned char tag[16]);
-jg_err jg__gcm_decrypt(const unsigned char *key, size_t key_len, const unsigned char *iv,
-                       size_t iv_len, const jg__aad *aad, const unsigned char *ct, size_t ct_len,
-                       const unsigned char tag[16], unsigned char *pt);
+/*
+ * The AES-GCM cipher for a key of key_len bytes, fetched once and kept by
+ * `holder` (the JWK taking part in the operation: see jg_jwk.gcm); with
+ * holder NULL, or if the fetch fails, OpenSSL's implicitly fetched one.
+ * NULL only for a key length GCM does not have. Thread-safe.
+ */
+const EVP_CIPHER *jg__gcm_cipher(const jg_jwk *holder, size_t key_len);
+
+/* The per-mode halves of the above; `cipher` from jg__gcm_cipher(). */
+jg_err jg__gcm_encrypt(const EVP_CIPHER *cipher, const unsigned char *key, size_t key_len,
+                       const unsigned char *iv, size_t iv_len, const jg__aad *aad,
+                       const unsigned char *pt, size_t pt_len, unsigned char *ct,
+                       unsigned char tag[16]);
+jg_err jg__gcm_decrypt(const EVP_CIPHER *cipher, const unsigned char *key, size_t key_len,
+                       const unsigned char *iv, size_t iv_len, const jg__aad *aad,
+                       const unsigned char *ct, size_t ct_len, const unsigned char tag[16],
+                       unsigned char *pt);
 jg_err jg__cbc_hs_encrypt(const jg__enc_info *info, const unsigned char *cek,
                           const unsigned char *iv, const jg__aad *aad, const unsigned char *pt,
                           size_t pt_len, unsigned char *ct, unsigned char *tag);

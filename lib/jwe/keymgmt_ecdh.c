@@ -2,8 +2,8 @@
  * keymgmt_ecdh.c — ECDH-ES and ECDH-ES+A128KW/A192KW/A256KW (RFC 7518
  * section 4.6, RFC 8037 section 3.2) on P-256, P-384, P-521, X25519 and X448.
  *
- * The shared secret goes through the Concat KDF (OpenSSL's "SSKDF" with
- * SHA-256) with AlgorithmID = "enc" for direct agreement or "alg" with key
+ * The shared secret goes through the Concat KDF (SHA-256, written out:
+ * jg__concat_kdf) with AlgorithmID = "enc" for direct agreement or "alg" with key
  * wrapping. The sender's ephemeral key ("epk") is hostile input on the
  * recipient side: it must be a public key (no "d") of the recipient key's
  * type and curve, with coordinates of the exact length, on the curve; for
@@ -77,21 +77,34 @@ jg_err jg__concat_kdf(const unsigned char *z, size_t z_len, const char *alg_id,
     *p++ = (unsigned char)(bits >> 8);
     *p++ = (unsigned char)bits;
 
-    jg_err err = JG_ERR_CRYPTO;
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SSKDF", NULL);
-    EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
-    if (ctx != NULL) {
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)z, z_len),
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, info_len),
-            OSSL_PARAM_construct_end(),
-        };
-        if (EVP_KDF_derive(ctx, out, out_len, params) > 0)
-            err = JG_OK;
+    /* K(i) = SHA-256(counter i || Z || OtherInfo), concatenated (NIST SP
+     * 800-56A section 5.8.1). Written out rather than through OpenSSL's
+     * "SSKDF", whose fetch and parameter handling cost more than the one or
+     * two hash blocks the JOSE key sizes need. */
+    jg_err err = JG_OK;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char block[32];
+    if (ctx == NULL)
+        err = JG_ERR_NOMEM;
+    for (uint32_t round = 1, done = 0; err == JG_OK && done < out_len; round++) {
+        const unsigned char counter[4] = {(unsigned char)(round >> 24),
+                                          (unsigned char)(round >> 16), (unsigned char)(round >> 8),
+                                          (unsigned char)round};
+        if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+            EVP_DigestUpdate(ctx, counter, sizeof counter) != 1 ||
+            EVP_DigestUpdate(ctx, z, z_len) != 1 || EVP_DigestUpdate(ctx, info, info_len) != 1 ||
+            EVP_DigestFinal_ex(ctx, block, NULL) != 1) {
+            err = JG_ERR_CRYPTO;
+            break;
+        }
+        uint32_t n = out_len - done < sizeof block ? (uint32_t)(out_len - done) : sizeof block;
+        memcpy(out + done, block, n);
+        done += n;
     }
-    EVP_KDF_CTX_free(ctx);
-    EVP_KDF_free(kdf);
+    jg_memzero(block, sizeof block);
+    EVP_MD_CTX_free(ctx);
+    if (err != JG_OK)
+        jg_memzero(out, out_len);
     if (info != stack)
         free(info);
     return err;
@@ -207,6 +220,29 @@ static jg_err set_b64(json_t *obj, const char *name, const unsigned char *bytes,
     return json_object_set_new(obj, name, json_string(text)) == 0 ? JG_OK : JG_ERR_NOMEM;
 }
 
+/* The affine coordinates of an EC public key, `n` bytes each. */
+static int ec_coordinates(EVP_PKEY *pkey, size_t n, unsigned char *x, unsigned char *y)
+{
+    /* The encoded point 0x04 || X || Y comes in one call, without BIGNUMs. */
+    unsigned char point[1 + 2 * COORD_MAX];
+    size_t len = 0;
+    if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len) ==
+            1 &&
+        len == 1 + 2 * n && point[0] == 0x04) {
+        memcpy(x, point + 1, n);
+        memcpy(y, point + 1 + n, n);
+        return 1;
+    }
+    /* Another point format: ask for the coordinates themselves. */
+    BIGNUM *bx = NULL, *by = NULL;
+    int ok = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &bx) == 1 &&
+             EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &by) == 1 &&
+             BN_bn2binpad(bx, x, (int)n) == (int)n && BN_bn2binpad(by, y, (int)n) == (int)n;
+    BN_free(bx);
+    BN_free(by);
+    return ok;
+}
+
 static jg_err epk_export(EVP_PKEY *pkey, const jg_jwk *key, const jg__curve_info *info,
                          json_t **out)
 {
@@ -216,15 +252,8 @@ static jg_err epk_export(EVP_PKEY *pkey, const jg_jwk *key, const jg__curve_info
         size_t len = sizeof x;
         if (EVP_PKEY_get_raw_public_key(pkey, x, &len) != 1 || len != n)
             return JG_ERR_CRYPTO;
-    } else {
-        BIGNUM *bx = NULL, *by = NULL;
-        int ok = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &bx) == 1 &&
-                 EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &by) == 1 &&
-                 BN_bn2binpad(bx, x, (int)n) == (int)n && BN_bn2binpad(by, y, (int)n) == (int)n;
-        BN_free(bx);
-        BN_free(by);
-        if (!ok)
-            return JG_ERR_CRYPTO;
+    } else if (!ec_coordinates(pkey, n, x, y)) {
+        return JG_ERR_CRYPTO;
     }
     json_t *epk = json_object();
     if (epk == NULL)

@@ -38,8 +38,8 @@ jg_err jg__gcmkw_encrypt(const jg_jwk *key, const unsigned char *cek, size_t cek
     if (buf == NULL)
         return JG_ERR_NOMEM;
     jg__aad none = {"", 0, NULL, 0, 0};
-    jg_err err =
-        jg__gcm_encrypt(key->secret, key->secret_len, iv, sizeof iv, &none, cek, cek_len, buf, tag);
+    jg_err err = jg__gcm_encrypt(jg__gcm_cipher(key, key->secret_len), key->secret, key->secret_len,
+                                 iv, sizeof iv, &none, cek, cek_len, buf, tag);
     /* "tag" before "iv": the order of RFC 7520 section 5.7. */
     if (err == JG_OK)
         err = add_b64(params, "tag", tag, sizeof tag);
@@ -89,5 +89,6 @@ jg_err jg__gcmkw_decrypt(const jg_jwk *key, const jg__hdrs *hdrs, const unsigned
         return JG_ERR_ENCRYPTED_KEY;
 
     jg__aad none = {"", 0, NULL, 0, 0};
-    return jg__gcm_decrypt(key->secret, key->secret_len, iv, 12, &none, ek, ek_len, tag, cek);
+    return jg__gcm_decrypt(jg__gcm_cipher(key, key->secret_len), key->secret, key->secret_len, iv,
+                           12, &none, ek, ek_len, tag, cek);
 }

@@ -8,6 +8,7 @@
  * a bad padding surfaces only later as the same tag failure (JG_ERR_DECRYPT)
  * as any other wrong key.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,7 @@ static const char *oaep_digest(jg_alg alg)
 }
 
 /* A context for `alg` on `key`, initialised for encryption or decryption. */
-static EVP_PKEY_CTX *rsa_ctx(jg_alg alg, const jg_jwk *key, int enc)
+static EVP_PKEY_CTX *make_ctx(jg_alg alg, const jg_jwk *key, int enc)
 {
     const char *md = oaep_digest(alg);
     if (key->kty != JG_KTY_RSA || key->pkey == NULL || (md == NULL && alg != JG_ALG_RSA1_5))
@@ -64,6 +65,64 @@ static EVP_PKEY_CTX *rsa_ctx(jg_alg alg, const jg_jwk *key, int enc)
         return NULL;
     }
     return ctx;
+}
+
+/* The template slot of alg (see jg_jwk.rsa_kw), or -1. */
+static int kw_slot(jg_alg alg, int enc)
+{
+    int i;
+    switch (alg) {
+    case JG_ALG_RSA1_5:
+        i = 0;
+        break;
+    case JG_ALG_RSA_OAEP:
+        i = 1;
+        break;
+    case JG_ALG_RSA_OAEP_256:
+        i = 2;
+        break;
+    case JG_ALG_RSA_OAEP_384:
+        i = 3;
+        break;
+    case JG_ALG_RSA_OAEP_512:
+        i = 4;
+        break;
+    default:
+        return -1;
+    }
+    return i * 2 + (enc != 0);
+}
+
+/*
+ * A fresh context for `alg` on `key`: a duplicate of the key's template,
+ * which the first use builds and publishes with a compare-and-swap (a thread
+ * that loses the race frees its own). Initialising from scratch fetches the
+ * cipher and two digests by name each time, a third of an RSA-OAEP
+ * encryption's cost.
+ */
+static EVP_PKEY_CTX *rsa_ctx(jg_alg alg, const jg_jwk *key, int enc)
+{
+    int slot = kw_slot(alg, enc);
+    if (slot < 0 || key->kty != JG_KTY_RSA || key->pkey == NULL)
+        return NULL;
+    /* Only the published template is ever written, never the key itself. */
+    jg_jwk *self = (jg_jwk *)key;
+    _Atomic(EVP_PKEY_CTX *) *cell = &self->rsa_kw[slot];
+    EVP_PKEY_CTX *tmpl = atomic_load_explicit(cell, memory_order_acquire);
+    if (tmpl == NULL) {
+        EVP_PKEY_CTX *built = make_ctx(alg, key, enc);
+        if (built == NULL)
+            return NULL;
+        EVP_PKEY_CTX *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(cell, &expected, built, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            tmpl = built;
+        } else {
+            EVP_PKEY_CTX_free(built);
+            tmpl = expected;
+        }
+    }
+    return EVP_PKEY_CTX_dup(tmpl);
 }
 
 jg_err jg__rsa_encrypt(jg_alg alg, const jg_jwk *key, const unsigned char *cek, size_t cek_len,

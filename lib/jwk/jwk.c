@@ -37,6 +37,10 @@ void jg_jwk_free(jg_jwk *key)
     for (int i = 0; i < JG__HMAC_COUNT; i++)
         EVP_MAC_CTX_free(key->hmac[i]);
     jg__sig_prep_free(key->sig_prep);
+    for (int i = 0; i < JG__RSA_KW_SLOTS; i++)
+        EVP_PKEY_CTX_free(atomic_load_explicit(&key->rsa_kw[i], memory_order_relaxed));
+    for (int i = 0; i < 3; i++)
+        EVP_CIPHER_free(atomic_load_explicit(&key->gcm[i], memory_order_relaxed));
     EVP_PKEY_free(key->pkey); /* OpenSSL clears private key material itself */
     if (key->secret != NULL)
         jg_free_secret(key->secret, key->secret_len);

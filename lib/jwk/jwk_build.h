@@ -58,6 +58,24 @@ void jg__jwk_json_wipe(json_t *obj);
  */
 jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags);
 
+/*
+ * A flag for jg__jwk_adopt_pkey() only, never accepted from callers: the
+ * JWK reader has already checked the public part, so adoption need not read
+ * it back from OpenSSL to check it again. EC: the point was given to
+ * EVP_PKEY_fromdata as 0x04 || x || y, which OpenSSL refuses for coordinates
+ * outside the field and points off the curve, and which cannot encode the
+ * point at infinity (the quick check would repeat that at the cost of a
+ * field inversion, a fifth of a JWK import). RSA: the key is public and
+ * jg__rsa_check_public() passed on its n and e before import (reading them
+ * back costs an export of the key).
+ */
+#define JG__ADOPT_PUBLIC_CHECKED (1u << 16)
+
+/* RSA public numbers: odd modulus of at most JG__RSA_MAX_BITS; exponent odd,
+ * > 1, below the modulus and at most JG__RSA_MAX_E_BITS bits. JG_OK or
+ * JG_ERR_KEY_INVALID (also for NULL). */
+jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e);
+
 /* A new EVP_PKEY holding only the public part of `pkey`. Errors: JG_ERR_NOMEM,
  * JG_ERR_CRYPTO. */
 jg_err jg__pkey_public(const EVP_PKEY *pkey, EVP_PKEY **out);

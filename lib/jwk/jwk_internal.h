@@ -34,6 +34,9 @@ const jg__curve_info *jg__curve(jg_crv crv);
 /* Which HMAC template slot serves an HS* algorithm. */
 enum { JG__HMAC_SHA256, JG__HMAC_SHA384, JG__HMAC_SHA512, JG__HMAC_COUNT };
 
+/* RSA key management templates: 5 algs x (decrypt, encrypt). */
+#define JG__RSA_KW_SLOTS 10
+
 /* Prepared JWS signature state of a key (opaque here; lib/jws/sig_prep.c). */
 typedef struct jg__sig_prep jg__sig_prep;
 
@@ -71,10 +74,28 @@ struct jg_jwk {
     /*
      * RSA and EC: digests and EVP_PKEY_CTX templates initialised for the
      * RS/PS/ES algs the key may serve (lib/jws/sig_prep.c), so that a JWS
-     * operation duplicates a template instead of initialising. NULL when
-     * the key serves no such alg.
+     * operation duplicates a template instead of initialising. Each
+     * template is built on its first use and published atomically (the
+     * only state of a finished key that is ever written). NULL when the
+     * key serves no such alg.
      */
     jg__sig_prep *sig_prep;
+    /*
+     * RSA key management (lib/jwe/keymgmt_rsa.c): EVP_PKEY_CTX templates for
+     * RSA1_5 and the RSA-OAEP variants, encryption and decryption, each
+     * initialised with its padding and digests on first use and published
+     * atomically, like the JWS templates. NULL until used.
+     */
+    _Atomic(EVP_PKEY_CTX *) rsa_kw[JG__RSA_KW_SLOTS];
+    /*
+     * AES-128/192/256-GCM, fetched on the first content encryption or
+     * decryption this key takes part in (lib/jwe/content_gcm.c) and
+     * published atomically: the implicit fetch behind EVP_aes_256_gcm() costs
+     * more per token than decrypting a token's claims. The library has no
+     * global state, and keys are the objects that live as long as a
+     * deployment's configuration, so they hold it.
+     */
+    _Atomic(EVP_CIPHER *) gcm[3];
 };
 
 /* A zeroed key with one reference, or NULL. */

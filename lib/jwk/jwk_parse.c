@@ -241,7 +241,8 @@ static int push_uint(OSSL_PARAM_BLD *bld, const char *name, const buf *b, int se
  * all of "p", "q", "dp", "dq", "qi" or none of them (6.3.2: the others MUST
  * be present when "p" is). Multi-prime keys ("oth") are not supported.
  */
-static jg_err rsa_material(const json_t *obj, unsigned flags, int *unsupported, EVP_PKEY **out)
+static jg_err rsa_material(const json_t *obj, unsigned flags, int *unsupported, EVP_PKEY **out,
+                           unsigned *adopt_flags)
 {
     static const char *const crt_json[5] = {"p", "q", "dp", "dq", "qi"};
     static const char *const crt_ossl[5] = {
@@ -296,6 +297,14 @@ static jg_err rsa_material(const json_t *obj, unsigned flags, int *unsupported, 
         !push_uint(bld, OSSL_PKEY_PARAM_RSA_N, &n, 0, &bns[0]) ||
         !push_uint(bld, OSSL_PKEY_PARAM_RSA_E, &e, 0, &bns[1]))
         goto done;
+    if (!private) {
+        /* A public key is checked here, on the numbers at hand; a private
+         * one is checked whole on adoption. */
+        if ((err = jg__rsa_check_public(bns[0], bns[1])) != JG_OK)
+            goto done;
+        *adopt_flags |= JG__ADOPT_PUBLIC_CHECKED;
+        err = JG_ERR_NOMEM;
+    }
     if (private) {
         if (!push_uint(bld, OSSL_PKEY_PARAM_RSA_D, &d, 1, &bns[2]))
             goto done;
@@ -364,7 +373,8 @@ static int ec_scalar_in_range(const jg__curve_info *info, const unsigned char *d
 
 /* EC (RFC 7518 6.2): "crv", "x", "y" required, full-length coordinates; "d"
  * full length and in [1, n-1]. Point and pairing are checked on adoption. */
-static jg_err ec_material(const json_t *obj, unsigned flags, int *unsupported, EVP_PKEY **out)
+static jg_err ec_material(const json_t *obj, unsigned flags, int *unsupported, EVP_PKEY **out,
+                          unsigned *adopt_flags)
 {
     const jg__curve_info *info = NULL;
     buf x = {0}, y = {0}, d = {0};
@@ -406,6 +416,8 @@ static jg_err ec_material(const json_t *obj, unsigned flags, int *unsupported, E
     err = from_params("EC", private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params, out);
     if (err == JG_ERR_CRYPTO)
         err = JG_ERR_KEY_POINT; /* OpenSSL refuses points off the curve */
+    if (err == JG_OK)
+        *adopt_flags |= JG__ADOPT_PUBLIC_CHECKED; /* the import checked the point */
 done:
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
@@ -498,6 +510,7 @@ jg_err jg__jwk_from_json(const json_t *obj, unsigned flags, int *unsupported, jg
     if (key == NULL)
         return JG_ERR_NOMEM;
     key->kty = kty;
+    unsigned adopt_flags = 0; /* what the material readers checked already */
     /* A refused key is our answer; OpenSSL's complaints about it must not
      * linger in the caller's error queue. */
     ERR_set_mark();
@@ -513,17 +526,17 @@ jg_err jg__jwk_from_json(const json_t *obj, unsigned flags, int *unsupported, jg
         }
         break;
     case JG_KTY_RSA:
-        err = rsa_material(obj, flags, unsupported, &pkey);
+        err = rsa_material(obj, flags, unsupported, &pkey, &adopt_flags);
         break;
     case JG_KTY_EC:
-        err = ec_material(obj, flags, unsupported, &pkey);
+        err = ec_material(obj, flags, unsupported, &pkey, &adopt_flags);
         break;
     default:
         err = okp_material(obj, flags, unsupported, &pkey);
         break;
     }
     if (err == JG_OK && pkey != NULL)
-        err = jg__jwk_adopt_pkey(key, pkey, flags); /* owns pkey from here */
+        err = jg__jwk_adopt_pkey(key, pkey, flags | adopt_flags); /* owns pkey from here */
     ERR_pop_to_mark();
     if (err != JG_OK) {
         jg_jwk_free(key);

@@ -11,6 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "jwk/jwk_build.h"
 
@@ -139,9 +140,25 @@ static int okp_has_private(const EVP_PKEY *pkey)
 
 /* ---- RSA ------------------------------------------------------------------- */
 
-/* Public part: odd modulus of at most JG__RSA_MAX_BITS; exponent odd, > 1,
- * below the modulus and at most JG__RSA_MAX_E_BITS bits. */
-static jg_err rsa_check_public(const BIGNUM *n, const BIGNUM *e)
+/* Free exported parameters after zeroing their values (OpenSSL 3.0 has no
+ * OSSL_PARAM_clear_free). */
+static void params_wipe_free(OSSL_PARAM *params)
+{
+    for (OSSL_PARAM *p = params; p != NULL && p->key != NULL; p++)
+        if (p->data != NULL)
+            jg_memzero(p->data, p->data_size);
+    OSSL_PARAM_free(params);
+}
+
+/* A number from exported parameters, or NULL when absent. */
+static BIGNUM *param_bn(const OSSL_PARAM *params, const char *name)
+{
+    const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, name);
+    BIGNUM *bn = NULL;
+    return p != NULL && OSSL_PARAM_get_BN(p, &bn) ? bn : NULL;
+}
+
+jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e)
 {
     if (n == NULL || e == NULL)
         return JG_ERR_KEY_INVALID;
@@ -166,15 +183,15 @@ static int mod_equals(BIGNUM *tmp, const BIGNUM *a, const BIGNUM *m, const BIGNU
  * mismatch, without the cost of primality tests. Without them: a random m
  * must survive m^(e*d) = m mod n.
  */
-static jg_err rsa_check_private(const EVP_PKEY *pkey, const BIGNUM *n, const BIGNUM *e,
+static jg_err rsa_check_private(const OSSL_PARAM *params, const BIGNUM *n, const BIGNUM *e,
                                 const BIGNUM *d)
 {
-    BIGNUM *p = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR1);
-    BIGNUM *q = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR2);
-    BIGNUM *dp = get_bn(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1);
-    BIGNUM *dq = get_bn(pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2);
-    BIGNUM *qi = get_bn(pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
-    BIGNUM *third = get_bn(pkey, OSSL_PKEY_PARAM_RSA_FACTOR3);
+    BIGNUM *p = param_bn(params, OSSL_PKEY_PARAM_RSA_FACTOR1);
+    BIGNUM *q = param_bn(params, OSSL_PKEY_PARAM_RSA_FACTOR2);
+    BIGNUM *dp = param_bn(params, OSSL_PKEY_PARAM_RSA_EXPONENT1);
+    BIGNUM *dq = param_bn(params, OSSL_PKEY_PARAM_RSA_EXPONENT2);
+    BIGNUM *qi = param_bn(params, OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
+    BIGNUM *third = param_bn(params, OSSL_PKEY_PARAM_RSA_FACTOR3);
     BN_CTX *bc = BN_CTX_secure_new();
     BIGNUM *t1 = BN_secure_new(), *t2 = BN_secure_new(), *t3 = BN_secure_new();
     jg_err err = JG_OK;
@@ -377,13 +394,20 @@ done:
 
 static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
 {
-    BIGNUM *n = get_bn(pkey, OSSL_PKEY_PARAM_RSA_N);
-    BIGNUM *e = get_bn(pkey, OSSL_PKEY_PARAM_RSA_E);
-    BIGNUM *d = get_bn(pkey, OSSL_PKEY_PARAM_RSA_D);
-    jg_err err = rsa_check_public(n, e);
+    /* One export, each number at its own size: EVP_PKEY_get_bn_param()
+     * goes through a 2 KiB buffer per number, which cost more than all the
+     * rest of a JWK import. */
+    OSSL_PARAM *params = NULL;
+    if (EVP_PKEY_todata(pkey, EVP_PKEY_KEYPAIR, &params) != 1)
+        return JG_ERR_CRYPTO;
+    BIGNUM *n = param_bn(params, OSSL_PKEY_PARAM_RSA_N);
+    BIGNUM *e = param_bn(params, OSSL_PKEY_PARAM_RSA_E);
+    BIGNUM *d = param_bn(params, OSSL_PKEY_PARAM_RSA_D);
+    jg_err err = jg__rsa_check_public(n, e);
     *is_private = d != NULL;
     if (err == JG_OK && d != NULL)
-        err = rsa_check_private(pkey, n, e, d);
+        err = rsa_check_private(params, n, e, d);
+    params_wipe_free(params); /* it held the private numbers too */
     BN_free(n);
     BN_free(e);
     BN_clear_free(d);
@@ -397,12 +421,12 @@ static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
  * curves we support have cofactor 1, so that is enough). A private scalar
  * must be in [1, n-1] and be the point's discrete log (pairwise check).
  */
-static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int *is_private)
+static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int point_checked, int *is_private)
 {
     const jg__curve_info *info = jg__curve(crv);
     BIGNUM *d = get_bn(pkey, OSSL_PKEY_PARAM_PRIV_KEY);
-    BIGNUM *order = BN_bin2bn(info->order, (int)info->coord_len, NULL);
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+    BIGNUM *order = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
     jg_err err = JG_OK;
 
     *is_private = d != NULL;
@@ -411,9 +435,14 @@ static jg_err ec_check(EVP_PKEY *pkey, jg_crv crv, int *is_private)
     if (!EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
                                         OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED))
         err = JG_ERR_CRYPTO;
-    else if (order == NULL || ctx == NULL)
+    /* A context and the order only when a check needs them: a public key
+     * from a JWK needs neither. */
+    else if ((!point_checked || d != NULL) &&
+             (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL)
         err = JG_ERR_NOMEM;
-    else if (EVP_PKEY_public_check_quick(ctx) != 1)
+    else if (d != NULL && (order = BN_bin2bn(info->order, (int)info->coord_len, NULL)) == NULL)
+        err = JG_ERR_NOMEM;
+    else if (!point_checked && EVP_PKEY_public_check_quick(ctx) != 1)
         err = JG_ERR_KEY_POINT;
     else if (d != NULL && (BN_is_zero(d) || BN_cmp(d, order) >= 0))
         err = JG_ERR_KEY_INVALID;
@@ -446,10 +475,12 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
     if (err == JG_OK) {
         switch (kty) {
         case JG_KTY_RSA:
-            err = rsa_check(pkey, &is_private);
+            /* Checked by the JWK reader: a public key (see the flag). */
+            if (!(flags & JG__ADOPT_PUBLIC_CHECKED))
+                err = rsa_check(pkey, &is_private);
             break;
         case JG_KTY_EC:
-            err = ec_check(pkey, crv, &is_private);
+            err = ec_check(pkey, crv, (flags & JG__ADOPT_PUBLIC_CHECKED) != 0, &is_private);
             break;
         default: /* OKP: every encoding of the right length is a key; OpenSSL
                     derives the public part of a private key itself. */

@@ -57,6 +57,17 @@ void jg__jws_parsed_free(jg__jws_parsed *parsed);
  */
 jg_err jg__jws_decode_header(const char *b64, size_t len, const jg_limits *limits, json_t **out);
 
+/*
+ * jg_jws_sign() with one signer, compact, attached, base64url payload, and
+ * the protected header {"alg","kid" (the key's),"typ"}: what jg_jwt_sign()
+ * writes when the caller adds no header members, built without a JSON
+ * library. `alg` JG_ALG_UNKNOWN: the key's. `typ`, and the key's kid, must
+ * be printable ASCII without '"' or '\\' (JG_ERR_INVALID_ARGUMENT otherwise:
+ * the caller then takes the general path). Errors as jg_jws_sign().
+ */
+jg_err jg__jws_sign_compact_typ(const void *payload, size_t payload_len, const jg_jwk *key,
+                                jg_alg alg, const char *typ, char **out, size_t *out_len);
+
 /* The result object (jws_result.c). */
 struct jg_jws {
     json_t *prot;   /* protected header of the first verified signature, or NULL */

@@ -15,6 +15,7 @@
 #include "core/header.h"
 #include "core/json.h"
 #include "jwk/jwk_internal.h"
+#include "jws/jws_internal.h"
 #include "jws/sig.h"
 #include "jwtgate/base64url.h"
 #include "jwtgate/jws.h"
@@ -80,13 +81,19 @@ static jg_err encode_header(const char *text, size_t len, prepared *pr)
     return jg_b64url_encode_alloc(text, len, &pr->prot_b64, &pr->prot_b64_len);
 }
 
-/* The common case, no caller headers: {"alg":..[,"kid":..][,"b64":false,"crit":["b64"]]}. */
-static jg_err build_simple(const jg_jwk *key, jg_alg alg, int b64_false, prepared *pr)
+/*
+ * The common case, no caller headers:
+ * {"alg":..[,"kid":..][,"typ":..][,"b64":false,"crit":["b64"]]}. kid and typ
+ * must be plain (plain_kid()) so they need no escaping.
+ */
+static jg_err build_simple(const jg_jwk *key, jg_alg alg, const char *typ, int b64_false,
+                           prepared *pr)
 {
     static const char b64_members[] = ",\"b64\":false,\"crit\":[\"b64\"]";
     const char *name = jg_alg_name(alg);
     size_t kid_len = key->kid ? strlen(key->kid) : 0;
-    size_t len = 9 + strlen(name) + 1 + (key->kid ? 9 + kid_len : 0) +
+    size_t typ_len = typ ? strlen(typ) : 0;
+    size_t len = 9 + strlen(name) + 1 + (key->kid ? 9 + kid_len : 0) + (typ ? 9 + typ_len : 0) +
                  (b64_false ? sizeof b64_members - 1 : 0) + 1;
     char stack_buf[512];
     char *buf = len <= sizeof stack_buf ? stack_buf : malloc(len);
@@ -103,6 +110,13 @@ static jg_err build_simple(const jg_jwk *key, jg_alg alg, int b64_false, prepare
         o += 8;
         memcpy(buf + o, key->kid, kid_len);
         o += kid_len;
+        buf[o++] = '"';
+    }
+    if (typ != NULL) {
+        memcpy(buf + o, ",\"typ\":\"", 8);
+        o += 8;
+        memcpy(buf + o, typ, typ_len);
+        o += typ_len;
         buf[o++] = '"';
     }
     if (b64_false) {
@@ -259,7 +273,7 @@ static jg_err prepare(const jg_jws_signer *s, const jg_jws_sign_opts *opts, prep
 
     if (s->protected_json == NULL && s->unprotected_json == NULL &&
         (s->key->kid == NULL || plain_kid(s->key->kid)))
-        return build_simple(s->key, alg, opts->b64_false, pr);
+        return build_simple(s->key, alg, NULL, opts->b64_false, pr);
 
     json_t *prot = NULL;
     err = build_headers(s, alg, opts, &prot, &pr->unprot);
@@ -431,4 +445,32 @@ jg_err jg_jws_sign(const void *payload, size_t payload_len, const jg_jws_signer 
                    const jg_jws_sign_opts *opts, char **out, size_t *out_len)
 {
     return jg_jws_sign_multi(payload, payload_len, signer, 1, opts, out, out_len);
+}
+
+jg_err jg__jws_sign_compact_typ(const void *payload, size_t payload_len, const jg_jwk *key,
+                                jg_alg alg, const char *typ, char **out, size_t *out_len)
+{
+    if (payload == NULL || key == NULL || typ == NULL || out == NULL || !plain_kid(typ) ||
+        (key->kid != NULL && !plain_kid(key->kid)))
+        return JG_ERR_INVALID_ARGUMENT;
+    if (alg == JG_ALG_UNKNOWN)
+        alg = key->alg;
+    if (alg == JG_ALG_UNKNOWN)
+        return JG_ERR_ALG_UNKNOWN;
+    jg_err err = jg_jwk_check(key, alg, JG_OP_SIGN);
+    if (err != JG_OK)
+        return err;
+    prepared pr = {.alg = alg};
+    char *penc = NULL;
+    size_t penc_len = 0;
+    err = jg_b64url_encode_alloc(payload, payload_len, &penc, &penc_len);
+    if (err == JG_OK)
+        err = build_simple(key, alg, typ, 0, &pr);
+    if (err == JG_OK)
+        err = sign_compact(&pr, key, penc, penc_len, 0, out, out_len);
+    free(pr.prot_b64);
+    /* Claims about to be encrypted (jg_access_token_seal) are confidential. */
+    if (penc != NULL)
+        jg_free_secret(penc, penc_len);
+    return err;
 }

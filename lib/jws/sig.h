@@ -89,16 +89,20 @@ size_t jg__ecdsa_der_to_raw(const unsigned char *der, size_t der_len, size_t coo
                             unsigned char *raw);
 
 /*
- * Prepared per-key state (sig_prep.c; built by jg__jwk_finish() through
- * jg__sig_prep_new()). Slots are the RS, PS and ES algs in enum order.
+ * Prepared per-key state (sig_prep.c; made by jg__jwk_finish() through
+ * jg__sig_prep_new(), templates filled in on first use). Slots are the RS,
+ * PS and ES algs in enum order.
  */
 #define JG__PREP_SLOTS 9
 int jg__prep_slot(jg_alg alg);
-/* The fetched digest for alg, or NULL when the key has none prepared. */
+/* The digest for alg (fetched on first use, thread-safe), or NULL when the
+ * key does not serve alg or the fetch failed. */
 const EVP_MD *jg__prep_md(const jg_jwk *key, jg_alg alg);
-/* A fresh copy of the key's sign (sign != 0) or verify template for alg,
- * to free with EVP_PKEY_CTX_free(). JG_ERR_KEY_TYPE when the key has no
- * such template (the caller then initialises from scratch), JG_ERR_NOMEM. */
+/* A fresh copy of the key's sign (sign != 0) or verify template for alg
+ * (built on first use, thread-safe), to free with EVP_PKEY_CTX_free().
+ * JG_ERR_KEY_TYPE when the key has no such template (the caller then
+ * initialises from scratch), JG_ERR_NOMEM, JG_ERR_CRYPTO (the template
+ * could not be built). */
 jg_err jg__prep_ctx(const jg_jwk *key, jg_alg alg, int sign, EVP_PKEY_CTX **out);
 /* The hash of `in` with the key's prepared digest for alg. */
 jg_err jg__prep_digest(const jg_jwk *key, jg_alg alg, const jg__sig_input *in, unsigned char *out,

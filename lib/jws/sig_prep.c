@@ -1,11 +1,20 @@
 /*
- * sig_prep.c — per-key state for RS*, PS* and ES*, built once when a key is
- * loaded (jg__jwk_finish): the digests fetched, and for every alg the key may
- * serve an EVP_PKEY_CTX already initialised for sign or verify with its
- * digest and padding. An operation duplicates a template (EVP_PKEY_CTX_dup
- * only reads it) instead of fetching algorithms and initialising again,
- * which is a large part of an RSA verification's cost.
+ * sig_prep.c — per-key state for RS*, PS* and ES*: which algs the key may
+ * serve (decided when it is loaded, jg__jwk_finish), the digests fetched,
+ * and for every such alg an EVP_PKEY_CTX already initialised for sign or
+ * verify with its digest and padding. An operation duplicates a template (EVP_PKEY_CTX_dup only
+ * reads it) instead of fetching algorithms and initialising again, which is a large part of an RSA
+ * verification's cost.
+ *
+ * Digests and templates are made the first time their alg is used, not at
+ * load: an RSA key without "alg" may serve six algs, three digests and
+ * twelve templates, of which a deployment uses one or two, and making them
+ * all made loading a key four times slower than OpenSSL's own import. The first user builds it and
+ * publishes it with a compare-and-swap; a thread that loses the race frees
+ * its copy and uses the winner's. Published templates are never changed, so
+ * readers need no lock.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <openssl/core_names.h>
@@ -14,9 +23,10 @@
 #include "jws/sig.h"
 
 struct jg__sig_prep {
-    EVP_MD *md[3]; /* SHA-256, SHA-384, SHA-512; NULL where unused */
-    EVP_PKEY_CTX *verify[JG__PREP_SLOTS];
-    EVP_PKEY_CTX *sign[JG__PREP_SLOTS]; /* private keys only */
+    _Atomic(EVP_MD *) md[3];              /* SHA-256, SHA-384, SHA-512; NULL until first used */
+    unsigned char usable[JG__PREP_SLOTS]; /* the key may serve this alg */
+    _Atomic(EVP_PKEY_CTX *) verify[JG__PREP_SLOTS]; /* NULL until first used */
+    _Atomic(EVP_PKEY_CTX *) sign[JG__PREP_SLOTS];   /* private keys only */
 };
 
 int jg__prep_slot(jg_alg alg)
@@ -35,11 +45,11 @@ void jg__sig_prep_free(jg__sig_prep *prep)
     if (prep == NULL)
         return;
     for (int i = 0; i < JG__PREP_SLOTS; i++) {
-        EVP_PKEY_CTX_free(prep->verify[i]);
-        EVP_PKEY_CTX_free(prep->sign[i]);
+        EVP_PKEY_CTX_free(atomic_load_explicit(&prep->verify[i], memory_order_relaxed));
+        EVP_PKEY_CTX_free(atomic_load_explicit(&prep->sign[i], memory_order_relaxed));
     }
     for (int i = 0; i < 3; i++)
-        EVP_MD_free(prep->md[i]);
+        EVP_MD_free(atomic_load_explicit(&prep->md[i], memory_order_relaxed));
     free(prep);
 }
 
@@ -85,32 +95,18 @@ static int may_serve(const jg_jwk *key, jg_alg alg)
 
 jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out)
 {
-    static const char *const names[3] = {"SHA256", "SHA384", "SHA512"};
     *out = NULL;
     if ((key->kty != JG_KTY_RSA && key->kty != JG_KTY_EC) || key->pkey == NULL ||
         key->use == JG_USE_ENC)
         return JG_OK; /* nothing a JWS operation could use */
 
     jg__sig_prep *prep = NULL;
-    jg_err err = JG_OK;
-    for (jg_alg alg = JG_ALG_RS256; alg <= JG_ALG_ES512 && err == JG_OK; alg++) {
+    for (jg_alg alg = JG_ALG_RS256; alg <= JG_ALG_ES512; alg++) {
         if (!may_serve(key, alg))
             continue;
-        if (prep == NULL && (prep = calloc(1, sizeof *prep)) == NULL) {
-            err = JG_ERR_NOMEM;
-            break;
-        }
-        int m = md_index(alg), slot = jg__prep_slot(alg);
-        if (prep->md[m] == NULL && (prep->md[m] = EVP_MD_fetch(NULL, names[m], NULL)) == NULL)
-            err = JG_ERR_CRYPTO;
-        else if ((prep->verify[slot] = make_template(key->pkey, alg, 0)) == NULL)
-            err = JG_ERR_CRYPTO;
-        else if (key->is_private && (prep->sign[slot] = make_template(key->pkey, alg, 1)) == NULL)
-            err = JG_ERR_CRYPTO;
-    }
-    if (err != JG_OK) {
-        jg__sig_prep_free(prep);
-        return err;
+        if (prep == NULL && (prep = calloc(1, sizeof *prep)) == NULL)
+            return JG_ERR_NOMEM;
+        prep->usable[jg__prep_slot(alg)] = 1;
     }
     *out = prep;
     return JG_OK;
@@ -118,18 +114,48 @@ jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out)
 
 const EVP_MD *jg__prep_md(const jg_jwk *key, jg_alg alg)
 {
+    static const char *const names[3] = {"SHA256", "SHA384", "SHA512"};
     int slot = jg__prep_slot(alg);
-    return key->sig_prep != NULL && slot >= 0 ? key->sig_prep->md[md_index(alg)] : NULL;
+    if (key->sig_prep == NULL || slot < 0 || !key->sig_prep->usable[slot])
+        return NULL;
+    /* Fetched on first use and published like the templates. */
+    _Atomic(EVP_MD *) *cell = &key->sig_prep->md[md_index(alg)];
+    EVP_MD *md = atomic_load_explicit(cell, memory_order_acquire);
+    if (md != NULL)
+        return md;
+    EVP_MD *fetched = EVP_MD_fetch(NULL, names[md_index(alg)], NULL);
+    if (fetched == NULL)
+        return NULL;
+    EVP_MD *expected = NULL;
+    if (atomic_compare_exchange_strong_explicit(cell, &expected, fetched, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return fetched;
+    EVP_MD_free(fetched); /* another thread published first */
+    return expected;
 }
 
 jg_err jg__prep_ctx(const jg_jwk *key, jg_alg alg, int sign, EVP_PKEY_CTX **out)
 {
     int slot = jg__prep_slot(alg);
-    if (key->sig_prep == NULL || slot < 0)
+    if (key->sig_prep == NULL || slot < 0 || !key->sig_prep->usable[slot] ||
+        (sign && !key->is_private))
         return JG_ERR_KEY_TYPE;
-    EVP_PKEY_CTX *tmpl = sign ? key->sig_prep->sign[slot] : key->sig_prep->verify[slot];
-    if (tmpl == NULL)
-        return JG_ERR_KEY_TYPE;
+    _Atomic(EVP_PKEY_CTX *) *cell =
+        sign ? &key->sig_prep->sign[slot] : &key->sig_prep->verify[slot];
+    EVP_PKEY_CTX *tmpl = atomic_load_explicit(cell, memory_order_acquire);
+    if (tmpl == NULL) {
+        EVP_PKEY_CTX *built = make_template(key->pkey, alg, sign);
+        if (built == NULL)
+            return JG_ERR_CRYPTO;
+        EVP_PKEY_CTX *expected = NULL;
+        if (atomic_compare_exchange_strong_explicit(cell, &expected, built, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            tmpl = built;
+        } else {
+            EVP_PKEY_CTX_free(built); /* another thread published first */
+            tmpl = expected;
+        }
+    }
     *out = EVP_PKEY_CTX_dup(tmpl);
     return *out != NULL ? JG_OK : JG_ERR_NOMEM;
 }
@@ -137,9 +163,12 @@ jg_err jg__prep_ctx(const jg_jwk *key, jg_alg alg, int sign, EVP_PKEY_CTX **out)
 jg_err jg__prep_digest(const jg_jwk *key, jg_alg alg, const jg__sig_input *in, unsigned char *out,
                        size_t *out_len)
 {
+    int slot = jg__prep_slot(alg);
+    if (key->sig_prep == NULL || slot < 0 || !key->sig_prep->usable[slot])
+        return JG_ERR_KEY_TYPE;
     const EVP_MD *md = jg__prep_md(key, alg);
     if (md == NULL)
-        return JG_ERR_KEY_TYPE;
+        return JG_ERR_CRYPTO; /* the digest could not be fetched */
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return JG_ERR_NOMEM;

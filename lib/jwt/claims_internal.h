@@ -14,7 +14,8 @@
 
 #include "jwtgate/jwt.h"
 
-/* The claims' JSON object (borrowed; never NULL for a valid claims object). */
+/* The claims' JSON object (borrowed), built on first use for parsed claims
+ * (thread-safe); NULL only when there was no memory to build it. */
 const json_t *jg__claims_object(const jg_claims *claims);
 
 /*

@@ -9,17 +9,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/json.h"
 #include "jwt/claims_internal.h"
 
 /* A time claim: JG_OK with *present 0 when absent, else its value. */
-static jg_err time_claim(const json_t *obj, const char *name, int *present, int64_t *out)
+static jg_err time_claim(const jg_claims *claims, const char *name, int *present, int64_t *out)
 {
-    const json_t *value = json_object_get(obj, name);
-    *present = value != NULL;
-    if (value == NULL)
-        return JG_OK;
-    return jg__json_int_exact(value, out) == JG_OK ? JG_OK : JG_ERR_CLAIM_TYPE;
+    jg_err err = jg_claims_get_int(claims, name, out);
+    *present = err != JG_ERR_CLAIM_MISSING;
+    return err == JG_ERR_CLAIM_MISSING ? JG_OK : err;
 }
 
 /* Exactly whether a >= b + c, for c >= 0. */
@@ -38,42 +35,31 @@ static int gt_sum(int64_t a, int64_t b, int64_t c)
     return a > b + c;
 }
 
-/* A string claim compared byte for byte; JG_OK when it equals `expected`. */
-static jg_err string_equals(const json_t *obj, const char *name, const char *expected,
+/* A string claim compared byte for byte; JG_OK when it equals `expected`.
+ * (Claim strings never hold a NUL: the parser and the setters refuse it.) */
+static jg_err string_equals(const jg_claims *claims, const char *name, const char *expected,
                             jg_err mismatch)
 {
-    const json_t *value = json_object_get(obj, name);
-    if (value == NULL)
-        return JG_ERR_CLAIM_MISSING;
-    if (!json_is_string(value))
-        return JG_ERR_CLAIM_TYPE;
-    size_t len = strlen(expected);
-    if (json_string_length(value) != len || memcmp(json_string_value(value), expected, len) != 0)
-        return mismatch;
-    return JG_OK;
+    const char *value = NULL;
+    jg_err err = jg_claims_get_string(claims, name, &value);
+    if (err != JG_OK)
+        return err;
+    return strcmp(value, expected) == 0 ? JG_OK : mismatch;
 }
 
-static int string_is(const json_t *value, const char *expected, size_t len)
+static jg_err check_audience(const jg_claims *claims, const char *expected)
 {
-    return json_string_length(value) == len && memcmp(json_string_value(value), expected, len) == 0;
-}
-
-static jg_err check_audience(const json_t *obj, const char *expected)
-{
-    const json_t *aud = json_object_get(obj, "aud");
-    size_t len = strlen(expected);
-    if (aud == NULL)
+    if (!jg_claims_has(claims, "aud"))
         return JG_ERR_CLAIM_MISSING;
-    if (json_is_string(aud))
-        return string_is(aud, expected, len) ? JG_OK : JG_ERR_AUDIENCE;
-    if (!json_is_array(aud) || json_array_size(aud) == 0)
+    size_t n = jg_claims_aud_count(claims);
+    if (n == 0)
         return JG_ERR_CLAIM_TYPE;
     jg_err err = JG_ERR_AUDIENCE;
-    for (size_t i = 0; i < json_array_size(aud); i++) {
-        const json_t *item = json_array_get(aud, i);
-        if (!json_is_string(item))
+    for (size_t i = 0; i < n; i++) {
+        const char *item = jg_claims_aud_at(claims, i);
+        if (item == NULL)
             return JG_ERR_CLAIM_TYPE;
-        if (err != JG_OK && string_is(item, expected, len))
+        if (err != JG_OK && strcmp(item, expected) == 0)
             err = JG_OK;
     }
     return err;
@@ -83,9 +69,6 @@ jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
 {
     if (claims == NULL || policy == NULL || policy->leeway < 0 || policy->max_age < 0)
         return JG_ERR_INVALID_ARGUMENT;
-    const json_t *obj = jg__claims_object(claims);
-    if (obj == NULL)
-        return JG_ERR_INVALID_ARGUMENT;
 
     const int64_t now =
         policy->clock != NULL ? policy->clock(policy->clock_ctx) : (int64_t)time(NULL);
@@ -94,7 +77,7 @@ jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
     int64_t t;
 
     /* RFC 7519 4.1.4: the current time MUST be before "exp". */
-    jg_err err = time_claim(obj, "exp", &present, &t);
+    jg_err err = time_claim(claims, "exp", &present, &t);
     if (err != JG_OK)
         return err;
     if (!present && !policy->allow_missing_exp)
@@ -103,7 +86,7 @@ jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
         return JG_ERR_EXPIRED;
 
     /* RFC 7519 4.1.5: the current time MUST be at or after "nbf". */
-    err = time_claim(obj, "nbf", &present, &t);
+    err = time_claim(claims, "nbf", &present, &t);
     if (err != JG_OK)
         return err;
     if (present && gt_sum(t, now, leeway))
@@ -111,7 +94,7 @@ jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
 
     int64_t iat = 0;
     int has_iat = 0;
-    err = time_claim(obj, "iat", &has_iat, &iat);
+    err = time_claim(claims, "iat", &has_iat, &iat);
     if (err != JG_OK)
         return err;
     if (has_iat && gt_sum(iat, now, leeway))
@@ -130,16 +113,16 @@ jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
     }
 
     if (policy->issuer != NULL &&
-        (err = string_equals(obj, "iss", policy->issuer, JG_ERR_ISSUER)) != JG_OK)
+        (err = string_equals(claims, "iss", policy->issuer, JG_ERR_ISSUER)) != JG_OK)
         return err;
     if (policy->subject != NULL &&
-        (err = string_equals(obj, "sub", policy->subject, JG_ERR_SUBJECT)) != JG_OK)
+        (err = string_equals(claims, "sub", policy->subject, JG_ERR_SUBJECT)) != JG_OK)
         return err;
-    if (policy->audience != NULL && (err = check_audience(obj, policy->audience)) != JG_OK)
+    if (policy->audience != NULL && (err = check_audience(claims, policy->audience)) != JG_OK)
         return err;
     if (policy->required != NULL)
         for (const char *const *name = policy->required; *name != NULL; name++)
-            if (json_object_get(obj, *name) == NULL)
+            if (!jg_claims_has(claims, *name))
                 return JG_ERR_CLAIM_MISSING;
     return JG_OK;
 }

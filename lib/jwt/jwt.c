@@ -8,6 +8,8 @@
 #include "core/json.h"
 #include "jwt/claims_internal.h"
 #include "jwtgate/jws.h"
+#include "jws/jws_internal.h"
+#include "jwk/jwk_internal.h"
 
 /*
  * The protected header members we add: "typ", then the caller's extra
@@ -56,6 +58,15 @@ static jg_err build_header(const jg_jwt_sign_opts *opts, char **out)
     return err;
 }
 
+/* Printable ASCII without '"' or '\\': a JSON string as itself. */
+static int plain_text(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p > 0x7E || *p == '"' || *p == '\\')
+            return 0;
+    return 1;
+}
+
 jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign_opts *opts,
                    char **out, size_t *out_len)
 {
@@ -63,9 +74,25 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
         return JG_ERR_INVALID_ARGUMENT;
     char *header = NULL, *payload = NULL;
     size_t payload_len = 0;
+    const char *typ = opts != NULL && opts->typ != NULL ? opts->typ : "JWT";
+    if ((opts == NULL || opts->header_json == NULL) && plain_text(typ) &&
+        (key->kid == NULL || plain_text(key->kid))) {
+        /* The usual header {"alg","kid","typ"} needs no JSON library. */
+        const json_t *obj = jg__claims_object(claims);
+        jg_err err = obj != NULL ? jg__json_dump(obj, 0, &payload, &payload_len) : JG_ERR_NOMEM;
+        if (err == JG_OK)
+            err = jg__jws_sign_compact_typ(payload, payload_len, key,
+                                           opts != NULL ? opts->alg : JG_ALG_UNKNOWN, typ, out,
+                                           out_len);
+        if (payload != NULL)
+            jg_free_secret(payload, payload_len); /* as below */
+        return err;
+    }
     jg_err err = build_header(opts, &header);
-    if (err == JG_OK)
-        err = jg__json_dump(jg__claims_object(claims), 0, &payload, &payload_len);
+    if (err == JG_OK) {
+        const json_t *obj = jg__claims_object(claims);
+        err = obj != NULL ? jg__json_dump(obj, 0, &payload, &payload_len) : JG_ERR_NOMEM;
+    }
     if (err == JG_OK) {
         jg_jws_signer signer = {
             .key = key,

@@ -87,7 +87,7 @@ static inline char *forge(const char *header, const unsigned char *cek, jg_enc e
     size_t ct_len = jg__content_ct_len(info, pt_len);
     unsigned char *ct = malloc(ct_len + 1);
     jg__aad aad = {h64, strlen(h64), NULL, 0, 0};
-    assert_jg_ok(jg__content_encrypt(info, cek, iv, &aad, pt, pt_len, ct, tag));
+    assert_jg_ok(jg__content_encrypt(info, NULL, cek, iv, &aad, pt, pt_len, ct, tag));
     char *iv64 = b64e(iv, info->iv_len), *ct64 = b64e(ct, ct_len),
          *tag64 = b64e(tag, info->tag_len);
     size_t n = strlen(h64) + strlen(iv64) + strlen(ct64) + strlen(tag64) + 8;

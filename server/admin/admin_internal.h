@@ -1,0 +1,78 @@
+/* admin_internal.h — what the admin handlers share (internal). */
+#ifndef JGD_ADMIN_INTERNAL_H
+#define JGD_ADMIN_INTERNAL_H
+
+#include "admin/admin.h"
+#include "core/change.h"
+
+typedef enum role { ROLE_NONE = 0, ROLE_VIEWER, ROLE_DEVELOPER, ROLE_ADMIN, ROLE_OWNER } role;
+
+#define MAX_SEGMENTS 8
+
+typedef struct actx {
+    request *r;
+    jgd *d;
+    json_t *user; /* the authenticated user's row */
+    const char *user_id;
+    int sysadmin;
+    char actor[96];
+    json_t *body; /* parsed JSON object for POST/PUT/PATCH ({} when empty) */
+    char *seg[MAX_SEGMENTS];
+    size_t nseg;
+} actx;
+
+role role_from_name(const char *name);
+const char *role_name(role r);
+/* The caller's role in `tenant_id` (ROLE_OWNER for system administrators). */
+role caller_role(actx *a, store_tx *tx, const char *tenant_id);
+/* Check the caller has at least `min` in the tenant; else answer 403 (or
+ * 404 when the tenant does not exist) and return 0. */
+int require_role(actx *a, store_tx *tx, const char *tenant_id, role min);
+int require_sysadmin(actx *a);
+
+/* Answers. */
+void reply_store_error(actx *a, store_err err, const char *what);
+void reply_method(actx *a, const char *allow);
+void reply_invalid(actx *a, const char *detail);
+/* A row without secret columns. */
+json_t *public_row(const json_t *row);
+void reply_row(actx *a, unsigned status, const json_t *row);
+void reply_rows(actx *a, const json_t *rows);
+
+/* Body members. Each answers 422 itself and returns 0 on a bad value. */
+int body_only(actx *a, const char *const *allowed);
+/* A string member (NULL when absent and not required). */
+int body_string(actx *a, const char *name, int required, size_t max, const char **out);
+int body_int(actx *a, const char *name, int required, int64_t min, int64_t max, int64_t *out,
+             int *present);
+int body_bool(actx *a, const char *name, int *out, int *present);
+/* An array of distinct scope tokens (json_t owned by the caller). */
+int body_scopes(actx *a, const char *name, int required, json_t **out);
+
+/* Read-only transaction; answers 503 on failure and returns 0. */
+int read_begin(actx *a, store_tx **tx);
+/* Start a change; answers 503 on failure and returns 0. */
+int change_start(actx *a, change *c);
+/* Commit; answers with `row` and `status` on success. */
+void change_finish(actx *a, change *c, unsigned status, const json_t *row);
+
+/* Handlers, by area. Each gets the path segments after /admin/v1/. */
+void admin_me(actx *a);
+void admin_users(actx *a);
+void admin_tokens(actx *a);
+void admin_tenants(actx *a);
+void admin_members(actx *a, const char *tenant_id);
+void admin_apis(actx *a, const char *tenant_id);
+void admin_apps(actx *a, const char *tenant_id);
+void admin_subscriptions(actx *a, const char *tenant_id);
+void admin_tenant_audit(actx *a, const char *tenant_id);
+void admin_catalog(actx *a);
+void admin_keys(actx *a);
+void admin_audit(actx *a);
+
+/* Create a personal access token for `user_id` inside change `c`; the
+ * token text (free with jg_free_secret) and the row go to the caller. */
+int pat_create(change *c, const char *user_id, const char *name, int64_t expires_at, char **token,
+               json_t **row);
+
+#endif

@@ -1,0 +1,332 @@
+/*
+ * apis.c — APIs of a tenant and their lifecycle:
+ * draft -> published -> deprecated (with a sunset date) -> retired.
+ * Base path and audience are unique across all tenants (the gateway routes
+ * by base path; tokens name APIs by audience) and fixed once published.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin_internal.h"
+#include "core/util.h"
+
+#define METHOD(m) (strcmp(a->r->method, (m)) == 0)
+
+static int valid_base_path(const char *p)
+{
+    if (p == NULL || p[0] != '/' || strlen(p) > 256)
+        return 0;
+    if (strcmp(p, "/") == 0)
+        return 0; /* would swallow every other API */
+    size_t n = strlen(p);
+    if (p[n - 1] == '/' || strstr(p, "//") != NULL || strstr(p, "/./") != NULL ||
+        strstr(p, "/../") != NULL)
+        return 0;
+    for (const char *c = p; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u <= 0x20 || u >= 0x7f || u == '?' || u == '#' || u == '%' || u == '\\')
+            return 0;
+    }
+    n = strlen(p);
+    return !(n >= 3 && strcmp(p + n - 3, "/..") == 0) && !(n >= 2 && strcmp(p + n - 2, "/.") == 0);
+}
+
+static int valid_upstream(const char *u)
+{
+    return u != NULL && (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) &&
+           sv_is_absolute_uri(u);
+}
+
+/* Read the API `id` of `tenant_id`; answers 404 itself. */
+static json_t *load_api(actx *a, store_tx *tx, const char *tenant_id, const char *id)
+{
+    json_t *row = NULL;
+    store_err err = st_get_id(tx, T_APIS, id, &row);
+    if (err == ST_OK &&
+        strcmp(json_string_value(json_object_get(row, "tenant_id")), tenant_id) != 0)
+        err = ST_NOT_FOUND;
+    if (err != ST_OK) {
+        json_decref(row);
+        reply_store_error(a, err, "API");
+        return NULL;
+    }
+    return row;
+}
+
+static void create_api(actx *a, const char *tenant_id)
+{
+    static const char *const allowed[] = {"name",     "version", "base_path", "upstream",
+                                          "audience", "scopes",  "policy",    NULL};
+    const char *name, *version, *base_path, *upstream, *audience, *policy;
+    json_t *scopes = NULL;
+    if (!body_only(a, allowed) || !body_string(a, "name", 1, 64, &name) ||
+        !body_string(a, "version", 1, 32, &version) ||
+        !body_string(a, "base_path", 1, 256, &base_path) ||
+        !body_string(a, "upstream", 1, 2048, &upstream) ||
+        !body_string(a, "audience", 1, 2048, &audience) ||
+        !body_string(a, "policy", 0, 16, &policy) || !body_scopes(a, "scopes", 0, &scopes))
+        return;
+    const char *problem =
+        !sv_is_simple_name(name, 64)      ? "\"name\": letters, digits, '.', '_', '-'"
+        : !sv_is_simple_name(version, 32) ? "\"version\": letters, digits, '.', '_', '-'"
+        : !valid_base_path(base_path) ? "\"base_path\" must be an absolute path without '.', '..', "
+                                        "'//', '%', '?', '#' or a trailing '/'"
+        : !valid_upstream(upstream)   ? "\"upstream\" must be an http or https URL"
+        : !sv_is_absolute_uri(audience) ? "\"audience\" must be an absolute URI without a fragment"
+        : policy != NULL && strcmp(policy, "manual") != 0 && strcmp(policy, "automatic") != 0
+            ? "\"policy\" must be manual or automatic"
+            : NULL;
+    if (problem != NULL) {
+        json_decref(scopes);
+        reply_invalid(a, problem);
+        return;
+    }
+    change c;
+    if (!change_start(a, &c)) {
+        json_decref(scopes);
+        return;
+    }
+    if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN)) {
+        change_abort(&c);
+        json_decref(scopes);
+        return;
+    }
+    char *id = sv_new_id("api_", 12);
+    json_t *row =
+        json_pack("{ss ss ss ss ss ss ss so ss ss sI sI}", "id", id != NULL ? id : "", "tenant_id",
+                  tenant_id, "name", name, "version", version, "base_path", base_path, "upstream",
+                  upstream, "audience", audience, "scopes", scopes != NULL ? scopes : json_array(),
+                  "policy", policy != NULL ? policy : "manual", "state", "draft", "created_at",
+                  (json_int_t)c.now, "updated_at", (json_int_t)c.now);
+    free(id);
+    store_err err = row != NULL ? st_insert(c.tx, T_APIS, row) : ST_NOMEM;
+    if (err == ST_OK)
+        err = change_audit(&c, "api.create", tenant_id,
+                           json_string_value(json_object_get(row, "id")), NULL, row);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "API (same base path, audience, or name and version)");
+    } else {
+        change_finish(a, &c, 201, row);
+    }
+    json_decref(row);
+}
+
+static void update_api(actx *a, const char *tenant_id, const char *id)
+{
+    static const char *const allowed[] = {"upstream",  "scopes",   "policy",
+                                          "base_path", "audience", NULL};
+    const char *upstream, *policy, *base_path, *audience;
+    json_t *scopes = NULL;
+    if (!body_only(a, allowed) || !body_string(a, "upstream", 0, 2048, &upstream) ||
+        !body_string(a, "policy", 0, 16, &policy) ||
+        !body_string(a, "base_path", 0, 256, &base_path) ||
+        !body_string(a, "audience", 0, 2048, &audience) || !body_scopes(a, "scopes", 0, &scopes))
+        return;
+    const char *problem =
+        upstream != NULL && !valid_upstream(upstream) ? "\"upstream\" must be an http or https URL"
+        : base_path != NULL && !valid_base_path(base_path)  ? "\"base_path\" is not a valid path"
+        : audience != NULL && !sv_is_absolute_uri(audience) ? "\"audience\" must be an absolute URI"
+        : policy != NULL && strcmp(policy, "manual") != 0 && strcmp(policy, "automatic") != 0
+            ? "\"policy\" must be manual or automatic"
+        : json_object_size(a->body) == 0 ? "nothing to change"
+                                         : NULL;
+    if (problem != NULL) {
+        json_decref(scopes);
+        reply_invalid(a, problem);
+        return;
+    }
+    change c;
+    if (!change_start(a, &c)) {
+        json_decref(scopes);
+        return;
+    }
+    json_t *before = NULL, *upd = json_object(), *after = NULL;
+    if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
+        (before = load_api(a, c.tx, tenant_id, id)) == NULL) {
+        change_abort(&c);
+        goto out;
+    }
+    const char *state = json_string_value(json_object_get(before, "state"));
+    if ((base_path != NULL || audience != NULL) && strcmp(state, "draft") != 0) {
+        change_abort(&c);
+        http_problem(a->r, 409, NULL, "base_path and audience are fixed once an API is published");
+        goto out;
+    }
+    if (strcmp(state, "retired") == 0) {
+        change_abort(&c);
+        http_problem(a->r, 409, NULL, "a retired API cannot change");
+        goto out;
+    }
+    if (upstream != NULL)
+        json_object_set_new(upd, "upstream", json_string(upstream));
+    if (policy != NULL)
+        json_object_set_new(upd, "policy", json_string(policy));
+    if (base_path != NULL)
+        json_object_set_new(upd, "base_path", json_string(base_path));
+    if (audience != NULL)
+        json_object_set_new(upd, "audience", json_string(audience));
+    if (scopes != NULL)
+        json_object_set(upd, "scopes", scopes);
+    json_object_set_new(upd, "updated_at", json_integer(c.now));
+    after = json_deep_copy(before);
+    json_object_update(after, upd);
+    store_err err = st_update(c.tx, T_APIS, id, upd);
+    if (err == ST_OK)
+        err = change_audit(&c, "api.update", tenant_id, id, before, after);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "API (same base path or audience)");
+    } else {
+        change_finish(a, &c, 200, after);
+    }
+out:
+    json_decref(scopes);
+    json_decref(before);
+    json_decref(after);
+    json_decref(upd);
+}
+
+/* The only transitions there are. */
+static int transition_ok(const char *from, const char *to)
+{
+    return (strcmp(from, "draft") == 0 && strcmp(to, "published") == 0) ||
+           (strcmp(from, "published") == 0 && strcmp(to, "deprecated") == 0) ||
+           (strcmp(from, "deprecated") == 0 && strcmp(to, "retired") == 0);
+}
+
+static void transition_api(actx *a, const char *tenant_id, const char *id)
+{
+    static const char *const allowed[] = {"state", "sunset", NULL};
+    const char *to = NULL;
+    int64_t sunset = 0;
+    int has_sunset = 0;
+    if (!body_only(a, allowed) || !body_string(a, "state", 1, 16, &to) ||
+        !body_int(a, "sunset", 0, 0, INT64_C(253402300799), &sunset, &has_sunset))
+        return;
+    if (strcmp(to, "deprecated") == 0 && (!has_sunset || sunset <= sv_now())) {
+        reply_invalid(
+            a, "deprecating needs \"sunset\": a time in the future (seconds since the epoch)");
+        return;
+    }
+    if (has_sunset && strcmp(to, "deprecated") != 0) {
+        reply_invalid(a, "\"sunset\" belongs to the deprecated state only");
+        return;
+    }
+    change c;
+    if (!change_start(a, &c))
+        return;
+    json_t *before = NULL, *after = NULL, *upd = NULL;
+    if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
+        (before = load_api(a, c.tx, tenant_id, id)) == NULL) {
+        change_abort(&c);
+        return;
+    }
+    const char *from = json_string_value(json_object_get(before, "state"));
+    if (!transition_ok(from, to)) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "an API cannot go from %s to %.16s", from, to);
+        change_abort(&c);
+        json_decref(before);
+        http_problem(a->r, 409, "Invalid lifecycle transition", detail);
+        return;
+    }
+    upd = json_pack("{ss sI}", "state", to, "updated_at", (json_int_t)c.now);
+    if (has_sunset)
+        json_object_set_new(upd, "sunset", json_integer(sunset));
+    after = json_deep_copy(before);
+    json_object_update(after, upd);
+    store_err err = st_update(c.tx, T_APIS, id, upd);
+    if (err == ST_OK)
+        err = change_audit(&c, "api.transition", tenant_id, id, before, after);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "API");
+    } else {
+        change_finish(a, &c, 200, after);
+    }
+    json_decref(before);
+    json_decref(after);
+    json_decref(upd);
+}
+
+static void delete_api(actx *a, const char *tenant_id, const char *id)
+{
+    change c;
+    if (!change_start(a, &c))
+        return;
+    json_t *before = NULL;
+    if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
+        (before = load_api(a, c.tx, tenant_id, id)) == NULL) {
+        change_abort(&c);
+        return;
+    }
+    if (strcmp(json_string_value(json_object_get(before, "state")), "draft") != 0) {
+        change_abort(&c);
+        json_decref(before);
+        http_problem(a->r, 409, NULL, "only a draft API can be deleted; retire it instead");
+        return;
+    }
+    store_err err = st_remove(c.tx, T_APIS, id);
+    if (err == ST_OK)
+        err = change_audit(&c, "api.delete", tenant_id, id, before, NULL);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "API");
+    } else {
+        change_finish(a, &c, 204, NULL);
+    }
+    json_decref(before);
+}
+
+void admin_apis(actx *a, const char *tenant_id)
+{
+    if (a->nseg == 3 && METHOD("POST")) {
+        create_api(a, tenant_id);
+        return;
+    }
+    if (a->nseg <= 4 && METHOD("GET")) {
+        store_tx *tx = NULL;
+        if (!read_begin(a, &tx))
+            return;
+        if (require_role(a, tx, tenant_id, ROLE_VIEWER)) {
+            if (a->nseg == 3) {
+                json_t *where = json_pack("{ss}", "tenant_id", tenant_id), *rows = NULL;
+                store_err err = st_list(tx, T_APIS, where, 0, &rows);
+                json_decref(where);
+                if (err != ST_OK)
+                    reply_store_error(a, err, "API");
+                else
+                    reply_rows(a, rows);
+                json_decref(rows);
+            } else {
+                json_t *row = load_api(a, tx, tenant_id, a->seg[3]);
+                if (row != NULL)
+                    reply_row(a, 200, row);
+                json_decref(row);
+            }
+        }
+        store_rollback(tx);
+        return;
+    }
+    if (a->nseg == 4 && METHOD("PATCH")) {
+        update_api(a, tenant_id, a->seg[3]);
+        return;
+    }
+    if (a->nseg == 4 && METHOD("DELETE")) {
+        delete_api(a, tenant_id, a->seg[3]);
+        return;
+    }
+    if (a->nseg == 5 && strcmp(a->seg[4], "lifecycle") == 0) {
+        if (METHOD("POST"))
+            transition_api(a, tenant_id, a->seg[3]);
+        else
+            reply_method(a, "POST");
+        return;
+    }
+    if (a->nseg > 5 || (a->nseg == 5 && strcmp(a->seg[4], "lifecycle") != 0)) {
+        http_problem(a->r, 404, NULL, "no such endpoint");
+        return;
+    }
+    reply_method(a, a->nseg == 3 ? "GET, POST" : "GET, PATCH, DELETE");
+}

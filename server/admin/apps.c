@@ -1,0 +1,426 @@
+/*
+ * apps.c — applications (OAuth clients) of a tenant and their credentials.
+ *
+ * client_secret apps get 256-bit random secrets, shown once and stored as
+ * SHA-256 hashes; up to MAX_SECRETS at a time so they can be rotated without
+ * downtime, each with an optional expiry. private_key_jwt apps register
+ * public keys (a JWK or a JWKS), checked by libjwtgate and stored as a public
+ * JWKS.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin_internal.h"
+#include "core/json.h"
+#include "core/util.h"
+
+#define METHOD(m)   (strcmp(a->r->method, (m)) == 0)
+#define MAX_SECRETS 5
+
+/* Check and normalise registered client keys: public asymmetric keys only. */
+static json_t *client_jwks(actx *a, const json_t *given)
+{
+    if (!json_is_object(given)) {
+        reply_invalid(a, "\"jwks\" must be a JWK or a JWK Set object");
+        return NULL;
+    }
+    const json_t *keys = json_object_get(given, "keys");
+    const json_t *one = keys == NULL ? given : NULL;
+    size_t i;
+    json_t *k;
+    if (one != NULL && json_object_get(one, "d") != NULL) {
+        reply_invalid(a, "\"jwks\" must hold public keys only");
+        return NULL;
+    }
+    json_array_foreach(keys, i, k)
+    {
+        if (json_object_get(k, "d") != NULL || json_object_get(k, "k") != NULL) {
+            reply_invalid(a, "\"jwks\" must hold public keys only");
+            return NULL;
+        }
+    }
+    char *text = json_dumps(given, JSON_COMPACT);
+    jg_jwks *set = NULL;
+    jg_err err = text != NULL
+                     ? jg_jwks_parse_any(text, strlen(text), JG_JWK_PUBLIC_ONLY, NULL, &set)
+                     : JG_ERR_NOMEM;
+    free(text);
+    char *out = NULL;
+    if (err == JG_OK && jg_jwks_count(set) == 0)
+        err = JG_ERR_KEY_NOT_FOUND;
+    if (err == JG_OK && jg_jwks_count(set) > 8)
+        err = JG_ERR_LIMIT_KEYS;
+    for (size_t n = 0; err == JG_OK && n < jg_jwks_count(set); n++)
+        if (jg_jwk_kty(jg_jwks_get(set, n)) == JG_KTY_OCT)
+            err = JG_ERR_KEY_TYPE;
+    if (err == JG_OK)
+        err = jg_jwks_to_json(set, 0, &out, NULL);
+    jg_jwks_free(set);
+    if (err != JG_OK) {
+        char detail[200];
+        snprintf(detail, sizeof detail, "\"jwks\": %s (1 to 8 public signature keys)",
+                 jg_strerror(err));
+        reply_invalid(a, detail);
+        return NULL;
+    }
+    json_t *doc = json_loads(out, 0, NULL);
+    jg_free(out);
+    return doc;
+}
+
+static json_t *load_app(actx *a, store_tx *tx, const char *tenant_id, const char *id)
+{
+    json_t *row = NULL;
+    store_err err = st_get_id(tx, T_APPS, id, &row);
+    if (err == ST_OK &&
+        strcmp(json_string_value(json_object_get(row, "tenant_id")), tenant_id) != 0)
+        err = ST_NOT_FOUND;
+    if (err != ST_OK) {
+        json_decref(row);
+        reply_store_error(a, err, "application");
+        return NULL;
+    }
+    return row;
+}
+
+/* A new secret for `app_id` within `c`; the secret text goes to *secret. */
+static store_err add_secret(change *c, const char *tenant_id, const char *app_id,
+                            int64_t expires_at, char **secret, json_t **row)
+{
+    *secret = sv_new_secret("jgs_");
+    char *id = sv_new_id("sec_", 12);
+    char hash[44], hint[12];
+    *row = NULL;
+    store_err err = ST_NOMEM;
+    if (*secret != NULL && id != NULL && sv_hash_b64(*secret, strlen(*secret), hash) == 0) {
+        snprintf(hint, sizeof hint, "%.8s", *secret);
+        *row = json_pack("{ss ss ss ss sI}", "id", id, "app_id", app_id, "hash", hash, "hint", hint,
+                         "created_at", (json_int_t)c->now);
+        if (*row != NULL && expires_at > 0)
+            json_object_set_new(*row, "expires_at", json_integer(expires_at));
+        err = *row != NULL ? st_insert(c->tx, T_SECRETS, *row) : ST_NOMEM;
+        if (err == ST_OK)
+            err = change_audit(c, "secret.create", tenant_id, id, NULL, *row);
+    }
+    free(id);
+    if (err != ST_OK) {
+        if (*secret != NULL)
+            jg_free_secret(*secret, 0);
+        *secret = NULL;
+        json_decref(*row);
+        *row = NULL;
+    }
+    return err;
+}
+
+/* Answer with `row` plus the one-time secret, then wipe it. */
+static void reply_with_secret(actx *a, change *c, const json_t *row, char *secret)
+{
+    json_t *shown = public_row(row);
+    json_object_set_new(shown, "client_secret", json_string(secret));
+    jg_free_secret(secret, 0);
+    store_err err = change_commit(c);
+    if (err != ST_OK)
+        reply_store_error(a, err, "application");
+    else
+        http_json(a->r, 201, shown);
+    http_set_header(a->r, "Cache-Control", "no-store");
+    jg__json_wipe_string(json_object_get(shown, "client_secret"));
+    json_decref(shown);
+}
+
+static void create_app(actx *a, const char *tenant_id)
+{
+    static const char *const allowed[] = {"name", "auth_method", "jwks", "secret_expires_in", NULL};
+    const char *name, *method;
+    int64_t expires_in = 0;
+    int has_exp = 0;
+    if (!body_only(a, allowed) || !body_string(a, "name", 1, 64, &name) ||
+        !body_string(a, "auth_method", 0, 32, &method) ||
+        !body_int(a, "secret_expires_in", 0, 60, 10LL * 365 * 86400, &expires_in, &has_exp))
+        return;
+    if (!sv_is_simple_name(name, 64)) {
+        reply_invalid(a, "\"name\": letters, digits, '.', '_', '-'");
+        return;
+    }
+    if (method == NULL)
+        method = "client_secret";
+    int pkjwt = strcmp(method, "private_key_jwt") == 0;
+    if (!pkjwt && strcmp(method, "client_secret") != 0) {
+        reply_invalid(a, "\"auth_method\" must be client_secret or private_key_jwt");
+        return;
+    }
+    const json_t *given = json_object_get(a->body, "jwks");
+    if (pkjwt != (given != NULL)) {
+        reply_invalid(a,
+                      pkjwt ? "private_key_jwt needs \"jwks\"" : "\"jwks\" is for private_key_jwt");
+        return;
+    }
+    json_t *jwks = NULL;
+    if (pkjwt && (jwks = client_jwks(a, given)) == NULL)
+        return;
+    change c;
+    if (!change_start(a, &c)) {
+        json_decref(jwks);
+        return;
+    }
+    if (!require_role(a, c.tx, tenant_id, ROLE_DEVELOPER)) {
+        change_abort(&c);
+        json_decref(jwks);
+        return;
+    }
+    char *id = sv_new_id("app_", 12), *client_id = sv_new_id("jgc_", 16);
+    json_t *row = json_pack("{ss ss ss ss ss sb sI sI}", "id", id != NULL ? id : "", "tenant_id",
+                            tenant_id, "name", name, "client_id",
+                            client_id != NULL ? client_id : "", "auth_method", method, "suspended",
+                            0, "created_at", (json_int_t)c.now, "updated_at", (json_int_t)c.now);
+    free(id);
+    free(client_id);
+    if (row != NULL && jwks != NULL)
+        json_object_set_new(row, "jwks", jwks);
+    else
+        json_decref(jwks);
+    const char *app_id = json_string_value(json_object_get(row, "id"));
+    store_err err = row != NULL ? st_insert(c.tx, T_APPS, row) : ST_NOMEM;
+    if (err == ST_OK)
+        err = change_audit(&c, "app.create", tenant_id, app_id, NULL, row);
+    char *secret = NULL;
+    json_t *srow = NULL;
+    if (err == ST_OK && !pkjwt)
+        err = add_secret(&c, tenant_id, app_id, has_exp ? c.now + expires_in : 0, &secret, &srow);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "application (same name)");
+    } else if (secret != NULL) {
+        json_object_set_new(row, "secret_id", json_copy(json_object_get(srow, "id")));
+        reply_with_secret(a, &c, row, secret);
+    } else {
+        change_finish(a, &c, 201, row);
+    }
+    json_decref(srow);
+    json_decref(row);
+}
+
+static void update_app(actx *a, const char *tenant_id, const char *id)
+{
+    static const char *const allowed[] = {"jwks", "suspended", NULL};
+    int suspended = 0, has_susp = 0;
+    if (!body_only(a, allowed) || !body_bool(a, "suspended", &suspended, &has_susp))
+        return;
+    if (json_object_size(a->body) == 0) {
+        reply_invalid(a, "nothing to change");
+        return;
+    }
+    const json_t *given = json_object_get(a->body, "jwks");
+    json_t *jwks = NULL;
+    if (given != NULL && (jwks = client_jwks(a, given)) == NULL)
+        return;
+    change c;
+    if (!change_start(a, &c)) {
+        json_decref(jwks);
+        return;
+    }
+    json_t *before = NULL, *after = NULL, *upd = json_object();
+    /* Suspending a client is an administrator's decision. */
+    if (!require_role(a, c.tx, tenant_id, has_susp ? ROLE_ADMIN : ROLE_DEVELOPER) ||
+        (before = load_app(a, c.tx, tenant_id, id)) == NULL) {
+        change_abort(&c);
+        goto out;
+    }
+    if (jwks != NULL &&
+        strcmp(json_string_value(json_object_get(before, "auth_method")), "private_key_jwt") != 0) {
+        change_abort(&c);
+        reply_invalid(a, "\"jwks\" is for private_key_jwt applications");
+        goto out;
+    }
+    if (jwks != NULL)
+        json_object_set(upd, "jwks", jwks);
+    if (has_susp)
+        json_object_set_new(upd, "suspended", json_boolean(suspended));
+    json_object_set_new(upd, "updated_at", json_integer(c.now));
+    after = json_deep_copy(before);
+    json_object_update(after, upd);
+    store_err err = st_update(c.tx, T_APPS, id, upd);
+    if (err == ST_OK)
+        err = change_audit(&c, has_susp ? (suspended ? "app.suspend" : "app.resume") : "app.update",
+                           tenant_id, id, before, after);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "application");
+    } else {
+        change_finish(a, &c, 200, after);
+    }
+out:
+    json_decref(jwks);
+    json_decref(before);
+    json_decref(after);
+    json_decref(upd);
+}
+
+static void delete_app(actx *a, const char *tenant_id, const char *id)
+{
+    change c;
+    if (!change_start(a, &c))
+        return;
+    json_t *before = NULL;
+    if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
+        (before = load_app(a, c.tx, tenant_id, id)) == NULL) {
+        change_abort(&c);
+        return;
+    }
+    store_err err = st_remove(c.tx, T_APPS, id);
+    if (err == ST_OK)
+        err = change_audit(&c, "app.delete", tenant_id, id, before, NULL);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "application");
+    } else {
+        change_finish(a, &c, 204, NULL);
+    }
+    json_decref(before);
+}
+
+static void secrets(actx *a, const char *tenant_id, const char *app_id)
+{
+    if (a->nseg == 5 && METHOD("GET")) {
+        store_tx *tx = NULL;
+        if (!read_begin(a, &tx))
+            return;
+        json_t *app = NULL;
+        if (require_role(a, tx, tenant_id, ROLE_VIEWER) &&
+            (app = load_app(a, tx, tenant_id, app_id)) != NULL) {
+            json_t *where = json_pack("{ss}", "app_id", app_id), *rows = NULL;
+            store_err err = st_list(tx, T_SECRETS, where, 0, &rows);
+            json_decref(where);
+            if (err != ST_OK)
+                reply_store_error(a, err, "secret");
+            else
+                reply_rows(a, rows);
+            json_decref(rows);
+        }
+        json_decref(app);
+        store_rollback(tx);
+        return;
+    }
+    int add = a->nseg == 5 && METHOD("POST"), del = a->nseg == 6 && METHOD("DELETE");
+    if (!add && !del) {
+        reply_method(a, a->nseg == 5 ? "GET, POST" : "DELETE");
+        return;
+    }
+    static const char *const allowed[] = {"expires_in", NULL};
+    int64_t expires_in = 0;
+    int has_exp = 0;
+    if (add && (!body_only(a, allowed) ||
+                !body_int(a, "expires_in", 0, 60, 10LL * 365 * 86400, &expires_in, &has_exp)))
+        return;
+    change c;
+    if (!change_start(a, &c))
+        return;
+    json_t *app = NULL, *rows = NULL, *row = NULL;
+    if (!require_role(a, c.tx, tenant_id, ROLE_DEVELOPER) ||
+        (app = load_app(a, c.tx, tenant_id, app_id)) == NULL) {
+        change_abort(&c);
+        return;
+    }
+    if (strcmp(json_string_value(json_object_get(app, "auth_method")), "client_secret") != 0) {
+        change_abort(&c);
+        json_decref(app);
+        http_problem(a->r, 409, NULL, "this application authenticates with private_key_jwt");
+        return;
+    }
+    json_t *where = json_pack("{ss}", "app_id", app_id);
+    store_err err = st_list(c.tx, T_SECRETS, where, 0, &rows);
+    json_decref(where);
+    if (err == ST_OK && add) {
+        size_t live = 0, i;
+        json_t *s;
+        json_array_foreach(rows, i, s)
+        {
+            const json_t *e = json_object_get(s, "expires_at");
+            live += !json_is_integer(e) || json_integer_value(e) > c.now;
+        }
+        if (live >= MAX_SECRETS) {
+            change_abort(&c);
+            http_problem(a->r, 409, NULL, "at most 5 live secrets; delete one first");
+            goto out;
+        }
+        char *secret = NULL;
+        err = add_secret(&c, tenant_id, app_id, has_exp ? c.now + expires_in : 0, &secret, &row);
+        if (err == ST_OK) {
+            reply_with_secret(a, &c, row, secret);
+            goto out;
+        }
+    } else if (err == ST_OK) {
+        json_t *s;
+        size_t i;
+        err = ST_NOT_FOUND;
+        json_array_foreach(rows, i, s)
+        {
+            if (strcmp(json_string_value(json_object_get(s, "id")), a->seg[5]) == 0) {
+                err = st_remove(c.tx, T_SECRETS, a->seg[5]);
+                if (err == ST_OK)
+                    err = change_audit(&c, "secret.delete", tenant_id, a->seg[5], s, NULL);
+                break;
+            }
+        }
+        if (err == ST_OK) {
+            change_finish(a, &c, 204, NULL);
+            goto out;
+        }
+    }
+    change_abort(&c);
+    reply_store_error(a, err, "secret");
+out:
+    json_decref(app);
+    json_decref(rows);
+    json_decref(row);
+}
+
+void admin_apps(actx *a, const char *tenant_id)
+{
+    if (a->nseg >= 5 && strcmp(a->seg[4], "secrets") == 0 && a->nseg <= 6) {
+        secrets(a, tenant_id, a->seg[3]);
+        return;
+    }
+    if (a->nseg > 4) {
+        http_problem(a->r, 404, NULL, "no such endpoint");
+        return;
+    }
+    if (a->nseg == 3 && METHOD("POST")) {
+        create_app(a, tenant_id);
+        return;
+    }
+    if (METHOD("GET")) {
+        store_tx *tx = NULL;
+        if (!read_begin(a, &tx))
+            return;
+        if (require_role(a, tx, tenant_id, ROLE_VIEWER)) {
+            if (a->nseg == 3) {
+                json_t *where = json_pack("{ss}", "tenant_id", tenant_id), *rows = NULL;
+                store_err err = st_list(tx, T_APPS, where, 0, &rows);
+                json_decref(where);
+                if (err != ST_OK)
+                    reply_store_error(a, err, "application");
+                else
+                    reply_rows(a, rows);
+                json_decref(rows);
+            } else {
+                json_t *row = load_app(a, tx, tenant_id, a->seg[3]);
+                if (row != NULL)
+                    reply_row(a, 200, row);
+                json_decref(row);
+            }
+        }
+        store_rollback(tx);
+        return;
+    }
+    if (a->nseg == 4 && METHOD("PATCH")) {
+        update_app(a, tenant_id, a->seg[3]);
+        return;
+    }
+    if (a->nseg == 4 && METHOD("DELETE")) {
+        delete_app(a, tenant_id, a->seg[3]);
+        return;
+    }
+    reply_method(a, a->nseg == 3 ? "GET, POST" : "GET, PATCH, DELETE");
+}

@@ -1,0 +1,249 @@
+/*
+ * subscriptions.c — an application subscribes to an API (possibly of another
+ * tenant) for some of its scopes: pending -> approved / rejected, approved ->
+ * revoked. The API owner's admins decide (automatic-policy APIs approve at
+ * once); either side's admins may revoke. Who decided, when and why is kept
+ * on the subscription and in the audit log of both tenants.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin_internal.h"
+#include "core/util.h"
+
+#define METHOD(m) (strcmp(a->r->method, (m)) == 0)
+
+static int is_subset(const json_t *small, const json_t *big)
+{
+    size_t i, j;
+    json_t *s, *b;
+    json_array_foreach(small, i, s)
+    {
+        int found = 0;
+        json_array_foreach(big, j, b) found |= json_equal(s, b);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* Audit a subscription change in the app's tenant and, if different, the API's. */
+static store_err audit_both(change *c, const char *action, const json_t *before,
+                            const json_t *after)
+{
+    const json_t *row = after != NULL ? after : before;
+    const char *id = json_string_value(json_object_get(row, "id"));
+    const char *t1 = json_string_value(json_object_get(row, "app_tenant_id"));
+    const char *t2 = json_string_value(json_object_get(row, "api_tenant_id"));
+    store_err err = change_audit(c, action, t1, id, before, after);
+    if (err == ST_OK && strcmp(t1, t2) != 0)
+        err = change_audit(c, action, t2, id, before, after);
+    return err;
+}
+
+static void request_sub(actx *a, const char *tenant_id)
+{
+    static const char *const allowed[] = {"app_id", "api_id", "scopes", NULL};
+    const char *app_id, *api_id;
+    json_t *scopes = NULL, *app = NULL, *api = NULL, *row = NULL;
+    if (!body_only(a, allowed) || !body_string(a, "app_id", 1, 64, &app_id) ||
+        !body_string(a, "api_id", 1, 64, &api_id) || !body_scopes(a, "scopes", 1, &scopes))
+        return;
+    change c;
+    if (!change_start(a, &c)) {
+        json_decref(scopes);
+        return;
+    }
+    store_err err;
+    if (!require_role(a, c.tx, tenant_id, ROLE_DEVELOPER))
+        goto abort;
+    err = st_get_id(c.tx, T_APPS, app_id, &app);
+    if (err == ST_OK &&
+        strcmp(json_string_value(json_object_get(app, "tenant_id")), tenant_id) != 0)
+        err = ST_NOT_FOUND;
+    if (err != ST_OK) {
+        reply_store_error(a, err, "application in this tenant");
+        goto abort;
+    }
+    err = st_get_id(c.tx, T_APIS, api_id, &api);
+    const char *api_state = api != NULL ? json_string_value(json_object_get(api, "state")) : "";
+    /* Drafts are invisible outside their tenant. */
+    if (err == ST_OK && strcmp(api_state, "draft") == 0 &&
+        strcmp(json_string_value(json_object_get(api, "tenant_id")), tenant_id) != 0)
+        err = ST_NOT_FOUND;
+    if (err != ST_OK) {
+        reply_store_error(a, err, "API");
+        goto abort;
+    }
+    if (strcmp(api_state, "published") != 0) {
+        http_problem(a->r, 409, NULL, "only published APIs take new subscriptions");
+        goto abort;
+    }
+    if (!is_subset(scopes, json_object_get(api, "scopes"))) {
+        change_abort(&c);
+        reply_invalid(a, "\"scopes\" must be scopes the API defines");
+        goto out;
+    }
+    int automatic = strcmp(json_string_value(json_object_get(api, "policy")), "automatic") == 0;
+    char *id = sv_new_id("sub_", 12);
+    row = json_pack("{ss ss ss ss sO sO ss ss sI}", "id", id != NULL ? id : "", "app_id", app_id,
+                    "api_id", api_id, "app_tenant_id", tenant_id, "api_tenant_id",
+                    json_object_get(api, "tenant_id"), "scopes", scopes, "state",
+                    automatic ? "approved" : "pending", "requested_by", a->actor, "requested_at",
+                    (json_int_t)c.now);
+    free(id);
+    if (row != NULL && automatic) {
+        json_object_set_new(row, "decided_by", json_string("policy:automatic"));
+        json_object_set_new(row, "decided_at", json_integer(c.now));
+    }
+    err = row != NULL ? st_insert(c.tx, T_SUBSCRIPTIONS, row) : ST_NOMEM;
+    if (err == ST_OK)
+        err =
+            audit_both(&c, automatic ? "subscription.approve" : "subscription.request", NULL, row);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "live subscription of this application to this API");
+        goto out;
+    }
+    change_finish(a, &c, 201, row);
+    goto out;
+abort:
+    change_abort(&c);
+out:
+    json_decref(scopes);
+    json_decref(app);
+    json_decref(api);
+    json_decref(row);
+}
+
+/* Load a subscription visible to `tenant_id` (as consumer or provider). */
+static json_t *load_sub(actx *a, store_tx *tx, const char *tenant_id, const char *id)
+{
+    json_t *row = NULL;
+    store_err err = st_get_id(tx, T_SUBSCRIPTIONS, id, &row);
+    if (err == ST_OK &&
+        strcmp(json_string_value(json_object_get(row, "app_tenant_id")), tenant_id) != 0 &&
+        strcmp(json_string_value(json_object_get(row, "api_tenant_id")), tenant_id) != 0)
+        err = ST_NOT_FOUND;
+    if (err != ST_OK) {
+        json_decref(row);
+        reply_store_error(a, err, "subscription");
+        return NULL;
+    }
+    return row;
+}
+
+static void decide(actx *a, const char *tenant_id, const char *id, const char *verb)
+{
+    static const char *const allowed[] = {"reason", NULL};
+    const char *reason = NULL;
+    if (!body_only(a, allowed) || !body_string(a, "reason", 0, 1024, &reason))
+        return;
+    const char *to = strcmp(verb, "approve") == 0  ? "approved"
+                     : strcmp(verb, "reject") == 0 ? "rejected"
+                                                   : "revoked";
+    change c;
+    if (!change_start(a, &c))
+        return;
+    json_t *before = NULL, *after = NULL, *upd = NULL;
+    if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
+        (before = load_sub(a, c.tx, tenant_id, id)) == NULL) {
+        change_abort(&c);
+        return;
+    }
+    int provider =
+        strcmp(json_string_value(json_object_get(before, "api_tenant_id")), tenant_id) == 0;
+    const char *from = json_string_value(json_object_get(before, "state"));
+    const char *problem = NULL;
+    if (strcmp(to, "revoked") != 0 && !provider)
+        problem = "only the API owner's admins approve or reject";
+    else if (strcmp(to, "revoked") == 0 ? strcmp(from, "approved") != 0
+                                        : strcmp(from, "pending") != 0)
+        problem = strcmp(to, "revoked") == 0 ? "only an approved subscription can be revoked"
+                                             : "only a pending subscription can be decided";
+    if (problem != NULL) {
+        change_abort(&c);
+        json_decref(before);
+        http_problem(a->r, strstr(problem, "owner") != NULL ? 403 : 409, NULL, problem);
+        return;
+    }
+    upd = json_pack("{ss ss sI}", "state", to, "decided_by", a->actor, "decided_at",
+                    (json_int_t)c.now);
+    json_object_set_new(upd, "reason", reason != NULL ? json_string(reason) : json_null());
+    after = json_deep_copy(before);
+    json_object_update(after, upd);
+    store_err err = st_update(c.tx, T_SUBSCRIPTIONS, id, upd);
+    char action[40];
+    snprintf(action, sizeof action, "subscription.%s", verb);
+    if (err == ST_OK)
+        err = audit_both(&c, action, before, after);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "subscription");
+    } else {
+        change_finish(a, &c, 200, after);
+    }
+    json_decref(before);
+    json_decref(after);
+    json_decref(upd);
+}
+
+void admin_subscriptions(actx *a, const char *tenant_id)
+{
+    if (a->nseg == 3 && METHOD("POST")) {
+        request_sub(a, tenant_id);
+        return;
+    }
+    if (a->nseg <= 4 && METHOD("GET")) {
+        store_tx *tx = NULL;
+        if (!read_begin(a, &tx))
+            return;
+        if (require_role(a, tx, tenant_id, ROLE_VIEWER)) {
+            if (a->nseg == 3) {
+                json_t *w1 = json_pack("{ss}", "app_tenant_id", tenant_id);
+                json_t *w2 = json_pack("{ss}", "api_tenant_id", tenant_id);
+                json_t *mine = NULL, *theirs = NULL;
+                store_err err = st_list(tx, T_SUBSCRIPTIONS, w1, 0, &mine);
+                if (err == ST_OK)
+                    err = st_list(tx, T_SUBSCRIPTIONS, w2, 0, &theirs);
+                if (err == ST_OK) {
+                    size_t i;
+                    json_t *s;
+                    json_array_foreach(theirs, i, s)
+                    {
+                        if (strcmp(json_string_value(json_object_get(s, "app_tenant_id")),
+                                   tenant_id) != 0)
+                            json_array_append(mine, s);
+                    }
+                    reply_rows(a, mine);
+                } else {
+                    reply_store_error(a, err, "subscription");
+                }
+                json_decref(w1);
+                json_decref(w2);
+                json_decref(mine);
+                json_decref(theirs);
+            } else {
+                json_t *row = load_sub(a, tx, tenant_id, a->seg[3]);
+                if (row != NULL)
+                    reply_row(a, 200, row);
+                json_decref(row);
+            }
+        }
+        store_rollback(tx);
+        return;
+    }
+    if (a->nseg == 5 && (strcmp(a->seg[4], "approve") == 0 || strcmp(a->seg[4], "reject") == 0 ||
+                         strcmp(a->seg[4], "revoke") == 0)) {
+        if (METHOD("POST"))
+            decide(a, tenant_id, a->seg[3], a->seg[4]);
+        else
+            reply_method(a, "POST");
+        return;
+    }
+    if (a->nseg > 4) {
+        http_problem(a->r, 404, NULL, "no such endpoint");
+        return;
+    }
+    reply_method(a, a->nseg == 3 ? "GET, POST" : "GET");
+}

@@ -1,0 +1,52 @@
+/*
+ * daemon.h — the state of one jwtgated process, shared by every part.
+ */
+#ifndef JGD_DAEMON_H
+#define JGD_DAEMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/metrics.h"
+#include "jwtgate/jwtgate.h"
+#include "store/store.h"
+
+typedef struct jgd_config {
+    const char *data_dir;        /* default "." */
+    char *db_path;               /* default <data_dir>/jwtgated.db */
+    char *snapshot_path;         /* default <data_dir>/snapshot.json */
+    const char *master_key_file; /* NULL: JWTGATED_MASTER_KEY */
+    const char *listen;          /* address; default 127.0.0.1 */
+    unsigned port;               /* 0: any free port */
+    const char *port_file;       /* write the bound port here */
+    char *issuer;                /* default http://<listen>:<port> */
+    int64_t token_ttl;           /* seconds; default 900 */
+    unsigned threads;            /* HTTP worker threads; default: CPUs */
+    unsigned timeout;            /* idle connection timeout, seconds; default 10 */
+    unsigned max_connections;    /* default 1024 */
+    jg_alg signing_alg;          /* default ES256 */
+    jg_alg encryption_alg;       /* default ECDH-ES+A256KW (P-256) */
+    int access_log;              /* one line per request */
+} jgd_config;
+
+struct view;
+struct throttle;
+
+typedef struct jgd {
+    jgd_config cfg;
+    store *st;
+    jg_jwk *master;
+    /* Serialises changes, so that snapshots are written in version order. */
+    pthread_mutex_t write_mu;
+    /* The current read model; swapped after each change. */
+    pthread_mutex_t view_mu;
+    struct view *view;
+    atomic_int snapshot_ok;
+    metrics m;
+    struct throttle *throttle;
+    char *token_endpoint; /* <issuer>/oauth2/token */
+    atomic_int stopping;
+} jgd;
+
+#endif

@@ -1,0 +1,85 @@
+/* metrics.c — counters and the token latency histogram in Prometheus text. */
+#include "core/metrics.h"
+
+#include "core/util.h"
+
+static const double bounds[METRICS_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                               0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+const char *refusal_name(refusal r)
+{
+    static const char *const names[R__COUNT] = {"invalid_request",
+                                                "invalid_client",
+                                                "invalid_grant",
+                                                "unauthorized_client",
+                                                "unsupported_grant_type",
+                                                "invalid_scope",
+                                                "invalid_target",
+                                                "throttled",
+                                                "server_error"};
+    return (unsigned)r < R__COUNT ? names[r] : "unknown";
+}
+
+void metrics_token_latency(metrics *m, double seconds)
+{
+    for (size_t i = 0; i < METRICS_BUCKETS; i++) {
+        if (seconds <= bounds[i]) {
+            atomic_fetch_add_explicit(&m->latency_buckets[i], 1, memory_order_relaxed);
+            break;
+        }
+    }
+    atomic_fetch_add_explicit(&m->latency_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->latency_sum_us, (unsigned long)(seconds * 1e6),
+                              memory_order_relaxed);
+}
+
+void metrics_status(metrics *m, unsigned status)
+{
+    unsigned cls = status / 100;
+    atomic_fetch_add_explicit(&m->http_status[cls >= 1 && cls <= 5 ? cls : 0], 1,
+                              memory_order_relaxed);
+}
+
+char *metrics_render(metrics *m, long snapshot_version, int snapshot_ok, size_t *len)
+{
+    sv_buf b = {0};
+    sv_buf_puts(&b, "# HELP jwtgated_tokens_issued_total Access tokens issued.\n"
+                    "# TYPE jwtgated_tokens_issued_total counter\n");
+    sv_buf_printf(&b, "jwtgated_tokens_issued_total %lu\n", atomic_load(&m->tokens_issued));
+    sv_buf_puts(&b, "# HELP jwtgated_token_refusals_total Token requests refused, by error.\n"
+                    "# TYPE jwtgated_token_refusals_total counter\n");
+    for (int r = 0; r < R__COUNT; r++)
+        sv_buf_printf(&b, "jwtgated_token_refusals_total{reason=\"%s\"} %lu\n",
+                      refusal_name((refusal)r), atomic_load(&m->refusals[r]));
+    sv_buf_puts(&b, "# HELP jwtgated_token_request_duration_seconds Time to answer a token "
+                    "request.\n# TYPE jwtgated_token_request_duration_seconds histogram\n");
+    unsigned long cum = 0;
+    for (size_t i = 0; i < METRICS_BUCKETS; i++) {
+        cum += atomic_load(&m->latency_buckets[i]);
+        sv_buf_printf(&b, "jwtgated_token_request_duration_seconds_bucket{le=\"%g\"} %lu\n",
+                      bounds[i], cum);
+    }
+    unsigned long count = atomic_load(&m->latency_count);
+    sv_buf_printf(&b, "jwtgated_token_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", count);
+    sv_buf_printf(&b, "jwtgated_token_request_duration_seconds_sum %.6f\n",
+                  (double)atomic_load(&m->latency_sum_us) / 1e6);
+    sv_buf_printf(&b, "jwtgated_token_request_duration_seconds_count %lu\n", count);
+    sv_buf_puts(&b, "# HELP jwtgated_introspections_total Introspection requests answered.\n"
+                    "# TYPE jwtgated_introspections_total counter\n");
+    sv_buf_printf(&b, "jwtgated_introspections_total %lu\n", atomic_load(&m->introspections));
+    sv_buf_puts(&b, "# HELP jwtgated_revocations_total Tokens revoked.\n"
+                    "# TYPE jwtgated_revocations_total counter\n");
+    sv_buf_printf(&b, "jwtgated_revocations_total %lu\n", atomic_load(&m->revocations));
+    sv_buf_puts(&b, "# HELP jwtgated_http_responses_total HTTP responses by status class.\n"
+                    "# TYPE jwtgated_http_responses_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        sv_buf_printf(&b, "jwtgated_http_responses_total{class=\"%dxx\"} %lu\n", c,
+                      atomic_load(&m->http_status[c]));
+    sv_buf_puts(&b, "# HELP jwtgated_snapshot_version Version of the last snapshot written.\n"
+                    "# TYPE jwtgated_snapshot_version gauge\n");
+    sv_buf_printf(&b, "jwtgated_snapshot_version %ld\n", snapshot_version);
+    sv_buf_puts(&b, "# HELP jwtgated_snapshot_ok 1 when the last snapshot write succeeded.\n"
+                    "# TYPE jwtgated_snapshot_ok gauge\n");
+    sv_buf_printf(&b, "jwtgated_snapshot_ok %d\n", snapshot_ok);
+    return sv_buf_take(&b, len);
+}

@@ -1,0 +1,44 @@
+/*
+ * metrics.h — counters for /metrics (Prometheus text format 0.0.4).
+ * Lock-free: relaxed atomics, read without a lock when exported.
+ */
+#ifndef JGD_METRICS_H
+#define JGD_METRICS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+/* Why a token request was refused: the RFC 6749 / 8707 error codes. */
+typedef enum refusal {
+    R_INVALID_REQUEST = 0,
+    R_INVALID_CLIENT,
+    R_INVALID_GRANT,
+    R_UNAUTHORIZED_CLIENT,
+    R_UNSUPPORTED_GRANT_TYPE,
+    R_INVALID_SCOPE,
+    R_INVALID_TARGET,
+    R_THROTTLED,
+    R_SERVER_ERROR,
+    R__COUNT
+} refusal;
+
+#define METRICS_BUCKETS 12
+
+typedef struct metrics {
+    atomic_ulong tokens_issued;
+    atomic_ulong refusals[R__COUNT];
+    atomic_ulong latency_buckets[METRICS_BUCKETS]; /* cumulative at export */
+    atomic_ulong latency_count;
+    atomic_ulong latency_sum_us;
+    atomic_ulong http_status[6]; /* 1xx..5xx by class, [0] other */
+    atomic_ulong introspections;
+    atomic_ulong revocations;
+} metrics;
+
+const char *refusal_name(refusal r);
+void metrics_token_latency(metrics *m, double seconds);
+void metrics_status(metrics *m, unsigned status);
+/* The exposition text; malloc'd. */
+char *metrics_render(metrics *m, long snapshot_version, int snapshot_ok, size_t *len);
+
+#endif

@@ -1,0 +1,95 @@
+/* router.c — which handler answers which path; health, readiness, metrics, OpenAPI. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin/admin.h"
+#include "core/view.h"
+#include "http/http.h"
+#include "oauth/oauth.h"
+
+extern const char jgd_openapi_json[];
+extern const size_t jgd_openapi_json_len;
+
+static int is_get(request *r)
+{
+    if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+        return 1;
+    http_problem(r, 405, NULL, "use GET");
+    http_set_header(r, "Allow", "GET, HEAD");
+    return 0;
+}
+
+static void text(request *r, unsigned status, const char *s)
+{
+    http_body(r, status, "text/plain; charset=utf-8", strdup(s), strlen(s));
+}
+
+static void readyz(request *r)
+{
+    view *v = view_acquire(r->d);
+    const char *why = NULL;
+    if (v == NULL)
+        why = "no view yet";
+    else if (v->sign_key == NULL || v->enc_key == NULL)
+        why = "no active keys";
+    else if (!atomic_load(&r->d->snapshot_ok))
+        why = "the last snapshot could not be written";
+    else if (store_ping(r->d->st) != ST_OK)
+        why = "the store does not answer";
+    view_release(v);
+    if (why != NULL)
+        text(r, 503, why);
+    else
+        text(r, 200, "ready\n");
+}
+
+static void metrics_page(request *r)
+{
+    view *v = view_acquire(r->d);
+    long version = v != NULL ? (long)v->version : -1;
+    view_release(v);
+    size_t len = 0;
+    char *page = metrics_render(&r->d->m, version, atomic_load(&r->d->snapshot_ok), &len);
+    http_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", page, len);
+}
+
+static void openapi(request *r)
+{
+    char *copy = malloc(jgd_openapi_json_len + 1);
+    if (copy != NULL) {
+        memcpy(copy, jgd_openapi_json, jgd_openapi_json_len);
+        copy[jgd_openapi_json_len] = '\0';
+    }
+    http_body(r, 200, "application/json", copy, jgd_openapi_json_len);
+}
+
+void http_route(request *r)
+{
+    const char *p = r->path;
+    if (strcmp(p, "/oauth2/token") == 0)
+        oauth_token(r);
+    else if (strcmp(p, "/oauth2/introspect") == 0)
+        oauth_introspect(r);
+    else if (strcmp(p, "/oauth2/revoke") == 0)
+        oauth_revoke(r);
+    else if (strcmp(p, "/.well-known/oauth-authorization-server") == 0)
+        oauth_metadata(r);
+    else if (strcmp(p, "/.well-known/jwks.json") == 0)
+        oauth_jwks(r);
+    else if (strncmp(p, "/admin/v1/", 10) == 0)
+        admin_route(r, p + 10);
+    else if (strcmp(p, "/healthz") == 0) {
+        if (is_get(r))
+            text(r, 200, "ok\n");
+    } else if (strcmp(p, "/readyz") == 0) {
+        if (is_get(r))
+            readyz(r);
+    } else if (strcmp(p, "/metrics") == 0) {
+        if (is_get(r))
+            metrics_page(r);
+    } else if (strcmp(p, "/openapi.json") == 0) {
+        if (is_get(r))
+            openapi(r);
+    } else
+        http_problem(r, 404, NULL, "no such endpoint");
+}

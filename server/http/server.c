@@ -1,0 +1,317 @@
+/*
+ * server.c — the libmicrohttpd daemon: a pool of worker threads, each
+ * request collected into a `request` (body bounded by MAX_BODY), routed
+ * once complete, answered, logged without query strings or bodies.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "http/http.h"
+
+#if MHD_VERSION < 0x00097002
+typedef int MHD_Result_t;
+#else
+typedef enum MHD_Result MHD_Result_t;
+#endif
+
+const char *http_req_header(request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int http_has_query(request *r)
+{
+    return MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0;
+}
+
+void http_set_header(request *r, const char *name, const char *value)
+{
+    for (size_t i = 0; i < r->nheaders; i++) {
+        if (strcasecmp(r->hname[i], name) == 0) {
+            free(r->hvalue[i]);
+            r->hvalue[i] = strdup(value);
+            return;
+        }
+    }
+    if (r->nheaders < MAX_RESP_HEADERS) {
+        r->hname[r->nheaders] = name;
+        r->hvalue[r->nheaders++] = strdup(value);
+    }
+}
+
+void http_body(request *r, unsigned status, const char *ctype, char *owned, size_t len)
+{
+    if (r->resp != NULL)
+        jg_free_secret(r->resp, r->resp_len);
+    r->status = status;
+    r->ctype = ctype;
+    r->resp = owned;
+    r->resp_len = len;
+    if (owned == NULL && status < 500) { /* out of memory while building */
+        r->status = 500;
+        r->ctype = "text/plain";
+    }
+}
+
+void http_json(request *r, unsigned status, const json_t *doc)
+{
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    http_body(r, status, "application/json", text, text != NULL ? strlen(text) : 0);
+}
+
+void http_json_new(request *r, unsigned status, json_t *doc)
+{
+    http_json(r, status, doc);
+    json_decref(doc);
+}
+
+static const char *reason_phrase(unsigned status)
+{
+    switch (status) {
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "Error";
+    }
+}
+
+void http_problem(request *r, unsigned status, const char *title, const char *detail)
+{
+    json_t *doc = json_pack("{ss ss si}", "type", "about:blank", "title",
+                            title != NULL ? title : reason_phrase(status), "status", (int)status);
+    if (doc != NULL && detail != NULL)
+        json_object_set_new(doc, "detail", json_string(detail));
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(doc);
+    http_body(r, status, "application/problem+json", text, text != NULL ? strlen(text) : 0);
+}
+
+void http_oauth_error(request *r, unsigned status, const char *error, const char *description)
+{
+    json_t *doc = json_pack("{ss}", "error", error);
+    if (doc != NULL && description != NULL)
+        json_object_set_new(doc, "error_description", json_string(description));
+    http_json_new(r, status, doc);
+    http_set_header(r, "Cache-Control", "no-store");
+    http_set_header(r, "Pragma", "no-cache");
+    if (status == 401)
+        http_set_header(r, "WWW-Authenticate", "Basic realm=\"jwtgated\"");
+}
+
+static void request_free(request *r)
+{
+    if (r == NULL)
+        return;
+    if (r->body != NULL)
+        jg_free_secret(r->body, r->body_len); /* may hold client secrets */
+    if (r->resp != NULL)
+        jg_free_secret(r->resp, r->resp_len); /* may hold tokens */
+    for (size_t i = 0; i < r->nheaders; i++)
+        free(r->hvalue[i]);
+    free(r);
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    request_free(*con_cls);
+    *con_cls = NULL;
+}
+
+/* The response body may hold a token or a one-time secret: libmicrohttpd
+ * gets our buffer and hands it back here to be wiped, so no unwiped copy is
+ * made. */
+typedef struct owned_body {
+    char *data;
+    size_t len;
+} owned_body;
+
+static void wipe_body(void *cls)
+{
+    owned_body *b = cls;
+    jg_free_secret(b->data, b->len + 1);
+    free(b);
+}
+
+static MHD_Result_t respond(request *r)
+{
+    jgd *d = r->d;
+    if (r->status == 0)
+        http_problem(r, 500, NULL, "no response");
+    if (r->resp == NULL) {
+        r->resp = strdup("internal error\n");
+        r->resp_len = r->resp != NULL ? strlen(r->resp) : 0;
+    }
+    owned_body *ob = malloc(sizeof *ob);
+    if (ob == NULL)
+        return MHD_NO;
+    ob->data = r->resp;
+    ob->len = r->resp_len;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback_cls(r->resp_len, r->resp, wipe_body, ob);
+    if (resp == NULL) {
+        free(ob);
+        return MHD_NO;
+    }
+    r->resp = NULL; /* owned by the response now */
+    MHD_add_response_header(resp, "Content-Type", r->ctype != NULL ? r->ctype : "text/plain");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (r->hvalue[i] != NULL)
+            MHD_add_response_header(resp, r->hname[i], r->hvalue[i]);
+    MHD_Result_t ret = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    metrics_status(&d->m, r->status);
+    if (d->cfg.access_log)
+        log_msg(L_INFO, "%s %s %s %u %.1fms", r->client_ip, r->method, r->path, r->status,
+                (sv_mono() - r->started) * 1000.0);
+    return ret;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, len, "?");
+    if (ci == NULL || ci->client_addr == NULL)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)len);
+}
+
+static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                               const char *method, const char *version, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    jgd *d = cls;
+    request *r = *con_cls;
+    if (r == NULL) {
+        r = calloc(1, sizeof *r);
+        if (r == NULL)
+            return MHD_NO;
+        r->d = d;
+        r->conn = conn;
+        r->method = method;
+        r->path = url;
+        r->started = sv_mono();
+        client_ip(conn, r->client_ip, sizeof r->client_ip);
+        *con_cls = r;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (r->too_large || r->body_len + n > MAX_BODY) {
+            r->too_large = 1; /* keep reading, keep nothing */
+            return MHD_YES;
+        }
+        char *grown = realloc(r->body, r->body_len + n + 1);
+        if (grown == NULL)
+            return MHD_NO;
+        r->body = grown;
+        memcpy(r->body + r->body_len, upload_data, n);
+        r->body_len += n;
+        r->body[r->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (r->too_large)
+        http_problem(r, 413, NULL, "the request body is too large");
+    else
+        http_route(r);
+    return respond(r);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_msg(L_WARN, "http: %s", line);
+}
+
+int http_start(jgd *d, void **handle, unsigned *bound_port)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (inet_pton(AF_INET, d->cfg.listen, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)d->cfg.port);
+    } else if (inet_pton(AF_INET6, d->cfg.listen, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)d->cfg.port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        log_msg(L_ERR, "http: cannot listen on \"%s\" (an IPv4 or IPv6 address)", d->cfg.listen);
+        return -1;
+    }
+    struct MHD_Daemon *httpd = MHD_start_daemon(
+        flags, (uint16_t)d->cfg.port, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        d->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, d->cfg.timeout, MHD_OPTION_CONNECTION_LIMIT,
+        d->cfg.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, completed, d, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_END);
+    if (httpd == NULL) {
+        log_msg(L_ERR, "http: cannot start the server on %s:%u", d->cfg.listen, d->cfg.port);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(httpd, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info != NULL ? info->port : d->cfg.port;
+    *handle = httpd;
+    return 0;
+}
+
+void http_stop(void *handle)
+{
+    if (handle != NULL)
+        MHD_stop_daemon(handle);
+}

@@ -1,0 +1,488 @@
+/*
+ * main.c — jwtgated: init | serve | rotate-keys.
+ *
+ *   jwtgated init        create the database, keys and the first system
+ *                        administrator; print that administrator's token once
+ *   jwtgated serve       run the token service and the admin API
+ *   jwtgated rotate-keys rotate the signing and/or encryption keys
+ *
+ * The master key (JWTGATED_MASTER_KEY or --master-key-file) is required by
+ * every command: without it the service refuses to start.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/change.h"
+#include "core/log.h"
+#include "core/masterkey.h"
+#include "core/util.h"
+#include "core/view.h"
+#include "admin/admin_internal.h"
+#include "http/http.h"
+#include "keys/keys.h"
+#include "oauth/throttle.h"
+
+static const char usage[] =
+    "Usage: jwtgated <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  init         create the database and keys, print the first administrator's token\n"
+    "  serve        run the OAuth 2.0 token service and the admin API\n"
+    "  rotate-keys  rotate keys: --purpose signing|encryption|both (default both)\n"
+    "\n"
+    "Options (all commands):\n"
+    "  --data-dir DIR          database and snapshot location (default .)\n"
+    "  --db PATH               database (default DIR/jwtgated.db)\n"
+    "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.json)\n"
+    "  --master-key-file PATH  the master key (else $" MASTER_KEY_ENV "); init creates it\n"
+    "  --issuer URL            issuer identifier (default http://LISTEN:PORT)\n"
+    "  --signing-alg ALG       new issuer keys (default ES256)\n"
+    "  --encryption-alg ALG    new gateway keys (default ECDH-ES+A256KW)\n"
+    "Options (serve):\n"
+    "  --listen ADDR           IPv4 or IPv6 address (default 127.0.0.1)\n"
+    "  --port N                port (default 8080; 0 picks a free one)\n"
+    "  --port-file PATH        write the port there once listening\n"
+    "  --token-ttl SECONDS     access token lifetime (default 900)\n"
+    "  --threads N             HTTP worker threads (default: CPUs)\n"
+    "  --timeout SECONDS       idle connection timeout (default 10)\n"
+    "  --max-connections N     (default 1024)\n"
+    "  --access-log            log one line per request (never bodies or query strings)\n"
+    "Options (init):\n"
+    "  --admin NAME            the first system administrator (default admin)\n"
+    "\n"
+    "Example:\n"
+    "  jwtgated init --data-dir /var/lib/jwtgated --master-key-file /etc/jwtgated/master.key\n"
+    "  jwtgated serve --data-dir /var/lib/jwtgated --master-key-file /etc/jwtgated/master.key \\\n"
+    "      --issuer https://auth.example.com --listen 0.0.0.0 --port 8080\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct opts {
+    jgd_config cfg;
+    const char *admin;
+    const char *purpose;
+    const char *db, *snapshot, *issuer;
+} opts;
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->cfg.data_dir = ".";
+    o->cfg.listen = "127.0.0.1";
+    o->cfg.port = 8080;
+    o->cfg.token_ttl = 900;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    o->cfg.threads = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
+    o->cfg.timeout = 10;
+    o->cfg.max_connections = 1024;
+    o->cfg.signing_alg = JG_ALG_ES256;
+    o->cfg.encryption_alg = JG_ALG_ECDH_ES_A256KW;
+    o->admin = "admin";
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long n = 0;
+#define TAKES(name) (strcmp(a, name) == 0 && v != NULL && (++i, 1))
+        if (strcmp(a, "--access-log") == 0)
+            o->cfg.access_log = 1;
+        else if (TAKES("--data-dir"))
+            o->cfg.data_dir = v;
+        else if (TAKES("--db"))
+            o->db = v;
+        else if (TAKES("--snapshot"))
+            o->snapshot = v;
+        else if (TAKES("--master-key-file"))
+            o->cfg.master_key_file = v;
+        else if (TAKES("--issuer")) {
+            /* RFC 8414: an https (or, for tests, http) URL without query or
+             * fragment; a path would move the metadata's well-known URL. */
+            if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
+                strpbrk(v, "?#") != NULL || strchr(strstr(v, "//") + 2, '/') != NULL ||
+                strlen(v) > 400)
+                goto bad;
+            o->issuer = v;
+        } else if (TAKES("--listen"))
+            o->cfg.listen = v;
+        else if (TAKES("--port-file"))
+            o->cfg.port_file = v;
+        else if (TAKES("--admin"))
+            o->admin = v;
+        else if (TAKES("--purpose"))
+            o->purpose = v;
+        else if (TAKES("--port")) {
+            if (parse_uint(v, 65535, &n) != 0)
+                goto bad;
+            o->cfg.port = (unsigned)n;
+        } else if (TAKES("--token-ttl")) {
+            if (parse_uint(v, 86400, &n) != 0 || n < 60)
+                goto bad;
+            o->cfg.token_ttl = (int64_t)n;
+        } else if (TAKES("--threads")) {
+            if (parse_uint(v, 256, &n) != 0 || n == 0)
+                goto bad;
+            o->cfg.threads = (unsigned)n;
+        } else if (TAKES("--timeout")) {
+            if (parse_uint(v, 3600, &n) != 0 || n == 0)
+                goto bad;
+            o->cfg.timeout = (unsigned)n;
+        } else if (TAKES("--max-connections")) {
+            if (parse_uint(v, 65536, &n) != 0 || n == 0)
+                goto bad;
+            o->cfg.max_connections = (unsigned)n;
+        } else if (TAKES("--signing-alg")) {
+            o->cfg.signing_alg = jg_alg_from_name(v, strlen(v));
+            if (o->cfg.signing_alg == JG_ALG_UNKNOWN)
+                goto bad;
+        } else if (TAKES("--encryption-alg")) {
+            o->cfg.encryption_alg = jg_alg_from_name(v, strlen(v));
+            if (o->cfg.encryption_alg == JG_ALG_UNKNOWN)
+                goto bad;
+        } else {
+            fprintf(stderr, "jwtgated: unknown option or missing value: %s\n%s", a, usage);
+            return -1;
+        }
+        continue;
+    bad:
+        fprintf(stderr, "jwtgated: bad value for %s: %s\n", a, v);
+        return -1;
+#undef TAKES
+    }
+    return 0;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static void set_issuer(jgd *d, const char *issuer)
+{
+    free(d->cfg.issuer);
+    free(d->token_endpoint);
+    char buf[512];
+    if (issuer != NULL) {
+        size_t n = strlen(issuer);
+        while (n > 0 && issuer[n - 1] == '/')
+            n--;
+        snprintf(buf, sizeof buf, "%.*s", (int)n, issuer);
+    } else if (strchr(d->cfg.listen, ':') != NULL)
+        snprintf(buf, sizeof buf, "http://[%s]:%u", d->cfg.listen, d->cfg.port);
+    else
+        snprintf(buf, sizeof buf, "http://%s:%u", d->cfg.listen, d->cfg.port);
+    d->cfg.issuer = strdup(buf);
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "/oauth2/token");
+    d->token_endpoint = strdup(buf);
+}
+
+/* Open everything a command needs; 0 or -1 (reported). */
+static int setup(jgd *d, const opts *o, int need_master)
+{
+    memset(d, 0, sizeof *d);
+    d->cfg = o->cfg;
+    d->cfg.db_path = o->db != NULL ? strdup(o->db) : join(o->cfg.data_dir, "jwtgated.db");
+    d->cfg.snapshot_path =
+        o->snapshot != NULL ? strdup(o->snapshot) : join(o->cfg.data_dir, "snapshot.json");
+    pthread_mutex_init(&d->write_mu, NULL);
+    pthread_mutex_init(&d->view_mu, NULL);
+    d->throttle = throttle_new();
+    set_issuer(d, o->issuer);
+    if (d->cfg.db_path == NULL || d->cfg.snapshot_path == NULL || d->throttle == NULL ||
+        d->cfg.issuer == NULL)
+        return -1;
+    char why[256];
+    if (need_master && masterkey_load(d->cfg.master_key_file, &d->master, why, sizeof why) != 0) {
+        log_msg(L_ERR, "refusing to start: %s", why);
+        return -1;
+    }
+    store_err err = store_open(d->cfg.db_path, &d->st);
+    if (err != ST_OK) {
+        log_msg(L_ERR, "cannot open the database %s: %s", d->cfg.db_path, store_err_name(err));
+        return -1;
+    }
+    return 0;
+}
+
+static void teardown(jgd *d)
+{
+    view_install(d, NULL);
+    store_close(d->st);
+    jg_jwk_free(d->master);
+    throttle_free(d->throttle);
+    free(d->cfg.db_path);
+    free(d->cfg.snapshot_path);
+    free(d->cfg.issuer);
+    free(d->token_endpoint);
+    pthread_mutex_destroy(&d->write_mu);
+    pthread_mutex_destroy(&d->view_mu);
+}
+
+static int cmd_init(const opts *o)
+{
+    if (mkdir(o->cfg.data_dir, 0700) != 0 && errno != EEXIST) {
+        log_msg(L_ERR, "cannot create %s: %s", o->cfg.data_dir, strerror(errno));
+        return 1;
+    }
+    char why[256] = "";
+    if (o->cfg.master_key_file != NULL && access(o->cfg.master_key_file, F_OK) != 0) {
+        if (masterkey_create(o->cfg.master_key_file, why, sizeof why) != 0) {
+            log_msg(L_ERR, "%s", why);
+            return 1;
+        }
+        log_msg(L_INFO, "created the master key %s: back it up, keep it secret",
+                o->cfg.master_key_file);
+    }
+    if (!sv_is_simple_name(o->admin, 64)) {
+        log_msg(L_ERR, "--admin: letters, digits, '.', '_', '-'");
+        return 1;
+    }
+    jgd d;
+    if (setup(&d, o, 1) != 0) {
+        teardown(&d);
+        return 1;
+    }
+    int rc = 1;
+    change c;
+    json_t *users = NULL, *user = NULL, *pat = NULL;
+    char *token = NULL;
+    if (change_begin(&d, "system:init", &c) != ST_OK)
+        goto out;
+    if (st_list(c.tx, T_USERS, NULL, 1, &users) != ST_OK || json_array_size(users) > 0) {
+        change_abort(&c);
+        log_msg(L_ERR, "the database %s is already initialised", d.cfg.db_path);
+        goto out;
+    }
+    char *uid = sv_new_id("usr_", 12);
+    user = json_pack("{ss ss sb sI}", "id", uid != NULL ? uid : "", "name", o->admin,
+                     "system_admin", 1, "created_at", (json_int_t)c.now);
+    free(uid);
+    int changed = 0;
+    if (user == NULL || st_insert(c.tx, T_USERS, user) != ST_OK ||
+        change_audit(&c, "user.create", NULL, json_string_value(json_object_get(user, "id")), NULL,
+                     user) != ST_OK ||
+        pat_create(&c, json_string_value(json_object_get(user, "id")), "init", 0, &token, &pat) !=
+            0 ||
+        keys_ensure(&c, &changed, why, sizeof why) != 0) {
+        change_abort(&c);
+        log_msg(L_ERR, "init failed: %s", why[0] ? why : "storage error");
+        goto out;
+    }
+    if (change_commit(&c) != ST_OK) {
+        log_msg(L_ERR, "init failed: cannot commit");
+        goto out;
+    }
+    printf("%s\n", token);
+    fflush(stdout);
+    log_msg(L_INFO,
+            "initialised %s; the line above is the token of system administrator \"%s\","
+            " shown once",
+            d.cfg.db_path, o->admin);
+    rc = 0;
+out:
+    if (token != NULL)
+        jg_free_secret(token, 0);
+    json_decref(users);
+    json_decref(user);
+    json_decref(pat);
+    teardown(&d);
+    return rc;
+}
+
+static int cmd_rotate(const opts *o)
+{
+    const char *p = o->purpose != NULL ? o->purpose : "both";
+    int sig = strcmp(p, "signing") == 0 || strcmp(p, "both") == 0;
+    int enc = strcmp(p, "encryption") == 0 || strcmp(p, "both") == 0;
+    if (!sig && !enc) {
+        fprintf(stderr, "jwtgated: --purpose must be signing, encryption or both\n");
+        return 2;
+    }
+    jgd d;
+    if (setup(&d, o, 1) != 0) {
+        teardown(&d);
+        return 1;
+    }
+    int rc = 1;
+    char why[256] = "";
+    change c;
+    if (change_begin(&d, "system:rotate-keys", &c) == ST_OK) {
+        if ((sig && keys_rotate(&c, KEY_SIGNING, d.cfg.signing_alg, why, sizeof why) != 0) ||
+            (enc && keys_rotate(&c, KEY_ENCRYPTION, d.cfg.encryption_alg, why, sizeof why) != 0))
+            change_abort(&c);
+        else if (change_commit(&c) == ST_OK)
+            rc = 0;
+    }
+    if (rc != 0)
+        log_msg(L_ERR, "rotation failed: %s", why[0] ? why : "storage error");
+    else
+        log_msg(L_INFO, "keys rotated (%s); a running jwtgated picks the change up within a second",
+                p);
+    teardown(&d);
+    return rc;
+}
+
+static int write_port_file(const char *path, unsigned port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%u\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+/* Changes made by another process (rotate-keys, another node) and
+ * expiring revocations: checked once a second. */
+static void maintain(jgd *d, int64_t *last_purge)
+{
+    store_tx *tx = NULL;
+    int64_t version = 0;
+    if (store_begin(d->st, 0, &tx) == ST_OK) {
+        st_get_version(tx, &version);
+        store_rollback(tx);
+    }
+    view *v = view_acquire(d);
+    int stale = v == NULL || v->version != version;
+    view_release(v);
+    if (stale)
+        refresh_view(d);
+    int64_t now = sv_now();
+    if (now - *last_purge >= 60) {
+        *last_purge = now;
+        pthread_mutex_lock(&d->write_mu);
+        if (store_begin(d->st, 1, &tx) == ST_OK) {
+            if (st_purge_expired(tx, now) == ST_OK)
+                store_commit(tx);
+            else
+                store_rollback(tx);
+        }
+        pthread_mutex_unlock(&d->write_mu);
+    }
+}
+
+static int cmd_serve(const opts *o)
+{
+    /* Before anything can announce that the service is up (the port file):
+     * a SIGTERM from then on is a clean stop. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    jgd d;
+    if (setup(&d, o, 1) != 0) {
+        teardown(&d);
+        return 1;
+    }
+    int rc = 1;
+    void *httpd = NULL;
+    unsigned port = 0;
+    store_tx *tx = NULL;
+    json_t *users = NULL;
+    if (store_begin(d.st, 0, &tx) == ST_OK) {
+        st_list(tx, T_USERS, NULL, 1, &users);
+        store_rollback(tx);
+    }
+    if (json_array_size(users) == 0) {
+        json_decref(users);
+        log_msg(L_ERR, "the database %s is not initialised: run jwtgated init", d.cfg.db_path);
+        teardown(&d);
+        return 1;
+    }
+    json_decref(users);
+    if (http_start(&d, &httpd, &port) != 0)
+        goto out;
+    d.cfg.port = port;
+    if (o->issuer == NULL)
+        set_issuer(&d, NULL);
+    /* The keys must open with this master key: else refuse to serve. */
+    /* A snapshot that cannot be written is reported by /readyz; keys that
+     * cannot be loaded (no view at all) stop the start. */
+    refresh_view(&d);
+    view *v = view_acquire(&d);
+    if (v == NULL) {
+        log_msg(L_ERR, "refusing to start: the keys cannot be loaded (wrong master key?)");
+        goto out;
+    }
+    int ok = v != NULL && v->sign_key != NULL && v->enc_key != NULL;
+    view_release(v);
+    if (!ok) {
+        log_msg(L_ERR, "refusing to start: no active keys (wrong master key, or run rotate-keys)");
+        goto out;
+    }
+    if (d.cfg.port_file != NULL && write_port_file(d.cfg.port_file, port) != 0) {
+        log_msg(L_ERR, "cannot write %s", d.cfg.port_file);
+        goto out;
+    }
+    log_msg(L_INFO, "serving on %s port %u as issuer %s (%u threads)", d.cfg.listen, port,
+            d.cfg.issuer, d.cfg.threads);
+    int64_t last_purge = 0;
+    while (!stop_requested) {
+        struct timespec ts = {0, 200000000L};
+        nanosleep(&ts, NULL);
+        static int ticks;
+        if (++ticks % 5 == 0)
+            maintain(&d, &last_purge);
+    }
+    log_msg(L_INFO, "stopping");
+    rc = 0;
+out:
+    http_stop(httpd);
+    teardown(&d);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    /* Database, snapshot and temporary files: owner only. */
+    umask(077);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("jwtgated %s\n", jg_version());
+        return 0;
+    }
+    opts o;
+    if (parse_args(argc, argv, &o) != 0)
+        return 2;
+    if (strcmp(argv[1], "init") == 0)
+        return cmd_init(&o);
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(&o);
+    if (strcmp(argv[1], "rotate-keys") == 0)
+        return cmd_rotate(&o);
+    fprintf(stderr, "jwtgated: unknown command \"%s\"\n%s", argv[1], usage);
+    return 2;
+}

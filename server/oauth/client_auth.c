@@ -1,0 +1,260 @@
+/*
+ * client_auth.c — client authentication at the token, introspection and
+ * revocation endpoints: client_secret_basic, client_secret_post (RFC 6749
+ * section 2.3.1) and private_key_jwt (RFC 7523 section 2.2, OpenID Connect
+ * Core section 9), exactly one method per request.
+ *
+ * Secrets are compared as SHA-256 hashes in constant time against every
+ * unexpired secret of the client; an unknown client costs the same hash.
+ * Client assertions are verified with libjwtgate against the keys the client
+ * registered, must name the token endpoint as audience, live at most ten
+ * minutes, and each jti is accepted once (kept in the store until its exp).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "oauth/oauth.h"
+#include "oauth/throttle.h"
+
+#define ASSERTION_TYPE         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+#define MAX_ASSERTION_LIFETIME 600
+
+void oauth_refuse(request *r, refusal why, unsigned status, const char *error,
+                  const char *description)
+{
+    atomic_fetch_add_explicit(&r->d->m.refusals[why], 1, memory_order_relaxed);
+    http_oauth_error(r, status, error, description);
+}
+
+int oauth_parse_post(request *r, form *f, const char *const *multi)
+{
+    memset(f, 0, sizeof *f);
+    if (strcmp(r->method, "POST") != 0) {
+        oauth_refuse(r, R_INVALID_REQUEST, 405, "invalid_request", "use POST");
+        http_set_header(r, "Allow", "POST");
+        return -1;
+    }
+    const char *ct = http_req_header(r, "Content-Type");
+    size_t n = ct != NULL ? strcspn(ct, ";") : 0;
+    while (n > 0 && ct[n - 1] == ' ')
+        n--;
+    if (ct == NULL || n != 33 || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0) {
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request",
+                     "the body must be application/x-www-form-urlencoded");
+        return -1;
+    }
+    if (http_has_query(r)) {
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request",
+                     "parameters belong in the body, not in the URL");
+        return -1;
+    }
+    if (form_parse(r->body != NULL ? r->body : "", r->body_len, f) != 0) {
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "malformed form body");
+        return -1;
+    }
+    if (form_has_repeats(f, multi)) {
+        form_free(f);
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "a parameter is repeated");
+        return -1;
+    }
+    return 0;
+}
+
+static void fail_client(request *r, const char *client_id, const char *why)
+{
+    if (client_id != NULL)
+        throttle_failure(r->d->throttle, client_id, r->client_ip, sv_mono());
+    oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", why);
+}
+
+static int check_secret(const json_t *client, const char *secret, int64_t now)
+{
+    char hash[44];
+    if (sv_hash_b64(secret, strlen(secret), hash) != 0)
+        return 0;
+    int ok = 0;
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(client, "secrets"), i, s)
+    {
+        const char *h = json_string_value(json_object_get(s, "hash"));
+        const json_t *exp = json_object_get(s, "expires_at");
+        int live = !json_is_integer(exp) || json_integer_value(exp) > now;
+        /* Check every secret, whatever matched, so time does not tell which. */
+        ok |= live & (h != NULL && strlen(h) == 43 && jg_memeq_consttime(h, hash, 43));
+    }
+    return ok;
+}
+
+/* The unverified "sub" of an assertion, only to find whose keys to use. */
+static char *assertion_subject(const char *jwt)
+{
+    const char *p1 = strchr(jwt, '.');
+    const char *p2 = p1 != NULL ? strchr(p1 + 1, '.') : NULL;
+    if (p2 == NULL || p2 - p1 - 1 > 8192)
+        return NULL;
+    unsigned char *raw = NULL;
+    size_t raw_len = 0;
+    if (jg_b64url_decode_alloc(p1 + 1, (size_t)(p2 - p1 - 1), &raw, &raw_len) != JG_OK)
+        return NULL;
+    jg_claims *c = NULL;
+    char *sub = NULL;
+    const char *s = NULL;
+    if (jg_claims_parse((const char *)raw, raw_len, NULL, &c) == JG_OK &&
+        jg_claims_get_string(c, "sub", &s) == JG_OK)
+        sub = strdup(s);
+    jg_claims_free(c);
+    jg_free(raw);
+    return sub;
+}
+
+/* Record an assertion's jti; -1 if it was seen before or cannot be stored. */
+static int assertion_once(jgd *d, const char *client_id, const char *jti, int64_t exp)
+{
+    char id[600];
+    if (snprintf(id, sizeof id, "%s:%s", client_id, jti) >= (int)sizeof id)
+        return -1;
+    json_t *row = json_pack("{ss sI}", "id", id, "exp", (json_int_t)exp);
+    store_tx *tx = NULL;
+    int rc = -1;
+    if (row != NULL && store_begin(d->st, 1, &tx) == ST_OK) {
+        if (st_insert(tx, T_ASSERTIONS, row) == ST_OK && store_commit(tx) == ST_OK)
+            rc = 0;
+        else if (tx != NULL)
+            store_rollback(tx);
+        tx = NULL;
+    }
+    json_decref(row);
+    return rc;
+}
+
+static int verify_assertion(request *r, view *v, const char *assertion, const char *client_id)
+{
+    jgd *d = r->d;
+    const jg_jwks *keys = view_client_keys(v, client_id);
+    if (keys == NULL)
+        return -1;
+    static const char *const required[] = {"jti", "exp", NULL};
+    jg_jwt_policy pol = {.algs = JG_ALGS_ASYMMETRIC_SIG,
+                         .issuer = client_id,
+                         .subject = client_id,
+                         .audience = d->token_endpoint,
+                         .leeway = 30,
+                         .required = required};
+    jg_claims *claims = NULL;
+    jg_err err = jg_jwt_verify(assertion, strlen(assertion), keys, &pol, &claims);
+    if (err != JG_OK) {
+        log_msg(L_INFO, "client %s: assertion refused: %s", client_id, jg_err_name(err));
+        return -1;
+    }
+    const char *jti = NULL;
+    int64_t exp = 0;
+    int rc = -1;
+    if (jg_claims_get_string(claims, "jti", &jti) == JG_OK &&
+        jg_claims_get_int(claims, "exp", &exp) == JG_OK && *jti != '\0' && strlen(jti) <= 256 &&
+        exp - sv_now() <= MAX_ASSERTION_LIFETIME)
+        rc = assertion_once(d, client_id, jti, exp);
+    jg_claims_free(claims);
+    return rc;
+}
+
+int client_authenticate(request *r, const form *f, view *v, client_auth *out)
+{
+    const char *authz = http_req_header(r, "Authorization");
+    size_t n_secret = 0, n_type = 0, n_assert = 0;
+    const char *post_secret = form_get(f, "client_secret", &n_secret);
+    const char *atype = form_get(f, "client_assertion_type", &n_type);
+    const char *assertion = form_get(f, "client_assertion", &n_assert);
+    const char *form_id = form_get(f, "client_id", NULL);
+    int basic = authz != NULL;
+    int methods = basic + (n_secret > 0) + (n_type > 0 || n_assert > 0);
+    memset(out, 0, sizeof *out);
+    if (methods > 1) {
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request",
+                     "use exactly one client authentication method");
+        return -1;
+    }
+    if (methods == 0) {
+        oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", "client authentication required");
+        return -1;
+    }
+    char *id = NULL, *secret = NULL;
+    const char *client_id = NULL;
+    int rc = -1;
+    if (basic) {
+        if (basic_parse(authz, &id, &secret) != 0) {
+            oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", "malformed Basic credentials");
+            return -1;
+        }
+        client_id = id;
+    } else if (n_secret > 0) {
+        client_id = form_id;
+        secret = strdup(post_secret);
+        if (client_id == NULL || secret == NULL) {
+            free(secret);
+            oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "client_id is missing");
+            return -1;
+        }
+    } else {
+        if (atype == NULL || strcmp(atype, ASSERTION_TYPE) != 0 || assertion == NULL) {
+            oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client",
+                         "unsupported client assertion type, or no assertion");
+            return -1;
+        }
+        id = assertion_subject(assertion);
+        if (id == NULL) {
+            oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", "malformed client assertion");
+            return -1;
+        }
+        client_id = id;
+    }
+    if (form_id != NULL && strcmp(form_id, client_id) != 0) {
+        oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client",
+                     "client_id differs from the authenticated client");
+        goto out;
+    }
+    double wait = throttle_blocked(r->d->throttle, client_id, r->client_ip, sv_mono());
+    if (wait > 0) {
+        char retry[32];
+        snprintf(retry, sizeof retry, "%d", (int)wait + 1);
+        oauth_refuse(r, R_THROTTLED, 429, "invalid_client",
+                     "too many failed authentications; retry later");
+        http_set_header(r, "Retry-After", retry);
+        goto out;
+    }
+    const char *stored_id = NULL;
+    const json_t *client = NULL;
+    void *iter = json_object_iter_at(v->clients, client_id);
+    if (iter != NULL) {
+        stored_id = json_object_iter_key(iter);
+        client = json_object_iter_value(iter);
+    }
+    const char *method =
+        client != NULL ? json_string_value(json_object_get(client, "auth_method")) : NULL;
+    int ok;
+    if (secret != NULL) {
+        /* Hash even for an unknown client, so that timing does not tell. */
+        ok = check_secret(client, secret, sv_now());
+        ok &= method != NULL && strcmp(method, "client_secret") == 0;
+    } else {
+        ok = method != NULL && strcmp(method, "private_key_jwt") == 0 &&
+             verify_assertion(r, v, assertion, client_id) == 0;
+    }
+    if (!ok) {
+        fail_client(r, client_id, "client authentication failed");
+        goto out;
+    }
+    throttle_success(r->d->throttle, client_id, r->client_ip);
+    out->client_id = stored_id;
+    out->client = client;
+    rc = 0;
+out:
+    if (id != NULL)
+        jg_free_secret(id, 0);
+    if (secret != NULL)
+        jg_free_secret(secret, 0);
+    return rc;
+}

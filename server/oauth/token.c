@@ -1,0 +1,280 @@
+/*
+ * token.c — POST /oauth2/token: the client credentials grant (RFC 6749
+ * section 4.4) with scope and resource indicators (RFC 8707), issuing an
+ * encrypted RFC 9068 access token: JWE(ECDH-ES+A256KW, cty JWT) around a JWS
+ * (typ at+jwt) signed by the active issuer key.
+ *
+ * Which APIs a token is for: the resources asked for (each must be the
+ * audience of an API the client holds an approved subscription to, and that
+ * API published, or deprecated before its sunset); without "resource", the
+ * subscribed APIs that define a requested scope; without either, every
+ * subscribed API. The scope granted is the requested scope intersected with
+ * what those subscriptions approved (all of it when none was requested).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "oauth/oauth.h"
+
+#define MAX_SCOPES    64
+#define MAX_RESOURCES 16
+
+/* Split a space-delimited scope string into tokens (in place in `buf`). */
+static int split_scope(char *buf, char **out, size_t *n)
+{
+    *n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t != NULL;
+         t = strtok_r(NULL, " ", &save)) {
+        if (!sv_is_scope_token(t) || *n == MAX_SCOPES)
+            return -1;
+        out[(*n)++] = t;
+    }
+    return 0;
+}
+
+static int json_has_string(const json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i,
+                       v) if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) return 1;
+    return 0;
+}
+
+/* Add `s` to the string array if it is not there yet. */
+static void add_unique(json_t *arr, const char *s)
+{
+    if (!json_has_string(arr, s))
+        json_array_append_new(arr, json_string(s));
+}
+
+/* A subscription gets tokens while its API is published, or deprecated
+ * and before its sunset. */
+static int sub_usable(const json_t *s, int64_t now)
+{
+    const json_t *sunset = json_object_get(s, "sunset");
+    return json_is_true(json_object_get(s, "usable")) &&
+           (!json_is_integer(sunset) || json_integer_value(sunset) > now);
+}
+
+static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const char *scope)
+{
+    jgd *d = r->d;
+    char *jti = sv_new_id("", 16);
+    int64_t now = sv_now();
+    const char *tenant = json_string_value(json_object_get(ca->client, "tenant_id"));
+    jg_claims *claims = NULL;
+    char *token = NULL;
+    size_t token_len = 0;
+    const char *auds[MAX_RESOURCES + 64];
+    size_t naud = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach(aud, i, a)
+    {
+        if (naud < sizeof auds / sizeof auds[0])
+            auds[naud++] = json_string_value(a);
+    }
+    jg_err err = jti != NULL ? jg_claims_new(&claims) : JG_ERR_NOMEM;
+    if (err == JG_OK)
+        err = jg_claims_set_string(claims, "iss", d->cfg.issuer);
+    if (err == JG_OK)
+        err = jg_claims_set_string(claims, "sub", ca->client_id);
+    if (err == JG_OK)
+        err = jg_claims_set_string(claims, "client_id", ca->client_id);
+    if (err == JG_OK)
+        err = jg_claims_set_aud(claims, auds, naud);
+    if (err == JG_OK && *scope != '\0')
+        err = jg_claims_set_string(claims, "scope", scope);
+    if (err == JG_OK && tenant != NULL)
+        err = jg_claims_set_string(claims, "tenant", tenant);
+    if (err == JG_OK)
+        err = jg_claims_set_int(claims, "iat", now);
+    if (err == JG_OK)
+        err = jg_claims_set_int(claims, "exp", now + d->cfg.token_ttl);
+    if (err == JG_OK)
+        err = jg_claims_set_string(claims, "jti", jti);
+    jg_seal_opts opts = {.enc = JG_ENC_A256GCM};
+    if (err == JG_OK)
+        err = jg_access_token_seal(claims, v->sign_key, v->enc_key, &opts, &token, &token_len);
+    jg_claims_free(claims);
+    free(jti);
+    if (err != JG_OK) {
+        log_msg(L_ERR, "token: sealing failed: %s", jg_err_name(err));
+        oauth_refuse(r, R_SERVER_ERROR, 500, "server_error", "the token could not be issued");
+        return;
+    }
+    sv_buf b = {0};
+    sv_buf_puts(&b, "{\"access_token\":\"");
+    sv_buf_add(&b, token, token_len);
+    sv_buf_printf(&b, "\",\"expires_in\":%lld", (long long)d->cfg.token_ttl);
+    if (*scope != '\0') {
+        json_t *tmp = json_string(scope);
+        char *scope_json = tmp != NULL ? json_dumps(tmp, JSON_ENCODE_ANY) : NULL;
+        json_decref(tmp);
+        sv_buf_puts(&b, ",\"scope\":");
+        sv_buf_puts(&b, scope_json != NULL ? scope_json : "\"\"");
+        free(scope_json);
+    }
+    sv_buf_puts(&b, ",\"token_type\":\"Bearer\"}");
+    jg_free_secret(token, token_len);
+    size_t len = 0;
+    char *body = sv_buf_take(&b, &len);
+    http_body(r, 200, "application/json", body, len);
+    http_set_header(r, "Cache-Control", "no-store");
+    http_set_header(r, "Pragma", "no-cache");
+    atomic_fetch_add_explicit(&d->m.tokens_issued, 1, memory_order_relaxed);
+}
+
+static void token_request(request *r, view *v)
+{
+    static const char *const multi[] = {"resource", NULL};
+    form f;
+    if (oauth_parse_post(r, &f, multi) != 0)
+        return;
+    client_auth ca;
+    json_t *aud = NULL, *granted = NULL, *approved = NULL;
+    char *scope_buf = NULL;
+    if (client_authenticate(r, &f, v, &ca) != 0)
+        goto out;
+    const char *grant = form_get(&f, "grant_type", NULL);
+    if (grant == NULL) {
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "grant_type is missing");
+        goto out;
+    }
+    if (strcmp(grant, "client_credentials") != 0) {
+        oauth_refuse(r, R_UNSUPPORTED_GRANT_TYPE, 400, "unsupported_grant_type",
+                     "only client_credentials is supported");
+        goto out;
+    }
+    if (json_is_true(json_object_get(ca.client, "suspended"))) {
+        oauth_refuse(r, R_UNAUTHORIZED_CLIENT, 400, "unauthorized_client",
+                     "the client is suspended");
+        goto out;
+    }
+    const char *scope_param = form_get(&f, "scope", NULL);
+    char *req_scopes[MAX_SCOPES];
+    size_t nscopes = 0;
+    if (scope_param != NULL) {
+        scope_buf = strdup(scope_param);
+        if (scope_buf == NULL || split_scope(scope_buf, req_scopes, &nscopes) != 0 ||
+            nscopes == 0) {
+            oauth_refuse(r, R_INVALID_SCOPE, 400, "invalid_scope", "malformed scope");
+            goto out;
+        }
+    }
+    const char *resources[MAX_RESOURCES];
+    size_t nres = 0;
+    for (size_t i = 0; i < f.count; i++) {
+        if (strcmp(f.name[i], "resource") != 0)
+            continue;
+        if (nres == MAX_RESOURCES || !sv_is_absolute_uri(f.value[i])) {
+            oauth_refuse(r, R_INVALID_TARGET, 400, "invalid_target",
+                         "resource must be an absolute URI without a fragment");
+            goto out;
+        }
+        resources[nres++] = f.value[i];
+    }
+    aud = json_array();
+    approved = json_array();
+    granted = json_array();
+    if (aud == NULL || approved == NULL || granted == NULL) {
+        oauth_refuse(r, R_SERVER_ERROR, 500, "server_error", NULL);
+        goto out;
+    }
+    const json_t *subs = json_object_get(ca.client, "subs");
+    int64_t now = sv_now();
+    size_t i;
+    json_t *s;
+    for (size_t k = 0; k < nres; k++) {
+        int found = 0;
+        json_array_foreach(subs, i, s)
+        {
+            if (sub_usable(s, now) &&
+                strcmp(json_string_value(json_object_get(s, "audience")), resources[k]) == 0) {
+                found = 1;
+                add_unique(aud, resources[k]);
+                size_t m;
+                json_t *sc;
+                json_array_foreach(json_object_get(s, "scopes"), m, sc)
+                    add_unique(approved, json_string_value(sc));
+            }
+        }
+        if (!found) {
+            oauth_refuse(r, R_INVALID_TARGET, 400, "invalid_target",
+                         "the client holds no approved subscription to that resource");
+            goto out;
+        }
+    }
+    if (nres == 0) {
+        json_array_foreach(subs, i, s)
+        {
+            if (!sub_usable(s, now))
+                continue;
+            const json_t *sub_scopes = json_object_get(s, "scopes");
+            int wanted = nscopes == 0;
+            for (size_t k = 0; k < nscopes && !wanted; k++)
+                wanted = json_has_string(sub_scopes, req_scopes[k]);
+            if (!wanted)
+                continue;
+            add_unique(aud, json_string_value(json_object_get(s, "audience")));
+            size_t m;
+            json_t *sc;
+            json_array_foreach(sub_scopes, m, sc) add_unique(approved, json_string_value(sc));
+        }
+        if (json_array_size(aud) == 0) {
+            oauth_refuse(r, R_INVALID_SCOPE, 400, "invalid_scope",
+                         nscopes > 0 ? "no approved subscription grants the requested scope"
+                                     : "the client holds no approved subscription");
+            goto out;
+        }
+    }
+    if (nscopes == 0) {
+        json_array_foreach(approved, i, s) add_unique(granted, json_string_value(s));
+    } else {
+        for (size_t k = 0; k < nscopes; k++)
+            if (json_has_string(approved, req_scopes[k]))
+                add_unique(granted, req_scopes[k]);
+    }
+    if (json_array_size(granted) == 0 && nscopes > 0) {
+        oauth_refuse(r, R_INVALID_SCOPE, 400, "invalid_scope",
+                     "none of the requested scopes is approved for those resources");
+        goto out;
+    }
+    if (v->sign_key == NULL || v->enc_key == NULL) {
+        oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "no active keys");
+        goto out;
+    }
+    sv_buf sb = {0};
+    json_array_foreach(granted, i, s)
+    {
+        if (i > 0)
+            sv_buf_puts(&sb, " ");
+        sv_buf_puts(&sb, json_string_value(s));
+    }
+    char *scope = sv_buf_take(&sb, NULL);
+    issue(r, v, &ca, aud, scope != NULL ? scope : "");
+    free(scope);
+out:
+    free(scope_buf);
+    json_decref(aud);
+    json_decref(approved);
+    json_decref(granted);
+    form_free(&f);
+}
+
+void oauth_token(request *r)
+{
+    double t0 = sv_mono();
+    view *v = view_acquire(r->d);
+    if (v == NULL) {
+        oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "starting");
+        return;
+    }
+    token_request(r, v);
+    view_release(v);
+    metrics_token_latency(&r->d->m, sv_mono() - t0);
+}

@@ -1,0 +1,95 @@
+/*
+ * sqlite_schema.c — the SQLite schema as numbered migrations. The database's
+ * PRAGMA user_version is the number of migrations applied; each migration
+ * runs in its own transaction, so a crash leaves either the old or the new
+ * version. Append new migrations; never edit one that has shipped.
+ */
+#include "store/sqlite_schema.h"
+
+#include <stddef.h>
+
+static const char *const migrations[] = {
+    /* 1: the model of issue 7. */
+    "CREATE TABLE meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);"
+    "INSERT INTO meta (k, v) VALUES ('version', 0);"
+    "CREATE TABLE users ("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " system_admin INTEGER NOT NULL DEFAULT 0 CHECK (system_admin IN (0, 1)),"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE tenants ("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);"
+    "CREATE TABLE members ("
+    " id TEXT PRIMARY KEY,"
+    " tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'developer', 'viewer')),"
+    " created_at INTEGER NOT NULL, UNIQUE (tenant_id, user_id));"
+    "CREATE INDEX members_user ON members(user_id);"
+    "CREATE TABLE pats ("
+    " id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL,"
+    " expires_at INTEGER);"
+    "CREATE TABLE apis ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " name TEXT NOT NULL, version TEXT NOT NULL, base_path TEXT NOT NULL UNIQUE,"
+    " upstream TEXT NOT NULL, audience TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL,"
+    " policy TEXT NOT NULL CHECK (policy IN ('manual', 'automatic')),"
+    " state TEXT NOT NULL CHECK (state IN ('draft', 'published', 'deprecated', 'retired')),"
+    " sunset INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " UNIQUE (tenant_id, name, version));"
+    "CREATE TABLE apps ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " name TEXT NOT NULL, client_id TEXT NOT NULL UNIQUE,"
+    " auth_method TEXT NOT NULL CHECK (auth_method IN ('client_secret', 'private_key_jwt')),"
+    " jwks TEXT, suspended INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1)),"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (tenant_id, name));"
+    "CREATE TABLE app_secrets ("
+    " id TEXT PRIMARY KEY, app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,"
+    " hash TEXT NOT NULL, hint TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER);"
+    "CREATE INDEX app_secrets_app ON app_secrets(app_id);"
+    "CREATE TABLE subscriptions ("
+    " id TEXT PRIMARY KEY, app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,"
+    " api_id TEXT NOT NULL REFERENCES apis(id),"
+    " app_tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " api_tenant_id TEXT NOT NULL REFERENCES tenants(id), scopes TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'revoked')),"
+    " requested_by TEXT NOT NULL, requested_at INTEGER NOT NULL,"
+    " decided_by TEXT, decided_at INTEGER, reason TEXT);"
+    /* At most one live (pending or approved) subscription per app and API. */
+    "CREATE UNIQUE INDEX subscriptions_live ON subscriptions(app_id, api_id)"
+    " WHERE state IN ('pending', 'approved');"
+    "CREATE INDEX subscriptions_app_tenant ON subscriptions(app_tenant_id);"
+    "CREATE INDEX subscriptions_api_tenant ON subscriptions(api_tenant_id);"
+    "CREATE TABLE keys ("
+    " id TEXT PRIMARY KEY, purpose TEXT NOT NULL CHECK (purpose IN ('signing', 'encryption')),"
+    " alg TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('next', 'active', 'retiring', 'retired')),"
+    " public_jwk TEXT NOT NULL, private_jwe TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " activated_at INTEGER, retiring_at INTEGER, retired_at INTEGER);"
+    "CREATE UNIQUE INDEX keys_one_active ON keys(purpose) WHERE state = 'active';"
+    "CREATE UNIQUE INDEX keys_one_next ON keys(purpose) WHERE state = 'next';"
+    "CREATE TABLE revoked_tokens ("
+    " jti TEXT PRIMARY KEY, client_id TEXT NOT NULL, exp INTEGER NOT NULL,"
+    " revoked_at INTEGER NOT NULL);"
+    "CREATE TABLE assertion_jti (id TEXT PRIMARY KEY, exp INTEGER NOT NULL);"
+    "CREATE TABLE audit ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " action TEXT NOT NULL, tenant_id TEXT, target TEXT, before TEXT, after TEXT);"
+    "CREATE INDEX audit_tenant_at ON audit(tenant_id, at);"
+    "CREATE INDEX audit_at ON audit(at);"
+    /* The audit log is append-only: the database itself refuses the rest. */
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+};
+
+size_t sqlite_migration_count(void)
+{
+    return sizeof migrations / sizeof migrations[0];
+}
+
+const char *sqlite_migration(size_t index)
+{
+    return index < sqlite_migration_count() ? migrations[index] : NULL;
+}

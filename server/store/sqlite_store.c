@@ -1,0 +1,560 @@
+/*
+ * sqlite_store.c — the SQLite backend of store.h.
+ *
+ * One connection, serialised by a mutex: writers are serialised by SQLite
+ * anyway, and the token endpoint reads from the in-memory view, not from
+ * here. WAL journal with synchronous=FULL, so a commit that returned is on
+ * disk (a kill -9 or a power cut after it loses nothing); foreign keys on;
+ * the schema migrated on open (sqlite_schema.c).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "core/log.h"
+#include "store/sqlite_schema.h"
+#include "store/store_backend.h"
+
+typedef struct sq_store {
+    struct store base;
+    sqlite3 *db;
+    pthread_mutex_t mu;
+} sq_store;
+
+typedef struct sq_tx {
+    struct store_tx base;
+    int write;
+} sq_tx;
+
+static sq_store *SQ(store_tx *tx)
+{
+    return (sq_store *)tx->st;
+}
+
+static store_err map_rc(sqlite3 *db, int rc)
+{
+    switch (rc) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return ST_OK;
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+        return ST_CONFLICT;
+    case SQLITE_NOMEM:
+        return ST_NOMEM;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ST_BUSY;
+    default:
+        break;
+    }
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return ST_CONSTRAINT;
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return ST_BUSY;
+    log_msg(L_ERR, "sqlite: %s (%d)", db != NULL ? sqlite3_errmsg(db) : "?", rc);
+    return ST_IO;
+}
+
+static store_err exec_sql(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK && msg != NULL)
+        log_msg(L_ERR, "sqlite: %s", msg);
+    sqlite3_free(msg);
+    return map_rc(db, rc);
+}
+
+static store_err migrate(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int have = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return ST_IO;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        have = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    size_t want = sqlite_migration_count();
+    if (have < 0 || (size_t)have > want) {
+        log_msg(L_ERR, "store: database schema %d is newer than this jwtgated (%zu)", have, want);
+        return ST_IO;
+    }
+    for (size_t i = (size_t)have; i < want; i++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %zu;", i + 1);
+        store_err err = exec_sql(db, "BEGIN IMMEDIATE");
+        if (err == ST_OK)
+            err = exec_sql(db, sqlite_migration(i));
+        if (err == ST_OK)
+            err = exec_sql(db, pragma);
+        if (err == ST_OK)
+            err = exec_sql(db, "COMMIT");
+        if (err != ST_OK) {
+            exec_sql(db, "ROLLBACK");
+            log_msg(L_ERR, "store: migration %zu failed", i + 1);
+            return err;
+        }
+        log_msg(L_INFO, "store: schema migrated to version %zu", i + 1);
+    }
+    return ST_OK;
+}
+
+static store_err sq_open(const char *path, store **out)
+{
+    sq_store *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ST_NOMEM;
+    s->base.ops = &store_sqlite_ops;
+    pthread_mutex_init(&s->mu, NULL);
+    int rc = sqlite3_open_v2(
+        path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+    store_err err = map_rc(s->db, rc);
+    if (err == ST_OK) {
+        sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_busy_timeout(s->db, 5000);
+        err = exec_sql(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                              " PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;");
+    }
+    if (err == ST_OK)
+        err = migrate(s->db);
+    if (err != ST_OK) {
+        sqlite3_close(s->db);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return err;
+    }
+    *out = &s->base;
+    return ST_OK;
+}
+
+static void sq_close(store *st)
+{
+    sq_store *s = (sq_store *)st;
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static store_err sq_ping(store *st)
+{
+    sq_store *s = (sq_store *)st;
+    pthread_mutex_lock(&s->mu);
+    store_err err = exec_sql(s->db, "SELECT 1 FROM meta LIMIT 1");
+    pthread_mutex_unlock(&s->mu);
+    return err;
+}
+
+static store_err sq_begin(store *st, int write, store_tx **out)
+{
+    sq_store *s = (sq_store *)st;
+    sq_tx *tx = calloc(1, sizeof *tx);
+    if (tx == NULL)
+        return ST_NOMEM;
+    pthread_mutex_lock(&s->mu);
+    store_err err = exec_sql(s->db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (err != ST_OK) {
+        pthread_mutex_unlock(&s->mu);
+        free(tx);
+        return err;
+    }
+    tx->base.st = st;
+    tx->write = write;
+    *out = &tx->base;
+    return ST_OK;
+}
+
+static store_err sq_commit(store_tx *tx)
+{
+    sq_store *s = SQ(tx);
+    store_err err = exec_sql(s->db, "COMMIT");
+    if (err != ST_OK)
+        exec_sql(s->db, "ROLLBACK");
+    pthread_mutex_unlock(&s->mu);
+    free(tx);
+    return err;
+}
+
+static void sq_rollback(store_tx *tx)
+{
+    sq_store *s = SQ(tx);
+    exec_sql(s->db, "ROLLBACK");
+    pthread_mutex_unlock(&s->mu);
+    free(tx);
+}
+
+/* ---- Rows <-> statements ------------------------------------------------------ */
+
+static const store_column *find_col(const store_table_desc *d, const char *name)
+{
+    for (const store_column *c = d->columns; c->name != NULL; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int bind_value(sqlite3_stmt *st, int idx, const store_column *c, const json_t *v)
+{
+    if (v == NULL || json_is_null(v))
+        return sqlite3_bind_null(st, idx);
+    switch (c->type) {
+    case COL_TEXT:
+        if (!json_is_string(v))
+            return SQLITE_MISMATCH;
+        return sqlite3_bind_text(st, idx, json_string_value(v), (int)json_string_length(v),
+                                 SQLITE_TRANSIENT);
+    case COL_INT:
+        if (!json_is_integer(v))
+            return SQLITE_MISMATCH;
+        return sqlite3_bind_int64(st, idx, (sqlite3_int64)json_integer_value(v));
+    case COL_BOOL:
+        if (!json_is_boolean(v))
+            return SQLITE_MISMATCH;
+        return sqlite3_bind_int(st, idx, json_is_true(v) ? 1 : 0);
+    case COL_JSON: {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+        if (text == NULL)
+            return SQLITE_NOMEM;
+        return sqlite3_bind_text(st, idx, text, -1, free);
+    }
+    }
+    return SQLITE_MISMATCH;
+}
+
+/* A row's column value as JSON. */
+static json_t *column_json(sqlite3_stmt *st, int i, col_type type)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return json_null();
+    switch (type) {
+    case COL_TEXT:
+        return json_stringn((const char *)sqlite3_column_text(st, i),
+                            (size_t)sqlite3_column_bytes(st, i));
+    case COL_INT:
+        return json_integer((json_int_t)sqlite3_column_int64(st, i));
+    case COL_BOOL:
+        return json_boolean(sqlite3_column_int(st, i) != 0);
+    case COL_JSON:
+        return json_loadb((const char *)sqlite3_column_text(st, i),
+                          (size_t)sqlite3_column_bytes(st, i), JSON_DECODE_ANY, NULL);
+    }
+    return NULL;
+}
+
+static store_err step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    store_err err = rc == SQLITE_DONE ? ST_OK : map_rc(db, sqlite3_extended_errcode(db));
+    sqlite3_finalize(st);
+    return err;
+}
+
+static store_err sq_insert(store_tx *tx, store_table t, const json_t *row)
+{
+    sq_store *s = SQ(tx);
+    const store_table_desc *d = store_table_info(t);
+    if (d == NULL || !json_is_object(row))
+        return ST_IO;
+    char sql[1024], vals[256];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (", d->name), v = 0, cols = 0;
+    const char *name;
+    const json_t *value;
+    json_object_foreach((json_t *)row, name, value)
+    {
+        if (find_col(d, name) == NULL) {
+            log_msg(L_ERR, "store: %s has no column %s", d->name, name);
+            return ST_IO;
+        }
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s", cols ? ", " : "", name);
+        v += (size_t)snprintf(vals + v, sizeof vals - v, "%s?", cols ? ", " : "");
+        cols++;
+        if (n >= sizeof sql || v >= sizeof vals)
+            return ST_IO;
+    }
+    n += (size_t)snprintf(sql + n, sizeof sql - n, ") VALUES (%s)", vals);
+    if (n >= sizeof sql || cols == 0)
+        return ST_IO;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    int idx = 1;
+    json_object_foreach((json_t *)row, name, value)
+    {
+        rc = bind_value(st, idx++, find_col(d, name), value);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(st);
+            return rc == SQLITE_NOMEM ? ST_NOMEM : ST_CONSTRAINT;
+        }
+    }
+    return step_done(s->db, st);
+}
+
+static store_err sq_update(store_tx *tx, store_table t, const char *id, const json_t *row)
+{
+    sq_store *s = SQ(tx);
+    const store_table_desc *d = store_table_info(t);
+    if (d == NULL || !json_is_object(row) || id == NULL)
+        return ST_IO;
+    char sql[1024];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", d->name), cols = 0;
+    const char *name;
+    const json_t *value;
+    json_object_foreach((json_t *)row, name, value)
+    {
+        if (find_col(d, name) == NULL || strcmp(name, d->key) == 0)
+            return ST_IO;
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s = ?", cols ? ", " : "", name);
+        cols++;
+        if (n >= sizeof sql)
+            return ST_IO;
+    }
+    n += (size_t)snprintf(sql + n, sizeof sql - n, " WHERE %s = ?", d->key);
+    if (n >= sizeof sql || cols == 0)
+        return ST_IO;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    int idx = 1;
+    json_object_foreach((json_t *)row, name, value)
+    {
+        rc = bind_value(st, idx++, find_col(d, name), value);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(st);
+            return rc == SQLITE_NOMEM ? ST_NOMEM : ST_CONSTRAINT;
+        }
+    }
+    sqlite3_bind_text(st, idx, id, -1, SQLITE_TRANSIENT);
+    store_err err = step_done(s->db, st);
+    if (err == ST_OK && sqlite3_changes(s->db) == 0)
+        err = ST_NOT_FOUND;
+    return err;
+}
+
+static store_err sq_remove(store_tx *tx, store_table t, const char *id)
+{
+    sq_store *s = SQ(tx);
+    const store_table_desc *d = store_table_info(t);
+    if (d == NULL || id == NULL)
+        return ST_IO;
+    char sql[256];
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s = ?", d->name, d->key);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    store_err err = step_done(s->db, st);
+    if (err == ST_OK && sqlite3_changes(s->db) == 0)
+        err = ST_NOT_FOUND;
+    return err;
+}
+
+/* Run a SELECT whose columns are described by `cols` (NULL: by name from `d`). */
+static store_err collect(sqlite3 *db, sqlite3_stmt *st, const store_table_desc *d,
+                         const store_column *cols, json_t **rows)
+{
+    json_t *out = json_array();
+    if (out == NULL) {
+        sqlite3_finalize(st);
+        return ST_NOMEM;
+    }
+    int rc;
+    store_err err = ST_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *row = json_object();
+        int ncol = sqlite3_column_count(st);
+        for (int i = 0; row != NULL && i < ncol; i++) {
+            const char *cname = sqlite3_column_name(st, i);
+            const store_column *c = cols != NULL ? &cols[i] : find_col(d, cname);
+            if (c == NULL)
+                continue;
+            json_t *v = column_json(st, i, c->type);
+            if (v == NULL || json_object_set_new(row, c->name, v) != 0) {
+                json_decref(row);
+                row = NULL;
+            }
+        }
+        if (row == NULL || json_array_append_new(out, row) != 0) {
+            err = ST_NOMEM;
+            break;
+        }
+    }
+    if (err == ST_OK && rc != SQLITE_DONE)
+        err = map_rc(db, sqlite3_extended_errcode(db));
+    sqlite3_finalize(st);
+    if (err != ST_OK) {
+        json_decref(out);
+        return err;
+    }
+    *rows = out;
+    return ST_OK;
+}
+
+static store_err sq_list(store_tx *tx, store_table t, const json_t *where, unsigned limit,
+                         json_t **rows)
+{
+    sq_store *s = SQ(tx);
+    const store_table_desc *d = store_table_info(t);
+    *rows = NULL;
+    if (d == NULL || (where != NULL && !json_is_object(where)))
+        return ST_IO;
+    char sql[1024];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "SELECT * FROM %s", d->name), conds = 0;
+    const char *name;
+    const json_t *value;
+    if (where != NULL) {
+        json_object_foreach((json_t *)where, name, value)
+        {
+            if (find_col(d, name) == NULL)
+                return ST_IO;
+            n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s %s ?", conds ? " AND " : " WHERE ",
+                                  name, json_is_null(value) ? "IS" : "=");
+            conds++;
+            if (n >= sizeof sql)
+                return ST_IO;
+        }
+    }
+    n += (size_t)snprintf(sql + n, sizeof sql - n, " ORDER BY %s, rowid", d->order);
+    if (limit > 0)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " LIMIT %u", limit);
+    if (n >= sizeof sql)
+        return ST_IO;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    int idx = 1;
+    if (where != NULL) {
+        json_object_foreach((json_t *)where, name, value)
+        {
+            rc = bind_value(st, idx++, find_col(d, name), value);
+            if (rc != SQLITE_OK) {
+                sqlite3_finalize(st);
+                return ST_IO;
+            }
+        }
+    }
+    return collect(s->db, st, d, NULL, rows);
+}
+
+static store_err sq_audit_append(store_tx *tx, const store_audit *rec)
+{
+    sq_store *s = SQ(tx);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "INSERT INTO audit (at, actor, action, tenant_id, target, before,"
+                                " after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    static const store_column json_col = {"x", COL_JSON};
+    sqlite3_bind_int64(st, 1, rec->at);
+    sqlite3_bind_text(st, 2, rec->actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, rec->action, -1, SQLITE_TRANSIENT);
+    if (rec->tenant_id != NULL)
+        sqlite3_bind_text(st, 4, rec->tenant_id, -1, SQLITE_TRANSIENT);
+    if (rec->target != NULL)
+        sqlite3_bind_text(st, 5, rec->target, -1, SQLITE_TRANSIENT);
+    if (bind_value(st, 6, &json_col, rec->before) != SQLITE_OK ||
+        bind_value(st, 7, &json_col, rec->after) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return ST_NOMEM;
+    }
+    return step_done(s->db, st);
+}
+
+static store_err sq_audit_query(store_tx *tx, const char *tenant_id, int64_t since, int64_t until,
+                                int64_t after_seq, unsigned limit, json_t **rows)
+{
+    static const store_column cols[] = {
+        {"seq", COL_INT},     {"at", COL_INT},         {"actor", COL_TEXT},
+        {"action", COL_TEXT}, {"tenant_id", COL_TEXT}, {"target", COL_TEXT},
+        {"before", COL_JSON}, {"after", COL_JSON},     {NULL, COL_TEXT}};
+    sq_store *s = SQ(tx);
+    *rows = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db,
+        tenant_id != NULL
+            ? "SELECT seq, at, actor, action, tenant_id, target, before, after FROM audit"
+              " WHERE at >= ?1 AND at < ?2 AND seq > ?3 AND tenant_id = ?5 ORDER BY seq LIMIT ?4"
+            : "SELECT seq, at, actor, action, tenant_id, target, before, after FROM audit"
+              " WHERE at >= ?1 AND at < ?2 AND seq > ?3 ORDER BY seq LIMIT ?4",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    sqlite3_bind_int64(st, 1, since);
+    sqlite3_bind_int64(st, 2, until);
+    sqlite3_bind_int64(st, 3, after_seq);
+    sqlite3_bind_int64(st, 4, limit);
+    if (tenant_id != NULL)
+        sqlite3_bind_text(st, 5, tenant_id, -1, SQLITE_TRANSIENT);
+    return collect(s->db, st, NULL, cols, rows);
+}
+
+static store_err sq_purge_expired(store_tx *tx, int64_t now)
+{
+    sq_store *s = SQ(tx);
+    static const char *const sql[] = {"DELETE FROM revoked_tokens WHERE exp < ?",
+                                      "DELETE FROM assertion_jti WHERE exp < ?"};
+    for (size_t i = 0; i < 2; i++) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return map_rc(s->db, rc);
+        sqlite3_bind_int64(st, 1, now);
+        store_err err = step_done(s->db, st);
+        if (err != ST_OK)
+            return err;
+    }
+    return ST_OK;
+}
+
+static store_err sq_get_version(store_tx *tx, int64_t *version)
+{
+    sq_store *s = SQ(tx);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k = 'version'", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    rc = sqlite3_step(st);
+    store_err err = ST_IO;
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int64(st, 0);
+        err = ST_OK;
+    }
+    sqlite3_finalize(st);
+    return err;
+}
+
+static store_err sq_bump_version(store_tx *tx, int64_t *version)
+{
+    sq_store *s = SQ(tx);
+    store_err err = exec_sql(s->db, "UPDATE meta SET v = v + 1 WHERE k = 'version'");
+    return err != ST_OK ? err : sq_get_version(tx, version);
+}
+
+const store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .ping = sq_ping,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .insert = sq_insert,
+    .update = sq_update,
+    .remove = sq_remove,
+    .list = sq_list,
+    .audit_append = sq_audit_append,
+    .audit_query = sq_audit_query,
+    .purge_expired = sq_purge_expired,
+    .bump_version = sq_bump_version,
+    .get_version = sq_get_version,
+};

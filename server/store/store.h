@@ -1,0 +1,138 @@
+/*
+ * store.h — the one door to jwtgated's storage.
+ *
+ * Everything the service keeps goes through these few operations, so a
+ * second backend (PostgreSQL for several nodes) is another implementation of
+ * `store_ops` and nothing above this header changes. Rows travel as jansson
+ * objects whose members are the columns of a table (see store_tables.c);
+ * JSON-typed columns (scope lists, key sets) are JSON values, booleans are
+ * JSON booleans, absent or null members are SQL NULL.
+ *
+ * Transactions: every read and write happens inside one. A change and its
+ * audit record are written in the same transaction (the service layer,
+ * server/core/change.c, makes that impossible to forget), and a commit
+ * returns only when the change is durable.
+ *
+ * Threads: one store may be used from many threads; a transaction belongs to
+ * the thread that began it. Backends serialise writers.
+ */
+#ifndef JGD_STORE_H
+#define JGD_STORE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+typedef enum store_err {
+    ST_OK = 0,
+    ST_NOT_FOUND,  /* get: no row matched */
+    ST_CONFLICT,   /* a unique constraint (name, base path, audience, jti...) */
+    ST_CONSTRAINT, /* a foreign key or check constraint */
+    ST_BUSY,       /* the database stayed locked */
+    ST_IO,         /* any other backend failure (disk, corruption, schema) */
+    ST_NOMEM
+} store_err;
+
+/* Tables. Their columns are described in store_tables.c. */
+typedef enum store_table {
+    T_USERS = 0,
+    T_TENANTS,
+    T_MEMBERS,
+    T_PATS,
+    T_APIS,
+    T_APPS,
+    T_SECRETS,
+    T_SUBSCRIPTIONS,
+    T_KEYS,
+    T_REVOKED,
+    T_ASSERTIONS,
+    T__COUNT
+} store_table;
+
+typedef enum col_type { COL_TEXT = 0, COL_INT, COL_BOOL, COL_JSON } col_type;
+
+typedef struct store_column {
+    const char *name;
+    col_type type;
+} store_column;
+
+typedef struct store_table_desc {
+    const char *name;
+    const char *key;   /* primary key column */
+    const char *order; /* default ORDER BY column */
+    const store_column *columns;
+} store_table_desc;
+
+const store_table_desc *store_table_info(store_table t);
+const char *store_err_name(store_err err);
+
+/* One audit record; before/after may be NULL (creation, deletion). */
+typedef struct store_audit {
+    int64_t at;
+    const char *actor;     /* "user:<id>", "client:<id>", "system" */
+    const char *action;    /* "api.create", "subscription.approve", ... */
+    const char *tenant_id; /* NULL for system-wide changes */
+    const char *target;    /* id of the changed object */
+    const json_t *before;
+    const json_t *after;
+} store_audit;
+
+typedef struct store store;
+typedef struct store_tx store_tx;
+
+/* A backend: every function returns a store_err. */
+typedef struct store_ops {
+    const char *name;
+    store_err (*open)(const char *location, store **out);
+    void (*close)(store *st);
+    store_err (*ping)(store *st);
+    store_err (*begin)(store *st, int write, store_tx **out);
+    store_err (*commit)(store_tx *tx);
+    void (*rollback)(store_tx *tx);
+    store_err (*insert)(store_tx *tx, store_table t, const json_t *row);
+    /* Update the columns present in `row` of the row whose key is `id`. */
+    store_err (*update)(store_tx *tx, store_table t, const char *id, const json_t *row);
+    store_err (*remove)(store_tx *tx, store_table t, const char *id);
+    /* Rows whose columns equal every member of `where` (NULL: all),
+     * in the table's order, at most `limit` (0: no limit). */
+    store_err (*list)(store_tx *tx, store_table t, const json_t *where, unsigned limit,
+                      json_t **rows);
+    store_err (*audit_append)(store_tx *tx, const store_audit *rec);
+    /* Audit records of `tenant_id` (NULL: all) with since <= at < until and
+     * seq > after_seq, oldest first, at most `limit`. */
+    store_err (*audit_query)(store_tx *tx, const char *tenant_id, int64_t since, int64_t until,
+                             int64_t after_seq, unsigned limit, json_t **rows);
+    /* Delete revocations and assertion jtis whose exp < now. */
+    store_err (*purge_expired)(store_tx *tx, int64_t now);
+    /* The change counter: bump (in a write transaction) and read. */
+    store_err (*bump_version)(store_tx *tx, int64_t *version);
+    store_err (*get_version)(store_tx *tx, int64_t *version);
+} store_ops;
+
+/* The SQLite backend (location: a file path). */
+extern const store_ops store_sqlite_ops;
+
+/* ---- Convenience wrappers (dispatch through the store's ops) -------------- */
+
+store_err store_open(const char *location, store **out);
+void store_close(store *st);
+store_err store_ping(store *st);
+store_err store_begin(store *st, int write, store_tx **out);
+store_err store_commit(store_tx *tx);
+void store_rollback(store_tx *tx);
+store_err st_insert(store_tx *tx, store_table t, const json_t *row);
+store_err st_update(store_tx *tx, store_table t, const char *id, const json_t *row);
+store_err st_remove(store_tx *tx, store_table t, const char *id);
+store_err st_list(store_tx *tx, store_table t, const json_t *where, unsigned limit, json_t **rows);
+/* The single row matching `where` (ST_NOT_FOUND if none). */
+store_err st_get(store_tx *tx, store_table t, const json_t *where, json_t **row);
+/* The row whose key is `id`. */
+store_err st_get_id(store_tx *tx, store_table t, const char *id, json_t **row);
+store_err st_audit_append(store_tx *tx, const store_audit *rec);
+store_err st_audit_query(store_tx *tx, const char *tenant_id, int64_t since, int64_t until,
+                         int64_t after_seq, unsigned limit, json_t **rows);
+store_err st_purge_expired(store_tx *tx, int64_t now);
+store_err st_bump_version(store_tx *tx, int64_t *version);
+store_err st_get_version(store_tx *tx, int64_t *version);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * store_tables.c — the columns of every table, shared by all backends: the
+ * row objects above the store have exactly these members.
+ */
+#include "store/store.h"
+
+#include <stddef.h>
+
+static const store_column users_cols[] = {{"id", COL_TEXT},
+                                          {"name", COL_TEXT},
+                                          {"system_admin", COL_BOOL},
+                                          {"created_at", COL_INT},
+                                          {NULL, COL_TEXT}};
+static const store_column tenants_cols[] = {
+    {"id", COL_TEXT}, {"name", COL_TEXT}, {"created_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column members_cols[] = {{"id", COL_TEXT},        {"tenant_id", COL_TEXT},
+                                            {"user_id", COL_TEXT},   {"role", COL_TEXT},
+                                            {"created_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column pats_cols[] = {
+    {"id", COL_TEXT},        {"user_id", COL_TEXT},   {"name", COL_TEXT}, {"hash", COL_TEXT},
+    {"created_at", COL_INT}, {"expires_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column apis_cols[] = {
+    {"id", COL_TEXT},        {"tenant_id", COL_TEXT}, {"name", COL_TEXT},
+    {"version", COL_TEXT},   {"base_path", COL_TEXT}, {"upstream", COL_TEXT},
+    {"audience", COL_TEXT},  {"scopes", COL_JSON},    {"policy", COL_TEXT},
+    {"state", COL_TEXT},     {"sunset", COL_INT},     {"created_at", COL_INT},
+    {"updated_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column apps_cols[] = {{"id", COL_TEXT},          {"tenant_id", COL_TEXT},
+                                         {"name", COL_TEXT},        {"client_id", COL_TEXT},
+                                         {"auth_method", COL_TEXT}, {"jwks", COL_JSON},
+                                         {"suspended", COL_BOOL},   {"created_at", COL_INT},
+                                         {"updated_at", COL_INT},   {NULL, COL_TEXT}};
+static const store_column secrets_cols[] = {
+    {"id", COL_TEXT},        {"app_id", COL_TEXT},    {"hash", COL_TEXT}, {"hint", COL_TEXT},
+    {"created_at", COL_INT}, {"expires_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column subs_cols[] = {{"id", COL_TEXT},
+                                         {"app_id", COL_TEXT},
+                                         {"api_id", COL_TEXT},
+                                         {"app_tenant_id", COL_TEXT},
+                                         {"api_tenant_id", COL_TEXT},
+                                         {"scopes", COL_JSON},
+                                         {"state", COL_TEXT},
+                                         {"requested_by", COL_TEXT},
+                                         {"requested_at", COL_INT},
+                                         {"decided_by", COL_TEXT},
+                                         {"decided_at", COL_INT},
+                                         {"reason", COL_TEXT},
+                                         {NULL, COL_TEXT}};
+static const store_column keys_cols[] = {
+    {"id", COL_TEXT},        {"purpose", COL_TEXT},     {"alg", COL_TEXT},
+    {"state", COL_TEXT},     {"public_jwk", COL_JSON},  {"private_jwe", COL_TEXT},
+    {"created_at", COL_INT}, {"activated_at", COL_INT}, {"retiring_at", COL_INT},
+    {"retired_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column revoked_cols[] = {{"jti", COL_TEXT},
+                                            {"client_id", COL_TEXT},
+                                            {"exp", COL_INT},
+                                            {"revoked_at", COL_INT},
+                                            {NULL, COL_TEXT}};
+static const store_column assertions_cols[] = {
+    {"id", COL_TEXT}, {"exp", COL_INT}, {NULL, COL_TEXT}};
+
+static const store_table_desc tables[T__COUNT] = {
+    [T_USERS] = {"users", "id", "created_at", users_cols},
+    [T_TENANTS] = {"tenants", "id", "created_at", tenants_cols},
+    [T_MEMBERS] = {"members", "id", "created_at", members_cols},
+    [T_PATS] = {"pats", "id", "created_at", pats_cols},
+    [T_APIS] = {"apis", "id", "created_at", apis_cols},
+    [T_APPS] = {"apps", "id", "created_at", apps_cols},
+    [T_SECRETS] = {"app_secrets", "id", "created_at", secrets_cols},
+    [T_SUBSCRIPTIONS] = {"subscriptions", "id", "requested_at", subs_cols},
+    [T_KEYS] = {"keys", "id", "created_at", keys_cols},
+    [T_REVOKED] = {"revoked_tokens", "jti", "exp", revoked_cols},
+    [T_ASSERTIONS] = {"assertion_jti", "id", "exp", assertions_cols},
+};
+
+const store_table_desc *store_table_info(store_table t)
+{
+    return (unsigned)t < T__COUNT ? &tables[t] : NULL;
+}
+
+const char *store_err_name(store_err err)
+{
+    switch (err) {
+    case ST_OK:
+        return "ok";
+    case ST_NOT_FOUND:
+        return "not found";
+    case ST_CONFLICT:
+        return "conflict with an existing object";
+    case ST_CONSTRAINT:
+        return "constraint violated";
+    case ST_BUSY:
+        return "database busy";
+    case ST_IO:
+        return "storage failure";
+    case ST_NOMEM:
+        return "out of memory";
+    }
+    return "unknown storage error";
+}
