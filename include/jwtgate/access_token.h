@@ -59,8 +59,11 @@ typedef struct jg_open_policy {
 /*
  * jg_access_token_open — decrypt with `decrypt_keys`, verify the inner JWS
  * with `verify_keys`, validate the claims; on success *out holds them (free
- * with jg_claims_free(); `out` may be NULL). A key present in both sets
- * cannot both decrypt and sign one token (JG_ERR_NESTED_KEY). Thread-safe.
+ * with jg_claims_free(); `out` may be NULL). The inner JWS may not be
+ * signed by a key of `decrypt_keys` that can decrypt (an "oct" key, or one
+ * with a private part): whoever can encrypt to a symmetric decryption key
+ * knows it, so its signature would prove nothing (JG_ERR_NESTED_KEY; any
+ * such key counts, not only the one that decrypted this token). Thread-safe.
  * The token's shape decides: a compact token of 3 parts (or JSON with
  * "payload"/"signatures") is a JWS, of 5 parts (or JSON with "ciphertext") a
  * JWE; a JWT is never a JSON-serialized JWS (JG_ERR_TOKEN_FORMAT). The inner
@@ -69,8 +72,9 @@ typedef struct jg_open_policy {
  * Errors: those of jg_jwe_decrypt() and jg_jwt_verify(), plus
  * JG_ERR_NOT_ENCRYPTED (a JWS where a JWE is required), JG_ERR_NOT_NESTED (the
  * JWE holds no JWS, or "cty" is not "JWT", where a nested token is required),
- * JG_ERR_NESTED_KEY (the key that decrypted holds the same material as the
- * one that verified: same EVP_PKEY or same secret bytes).
+ * JG_ERR_NESTED_KEY (the key that verified holds the same material — same
+ * public key or same secret bytes — as a key of `decrypt_keys` that can
+ * decrypt).
  */
 jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
                             const jg_jwks *verify_keys, const jg_open_policy *policy,

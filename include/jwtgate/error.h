@@ -73,8 +73,8 @@ typedef enum jg_err {
     JG_ERR_KEY_KTY,         /* unsupported "kty" */
     JG_ERR_KEY_CURVE,       /* unsupported or mismatched "crv" */
     JG_ERR_KEY_POINT,       /* public point not on the curve / invalid */
-    JG_ERR_KEY_WEAK,        /* RSA under 2048 bits or HMAC key shorter
-                               than the hash output */
+    JG_ERR_KEY_WEAK,        /* RSA under 2048 bits, HMAC key shorter
+                               than the hash output, all-zero secret */
     JG_ERR_KEY_SIZE,        /* key of the wrong size for the algorithm
                                (AES key wrap, dir) */
     JG_ERR_KEY_MISMATCH,    /* private part does not match the public part */

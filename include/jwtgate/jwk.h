@@ -109,7 +109,8 @@ typedef struct jg_jwk_meta {
  * JG_ERR_KEY_KTY, JG_ERR_KEY_INVALID (missing or malformed member, wrong JSON
  * type, inconsistent use/key_ops/alg), JG_ERR_KEY_TYPE ("alg" of another key
  * type; "oct" with JG_JWK_PUBLIC_ONLY), JG_ERR_KEY_CURVE (unsupported "crv", or "alg" of another
- * curve), JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK, JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
+ * curve), JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK (RSA under 2048 bits, all-zero "k"),
+ * JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
  * "alg"), JG_ERR_UNSUPPORTED (multi-prime RSA, "oth"), JG_ERR_B64_* (bad base64url member),
  * JG_ERR_CRYPTO.
  */
@@ -139,9 +140,11 @@ jg_err jg_jwk_from_der(const unsigned char *der, size_t len, const jg_jwk_meta *
                        unsigned flags, jg_jwk **out);
 
 /*
- * jg_jwk_from_secret — an "oct" key from raw bytes (copied).
+ * jg_jwk_from_secret — an "oct" key from raw bytes (copied). A secret of
+ * zero bytes only is refused: it is an unfilled buffer, not a key.
  * Errors: JG_ERR_INVALID_ARGUMENT (NULL or empty), JG_ERR_NOMEM,
- * JG_ERR_KEY_INVALID (inconsistent meta), JG_ERR_CRYPTO. Thread-safe.
+ * JG_ERR_KEY_INVALID (inconsistent meta), JG_ERR_KEY_WEAK (all-zero
+ * secret), JG_ERR_CRYPTO. Thread-safe.
  */
 jg_err jg_jwk_from_secret(const unsigned char *secret, size_t len, const jg_jwk_meta *meta,
                           jg_jwk **out);

@@ -159,7 +159,8 @@ jg_err jg_jws_header_string(const jg_jws *jws, const char *name, const char **ou
  */
 jg_err jg_jws_protected_json(const jg_jws *jws, char **out);
 
-/* jg_jws_free — release a result. NULL is a no-op. */
+/* jg_jws_free — zero the payload (it may be the confidential inside of a
+ * nested token) and release a result. NULL is a no-op. */
 void jg_jws_free(jg_jws *jws);
 
 #ifdef __cplusplus

@@ -512,6 +512,7 @@ jg_err jg__jdoc_parse(const char *text, size_t len, unsigned max_depth, jg__jdoc
     if (doc == NULL)
         return JG_ERR_NOMEM;
     doc->pool = (char *)(doc + 1);
+    doc->pool_size = (uint32_t)(len + 1);
     doc->count = 0;
     /* A first guess of one node per 8 bytes; grows when the text is denser. */
     uint32_t cap = (uint32_t)(len / 8 + 8);
@@ -541,6 +542,7 @@ void jg__jdoc_free(jg__jdoc *doc)
 {
     if (doc == NULL)
         return;
+    jg_memzero(doc->pool, doc->pool_size);
     free(doc->nodes);
     free(doc);
 }

@@ -61,8 +61,9 @@ typedef struct jg__jnode {
 
 typedef struct jg__jdoc {
     jg__jnode *nodes;
-    uint32_t count; /* nodes in use */
-    char *pool;     /* decoded strings, each followed by a NUL */
+    uint32_t count;     /* nodes in use */
+    char *pool;         /* decoded strings, each followed by a NUL */
+    uint32_t pool_size; /* bytes of the pool, all wiped by jg__jdoc_free() */
 } jg__jdoc;
 
 /*
@@ -74,7 +75,8 @@ typedef struct jg__jdoc {
  */
 jg_err jg__jdoc_parse(const char *text, size_t len, unsigned max_depth, jg__jdoc **out);
 
-/* Release a document. NULL is a no-op. */
+/* Release a document, zeroing its strings first: documents hold private JWK
+ * members and decrypted claims. NULL is a no-op. */
 void jg__jdoc_free(jg__jdoc *doc);
 
 /* The value of member `name` of the object at `obj`, or 0 when absent (or

@@ -383,15 +383,24 @@ static jg_err prepare_hmac(jg_jwk *key)
 jg_err jg__jwk_finish(jg_jwk *key, unsigned flags)
 {
     switch (key->kty) {
-    case JG_KTY_OCT:
+    case JG_KTY_OCT: {
         if (key->secret == NULL || key->secret_len == 0)
             return JG_ERR_KEY_INVALID;
+        /* An all-zero secret is a buffer nobody filled (a placeholder in a
+         * configuration, a failed read), never a key: as a "dir" key it
+         * would make every CEK zero, as an HMAC key a public MAC. */
+        unsigned char any = 0;
+        for (size_t i = 0; i < key->secret_len; i++)
+            any |= key->secret[i];
+        if (any == 0)
+            return JG_ERR_KEY_WEAK;
         key->is_private = 1;
         key->bits = (unsigned)(key->secret_len * 8u);
         /* Only keys that may serve HS* need keyed HMAC state. */
         if (key->use == JG_USE_ENC || (key->alg != JG_ALG_UNKNOWN && jg__hmac_slot(key->alg) < 0))
             return JG_OK;
         return prepare_hmac(key);
+    }
     case JG_KTY_RSA: {
         if (key->pkey == NULL)
             return JG_ERR_KEY_INVALID;

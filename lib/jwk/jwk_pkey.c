@@ -293,6 +293,23 @@ jg_err jg__rsa_recover_crt(const BIGNUM *n, const BIGNUM *e, const BIGNUM *d, BI
         err = JG_ERR_KEY_MISMATCH;
         goto done;
     }
+    /*
+     * Every round below is uninformative when n has a single prime factor:
+     * its group of units is cyclic, so 1 has no square roots but +-1. A
+     * hostile key (n = p^m, d = e^-1 for that group) would then cost all
+     * 100 exponentiations — minutes at 16384 bits. Such a d makes k a
+     * multiple of p^(m-1) * (p-1): for m = 1 n-1 divides k, for m > 1
+     * gcd(k, n) > 1. A real RSA key shows neither but by a negligible
+     * accident, so both are refused at the cost of a division and a gcd.
+     */
+    if (!BN_mod(rem, k, n1, bc) || !BN_gcd(g, k, n, bc)) {
+        err = JG_ERR_CRYPTO;
+        goto done;
+    }
+    if (BN_is_zero(rem) || !BN_is_one(g)) {
+        err = JG_ERR_KEY_MISMATCH;
+        goto done;
+    }
     int t = 0;
     while (!BN_is_bit_set(k, t))
         t++;

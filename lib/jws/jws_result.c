@@ -20,6 +20,8 @@ void jg_jws_free(jg_jws *jws)
         return;
     json_decref(jws->prot);
     json_decref(jws->unprot);
+    /* The payload of a nested token was encrypted: it is confidential. */
+    jg_memzero(jws->payload, jws->payload_len);
     free(jws);
 }
 

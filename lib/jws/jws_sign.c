@@ -435,7 +435,9 @@ jg_err jg_jws_sign_multi(const void *payload, size_t payload_len, const jg_jws_s
         json_decref(prs[i].unprot);
     }
     free(prs);
-    free(encoded);
+    /* The payload may be confidential (the inside of a nested token). */
+    if (encoded != NULL)
+        jg_free_secret(encoded, penc_len);
     return err;
 }
 
@@ -467,6 +469,8 @@ jg_err jg__jws_sign_compact_typ(const void *payload, size_t payload_len, const j
     if (err == JG_OK)
         err = sign_compact(&pr, key, penc, penc_len, 0, out, out_len);
     free(pr.prot_b64);
-    free(penc);
+    /* Claims about to be encrypted (jg_access_token_seal) are confidential. */
+    if (penc != NULL)
+        jg_free_secret(penc, penc_len);
     return err;
 }

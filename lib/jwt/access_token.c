@@ -123,12 +123,32 @@ static jg_jwt_policy jwt_rules(const jg_open_policy *policy)
 }
 
 /*
+ * Whether `signer` holds the material of a key of `decrypt_keys` that can
+ * decrypt (has a private part). Whoever can make a JWE for a symmetric
+ * decryption key knows that key, so if it also verified the inner JWS, the
+ * signature would prove nothing; an asymmetric decryption key signing is a
+ * configuration mistake of the same kind. Checking every decryption key,
+ * not only the one that opened this token, closes the variant where the
+ * token is encrypted to one key and signed with another of the same set.
+ */
+static int signer_can_decrypt(const jg_jwks *decrypt_keys, const jg_jwk *signer)
+{
+    size_t n = jg_jwks_count(decrypt_keys);
+    for (size_t i = 0; i < n; i++) {
+        const jg_jwk *key = jg_jwks_get(decrypt_keys, i);
+        if (key != NULL && key->is_private && same_material(key, signer))
+            return 1;
+    }
+    return 0;
+}
+
+/*
  * Verify a compact JWS (from the token, or in place in the decrypted
- * plaintext), check its typ and claims. `decrypted_by` is the key that
- * opened the outer JWE, which may not also be the signer.
+ * plaintext), check its typ and claims. `decrypt_keys` (NULL for a bare
+ * JWS) are the keys of the outer layer, none of which may be the signer.
  */
 static jg_err open_jws(const char *token, size_t len, const jg_jwks *verify_keys,
-                       const jg_jwt_policy *rules, const jg_jwk *decrypted_by, jg_claims **out)
+                       const jg_jwt_policy *rules, const jg_jwks *decrypt_keys, jg_claims **out)
 {
     if (verify_keys == NULL)
         return JG_ERR_INVALID_ARGUMENT;
@@ -142,7 +162,7 @@ static jg_err open_jws(const char *token, size_t len, const jg_jwks *verify_keys
     jg_err err = jg_jws_verify(token, len, verify_keys, &vopts, &jws);
     if (err != JG_OK)
         return err;
-    if (same_material(decrypted_by, jg_jws_key(jws))) {
+    if (decrypt_keys != NULL && signer_can_decrypt(decrypt_keys, jg_jws_key(jws))) {
         err = JG_ERR_NESTED_KEY;
     } else {
         const char *typ = NULL;
@@ -187,7 +207,7 @@ static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_key
     if (nested && (dots != 2 || !b64_only))
         err = JG_ERR_NOT_NESTED;
     else if (nested)
-        err = open_jws((const char *)pt, plen, verify_keys, rules, jg_jwe_key(jwe), out);
+        err = open_jws((const char *)pt, plen, verify_keys, rules, decrypt_keys, out);
     else if (policy->form != JG_FORM_ENCRYPTED)
         err = JG_ERR_NOT_NESTED;
     else {

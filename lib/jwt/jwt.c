@@ -84,7 +84,8 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
             err = jg__jws_sign_compact_typ(payload, payload_len, key,
                                            opts != NULL ? opts->alg : JG_ALG_UNKNOWN, typ, out,
                                            out_len);
-        jg_free(payload);
+        if (payload != NULL)
+            jg_free_secret(payload, payload_len); /* as below */
         return err;
     }
     jg_err err = build_header(opts, &header);
@@ -102,7 +103,9 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
         err = jg_jws_sign(payload, payload_len, &signer, NULL, out, out_len);
     }
     jg_free(header);
-    jg_free(payload);
+    /* Claims about to be encrypted (jg_access_token_seal) are confidential. */
+    if (payload != NULL)
+        jg_free_secret(payload, payload_len);
     return err;
 }
 

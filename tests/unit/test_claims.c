@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "testutil.h"
 
 static jg_claims *parse_ok(const char *json)
@@ -773,6 +774,39 @@ done:
     return err;
 }
 
+/*
+ * Regression (found by valgrind): when jansson runs out of memory before it
+ * starts parsing, it returns NULL without recording an error code, and the
+ * code was read from uninitialised memory — any error could come out. The
+ * first allocation of the library's JSON door failing must be JG_ERR_NOMEM,
+ * however the stack happens to look.
+ */
+static void poison_stack(void)
+{
+    volatile unsigned char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)json_error_duplicate_key;
+}
+
+static void test_parser_out_of_memory_is_nomem(void **state)
+{
+    (void)state;
+    json_set_alloc_funcs(failing_malloc, free);
+    for (int i = 0; i < 3; i++) {
+        poison_stack();
+        g_allocs_left = 0; /* the very first allocation fails */
+        g_failures = 0;
+        json_t *value = NULL;
+        const char *text = "{\"sub\":\"x\"}";
+        jg_err err = jg__json_parse(text, strlen(text), 0, 0, &value);
+        g_allocs_left = -1;
+        assert_null(value);
+        assert_true(g_failures > 0);
+        assert_jg(JG_ERR_NOMEM, err);
+    }
+    json_set_alloc_funcs(malloc, free);
+}
+
 static void test_allocation_failures(void **state)
 {
     (void)state;
@@ -817,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_name_iteration),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_concurrent_readers),
+        cmocka_unit_test(test_parser_out_of_memory_is_nomem),
         cmocka_unit_test(test_allocation_failures),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

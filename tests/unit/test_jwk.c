@@ -596,7 +596,9 @@ static void test_parse_oct(void **state)
     expect_member(JG_ERR_JSON_SYNTAX, base, "k", json_stringn("AA\0A", 4));
     expect_member(JG_ERR_B64_LENGTH, base, "k", json_string("AAECA"));
     expect_member(JG_ERR_B64_NONCANONICAL, base, "k", json_string("AB"));
-    expect_member(JG_OK, base, "k", json_string("AA")); /* one byte: allowed, not usable */
+    expect_member(JG_OK, base, "k", json_string("AQ")); /* one byte: allowed, not usable */
+    expect_member(JG_ERR_KEY_WEAK, base, "k", json_string("AA")); /* all zero: no key */
+    expect_member(JG_ERR_KEY_WEAK, base, "k", json_string("AAAAAAAAAAAAAAAAAAAAAA"));
 
     jg_jwk *key = tu_jwk_parse_ok(base, 0);
     assert_int_equal(jg_jwk_bits(key), 128);
