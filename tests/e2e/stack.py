@@ -221,7 +221,10 @@ class Stack:
 
     def __init__(self, token_ttl=None, workers=1):
         self.tmp = tempfile.mkdtemp(prefix='jwtgate-e2e-')
-        self.srv = harness.Server(token_ttl=token_ttl, data_dir=self.tmp, keep=True)
+        # A fixed issuer: jwtgated restarted on another port issues the same "iss".
+        self.issuer = 'https://issuer.e2e.test'
+        self.srv = harness.Server('--issuer', self.issuer, token_ttl=token_ttl,
+                                  data_dir=self.tmp, keep=True)
         try:
             self.gw = Gateway(self.tmp, self.srv.snapshot_path, workers=workers)
         except BaseException:

@@ -206,7 +206,7 @@ class Policy(StackTest):
         s = self.stack
         now = int(time.time())
         cid = self.app['client_id']
-        base = ['--iss', s.srv.issuer, '--sub', cid, '--aud', self.orders['audience'],
+        base = ['--iss', s.issuer, '--sub', cid, '--aud', self.orders['audience'],
                 '--claim', 'client_id=' + cid, '--claim', 'scope=orders:read']
         tmp = s.tmp
         foreign_sig = tmp + '/foreign-sig.jwk'
@@ -226,7 +226,7 @@ class Policy(StackTest):
             'typ JWT': s.mint(*base, '--typ', 'JWT'),
             'unknown signing key': s.mint(*base, sign_key=foreign_sig),
             'unknown encryption key': s.mint(*base, enc_key=foreign_enc),
-            'no client_id': s.mint('--iss', s.srv.issuer, '--sub', cid, '--aud',
+            'no client_id': s.mint('--iss', s.issuer, '--sub', cid, '--aud',
                                    self.orders['audience'], '--claim', 'scope=orders:read'),
         }
         for port in self.ports():
