@@ -78,6 +78,8 @@ static char *ngx_http_jwtgate_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_jwtgate_type(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_jwtgate_str_list(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_jwtgate_require(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_jwtgate_forward_claim(ngx_conf_t *cf,
@@ -132,7 +134,7 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
 
     { ngx_string("jwtgate_algorithms"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_http_jwtgate_str_list,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_jwtgate_loc_conf_t, algorithms),
       NULL },
@@ -168,7 +170,7 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
     { ngx_string("jwtgate_scope"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF
                         |NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_http_jwtgate_str_list,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_jwtgate_loc_conf_t, scopes),
       NULL },
@@ -1935,6 +1937,42 @@ ngx_http_jwtgate_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "invalid value \"%V\": signed, encrypted or "
                            "nested", &value[1]);
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* A directive of one or more words (jwtgate_algorithms, jwtgate_scope):
+ * every word of every occurrence in one list. */
+
+static char *
+ngx_http_jwtgate_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a == NGX_CONF_UNSET_PTR) {
+        *a = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (*a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
     }
 
     return NGX_CONF_OK;
