@@ -1279,24 +1279,30 @@ ngx_http_jwtgate_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    /* RFC 9745: when the API was deprecated, as a structured date (a
-     * snapshot that does not say when gets no Deprecation header) */
+    /* RFC 9745: when the API was deprecated, as a structured date; a
+     * snapshot that does not say when (jwtgated's format 1 does not) gets
+     * "true", the form of the drafts before RFC 9745 that clients still
+     * look for */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Deprecation");
 
     if (ctx->deprecated_at) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
         p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 1);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        h->hash = 1;
-        ngx_str_set(&h->key, "Deprecation");
         h->value.data = p;
         h->value.len = ngx_sprintf(p, "@%T", ctx->deprecated_at) - p;
+
+    } else {
+        ngx_str_set(&h->value, "true");
     }
 
     /* RFC 8594: when it goes away, as an HTTP-date */

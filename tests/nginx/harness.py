@@ -231,6 +231,7 @@ x-client: $http_x_client
 
 CONF = r'''
 load_module %(module)s;
+%(user)s
 daemon off;
 master_process on;
 worker_processes %(workers)d;
@@ -289,6 +290,9 @@ class Nginx:
                 'workers': self.workers, 'http': self.http_conf % self.vars(),
                 'server': self.server_conf % self.vars()}
         vals['echo'] = ECHO % vals
+        # as root, the workers would run as "nobody" and could not read the
+        # 0600 snapshot (as in production: jwtgated and the workers share a user)
+        vals['user'] = 'user root;' if os.getuid() == 0 else ''
         return CONF % vals
 
     def vars(self):
