@@ -78,6 +78,8 @@ static char *ngx_http_jwtgate_snapshot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_jwtgate_type(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_jwtgate_str_list(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_jwtgate_require(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_jwtgate_forward_claim(ngx_conf_t *cf,
@@ -132,7 +134,7 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
 
     { ngx_string("jwtgate_algorithms"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_http_jwtgate_str_list,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_jwtgate_loc_conf_t, algorithms),
       NULL },
@@ -168,7 +170,7 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
     { ngx_string("jwtgate_scope"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_HTTP_LMT_CONF
                         |NGX_CONF_1MORE,
-      ngx_conf_set_str_array_slot,
+      ngx_http_jwtgate_str_list,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_jwtgate_loc_conf_t, scopes),
       NULL },
@@ -1277,24 +1279,30 @@ ngx_http_jwtgate_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    /* RFC 9745: when the API was deprecated, as a structured date (a
-     * snapshot that does not say when gets no Deprecation header) */
+    /* RFC 9745: when the API was deprecated, as a structured date; a
+     * snapshot that does not say when (jwtgated's format 1 does not) gets
+     * "true", the form of the drafts before RFC 9745 that clients still
+     * look for */
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Deprecation");
 
     if (ctx->deprecated_at) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
         p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 1);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
-        h->hash = 1;
-        ngx_str_set(&h->key, "Deprecation");
         h->value.data = p;
         h->value.len = ngx_sprintf(p, "@%T", ctx->deprecated_at) - p;
+
+    } else {
+        ngx_str_set(&h->value, "true");
     }
 
     /* RFC 8594: when it goes away, as an HTTP-date */
@@ -1935,6 +1943,42 @@ ngx_http_jwtgate_type(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                            "invalid value \"%V\": signed, encrypted or "
                            "nested", &value[1]);
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* A directive of one or more words (jwtgate_algorithms, jwtgate_scope):
+ * every word of every occurrence in one list. */
+
+static char *
+ngx_http_jwtgate_str_list(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t     *value, *s;
+    ngx_uint_t     i;
+    ngx_array_t  **a;
+
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (*a == NGX_CONF_UNSET_PTR) {
+        *a = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (*a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        s = ngx_array_push(*a);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
     }
 
     return NGX_CONF_OK;

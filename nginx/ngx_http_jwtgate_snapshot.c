@@ -395,14 +395,16 @@ ngx_http_jwtgate_snap_load(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
     fd = ngx_open_file(src->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      ngx_open_file_n " \"%V\" failed", &src->path);
+                      "jwtgate: " ngx_open_file_n " snapshot \"%V\" failed "
+                      "(the worker processes' user must be able to read "
+                      "it)", &src->path);
         return NULL;
     }
 
     /* the identity of what is read, not of what stat() saw before */
     if (fstat(fd, fi) == -1) {
         ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                      ngx_fd_info_n " \"%V\" failed", &src->path);
+                      "jwtgate: " ngx_fd_info_n " \"%V\" failed", &src->path);
         (void) ngx_close_file(fd);
         return NULL;
     }
