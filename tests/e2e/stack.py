@@ -5,7 +5,6 @@ echoes what it received). Python standard library only.
 Environment (CTest sets it):
   JWTGATED, JWTGATE_CLI   the binaries (as for tests/server)
   JG_NGINX_MODULE         path of ngx_http_jwtgate_module.so
-  JG_NGINX_PRELOAD        optional LD_PRELOAD for nginx (the sanitizer runtime of a sanitize build)
   NGINX                   nginx binary (default /usr/sbin/nginx)
 """
 import http.client
@@ -28,7 +27,15 @@ import harness  # noqa: E402  (jwtgated and its admin API)
 
 NGINX = os.environ.get('NGINX', '/usr/sbin/nginx')
 MODULE = os.environ.get('JG_NGINX_MODULE', '')
-PRELOAD = os.environ.get('JG_NGINX_PRELOAD', '')
+
+
+def sanitizer_runtime():
+    """The ASan runtime a sanitize-flavour module links (nginx must preload it), or None."""
+    out = subprocess.run(['ldd', MODULE], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if 'libasan' in line and '=>' in line:
+            return line.split('=>')[1].split('(')[0].strip()
+    return None
 
 
 def free_ports(n):
@@ -144,14 +151,18 @@ class Gateway:
 
     def start(self):
         env = dict(os.environ)
-        if PRELOAD:
-            env['LD_PRELOAD'] = PRELOAD
-            # nginx itself is not instrumented: its own allocations are not ours to judge
-            env.setdefault('ASAN_OPTIONS', 'detect_leaks=0')
-        self.proc = subprocess.Popen(
-            [NGINX, '-p', self.prefix + '/', '-c', 'conf/nginx.conf', '-e', 'logs/error.log',
-             '-g', 'daemon off;'], env=env, stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(self.prefix, 'logs', 'stderr.log'), 'ab'))
+        rt = sanitizer_runtime()
+        if rt:
+            env['LD_PRELOAD'] = rt
+            # nginx itself does not free everything at exit (leaks are the unit tests'
+            # business); memory errors are fatal and land in the log
+            env['ASAN_OPTIONS'] = 'detect_leaks=0:abort_on_error=1'
+            env['UBSAN_OPTIONS'] = 'print_stacktrace=1:halt_on_error=1'
+        with open(os.path.join(self.prefix, 'logs', 'stderr.log'), 'ab') as err:
+            self.proc = subprocess.Popen(
+                [NGINX, '-p', self.prefix + '/', '-c', 'conf/nginx.conf', '-e',
+                 'logs/error.log', '-g', 'daemon off;'], env=env, stdout=subprocess.DEVNULL,
+                stderr=err)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -359,10 +370,11 @@ class StackTest(unittest.TestCase):
     """One stack per test class."""
 
     token_ttl = None
+    workers = 1
 
     @classmethod
     def setUpClass(cls):
-        cls.stack = Stack(token_ttl=cls.token_ttl)
+        cls.stack = Stack(token_ttl=cls.token_ttl, workers=cls.workers)
         cls.gw = cls.stack.gw
 
     @classmethod

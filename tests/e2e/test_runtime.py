@@ -9,6 +9,7 @@ from stack import StackTest, main
 
 
 class Runtime(StackTest):
+    workers = 2   # changes must reach every worker
 
     @classmethod
     def setUpClass(cls):
