@@ -96,7 +96,8 @@ SERVER = '''
         jwtgate_forward_claim X-Client client_id;
 
         location / {
-            proxy_pass http://echo;
+            # the routed API's upstream (the snapshot names the echo server)
+            proxy_pass $jwtgate_api_upstream;
         }
         location /cached/ {
             jwtgate_cache zone=jwt:1m;
@@ -119,7 +120,8 @@ class Policy(NginxTest):
         from harness import Nginx
         cls.ng = Nginx(cls.__name__ + '-policy', SERVER)
         cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
-        cls.snap.write(revoked=['revoked-jti'], suspended=['app-suspended'])
+        apis = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
+        cls.snap.write(apis=apis, revoked=['revoked-jti'], suspended=['app-suspended'])
         cls.ng.start()
         cls.servers.append(cls.ng)
 
@@ -131,6 +133,7 @@ class Policy(NginxTest):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.header('X-Api'), 'api_orders')
         self.assertEqual(r.echoed()['x-client'], 'app1')
+        # proxied to $jwtgate_api_upstream with the request's URI
         self.assertEqual(r.echoed()['uri'], '/orders/42')
         self.assertIsNone(r.header('Deprecation'))
         self.assertEqual(self.ng.get('/orders', self.tok()).status, 200)
@@ -245,6 +248,7 @@ class Reload(NginxTest):
         from harness import Nginx
         cls.ng = Nginx(cls.__name__ + '-reload', SERVER, workers=2)
         cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
+        APIS[:] = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
         cls.snap.write()
         cls.ng.start()
         cls.servers.append(cls.ng)
