@@ -111,6 +111,34 @@ SERVER = '''
 '''
 
 
+# "jwtgate" on the server, the snapshot named by the locations
+SERVER_LOCATIONS = '''
+        jwtgate api;
+        add_header X-Api $jwtgate_api_id always;
+        add_header X-Cache $jwtgate_cache_status always;
+        jwtgate_forward_claim X-Client client_id;
+
+        location / {
+            jwtgate_snapshot %(dir)s/snapshot.json;
+            # the routed API's upstream (the snapshot names the echo server)
+            proxy_pass $jwtgate_api_upstream;
+        }
+        location /cached/ {
+            jwtgate_snapshot %(dir)s/snapshot.json;
+            jwtgate_cache zone=jwt:1m;
+            rewrite ^/cached(/.*)$ $1 break;
+            proxy_pass http://echo;
+        }
+        location /nokeys/ {
+            proxy_pass http://echo;
+        }
+        location = /__ping__ {
+            jwtgate off;
+            proxy_pass http://echo;
+        }
+'''
+
+
 class Policy(NginxTest):
     """The API policy of one snapshot."""
 
@@ -118,7 +146,7 @@ class Policy(NginxTest):
     def setUpClass(cls):
         super().setUpClass()
         from harness import Nginx
-        cls.ng = Nginx(cls.__name__ + '-policy', SERVER)
+        cls.ng = Nginx(cls.__name__ + '-policy', SERVER_LOCATIONS)
         cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
         apis = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
         cls.snap.write(apis=apis, revoked=['revoked-jti'], suspended=['app-suspended'])
@@ -219,6 +247,10 @@ class Policy(NginxTest):
 
     def test_no_token(self):
         self.assertChallenge(self.ng.get('/orders/x'), 401)
+
+    def test_no_keys_fails_closed(self):
+        self.assertEqual(self.ng.get('/nokeys/x', self.tok()).status, 500)
+        self.assertTrue(self.ng.wait_log('jwtgate: no keys here'))
 
     def test_cache(self):
         t = self.tok(jti='cache-1')
