@@ -304,6 +304,14 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
         return ctx->status;
     }
 
+    if (jlcf->source == NULL && jlcf->keys == NULL) {
+        /* fail closed */
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "jwtgate: no keys here: \"jwtgate\" is on but neither "
+                      "\"jwtgate_snapshot\" nor \"jwtgate_key_file\" is set");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_jwtgate_ctx_t));
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1474,9 +1482,12 @@ ngx_http_jwtgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    ngx_conf_merge_uint_value(conf->type, prev->type,
-                              conf->source ? JG_FORM_NESTED
-                                           : JG_FORM_SIGNED);
+    /* left unset when no level sets it: the default depends on the key
+     * source of each level (ngx_http_jwtgate_prepare) */
+    if (conf->type == NGX_CONF_UNSET_UINT) {
+        conf->type = prev->type;
+    }
+
     ngx_conf_merge_ptr_value(conf->algorithms, prev->algorithms, NULL);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");
@@ -1664,6 +1675,7 @@ ngx_http_jwtgate_prepare(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
     unsigned int   n;
     jg_alg_set     sig, key;
     jg_enc_set     encs;
+    jg_token_form  form;
     u_char         mode;
 
     sig = 0;
@@ -1719,23 +1731,23 @@ ngx_http_jwtgate_prepare(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
     conf->key_algs = key;
     conf->encs = encs;
 
-    if (conf->realm != NULL && conf->source == NULL) {
+    form = conf->type != NGX_CONF_UNSET_UINT
+           ? (jg_token_form) conf->type
+           : conf->source ? JG_FORM_NESTED : JG_FORM_SIGNED;
 
-        if (conf->keys == NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"jwtgate\" needs \"jwtgate_snapshot\" or "
-                               "\"jwtgate_key_file\"");
-            return NGX_ERROR;
-        }
+    /* a level without keys (e.g. "jwtgate" on a server whose locations
+     * name the snapshot) refuses its requests with 500, see the handler */
 
-        if (sig == 0 && conf->type != JG_FORM_ENCRYPTED) {
+    if (conf->realm != NULL && conf->source == NULL && conf->keys != NULL) {
+
+        if (sig == 0 && form != JG_FORM_ENCRYPTED) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "no signature algorithm: the keys name none, "
                                "list them with \"jwtgate_algorithms\"");
             return NGX_ERROR;
         }
 
-        if (key == 0 && conf->type != JG_FORM_SIGNED) {
+        if (key == 0 && form != JG_FORM_SIGNED) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "no key management algorithm: the keys name "
                                "none, list them with \"jwtgate_algorithms\"");
@@ -1745,7 +1757,7 @@ ngx_http_jwtgate_prepare(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
 
     ngx_memzero(&conf->policy, sizeof(jg_open_policy));
 
-    conf->policy.form = (jg_token_form) conf->type;
+    conf->policy.form = form;
     conf->policy.key_algs = key;
     conf->policy.encs = encs;
     conf->policy.jwt.algs = sig;
@@ -1773,7 +1785,7 @@ ngx_http_jwtgate_prepare(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
 
     ok = EVP_DigestInit_ex(md, EVP_sha256(), NULL)
          && EVP_DigestUpdate(md, "location", sizeof("location"))
-         && EVP_DigestUpdate(md, &conf->type, sizeof(conf->type))
+         && EVP_DigestUpdate(md, &form, sizeof(form))
          && EVP_DigestUpdate(md, &sig, sizeof(sig))
          && EVP_DigestUpdate(md, &key, sizeof(key))
          && EVP_DigestUpdate(md, &encs, sizeof(encs))

@@ -96,11 +96,40 @@ SERVER = '''
         jwtgate_forward_claim X-Client client_id;
 
         location / {
-            proxy_pass http://echo;
+            # the routed API's upstream (the snapshot names the echo server)
+            proxy_pass $jwtgate_api_upstream;
         }
         location /cached/ {
             jwtgate_cache zone=jwt:1m;
             rewrite ^/cached(/.*)$ $1 break;
+            proxy_pass http://echo;
+        }
+        location = /__ping__ {
+            jwtgate off;
+            proxy_pass http://echo;
+        }
+'''
+
+
+# "jwtgate" on the server, the snapshot named by the locations
+SERVER_LOCATIONS = '''
+        jwtgate api;
+        add_header X-Api $jwtgate_api_id always;
+        add_header X-Cache $jwtgate_cache_status always;
+        jwtgate_forward_claim X-Client client_id;
+
+        location / {
+            jwtgate_snapshot %(dir)s/snapshot.json;
+            # the routed API's upstream (the snapshot names the echo server)
+            proxy_pass $jwtgate_api_upstream;
+        }
+        location /cached/ {
+            jwtgate_snapshot %(dir)s/snapshot.json;
+            jwtgate_cache zone=jwt:1m;
+            rewrite ^/cached(/.*)$ $1 break;
+            proxy_pass http://echo;
+        }
+        location /nokeys/ {
             proxy_pass http://echo;
         }
         location = /__ping__ {
@@ -117,9 +146,10 @@ class Policy(NginxTest):
     def setUpClass(cls):
         super().setUpClass()
         from harness import Nginx
-        cls.ng = Nginx(cls.__name__ + '-policy', SERVER)
+        cls.ng = Nginx(cls.__name__ + '-policy', SERVER_LOCATIONS)
         cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
-        cls.snap.write(revoked=['revoked-jti'], suspended=['app-suspended'])
+        apis = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
+        cls.snap.write(apis=apis, revoked=['revoked-jti'], suspended=['app-suspended'])
         cls.ng.start()
         cls.servers.append(cls.ng)
 
@@ -131,6 +161,7 @@ class Policy(NginxTest):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.header('X-Api'), 'api_orders')
         self.assertEqual(r.echoed()['x-client'], 'app1')
+        # proxied to $jwtgate_api_upstream with the request's URI
         self.assertEqual(r.echoed()['uri'], '/orders/42')
         self.assertIsNone(r.header('Deprecation'))
         self.assertEqual(self.ng.get('/orders', self.tok()).status, 200)
@@ -217,6 +248,10 @@ class Policy(NginxTest):
     def test_no_token(self):
         self.assertChallenge(self.ng.get('/orders/x'), 401)
 
+    def test_no_keys_fails_closed(self):
+        self.assertEqual(self.ng.get('/nokeys/x', self.tok()).status, 500)
+        self.assertTrue(self.ng.wait_log('jwtgate: no keys here'))
+
     def test_cache(self):
         t = self.tok(jti='cache-1')
         self.assertEqual(self.ng.get('/orders/x', t).header('X-Cache'), 'BYPASS')
@@ -245,6 +280,7 @@ class Reload(NginxTest):
         from harness import Nginx
         cls.ng = Nginx(cls.__name__ + '-reload', SERVER, workers=2)
         cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
+        APIS[:] = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
         cls.snap.write()
         cls.ng.start()
         cls.servers.append(cls.ng)

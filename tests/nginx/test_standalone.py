@@ -107,6 +107,22 @@ class Standalone(NginxTest):
             add_header X-Cache $jwtgate_cache_status always;
             proxy_pass http://echo;
         }
+        location /cached/ {
+            jwtgate_cache zone=std:1m max_ttl=1s;
+            add_header X-Cache $jwtgate_cache_status always;
+            proxy_pass http://echo;
+        }
+        location /cached-long/ {
+            jwtgate_cache zone=std;
+            add_header X-Cache $jwtgate_cache_status always;
+            proxy_pass http://echo;
+        }
+        location /cached-aud/ {
+            jwtgate_audience https://other.example;
+            jwtgate_cache zone=std;
+            add_header X-Cache $jwtgate_cache_status always;
+            proxy_pass http://echo;
+        }
         location /open/ {
             jwtgate off;
             proxy_pass http://echo;
@@ -282,6 +298,36 @@ class Standalone(NginxTest):
         self.assertEqual(r.status, 401)
         self.assertIsNone(r.header('X-Claim-Sub'))
         self.assertIsNone(r.header('X-Payload'))
+
+    # ---- the cache ------------------------------------------------------------
+
+    def test_cache_max_ttl(self):
+        t = self.tok(jti='ttl-1')
+        self.assertEqual(self.ng.get('/cached/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached/x', t).header('X-Cache'), 'HIT')
+        time.sleep(2.1)
+        self.assertEqual(self.ng.get('/cached/x', t).header('X-Cache'), 'MISS')
+
+    def test_cache_entry_ends_at_exp(self):
+        t = self.tok(exp='@%d' % (int(time.time()) + 2), jti='exp-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+        time.sleep(3.1)
+        r = self.ng.get('/cached-long/x', t)
+        self.assertChallenge(r, 401, 'invalid_token', 'the access token expired')
+
+    def test_cache_keys_on_the_rules(self):
+        # locations with the same rules share entries ...
+        t = self.tok(jti='rules-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached/x', t).header('X-Cache'), 'HIT')
+        # ... a location with other rules checks the token under its own
+        r = self.ng.get('/cached-aud/x', t)
+        self.assertEqual((r.status, r.header('X-Cache')), (401, 'MISS'))
+        t = self.tok(aud='https://other.example', jti='rules-2')
+        self.assertEqual(self.ng.get('/cached-aud/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-aud/x', t).header('X-Cache'), 'HIT')
+        self.assertEqual(self.ng.get('/cached-long/x', t).status, 401)
 
     # ---- token sources and RFC 6750 forms ------------------------------------------
 
