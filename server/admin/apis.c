@@ -234,6 +234,8 @@ static void transition_api(actx *a, const char *tenant_id, const char *id)
     upd = json_pack("{ss sI}", "state", to, "updated_at", (json_int_t)c.now);
     if (has_sunset)
         json_object_set_new(upd, "sunset", json_integer(sunset));
+    if (strcmp(to, "deprecated") == 0)
+        json_object_set_new(upd, "deprecated_at", json_integer((json_int_t)c.now));
     after = json_deep_copy(before);
     json_object_update(after, upd);
     store_err err = st_update(c.tx, T_APIS, id, upd);

@@ -24,13 +24,15 @@ static json_t *public_part(const struct view *v)
     {
         json_array_append_new(
             apis,
-            json_pack(
-                "{sO sO sO sO sO sO sO sO sO sO}", "id", json_object_get(row, "id"), "tenant_id",
-                json_object_get(row, "tenant_id"), "name", json_object_get(row, "name"), "version",
-                json_object_get(row, "version"), "base_path", json_object_get(row, "base_path"),
-                "upstream", json_object_get(row, "upstream"), "audience",
-                json_object_get(row, "audience"), "scopes", json_object_get(row, "scopes"), "state",
-                json_object_get(row, "state"), "sunset", json_object_get(row, "sunset")));
+            json_pack("{sO sO sO sO sO sO sO sO sO sO sO?}", "id", json_object_get(row, "id"),
+                      "tenant_id", json_object_get(row, "tenant_id"), "name",
+                      json_object_get(row, "name"), "version", json_object_get(row, "version"),
+                      "base_path", json_object_get(row, "base_path"), "upstream",
+                      json_object_get(row, "upstream"), "audience",
+                      json_object_get(row, "audience"), "scopes", json_object_get(row, "scopes"),
+                      "state", json_object_get(row, "state"), "sunset",
+                      json_object_get(row, "sunset"), "deprecated_at",
+                      json_object_get(row, "deprecated_at")));
     }
     const char *jti;
     json_t *exp;

@@ -82,6 +82,8 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
+    /* 2: when an API was deprecated (the gateway's Deprecation header, RFC 9745). */
+    "ALTER TABLE apis ADD COLUMN deprecated_at INTEGER;",
 };
 
 size_t sqlite_migration_count(void)

@@ -234,17 +234,20 @@ class AdminTest(unittest.TestCase):
         self.problem(self.lifecycle(api, 'published', sunset=now + 100), status=422)
         st, api2 = self.lifecycle(api, 'published')
         self.assertEqual((st, api2['state']), (200, 'published'))
+        self.assertIsNone(api2['deprecated_at'])
         self.problem(self.lifecycle(api, 'published'), status=409)
         self.problem(self.lifecycle(api, 'deprecated'), status=422)  # needs a sunset
         self.problem(self.lifecycle(api, 'deprecated', sunset=now - 10), status=422)
         self.problem(self.lifecycle(api, 'retired'), status=409)
         st, api3 = self.lifecycle(api, 'deprecated', sunset=now + 3600)
         self.assertEqual((st, api3['state'], api3['sunset']), (200, 'deprecated', now + 3600))
+        self.assertLessEqual(abs(api3['deprecated_at'] - time.time()), 5)
         snap_api = [a for a in self.srv.snapshot()['apis'] if a['id'] == api['id']][0]
-        self.assertEqual((snap_api['state'], snap_api['sunset']), ('deprecated', now + 3600))
+        self.assertEqual((snap_api['state'], snap_api['sunset'], snap_api['deprecated_at']),
+                         ('deprecated', now + 3600, api3['deprecated_at']))
         self.problem(self.lifecycle(api, 'published'), status=409)
         st, api4 = self.lifecycle(api, 'retired')
-        self.assertEqual(api4['state'], 'retired')
+        self.assertEqual((api4['state'], api4['deprecated_at']), ('retired', api3['deprecated_at']))
         for s in ('draft', 'published', 'deprecated'):
             self.problem(self.lifecycle(api, s, sunset=now + 9 if s == 'deprecated' else None),
                          status=409)
