@@ -354,16 +354,27 @@ class Stack:
 
     # ---- waiting for the gateway ---------------------------------------------------------
 
-    def until(self, fn, timeout=1.0, step=0.01):
-        """Seconds until fn() is true (polled), or raise after timeout seconds."""
+    def until(self, fn, timeout=1.0, step=0.01, streak=1):
+        """Seconds until fn() is true (polled) and stays true for `streak` calls in a row
+        (with several workers, each picks a new snapshot up on its own timer), measured to
+        the first call of that streak; raise if that is later than timeout seconds."""
         start = time.monotonic()
+        first, run = None, 0
         while True:
+            now = time.monotonic()
             last = fn()
             if last:
-                return time.monotonic() - start
-            if time.monotonic() - start > timeout:
+                if run == 0:
+                    first = now
+                run += 1
+                if run >= streak:
+                    return first - start
+            else:
+                run = 0
+            if run == 0 and now - start > timeout:
                 raise AssertionError('not within %.1f s (last: %r)' % (timeout, last))
-            time.sleep(step)
+            if run == 0:
+                time.sleep(step)
 
 
 class StackTest(unittest.TestCase):

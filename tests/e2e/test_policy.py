@@ -16,7 +16,7 @@ class Policy(StackTest):
         cls.app = s.app('shop')
         s.subscribe(cls.app, cls.orders, ['orders:read'])
         cls.tok = s.token(cls.app)
-        s.until(lambda: cls.gw.get('/orders/1', cls.tok).status == 200)
+        s.until(lambda: cls.gw.get('/orders/1', cls.tok).status == 200, timeout=3)
 
     def ports(self):
         return (self.gw.port, self.gw.port_nocache)
@@ -24,7 +24,8 @@ class Policy(StackTest):
     def wait_status(self, path, token, status, port=None):
         if port is None:
             return max(self.wait_status(path, token, status, p) for p in self.ports())
-        return self.stack.until(lambda: self.gw.get(path, token, port=port).status == status)
+        return self.stack.until(lambda: self.gw.get(path, token, port=port).status == status,
+                                timeout=3)
 
     # ---- the happy path, both gateways -------------------------------------------------------
 
@@ -75,7 +76,8 @@ class Policy(StackTest):
         sunset = int(time.time()) + 90 * 86400
         s.lifecycle(api, 'deprecated', sunset=sunset)
         for port in self.ports():
-            self.stack.until(lambda: self.gw.get('/life/x', tok, port=port).header('Sunset'))
+            self.stack.until(lambda: self.gw.get('/life/x', tok, port=port).header('Sunset'),
+                                 timeout=3)
             r = self.gw.get('/life/x', tok, port=port)
             self.assertStatus(r, 200)
             self.assertEqual(r.header('Sunset'),
