@@ -156,6 +156,10 @@ class Standalone(NginxTest):
         e = r.echoed()
         self.assertEqual(e['x-sub'], 'bob')
         self.assertEqual(e['x-org'], '')  # no such claim: removed, not passed on
+        # control characters of a top-level claim as well
+        r = self.ng.get('/signed/x', self.tok(sub='bo\r\nX-Evil: 1'))
+        self.assertEqual(r.echoed()['x-sub'], 'bo  X-Evil: 1')
+        self.assertNotIn('x-evil', r.echoed())
 
     def test_authorization_removed(self):
         r = self.ng.get('/strip/x', self.tok())
