@@ -1851,7 +1851,9 @@ ngx_http_jwtgate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    if (ngx_strncmp(value[2].data, "token=", 6) != 0 || value[2].len == 6) {
+    if (ngx_strncmp(value[2].data, "token=", 6) != 0 || value[2].len == 6
+        || value[2].data[6] != '$')
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\"", &value[2]);
         return NGX_CONF_ERROR;

@@ -462,6 +462,47 @@ ngx_http_jwtgate_path_value(ngx_http_request_t *r, json_t *root,
 }
 
 
+/*
+ * A top-level string claim straight from the verified claims, the common
+ * case (sub, client_id, scope): no JSON text and no tree to build.
+ * NGX_DECLINED when the claim is absent or not a string (the caller then
+ * goes through the tree, which formats every type).
+ */
+
+static ngx_int_t
+ngx_http_jwtgate_string_claim(ngx_http_request_t *r, jg_claims *claims,
+    ngx_str_t *name, ngx_str_t *value)
+{
+    size_t       len;
+    u_char       buf[256];
+    const char  *s;
+
+    if (name->len >= sizeof(buf)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(buf, name->data, name->len);
+    buf[name->len] = '\0';
+
+    if (jg_claims_get_string(claims, (char *) buf, &s) != JG_OK) {
+        return NGX_DECLINED;
+    }
+
+    len = ngx_strlen(s);
+
+    value->data = ngx_pnalloc(r->pool, len ? len : 1);
+    if (value->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(value->data, s, len);
+    value->len = len;
+    ngx_http_jwtgate_sanitize(value->data, len);
+
+    return NGX_OK;
+}
+
+
 /* A claim (by path) of the verified token: NGX_OK, NGX_DECLINED (absent or
  * not verified) or NGX_ERROR. Used for the forwarded headers as well. */
 
@@ -469,10 +510,19 @@ ngx_int_t
 ngx_http_jwtgate_claim_value(ngx_http_request_t *r,
     ngx_http_jwtgate_ctx_t *ctx, ngx_array_t *path, ngx_str_t *value)
 {
-    json_t  *root;
+    json_t     *root;
+    ngx_int_t   rc;
 
     if (ctx == NULL || ctx->claims == NULL) {
         return NGX_DECLINED;
+    }
+
+    if (path->nelts == 1) {
+        rc = ngx_http_jwtgate_string_claim(r, ctx->claims, path->elts, value);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
     }
 
     root = ngx_http_jwtgate_claims_tree(r, ctx);
@@ -527,6 +577,12 @@ ngx_http_jwtgate_claim_prefix_variable(ngx_http_request_t *r,
 
     claim.len = name->len - (sizeof("jwt_claim_") - 1);
     claim.data = name->data + sizeof("jwt_claim_") - 1;
+
+    rc = ngx_http_jwtgate_string_claim(r, ctx->claims, &claim, &value);
+
+    if (rc != NGX_DECLINED) {
+        return ngx_http_jwtgate_set_value(v, rc, &value);
+    }
 
     root = ngx_http_jwtgate_claims_tree(r, ctx);
     if (root == NULL) {

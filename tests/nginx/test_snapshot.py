@@ -4,6 +4,7 @@ snapshot replaced while requests run (two workers); a broken snapshot; the
 verified-token cache and its purging."""
 import json
 import os
+import signal
 import threading
 import time
 import unittest
@@ -388,6 +389,33 @@ class Reload(NginxTest):
         self.wait_state('/cached/orders/x', tok, 200, time.time(), consecutive=1)
         self.snap.write()
         time.sleep(1.2)
+
+    def test_snapshot_removed_keeps_serving(self):
+        tok = token(self.keys, 'app2', ORDERS, 'orders:read')
+        self.snap.write()
+        self.wait_state('/orders/x', tok, 200, time.time(), consecutive=5)
+        os.unlink(self.snap.path)
+        self.assertTrue(self.ng.wait_log('serving from the last one read'))
+        for _ in range(20):
+            self.assertEqual(self.ng.get('/orders/x', tok).status, 200)
+        self.snap.write(suspended=['app2'])
+        self.wait_state('/orders/x', tok, 401, time.time())
+        self.snap.write()
+        self.wait_state('/orders/x', tok, 200, time.time())
+
+    def test_graceful_shutdown_is_not_held_by_the_timer(self):
+        from harness import Nginx
+        ng = Nginx('Reload-quit', SERVER, workers=2)
+        SnapshotWriter(self.keys, os.path.join(ng.dir, 'snapshot.json')).write()
+        ng.start()
+        try:
+            started = time.time()
+            ng.proc.send_signal(signal.SIGQUIT)
+            ng.proc.wait(10)
+            self.assertLess(time.time() - started, 5)
+        finally:
+            ng.stop()
+        self.assertEqual(ng.crashes(), [])
 
     def test_key_rotation_invalidates_cache(self):
         tok = token(self.keys, 'app2', ORDERS, 'orders:read')

@@ -156,6 +156,10 @@ class Standalone(NginxTest):
         e = r.echoed()
         self.assertEqual(e['x-sub'], 'bob')
         self.assertEqual(e['x-org'], '')  # no such claim: removed, not passed on
+        # control characters of a top-level claim as well
+        r = self.ng.get('/signed/x', self.tok(sub='bo\r\nX-Evil: 1'))
+        self.assertEqual(r.echoed()['x-sub'], 'bo  X-Evil: 1')
+        self.assertNotIn('x-evil', r.echoed())
 
     def test_authorization_removed(self):
         r = self.ng.get('/strip/x', self.tok())
@@ -375,6 +379,45 @@ class Standalone(NginxTest):
         self.assertNotIn('log-jti-2', logs)
         self.assertNotIn('S3CR3T', logs)
         self.assertNotIn(t.split('.')[1], logs)
+
+class ConfigErrors(NginxTest):
+    """Directives that nginx -t must refuse, with the reason."""
+
+    def check(self, server, why, http=''):
+        from harness import Nginx
+        ng = Nginx('ConfigErrors-check', server, http)
+        ok, out = ng.test_config()
+        self.assertFalse(ok, server)
+        self.assertIn(why, out)
+
+    def test_refused(self):
+        k = self.keys
+        pub = k.jwks_file('pub', 'issuer', public=True)
+        base = 'location / { jwtgate api; jwtgate_key_file %s; %%s proxy_pass http://echo; }' % pub
+        for directive, why in (
+                ('jwtgate_algorithms none;', 'unknown algorithm "none"'),
+                ('jwtgate_algorithms ES256 XX256;', 'unknown algorithm "XX256"'),
+                ('jwtgate_type jwe;', 'signed, encrypted or nested'),
+                ('jwtgate_require $http_x error=500;', 'error=401 or error=403'),
+                ('jwtgate_require error=401;', 'needs a value'),
+                ('jwtgate_require literal;', 'does not start with a variable'),
+                ('jwtgate_forward_claim Host sub;', 'cannot carry a claim'),
+                ('jwtgate_forward_claim "X Sub" sub;', 'invalid header name'),
+                ('jwtgate_cache zone=;', 'invalid zone name'),
+                ('jwtgate_cache zone=z:1k;', 'invalid zone size'),
+                ('jwtgate_cache zone=z:1m max_ttl=0;', 'invalid max_ttl'),
+                ('jwtgate_cache zone=z:1m size=1;', 'invalid parameter'),
+                ('jwtgate_snapshot /nonexistent/snapshot.json;', 'cannot load the jwtgate snapshot'),
+                ('jwtgate_snapshot %s;' % pub, 'cannot load the jwtgate snapshot'),
+                ('jwtgate_snapshot /x interval=1ms;', 'invalid interval'),
+                ('jwtgate_key_file /nonexistent.jwks;', 'failed'),
+                ('jwtgate_key_file /dev/null;', 'empty, unreadable'),
+        ):
+            self.check(base % directive, why)
+        self.check('location / { jwtgate api token=cookie; }', 'invalid parameter')
+        self.check('location / { jwtgate api; jwtgate api; }', 'is duplicate')
+        self.check('', 'invalid variable name', http='jwtgate_claim_set sub sub;')
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)
