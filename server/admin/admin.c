@@ -127,6 +127,49 @@ void reply_rows(actx *a, const json_t *rows)
     http_json_new(a->r, 200, json_pack("{so}", "items", items));
 }
 
+json_t *load_owned_row(actx *a, store_tx *tx, store_table table, const char *tenant_id,
+                       const char *id, const char *what)
+{
+    json_t *row = NULL;
+    store_err err = st_get_id(tx, table, id, &row);
+    if (err == ST_OK) {
+        const char *owner = json_string_value(json_object_get(row, "tenant_id"));
+        if (owner == NULL || strcmp(owner, tenant_id) != 0)
+            err = ST_NOT_FOUND;
+    }
+    if (err != ST_OK) {
+        json_decref(row);
+        reply_store_error(a, err, what);
+        return NULL;
+    }
+    return row;
+}
+
+void get_owned_rows(actx *a, store_table table, const char *tenant_id, const char *what)
+{
+    store_tx *tx = NULL;
+    if (!read_begin(a, &tx))
+        return;
+    if (require_role(a, tx, tenant_id, ROLE_VIEWER)) {
+        if (a->nseg == 3) {
+            json_t *where = json_pack("{ss}", "tenant_id", tenant_id), *rows = NULL;
+            store_err err = st_list(tx, table, where, 0, &rows);
+            json_decref(where);
+            if (err != ST_OK)
+                reply_store_error(a, err, what);
+            else
+                reply_rows(a, rows);
+            json_decref(rows);
+        } else {
+            json_t *row = load_owned_row(a, tx, table, tenant_id, a->seg[3], what);
+            if (row != NULL)
+                reply_row(a, 200, row);
+            json_decref(row);
+        }
+    }
+    store_rollback(tx);
+}
+
 int body_only(actx *a, const char *const *allowed)
 {
     const char *name;

@@ -39,6 +39,15 @@ json_t *public_row(const json_t *row);
 void reply_row(actx *a, unsigned status, const json_t *row);
 void reply_rows(actx *a, const json_t *rows);
 
+/* The row `id` of `table` if its "tenant_id" is `tenant_id`; a row of
+ * another tenant is answered as not found, so ids do not leak across
+ * tenants. Otherwise answers itself (404, 503) and returns NULL. */
+json_t *load_owned_row(actx *a, store_tx *tx, store_table table, const char *tenant_id,
+                       const char *id, const char *what);
+/* GET of a tenant's collection (3 path segments) or of one of its rows (the
+ * 4th segment is the id), for viewers and above; answers itself. */
+void get_owned_rows(actx *a, store_table table, const char *tenant_id, const char *what);
+
 /* Body members. Each answers 422 itself and returns 0 on a bad value. */
 int body_only(actx *a, const char *const *allowed);
 /* A string member (NULL when absent and not required). */

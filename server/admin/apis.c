@@ -37,22 +37,6 @@ static int valid_upstream(const char *u)
            sv_is_absolute_uri(u);
 }
 
-/* Read the API `id` of `tenant_id`; answers 404 itself. */
-static json_t *load_api(actx *a, store_tx *tx, const char *tenant_id, const char *id)
-{
-    json_t *row = NULL;
-    store_err err = st_get_id(tx, T_APIS, id, &row);
-    if (err == ST_OK &&
-        strcmp(json_string_value(json_object_get(row, "tenant_id")), tenant_id) != 0)
-        err = ST_NOT_FOUND;
-    if (err != ST_OK) {
-        json_decref(row);
-        reply_store_error(a, err, "API");
-        return NULL;
-    }
-    return row;
-}
-
 static void create_api(actx *a, const char *tenant_id)
 {
     static const char *const allowed[] = {"name",     "version", "base_path", "upstream",
@@ -143,7 +127,7 @@ static void update_api(actx *a, const char *tenant_id, const char *id)
     }
     json_t *before = NULL, *upd = json_object(), *after = NULL;
     if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
-        (before = load_api(a, c.tx, tenant_id, id)) == NULL) {
+        (before = load_owned_row(a, c.tx, T_APIS, tenant_id, id, "API")) == NULL) {
         change_abort(&c);
         goto out;
     }
@@ -218,7 +202,7 @@ static void transition_api(actx *a, const char *tenant_id, const char *id)
         return;
     json_t *before = NULL, *after = NULL, *upd = NULL;
     if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
-        (before = load_api(a, c.tx, tenant_id, id)) == NULL) {
+        (before = load_owned_row(a, c.tx, T_APIS, tenant_id, id, "API")) == NULL) {
         change_abort(&c);
         return;
     }
@@ -259,7 +243,7 @@ static void delete_api(actx *a, const char *tenant_id, const char *id)
         return;
     json_t *before = NULL;
     if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
-        (before = load_api(a, c.tx, tenant_id, id)) == NULL) {
+        (before = load_owned_row(a, c.tx, T_APIS, tenant_id, id, "API")) == NULL) {
         change_abort(&c);
         return;
     }
@@ -288,27 +272,7 @@ void admin_apis(actx *a, const char *tenant_id)
         return;
     }
     if (a->nseg <= 4 && METHOD("GET")) {
-        store_tx *tx = NULL;
-        if (!read_begin(a, &tx))
-            return;
-        if (require_role(a, tx, tenant_id, ROLE_VIEWER)) {
-            if (a->nseg == 3) {
-                json_t *where = json_pack("{ss}", "tenant_id", tenant_id), *rows = NULL;
-                store_err err = st_list(tx, T_APIS, where, 0, &rows);
-                json_decref(where);
-                if (err != ST_OK)
-                    reply_store_error(a, err, "API");
-                else
-                    reply_rows(a, rows);
-                json_decref(rows);
-            } else {
-                json_t *row = load_api(a, tx, tenant_id, a->seg[3]);
-                if (row != NULL)
-                    reply_row(a, 200, row);
-                json_decref(row);
-            }
-        }
-        store_rollback(tx);
+        get_owned_rows(a, T_APIS, tenant_id, "API");
         return;
     }
     if (a->nseg == 4 && METHOD("PATCH")) {

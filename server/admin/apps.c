@@ -68,21 +68,6 @@ static json_t *client_jwks(actx *a, const json_t *given)
     return doc;
 }
 
-static json_t *load_app(actx *a, store_tx *tx, const char *tenant_id, const char *id)
-{
-    json_t *row = NULL;
-    store_err err = st_get_id(tx, T_APPS, id, &row);
-    if (err == ST_OK &&
-        strcmp(json_string_value(json_object_get(row, "tenant_id")), tenant_id) != 0)
-        err = ST_NOT_FOUND;
-    if (err != ST_OK) {
-        json_decref(row);
-        reply_store_error(a, err, "application");
-        return NULL;
-    }
-    return row;
-}
-
 /* A new secret for `app_id` within `c`; the secret text goes to *secret. */
 static store_err add_secret(change *c, const char *tenant_id, const char *app_id,
                             int64_t expires_at, char **secret, json_t **row)
@@ -223,7 +208,7 @@ static void update_app(actx *a, const char *tenant_id, const char *id)
     json_t *before = NULL, *after = NULL, *upd = json_object();
     /* Suspending a client is an administrator's decision. */
     if (!require_role(a, c.tx, tenant_id, has_susp ? ROLE_ADMIN : ROLE_DEVELOPER) ||
-        (before = load_app(a, c.tx, tenant_id, id)) == NULL) {
+        (before = load_owned_row(a, c.tx, T_APPS, tenant_id, id, "application")) == NULL) {
         change_abort(&c);
         goto out;
     }
@@ -264,7 +249,7 @@ static void delete_app(actx *a, const char *tenant_id, const char *id)
         return;
     json_t *before = NULL;
     if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
-        (before = load_app(a, c.tx, tenant_id, id)) == NULL) {
+        (before = load_owned_row(a, c.tx, T_APPS, tenant_id, id, "application")) == NULL) {
         change_abort(&c);
         return;
     }
@@ -288,7 +273,7 @@ static void secrets(actx *a, const char *tenant_id, const char *app_id)
             return;
         json_t *app = NULL;
         if (require_role(a, tx, tenant_id, ROLE_VIEWER) &&
-            (app = load_app(a, tx, tenant_id, app_id)) != NULL) {
+            (app = load_owned_row(a, tx, T_APPS, tenant_id, app_id, "application")) != NULL) {
             json_t *where = json_pack("{ss}", "app_id", app_id), *rows = NULL;
             store_err err = st_list(tx, T_SECRETS, where, 0, &rows);
             json_decref(where);
@@ -318,7 +303,7 @@ static void secrets(actx *a, const char *tenant_id, const char *app_id)
         return;
     json_t *app = NULL, *rows = NULL, *row = NULL;
     if (!require_role(a, c.tx, tenant_id, ROLE_DEVELOPER) ||
-        (app = load_app(a, c.tx, tenant_id, app_id)) == NULL) {
+        (app = load_owned_row(a, c.tx, T_APPS, tenant_id, app_id, "application")) == NULL) {
         change_abort(&c);
         return;
     }
@@ -391,27 +376,7 @@ void admin_apps(actx *a, const char *tenant_id)
         return;
     }
     if (METHOD("GET")) {
-        store_tx *tx = NULL;
-        if (!read_begin(a, &tx))
-            return;
-        if (require_role(a, tx, tenant_id, ROLE_VIEWER)) {
-            if (a->nseg == 3) {
-                json_t *where = json_pack("{ss}", "tenant_id", tenant_id), *rows = NULL;
-                store_err err = st_list(tx, T_APPS, where, 0, &rows);
-                json_decref(where);
-                if (err != ST_OK)
-                    reply_store_error(a, err, "application");
-                else
-                    reply_rows(a, rows);
-                json_decref(rows);
-            } else {
-                json_t *row = load_app(a, tx, tenant_id, a->seg[3]);
-                if (row != NULL)
-                    reply_row(a, 200, row);
-                json_decref(row);
-            }
-        }
-        store_rollback(tx);
+        get_owned_rows(a, T_APPS, tenant_id, "application");
         return;
     }
     if (a->nseg == 4 && METHOD("PATCH")) {
