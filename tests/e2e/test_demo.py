@@ -31,6 +31,9 @@ def free_base():
             for p in (base, base + 1, base + 2):
                 t = socket.socket()
                 socks.append(t)
+                # as nginx and jwtgated bind: a port held only by TIME_WAIT
+                # connections (a benchmark just ran) is free for them
+                t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 t.bind(('127.0.0.1', p))
             return base
         except OSError:
