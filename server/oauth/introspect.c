@@ -53,27 +53,43 @@ static void no_store(request *r)
     http_set_header(r, "Pragma", "no-cache");
 }
 
+/* What introspection and revocation both start with: the current view, the
+ * form, an authenticated client and its "token" parameter. On failure the
+ * request is answered, everything acquired is released, and -1 returned. */
+static int token_request_begin(request *r, view **v, form *f, client_auth *ca, const char **token)
+{
+    *v = view_acquire(r->d);
+    if (*v == NULL) {
+        oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "starting");
+        return -1;
+    }
+    if (oauth_parse_post(r, f, NULL) != 0) {
+        view_release(*v);
+        return -1;
+    }
+    if (client_authenticate(r, f, *v, ca) != 0)
+        goto fail;
+    *token = form_get(f, "token", NULL);
+    if (*token == NULL) {
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "token is missing");
+        goto fail;
+    }
+    return 0;
+fail:
+    form_free(f);
+    view_release(*v);
+    return -1;
+}
+
 void oauth_introspect(request *r)
 {
-    view *v = view_acquire(r->d);
-    if (v == NULL) {
-        oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "starting");
-        return;
-    }
+    view *v;
     form f;
     client_auth ca;
-    jg_claims *claims = NULL;
-    if (oauth_parse_post(r, &f, NULL) != 0) {
-        view_release(v);
+    const char *token;
+    if (token_request_begin(r, &v, &f, &ca, &token) != 0)
         return;
-    }
-    if (client_authenticate(r, &f, v, &ca) != 0)
-        goto out;
-    const char *token = form_get(&f, "token", NULL);
-    if (token == NULL) {
-        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "token is missing");
-        goto out;
-    }
+    jg_claims *claims = NULL;
     atomic_fetch_add_explicit(&r->d->m.introspections, 1, memory_order_relaxed);
     json_t *doc = json_pack("{sb}", "active", 0);
     const char *client_id = NULL, *jti = NULL;
@@ -103,7 +119,6 @@ void oauth_introspect(request *r)
     }
     http_json_new(r, 200, doc);
     no_store(r);
-out:
     jg_claims_free(claims);
     form_free(&f);
     view_release(v);
@@ -111,25 +126,13 @@ out:
 
 void oauth_revoke(request *r)
 {
-    view *v = view_acquire(r->d);
-    if (v == NULL) {
-        oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "starting");
-        return;
-    }
+    view *v;
     form f;
     client_auth ca;
-    jg_claims *claims = NULL;
-    if (oauth_parse_post(r, &f, NULL) != 0) {
-        view_release(v);
+    const char *token;
+    if (token_request_begin(r, &v, &f, &ca, &token) != 0)
         return;
-    }
-    if (client_authenticate(r, &f, v, &ca) != 0)
-        goto out;
-    const char *token = form_get(&f, "token", NULL);
-    if (token == NULL) {
-        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "token is missing");
-        goto out;
-    }
+    jg_claims *claims = NULL;
     const char *client_id = NULL, *jti = NULL;
     int64_t exp = 0;
     /* RFC 7009 section 2.2: an invalid, expired or unknown token is no error. */
