@@ -481,9 +481,9 @@ static void cell(const json_t *v, char *out, size_t len)
         size_t i, n = 0;
         json_t *s;
         out[0] = '\0';
-        json_array_foreach(v, i, s) n +=
-            (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s", i ? " " : "",
-                             json_is_string(s) ? json_string_value(s) : "?");
+        json_array_foreach (v, i, s)
+            n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s", i ? " " : "",
+                                  json_is_string(s) ? json_string_value(s) : "?");
     } else {
         char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
         snprintf(out, len, "%s", text != NULL ? text : "?");

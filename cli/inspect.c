@@ -236,8 +236,7 @@ int cli_inspect(int argc, char **argv)
         json_t *value;
         if (times != NULL) {
             printf("Times:\n");
-            json_object_foreach(times, name, value)
-            {
+            json_object_foreach (times, name, value) {
                 printf("  %-4s %s\n", name, json_string_value(value));
             }
         }

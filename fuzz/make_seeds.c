@@ -334,7 +334,8 @@ static void walk(json_t *v, const char *label)
     }
     const char *name;
     json_t *member;
-    json_object_foreach(v, name, member) walk(member, label);
+    json_object_foreach (v, name, member)
+        walk(member, label);
 }
 
 static void copy_file(const char *path, const char *harness, const char *label)

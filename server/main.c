@@ -18,15 +18,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/change.h"
-#include "core/log.h"
-#include "core/masterkey.h"
-#include "core/util.h"
-#include "core/view.h"
-#include "admin/admin_internal.h"
-#include "http/http.h"
-#include "keys/keys.h"
-#include "oauth/throttle.h"
+#include "server/core/change.h"
+#include "server/core/log.h"
+#include "server/core/masterkey.h"
+#include "server/core/util.h"
+#include "server/core/view.h"
+#include "server/admin/admin_internal.h"
+#include "server/http/http.h"
+#include "server/keys/keys.h"
+#include "server/oauth/throttle.h"
 
 static const char usage[] =
     "Usage: jwtgated <command> [options]\n"

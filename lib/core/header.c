@@ -71,8 +71,7 @@ jg_err jg__header_disjoint(const json_t *a, const json_t *b)
         a = b;
         b = t;
     }
-    json_object_foreach((json_t *)a, name, value)
-    {
+    json_object_foreach ((json_t *)a, name, value) {
         (void)value;
         if (json_object_get(b, name) != NULL)
             return JG_ERR_HEADER_DUPLICATE;

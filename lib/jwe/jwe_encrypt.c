@@ -109,8 +109,7 @@ static jg_err emit_generated(json_t *h, const recip_state *r)
         err = set(h, "kid", json_string(r->key->kid));
     const char *name;
     json_t *value;
-    json_object_foreach(r->params, name, value)
-    {
+    json_object_foreach (r->params, name, value) {
         if (err == JG_OK)
             err = set(h, name, json_incref(value));
     }
@@ -140,8 +139,7 @@ static jg_err build_header(const json_t *caller, const recip_state *r, const cha
         int want_kid = named(caller, "kid"), seen_alg = 0, seen_kid = 0;
         const char *name;
         json_t *value;
-        json_object_foreach((json_t *)caller, name, value)
-        {
+        json_object_foreach ((json_t *)caller, name, value) {
             if (err != JG_OK)
                 break;
             err = set(h, name, json_incref(value));

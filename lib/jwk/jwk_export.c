@@ -178,8 +178,7 @@ static void wipe_tree(json_t *value)
     } else if (json_is_object(value)) {
         const char *name;
         json_t *member;
-        json_object_foreach(value, name, member)
-        {
+        json_object_foreach (value, name, member) {
             wipe_tree(member);
         }
     }

@@ -225,8 +225,7 @@ static jg_err build_headers(const jg_jws_signer *s, jg_alg alg, const jg_jws_sig
     const char *member;
     json_t *value;
     if (given != NULL) {
-        json_object_foreach(given, member, value)
-        {
+        json_object_foreach (given, member, value) {
             if (err != JG_OK)
                 break;
             if (json_object_set(prot, member, value) != 0)

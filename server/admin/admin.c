@@ -4,10 +4,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "admin/admin_internal.h"
-#include "core/json.h"
-#include "core/log.h"
-#include "core/util.h"
+#include "server/admin/admin_internal.h"
+#include "lib/core/json.h" /* the one library-internal header the daemon uses: see HACKING.md */
+#include "server/core/log.h"
+#include "server/core/util.h"
 
 static const char *const role_names[] = {"none", "viewer", "developer", "admin", "owner"};
 
@@ -123,7 +123,8 @@ void reply_rows(actx *a, const json_t *rows)
     json_t *items = json_array();
     size_t i;
     json_t *row;
-    json_array_foreach((json_t *)rows, i, row) json_array_append_new(items, public_row(row));
+    json_array_foreach ((json_t *)rows, i, row)
+        json_array_append_new(items, public_row(row));
     http_json_new(a->r, 200, json_pack("{so}", "items", items));
 }
 
@@ -174,8 +175,7 @@ int body_only(actx *a, const char *const *allowed)
 {
     const char *name;
     json_t *v;
-    json_object_foreach(a->body, name, v)
-    {
+    json_object_foreach (a->body, name, v) {
         int ok = 0;
         for (const char *const *p = allowed; *p != NULL; p++)
             ok |= strcmp(*p, name) == 0;
@@ -273,16 +273,14 @@ int body_scopes(actx *a, const char *name, int required, json_t **out)
     json_t *list = json_array();
     size_t i, j;
     json_t *s, *t;
-    json_array_foreach(v, i, s)
-    {
+    json_array_foreach (v, i, s) {
         if (!json_is_string(s) || !sv_is_scope_token(json_string_value(s))) {
             snprintf(detail, sizeof detail, "\"%s\" holds an invalid scope (RFC 6749 3.3)", name);
             reply_invalid(a, detail);
             json_decref(list);
             return 0;
         }
-        json_array_foreach(list, j, t)
-        {
+        json_array_foreach (list, j, t) {
             if (json_equal(s, t)) {
                 snprintf(detail, sizeof detail, "\"%s\" repeats a scope", name);
                 reply_invalid(a, detail);

@@ -10,7 +10,7 @@
 #ifndef JGD_ADMIN_H
 #define JGD_ADMIN_H
 
-#include "http/http.h"
+#include "server/http/http.h"
 
 void admin_route(request *r, const char *rest);
 

@@ -2,8 +2,8 @@
 #ifndef JGD_ADMIN_INTERNAL_H
 #define JGD_ADMIN_INTERNAL_H
 
-#include "admin/admin.h"
-#include "core/change.h"
+#include "server/admin/admin.h"
+#include "server/core/change.h"
 
 typedef enum role { ROLE_NONE = 0, ROLE_VIEWER, ROLE_DEVELOPER, ROLE_ADMIN, ROLE_OWNER } role;
 

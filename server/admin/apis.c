@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin_internal.h"
-#include "core/util.h"
+#include "server/admin/admin_internal.h"
+#include "server/core/util.h"
 
 #define METHOD(m) (strcmp(a->r->method, (m)) == 0)
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin_internal.h"
-#include "core/json.h"
-#include "core/util.h"
+#include "server/admin/admin_internal.h"
+#include "lib/core/json.h" /* the one library-internal header the daemon uses: see HACKING.md */
+#include "server/core/util.h"
 
 #define METHOD(m)   (strcmp(a->r->method, (m)) == 0)
 #define MAX_SECRETS 5
@@ -32,8 +32,7 @@ static json_t *client_jwks(actx *a, const json_t *given)
         reply_invalid(a, "\"jwks\" must hold public keys only");
         return NULL;
     }
-    json_array_foreach(keys, i, k)
-    {
+    json_array_foreach (keys, i, k) {
         if (json_object_get(k, "d") != NULL || json_object_get(k, "k") != NULL) {
             reply_invalid(a, "\"jwks\" must hold public keys only");
             return NULL;
@@ -319,8 +318,7 @@ static void secrets(actx *a, const char *tenant_id, const char *app_id)
     if (err == ST_OK && add) {
         size_t live = 0, i;
         json_t *s;
-        json_array_foreach(rows, i, s)
-        {
+        json_array_foreach (rows, i, s) {
             const json_t *e = json_object_get(s, "expires_at");
             live += !json_is_integer(e) || json_integer_value(e) > c.now;
         }
@@ -339,8 +337,7 @@ static void secrets(actx *a, const char *tenant_id, const char *app_id)
         json_t *s;
         size_t i;
         err = ST_NOT_FOUND;
-        json_array_foreach(rows, i, s)
-        {
+        json_array_foreach (rows, i, s) {
             if (strcmp(json_string_value(json_object_get(s, "id")), a->seg[5]) == 0) {
                 err = st_remove(c.tx, T_SECRETS, a->seg[5]);
                 if (err == ST_OK)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin_internal.h"
-#include "core/util.h"
+#include "server/admin/admin_internal.h"
+#include "server/core/util.h"
 
 #define METHOD(m) (strcmp(a->r->method, (m)) == 0)
 
@@ -17,10 +17,10 @@ static int is_subset(const json_t *small, const json_t *big)
 {
     size_t i, j;
     json_t *s, *b;
-    json_array_foreach(small, i, s)
-    {
+    json_array_foreach (small, i, s) {
         int found = 0;
-        json_array_foreach(big, j, b) found |= json_equal(s, b);
+        json_array_foreach (big, j, b)
+            found |= json_equal(s, b);
         if (!found)
             return 0;
     }
@@ -209,8 +209,7 @@ void admin_subscriptions(actx *a, const char *tenant_id)
                 if (err == ST_OK) {
                     size_t i;
                     json_t *s;
-                    json_array_foreach(theirs, i, s)
-                    {
+                    json_array_foreach (theirs, i, s) {
                         if (strcmp(json_string_value(json_object_get(s, "app_tenant_id")),
                                    tenant_id) != 0)
                             json_array_append(mine, s);

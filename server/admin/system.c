@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin_internal.h"
-#include "core/util.h"
-#include "http/http.h"
-#include "keys/keys.h"
+#include "server/admin/admin_internal.h"
+#include "server/core/util.h"
+#include "server/http/http.h"
+#include "server/keys/keys.h"
 
 #define METHOD(m) (strcmp(a->r->method, (m)) == 0)
 
@@ -29,8 +29,7 @@ void admin_catalog(actx *a)
     json_t *items = json_array();
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row)
-    {
+    json_array_foreach (rows, i, row) {
         const char *state = json_string_value(json_object_get(row, "state"));
         if (strcmp(state, "published") != 0 && strcmp(state, "deprecated") != 0)
             continue;

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin_internal.h"
-#include "core/json.h"
-#include "core/util.h"
+#include "server/admin/admin_internal.h"
+#include "lib/core/json.h" /* the one library-internal header the daemon uses: see HACKING.md */
+#include "server/core/util.h"
 
 #define METHOD(m) (strcmp(a->r->method, (m)) == 0)
 
@@ -244,10 +244,8 @@ void admin_tenants(actx *a)
             json_t *kept = json_array();
             size_t i, j;
             json_t *t, *m;
-            json_array_foreach(rows, i, t)
-            {
-                json_array_foreach(mine, j, m)
-                {
+            json_array_foreach (rows, i, t) {
+                json_array_foreach (mine, j, m) {
                     if (json_equal(json_object_get(m, "tenant_id"), json_object_get(t, "id")))
                         json_array_append(kept, t);
                 }

@@ -1,12 +1,12 @@
 /* change.c — transactions with their audit records, then view and snapshot. */
-#include "core/change.h"
+#include "server/core/change.h"
 
 #include <string.h>
 
-#include "core/log.h"
-#include "core/util.h"
-#include "core/view.h"
-#include "snapshot/snapshot.h"
+#include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/core/view.h"
+#include "server/snapshot/snapshot.h"
 
 store_err change_begin(jgd *d, const char *actor, change *c)
 {

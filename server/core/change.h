@@ -13,7 +13,7 @@
 #ifndef JGD_CHANGE_H
 #define JGD_CHANGE_H
 
-#include "core/daemon.h"
+#include "server/core/daemon.h"
 
 typedef struct change {
     jgd *d;

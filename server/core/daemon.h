@@ -8,9 +8,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "core/metrics.h"
+#include "server/core/metrics.h"
 #include "jwtgate/jwtgate.h"
-#include "store/store.h"
+#include "server/store/store.h"
 
 typedef struct jgd_config {
     const char *data_dir;        /* default "." */

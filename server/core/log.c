@@ -1,5 +1,5 @@
 /* log.c — timestamped lines on stderr, one write() each so threads do not interleave. */
-#include "core/log.h"
+#include "server/core/log.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -1,5 +1,5 @@
 /* masterkey.c — load the master key; seal and open private keys with dir + A256GCM. */
-#include "core/masterkey.h"
+#include "server/core/masterkey.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "core/util.h"
+#include "server/core/util.h"
 
 static int from_text(const char *text, size_t len, jg_jwk **out, char *why, size_t why_len)
 {

@@ -1,7 +1,7 @@
 /* metrics.c — counters and the token latency histogram in Prometheus text. */
-#include "core/metrics.h"
+#include "server/core/metrics.h"
 
-#include "core/util.h"
+#include "server/core/util.h"
 
 static const double bounds[METRICS_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                0.05,   0.1,   0.25,   0.5,   1.0,  2.5};

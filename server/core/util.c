@@ -1,5 +1,5 @@
 /* util.c — random identifiers and secrets, hashing, time, string buffers. */
-#include "core/util.h"
+#include "server/core/util.h"
 
 #include <ctype.h>
 #include <fcntl.h>

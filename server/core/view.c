@@ -1,12 +1,12 @@
 /* view.c — build, swap and share the read model (see view.h). */
-#include "core/view.h"
+#include "server/core/view.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/masterkey.h"
-#include "core/util.h"
+#include "server/core/log.h"
+#include "server/core/masterkey.h"
+#include "server/core/util.h"
 
 static void view_free(view *v)
 {
@@ -80,8 +80,7 @@ static int load_keys(jgd *d, store_tx *tx, view *v)
         goto out;
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row)
-    {
+    json_array_foreach (rows, i, row) {
         const char *state = json_string_value(json_object_get(row, "state"));
         const char *id = json_string_value(json_object_get(row, "id"));
         const char *purpose = json_string_value(json_object_get(row, "purpose"));
@@ -157,7 +156,7 @@ static int load_clients(store_tx *tx, view *v)
         st_list(tx, T_SECRETS, NULL, 0, &secrets) != ST_OK ||
         st_list(tx, T_SUBSCRIPTIONS, approved, 0, &subs) != ST_OK)
         goto out;
-    json_array_foreach(v->apis, i, row)
+    json_array_foreach (v->apis, i, row)
         json_object_set(api_by_id, json_string_value(json_object_get(row, "id")), row);
     json_t *by_app = json_object(); /* app id -> client object (borrowed) */
     v->clients = json_object();
@@ -171,8 +170,7 @@ static int load_clients(store_tx *tx, view *v)
         json_decref(by_app);
         goto out;
     }
-    json_array_foreach(apps, i, row)
-    {
+    json_array_foreach (apps, i, row) {
         const char *client_id = json_string_value(json_object_get(row, "client_id"));
         json_t *c = json_pack(
             "{ss sO sO sO sO sO sO s[] s[]}", "client_id", client_id != NULL ? client_id : "",
@@ -199,8 +197,7 @@ static int load_clients(store_tx *tx, view *v)
             free(text);
         }
     }
-    json_array_foreach(secrets, i, row)
-    {
+    json_array_foreach (secrets, i, row) {
         json_t *c = json_object_get(by_app, json_string_value(json_object_get(row, "app_id")));
         if (c != NULL)
             json_array_append_new(json_object_get(c, "secrets"),
@@ -208,8 +205,7 @@ static int load_clients(store_tx *tx, view *v)
                                             json_object_get(row, "hash"), "expires_at",
                                             json_object_get(row, "expires_at")));
     }
-    json_array_foreach(subs, i, row)
-    {
+    json_array_foreach (subs, i, row) {
         json_t *c = json_object_get(by_app, json_string_value(json_object_get(row, "app_id")));
         json_t *api = json_object_get(api_by_id, json_string_value(json_object_get(row, "api_id")));
         if (c == NULL || api == NULL)
@@ -249,18 +245,17 @@ static int build_metadata(jgd *d, view *v)
     json_t *scopes = json_array();
     size_t i;
     json_t *api;
-    json_array_foreach(v->apis, i, api)
-    {
+    json_array_foreach (v->apis, i, api) {
         if (!api_usable(api, v->built_at))
             continue;
         size_t k;
         json_t *s;
-        json_array_foreach(json_object_get(api, "scopes"), k, s)
-        {
+        json_array_foreach (json_object_get(api, "scopes"), k, s) {
             int dup = 0;
             size_t m;
             json_t *have;
-            json_array_foreach(scopes, m, have) dup |= json_equal(have, s);
+            json_array_foreach (scopes, m, have)
+                dup |= json_equal(have, s);
             if (!dup)
                 json_array_append(scopes, s);
         }
@@ -319,8 +314,7 @@ int view_build(jgd *d, view **out)
     v->revoked = json_object();
     size_t i;
     json_t *row;
-    json_array_foreach(revoked, i, row)
-    {
+    json_array_foreach (revoked, i, row) {
         json_t *exp = json_object_get(row, "exp");
         if (json_integer_value(exp) >= v->built_at)
             json_object_set(v->revoked, json_string_value(json_object_get(row, "jti")), exp);

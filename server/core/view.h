@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "core/daemon.h"
+#include "server/core/daemon.h"
 
 typedef struct pk_client {
     const char *client_id; /* borrowed from the clients object */

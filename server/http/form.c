@@ -1,5 +1,5 @@
 /* form.c — form bodies and Basic credentials, strictly and without leaks of secrets. */
-#include "http/form.h"
+#include "server/http/form.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "core/daemon.h"
+#include "server/core/daemon.h"
 
 #define MAX_BODY         ((size_t)64 * 1024)
 #define MAX_RESP_HEADERS 8

@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin/admin.h"
-#include "core/view.h"
-#include "http/http.h"
-#include "oauth/oauth.h"
+#include "server/admin/admin.h"
+#include "server/core/view.h"
+#include "server/http/http.h"
+#include "server/oauth/oauth.h"
 
 extern const char jgd_openapi_json[];
 extern const size_t jgd_openapi_json_len;

@@ -13,9 +13,9 @@
 
 #include <microhttpd.h>
 
-#include "core/log.h"
-#include "core/util.h"
-#include "http/http.h"
+#include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/http/http.h"
 
 #if MHD_VERSION < 0x00097002
 typedef int MHD_Result_t;

@@ -1,11 +1,11 @@
 /* keys.c — key generation (sealed under the master key) and rotation. */
-#include "keys/keys.h"
+#include "server/keys/keys.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/masterkey.h"
+#include "server/core/log.h"
+#include "server/core/masterkey.h"
 
 const char *key_purpose_name(key_purpose p)
 {
@@ -106,14 +106,12 @@ int keys_rotate(change *c, key_purpose purpose, jg_alg alg, char *why, size_t wh
     }
     /* Tokens signed or encrypted with a retiring key live at most token_ttl
      * after it stopped being active: only then may the key go. */
-    json_array_foreach(retiring, i, row)
-    {
+    json_array_foreach (retiring, i, row) {
         json_int_t since = json_integer_value(json_object_get(row, "retiring_at"));
         if (since + c->d->cfg.token_ttl + 60 <= c->now && move(c, row, "retired", "retired_at"))
             goto fail_store;
     }
-    json_array_foreach(active, i, row)
-    {
+    json_array_foreach (active, i, row) {
         if (move(c, row, "retiring", "retiring_at"))
             goto fail_store;
     }
@@ -125,8 +123,7 @@ int keys_rotate(change *c, key_purpose purpose, jg_alg alg, char *why, size_t wh
         if (next == NULL)
             goto fail_store;
     }
-    json_array_foreach(next, i, row)
-    {
+    json_array_foreach (next, i, row) {
         if (move(c, row, "active", "activated_at"))
             goto fail_store;
     }

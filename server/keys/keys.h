@@ -11,7 +11,7 @@
 #ifndef JGD_KEYS_H
 #define JGD_KEYS_H
 
-#include "core/change.h"
+#include "server/core/change.h"
 
 typedef enum key_purpose { KEY_SIGNING = 0, KEY_ENCRYPTION } key_purpose;
 

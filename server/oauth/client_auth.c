@@ -14,10 +14,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/log.h"
-#include "core/util.h"
-#include "oauth/oauth.h"
-#include "oauth/throttle.h"
+#include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/oauth/oauth.h"
+#include "server/oauth/throttle.h"
 
 #define ASSERTION_TYPE         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #define MAX_ASSERTION_LIFETIME 600
@@ -78,8 +78,7 @@ static int check_secret(const json_t *client, const char *secret, int64_t now)
     int ok = 0;
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(client, "secrets"), i, s)
-    {
+    json_array_foreach (json_object_get(client, "secrets"), i, s) {
         const char *h = json_string_value(json_object_get(s, "hash"));
         const json_t *exp = json_object_get(s, "expires_at");
         int live = !json_is_integer(exp) || json_integer_value(exp) > now;

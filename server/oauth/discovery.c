@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oauth/oauth.h"
+#include "server/oauth/oauth.h"
 
 static int get_only(request *r)
 {

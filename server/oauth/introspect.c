@@ -11,10 +11,10 @@
  */
 #include <string.h>
 
-#include "core/change.h"
-#include "core/log.h"
-#include "core/util.h"
-#include "oauth/oauth.h"
+#include "server/core/change.h"
+#include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/oauth/oauth.h"
 
 jg_err oauth_open_token(jgd *d, const view *v, const char *token, jg_claims **out)
 {
@@ -37,8 +37,7 @@ static int owns_audience(const view *v, const char *tenant, const jg_claims *cla
         const char *aud = jg_claims_aud_at(claims, k);
         size_t i;
         json_t *api;
-        json_array_foreach(v->apis, i, api)
-        {
+        json_array_foreach (v->apis, i, api) {
             if (strcmp(json_string_value(json_object_get(api, "audience")), aud) == 0 &&
                 strcmp(json_string_value(json_object_get(api, "tenant_id")), tenant) == 0)
                 return 1;

@@ -6,9 +6,9 @@
 #ifndef JGD_OAUTH_H
 #define JGD_OAUTH_H
 
-#include "core/view.h"
-#include "http/form.h"
-#include "http/http.h"
+#include "server/core/view.h"
+#include "server/http/form.h"
+#include "server/http/http.h"
 
 /* The outcome of client authentication. */
 typedef struct client_auth {

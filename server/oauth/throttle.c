@@ -1,5 +1,5 @@
 /* throttle.c — per (client, address) failure counts in a bounded table. */
-#include "oauth/throttle.h"
+#include "server/oauth/throttle.h"
 
 #include <pthread.h>
 #include <stdint.h>

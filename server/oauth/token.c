@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/util.h"
-#include "oauth/oauth.h"
+#include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/oauth/oauth.h"
 
 #define MAX_SCOPES    64
 #define MAX_RESOURCES 16
@@ -39,8 +39,9 @@ static int json_has_string(const json_t *arr, const char *s)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i,
-                       v) if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) return 1;
+    json_array_foreach (arr, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return 1;
     return 0;
 }
 
@@ -73,8 +74,7 @@ static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const
     size_t naud = 0;
     size_t i;
     json_t *a;
-    json_array_foreach(aud, i, a)
-    {
+    json_array_foreach (aud, i, a) {
         if (naud < sizeof auds / sizeof auds[0])
             auds[naud++] = json_string_value(a);
     }
@@ -191,15 +191,14 @@ static void token_request(request *r, view *v)
     json_t *s;
     for (size_t k = 0; k < nres; k++) {
         int found = 0;
-        json_array_foreach(subs, i, s)
-        {
+        json_array_foreach (subs, i, s) {
             if (sub_usable(s, now) &&
                 strcmp(json_string_value(json_object_get(s, "audience")), resources[k]) == 0) {
                 found = 1;
                 add_unique(aud, resources[k]);
                 size_t m;
                 json_t *sc;
-                json_array_foreach(json_object_get(s, "scopes"), m, sc)
+                json_array_foreach (json_object_get(s, "scopes"), m, sc)
                     add_unique(approved, json_string_value(sc));
             }
         }
@@ -210,8 +209,7 @@ static void token_request(request *r, view *v)
         }
     }
     if (nres == 0) {
-        json_array_foreach(subs, i, s)
-        {
+        json_array_foreach (subs, i, s) {
             if (!sub_usable(s, now))
                 continue;
             const json_t *sub_scopes = json_object_get(s, "scopes");
@@ -223,7 +221,8 @@ static void token_request(request *r, view *v)
             add_unique(aud, json_string_value(json_object_get(s, "audience")));
             size_t m;
             json_t *sc;
-            json_array_foreach(sub_scopes, m, sc) add_unique(approved, json_string_value(sc));
+            json_array_foreach (sub_scopes, m, sc)
+                add_unique(approved, json_string_value(sc));
         }
         if (json_array_size(aud) == 0) {
             oauth_refuse(r, R_INVALID_SCOPE, 400, "invalid_scope",
@@ -233,7 +232,8 @@ static void token_request(request *r, view *v)
         }
     }
     if (nscopes == 0) {
-        json_array_foreach(approved, i, s) add_unique(granted, json_string_value(s));
+        json_array_foreach (approved, i, s)
+            add_unique(granted, json_string_value(s));
     } else {
         for (size_t k = 0; k < nscopes; k++)
             if (json_has_string(approved, req_scopes[k]))
@@ -249,8 +249,7 @@ static void token_request(request *r, view *v)
         goto out;
     }
     sv_buf sb = {0};
-    json_array_foreach(granted, i, s)
-    {
+    json_array_foreach (granted, i, s) {
         if (i > 0)
             sv_buf_puts(&sb, " ");
         sv_buf_puts(&sb, json_string_value(s));

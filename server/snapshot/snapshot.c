@@ -1,5 +1,5 @@
 /* snapshot.c — serialise the view for the gateway and replace the file atomically. */
-#include "snapshot/snapshot.h"
+#include "server/snapshot/snapshot.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/log.h"
-#include "core/util.h"
-#include "core/view.h"
+#include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/core/view.h"
 
 static json_t *public_part(const struct view *v)
 {
@@ -20,8 +20,7 @@ static json_t *public_part(const struct view *v)
     json_t *keys = json_array();
     size_t i;
     json_t *row;
-    json_array_foreach(v->apis, i, row)
-    {
+    json_array_foreach (v->apis, i, row) {
         json_array_append_new(
             apis,
             json_pack("{sO sO sO sO sO sO sO sO sO sO sO?}", "id", json_object_get(row, "id"),
@@ -36,17 +35,15 @@ static json_t *public_part(const struct view *v)
     }
     const char *jti;
     json_t *exp;
-    json_object_foreach(v->revoked, jti, exp)
+    json_object_foreach (v->revoked, jti, exp)
         json_array_append_new(revoked, json_pack("{ss sO}", "jti", jti, "exp", exp));
     const char *client_id;
     json_t *c;
-    json_object_foreach(v->clients, client_id, c)
-    {
+    json_object_foreach (v->clients, client_id, c) {
         if (json_is_true(json_object_get(c, "suspended")))
             json_array_append_new(suspended, json_string(client_id));
     }
-    json_array_foreach(v->key_rows, i, row)
-    {
+    json_array_foreach (v->key_rows, i, row) {
         json_array_append_new(keys, json_pack("{sO sO sO sO}", "kid", json_object_get(row, "id"),
                                               "purpose", json_object_get(row, "purpose"), "alg",
                                               json_object_get(row, "alg"), "state",

@@ -8,7 +8,7 @@
 #ifndef JGD_SNAPSHOT_H
 #define JGD_SNAPSHOT_H
 
-#include "core/daemon.h"
+#include "server/core/daemon.h"
 
 struct view;
 

@@ -4,7 +4,7 @@
  * runs in its own transaction, so a crash leaves either the old or the new
  * version. Append new migrations; never edit one that has shipped.
  */
-#include "store/sqlite_schema.h"
+#include "server/store/sqlite_schema.h"
 
 #include <stddef.h>
 

@@ -14,9 +14,9 @@
 
 #include <sqlite3.h>
 
-#include "core/log.h"
-#include "store/sqlite_schema.h"
-#include "store/store_backend.h"
+#include "server/core/log.h"
+#include "server/store/sqlite_schema.h"
+#include "server/store/store_backend.h"
 
 typedef struct sq_store {
     struct store base;
@@ -263,8 +263,7 @@ static store_err sq_insert(store_tx *tx, store_table t, const json_t *row)
     size_t n = (size_t)snprintf(sql, sizeof sql, "INSERT INTO %s (", d->name), v = 0, cols = 0;
     const char *name;
     const json_t *value;
-    json_object_foreach((json_t *)row, name, value)
-    {
+    json_object_foreach ((json_t *)row, name, value) {
         if (find_col(d, name) == NULL) {
             log_msg(L_ERR, "store: %s has no column %s", d->name, name);
             return ST_IO;
@@ -283,8 +282,7 @@ static store_err sq_insert(store_tx *tx, store_table t, const json_t *row)
     if (rc != SQLITE_OK)
         return map_rc(s->db, rc);
     int idx = 1;
-    json_object_foreach((json_t *)row, name, value)
-    {
+    json_object_foreach ((json_t *)row, name, value) {
         rc = bind_value(st, idx++, find_col(d, name), value);
         if (rc != SQLITE_OK) {
             sqlite3_finalize(st);
@@ -304,8 +302,7 @@ static store_err sq_update(store_tx *tx, store_table t, const char *id, const js
     size_t n = (size_t)snprintf(sql, sizeof sql, "UPDATE %s SET ", d->name), cols = 0;
     const char *name;
     const json_t *value;
-    json_object_foreach((json_t *)row, name, value)
-    {
+    json_object_foreach ((json_t *)row, name, value) {
         if (find_col(d, name) == NULL || strcmp(name, d->key) == 0)
             return ST_IO;
         n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s = ?", cols ? ", " : "", name);
@@ -321,8 +318,7 @@ static store_err sq_update(store_tx *tx, store_table t, const char *id, const js
     if (rc != SQLITE_OK)
         return map_rc(s->db, rc);
     int idx = 1;
-    json_object_foreach((json_t *)row, name, value)
-    {
+    json_object_foreach ((json_t *)row, name, value) {
         rc = bind_value(st, idx++, find_col(d, name), value);
         if (rc != SQLITE_OK) {
             sqlite3_finalize(st);
@@ -409,8 +405,7 @@ static store_err sq_list(store_tx *tx, store_table t, const json_t *where, unsig
     const char *name;
     const json_t *value;
     if (where != NULL) {
-        json_object_foreach((json_t *)where, name, value)
-        {
+        json_object_foreach ((json_t *)where, name, value) {
             if (find_col(d, name) == NULL)
                 return ST_IO;
             n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s %s ?", conds ? " AND " : " WHERE ",
@@ -431,8 +426,7 @@ static store_err sq_list(store_tx *tx, store_table t, const json_t *where, unsig
         return map_rc(s->db, rc);
     int idx = 1;
     if (where != NULL) {
-        json_object_foreach((json_t *)where, name, value)
-        {
+        json_object_foreach ((json_t *)where, name, value) {
             rc = bind_value(st, idx++, find_col(d, name), value);
             if (rc != SQLITE_OK) {
                 sqlite3_finalize(st);

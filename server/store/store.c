@@ -3,7 +3,7 @@
  * or a plain path is SQLite; a PostgreSQL backend would claim
  * "postgresql://" here.
  */
-#include "store/store_backend.h"
+#include "server/store/store_backend.h"
 
 #include <string.h>
 

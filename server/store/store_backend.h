@@ -2,7 +2,7 @@
 #ifndef JGD_STORE_BACKEND_H
 #define JGD_STORE_BACKEND_H
 
-#include "store/store.h"
+#include "server/store/store.h"
 
 struct store {
     const store_ops *ops;

@@ -2,7 +2,7 @@
  * store_tables.c — the columns of every table, shared by all backends: the
  * row objects above the store have exactly these members.
  */
-#include "store/store.h"
+#include "server/store/store.h"
 
 #include <stddef.h>
 

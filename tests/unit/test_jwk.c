@@ -296,8 +296,7 @@ static void check_embedded_keys(json_t *value, const char *file, const char *pat
         }
         const char *name;
         json_t *member;
-        json_object_foreach(value, name, member)
-        {
+        json_object_foreach (value, name, member) {
             snprintf(sub, sizeof sub, "%s/%s", path, name);
             check_embedded_keys(member, file, sub);
         }

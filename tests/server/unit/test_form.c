@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "http/form.h"
+#include "server/http/form.h"
 #include "jwtgate/jwtgate.h"
 
 static void form_ok(void **state)

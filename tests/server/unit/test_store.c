@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "server/store/store.h"
 
 static char dbpath[256];
 

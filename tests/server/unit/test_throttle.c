@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "oauth/throttle.h"
+#include "server/oauth/throttle.h"
 
 static void windows(void **state)
 {
