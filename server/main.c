@@ -1,10 +1,16 @@
 /*
- * main.c — jwtgated: init | serve | rotate-keys.
+ * main.c — jwtgated: init | serve | rotate-keys | backup | restore.
  *
  *   jwtgated init        create the database, keys and the first system
  *                        administrator; print that administrator's token once
  *   jwtgated serve       run the token service and the admin API
  *   jwtgated rotate-keys rotate the signing and/or encryption keys
+ *   jwtgated backup      copy the database, online and consistent
+ *   jwtgated restore     replace the database by a backup (server stopped)
+ *
+ * Only `serve` publishes snapshots; `serve`, `init` and `restore` hold the
+ * instance lock (core/instance.h), so a second server on the same data
+ * refuses to start.
  *
  * The master key (JWTGATED_MASTER_KEY or --master-key-file) is required by
  * every command: without it the service refuses to start.
@@ -14,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +34,7 @@
 #include "server/http/http.h"
 #include "server/keys/keys.h"
 #include "server/oauth/throttle.h"
+#include "server/snapshot/snapshot.h"
 
 static const char usage[] =
     "Usage: jwtgated <command> [options]\n"
@@ -35,6 +43,8 @@ static const char usage[] =
     "  init         create the database and keys, print the first administrator's token\n"
     "  serve        run the OAuth 2.0 token service and the admin API\n"
     "  rotate-keys  rotate keys: --purpose signing|encryption|both (default both)\n"
+    "  backup       --to FILE: a consistent copy of the database, while serving\n"
+    "  restore      --from FILE: replace the database by a backup (jwtgated stopped)\n"
     "\n"
     "Options (all commands):\n"
     "  --data-dir DIR          database and snapshot location (default .)\n"
@@ -51,7 +61,14 @@ static const char usage[] =
     "  --token-ttl SECONDS     access token lifetime (default 900)\n"
     "  --threads N             HTTP worker threads (default: CPUs)\n"
     "  --timeout SECONDS       idle connection timeout (default 10)\n"
+    "  --request-timeout SECONDS\n"
+    "                          a whole request must arrive within this (default 10)\n"
     "  --max-connections N     (default 1024)\n"
+    "  --max-connections-per-ip N\n"
+    "                          per peer address, trusted proxies exempt (default 32; 0: off)\n"
+    "  --trusted-proxy CIDR    a reverse proxy whose forwarding header names the client\n"
+    "                          (repeatable; e.g. 127.0.0.1/32)\n"
+    "  --real-ip-header NAME   X-Forwarded-For (default) or Forwarded\n"
     "  --access-log            log one line per request (never bodies or query strings)\n"
     "Options (init):\n"
     "  --admin NAME            the first system administrator (default admin)\n"
@@ -74,6 +91,7 @@ typedef struct opts {
     const char *admin;
     const char *purpose;
     const char *db, *snapshot, *issuer;
+    const char *to, *from;
 } opts;
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -98,6 +116,9 @@ static int parse_args(int argc, char **argv, opts *o)
     o->cfg.threads = cpus > 0 && cpus < 64 ? (unsigned)cpus : 2;
     o->cfg.timeout = 10;
     o->cfg.max_connections = 1024;
+    o->cfg.max_per_ip = 32;
+    o->cfg.request_timeout = 10;
+    o->cfg.real_ip_header = NET_X_FORWARDED_FOR;
     o->cfg.signing_alg = JG_ALG_ES256;
     o->cfg.encryption_alg = JG_ALG_ECDH_ES_A256KW;
     o->admin = "admin";
@@ -132,6 +153,10 @@ static int parse_args(int argc, char **argv, opts *o)
             o->admin = v;
         else if (TAKES("--purpose"))
             o->purpose = v;
+        else if (TAKES("--to"))
+            o->to = v;
+        else if (TAKES("--from"))
+            o->from = v;
         else if (TAKES("--port")) {
             if (parse_uint(v, 65535, &n) != 0)
                 goto bad;
@@ -148,6 +173,26 @@ static int parse_args(int argc, char **argv, opts *o)
             if (parse_uint(v, 3600, &n) != 0 || n == 0)
                 goto bad;
             o->cfg.timeout = (unsigned)n;
+        } else if (TAKES("--request-timeout")) {
+            if (parse_uint(v, 3600, &n) != 0 || n == 0)
+                goto bad;
+            o->cfg.request_timeout = (unsigned)n;
+        } else if (TAKES("--max-connections-per-ip")) {
+            if (parse_uint(v, 65536, &n) != 0)
+                goto bad;
+            o->cfg.max_per_ip = (unsigned)n;
+        } else if (TAKES("--trusted-proxy")) {
+            net_cidrs *t = &o->cfg.trusted_proxies;
+            if (t->n == NET_MAX_CIDRS || net_parse_cidr(v, &t->v[t->n]) != 0)
+                goto bad;
+            t->n++;
+        } else if (TAKES("--real-ip-header")) {
+            if (strcasecmp(v, "X-Forwarded-For") == 0)
+                o->cfg.real_ip_header = NET_X_FORWARDED_FOR;
+            else if (strcasecmp(v, "Forwarded") == 0)
+                o->cfg.real_ip_header = NET_FORWARDED;
+            else
+                goto bad;
         } else if (TAKES("--max-connections")) {
             if (parse_uint(v, 65536, &n) != 0 || n == 0)
                 goto bad;
@@ -201,10 +246,13 @@ static void set_issuer(jgd *d, const char *issuer)
     d->token_endpoint = strdup(buf);
 }
 
-/* Open everything a command needs; 0 or -1 (reported). */
-static int setup(jgd *d, const opts *o, int need_master)
+/* Open everything a command needs; 0 or -1 (reported). `exclusive`: hold
+ * the instance lock (serve, init, restore) and check the database is the
+ * one its write-ahead log belongs to. */
+static int setup(jgd *d, const opts *o, int need_master, int exclusive)
 {
     memset(d, 0, sizeof *d);
+    d->lock.db_fd = d->lock.snap_fd = -1;
     d->cfg = o->cfg;
     d->cfg.db_path = o->db != NULL ? strdup(o->db) : join(o->cfg.data_dir, "jwtgated.db");
     d->cfg.snapshot_path =
@@ -221,11 +269,19 @@ static int setup(jgd *d, const opts *o, int need_master)
         log_msg(L_ERR, "refusing to start: %s", why);
         return -1;
     }
+    if (exclusive &&
+        (instance_lock_take(&d->lock, d->cfg.db_path, d->cfg.snapshot_path, why, sizeof why) != 0 ||
+         instance_check_wal(&d->lock, d->cfg.db_path, why, sizeof why) != 0)) {
+        log_msg(L_ERR, "refusing to start: %s", why);
+        return -1;
+    }
     store_err err = store_open(d->cfg.db_path, &d->st);
     if (err != ST_OK) {
         log_msg(L_ERR, "cannot open the database %s: %s", d->cfg.db_path, store_err_name(err));
         return -1;
     }
+    if (exclusive)
+        instance_lock_record(&d->lock, d->cfg.db_path);
     return 0;
 }
 
@@ -233,6 +289,7 @@ static void teardown(jgd *d)
 {
     view_install(d, NULL);
     store_close(d->st);
+    instance_lock_release(&d->lock);
     jg_jwk_free(d->master);
     throttle_free(d->throttle);
     free(d->cfg.db_path);
@@ -263,7 +320,7 @@ static int cmd_init(const opts *o)
         return 1;
     }
     jgd d;
-    if (setup(&d, o, 1) != 0) {
+    if (setup(&d, o, 1, 1) != 0) {
         teardown(&d);
         return 1;
     }
@@ -323,8 +380,10 @@ static int cmd_rotate(const opts *o)
         fprintf(stderr, "jwtgated: --purpose must be signing, encryption or both\n");
         return 2;
     }
+    /* Beside a running server (no lock): it notices the new version within
+     * a second and publishes it; this command never writes the snapshot. */
     jgd d;
-    if (setup(&d, o, 1) != 0) {
+    if (setup(&d, o, 1, 0) != 0) {
         teardown(&d);
         return 1;
     }
@@ -360,10 +419,26 @@ static int write_port_file(const char *path, unsigned port)
     return rename(tmp, path);
 }
 
-/* Changes made by another process (rotate-keys, another node) and
- * expiring revocations: checked once a second. */
+/* Every second: a failed snapshot is written again until it is out, a
+ * store whose last write failed is probed until a write succeeds, changes
+ * made by another process (rotate-keys) are picked up, and expired
+ * revocations purged (every minute). Readiness follows by itself. */
 static void maintain(jgd *d, int64_t *last_purge)
 {
+    store_err health = store_health(d->st);
+    static store_err last_health = ST_OK;
+    if (health == ST_FULL || health == ST_IO) {
+        if (store_probe(d->st) == ST_OK) {
+            log_msg(L_INFO, "store: writes succeed again");
+            health = ST_OK;
+        }
+    }
+    if (health != last_health && health != ST_OK)
+        log_msg(L_ERR, "store: %s: not ready, writes refused until it recovers",
+                store_err_name(health));
+    last_health = health;
+    if (!atomic_load(&d->snapshot_ok) && !atomic_load(&d->snapshot_older))
+        snapshot_retry(d);
     store_tx *tx = NULL;
     int64_t version = 0;
     if (store_begin(d->st, 0, &tx) == ST_OK) {
@@ -400,10 +475,18 @@ static int cmd_serve(const opts *o)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     jgd d;
-    if (setup(&d, o, 1) != 0) {
+    if (setup(&d, o, 1, 1) != 0) {
         teardown(&d);
         return 1;
     }
+    d.publish = 1;
+    long long published = snapshot_file_version(d.cfg.snapshot_path);
+    if (published < 0) {
+        log_msg(L_WARN, "snapshot: %s cannot be read as a snapshot; it will be replaced",
+                d.cfg.snapshot_path);
+        published = 0;
+    }
+    atomic_store(&d.published_version, published);
     int rc = 1;
     void *httpd = NULL;
     unsigned port = 0;
@@ -457,7 +540,117 @@ static int cmd_serve(const opts *o)
     log_msg(L_INFO, "stopping");
     rc = 0;
 out:
-    http_stop(httpd);
+    http_stop(&d, httpd);
+    teardown(&d);
+    return rc;
+}
+
+static int cmd_backup(const opts *o)
+{
+    if (o->to == NULL) {
+        fprintf(stderr, "jwtgated backup: --to FILE is required\n");
+        return 2;
+    }
+    char *db = o->db != NULL ? strdup(o->db) : join(o->cfg.data_dir, "jwtgated.db");
+    if (db == NULL)
+        return 1;
+    if (strstr(db, "://") != NULL) {
+        fprintf(stderr, "jwtgated backup: only SQLite databases; use the database's own tools\n");
+        free(db);
+        return 2;
+    }
+    char why[512] = "";
+    struct stat sb;
+    store_err err = stat(db, &sb) == 0 ? store_sqlite_backup(db, o->to, why, sizeof why) : ST_IO;
+    if (err == ST_IO && why[0] == '\0')
+        snprintf(why, sizeof why, "no database at %s", db);
+    if (err != ST_OK)
+        log_msg(L_ERR, "backup failed: %s", why[0] ? why : store_err_name(err));
+    else
+        log_msg(L_INFO, "backed up %s to %s (keep the master key apart from it)", db, o->to);
+    free(db);
+    return err == ST_OK ? 0 : 1;
+}
+
+/*
+ * Restore: only with no server on the database (the lock), from a copy
+ * that is intact and opens with this master key; then the version moves
+ * past every version published before (the live database's, the snapshot
+ * file's and the backup's own), so that every gateway takes the restored
+ * state as new instead of refusing it as older. Audited as
+ * "system.restore". The next `serve` publishes it.
+ */
+static int cmd_restore(const opts *o)
+{
+    if (o->from == NULL) {
+        fprintf(stderr, "jwtgated restore: --from FILE is required\n");
+        return 2;
+    }
+    struct stat sb;
+    if (stat(o->from, &sb) != 0) {
+        log_msg(L_ERR, "restore: cannot read %s: %s", o->from, strerror(errno));
+        return 1;
+    }
+    jgd d;
+    /* The lock and the live database's version, before anything changes. */
+    if (setup(&d, o, 1, 1) != 0) {
+        teardown(&d);
+        return 1;
+    }
+    int64_t live = 0;
+    store_tx *tx = NULL;
+    if (store_begin(d.st, 0, &tx) == ST_OK) {
+        st_get_version(tx, &live);
+        store_rollback(tx);
+    }
+    store_close(d.st);
+    d.st = NULL;
+    char why[512] = "";
+    int rc = 1;
+    store_err err = store_sqlite_restore(d.cfg.db_path, o->from, why, sizeof why);
+    if (err != ST_OK) {
+        log_msg(L_ERR, "restore failed, the database is unchanged: %s",
+                why[0] ? why : store_err_name(err));
+        goto out;
+    }
+    err = store_open(d.cfg.db_path, &d.st); /* migrates an older backup's schema */
+    if (err != ST_OK) {
+        log_msg(L_ERR, "restore: the restored database does not open: %s", store_err_name(err));
+        goto out;
+    }
+    instance_lock_record(&d.lock, d.cfg.db_path);
+    long long published = snapshot_file_version(d.cfg.snapshot_path);
+    int64_t floor = live > published ? live : (int64_t)published;
+    view *check = NULL;
+    if (view_build(&d, &check) != 0) { /* the keys open with this master key */
+        log_msg(L_ERR, "restore: the restored keys do not open with this master key; restore"
+                       " the matching master key too");
+        goto out;
+    }
+    view_release(check);
+    change c;
+    int64_t version = 0;
+    json_t *after = NULL;
+    if (change_begin(&d, "system:restore", &c) == ST_OK) {
+        const char *base = strrchr(o->from, '/');
+        after = json_pack("{ss sI}", "from", base != NULL ? base + 1 : o->from, "previous_version",
+                          (json_int_t)floor);
+        if (st_bump_version_past(c.tx, floor, &version) == ST_OK &&
+            change_audit(&c, "system.restore", NULL, NULL, NULL, after) == ST_OK &&
+            change_commit(&c) == ST_OK)
+            rc = 0;
+        else
+            change_abort(&c);
+    }
+    json_decref(after);
+    if (rc != 0)
+        log_msg(L_ERR, "restore: the restored database could not be given a new version");
+    else
+        log_msg(L_INFO,
+                "restored %s from %s; its version is now above every published one (%lld), so"
+                " gateways take it once \"jwtgated serve\" publishes it",
+                d.cfg.db_path, o->from, (long long)floor);
+out:
     teardown(&d);
     return rc;
 }
@@ -483,6 +676,10 @@ int main(int argc, char **argv)
         return cmd_serve(&o);
     if (strcmp(argv[1], "rotate-keys") == 0)
         return cmd_rotate(&o);
+    if (strcmp(argv[1], "backup") == 0)
+        return cmd_backup(&o);
+    if (strcmp(argv[1], "restore") == 0)
+        return cmd_restore(&o);
     fprintf(stderr, "jwtgated: unknown command \"%s\"\n%s", argv[1], usage);
     return 2;
 }

@@ -61,6 +61,16 @@ int require_role(actx *a, store_tx *tx, const char *tenant_id, role min)
     return 1;
 }
 
+int require_role_first(actx *a, const char *tenant_id, role min)
+{
+    store_tx *tx = NULL;
+    if (!read_begin(a, &tx))
+        return 0;
+    int ok = require_role(a, tx, tenant_id, min);
+    store_rollback(tx);
+    return ok;
+}
+
 int require_sysadmin(actx *a)
 {
     if (a->sysadmin)
@@ -406,6 +416,19 @@ static int parse_body(actx *a)
     return a->body != NULL;
 }
 
+/* Whether a path segment can name anything at all: valid UTF-8 (every
+ * name and id is stored as JSON text) and no control characters. Anything
+ * else is simply not found, never a storage error. */
+static int printable_utf8(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+            return 0;
+    json_t *probe = json_stringn(p, n); /* jansson refuses invalid UTF-8 */
+    json_decref(probe);
+    return probe != NULL;
+}
+
 /* Split the path after /admin/v1/ into segments; no empty ones, no dots. */
 static int split_path(actx *a, const char *rest)
 {
@@ -413,7 +436,7 @@ static int split_path(actx *a, const char *rest)
     while (*p != '\0') {
         const char *end = strchr(p, '/');
         size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
-        if (n == 0 || n > 128 || a->nseg == MAX_SEGMENTS)
+        if (n == 0 || n > 128 || a->nseg == MAX_SEGMENTS || !printable_utf8(p, n))
             return 0;
         char *s = strndup(p, n);
         if (s == NULL)

@@ -29,6 +29,11 @@ role caller_role(actx *a, store_tx *tx, const char *tenant_id);
  * 404 when the tenant does not exist) and return 0. */
 int require_role(actx *a, store_tx *tx, const char *tenant_id, role min);
 int require_sysadmin(actx *a);
+/* require_role() in a read transaction of its own, before the body is
+ * validated: a caller without the rights learns nothing about what a valid
+ * request would be (403 before 422). The change checks again inside its
+ * own transaction; this one only decides what to answer first. */
+int require_role_first(actx *a, const char *tenant_id, role min);
 
 /* Answers. */
 void reply_store_error(actx *a, store_err err, const char *what);
@@ -78,6 +83,16 @@ void admin_tenant_audit(actx *a, const char *tenant_id);
 void admin_catalog(actx *a);
 void admin_keys(actx *a);
 void admin_audit(actx *a);
+
+/*
+ * An API now defines only `api_scopes`: every live (pending or approved)
+ * subscription to it loses the scopes it no longer defines, inside change
+ * `c`, each with its own audit record ("subscription.scopes_trimmed") in both
+ * tenants. Re-adding a scope later does not give it back: that takes a new
+ * subscription request and its approval. *trimmed counts the rows changed.
+ */
+store_err subscriptions_trim(change *c, const char *api_id, const json_t *api_scopes,
+                             size_t *trimmed);
 
 /* Create a personal access token for `user_id` inside change `c`; the
  * token text (free with jg_free_secret) and the row go to the caller. */

@@ -43,6 +43,8 @@ static void create_api(actx *a, const char *tenant_id)
                                           "audience", "scopes",  "policy",    NULL};
     const char *name, *version, *base_path, *upstream, *audience, *policy;
     json_t *scopes = NULL;
+    if (!require_role_first(a, tenant_id, ROLE_ADMIN))
+        return;
     if (!body_only(a, allowed) || !body_string(a, "name", 1, 64, &name) ||
         !body_string(a, "version", 1, 32, &version) ||
         !body_string(a, "base_path", 1, 256, &base_path) ||
@@ -102,6 +104,8 @@ static void update_api(actx *a, const char *tenant_id, const char *id)
                                           "base_path", "audience", NULL};
     const char *upstream, *policy, *base_path, *audience;
     json_t *scopes = NULL;
+    if (!require_role_first(a, tenant_id, ROLE_ADMIN))
+        return;
     if (!body_only(a, allowed) || !body_string(a, "upstream", 0, 2048, &upstream) ||
         !body_string(a, "policy", 0, 16, &policy) ||
         !body_string(a, "base_path", 0, 256, &base_path) ||
@@ -158,6 +162,11 @@ static void update_api(actx *a, const char *tenant_id, const char *id)
     store_err err = st_update(c.tx, T_APIS, id, upd);
     if (err == ST_OK)
         err = change_audit(&c, "api.update", tenant_id, id, before, after);
+    /* A scope the API no longer defines is taken from its subscriptions in
+     * the same change: nothing can grant it any more. */
+    size_t trimmed = 0;
+    if (err == ST_OK && scopes != NULL)
+        err = subscriptions_trim(&c, id, scopes, &trimmed);
     if (err != ST_OK) {
         change_abort(&c);
         reply_store_error(a, err, "API (same base path or audience)");
@@ -185,6 +194,8 @@ static void transition_api(actx *a, const char *tenant_id, const char *id)
     const char *to = NULL;
     int64_t sunset = 0;
     int has_sunset = 0;
+    if (!require_role_first(a, tenant_id, ROLE_ADMIN))
+        return;
     if (!body_only(a, allowed) || !body_string(a, "state", 1, 16, &to) ||
         !body_int(a, "sunset", 0, 0, INT64_C(253402300799), &sunset, &has_sunset))
         return;

@@ -119,6 +119,8 @@ static void create_app(actx *a, const char *tenant_id)
     const char *name, *method;
     int64_t expires_in = 0;
     int has_exp = 0;
+    if (!require_role_first(a, tenant_id, ROLE_DEVELOPER))
+        return;
     if (!body_only(a, allowed) || !body_string(a, "name", 1, 64, &name) ||
         !body_string(a, "auth_method", 0, 32, &method) ||
         !body_int(a, "secret_expires_in", 0, 60, 10LL * 365 * 86400, &expires_in, &has_exp))
@@ -189,6 +191,8 @@ static void update_app(actx *a, const char *tenant_id, const char *id)
 {
     static const char *const allowed[] = {"jwks", "suspended", NULL};
     int suspended = 0, has_susp = 0;
+    if (!require_role_first(a, tenant_id, ROLE_DEVELOPER))
+        return;
     if (!body_only(a, allowed) || !body_bool(a, "suspended", &suspended, &has_susp))
         return;
     if (json_object_size(a->body) == 0) {
@@ -294,6 +298,8 @@ static void secrets(actx *a, const char *tenant_id, const char *app_id)
     static const char *const allowed[] = {"expires_in", NULL};
     int64_t expires_in = 0;
     int has_exp = 0;
+    if (!require_role_first(a, tenant_id, ROLE_DEVELOPER))
+        return;
     if (add && (!body_only(a, allowed) ||
                 !body_int(a, "expires_in", 0, 60, 10LL * 365 * 86400, &expires_in, &has_exp)))
         return;

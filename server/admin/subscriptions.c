@@ -13,17 +13,23 @@
 
 #define METHOD(m) (strcmp(a->r->method, (m)) == 0)
 
+static int contains(const json_t *arr, const json_t *s)
+{
+    size_t j;
+    json_t *b;
+    json_array_foreach (arr, j, b)
+        if (json_equal(s, b))
+            return 1;
+    return 0;
+}
+
 static int is_subset(const json_t *small, const json_t *big)
 {
-    size_t i, j;
-    json_t *s, *b;
-    json_array_foreach (small, i, s) {
-        int found = 0;
-        json_array_foreach (big, j, b)
-            found |= json_equal(s, b);
-        if (!found)
+    size_t i;
+    json_t *s;
+    json_array_foreach (small, i, s)
+        if (!contains(big, s))
             return 0;
-    }
     return 1;
 }
 
@@ -41,11 +47,55 @@ static store_err audit_both(change *c, const char *action, const json_t *before,
     return err;
 }
 
+store_err subscriptions_trim(change *c, const char *api_id, const json_t *api_scopes,
+                             size_t *trimmed)
+{
+    *trimmed = 0;
+    json_t *where = json_pack("{ss}", "api_id", api_id), *rows = NULL;
+    store_err err = where != NULL ? st_list(c->tx, T_SUBSCRIPTIONS, where, 0, &rows) : ST_NOMEM;
+    json_decref(where);
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row) {
+        if (err != ST_OK)
+            break;
+        const char *state = json_string_value(json_object_get(row, "state"));
+        if (state == NULL || (strcmp(state, "pending") != 0 && strcmp(state, "approved") != 0))
+            continue;
+        const json_t *had = json_object_get(row, "scopes");
+        json_t *kept = json_array();
+        size_t j;
+        json_t *s;
+        json_array_foreach (had, j, s)
+            if (contains(api_scopes, s))
+                json_array_append(kept, s);
+        if (kept == NULL || json_array_size(kept) == json_array_size(had)) {
+            json_decref(kept);
+            continue;
+        }
+        json_t *upd = json_pack("{so}", "scopes", kept);
+        json_t *after = json_deep_copy(row);
+        json_object_update(after, upd);
+        json_object_set_new(after, "reason", json_string("the API no longer defines some scopes"));
+        err = st_update(c->tx, T_SUBSCRIPTIONS, json_string_value(json_object_get(row, "id")), upd);
+        if (err == ST_OK)
+            err = audit_both(c, "subscription.scopes_trimmed", row, after);
+        if (err == ST_OK)
+            (*trimmed)++;
+        json_decref(upd);
+        json_decref(after);
+    }
+    json_decref(rows);
+    return err;
+}
+
 static void request_sub(actx *a, const char *tenant_id)
 {
     static const char *const allowed[] = {"app_id", "api_id", "scopes", NULL};
     const char *app_id, *api_id;
     json_t *scopes = NULL, *app = NULL, *api = NULL, *row = NULL;
+    if (!require_role_first(a, tenant_id, ROLE_DEVELOPER))
+        return;
     if (!body_only(a, allowed) || !body_string(a, "app_id", 1, 64, &app_id) ||
         !body_string(a, "api_id", 1, 64, &api_id) || !body_scopes(a, "scopes", 1, &scopes))
         return;
@@ -137,6 +187,8 @@ static void decide(actx *a, const char *tenant_id, const char *id, const char *v
 {
     static const char *const allowed[] = {"reason", NULL};
     const char *reason = NULL;
+    if (!require_role_first(a, tenant_id, ROLE_ADMIN))
+        return;
     if (!body_only(a, allowed) || !body_string(a, "reason", 0, 1024, &reason))
         return;
     const char *to = strcmp(verb, "approve") == 0  ? "approved"
@@ -161,6 +213,18 @@ static void decide(actx *a, const char *tenant_id, const char *id, const char *v
                                         : strcmp(from, "pending") != 0)
         problem = strcmp(to, "revoked") == 0 ? "only an approved subscription can be revoked"
                                              : "only a pending subscription can be decided";
+    json_t *api = NULL;
+    if (problem == NULL && strcmp(to, "approved") == 0) {
+        /* Approving makes a new grant: only for an API that takes new
+         * subscriptions (published), as a request would need. */
+        store_err aerr =
+            st_get_id(c.tx, T_APIS, json_string_value(json_object_get(before, "api_id")), &api);
+        const char *state = api != NULL ? json_string_value(json_object_get(api, "state")) : NULL;
+        if (aerr != ST_OK || state == NULL || strcmp(state, "published") != 0)
+            problem = "the API is no longer published, so it takes no new subscriptions: reject"
+                      " the request instead";
+        json_decref(api);
+    }
     if (problem != NULL) {
         change_abort(&c);
         json_decref(before);

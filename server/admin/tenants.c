@@ -364,6 +364,8 @@ void admin_members(actx *a, const char *tenant_id)
     static const char *const add_allowed[] = {"user", "role", NULL};
     static const char *const set_allowed[] = {"role", NULL};
     const char *user = NULL, *rolename = NULL;
+    if (!require_role_first(a, tenant_id, ROLE_OWNER))
+        return;
     if (!del && (!body_only(a, add ? add_allowed : set_allowed) ||
                  (add && !body_string(a, "user", 1, 64, &user)) ||
                  !body_string(a, "role", 1, 16, &rolename)))

@@ -57,6 +57,8 @@ store_err change_audit(change *c, const char *action, const char *tenant_id, con
 
 static int rebuild_locked(jgd *d)
 {
+    if (!d->publish)
+        return 0; /* an offline command: the next "serve" publishes */
     struct view *v = NULL;
     if (view_build(d, &v) != 0) {
         atomic_store(&d->snapshot_ok, 0);
@@ -97,6 +99,20 @@ void change_abort(change *c)
         c->tx = NULL;
         pthread_mutex_unlock(&c->d->write_mu);
     }
+}
+
+int snapshot_retry(jgd *d)
+{
+    pthread_mutex_lock(&d->write_mu);
+    struct view *v = view_acquire(d);
+    int rc = v != NULL ? snapshot_write(d, v) : -1;
+    view_release(v);
+    if (rc == 0) {
+        atomic_store(&d->snapshot_ok, 1);
+        log_msg(L_INFO, "snapshot: written again; the gateways can catch up");
+    }
+    pthread_mutex_unlock(&d->write_mu);
+    return rc;
 }
 
 int refresh_view(jgd *d)

@@ -36,5 +36,8 @@ void change_abort(change *c);
 /* Rebuild the view and write the snapshot from the store's current state
  * (startup, and changes made by another process). Takes the writer lock. */
 int refresh_view(jgd *d);
+/* Write the current view's snapshot again after a failed write (called
+ * every second until it succeeds). Takes the writer lock. 0, -1 or -2. */
+int snapshot_retry(jgd *d);
 
 #endif

@@ -8,8 +8,10 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "server/core/metrics.h"
 #include "jwtgate/jwtgate.h"
+#include "server/core/instance.h"
+#include "server/core/metrics.h"
+#include "server/http/net.h"
 #include "server/store/store.h"
 
 typedef struct jgd_config {
@@ -25,6 +27,10 @@ typedef struct jgd_config {
     unsigned threads;            /* HTTP worker threads; default: CPUs */
     unsigned timeout;            /* idle connection timeout, seconds; default 10 */
     unsigned max_connections;    /* default 1024 */
+    unsigned max_per_ip;         /* connections per peer address; 0: no limit; default 32 */
+    unsigned request_timeout;    /* seconds for a whole request to arrive; default 10 */
+    net_cidrs trusted_proxies;   /* peers whose forwarding header names the client */
+    net_header real_ip_header;   /* which header: X-Forwarded-For (default) or Forwarded */
     jg_alg signing_alg;          /* default ES256 */
     jg_alg encryption_alg;       /* default ECDH-ES+A256KW (P-256) */
     int access_log;              /* one line per request */
@@ -32,6 +38,7 @@ typedef struct jgd_config {
 
 struct view;
 struct throttle;
+struct guard;
 
 typedef struct jgd {
     jgd_config cfg;
@@ -42,9 +49,16 @@ typedef struct jgd {
     /* The current read model; swapped after each change. */
     pthread_mutex_t view_mu;
     struct view *view;
-    atomic_int snapshot_ok;
+    atomic_int snapshot_ok;    /* the published snapshot matches the view */
+    atomic_int snapshot_older; /* refused: the database is older than the snapshot on disk */
+    /* The version of the snapshot on disk (read at start, then what this
+     * process wrote): a snapshot is never replaced by an older one. */
+    atomic_llong published_version;
+    int publish;        /* serve: rebuild the view and write the snapshot after changes */
+    instance_lock lock; /* one process per database and snapshot (instance.h) */
     metrics m;
     struct throttle *throttle;
+    struct guard *guard;  /* connection limits and deadlines (http/guard.h) */
     char *token_endpoint; /* <issuer>/oauth2/token */
     atomic_int stopping;
 } jgd;

@@ -36,7 +36,13 @@ void log_msg(log_level level, const char *fmt, ...)
     va_end(ap);
     if (m < 0)
         return;
+    size_t start = n;
     n = n + (size_t)m < sizeof line - 1 ? n + (size_t)m : sizeof line - 2;
+    /* One event, one line: names from requests (a client_id, a path) may
+     * carry control characters, which must not forge or split log lines. */
+    for (size_t i = start; i < n; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = '?';
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;

@@ -145,6 +145,25 @@ static int api_usable(const json_t *api, int64_t now)
     return now == 0 || !json_is_integer(sunset) || json_integer_value(sunset) > now;
 }
 
+/* The scopes of a subscription that its API still defines. The admin API
+ * trims subscriptions when an API drops a scope; this is the second line, so
+ * that a token, the snapshot and the gateway never carry a scope the API
+ * does not define now, whatever the stored row says. */
+static json_t *current_scopes(const json_t *sub_scopes, const json_t *api_scopes)
+{
+    json_t *out = json_array();
+    size_t i, j;
+    json_t *s, *t;
+    json_array_foreach (sub_scopes, i, s) {
+        int defined = 0;
+        json_array_foreach (api_scopes, j, t)
+            defined |= json_equal(s, t);
+        if (defined && out != NULL)
+            json_array_append(out, s);
+    }
+    return out;
+}
+
 static int load_clients(store_tx *tx, view *v)
 {
     json_t *apps = NULL, *secrets = NULL, *subs = NULL, *api_by_id = json_object();
@@ -210,11 +229,13 @@ static int load_clients(store_tx *tx, view *v)
         json_t *api = json_object_get(api_by_id, json_string_value(json_object_get(row, "api_id")));
         if (c == NULL || api == NULL)
             continue;
+        json_t *scopes =
+            current_scopes(json_object_get(row, "scopes"), json_object_get(api, "scopes"));
         json_t *s = json_pack(
-            "{sO sO sO sO sO sO sO}", "id", json_object_get(row, "id"), "api_id",
+            "{sO sO sO sO so sO sO}", "id", json_object_get(row, "id"), "api_id",
             json_object_get(api, "id"), "api_tenant_id", json_object_get(api, "tenant_id"),
-            "audience", json_object_get(api, "audience"), "scopes", json_object_get(row, "scopes"),
-            "api_state", json_object_get(api, "state"), "sunset", json_object_get(api, "sunset"));
+            "audience", json_object_get(api, "audience"), "scopes", scopes, "api_state",
+            json_object_get(api, "state"), "sunset", json_object_get(api, "sunset"));
         if (s == NULL)
             continue;
         json_object_set_new(s, "usable", json_boolean(api_usable(api, 0)));
@@ -222,7 +243,7 @@ static int load_clients(store_tx *tx, view *v)
         json_t *snap = json_pack(
             "{sO sO sO sO sO}", "id", json_object_get(row, "id"), "client_id",
             json_object_get(c, "client_id"), "api_id", json_object_get(api, "id"), "audience",
-            json_object_get(api, "audience"), "scopes", json_object_get(row, "scopes"));
+            json_object_get(api, "audience"), "scopes", json_object_get(s, "scopes"));
         json_decref(s);
         if (snap != NULL)
             json_array_append_new(v->subscriptions, snap);
@@ -269,11 +290,15 @@ static int build_metadata(jgd *d, view *v)
         json_pack("[sss]", "client_secret_basic", "client_secret_post", "private_key_jwt");
     json_t *algs = json_pack("[sssssssss]", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512",
                              "RS256", "EdDSA", "Ed25519");
+    /* RFC 8414 section 2 makes response_types_supported REQUIRED even for
+     * a server without an authorization endpoint, and section 3.2 forbids
+     * empty arrays: "none" (OAuth 2.0 Multiple Response Type Encoding
+     * Practices section 4) is the value that promises nothing. An empty
+     * scopes_supported is left out. */
     json_t *doc = json_pack(
-        "{ss ss ss s[s] s[] so sO sO ss sO sO ss sO sO so s[s] s[s]}", "issuer", iss,
+        "{ss ss ss s[s] s[s] sO sO ss sO sO ss sO sO so s[s] s[s]}", "issuer", iss,
         "token_endpoint", url[0], "jwks_uri", url[1], "grant_types_supported", "client_credentials",
-        "response_types_supported", "scopes_supported", scopes,
-        "token_endpoint_auth_methods_supported", auth,
+        "response_types_supported", "none", "token_endpoint_auth_methods_supported", auth,
         "token_endpoint_auth_signing_alg_values_supported", algs, "introspection_endpoint", url[2],
         "introspection_endpoint_auth_methods_supported", auth,
         "introspection_endpoint_auth_signing_alg_values_supported", algs, "revocation_endpoint",
@@ -284,6 +309,9 @@ static int build_metadata(jgd *d, view *v)
         jg_alg_name(d->cfg.encryption_alg));
     json_decref(auth);
     json_decref(algs);
+    if (doc != NULL && json_array_size(scopes) > 0)
+        json_object_set(doc, "scopes_supported", scopes);
+    json_decref(scopes);
     if (doc == NULL)
         return -1;
     v->metadata_json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);

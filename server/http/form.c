@@ -86,6 +86,23 @@ bad:
     return -1;
 }
 
+void form_drop_empty(form *f)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < f->count; i++) {
+        if (f->value[i][0] == '\0') {
+            jg_free_secret(f->name[i], 0);
+            jg_free_secret(f->value[i], 0);
+            continue;
+        }
+        f->name[kept] = f->name[i];
+        f->value[kept++] = f->value[i];
+    }
+    for (size_t i = kept; i < f->count; i++)
+        f->name[i] = f->value[i] = NULL;
+    f->count = kept;
+}
+
 void form_free(form *f)
 {
     for (size_t i = 0; i < f->count; i++) {

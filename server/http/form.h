@@ -18,6 +18,8 @@ typedef struct form {
 /* Parse; names and values are percent-decoded ('+' is a space). 0, or -1
  * for malformed input (bad escape, NUL, too many parameters). */
 int form_parse(const char *body, size_t len, form *out);
+/* Remove every parameter whose value is empty (RFC 6749 section 3.2). */
+void form_drop_empty(form *f);
 /* Wipe and free (values may hold secrets). */
 void form_free(form *f);
 /* The value of `name`; NULL when absent. *count (optional) gets how many

@@ -43,7 +43,7 @@ typedef struct request {
 
 /* Start and stop the server. 0 or -1 (logged). */
 int http_start(jgd *d, void **handle, unsigned *bound_port);
-void http_stop(void *handle);
+void http_stop(jgd *d, void *handle);
 
 /* Request accessors. */
 const char *http_req_header(request *r, const char *name);

@@ -1,8 +1,10 @@
 /* router.c — which handler answers which path; health, readiness, metrics, OpenAPI. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/admin/admin.h"
+#include "server/core/readiness.h"
 #include "server/core/view.h"
 #include "server/http/http.h"
 #include "server/oauth/oauth.h"
@@ -26,21 +28,15 @@ static void text(request *r, unsigned status, const char *s)
 
 static void readyz(request *r)
 {
-    view *v = view_acquire(r->d);
-    const char *why = NULL;
-    if (v == NULL)
-        why = "no view yet";
-    else if (v->sign_key == NULL || v->enc_key == NULL)
-        why = "no active keys";
-    else if (!atomic_load(&r->d->snapshot_ok))
-        why = "the last snapshot could not be written";
-    else if (store_ping(r->d->st) != ST_OK)
-        why = "the store does not answer";
-    view_release(v);
-    if (why != NULL)
-        text(r, 503, why);
-    else
+    char buf[512];
+    const char *why = readiness_problem(r->d, buf, sizeof buf - 1);
+    if (why != NULL) {
+        char line[520];
+        snprintf(line, sizeof line, "%s\n", why);
+        text(r, 503, line);
+    } else {
         text(r, 200, "ready\n");
+    }
 }
 
 static void metrics_page(request *r)
@@ -72,8 +68,9 @@ void http_route(request *r)
         oauth_introspect(r);
     else if (strcmp(p, "/oauth2/revoke") == 0)
         oauth_revoke(r);
-    else if (strcmp(p, "/.well-known/oauth-authorization-server") == 0)
-        oauth_metadata(r);
+    else if (strcmp(p, "/.well-known/oauth-authorization-server") == 0 ||
+             strcmp(p, "/.well-known/openid-configuration") == 0)
+        oauth_metadata(r); /* the same RFC 8414 document: OpenID-aware clients look there first */
     else if (strcmp(p, "/.well-known/jwks.json") == 0)
         oauth_jwks(r);
     else if (strncmp(p, "/admin/v1/", 10) == 0)

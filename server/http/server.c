@@ -4,6 +4,7 @@
  * once complete, answered, logged without query strings or bodies.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 
 #include "server/core/log.h"
 #include "server/core/util.h"
+#include "server/http/guard.h"
 #include "server/http/http.h"
+#include "server/http/net.h"
 
 #if MHD_VERSION < 0x00097002
 typedef int MHD_Result_t;
@@ -148,11 +151,30 @@ static void request_free(request *r)
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    jgd *d = cls;
     (void)toe;
     request_free(*con_cls);
     *con_cls = NULL;
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (sc != NULL)
+        guard_answered(d->guard, sc->socket_context);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    jgd *d = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        guard_opened(d->guard, conn, socket_context);
+    else
+        guard_closed(d->guard, socket_context);
+}
+
+static MHD_Result_t on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    jgd *d = cls;
+    return guard_accept(d->guard, addr, len) ? MHD_YES : MHD_NO;
 }
 
 /* The response body may hold a token or a one-time secret: libmicrohttpd
@@ -205,27 +227,97 @@ static MHD_Result_t respond(request *r)
     return ret;
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t len)
+/* Every line of header `name`, joined with "," (RFC 9110 section 5.3). */
+typedef struct header_join {
+    const char *name;
+    sv_buf b;
+    int n;
+} header_join;
+
+static MHD_Result_t join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    header_join *j = cls;
+    (void)kind;
+    if (key != NULL && value != NULL && strcasecmp(key, j->name) == 0) {
+        if (j->n++ > 0)
+            sv_buf_puts(&j->b, ",");
+        sv_buf_puts(&j->b, value);
+    }
+    return MHD_YES;
+}
+
+/* The address the request is from: the peer, or behind a trusted proxy
+ * the client it forwarded for (net.h). */
+static void client_ip(jgd *d, struct MHD_Connection *conn, char *out, size_t len)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    net_addr peer;
     snprintf(out, len, "?");
-    if (ci == NULL || ci->client_addr == NULL)
+    if (ci == NULL || net_from_sockaddr(ci->client_addr, &peer) != 0)
         return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)len);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)len);
+    net_addr client = peer;
+    if (net_match(&d->cfg.trusted_proxies, &peer)) {
+        header_join j = {.name = d->cfg.real_ip_header == NET_FORWARDED ? "Forwarded"
+                                                                        : "X-Forwarded-For"};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, join_header, &j);
+        char *value = sv_buf_take(&j.b, NULL);
+        client = net_real_client(&d->cfg.trusted_proxies, &peer, d->cfg.real_ip_header, value);
+        free(value);
+    }
+    net_format(&client, out, len);
+}
+
+/* RFC 9112 framing rules libmicrohttpd 0.9.75 is lenient about; each is a
+ * request-smuggling or parsing-confusion pattern when a proxy in front
+ * reads the message differently. */
+typedef struct framing {
+    int content_length, transfer_encoding, host, bad_name;
+} framing;
+
+static MHD_Result_t count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    framing *f = cls;
+    (void)kind;
+    (void)value;
+    if (key == NULL)
+        return MHD_YES;
+    f->content_length += strcasecmp(key, "Content-Length") == 0;
+    f->transfer_encoding += strcasecmp(key, "Transfer-Encoding") == 0;
+    f->host += strcasecmp(key, "Host") == 0;
+    /* A field name is a token (RFC 9110 section 5.1): no whitespace
+     * before the colon, no control characters. */
+    for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++)
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", *p) != NULL)
+            f->bad_name = 1;
+    if (*key == '\0')
+        f->bad_name = 1;
+    return MHD_YES;
+}
+
+static const char *framing_error(struct MHD_Connection *conn, const char *version)
+{
+    framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.bad_name)
+        return "malformed header field name (RFC 9112 section 5.1)";
+    if (f.content_length > 1)
+        return "more than one Content-Length (RFC 9112 section 6.3)";
+    if (f.content_length > 0 && f.transfer_encoding > 0)
+        return "both Content-Length and Transfer-Encoding (RFC 9112 section 6.1)";
+    if (f.host > 1)
+        return "more than one Host (RFC 9112 section 3.2)";
+    if (f.host == 0 && version != NULL && strcmp(version, "HTTP/1.1") == 0)
+        return "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)";
+    return NULL;
 }
 
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload_data,
                                size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     jgd *d = cls;
     request *r = *con_cls;
     if (r == NULL) {
@@ -237,8 +329,20 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         r->method = method;
         r->path = url;
         r->started = sv_mono();
-        client_ip(conn, r->client_ip, sizeof r->client_ip);
+        client_ip(d, conn, r->client_ip, sizeof r->client_ip);
         *con_cls = r;
+        const char *bad = framing_error(conn, version);
+        if (bad != NULL) {
+            /* Answer before reading any body, and close: after a framing
+             * error nothing on this connection can be trusted. */
+            http_problem(r, 400, NULL, bad);
+            http_set_header(r, "Connection", "close");
+            return respond(r);
+        }
+        return MHD_YES;
+    }
+    if (r->status != 0) { /* answered already (framing error): discard the rest */
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -257,6 +361,10 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         r->body[r->body_len] = '\0';
         return MHD_YES;
     }
+    const union MHD_ConnectionInfo *sc =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (sc != NULL)
+        guard_received(d->guard, sc->socket_context);
     if (r->too_large)
         http_problem(r, 413, NULL, "the request body is too large");
     else
@@ -264,9 +372,33 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
     return respond(r);
 }
 
+/* libmicrohttpd's own messages (a client closing mid-request, a refused
+ * connection...) are one line per event: under an attack that would be a
+ * line per connection, so at most 20 lines per minute reach the log and a
+ * count of the rest follows. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static double window_start;
+    static unsigned shown, dropped;
+    double now = sv_mono();
+    pthread_mutex_lock(&mu);
+    if (now - window_start >= 60) {
+        if (dropped > 0)
+            log_msg(L_WARN, "http: %u more libmicrohttpd messages in the last minute not shown",
+                    dropped);
+        window_start = now;
+        shown = dropped = 0;
+    }
+    int show = shown < 20;
+    if (show)
+        shown++;
+    else
+        dropped++;
+    pthread_mutex_unlock(&mu);
+    if (!show)
+        return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     size_t n = strlen(line);
@@ -293,13 +425,18 @@ int http_start(jgd *d, void **handle, unsigned *bound_port)
         log_msg(L_ERR, "http: cannot listen on \"%s\" (an IPv4 or IPv6 address)", d->cfg.listen);
         return -1;
     }
+    d->guard = guard_new(&d->cfg.trusted_proxies, d->cfg.max_per_ip, d->cfg.request_timeout);
+    if (d->guard == NULL || guard_start(d->guard) != 0) {
+        log_msg(L_ERR, "http: cannot start the connection guard");
+        return -1;
+    }
     struct MHD_Daemon *httpd = MHD_start_daemon(
-        flags, (uint16_t)d->cfg.port, NULL, NULL, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
+        flags, (uint16_t)d->cfg.port, on_accept, d, on_request, d, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
         d->cfg.threads, MHD_OPTION_CONNECTION_TIMEOUT, d->cfg.timeout, MHD_OPTION_CONNECTION_LIMIT,
         d->cfg.max_connections, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-        MHD_OPTION_NOTIFY_COMPLETED, completed, d, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection, d,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (httpd == NULL) {
         log_msg(L_ERR, "http: cannot start the server on %s:%u", d->cfg.listen, d->cfg.port);
         return -1;
@@ -310,8 +447,13 @@ int http_start(jgd *d, void **handle, unsigned *bound_port)
     return 0;
 }
 
-void http_stop(void *handle)
+void http_stop(jgd *d, void *handle)
 {
+    /* The reaper first (it shuts down sockets libmicrohttpd owns), then
+     * libmicrohttpd (which reports every connection closed), then the table. */
+    guard_stop(d->guard);
     if (handle != NULL)
         MHD_stop_daemon(handle);
+    guard_free(d->guard);
+    d->guard = NULL;
 }

@@ -7,8 +7,17 @@
  * Secrets are compared as SHA-256 hashes in constant time against every
  * unexpired secret of the client; an unknown client costs the same hash.
  * Client assertions are verified with libjwtgate against the keys the client
- * registered, must name the token endpoint as audience, live at most ten
- * minutes, and each jti is accepted once (kept in the store until its exp).
+ * registered. Their "aud" must name this authorization server: its issuer
+ * identifier (RFC 7523 section 3 and its update; what panva's clients send),
+ * the token endpoint URL, or the URL of the endpoint being called. Each jti
+ * is accepted once. An assertion counts as expiring at the earlier of its
+ * "exp" and "iat" + ten minutes (without "iat": its "exp" must be at most ten
+ * minutes ahead), so a client library that signs one-hour assertions (Authlib)
+ * works, while the replay cache never holds a jti for more than ten minutes.
+ *
+ * A failed authentication answers 401 with a Basic challenge when the client
+ * used the Authorization header, else 400 (RFC 6749 section 5.2; a 401
+ * without a challenge would break RFC 9110 section 15.5.2).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +29,8 @@
 #include "server/oauth/throttle.h"
 
 #define ASSERTION_TYPE         "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-#define MAX_ASSERTION_LIFETIME 600
+#define MAX_ASSERTION_LIFETIME 600 /* seconds an assertion is honoured, whatever its exp */
+#define ASSERTION_LEEWAY       30
 
 void oauth_refuse(request *r, refusal why, unsigned status, const char *error,
                   const char *description)
@@ -55,6 +65,9 @@ int oauth_parse_post(request *r, form *f, const char *const *multi)
         oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "malformed form body");
         return -1;
     }
+    /* RFC 6749 section 3.2: parameters sent without a value MUST be
+     * treated as if they were omitted ("scope=", a bare "grant_type"). */
+    form_drop_empty(f);
     if (form_has_repeats(f, multi)) {
         form_free(f);
         oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request", "a parameter is repeated");
@@ -63,11 +76,17 @@ int oauth_parse_post(request *r, form *f, const char *const *multi)
     return 0;
 }
 
-static void fail_client(request *r, const char *client_id, const char *why)
+/* invalid_client: 401 with a challenge for the Authorization header, else 400. */
+static void refuse_client(request *r, int used_header, const char *why)
+{
+    oauth_refuse(r, R_INVALID_CLIENT, used_header ? 401 : 400, "invalid_client", why);
+}
+
+static void fail_client(request *r, int used_header, const char *client_id, const char *why)
 {
     if (client_id != NULL)
         throttle_failure(r->d->throttle, client_id, r->client_ip, sv_mono());
-    oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", why);
+    refuse_client(r, used_header, why);
 }
 
 static int check_secret(const json_t *client, const char *secret, int64_t now)
@@ -130,18 +149,26 @@ static int assertion_once(jgd *d, const char *client_id, const char *jti, int64_
     return rc;
 }
 
+/* Whether one "aud" value names this authorization server. */
+static int names_us(request *r, const char *aud)
+{
+    jgd *d = r->d;
+    size_t n = strlen(d->cfg.issuer);
+    return strcmp(aud, d->cfg.issuer) == 0 || strcmp(aud, d->token_endpoint) == 0 ||
+           (strncmp(aud, d->cfg.issuer, n) == 0 && strcmp(aud + n, r->path) == 0);
+}
+
 static int verify_assertion(request *r, view *v, const char *assertion, const char *client_id)
 {
     jgd *d = r->d;
     const jg_jwks *keys = view_client_keys(v, client_id);
     if (keys == NULL)
         return -1;
-    static const char *const required[] = {"jti", "exp", NULL};
+    static const char *const required[] = {"jti", "exp", "aud", NULL};
     jg_jwt_policy pol = {.algs = JG_ALGS_ASYMMETRIC_SIG,
                          .issuer = client_id,
                          .subject = client_id,
-                         .audience = d->token_endpoint,
-                         .leeway = 30,
+                         .leeway = ASSERTION_LEEWAY,
                          .required = required};
     jg_claims *claims = NULL;
     jg_err err = jg_jwt_verify(assertion, strlen(assertion), keys, &pol, &claims);
@@ -149,13 +176,29 @@ static int verify_assertion(request *r, view *v, const char *assertion, const ch
         log_msg(L_INFO, "client %s: assertion refused: %s", client_id, jg_err_name(err));
         return -1;
     }
+    int ours = 0;
+    for (size_t k = 0, n = jg_claims_aud_count(claims); k < n && !ours; k++)
+        ours = names_us(r, jg_claims_aud_at(claims, k));
     const char *jti = NULL;
-    int64_t exp = 0;
+    int64_t exp = 0, iat = 0, now = sv_now();
+    int has_iat = jg_claims_get_int(claims, "iat", &iat) == JG_OK;
     int rc = -1;
-    if (jg_claims_get_string(claims, "jti", &jti) == JG_OK &&
-        jg_claims_get_int(claims, "exp", &exp) == JG_OK && *jti != '\0' && strlen(jti) <= 256 &&
-        exp - sv_now() <= MAX_ASSERTION_LIFETIME)
-        rc = assertion_once(d, client_id, jti, exp);
+    if (!ours) {
+        log_msg(L_INFO, "client %s: assertion refused: its aud names another server", client_id);
+    } else if (jg_claims_get_string(claims, "jti", &jti) == JG_OK &&
+               jg_claims_get_int(claims, "exp", &exp) == JG_OK && *jti != '\0' &&
+               strlen(jti) <= 256) {
+        /* Honoured until min(exp, iat + cap); without iat, exp itself must
+         * be within the cap. The jti is kept exactly that long. */
+        int64_t until = exp;
+        if (has_iat && iat + MAX_ASSERTION_LIFETIME < until)
+            until = iat + MAX_ASSERTION_LIFETIME;
+        if (until + ASSERTION_LEEWAY <= now || until - now > MAX_ASSERTION_LIFETIME)
+            log_msg(L_INFO, "client %s: assertion refused: outside its ten-minute window",
+                    client_id);
+        else
+            rc = assertion_once(d, client_id, jti, until + ASSERTION_LEEWAY);
+    }
     jg_claims_free(claims);
     return rc;
 }
@@ -176,7 +219,7 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
                      "use exactly one client authentication method");
         return -1;
     }
-    if (methods == 0) {
+    if (methods == 0) { /* 401 with the challenge: tells the client how */
         oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", "client authentication required");
         return -1;
     }
@@ -185,7 +228,7 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
     int rc = -1;
     if (basic) {
         if (basic_parse(authz, &id, &secret) != 0) {
-            oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", "malformed Basic credentials");
+            refuse_client(r, 1, "malformed Basic credentials");
             return -1;
         }
         client_id = id;
@@ -199,20 +242,18 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
         }
     } else {
         if (atype == NULL || strcmp(atype, ASSERTION_TYPE) != 0 || assertion == NULL) {
-            oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client",
-                         "unsupported client assertion type, or no assertion");
+            refuse_client(r, 0, "unsupported client assertion type, or no assertion");
             return -1;
         }
         id = assertion_subject(assertion);
         if (id == NULL) {
-            oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", "malformed client assertion");
+            refuse_client(r, 0, "malformed client assertion");
             return -1;
         }
         client_id = id;
     }
     if (form_id != NULL && strcmp(form_id, client_id) != 0) {
-        oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client",
-                     "client_id differs from the authenticated client");
+        refuse_client(r, basic, "client_id differs from the authenticated client");
         goto out;
     }
     double wait = throttle_blocked(r->d->throttle, client_id, r->client_ip, sv_mono());
@@ -243,7 +284,7 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
              verify_assertion(r, v, assertion, client_id) == 0;
     }
     if (!ok) {
-        fail_client(r, client_id, "client authentication failed");
+        fail_client(r, basic, client_id, "client authentication failed");
         goto out;
     }
     throttle_success(r->d->throttle, client_id, r->client_ip);

@@ -22,17 +22,24 @@
 #define MAX_SCOPES    64
 #define MAX_RESOURCES 16
 
-/* Split a space-delimited scope string into tokens (in place in `buf`). */
+/* Split a scope string into tokens (in place in `buf`). RFC 6749 section
+ * 3.3: scope = scope-token *( SP scope-token ), so exactly one space
+ * between tokens and none around them. */
 static int split_scope(char *buf, char **out, size_t *n)
 {
     *n = 0;
-    for (char *save = NULL, *t = strtok_r(buf, " ", &save); t != NULL;
-         t = strtok_r(NULL, " ", &save)) {
-        if (!sv_is_scope_token(t) || *n == MAX_SCOPES)
-            return -1;
-        out[(*n)++] = t;
+    char *p = buf;
+    for (;;) {
+        char *sp = strchr(p, ' ');
+        if (sp != NULL)
+            *sp = '\0';
+        if (!sv_is_scope_token(p) || *n == MAX_SCOPES)
+            return -1; /* also an empty token: a leading, trailing or double space */
+        out[(*n)++] = p;
+        if (sp == NULL)
+            return 0;
+        p = sp + 1;
     }
-    return 0;
 }
 
 static int json_has_string(const json_t *arr, const char *s)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/core/json.h" /* the one library-internal header the daemon uses: see HACKING.md */
 #include "server/core/log.h"
 #include "server/core/util.h"
 #include "server/core/view.h"
@@ -72,8 +73,42 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+long long snapshot_file_version(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return errno == ENOENT ? 0 : -1;
+    json_error_t e;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &e);
+    const json_t *v = json_object_get(doc, "version");
+    long long version = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+    /* The document holds private keys: wipe them from jansson's copy. */
+    const json_t *keys = json_object_get(json_object_get(doc, "decryption_keys"), "keys");
+    size_t i;
+    json_t *k;
+    json_array_foreach (keys, i, k) {
+        const char *name;
+        json_t *member;
+        json_object_foreach (k, name, member)
+            jg__json_wipe_string(member);
+    }
+    json_decref(doc);
+    return version;
+}
+
 int snapshot_write(jgd *d, const struct view *v)
 {
+    long long published = atomic_load(&d->published_version);
+    if (v->version < published) {
+        if (!atomic_exchange(&d->snapshot_older, 1))
+            log_msg(L_ERR,
+                    "snapshot: the database (version %lld) is older than the published snapshot"
+                    " (version %lld); not replacing it. Was the database restored by hand? Stop"
+                    " jwtgated and use \"jwtgated restore --from FILE\" (docs/jwtgated.md)",
+                    (long long)v->version, published);
+        return -2;
+    }
+    atomic_store(&d->snapshot_older, 0);
     json_t *doc = public_part(v);
     if (doc == NULL || json_object_set_new(doc, "issuer", json_string(d->cfg.issuer)) != 0 ||
         json_object_set_new(doc, "token_ttl", json_integer(d->cfg.token_ttl)) != 0) {
@@ -129,6 +164,7 @@ int snapshot_write(jgd *d, const struct view *v)
         fsync(dfd);
         close(dfd);
     }
+    atomic_store(&d->published_version, (long long)v->version);
     rc = 0;
 out:
     jg_free_secret(text, len);

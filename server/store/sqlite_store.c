@@ -6,11 +6,24 @@
  * here. WAL journal with synchronous=FULL, so a commit that returned is on
  * disk (a kill -9 or a power cut after it loses nothing); foreign keys on;
  * the schema migrated on open (sqlite_schema.c).
+ *
+ * Health: a write that fails for want of space (SQLITE_FULL) or for an I/O
+ * error marks the store unhealthy until a write succeeds again; the file's
+ * identity (device and inode) is recorded at open and checked before every
+ * write transaction, so a database deleted or renamed over under a running
+ * server refuses writes (ST_GONE) instead of writing into an unlinked file
+ * that vanishes at the next restart.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -22,6 +35,10 @@ typedef struct sq_store {
     struct store base;
     sqlite3 *db;
     pthread_mutex_t mu;
+    char *path;
+    dev_t dev;
+    ino_t ino;
+    atomic_int write_fail; /* store_err of the last failed write, ST_OK after a success */
 } sq_store;
 
 typedef struct sq_tx {
@@ -49,9 +66,13 @@ static store_err map_rc(sqlite3 *db, int rc)
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return ST_BUSY;
+    case SQLITE_FULL:
+        return ST_FULL;
     default:
         break;
     }
+    if ((rc & 0xff) == SQLITE_FULL)
+        return ST_FULL;
     if ((rc & 0xff) == SQLITE_CONSTRAINT)
         return ST_CONSTRAINT;
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
@@ -122,14 +143,44 @@ static store_err sq_open(const char *path, store **out)
     }
     if (err == ST_OK)
         err = migrate(s->db);
+    struct stat sb;
+    if (err == ST_OK && ((s->path = strdup(path)) == NULL || stat(path, &sb) != 0))
+        err = s->path == NULL ? ST_NOMEM : ST_IO;
     if (err != ST_OK) {
         sqlite3_close(s->db);
         pthread_mutex_destroy(&s->mu);
+        free(s->path);
         free(s);
         return err;
     }
+    s->dev = sb.st_dev;
+    s->ino = sb.st_ino;
+    atomic_init(&s->write_fail, ST_OK);
     *out = &s->base;
     return ST_OK;
+}
+
+/* Whether the file at the path is still the database that was opened. */
+static int same_file(const sq_store *s)
+{
+    struct stat sb;
+    return stat(s->path, &sb) == 0 && sb.st_dev == s->dev && sb.st_ino == s->ino;
+}
+
+/* Remember how a write ended: failures that mean "cannot write now". */
+static store_err noted(sq_store *s, store_err err)
+{
+    if (err == ST_FULL || err == ST_IO)
+        atomic_store(&s->write_fail, (int)err);
+    return err;
+}
+
+static store_err sq_health(store *st)
+{
+    sq_store *s = (sq_store *)st;
+    if (!same_file(s))
+        return ST_GONE;
+    return (store_err)atomic_load(&s->write_fail);
 }
 
 static void sq_close(store *st)
@@ -137,6 +188,7 @@ static void sq_close(store *st)
     sq_store *s = (sq_store *)st;
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->mu);
+    free(s->path);
     free(s);
 }
 
@@ -152,11 +204,20 @@ static store_err sq_ping(store *st)
 static store_err sq_begin(store *st, int write, store_tx **out)
 {
     sq_store *s = (sq_store *)st;
+    if (write && !same_file(s)) {
+        log_msg(L_ERR,
+                "store: %s was removed or replaced under the running server; refusing"
+                " writes (restart, and see jwtgated restore)",
+                s->path);
+        return ST_GONE;
+    }
     sq_tx *tx = calloc(1, sizeof *tx);
     if (tx == NULL)
         return ST_NOMEM;
     pthread_mutex_lock(&s->mu);
     store_err err = exec_sql(s->db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+    if (write)
+        noted(s, err);
     if (err != ST_OK) {
         pthread_mutex_unlock(&s->mu);
         free(tx);
@@ -171,9 +232,14 @@ static store_err sq_begin(store *st, int write, store_tx **out)
 static store_err sq_commit(store_tx *tx)
 {
     sq_store *s = SQ(tx);
+    int write = ((sq_tx *)tx)->write;
     store_err err = exec_sql(s->db, "COMMIT");
     if (err != ST_OK)
         exec_sql(s->db, "ROLLBACK");
+    if (write && err == ST_OK)
+        atomic_store(&s->write_fail, ST_OK);
+    else if (write)
+        noted(s, err);
     pthread_mutex_unlock(&s->mu);
     free(tx);
     return err;
@@ -245,12 +311,12 @@ static json_t *column_json(sqlite3_stmt *st, int i, col_type type)
     return NULL;
 }
 
-static store_err step_done(sqlite3 *db, sqlite3_stmt *st)
+static store_err step_done(sq_store *s, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
-    store_err err = rc == SQLITE_DONE ? ST_OK : map_rc(db, sqlite3_extended_errcode(db));
+    store_err err = rc == SQLITE_DONE ? ST_OK : map_rc(s->db, sqlite3_extended_errcode(s->db));
     sqlite3_finalize(st);
-    return err;
+    return noted(s, err); /* every statement run through here writes */
 }
 
 static store_err sq_insert(store_tx *tx, store_table t, const json_t *row)
@@ -289,7 +355,7 @@ static store_err sq_insert(store_tx *tx, store_table t, const json_t *row)
             return rc == SQLITE_NOMEM ? ST_NOMEM : ST_CONSTRAINT;
         }
     }
-    return step_done(s->db, st);
+    return step_done(s, st);
 }
 
 static store_err sq_update(store_tx *tx, store_table t, const char *id, const json_t *row)
@@ -326,7 +392,7 @@ static store_err sq_update(store_tx *tx, store_table t, const char *id, const js
         }
     }
     sqlite3_bind_text(st, idx, id, -1, SQLITE_TRANSIENT);
-    store_err err = step_done(s->db, st);
+    store_err err = step_done(s, st);
     if (err == ST_OK && sqlite3_changes(s->db) == 0)
         err = ST_NOT_FOUND;
     return err;
@@ -345,7 +411,7 @@ static store_err sq_remove(store_tx *tx, store_table t, const char *id)
     if (rc != SQLITE_OK)
         return map_rc(s->db, rc);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    store_err err = step_done(s->db, st);
+    store_err err = step_done(s, st);
     if (err == ST_OK && sqlite3_changes(s->db) == 0)
         err = ST_NOT_FOUND;
     return err;
@@ -460,7 +526,7 @@ static store_err sq_audit_append(store_tx *tx, const store_audit *rec)
         sqlite3_finalize(st);
         return ST_NOMEM;
     }
-    return step_done(s->db, st);
+    return step_done(s, st);
 }
 
 static store_err sq_audit_query(store_tx *tx, const char *tenant_id, int64_t since, int64_t until,
@@ -503,7 +569,7 @@ static store_err sq_purge_expired(store_tx *tx, int64_t now)
         if (rc != SQLITE_OK)
             return map_rc(s->db, rc);
         sqlite3_bind_int64(st, 1, now);
-        store_err err = step_done(s->db, st);
+        store_err err = step_done(s, st);
         if (err != ST_OK)
             return err;
     }
@@ -527,11 +593,201 @@ static store_err sq_get_version(store_tx *tx, int64_t *version)
     return err;
 }
 
-static store_err sq_bump_version(store_tx *tx, int64_t *version)
+static store_err sq_bump_version(store_tx *tx, int64_t floor, int64_t *version)
 {
     sq_store *s = SQ(tx);
-    store_err err = exec_sql(s->db, "UPDATE meta SET v = v + 1 WHERE k = 'version'");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "UPDATE meta SET v = MAX(v, ?) + 1 WHERE k = 'version'", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    sqlite3_bind_int64(st, 1, floor);
+    store_err err = step_done(s, st);
     return err != ST_OK ? err : sq_get_version(tx, version);
+}
+
+static store_err sq_probe(store *st)
+{
+    store_tx *tx = NULL;
+    store_err err = sq_begin(st, 1, &tx);
+    if (err != ST_OK)
+        return err;
+    sq_store *s = (sq_store *)st;
+    err = noted(s, exec_sql(s->db, "INSERT OR REPLACE INTO meta (k, v)"
+                                   " VALUES ('probe', CAST(strftime('%s', 'now') AS INTEGER))"));
+    if (err != ST_OK) {
+        sq_rollback(tx);
+        return err;
+    }
+    return sq_commit(tx);
+}
+
+/* ---- Backup and restore ------------------------------------------------------ */
+
+static void say(char *why, size_t len, const char *fmt, const char *a, const char *b)
+{
+    snprintf(why, len, fmt, a, b != NULL ? b : "");
+}
+
+/* Copy every page of `from` into `to` with SQLite's backup API, waiting out
+ * a busy source (a server writing) instead of failing. */
+static int copy_db(sqlite3 *to, sqlite3 *from)
+{
+    sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
+    if (b == NULL)
+        return sqlite3_errcode(to);
+    int rc;
+    do {
+        rc = sqlite3_backup_step(b, 256);
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(20);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    int fin = sqlite3_backup_finish(b);
+    return rc == SQLITE_DONE ? fin : rc;
+}
+
+static store_err fsync_path(const char *path, int dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0)
+        return ST_IO;
+    int rc = fsync(fd);
+    close(fd);
+    return rc == 0 ? ST_OK : ST_IO;
+}
+
+/* Whether both paths name the same existing file. */
+static int same_path(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+store_err store_sqlite_backup(const char *db_path, const char *to, char *why, size_t why_len)
+{
+    if (same_path(db_path, to)) {
+        say(why, why_len, "%s is the live database itself", to, NULL);
+        return ST_IO;
+    }
+    size_t n = strlen(to) + 16;
+    char *tmp = malloc(n);
+    if (tmp == NULL)
+        return ST_NOMEM;
+    snprintf(tmp, n, "%s.tmp.XXXXXX", to);
+    int fd = mkstemp(tmp); /* mode 0600; a unique name to copy into */
+    sqlite3 *src = NULL, *dst = NULL;
+    store_err err = ST_IO;
+    if (fd < 0) {
+        say(why, why_len, "cannot create a file next to %s: %s", to, strerror(errno));
+        free(tmp);
+        return ST_IO;
+    }
+    close(fd);
+    if (sqlite3_open_v2(db_path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        say(why, why_len, "cannot open %s: %s", db_path, sqlite3_errmsg(src));
+        goto out;
+    }
+    sqlite3_busy_timeout(src, 5000);
+    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        say(why, why_len, "cannot open %s: %s", tmp, sqlite3_errmsg(dst));
+        goto out;
+    }
+    int rc = copy_db(dst, src);
+    if (rc != SQLITE_OK) {
+        err = map_rc(dst, rc);
+        say(why, why_len, "copying %s failed: %s", db_path, sqlite3_errstr(rc));
+        goto out;
+    }
+    /* A copy is one self-contained file: no write-ahead log beside it. */
+    if (exec_sql(dst, "PRAGMA journal_mode = DELETE") != ST_OK) {
+        say(why, why_len, "cannot finish %s", tmp, NULL);
+        goto out;
+    }
+    sqlite3_close(dst);
+    dst = NULL;
+    char *dir = strdup(to);
+    if (dir == NULL || fsync_path(tmp, 0) != ST_OK || rename(tmp, to) != 0 ||
+        fsync_path(dirname(dir), 1) != ST_OK) {
+        say(why, why_len, "cannot write %s: %s", to, strerror(errno));
+        free(dir);
+        goto out;
+    }
+    free(dir);
+    err = ST_OK;
+out:
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    if (err != ST_OK)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+/* One integer from a query on `db`, or -1. */
+static long long query_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+store_err store_sqlite_restore(const char *db_path, const char *from, char *why, size_t why_len)
+{
+    if (same_path(db_path, from)) {
+        say(why, why_len, "%s is the live database itself", from, NULL);
+        return ST_IO;
+    }
+    sqlite3 *src = NULL, *dst = NULL;
+    store_err err = ST_IO;
+    if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        say(why, why_len, "cannot open %s: %s", from, sqlite3_errmsg(src));
+        goto out;
+    }
+    sqlite3_stmt *st = NULL;
+    int intact = 0;
+    if (sqlite3_prepare_v2(src, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        intact = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+    sqlite3_finalize(st);
+    if (!intact) {
+        say(why, why_len, "%s is not an intact SQLite database", from, NULL);
+        goto out;
+    }
+    long long schema = query_int(src, "PRAGMA user_version");
+    long long version = query_int(src, "SELECT v FROM meta WHERE k = 'version'");
+    if (schema < 1 || version < 0) {
+        say(why, why_len, "%s is not a jwtgated database", from, NULL);
+        goto out;
+    }
+    if ((size_t)schema > sqlite_migration_count()) {
+        say(why, why_len, "%s has a newer schema than this jwtgated", from, NULL);
+        goto out;
+    }
+    if (sqlite3_open_v2(db_path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        say(why, why_len, "cannot open %s: %s", db_path, sqlite3_errmsg(dst));
+        goto out;
+    }
+    sqlite3_busy_timeout(dst, 5000);
+    /* Through the live database's own connection and journal: its pages
+     * are all replaced, and its write-ahead log with them. */
+    int rc = copy_db(dst, src);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_wal_checkpoint_v2(dst, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        err = map_rc(dst, rc);
+        say(why, why_len, "restoring into %s failed: %s", db_path, sqlite3_errstr(rc));
+        goto out;
+    }
+    err = ST_OK;
+out:
+    sqlite3_close(src);
+    sqlite3_close(dst);
+    return err;
 }
 
 const store_ops store_sqlite_ops = {
@@ -539,6 +795,8 @@ const store_ops store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .ping = sq_ping,
+    .health = sq_health,
+    .probe = sq_probe,
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,

@@ -30,6 +30,16 @@ store_err store_ping(store *st)
     return st->ops->ping(st);
 }
 
+store_err store_health(store *st)
+{
+    return st->ops->health(st);
+}
+
+store_err store_probe(store *st)
+{
+    return st->ops->probe(st);
+}
+
 store_err store_begin(store *st, int write, store_tx **out)
 {
     return st->ops->begin(st, write, out);
@@ -114,7 +124,12 @@ store_err st_purge_expired(store_tx *tx, int64_t now)
 
 store_err st_bump_version(store_tx *tx, int64_t *version)
 {
-    return tx->st->ops->bump_version(tx, version);
+    return tx->st->ops->bump_version(tx, 0, version);
+}
+
+store_err st_bump_version_past(store_tx *tx, int64_t floor, int64_t *version)
+{
+    return tx->st->ops->bump_version(tx, floor, version);
 }
 
 store_err st_get_version(store_tx *tx, int64_t *version)

@@ -30,7 +30,9 @@ typedef enum store_err {
     ST_CONSTRAINT, /* a foreign key or check constraint */
     ST_BUSY,       /* the database stayed locked */
     ST_IO,         /* any other backend failure (disk, corruption, schema) */
-    ST_NOMEM
+    ST_NOMEM,
+    ST_FULL, /* the disk (or quota) holding the database is full: nothing was written */
+    ST_GONE  /* the database file was removed or replaced under the running process */
 } store_err;
 
 /* Tables. Their columns are described in store_tables.c. */
@@ -86,6 +88,13 @@ typedef struct store_ops {
     store_err (*open)(const char *location, store **out);
     void (*close)(store *st);
     store_err (*ping)(store *st);
+    /* Whether the store can still take writes: ST_OK, or the failure of
+     * the last write that did not succeed since (ST_FULL, ST_IO), or
+     * ST_GONE when the database is no longer the one that was opened.
+     * Cheap (a stat at most); never blocks on a transaction. */
+    store_err (*health)(store *st);
+    /* After a write failure: try one small write; ST_OK clears health. */
+    store_err (*probe)(store *st);
     store_err (*begin)(store *st, int write, store_tx **out);
     store_err (*commit)(store_tx *tx);
     void (*rollback)(store_tx *tx);
@@ -104,19 +113,36 @@ typedef struct store_ops {
                              int64_t after_seq, unsigned limit, json_t **rows);
     /* Delete revocations and assertion jtis whose exp < now. */
     store_err (*purge_expired)(store_tx *tx, int64_t now);
-    /* The change counter: bump (in a write transaction) and read. */
-    store_err (*bump_version)(store_tx *tx, int64_t *version);
+    /* The change counter: bump (in a write transaction) and read. The
+     * new value is max(current, floor) + 1: floor 0 for a change, higher to
+     * move past versions published before (a restore). */
+    store_err (*bump_version)(store_tx *tx, int64_t floor, int64_t *version);
     store_err (*get_version)(store_tx *tx, int64_t *version);
 } store_ops;
 
 /* The SQLite backend (location: a file path). */
 extern const store_ops store_sqlite_ops;
 
+/*
+ * Offline copies of a SQLite database, through SQLite's online backup API
+ * (so a copy is consistent with its write-ahead log, and a restore replaces
+ * the live database through its own connection: no stale -wal can be
+ * replayed onto it later). backup: while a server runs, into `to` (written
+ * to a temporary file, fsynced, renamed; a single file, mode 0600). restore:
+ * `from` is checked (integrity, schema not newer than this build, a jwtgated
+ * database) and copied over `db_path`; the caller must hold the instance lock
+ * and then bump the version. `why` gets a sentence on failure.
+ */
+store_err store_sqlite_backup(const char *db_path, const char *to, char *why, size_t why_len);
+store_err store_sqlite_restore(const char *db_path, const char *from, char *why, size_t why_len);
+
 /* ---- Convenience wrappers (dispatch through the store's ops) -------------- */
 
 store_err store_open(const char *location, store **out);
 void store_close(store *st);
 store_err store_ping(store *st);
+store_err store_health(store *st);
+store_err store_probe(store *st);
 store_err store_begin(store *st, int write, store_tx **out);
 store_err store_commit(store_tx *tx);
 void store_rollback(store_tx *tx);
@@ -133,6 +159,7 @@ store_err st_audit_query(store_tx *tx, const char *tenant_id, int64_t since, int
                          int64_t after_seq, unsigned limit, json_t **rows);
 store_err st_purge_expired(store_tx *tx, int64_t now);
 store_err st_bump_version(store_tx *tx, int64_t *version);
+store_err st_bump_version_past(store_tx *tx, int64_t floor, int64_t *version);
 store_err st_get_version(store_tx *tx, int64_t *version);
 
 #endif

@@ -95,6 +95,10 @@ const char *store_err_name(store_err err)
         return "storage failure";
     case ST_NOMEM:
         return "out of memory";
+    case ST_FULL:
+        return "the disk holding the database is full";
+    case ST_GONE:
+        return "the database file was removed or replaced";
     }
     return "unknown storage error";
 }
