@@ -96,9 +96,24 @@ void reply_store_error(actx *a, store_err err, const char *what)
                  what);
         http_problem(a->r, 409, NULL, detail);
         return;
+    case ST_FULL:
+        http_problem(a->r, 503, NULL,
+                     "the disk holding the database is full: nothing was changed; retry once"
+                     " the operator has freed space");
+        http_set_header(a->r, "Retry-After", "30");
+        return;
+    case ST_GONE:
+        http_problem(a->r, 503, NULL,
+                     "the database file was removed or replaced under the running server:"
+                     " nothing was changed; the operator must restart it");
+        return;
+    case ST_BUSY:
+        http_problem(a->r, 503, NULL, "the database is busy: nothing was changed; retry");
+        http_set_header(a->r, "Retry-After", "1");
+        return;
     default:
         log_msg(L_ERR, "admin: %s: %s", what, store_err_name(err));
-        http_problem(a->r, 503, NULL, "the store is not available");
+        http_problem(a->r, 503, NULL, "the store failed: nothing was changed");
     }
 }
 

@@ -103,11 +103,10 @@ int instance_check_wal(const instance_lock *l, const char *db_path, char *why, s
     if ((unsigned long long)db.st_dev == info.dev && (unsigned long long)db.st_ino == info.ino)
         return 0;
     snprintf(why, why_len,
-             "%s was replaced by another file while %s of the previous database is still"
-             " beside it: SQLite would replay that log onto it. To restore a backup, move the"
-             " database back and use \"jwtgated restore --from FILE\"; if the replacement is"
-             " deliberate and the log is not wanted, move %s away",
-             db_path, wal, wal);
+             "the database was replaced by another file while the previous one's -wal is"
+             " beside it (SQLite would replay it onto the new file): to restore a backup use"
+             " \"jwtgated restore --from FILE\"; if this is deliberate, move %s away",
+             wal);
     return -1;
 }
 

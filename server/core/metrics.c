@@ -40,7 +40,7 @@ void metrics_status(metrics *m, unsigned status)
                               memory_order_relaxed);
 }
 
-char *metrics_render(metrics *m, long snapshot_version, int snapshot_ok, size_t *len)
+char *metrics_render(metrics *m, const metrics_state *st, size_t *len)
 {
     sv_buf b = {0};
     sv_buf_puts(&b, "# HELP jwtgated_tokens_issued_total Access tokens issued.\n"
@@ -75,11 +75,26 @@ char *metrics_render(metrics *m, long snapshot_version, int snapshot_ok, size_t 
     for (int c = 1; c <= 5; c++)
         sv_buf_printf(&b, "jwtgated_http_responses_total{class=\"%dxx\"} %lu\n", c,
                       atomic_load(&m->http_status[c]));
-    sv_buf_puts(&b, "# HELP jwtgated_snapshot_version Version of the last snapshot written.\n"
+    sv_buf_puts(&b, "# HELP jwtgated_snapshot_version Version of the current view.\n"
                     "# TYPE jwtgated_snapshot_version gauge\n");
-    sv_buf_printf(&b, "jwtgated_snapshot_version %ld\n", snapshot_version);
+    sv_buf_printf(&b, "jwtgated_snapshot_version %ld\n", st->snapshot_version);
+    sv_buf_puts(&b, "# HELP jwtgated_snapshot_published_version Version of the snapshot on disk.\n"
+                    "# TYPE jwtgated_snapshot_published_version gauge\n");
+    sv_buf_printf(&b, "jwtgated_snapshot_published_version %ld\n", st->published_version);
     sv_buf_puts(&b, "# HELP jwtgated_snapshot_ok 1 when the last snapshot write succeeded.\n"
                     "# TYPE jwtgated_snapshot_ok gauge\n");
-    sv_buf_printf(&b, "jwtgated_snapshot_ok %d\n", snapshot_ok);
+    sv_buf_printf(&b, "jwtgated_snapshot_ok %d\n", st->snapshot_ok);
+    sv_buf_puts(&b, "# HELP jwtgated_ready 1 when /readyz answers 200.\n"
+                    "# TYPE jwtgated_ready gauge\n");
+    sv_buf_printf(&b, "jwtgated_ready %d\n", st->ready);
+    sv_buf_puts(&b,
+                "# HELP jwtgated_http_connections_refused_total Connections refused over the"
+                " per-address limit.\n# TYPE jwtgated_http_connections_refused_total counter\n");
+    sv_buf_printf(&b, "jwtgated_http_connections_refused_total %lu\n", st->connections_refused);
+    sv_buf_puts(&b,
+                "# HELP jwtgated_http_connections_cut_total Connections closed because a request"
+                " did not arrive whole in time.\n"
+                "# TYPE jwtgated_http_connections_cut_total counter\n");
+    sv_buf_printf(&b, "jwtgated_http_connections_cut_total %lu\n", st->connections_cut);
     return sv_buf_take(&b, len);
 }

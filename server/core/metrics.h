@@ -38,7 +38,17 @@ typedef struct metrics {
 const char *refusal_name(refusal r);
 void metrics_token_latency(metrics *m, double seconds);
 void metrics_status(metrics *m, unsigned status);
+/* What is not a counter of `metrics` but exported with them. */
+typedef struct metrics_state {
+    long snapshot_version; /* the view's version */
+    long published_version;
+    int snapshot_ok;
+    int ready;
+    unsigned long connections_refused; /* over the per-address limit */
+    unsigned long connections_cut;     /* past the request deadline */
+} metrics_state;
+
 /* The exposition text; malloc'd. */
-char *metrics_render(metrics *m, long snapshot_version, int snapshot_ok, size_t *len);
+char *metrics_render(metrics *m, const metrics_state *st, size_t *len);
 
 #endif

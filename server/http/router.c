@@ -6,6 +6,7 @@
 #include "server/admin/admin.h"
 #include "server/core/readiness.h"
 #include "server/core/view.h"
+#include "server/http/guard.h"
 #include "server/http/http.h"
 #include "server/oauth/oauth.h"
 
@@ -41,11 +42,18 @@ static void readyz(request *r)
 
 static void metrics_page(request *r)
 {
-    view *v = view_acquire(r->d);
-    long version = v != NULL ? (long)v->version : -1;
+    jgd *d = r->d;
+    view *v = view_acquire(d);
+    char buf[512];
+    metrics_state st = {.snapshot_version = v != NULL ? (long)v->version : -1,
+                        .published_version = (long)atomic_load(&d->published_version),
+                        .snapshot_ok = atomic_load(&d->snapshot_ok),
+                        .ready = readiness_problem(d, buf, sizeof buf) == NULL,
+                        .connections_refused = guard_refused(d->guard),
+                        .connections_cut = guard_cut(d->guard)};
     view_release(v);
     size_t len = 0;
-    char *page = metrics_render(&r->d->m, version, atomic_load(&r->d->snapshot_ok), &len);
+    char *page = metrics_render(&d->m, &st, &len);
     http_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", page, len);
 }
 

@@ -9,6 +9,7 @@
  * tells nothing). Revocation records the token's jti until its exp, in the
  * store and in the next snapshot, so that gateways refuse it too.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "server/core/change.h"
@@ -169,8 +170,10 @@ void oauth_revoke(request *r)
         json_decref(row);
         if (err != ST_OK && err != ST_CONFLICT) {
             log_msg(L_ERR, "revoke: %s", store_err_name(err));
-            oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable",
-                         "the revocation could not be stored");
+            char why[160];
+            snprintf(why, sizeof why, "the revocation could not be stored (%s): retry",
+                     store_err_name(err));
+            oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", why);
             goto out;
         }
         atomic_fetch_add_explicit(&r->d->m.revocations, 1, memory_order_relaxed);
