@@ -60,6 +60,27 @@ static void form_hostile(void **state)
     form_free(&f);
 }
 
+/* RFC 6749 section 3.2: a parameter without a value is as if omitted. */
+static void empty_values_dropped(void **state)
+{
+    (void)state;
+    form f;
+    const char body[] = "scope=&grant_type=client_credentials&resource&client_id=x&a=";
+    assert_int_equal(form_parse(body, sizeof body - 1, &f), 0);
+    assert_int_equal(f.count, 5);
+    form_drop_empty(&f);
+    assert_int_equal(f.count, 2);
+    assert_string_equal(form_get(&f, "grant_type", NULL), "client_credentials");
+    assert_string_equal(form_get(&f, "client_id", NULL), "x");
+    assert_null(form_get(&f, "scope", NULL));
+    assert_null(form_get(&f, "resource", NULL));
+    form_free(&f);
+    assert_int_equal(form_parse("a=&b=", 5, &f), 0);
+    form_drop_empty(&f);
+    assert_int_equal(f.count, 0);
+    form_free(&f);
+}
+
 static void basic(void **state)
 {
     (void)state;
@@ -98,6 +119,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(form_ok),
         cmocka_unit_test(form_hostile),
+        cmocka_unit_test(empty_values_dropped),
         cmocka_unit_test(basic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
