@@ -231,6 +231,25 @@ class Utf8Paths(unittest.TestCase):
             self.assertLess(r.status, 500, (body, r))
 
 
+class LogLines(unittest.TestCase):
+    def test_requests_cannot_forge_log_lines(self):
+        # The access log prints the (percent-decoded) path: a %0a in it must
+        # not start a line of its own.
+        srv = Server()
+        try:
+            forged = 'jwtgated error: forged-%s' % time.time()
+            r = srv.request('GET', '/x%0a2026-01-01T00:00:00.000Z%20' +
+                            forged.replace(' ', '%20') + '%0d')
+            self.assertEqual(r.status, 404)
+            lines = srv.read_log().splitlines()
+            hit = [ln for ln in lines if 'forged-' in ln]
+            self.assertEqual(len(hit), 1, hit)
+            self.assertIn('GET /x?2026-01-01', hit[0])
+            self.assertFalse(any(ln.startswith('2026-01-01') for ln in lines))
+        finally:
+            srv.close()
+
+
 class Framing(unittest.TestCase):
     """RFC 9112 framing: each accepted variant is a smuggling pattern."""
 
