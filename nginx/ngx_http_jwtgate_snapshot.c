@@ -180,7 +180,9 @@ ngx_http_jwtgate_source_add(ngx_conf_t *cf, ngx_str_t *path,
     /* ngx_conf_full_name() NUL-terminates */
     src->path = full;
     src->interval = interval;
-    src->log = cf->cycle->log;
+    /* while the configuration is read, cf->log and cycle->log are the
+     * previous cycle's, which a reload frees; the workers set their own */
+    src->log = &cf->cycle->new_log;
 
     if (ngx_array_init(&src->zones, cf->pool, 2, sizeof(ngx_shm_zone_t *))
         != NGX_OK)
@@ -227,6 +229,10 @@ ngx_http_jwtgate_source_init(ngx_conf_t *cf, ngx_http_jwtgate_source_t *src)
                            &src->path);
         return NGX_ERROR;
     }
+
+    /* the snapshot lives as long as this cycle, not as the previous
+     * cycle's log it was read with (as nginx does with the cycle's pool) */
+    snap->pool->log = &cf->cycle->new_log;
 
     src->snap = snap;
     src->dev = fi.st_dev;
