@@ -51,6 +51,7 @@ typedef struct {
 
 static void ngx_http_jwtgate_cache_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_rbtree_key_t ngx_http_jwtgate_cache_key(u_char *digest);
 static ngx_http_jwtgate_cache_node_t *ngx_http_jwtgate_cache_lookup(
     ngx_http_jwtgate_cache_t *cache, u_char *digest);
 static void ngx_http_jwtgate_cache_delete(ngx_http_jwtgate_cache_t *cache,
@@ -64,7 +65,7 @@ static EVP_MD      *ngx_http_jwtgate_sha256;
 static EVP_MD_CTX  *ngx_http_jwtgate_md_ctx;
 
 
-/* ---- the key -------------------------------------------------------------- */
+/* ---- the key ------------------------------------------------------------ */
 
 
 ngx_int_t
@@ -123,7 +124,7 @@ ngx_http_jwtgate_cache_digest(ngx_http_jwtgate_loc_conf_t *jlcf,
 }
 
 
-/* ---- the zone ------------------------------------------------------------- */
+/* ---- the zone ----------------------------------------------------------- */
 
 
 ngx_shm_zone_t *

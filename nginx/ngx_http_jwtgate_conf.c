@@ -225,7 +225,7 @@ ngx_module_t  ngx_http_jwtgate_module = {
 };
 
 
-/* ---- contexts ------------------------------------------------------------ */
+/* ---- contexts ----------------------------------------------------------- */
 
 
 static ngx_int_t
@@ -422,16 +422,16 @@ static ngx_int_t
 ngx_http_jwtgate_prepare(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
 {
     int            ok;
+    u_char         mode;
     jg_alg         alg;
     jg_enc         enc;
-    EVP_MD_CTX    *md;
     ngx_str_t     *names;
-    ngx_uint_t     i;
-    unsigned int   n;
-    jg_alg_set     sig, key;
     jg_enc_set     encs;
+    ngx_uint_t     i;
+    jg_alg_set     sig, key;
+    EVP_MD_CTX    *md;
+    unsigned int   n;
     jg_token_form  form;
-    u_char         mode;
 
     sig = 0;
     key = 0;
@@ -568,7 +568,7 @@ ngx_http_jwtgate_clock(void *data)
 }
 
 
-/* ---- directives ---------------------------------------------------------- */
+/* ---- directives --------------------------------------------------------- */
 
 
 /* jwtgate off | REALM [token=$variable] */
@@ -1036,7 +1036,7 @@ ngx_http_jwtgate_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* ---- processes ----------------------------------------------------------- */
+/* ---- processes ---------------------------------------------------------- */
 
 
 static ngx_int_t

@@ -20,10 +20,13 @@
 #include "ngx_http_jwtgate_module.h"
 
 
+#define NGX_HTTP_JWTGATE_KEY_FILE_MAX  ((off_t) 16 * 1024 * 1024)
+
+
 static void ngx_http_jwtgate_keys_cleanup(void *data);
 
 
-/* ---- jwtgate_key_file ---------------------------------------------------- */
+/* ---- jwtgate_key_file --------------------------------------------------- */
 
 
 /*
@@ -35,6 +38,7 @@ static void ngx_http_jwtgate_keys_cleanup(void *data);
 ngx_int_t
 ngx_http_jwtgate_load_keys(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
 {
+    u_char              *buf;
     jg_err               err;
     size_t               k;
     ssize_t              n;
@@ -44,7 +48,6 @@ ngx_http_jwtgate_load_keys(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
     ngx_uint_t           i;
     ngx_file_info_t      fi;
     ngx_pool_cleanup_t  *cln;
-    u_char              *buf;
 
     if (conf->key_files == NGX_CONF_UNSET_PTR || conf->key_files == NULL
         || conf->keys != NULL)
@@ -83,7 +86,8 @@ ngx_http_jwtgate_load_keys(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
         }
 
         if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-            || ngx_file_size(&fi) <= 0 || ngx_file_size(&fi) > 16 * 1024 * 1024)
+            || ngx_file_size(&fi) <= 0
+            || ngx_file_size(&fi) > NGX_HTTP_JWTGATE_KEY_FILE_MAX)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                                "key file \"%V\" is empty, unreadable "
@@ -149,7 +153,7 @@ ngx_http_jwtgate_keys_cleanup(void *data)
 }
 
 
-/* ---- the algorithms and the identity of a set ---------------------------- */
+/* ---- the algorithms and the identity of a set --------------------------- */
 
 
 /* The algorithms a key set allows: each key's "alg", or `dflt` for keys
@@ -219,7 +223,7 @@ ngx_http_jwtgate_digest_keys(EVP_MD_CTX *md, jg_jwks *set)
 }
 
 
-/* ---- the debug log ------------------------------------------------------- */
+/* ---- the debug log ------------------------------------------------------ */
 
 
 /*

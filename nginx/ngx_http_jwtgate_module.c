@@ -39,6 +39,8 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_jwtgate_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_jwtgate_decide(ngx_http_jwtgate_ctx_t *ctx,
+    ngx_int_t status);
 static ngx_http_jwtgate_ctx_t *ngx_http_jwtgate_ctx_create(
     ngx_http_request_t *r);
 static void ngx_http_jwtgate_ctx_cleanup(void *data);
@@ -64,6 +66,15 @@ static ngx_int_t ngx_http_jwtgate_challenge(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_refusal_t *ref);
 static const char *ngx_http_jwtgate_describe(jg_err err);
 static ngx_int_t ngx_http_jwtgate_has_scope(ngx_str_t *list, ngx_str_t *s);
+static ngx_int_t ngx_http_jwtgate_sub_has(ngx_http_jwtgate_sub_t *sub,
+    ngx_str_t *s);
+static ngx_int_t ngx_http_jwtgate_claim_str(jg_claims *claims,
+    const char *name, ngx_str_t *out);
+static ngx_int_t ngx_http_jwtgate_join(ngx_pool_t *pool, ngx_str_t *list,
+    ngx_uint_t n, ngx_str_t *out);
+static void ngx_http_jwtgate_log_jti(ngx_http_jwtgate_ctx_t *ctx,
+    ngx_str_t *jti);
+static u_char *ngx_http_jwtgate_quote(u_char *p, u_char *s, size_t len);
 #if (NGX_DEBUG)
 static void ngx_http_jwtgate_debug_key_miss(ngx_http_request_t *r,
     ngx_http_jwtgate_ctx_t *ctx, jg_jwks *decrypt, jg_jwks *verify,
@@ -100,7 +111,7 @@ ngx_http_jwtgate_init_handlers(ngx_conf_t *cf)
 }
 
 
-/* ---- the access handler -------------------------------------------------- */
+/* ---- the access handler ------------------------------------------------- */
 
 
 static ngx_int_t
@@ -238,7 +249,7 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
 }
 
 
-/* ---- the request's state ------------------------------------------------- */
+/* ---- the request's state ------------------------------------------------ */
 
 
 /* The context holds a reference to the snapshot and the verified claims;
@@ -298,7 +309,7 @@ ngx_http_jwtgate_ctx_cleanup(void *data)
 }
 
 
-/* ---- the steps ----------------------------------------------------------- */
+/* ---- the steps ---------------------------------------------------------- */
 
 
 #if (NGX_DEBUG)
@@ -1070,7 +1081,7 @@ ngx_http_jwtgate_log_jti(ngx_http_jwtgate_ctx_t *ctx, ngx_str_t *jti)
         return;
     }
 
-    for (i = 0; s[i] != '\0' && i < 128; i++) {
+    for (i = 0; i < 128 && s[i] != '\0'; i++) {
         if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\') {
             return;
         }

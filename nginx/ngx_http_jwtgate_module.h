@@ -42,7 +42,7 @@
 #define NGX_HTTP_JWTGATE_CACHE_MAX_CLAIMS  8192
 
 /* jwtgated writes snapshots of a few MB even for thousands of APIs. */
-#define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     (64 * 1024 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     ((off_t) 64 * 1024 * 1024)
 
 
 typedef enum {
@@ -138,13 +138,13 @@ typedef struct {
     ino_t                         failed_ino;
     struct timespec               failed_mtim;
 
-    ngx_array_t                   zones;           /* ngx_shm_zone_t *: caches to purge */
+    ngx_array_t                   zones;           /* the caches to purge */
     ngx_log_t                    *log;
 } ngx_http_jwtgate_source_t;
 
 
 typedef struct {
-    ngx_array_t                  *values;          /* ngx_http_complex_value_t */
+    ngx_array_t                  *values;          /* complex values */
     ngx_uint_t                    error;           /* 401 or 403 */
 } ngx_http_jwtgate_require_t;
 
@@ -158,7 +158,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_array_t                   sources;         /* ngx_http_jwtgate_source_t * */
+    ngx_array_t                   sources;         /* of source_t * */
 } ngx_http_jwtgate_main_conf_t;
 
 
@@ -182,8 +182,8 @@ typedef struct {
     time_t                        leeway;
 
     ngx_array_t                  *scopes;          /* ngx_str_t */
-    ngx_array_t                  *requires;        /* ngx_http_jwtgate_require_t */
-    ngx_array_t                  *forward;         /* ngx_http_jwtgate_forward_t */
+    ngx_array_t                  *requires;        /* of require_t */
+    ngx_array_t                  *forward;         /* of forward_t */
     ngx_flag_t                    strip_authorization;
 
     ngx_shm_zone_t               *cache;           /* NULL: off */

@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_jwtgate_snap_subs(ngx_http_jwtgate_snap_t *snap,
 static ngx_int_t ngx_http_jwtgate_snap_revocations(
     ngx_http_jwtgate_snap_t *snap, json_t *doc, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_snap_digest(ngx_http_jwtgate_snap_t *snap);
+static ngx_uint_t ngx_http_jwtgate_api_state(const char *s);
 static ngx_int_t ngx_http_jwtgate_table_init(ngx_pool_t *pool,
     ngx_http_jwtgate_table_t *t, ngx_uint_t n);
 static void *ngx_http_jwtgate_table_add(ngx_http_jwtgate_table_t *t,
@@ -136,7 +137,7 @@ ngx_http_jwtgate_table_find(ngx_http_jwtgate_table_t *t, u_char *key,
 }
 
 
-/* ---- sources ------------------------------------------------------------- */
+/* ---- sources ------------------------------------------------------------ */
 
 
 ngx_http_jwtgate_source_t *
@@ -398,7 +399,7 @@ ngx_http_jwtgate_snap_release(ngx_http_jwtgate_snap_t *snap)
 }
 
 
-/* ---- reading ------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------ */
 
 
 static ngx_http_jwtgate_snap_t *
@@ -969,7 +970,7 @@ ngx_http_jwtgate_snap_revocations(ngx_http_jwtgate_snap_t *snap, json_t *doc,
 }
 
 
-/* ---- lookups -------------------------------------------------------------- */
+/* ---- lookups ------------------------------------------------------------ */
 
 
 /*
@@ -1032,7 +1033,7 @@ ngx_http_jwtgate_snap_subscription(ngx_http_jwtgate_snap_t *snap,
 }
 
 
-/* ---- JSON helpers ----------------------------------------------------------- */
+/* ---- JSON helpers ------------------------------------------------------- */
 
 
 static ngx_int_t

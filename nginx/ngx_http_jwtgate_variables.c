@@ -48,6 +48,13 @@ static ngx_int_t ngx_http_jwtgate_format(ngx_http_request_t *r, json_t *j,
     ngx_str_t *out);
 static ngx_int_t ngx_http_jwtgate_path_value(ngx_http_request_t *r,
     json_t *root, ngx_str_t *names, ngx_uint_t n, ngx_str_t *value);
+static ngx_int_t ngx_http_jwtgate_string_claim(ngx_http_request_t *r,
+    jg_claims *claims, ngx_str_t *name, ngx_str_t *value);
+static ngx_int_t ngx_http_jwtgate_set_value(ngx_http_variable_value_t *v,
+    ngx_int_t rc, ngx_str_t *value);
+static ngx_int_t ngx_http_jwtgate_dump(ngx_http_request_t *r, json_t *j,
+    ngx_str_t *out);
+static void ngx_http_jwtgate_sanitize(u_char *p, size_t len);
 
 
 static ngx_http_variable_t  ngx_http_jwtgate_vars[] = {
@@ -106,7 +113,8 @@ ngx_http_jwtgate_add_variables(ngx_conf_t *cf)
 }
 
 
-/* jwtgate_claim_set $variable name ...; jwtgate_header_set $variable name ... */
+/* jwtgate_claim_set $variable name ...;
+ * jwtgate_header_set $variable name ... */
 
 char *
 ngx_http_jwtgate_claim_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -312,7 +320,7 @@ ngx_http_jwtgate_header_member(ngx_http_request_t *r,
 }
 
 
-/* ---- values ------------------------------------------------------------------ */
+/* ---- values ------------------------------------------------------------- */
 
 
 static void
