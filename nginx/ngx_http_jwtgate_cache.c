@@ -19,6 +19,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <openssl/evp.h>
+
 #include "ngx_http_jwtgate_module.h"
 
 
@@ -49,12 +51,80 @@ typedef struct {
 
 static void ngx_http_jwtgate_cache_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
+static ngx_rbtree_key_t ngx_http_jwtgate_cache_key(u_char *digest);
 static ngx_http_jwtgate_cache_node_t *ngx_http_jwtgate_cache_lookup(
     ngx_http_jwtgate_cache_t *cache, u_char *digest);
 static void ngx_http_jwtgate_cache_delete(ngx_http_jwtgate_cache_t *cache,
     ngx_http_jwtgate_cache_node_t *cn);
 static ngx_uint_t ngx_http_jwtgate_cache_expire(
     ngx_http_jwtgate_cache_t *cache, ngx_uint_t n, ngx_uint_t force);
+
+
+/* per worker: the cache key's digest, fetched once */
+static EVP_MD      *ngx_http_jwtgate_sha256;
+static EVP_MD_CTX  *ngx_http_jwtgate_md_ctx;
+
+
+/* ---- the key ------------------------------------------------------------ */
+
+
+ngx_int_t
+ngx_http_jwtgate_cache_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_jwtgate_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    ngx_http_jwtgate_md_ctx = EVP_MD_CTX_new();
+
+    if (ngx_http_jwtgate_sha256 == NULL || ngx_http_jwtgate_md_ctx == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "jwtgate: SHA-256 is not available");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_jwtgate_cache_exit_process(ngx_cycle_t *cycle)
+{
+    EVP_MD_CTX_free(ngx_http_jwtgate_md_ctx);
+    ngx_http_jwtgate_md_ctx = NULL;
+
+    EVP_MD_free(ngx_http_jwtgate_sha256);
+    ngx_http_jwtgate_sha256 = NULL;
+}
+
+
+/* The cache key: the location's rules, the snapshot's keys (when there is
+ * a snapshot), the token. */
+
+ngx_int_t
+ngx_http_jwtgate_cache_digest(ngx_http_jwtgate_loc_conf_t *jlcf,
+    ngx_http_jwtgate_snap_t *snap, ngx_str_t *token, u_char *digest,
+    ngx_log_t *log)
+{
+    unsigned int  n;
+
+    if (EVP_DigestInit_ex(ngx_http_jwtgate_md_ctx,
+                          ngx_http_jwtgate_sha256, NULL) != 1
+        || EVP_DigestUpdate(ngx_http_jwtgate_md_ctx, jlcf->digest,
+                            NGX_HTTP_JWTGATE_DIGEST_LEN) != 1
+        || (snap != NULL
+            && EVP_DigestUpdate(ngx_http_jwtgate_md_ctx, snap->digest,
+                                NGX_HTTP_JWTGATE_DIGEST_LEN) != 1)
+        || EVP_DigestUpdate(ngx_http_jwtgate_md_ctx, token->data,
+                            token->len) != 1
+        || EVP_DigestFinal_ex(ngx_http_jwtgate_md_ctx, digest, &n) != 1)
+    {
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "jwtgate: SHA-256 failed");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* ---- the zone ----------------------------------------------------------- */
 
 
 ngx_shm_zone_t *
@@ -273,7 +343,7 @@ ngx_http_jwtgate_cache_expire(ngx_http_jwtgate_cache_t *cache, ngx_uint_t n,
 
 ngx_int_t
 ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
-    ngx_pool_t *pool, ngx_str_t *claims)
+    ngx_pool_t *pool, ngx_str_t *claims, ngx_log_t *log)
 {
     u_char                         *p;
     ngx_int_t                       rc;
@@ -291,6 +361,7 @@ ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
 
         if (cn->expires <= ngx_time()) {
             ngx_http_jwtgate_cache_delete(cache, cn);
+            rc = NGX_DONE;
 
         } else {
             p = ngx_pnalloc(pool, cn->claims_len + 1);
@@ -313,7 +384,12 @@ ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
-    return rc;
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "jwtgate: cache \"%V\": %s", &zone->shm.name,
+                   rc == NGX_OK ? "hit"
+                   : rc == NGX_DONE ? "miss (the entry expired)" : "miss");
+
+    return rc == NGX_OK ? NGX_OK : NGX_DECLINED;
 }
 
 
@@ -331,7 +407,7 @@ ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
         || claims->len > NGX_HTTP_JWTGATE_CACHE_MAX_CLAIMS)
     {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
-                       "jwtgate: token too large to cache");
+                       "jwtgate: cache: not stored, the token is too large");
         return;
     }
 
@@ -366,7 +442,7 @@ ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
     if (cn == NULL) {
         ngx_shmtx_unlock(&cache->shpool->mutex);
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0,
-                       "jwtgate: no room in the cache");
+                       "jwtgate: cache: not stored, no room");
         return;
     }
 
@@ -386,6 +462,10 @@ ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
     ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "jwtgate: cache \"%V\": stored %uz bytes of claims for "
+                   "%T s", &zone->shm.name, claims->len, expires - ngx_time());
 }
 
 

@@ -4,10 +4,21 @@
  * JWTs) with libjwtgate before nginx serves or proxies a request, and
  * enforces the API policy that jwtgated publishes in its snapshot.
  *
- * This header is shared by the module's source files: the module itself
- * (directives, the access handler, RFC 6750 responses), the snapshot
- * (loading, lookups, reloading), the verified-token cache in shared memory
- * and the variables.
+ * This header is shared by the module's source files, one concern each:
+ *
+ *   ngx_http_jwtgate_module.c     the request: the access handler and its
+ *                                 steps, RFC 6750 refusals, the forwarded
+ *                                 claim headers, Deprecation and Sunset
+ *   ngx_http_jwtgate_conf.c       the module definition, the directives,
+ *                                 create/merge, each location's prepared
+ *                                 rules, the worker process hooks
+ *   ngx_http_jwtgate_keys.c       key sets: jwtgate_key_file, the
+ *                                 algorithms a set allows, its digest
+ *   ngx_http_jwtgate_snapshot.c   the snapshot: loading, checking the file,
+ *                                 swapping, lookups
+ *   ngx_http_jwtgate_cache.c      the verified-token cache in shared memory
+ *                                 and its key
+ *   ngx_http_jwtgate_variables.c  the variables and claim values
  */
 
 
@@ -31,7 +42,7 @@
 #define NGX_HTTP_JWTGATE_CACHE_MAX_CLAIMS  8192
 
 /* jwtgated writes snapshots of a few MB even for thousands of APIs. */
-#define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     (64 * 1024 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     ((off_t) 64 * 1024 * 1024)
 
 
 typedef enum {
@@ -127,13 +138,13 @@ typedef struct {
     ino_t                         failed_ino;
     struct timespec               failed_mtim;
 
-    ngx_array_t                   zones;           /* ngx_shm_zone_t *: caches to purge */
+    ngx_array_t                   zones;           /* the caches to purge */
     ngx_log_t                    *log;
 } ngx_http_jwtgate_source_t;
 
 
 typedef struct {
-    ngx_array_t                  *values;          /* ngx_http_complex_value_t */
+    ngx_array_t                  *values;          /* complex values */
     ngx_uint_t                    error;           /* 401 or 403 */
 } ngx_http_jwtgate_require_t;
 
@@ -147,7 +158,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_array_t                   sources;         /* ngx_http_jwtgate_source_t * */
+    ngx_array_t                   sources;         /* of source_t * */
 } ngx_http_jwtgate_main_conf_t;
 
 
@@ -171,8 +182,8 @@ typedef struct {
     time_t                        leeway;
 
     ngx_array_t                  *scopes;          /* ngx_str_t */
-    ngx_array_t                  *requires;        /* ngx_http_jwtgate_require_t */
-    ngx_array_t                  *forward;         /* ngx_http_jwtgate_forward_t */
+    ngx_array_t                  *requires;        /* of require_t */
+    ngx_array_t                  *forward;         /* of forward_t */
     ngx_flag_t                    strip_authorization;
 
     ngx_shm_zone_t               *cache;           /* NULL: off */
@@ -215,7 +226,22 @@ typedef struct {
 extern ngx_module_t  ngx_http_jwtgate_module;
 
 
-/* snapshot */
+/* the request (ngx_http_jwtgate_module.c) */
+ngx_int_t ngx_http_jwtgate_init_handlers(ngx_conf_t *cf);
+
+/* key sets (ngx_http_jwtgate_keys.c) */
+ngx_int_t ngx_http_jwtgate_load_keys(ngx_conf_t *cf,
+    ngx_http_jwtgate_loc_conf_t *conf);
+jg_alg_set ngx_http_jwtgate_key_algs(jg_jwks *set, jg_alg_kind kind,
+    jg_alg dflt);
+ngx_int_t ngx_http_jwtgate_digest_keys(EVP_MD_CTX *md, jg_jwks *set);
+ngx_uint_t ngx_http_jwtgate_key_error(jg_err err);
+#if (NGX_DEBUG)
+void ngx_http_jwtgate_keys_debug(ngx_log_t *log, const char *what,
+    jg_jwks *set);
+#endif
+
+/* the snapshot (ngx_http_jwtgate_snapshot.c) */
 ngx_http_jwtgate_source_t *ngx_http_jwtgate_source_add(ngx_conf_t *cf,
     ngx_str_t *path, ngx_msec_t interval);
 ngx_int_t ngx_http_jwtgate_source_init(ngx_conf_t *cf,
@@ -232,24 +258,26 @@ ngx_http_jwtgate_sub_t *ngx_http_jwtgate_snap_subscription(
     ngx_http_jwtgate_api_t *api);
 void *ngx_http_jwtgate_table_find(ngx_http_jwtgate_table_t *t, u_char *key,
     size_t len);
-jg_alg_set ngx_http_jwtgate_key_algs(jg_jwks *set, jg_alg_kind kind,
-    jg_alg dflt);
-ngx_int_t ngx_http_jwtgate_digest_keys(EVP_MD_CTX *md, jg_jwks *set);
 
-/* cache */
+/* the cache (ngx_http_jwtgate_cache.c) */
+ngx_int_t ngx_http_jwtgate_cache_init_process(ngx_cycle_t *cycle);
+void ngx_http_jwtgate_cache_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_jwtgate_cache_digest(ngx_http_jwtgate_loc_conf_t *jlcf,
+    ngx_http_jwtgate_snap_t *snap, ngx_str_t *token, u_char *digest,
+    ngx_log_t *log);
 ngx_shm_zone_t *ngx_http_jwtgate_cache_zone(ngx_conf_t *cf, ngx_str_t *name,
     size_t size);
 ngx_int_t ngx_http_jwtgate_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 ngx_int_t ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
-    ngx_pool_t *pool, ngx_str_t *claims);
+    ngx_pool_t *pool, ngx_str_t *claims, ngx_log_t *log);
 void ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
     time_t expires, ngx_str_t *jti, ngx_str_t *client_id, ngx_str_t *claims,
     ngx_log_t *log);
 void ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
     ngx_http_jwtgate_snap_t *snap, ngx_log_t *log);
 
-/* variables and claim values */
+/* variables and claim values (ngx_http_jwtgate_variables.c) */
 ngx_int_t ngx_http_jwtgate_add_variables(ngx_conf_t *cf);
 char *ngx_http_jwtgate_claim_set(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -259,7 +287,8 @@ ngx_int_t ngx_http_jwtgate_payload(ngx_http_request_t *r,
     ngx_http_jwtgate_ctx_t *ctx);
 ngx_int_t ngx_http_jwtgate_claim_value(ngx_http_request_t *r,
     ngx_http_jwtgate_ctx_t *ctx, ngx_array_t *path, ngx_str_t *value);
-void ngx_http_jwtgate_ctx_cleanup(void *data);
+ngx_int_t ngx_http_jwtgate_header_member(ngx_http_request_t *r,
+    ngx_http_jwtgate_ctx_t *ctx, ngx_str_t *name, ngx_str_t *value);
 
 
 #endif /* _NGX_HTTP_JWTGATE_MODULE_H_INCLUDED_ */

@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_jwtgate_snap_subs(ngx_http_jwtgate_snap_t *snap,
 static ngx_int_t ngx_http_jwtgate_snap_revocations(
     ngx_http_jwtgate_snap_t *snap, json_t *doc, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_snap_digest(ngx_http_jwtgate_snap_t *snap);
+static ngx_uint_t ngx_http_jwtgate_api_state(const char *s);
 static ngx_int_t ngx_http_jwtgate_table_init(ngx_pool_t *pool,
     ngx_http_jwtgate_table_t *t, ngx_uint_t n);
 static void *ngx_http_jwtgate_table_add(ngx_http_jwtgate_table_t *t,
@@ -136,7 +137,7 @@ ngx_http_jwtgate_table_find(ngx_http_jwtgate_table_t *t, u_char *key,
 }
 
 
-/* ---- sources ------------------------------------------------------------- */
+/* ---- sources ------------------------------------------------------------ */
 
 
 ngx_http_jwtgate_source_t *
@@ -180,7 +181,9 @@ ngx_http_jwtgate_source_add(ngx_conf_t *cf, ngx_str_t *path,
     /* ngx_conf_full_name() NUL-terminates */
     src->path = full;
     src->interval = interval;
-    src->log = cf->cycle->log;
+    /* while the configuration is read, cf->log and cycle->log are the
+     * previous cycle's, which a reload frees; the workers set their own */
+    src->log = &cf->cycle->new_log;
 
     if (ngx_array_init(&src->zones, cf->pool, 2, sizeof(ngx_shm_zone_t *))
         != NGX_OK)
@@ -227,6 +230,10 @@ ngx_http_jwtgate_source_init(ngx_conf_t *cf, ngx_http_jwtgate_source_t *src)
                            &src->path);
         return NGX_ERROR;
     }
+
+    /* the snapshot lives as long as this cycle, not as the previous
+     * cycle's log it was read with (as nginx does with the cycle's pool) */
+    snap->pool->log = &cf->cycle->new_log;
 
     src->snap = snap;
     src->dev = fi.st_dev;
@@ -311,6 +318,10 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
         return;
     }
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, src->log, 0,
+                   "jwtgate: snapshot \"%V\" changed, reading it",
+                   &src->path);
+
     snap = ngx_http_jwtgate_snap_load(src, src->log, &fi);
 
     if (snap == NULL) {
@@ -336,6 +347,12 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
                   "jwtgate: snapshot \"%V\" version %L loaded "
                   "(was %L): %ui APIs",
                   &src->path, snap->version, old->version, snap->napis);
+
+    /* requests that started before keep the old snapshot until they end */
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, src->log, 0,
+                   "jwtgate: snapshot \"%V\" swapped: version %L -> %L, "
+                   "%ui requests still hold the old one",
+                   &src->path, old->version, snap->version, old->refs - 1);
 
     ngx_http_jwtgate_snap_release(old);
 
@@ -374,12 +391,15 @@ void
 ngx_http_jwtgate_snap_release(ngx_http_jwtgate_snap_t *snap)
 {
     if (--snap->refs == 0) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, snap->pool->log, 0,
+                       "jwtgate: snapshot version %L freed", snap->version);
+
         ngx_destroy_pool(snap->pool);
     }
 }
 
 
-/* ---- reading ------------------------------------------------------------- */
+/* ---- reading ------------------------------------------------------------ */
 
 
 static ngx_http_jwtgate_snap_t *
@@ -582,35 +602,8 @@ ngx_http_jwtgate_snap_pool_cleanup(void *data)
 }
 
 
-/* The algorithms a key set allows: each key's "alg", or `dflt` for keys
- * without one (jwtgated always writes "alg"). */
-
-jg_alg_set
-ngx_http_jwtgate_key_algs(jg_jwks *set, jg_alg_kind kind, jg_alg dflt)
-{
-    size_t         i;
-    jg_alg         alg;
-    jg_alg_set     algs;
-    const jg_jwk  *key;
-
-    algs = 0;
-
-    for (i = 0; i < jg_jwks_count(set); i++) {
-        key = jg_jwks_get(set, i);
-        alg = jg_jwk_alg(key);
-
-        if (alg == JG_ALG_UNKNOWN) {
-            alg = dflt;
-        }
-
-        if (jg_alg_kind_of(alg) == kind) {
-            algs |= JG_ALG_BIT(alg);
-        }
-    }
-
-    return algs;
-}
-
+/* The snapshot's two key sets; the algorithms they allow (those of
+ * ngx_http_jwtgate_keys.c) become the snapshot's allow-lists. */
 
 static ngx_int_t
 ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, json_t *doc,
@@ -673,43 +666,6 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, json_t *doc,
                                                JG_ALG_ES256);
 
     return NGX_OK;
-}
-
-
-/* The identity of a key set: each key's RFC 7638 thumbprint, kid, alg and
- * use. (The thumbprint of an "oct" key hashes its secret; the digest goes
- * nowhere but into cache keys.) */
-
-ngx_int_t
-ngx_http_jwtgate_digest_keys(EVP_MD_CTX *md, jg_jwks *set)
-{
-    int            ok;
-    size_t         i;
-    jg_alg         alg;
-    jg_use         use;
-    const char    *kid;
-    const jg_jwk  *key;
-    unsigned char  tp[32];
-
-    ok = EVP_DigestUpdate(md, "keys", sizeof("keys"));
-
-    for (i = 0; ok && i < jg_jwks_count(set); i++) {
-        key = jg_jwks_get(set, i);
-        kid = jg_jwk_kid(key);
-        alg = jg_jwk_alg(key);
-        use = jg_jwk_use(key);
-
-        ok = jg_jwk_thumbprint(key, tp) == JG_OK
-             && EVP_DigestUpdate(md, tp, sizeof(tp))
-             && EVP_DigestUpdate(md, kid ? kid : "",
-                                 kid ? ngx_strlen(kid) + 1 : 1)
-             && EVP_DigestUpdate(md, &alg, sizeof(alg))
-             && EVP_DigestUpdate(md, &use, sizeof(use));
-    }
-
-    jg_memzero(tp, sizeof(tp));
-
-    return ok ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -1014,7 +970,7 @@ ngx_http_jwtgate_snap_revocations(ngx_http_jwtgate_snap_t *snap, json_t *doc,
 }
 
 
-/* ---- lookups -------------------------------------------------------------- */
+/* ---- lookups ------------------------------------------------------------ */
 
 
 /*
@@ -1077,7 +1033,7 @@ ngx_http_jwtgate_snap_subscription(ngx_http_jwtgate_snap_t *snap,
 }
 
 
-/* ---- JSON helpers ----------------------------------------------------------- */
+/* ---- JSON helpers ------------------------------------------------------- */
 
 
 static ngx_int_t

@@ -48,6 +48,13 @@ static ngx_int_t ngx_http_jwtgate_format(ngx_http_request_t *r, json_t *j,
     ngx_str_t *out);
 static ngx_int_t ngx_http_jwtgate_path_value(ngx_http_request_t *r,
     json_t *root, ngx_str_t *names, ngx_uint_t n, ngx_str_t *value);
+static ngx_int_t ngx_http_jwtgate_string_claim(ngx_http_request_t *r,
+    jg_claims *claims, ngx_str_t *name, ngx_str_t *value);
+static ngx_int_t ngx_http_jwtgate_set_value(ngx_http_variable_value_t *v,
+    ngx_int_t rc, ngx_str_t *value);
+static ngx_int_t ngx_http_jwtgate_dump(ngx_http_request_t *r, json_t *j,
+    ngx_str_t *out);
+static void ngx_http_jwtgate_sanitize(u_char *p, size_t len);
 
 
 static ngx_http_variable_t  ngx_http_jwtgate_vars[] = {
@@ -106,7 +113,8 @@ ngx_http_jwtgate_add_variables(ngx_conf_t *cf)
 }
 
 
-/* jwtgate_claim_set $variable name ...; jwtgate_header_set $variable name ... */
+/* jwtgate_claim_set $variable name ...;
+ * jwtgate_header_set $variable name ... */
 
 char *
 ngx_http_jwtgate_claim_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -182,34 +190,7 @@ ngx_http_jwtgate_path_set(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* ---- the request's state -------------------------------------------------- */
-
-
-void
-ngx_http_jwtgate_ctx_cleanup(void *data)
-{
-    ngx_http_jwtgate_ctx_t  *ctx = data;
-
-    if (ctx->claims_tree != NULL) {
-        json_decref(ctx->claims_tree);
-        ctx->claims_tree = NULL;
-    }
-
-    if (ctx->header_tree != NULL) {
-        json_decref(ctx->header_tree);
-        ctx->header_tree = NULL;
-    }
-
-    if (ctx->claims != NULL) {
-        jg_claims_free(ctx->claims);
-        ctx->claims = NULL;
-    }
-
-    if (ctx->snap != NULL) {
-        ngx_http_jwtgate_snap_release(ctx->snap);
-        ctx->snap = NULL;
-    }
-}
+/* ---- the token and its claims ------------------------------------------- */
 
 
 static ngx_http_jwtgate_ctx_t *
@@ -317,7 +298,29 @@ ngx_http_jwtgate_header_tree(ngx_http_request_t *r,
 }
 
 
-/* ---- values ------------------------------------------------------------------ */
+/*
+ * A member of the token's protected header whether or not the token was
+ * verified, for the debug log only: an unverified header is nothing a
+ * decision may rest on, and no variable shows it. NGX_OK, NGX_DECLINED
+ * (absent, or no readable header) or NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_jwtgate_header_member(ngx_http_request_t *r,
+    ngx_http_jwtgate_ctx_t *ctx, ngx_str_t *name, ngx_str_t *value)
+{
+    json_t  *root;
+
+    root = ngx_http_jwtgate_header_tree(r, ctx);
+    if (root == NULL) {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_jwtgate_path_value(r, root, name, 1, value);
+}
+
+
+/* ---- values ------------------------------------------------------------- */
 
 
 static void
