@@ -66,8 +66,10 @@ static ngx_int_t ngx_http_jwtgate_challenge(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_refusal_t *ref);
 static const char *ngx_http_jwtgate_describe(jg_err err);
 static ngx_int_t ngx_http_jwtgate_has_scope(ngx_str_t *list, ngx_str_t *s);
-static ngx_int_t ngx_http_jwtgate_sub_has(ngx_http_jwtgate_sub_t *sub,
+static ngx_int_t ngx_http_jwtgate_list_has(ngx_str_t *list, ngx_uint_t n,
     ngx_str_t *s);
+static ngx_int_t ngx_http_jwtgate_sub_has(ngx_http_jwtgate_api_t *api,
+    ngx_http_jwtgate_sub_t *sub, ngx_str_t *s);
 static ngx_int_t ngx_http_jwtgate_claim_str(jg_claims *claims,
     const char *name, ngx_str_t *out);
 static ngx_int_t ngx_http_jwtgate_join(ngx_pool_t *pool, ngx_str_t *list,
@@ -724,19 +726,34 @@ ngx_http_jwtgate_has_scope(ngx_str_t *list, ngx_str_t *s)
 
 
 static ngx_int_t
-ngx_http_jwtgate_sub_has(ngx_http_jwtgate_sub_t *sub, ngx_str_t *s)
+ngx_http_jwtgate_list_has(ngx_str_t *list, ngx_uint_t n, ngx_str_t *s)
 {
     ngx_uint_t  i;
 
-    for (i = 0; i < sub->nscopes; i++) {
-        if (sub->scopes[i].len == s->len
-            && ngx_memcmp(sub->scopes[i].data, s->data, s->len) == 0)
+    for (i = 0; i < n; i++) {
+        if (list[i].len == s->len
+            && ngx_memcmp(list[i].data, s->data, s->len) == 0)
         {
             return 1;
         }
     }
 
     return 0;
+}
+
+
+/*
+ * Whether the subscription grants `s` now: it approved it and the API still
+ * defines it. jwtgated trims subscriptions when an API drops a scope; this
+ * is the second line, for a snapshot from a jwtgated that did not.
+ */
+
+static ngx_int_t
+ngx_http_jwtgate_sub_has(ngx_http_jwtgate_api_t *api,
+    ngx_http_jwtgate_sub_t *sub, ngx_str_t *s)
+{
+    return ngx_http_jwtgate_list_has(sub->scopes, sub->nscopes, s)
+           && ngx_http_jwtgate_list_has(api->scopes, api->nscopes, s);
 }
 
 
@@ -870,7 +887,7 @@ ngx_http_jwtgate_api_policy(ngx_http_request_t *r,
 
             for (k = 0; k < api->nscopes && !found; k++) {
                 found = ngx_http_jwtgate_has_scope(&scope, &api->scopes[k])
-                        && ngx_http_jwtgate_sub_has(sub, &api->scopes[k]);
+                        && ngx_http_jwtgate_sub_has(api, sub, &api->scopes[k]);
             }
 
             if (!found) {
@@ -892,7 +909,8 @@ ngx_http_jwtgate_api_policy(ngx_http_request_t *r,
 
         for (k = 0; k < jlcf->scopes->nelts; k++) {
             if (!ngx_http_jwtgate_has_scope(&scope, &req[k])
-                || (sub != NULL && !ngx_http_jwtgate_sub_has(sub, &req[k])))
+                || (sub != NULL
+                    && !ngx_http_jwtgate_sub_has(api, sub, &req[k])))
             {
                 ref->status = NGX_HTTP_FORBIDDEN;
                 ref->error = "insufficient_scope";

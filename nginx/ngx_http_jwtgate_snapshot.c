@@ -333,6 +333,25 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
         return;
     }
 
+    if (snap->version < src->snap->version) {
+        /*
+         * Never backwards: an older snapshot is a second writer, or a
+         * database restored by hand, and would bring back revoked tokens
+         * and suspended clients. "jwtgated restore" gives a restored state a
+         * higher version; a reload of nginx takes whatever is there.
+         */
+        ngx_log_error(NGX_LOG_ERR, src->log, 0,
+                      "jwtgate: snapshot \"%V\" version %L is older than "
+                      "version %L in use: not installed (a restore goes "
+                      "through \"jwtgated restore\"; \"nginx -s reload\" "
+                      "takes it as it is)",
+                      &src->path, snap->version, src->snap->version);
+        ngx_http_jwtgate_snap_release(snap);
+        src->failed_ino = fi.st_ino;
+        src->failed_mtim = fi.st_mtim;
+        return;
+    }
+
     src->dev = fi.st_dev;
     src->ino = fi.st_ino;
     src->size = fi.st_size;

@@ -202,6 +202,63 @@ class Runtime(StackTest):
                               'invalid_token')
             self.assertStatus(self.gw.get('/load7/1', port=port), 401)
 
+    # ---- scopes and restores (issue 12) --------------------------------------------------------
+
+    def test_removed_scope_refused_within_a_second(self):
+        # A token issued with orders:write, then the API drops orders:write:
+        # the gateway's jwtgate_scope orders:write location refuses that very
+        # token within a second (the trimmed subscription and the API's
+        # current scopes in the snapshot), while orders:read still passes.
+        s = self.stack
+        api = s.api('write', scopes=('orders:read', 'orders:write'))
+        app = s.app('scope-removal')
+        s.subscribe(app, api, ['orders:read', 'orders:write'])
+        tok = s.token(app, resource=api['audience'])
+        for port in (self.gw.port,):
+            s.until(lambda: self.gw.get('/write/1', tok, port=port).status == 200, timeout=3,
+                    streak=10)
+        s.srv.admin('PATCH', '/tenants/%s/apis/%s' % (s.tenant, api['id']),
+                    {'scopes': ['orders:read']}, expect=200)
+        t = s.until(lambda: self.gw.get('/write/1', tok).status == 403, timeout=1.0, streak=20)
+        self.assertLess(t, 1.0)
+        r = self.gw.get('/write/1', tok)
+        self.assertStatus(r, 403, 'insufficient_scope')
+        self.assertEqual(self.gw.get('/write/other', tok).status, 403)  # location /write/
+        # and a new token no longer carries it
+        r = s.srv.token(app['client_id'], app['client_secret'], resource=api['audience'])
+        self.assertEqual(r.json()['scope'], 'orders:read')
+
+    def test_zy_restore_reaches_the_gateway(self):
+        # A backup, a change after it, a restore: the gateway takes the
+        # restored state (its version is above every published one) within
+        # a second of jwtgated publishing it.
+        import subprocess
+        s = self.stack
+        backup = os.path.join(s.tmp, 'backup.db')
+        out = subprocess.run([os.environ['JWTGATED'], 'backup', '--data-dir', s.srv.data,
+                              '--to', backup], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        api = s.api('afterbackup')
+        app = s.app('after-backup')
+        s.subscribe(app, api, ['orders:read'])
+        tok = s.token(app)
+        s.until(lambda: self.gw.get('/afterbackup/1', tok).status == 200, timeout=3, streak=10)
+        before = s.srv.snapshot()['version']
+        s.srv.stop()
+        out = subprocess.run([os.environ['JWTGATED'], 'restore', '--data-dir', s.srv.data,
+                              '--master-key-file', s.srv.master, '--from', backup],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        for _ in range(10):  # jwtgated down: the gateway serves from its last snapshot
+            self.assertEqual(self.gw.get('/afterbackup/1', tok).status, 200)
+        s.srv.start()
+        t = s.until(lambda: self.gw.get('/afterbackup/1', tok).status == 404, timeout=1.5,
+                    streak=20)
+        self.assertLess(t, 1.5)
+        self.assertGreater(s.srv.snapshot()['version'], before)
+        fresh = s.token(self.client('after-restore'))  # the restored service works on
+        s.until(lambda: self.passes(fresh), timeout=3, streak=10)
+
     # ---- jwtgated down -------------------------------------------------------------------------
 
     def test_zz_gateway_serves_while_jwtgated_is_down(self):

@@ -16,6 +16,7 @@ ISS = 'https://auth.example'
 ORDERS = 'https://api.example/orders'
 LEGACY = 'https://api.example/legacy'
 ADMIN = 'https://api.example/orders-admin'
+SHRUNK = 'https://api.example/shrunk'
 NOW = int(time.time())
 SUNSET = NOW + 30 * 86400
 
@@ -34,6 +35,8 @@ APIS = [
     api('api_draft', '/draft', 'https://api.example/draft', 'draft'),
     api('api_retired', '/retired', 'https://api.example/retired', 'retired'),
     api('api_open', '/open', 'https://api.example/open', 'published', []),
+    # an API that dropped s:write while a subscription still lists it
+    api('api_shrunk', '/shrunk', SHRUNK, 'published', ['s:read']),
 ]
 
 SUBS = [
@@ -47,6 +50,8 @@ SUBS = [
      'scopes': ['admin']},
     {'id': 'sub_5', 'client_id': 'app2', 'api_id': 'api_open', 'audience': ADMIN,
      'scopes': []},
+    {'id': 'sub_6', 'client_id': 'app2', 'api_id': 'api_shrunk', 'audience': SHRUNK,
+     'scopes': ['s:read', 's:write']},
 ]
 
 
@@ -132,6 +137,11 @@ SERVER_LOCATIONS = '''
         }
         location /nokeys/ {
             proxy_pass http://echo;
+        }
+        location /shrunk/write/ {
+            jwtgate_snapshot %(dir)s/snapshot.json;
+            jwtgate_scope s:write;
+            proxy_pass $jwtgate_api_upstream;
         }
         location = /__ping__ {
             jwtgate off;
@@ -229,6 +239,19 @@ class Policy(NginxTest):
         self.assertEqual(self.ng.get('/open/x', self.tok('app2', ADMIN, '')).status, 401)
         r = self.ng.get('/open/x', self.tok('app2', 'https://api.example/open', ''))
         self.assertEqual(r.status, 200, r)
+
+    def test_scope_the_api_no_longer_defines(self):
+        # The token and the subscription both hold s:write, the API does not
+        # define it any more: the gateway grants only the API's current
+        # scopes (a second line behind jwtgated, which trims subscriptions).
+        tok = self.tok('app2', SHRUNK, 's:read s:write')
+        self.assertEqual(self.ng.get('/shrunk/x', tok).status, 200)
+        r = self.ng.get('/shrunk/write/x', tok)
+        self.assertChallenge(r, 403, 'insufficient_scope',
+                             'the access token lacks a scope this resource requires',
+                             scope='s:write')
+        r = self.ng.get('/shrunk/x', self.tok('app2', SHRUNK, 's:write'))
+        self.assertChallenge(r, 403, 'insufficient_scope', scope='s:read')
 
     def test_revoked_and_suspended(self):
         r = self.ng.get('/orders/x', self.tok(jti='revoked-jti'))
@@ -370,6 +393,26 @@ class Reload(NginxTest):
         # a good file again
         self.snap.write()
         self.wait_state('/orders/x', tok, 200, time.time())
+
+    def test_older_snapshot_is_not_installed(self):
+        # A snapshot older than the one in use (a second writer, a database
+        # restored by hand) would bring revoked tokens back: refused, logged.
+        tok = token(self.keys, 'app1', ORDERS, 'orders:read', jti='older-1')
+        self.snap.write(revoked=['older-1'])
+        self.wait_state('/orders/x', tok, 401, time.time())
+        current = self.snap.version
+        self.snap.write_text(json.dumps(dict(self.snap.doc(), version=current - 1)))
+        self.assertTrue(self.ng.wait_log('version %d is older than version %d in use: not '
+                                         'installed' % (current - 1, current)))
+        for _ in range(40):
+            self.assertEqual(self.ng.get('/orders/x', tok).status, 401)
+        # The same version again is taken (jwtgated restarted with another
+        # --issuer rewrites its snapshot under the same version)...
+        self.snap.write_text(json.dumps(dict(self.snap.doc(), version=current)))
+        self.wait_state('/orders/x', tok, 200, time.time())
+        # ... and a newer one, of course.
+        self.snap.write(revoked=['older-1'])
+        self.wait_state('/orders/x', tok, 401, time.time())
 
     def test_cache_purged_on_revocation(self):
         tok = token(self.keys, 'app2', ORDERS, 'orders:read', jti='purge-1')
