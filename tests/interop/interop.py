@@ -12,13 +12,16 @@ a peer that accepted anything would fail the run. What a peer does not
 support is listed by name at the end, never counted as passed.
 """
 import argparse
-import base64
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+import jgtest
+from jgtest import b64 as b64e
+from jgtest import unb64 as b64d
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -64,14 +67,6 @@ UNSUPPORTED = {
         'X448': 'jose 6 supports ECDH-ES only with P-256/384/521 and X25519',
     },
 }
-
-
-def b64e(data):
-    return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
-
-
-def b64d(text):
-    return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
 
 
 def public_jwk(jwk):
@@ -348,7 +343,7 @@ class Run:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--cli', required=True)
+    parser.add_argument('--cli', default=jgtest.JWTGATE_CLI)
     parser.add_argument('--peer', choices=['jwcrypto', 'jose'], required=True)
     parser.add_argument('--node', default='node')
     parser.add_argument('--only', default='jws,jwe,nested')

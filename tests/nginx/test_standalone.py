@@ -4,7 +4,7 @@ answer, against a real nginx."""
 import time
 import unittest
 
-from harness import NginxTest, b64, encrypted, nested, signed
+from jgtest import NginxTest, b64, encrypted, nested, signed
 
 ISS = 'https://issuer.example'
 AUD = 'https://api.example'
@@ -384,7 +384,7 @@ class ConfigErrors(NginxTest):
     """Directives that nginx -t must refuse, with the reason."""
 
     def check(self, server, why, http=''):
-        from harness import Nginx
+        from jgtest import Nginx
         ng = Nginx('ConfigErrors-check', server, http)
         ok, out = ng.test_config()
         self.assertFalse(ok, server)

@@ -7,8 +7,8 @@ import tempfile
 import time
 import unittest
 
-import harness
-from harness import Server
+import jgtest
+from jgtest import Server
 
 
 class AdminCli(unittest.TestCase):
@@ -27,7 +27,7 @@ class AdminCli(unittest.TestCase):
             env['JWTGATE_ADMIN_TOKEN'] = token or self.srv.admin_token
         else:
             env.pop('JWTGATE_ADMIN_TOKEN', None)
-        out = subprocess.run([harness.JWTGATE_CLI, 'admin'] + list(args), capture_output=True,
+        out = subprocess.run([jgtest.JWTGATE_CLI, 'admin'] + list(args), capture_output=True,
                              text=True, timeout=60, env=env)
         self.assertEqual(out.returncode, expect, (args, out.stdout, out.stderr))
         return out
@@ -111,7 +111,7 @@ class AdminCli(unittest.TestCase):
         self.run_cli('tenant', 'list', '--bogus', expect=2)
         self.run_cli('api', 'deprecate', 't', 'a', '--sunset', 'soon', expect=2)
         env = dict(os.environ, JWTGATE_ADMIN_TOKEN='x', JWTGATE_ADMIN_URL='http://127.0.0.1:1')
-        out = subprocess.run([harness.JWTGATE_CLI, 'admin', 'user', 'list'], capture_output=True,
+        out = subprocess.run([jgtest.JWTGATE_CLI, 'admin', 'user', 'list'], capture_output=True,
                              text=True, env=env, timeout=60)
         self.assertEqual(out.returncode, 2)
 

@@ -6,7 +6,7 @@ import time
 import unittest
 import uuid
 
-from harness import Server, World
+from jgtest import Server, World
 
 RANK = {'viewer': 1, 'developer': 2, 'admin': 3, 'owner': 4}
 

@@ -10,7 +10,7 @@ import time
 import unittest
 import uuid
 
-from harness import Server
+from jgtest import Server
 
 ROUNDS = 5
 

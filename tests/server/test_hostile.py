@@ -10,7 +10,7 @@ import os
 import random
 import unittest
 
-from harness import Server, World
+from jgtest import Server, World
 
 SEED = int(os.environ.get('JG_SEED', '20261128'))
 N = int(os.environ.get('JG_HOSTILE_N', '300'))
