@@ -78,7 +78,7 @@ class Policy(StackTest):
         s.lifecycle(api, 'deprecated', sunset=sunset)
         for port in self.ports():
             self.stack.until(lambda: self.gw.get('/life/x', tok, port=port).header('Sunset'),
-                                 timeout=3)
+                             timeout=3)
             r = self.gw.get('/life/x', tok, port=port)
             self.assertStatus(r, 200)
             self.assertEqual(r.header('Sunset'),

@@ -14,7 +14,7 @@ import time
 import unittest
 
 from jgtest import (NginxTest, b64, encrypted, nested, raw_request, sanitizer_runtime, signed,
-                     unb64)
+                    unb64)
 
 ISS = 'https://issuer.example'
 AUD = 'https://api.example'

@@ -344,8 +344,8 @@ class Reload(NginxTest):
         logs = self.ng.logs()
         for pid in self.ng.worker_pids():
             self.assertIn('%d#' % pid, logs)
-            mine = [l for l in logs.splitlines() if ('[notice] %d#' % pid) in l
-                    and 'loaded' in l]
+            mine = [line for line in logs.splitlines() if ('[notice] %d#' % pid) in line
+                    and 'loaded' in line]
             self.assertGreaterEqual(len(mine), 6, mine)
         self.assertIn('entries purged from cache', logs)
 

@@ -35,17 +35,19 @@ x-client: $http_x_client
     }
 '''
 
+ECHO_JSON_BODY = ('{"uri": "$request_uri", "client_id": "$http_x_client_id", '
+                  '"authorization": "$http_authorization"}')
 #: an upstream that answers 200 with a JSON document of what it got (uri, the
 #: X-Client-Id header, the Authorization header); listens on %(port_up)d
-ECHO_JSON = r'''
+ECHO_JSON = (r"""
     server {
         listen 127.0.0.1:%(port_up)d;
         location / {
             default_type application/json;
-            return 200 '{"uri": "$request_uri", "client_id": "$http_x_client_id", "authorization": "$http_authorization"}';
+            return 200 '""" + ECHO_JSON_BODY + r"""';
         }
     }
-'''
+""")
 
 MAIN = r'''
 load_module %(module)s;

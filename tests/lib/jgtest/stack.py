@@ -191,7 +191,7 @@ class Stack:
         if not hasattr(self, '_keys'):
             self._keys = self.issuer_keys()
         return tokens.cli('jwt', 'seal', '--sign-key', sign_key or self._keys[0],
-                       '--enc-key', enc_key or self._keys[1], *args)
+                          '--enc-key', enc_key or self._keys[1], *args)
 
     def snapshot_version(self):
         return self.srv.snapshot()['version']
