@@ -23,11 +23,13 @@ add_custom_command(
   OUTPUT ${JG_NGX_MODULE}
   COMMAND ${CMAKE_COMMAND} -E env CC=${CMAKE_C_COMPILER} NGX_SRC=${JG_NGX_SRC}
           ${PROJECT_SOURCE_DIR}/nginx/build-module ${CMAKE_BINARY_DIR}/nginx
-          $<TARGET_FILE:jwtgate_static> ${PROJECT_SOURCE_DIR}/include ${JG_NGX_FLAVOUR}
+          $<TARGET_FILE:jwtgate_static> ${PROJECT_SOURCE_DIR}/include:${JG_GENERATED_INCLUDE}
+          ${JG_NGX_FLAVOUR}
   # build-module leaves the .so untouched when nothing changed: make it new
   # so that this rule is satisfied.
   COMMAND ${CMAKE_COMMAND} -E touch ${JG_NGX_MODULE}
-  DEPENDS jwtgate_static ${JG_NGX_SOURCES} ${PROJECT_SOURCE_DIR}/nginx/config
+  DEPENDS jwtgate_static ${JG_NGX_SOURCES} ${JG_GENERATED_INCLUDE}/jwtgate/version.h
+          ${PROJECT_SOURCE_DIR}/nginx/config
           ${PROJECT_SOURCE_DIR}/nginx/build-module
   COMMENT "Building ngx_http_jwtgate_module.so (${JG_NGX_FLAVOUR}) against ${JG_NGX_SRC}"
   VERBATIM)

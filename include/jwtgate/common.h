@@ -21,17 +21,14 @@
 #include <stdint.h>
 
 #include "jwtgate/error.h"
+#include "jwtgate/version.h" /* JG_VERSION_*, configured by CMake */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define JG_VERSION_MAJOR  0
-#define JG_VERSION_MINOR  1
-#define JG_VERSION_PATCH  0
-#define JG_VERSION_STRING "0.1.0"
-
-/* jg_version — the library's version string at run time. Static; thread-safe. */
+/* jg_version — the library's version string at run time (JG_VERSION_STRING
+ * of the build that made it). Static; thread-safe. */
 const char *jg_version(void);
 
 /* jg_free — release memory returned by the library. NULL is a no-op. */

@@ -13,31 +13,23 @@ resource, introspection, revocation, and the errors a wrong secret or an
 unknown scope must produce. The server's own conformance rules are in
 tests/server/test_trials.py; this suite shows that real clients agree.
 
-Environment (CTest sets it): JWTGATED, JWTGATE_CLI, NGINX (default
-/usr/sbin/nginx), NODE (default node).
+Environment (CTest sets it; jgtest reads it): JWTGATED, JWTGATE_CLI,
+JG_NGX_MODULE (the TLS proxy is jgtest's nginx, module loaded, unused
+here), NODE (default node).
 """
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
+import jgtest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'server'))
-import harness  # noqa: E402  (jwtgated and its admin API)
 
-NGINX = os.environ.get('NGINX', '/usr/sbin/nginx')
 NODE = os.environ.get('NODE', 'node')
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def make_ca(dir):
@@ -55,61 +47,20 @@ def make_ca(dir):
     return os.path.join(dir, 'ca.pem')
 
 
-class TlsProxy:
-    """nginx terminating TLS in front of jwtgated, as docs/jwtgated.md recommends."""
-
-    CONF = """
-{user}
-worker_processes 1;
-daemon off;
-error_log {dir}/error.log warn;
-pid {dir}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/tmp;
-    proxy_temp_path {dir}/tmp;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {dir}/server.pem;
-        ssl_certificate_key {dir}/server.key;
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream};
+#: nginx terminating TLS in front of jwtgated, as docs/jwtgated.md recommends
+TLS_SERVER = r"""
+    server {
+        listen 127.0.0.1:%(port_tls)d ssl;
+        ssl_certificate %(certs)s/server.pem;
+        ssl_certificate_key %(certs)s/server.key;
+        location / {
+            proxy_pass http://127.0.0.1:%(jwtgated)d;
             proxy_set_header Host $host:$server_port;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto https;
-        }}
-    }}
-}}
+        }
+    }
 """
-
-    def __init__(self, dir, port, upstream):
-        self.dir = dir
-        os.makedirs(os.path.join(dir, 'tmp'), exist_ok=True)
-        conf = os.path.join(dir, 'nginx.conf')
-        with open(conf, 'w') as f:
-            f.write(self.CONF.format(dir=dir, port=port, upstream=upstream,
-                                     user='user root;' if os.getuid() == 0 else ''))
-        self.proc = subprocess.Popen([NGINX, '-p', dir, '-c', conf],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError('nginx exited: ' + self.proc.stderr.read().decode())
-            try:
-                socket.create_connection(('127.0.0.1', port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError('nginx did not start')
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class Clients(unittest.TestCase):
@@ -118,12 +69,14 @@ class Clients(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix='jwtgate-clients-')
         cls.ca = make_ca(cls.tmp)
         os.environ['REQUESTS_CA_BUNDLE'] = cls.ca  # what every requests-based client trusts
-        cls.tls_port = free_port()
-        cls.issuer = 'https://127.0.0.1:%d' % cls.tls_port
-        cls.srv = harness.Server('--issuer', cls.issuer, '--trusted-proxy', '127.0.0.1/32')
-        cls.proxy = TlsProxy(cls.tmp, cls.tls_port, cls.srv.port)
+        cls.proxy = jgtest.Nginx('clients-tls', '', TLS_SERVER, ports_named=('tls',),
+                                 params={'certs': cls.tmp})
+        cls.issuer = 'https://127.0.0.1:%d' % cls.proxy.port_tls
+        cls.srv = jgtest.Server('--issuer', cls.issuer, '--trusted-proxy', '127.0.0.1/32')
+        cls.proxy.params['jwtgated'] = cls.srv.port
+        cls.proxy.start()
         srv = cls.srv
-        w = cls.w = harness.World(srv)
+        w = cls.w = jgtest.World(srv)
         w.subscribe('a', 'a', ['orders:read', 'orders:write'])
         cls.audience = w.apis['a']['audience']
         tid = w.tenants['a']

@@ -8,62 +8,13 @@ nginx/ngx_http_jwtgate_module.so), JWTGATE_DEMO_DIR (a scratch directory)."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
+from jgtest import REPO, descendants, free_port_range
+
 DEMO = os.path.join(REPO, 'scripts', 'demo')
-
-
-def free_base():
-    """A port P with P, P+1 and P+2 free on loopback."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(('127.0.0.1', 0))
-            base = s.getsockname()[1]
-        if base > 65000:
-            continue
-        try:
-            socks = []
-            for p in (base, base + 1, base + 2):
-                t = socket.socket()
-                socks.append(t)
-                # as nginx and jwtgated bind: a port held only by TIME_WAIT
-                # connections (a benchmark just ran) is free for them
-                t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                t.bind(('127.0.0.1', p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for t in socks:
-                t.close()
-    raise RuntimeError('no three consecutive free ports')
-
-
-def descendants(pid):
-    """Every process whose ancestry includes pid (from /proc)."""
-    parent = {}
-    for d in os.listdir('/proc'):
-        if d.isdigit():
-            try:
-                with open('/proc/%s/stat' % d) as f:
-                    fields = f.read().rsplit(')', 1)[1].split()
-                parent[int(d)] = int(fields[1])
-            except (OSError, IndexError):
-                pass
-    out = set()
-    for p in parent:
-        q = p
-        while q in parent and q > 1:
-            q = parent[q]
-            if q == pid:
-                out.add(p)
-                break
-    return out
 
 
 class Demo(unittest.TestCase):
@@ -83,7 +34,7 @@ class Demo(unittest.TestCase):
 
     def test_printed_commands_then_ctrl_c(self):
         env = self.env('interactive')
-        env['JWTGATE_DEMO_PORT'] = str(free_base())
+        env['JWTGATE_DEMO_PORT'] = str(free_port_range(3))   # P, P+1, P+2
         log = os.path.join(os.environ.get('JWTGATE_DEMO_DIR', '/tmp'), 'interactive.out')
         os.makedirs(os.path.dirname(log), exist_ok=True)
         with open(log, 'w') as out:

@@ -3,7 +3,8 @@ verified-token cache. Real jwtgated, real nginx with the module, real upstream."
 import subprocess
 import time
 
-from stack import StackTest, harness, main
+import jgtest
+from jgtest import StackTest, main
 
 
 class Policy(StackTest):
@@ -77,7 +78,7 @@ class Policy(StackTest):
         s.lifecycle(api, 'deprecated', sunset=sunset)
         for port in self.ports():
             self.stack.until(lambda: self.gw.get('/life/x', tok, port=port).header('Sunset'),
-                                 timeout=3)
+                             timeout=3)
             r = self.gw.get('/life/x', tok, port=port)
             self.assertStatus(r, 200)
             self.assertEqual(r.header('Sunset'),
@@ -212,7 +213,7 @@ class Policy(StackTest):
         foreign_sig = tmp + '/foreign-sig.jwk'
         foreign_enc = tmp + '/foreign-enc.jwk'
         for path, alg in ((foreign_sig, 'ES256'), (foreign_enc, 'ECDH-ES+A256KW')):
-            out = subprocess.run([harness.JWTGATE_CLI, 'key', 'generate', '--alg', alg],
+            out = subprocess.run([jgtest.JWTGATE_CLI, 'key', 'generate', '--alg', alg],
                                  capture_output=True, text=True, check=True).stdout
             with open(path, 'w') as f:
                 f.write(out)

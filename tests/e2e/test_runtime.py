@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from stack import StackTest, main
+from jgtest import StackTest, main
 
 
 class Runtime(StackTest):
@@ -261,7 +261,7 @@ class Runtime(StackTest):
 
     # ---- jwtgated down -------------------------------------------------------------------------
 
-    def test_zz_gateway_serves_while_jwtgated_is_down(self):
+    def test_gateway_serves_while_jwtgated_is_down(self):
         s = self.stack
         app = self.client('down')
         tok = s.token(app)

@@ -12,13 +12,16 @@ a peer that accepted anything would fail the run. What a peer does not
 support is listed by name at the end, never counted as passed.
 """
 import argparse
-import base64
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+
+import jgtest
+from jgtest import b64 as b64e
+from jgtest import unb64 as b64d
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -64,14 +67,6 @@ UNSUPPORTED = {
         'X448': 'jose 6 supports ECDH-ES only with P-256/384/521 and X25519',
     },
 }
-
-
-def b64e(data):
-    return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
-
-
-def b64d(text):
-    return base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
 
 
 def public_jwk(jwk):
@@ -123,7 +118,8 @@ class JosePeer:
 
     def __init__(self, args):
         if not os.path.isdir(os.path.join(HERE, 'node_modules', 'jose')):
-            sys.exit('npm jose is not installed in %s/node_modules (scripts/test installs it)' % HERE)
+            sys.exit('npm jose is not installed in %s/node_modules (scripts/test installs it)'
+                     % HERE)
         self.proc = subprocess.Popen([args.node, os.path.join(HERE, 'peer_jose.mjs')],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                      cwd=HERE)
@@ -207,7 +203,8 @@ class Run:
             # The peer must accept our JWK (public part) ...
             for fmt in ('compact', 'flattened', 'general'):
                 def we_sign(fmt=fmt):
-                    token = self.jg(['jws', 'sign', '--key', ours_path, '--format', fmt], payload).decode().strip()
+                    token = self.jg(['jws', 'sign', '--key', ours_path, '--format', fmt],
+                                    payload).decode().strip()
                     got = self.peer.call('verify', alg=alg, jwk=pub, token=token)
                     assert b64d(got['payload']) == payload, 'payload differs'
                     try:
@@ -223,12 +220,15 @@ class Run:
             their_path = self.keyfile(their_pub)
             for fmt in ('compact', 'flattened', 'general'):
                 def they_sign(fmt=fmt):
-                    token = self.peer.call('sign', alg=alg, jwk=theirs, payload=b64e(payload), format=fmt)['token']
-                    got = self.jg(['jws', 'verify', '--key', their_path, '--alg', alg], token.encode())
+                    token = self.peer.call('sign', alg=alg, jwk=theirs, payload=b64e(payload),
+                                           format=fmt)['token']
+                    got = self.jg(['jws', 'verify', '--key', their_path, '--alg', alg],
+                                  token.encode())
                     assert got == payload, 'payload differs'
                     self.jg(['jws', 'verify', '--key', their_path, '--alg', alg],
                             tamper(token).encode(), expect=1)
                 self.check('jws peer->ours', '%s %s' % (label, fmt), they_sign)
+
             # Keys: the peer's private JWK imports here and its thumbprint matches.
             def key_import():
                 tp = self.jg(['key', 'thumbprint'], json.dumps(theirs).encode()).decode().strip()
@@ -262,17 +262,18 @@ class Run:
                     ours, theirs = keys
                 formats = ['compact'] + (['flattened', 'general'] if enc == 'A256GCM' else [])
                 for fmt in formats:
-                    for zip_ in ((False, True) if enc in ('A256GCM', 'A128CBC-HS256') else (False,)):
+                    zips = (False, True) if enc in ('A256GCM', 'A128CBC-HS256') else (False,)
+                    for zip_ in zips:
                         self.jwe_case(alg, label, enc, fmt, zip_, ours, theirs, plaintext)
 
     def jwe_case(self, alg, label, enc, fmt, zip_, ours, theirs, plaintext):
         name = '%s %s %s%s' % (label, enc, fmt, ' zip' if zip_ else '')
         aad = b'additional data' if fmt != 'compact' else None
-        ours_path = self.keyfile(ours)
         if alg != 'RSA1_5':  # we never encrypt with RSA1_5
             def we_encrypt():
                 recipient = ours if ours['kty'] == 'oct' else public_jwk(ours)
-                args = ['jwe', 'encrypt', '--key', self.keyfile(recipient), '--enc', enc, '--format', fmt]
+                args = ['jwe', 'encrypt', '--key', self.keyfile(recipient), '--enc', enc,
+                        '--format', fmt]
                 if zip_:
                     args.append('--zip')
                 if aad:
@@ -292,8 +293,9 @@ class Run:
 
         def they_encrypt():
             recipient = theirs if theirs['kty'] == 'oct' else public_jwk(theirs)
-            token = self.peer.call('encrypt', alg=alg, enc=enc, jwk=recipient, plaintext=b64e(plaintext),
-                                   format=fmt, zip=zip_, aad=b64e(aad) if aad else None)['token']
+            token = self.peer.call('encrypt', alg=alg, enc=enc, jwk=recipient,
+                                   plaintext=b64e(plaintext), format=fmt, zip=zip_,
+                                   aad=b64e(aad) if aad else None)['token']
             their_path = self.keyfile(theirs)
             args = ['jwe', 'decrypt', '--key', their_path, '--alg', alg, '--enc', enc]
             got = self.jg(args, token.encode())
@@ -316,25 +318,28 @@ class Run:
             sign_ours = self.our_key(sign_alg, sign_crv)
             enc_ours = self.our_key(key_alg, key_crv, CEK_BITS[enc] if key_alg == 'dir' else None)
             sign_theirs = self.peer.call('gen_key', alg=sign_alg, crv=sign_crv)['jwk']
-            enc_theirs = enc_ours if key_alg == 'dir' else self.peer.call('gen_key', alg=key_alg, crv=key_crv)['jwk']
+            enc_theirs = (enc_ours if key_alg == 'dir' else
+                          self.peer.call('gen_key', alg=key_alg, crv=key_crv)['jwk'])
 
             def we_seal():
                 enc_pub = enc_theirs if enc_theirs['kty'] == 'oct' else public_jwk(enc_theirs)
-                args = ['jwt', 'seal', '--sign-key', self.keyfile(sign_ours), '--enc-key', self.keyfile(enc_pub),
-                        '--enc', enc, '--claims', json.dumps(claims)]
+                args = ['jwt', 'seal', '--sign-key', self.keyfile(sign_ours),
+                        '--enc-key', self.keyfile(enc_pub), '--enc', enc,
+                        '--claims', json.dumps(claims)]
                 token = self.jg(args).decode().strip()
                 verify = sign_ours if sign_ours['kty'] == 'oct' else public_jwk(sign_ours)
-                got = self.peer.call('open', token=token, dec_jwk=enc_theirs, key_alg=key_alg, enc=enc,
-                                     verify_jwk=verify, sign_alg=sign_alg, issuer=claims['iss'],
-                                     audience=claims['aud'])
+                got = self.peer.call('open', token=token, dec_jwk=enc_theirs, key_alg=key_alg,
+                                     enc=enc, verify_jwk=verify, sign_alg=sign_alg,
+                                     issuer=claims['iss'], audience=claims['aud'])
                 assert got['claims'] == claims, 'claims differ: %s' % got['claims']
                 assert got['typ'] == 'at+jwt'
             self.check('nested ours->peer', label, we_seal)
 
             def they_seal():
-                token = self.peer.call('seal', claims=claims, sign_jwk=sign_theirs, sign_alg=sign_alg,
-                                       enc_jwk=enc_ours if enc_ours['kty'] == 'oct' else public_jwk(enc_ours),
-                                       key_alg=key_alg, enc=enc)['token']
+                enc_pub = enc_ours if enc_ours['kty'] == 'oct' else public_jwk(enc_ours)
+                token = self.peer.call('seal', claims=claims, sign_jwk=sign_theirs,
+                                       sign_alg=sign_alg, enc_jwk=enc_pub, key_alg=key_alg,
+                                       enc=enc)['token']
                 verify = sign_theirs if sign_theirs['kty'] == 'oct' else public_jwk(sign_theirs)
                 args = ['jwt', 'open', '--decrypt-key', self.keyfile(enc_ours), '--verify-key',
                         self.keyfile(verify), '--alg', sign_alg, '--key-alg', key_alg, '--enc', enc,
@@ -348,7 +353,7 @@ class Run:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--cli', required=True)
+    parser.add_argument('--cli', default=jgtest.JWTGATE_CLI)
     parser.add_argument('--peer', choices=['jwcrypto', 'jose'], required=True)
     parser.add_argument('--node', default='node')
     parser.add_argument('--only', default='jws,jwe,nested')

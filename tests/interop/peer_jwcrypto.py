@@ -36,7 +36,8 @@ def gen_key(alg, crv=None, bits=None):
     elif alg.startswith(('RS', 'PS', 'RSA')):
         key = jwk.JWK.generate(kty='RSA', size=2048)
     elif alg.startswith('ES'):
-        key = jwk.JWK.generate(kty='EC', crv={'ES256': 'P-256', 'ES384': 'P-384', 'ES512': 'P-521'}[alg])
+        crv = {'ES256': 'P-256', 'ES384': 'P-384', 'ES512': 'P-521'}[alg]
+        key = jwk.JWK.generate(kty='EC', crv=crv)
     elif alg == 'EdDSA':
         key = jwk.JWK.generate(kty='OKP', crv=crv or 'Ed25519')
     elif alg.startswith('ECDH-ES'):
@@ -135,6 +136,7 @@ def open(token, dec_jwk, key_alg, enc, verify_jwk, sign_alg, issuer, audience):
     if header.get('typ') != 'at+jwt':
         raise ValueError('typ is not at+jwt')
     claims = json.loads(inner.payload)
-    if claims.get('iss') != issuer or audience not in ([claims['aud']] if isinstance(claims.get('aud'), str) else claims.get('aud', [])):
+    aud = claims.get('aud', [])
+    if claims.get('iss') != issuer or audience not in ([aud] if isinstance(aud, str) else aud):
         raise ValueError('iss/aud mismatch')
     return {'claims': claims, 'typ': header['typ']}

@@ -13,7 +13,7 @@ import signal
 import time
 import unittest
 
-from harness import Nginx, NginxTest, signed
+from jgtest import Nginx, NginxTest, signed
 import test_snapshot
 
 ISS = 'https://issuer.example'

@@ -4,7 +4,7 @@ outside (alg none, algorithm confusion, psychic signatures, wrong signature
 lengths, crit, duplicate members, invalid curve points, huge PBES2 counts,
 DEFLATE bombs), deep and huge JSON, a 1 MiB header and random tokens. Every
 answer must be 400 or 401 (404 for no API), no worker may crash, and in the
-sanitizer build nothing may be reported (harness.py checks the logs)."""
+sanitizer build nothing may be reported (jgtest.NginxTest checks the logs)."""
 import hashlib
 import hmac
 import json
@@ -13,8 +13,8 @@ import random
 import time
 import unittest
 
-from harness import (NginxTest, b64, encrypted, nested, raw_request, sanitizer_runtime, signed,
-                     unb64)
+from jgtest import (NginxTest, b64, encrypted, nested, raw_request, sanitizer_runtime, signed,
+                    unb64)
 
 ISS = 'https://issuer.example'
 AUD = 'https://api.example'
@@ -31,7 +31,7 @@ class Hostile(NginxTest):
         gw = k.jwks_file('gw', 'gateway')
         pb = os.path.join(k.dir, 'pbes2.jwk')
         with open(pb, 'w') as f:
-            from harness import cli
+            from jgtest import cli
             f.write(cli('key', 'generate', '--alg', 'PBES2-HS256+A128KW'))
         cls.pbes2 = pb
         pbs = k.jwks_file('pbes2set', 'pbes2')

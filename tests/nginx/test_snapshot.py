@@ -10,7 +10,7 @@ import time
 import unittest
 from email.utils import formatdate
 
-from harness import NginxTest, nested, request
+from jgtest import NginxTest, nested, request
 
 ISS = 'https://auth.example'
 ORDERS = 'https://api.example/orders'
@@ -156,7 +156,7 @@ class Policy(NginxTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from harness import Nginx
+        from jgtest import Nginx
         cls.ng = Nginx(cls.__name__ + '-policy', SERVER_LOCATIONS)
         cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
         apis = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
@@ -301,7 +301,7 @@ class Reload(NginxTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        from harness import Nginx
+        from jgtest import Nginx
         cls.ng = Nginx(cls.__name__ + '-reload', SERVER, workers=2)
         cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
         APIS[:] = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
@@ -367,8 +367,8 @@ class Reload(NginxTest):
         logs = self.ng.logs()
         for pid in self.ng.worker_pids():
             self.assertIn('%d#' % pid, logs)
-            mine = [l for l in logs.splitlines() if ('[notice] %d#' % pid) in l
-                    and 'loaded' in l]
+            mine = [line for line in logs.splitlines() if ('[notice] %d#' % pid) in line
+                    and 'loaded' in line]
             self.assertGreaterEqual(len(mine), 6, mine)
         self.assertIn('entries purged from cache', logs)
 
@@ -447,7 +447,7 @@ class Reload(NginxTest):
         self.wait_state('/orders/x', tok, 200, time.time())
 
     def test_graceful_shutdown_is_not_held_by_the_timer(self):
-        from harness import Nginx
+        from jgtest import Nginx
         ng = Nginx('Reload-quit', SERVER, workers=2)
         SnapshotWriter(self.keys, os.path.join(ng.dir, 'snapshot.json')).write()
         ng.start()

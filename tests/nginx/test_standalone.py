@@ -4,7 +4,7 @@ answer, against a real nginx."""
 import time
 import unittest
 
-from harness import NginxTest, b64, encrypted, nested, signed
+from jgtest import NginxTest, b64, encrypted, nested, signed
 
 ISS = 'https://issuer.example'
 AUD = 'https://api.example'
@@ -369,7 +369,7 @@ class Standalone(NginxTest):
         t = self.tok(jti='log-jti-1', claims={'scope': 'S3CR3T'})
         self.assertEqual(self.ng.get('/scope/x', t).status, 403)
         self.assertTrue(self.ng.wait_log('jti "log-jti-1"'), self.ng.logs()[-2000:])
-        line = [l for l in self.ng.logs().splitlines() if 'log-jti-1' in l][0]
+        line = [s for s in self.ng.logs().splitlines() if 'log-jti-1' in s][0]
         self.assertIn('403: a scope of jwtgate_scope is missing', line)
         # a token that fails verification: the reason, and not even its jti
         t = self.tok(jti='log-jti-2', iss='https://evil.example')
@@ -380,11 +380,12 @@ class Standalone(NginxTest):
         self.assertNotIn('S3CR3T', logs)
         self.assertNotIn(t.split('.')[1], logs)
 
+
 class ConfigErrors(NginxTest):
     """Directives that nginx -t must refuse, with the reason."""
 
     def check(self, server, why, http=''):
-        from harness import Nginx
+        from jgtest import Nginx
         ng = Nginx('ConfigErrors-check', server, http)
         ok, out = ng.test_config()
         self.assertFalse(ok, server)
@@ -407,7 +408,8 @@ class ConfigErrors(NginxTest):
                 ('jwtgate_cache zone=z:1k;', 'invalid zone size'),
                 ('jwtgate_cache zone=z:1m max_ttl=0;', 'invalid max_ttl'),
                 ('jwtgate_cache zone=z:1m size=1;', 'invalid parameter'),
-                ('jwtgate_snapshot /nonexistent/snapshot.json;', 'cannot load the jwtgate snapshot'),
+                ('jwtgate_snapshot /nonexistent/snapshot.json;',
+                 'cannot load the jwtgate snapshot'),
                 ('jwtgate_snapshot %s;' % pub, 'cannot load the jwtgate snapshot'),
                 ('jwtgate_snapshot /x interval=1ms;', 'invalid interval'),
                 ('jwtgate_key_file /nonexistent.jwks;', 'failed'),

@@ -10,8 +10,8 @@ import time
 import unittest
 import uuid
 
-import harness
-from harness import Server, World
+import jgtest
+from jgtest import Server, World
 
 
 def uniq(prefix):
@@ -52,7 +52,7 @@ class AdminTest(unittest.TestCase):
         if sunset is not None:
             body['sunset'] = sunset
         return self.srv.admin('POST', '/tenants/%s/apis/%s/lifecycle' % (tenant or self.ta,
-                                                                          api['id']), body)
+                                                                         api['id']), body)
 
     # ---- Authentication and request shape -----------------------------------------------
 
@@ -223,7 +223,7 @@ class AdminTest(unittest.TestCase):
         self.problem(self.srv.admin('DELETE', path), status=409)
         _, draft = self.new_api()
         self.assertEqual(self.srv.admin('DELETE', '/tenants/%s/apis/%s' % (self.ta,
-                                                                          draft['id']))[0], 204)
+                                                                           draft['id']))[0], 204)
 
     def test_lifecycle(self):
         now = int(time.time())
@@ -306,7 +306,7 @@ class AdminTest(unittest.TestCase):
         self.problem(self.srv.admin('GET', path), status=404)
         self.assertEqual(self.srv.token(app['client_id'], app['client_secret']).status, 401)
 
-    # ---- Subscriptions ----------------------------------------------------------------------------
+    # ---- Subscriptions ---------------------------------------------------------------------
 
     def test_subscription_flow(self):
         _, api = self.new_api(tenant=self.tb)
@@ -364,7 +364,7 @@ class AdminTest(unittest.TestCase):
         for t in (self.ta, self.tb):
             _, audit = self.srv.admin('GET', '/tenants/%s/audit?limit=1000' % t)
             acts = [e['action'] for e in audit['items'] if e['target'] in (sub['id'],
-                                                                            sub2['id'])]
+                                                                           sub2['id'])]
             self.assertEqual(acts, ['subscription.request', 'subscription.approve',
                                     'subscription.revoke', 'subscription.request',
                                     'subscription.reject'])
@@ -406,7 +406,7 @@ class AdminTest(unittest.TestCase):
         jwks = [k['kid'] for k in self.srv.request('GET', '/.well-known/jwks.json').json()['keys']]
         self.assertIn(before[('signing', 'active')], jwks)  # retiring stays published
         new = self.srv.token(*self.w.client('a')).json()['access_token']
-        self.assertEqual(harness.jwe_header(new)['kid'], before[('encryption', 'next')])
+        self.assertEqual(jgtest.jwe_header(new)['kid'], before[('encryption', 'next')])
         # A token from before the rotation still introspects as active.
         r = self.srv.post_form('/oauth2/introspect', {'token': old.json()['access_token']},
                                auth=self.w.client('a'))
@@ -414,14 +414,14 @@ class AdminTest(unittest.TestCase):
         snap_kids = {k['kid'] for k in self.srv.snapshot()['decryption_keys']['keys']}
         self.assertIn(before[('encryption', 'active')], snap_kids)
         # The rotate-keys command, while the service runs: picked up within seconds.
-        out = subprocess.run([harness.JWTGATED, 'rotate-keys', '--purpose', 'signing',
+        out = subprocess.run([jgtest.JWTGATED, 'rotate-keys', '--purpose', 'signing',
                               '--data-dir', self.srv.data, '--master-key-file', self.srv.master,
                               '--issuer', self.srv.issuer], capture_output=True, text=True,
                              timeout=60)
         self.assertEqual(out.returncode, 0, out.stderr)
         deadline = time.time() + 10
         while time.time() < deadline:
-            tok = self.srv.token(*self.w.client('a')).json()['access_token']
+            self.assertIn('access_token', self.srv.token(*self.w.client('a')).json())
             snap = self.srv.snapshot()
             active = [k['kid'] for k in snap['keys']
                       if k['purpose'] == 'signing' and k['state'] == 'active']
@@ -528,7 +528,7 @@ class AdminTest(unittest.TestCase):
         r = self.srv.request('GET', '/openapi.json')
         self.assertEqual(r.status, 200)
         doc = r.json()
-        with open(os.path.join(harness.REPO, 'docs', 'openapi.json')) as f:
+        with open(os.path.join(jgtest.REPO, 'docs', 'openapi.json')) as f:
             self.assertEqual(doc, json.load(f))
         self.assertTrue(doc['openapi'].startswith('3.'))
         for p in ('/oauth2/token', '/oauth2/introspect', '/oauth2/revoke',
@@ -540,6 +540,7 @@ class AdminTest(unittest.TestCase):
                   '/admin/v1/tenants/{tenant}/subscriptions/{subscription}/approve',
                   '/admin/v1/keys/rotate', '/admin/v1/audit', '/admin/v1/tenants/{tenant}/audit'):
             self.assertIn(p, doc['paths'])
+
         # Every reference resolves; every operation has a summary and responses.
         def walk(node):
             if isinstance(node, dict):
@@ -581,7 +582,7 @@ class StartupTest(unittest.TestCase):
     """The service refuses to start without the right master key."""
 
     def run_serve(self, srv, env=None, master=None):
-        args = [harness.JWTGATED, 'serve', '--data-dir', srv.data, '--port', '0']
+        args = [jgtest.JWTGATED, 'serve', '--data-dir', srv.data, '--port', '0']
         if master:
             args += ['--master-key-file', master]
         e = dict(os.environ)
@@ -597,7 +598,7 @@ class StartupTest(unittest.TestCase):
             self.assertNotEqual(out.returncode, 0)
             self.assertIn('no master key', out.stderr)
             other = os.path.join(srv.tmp, 'other.key')
-            subprocess.run([harness.JWTGATED, 'init', '--data-dir', os.path.join(srv.tmp, 'x'),
+            subprocess.run([jgtest.JWTGATED, 'init', '--data-dir', os.path.join(srv.tmp, 'x'),
                             '--master-key-file', other], capture_output=True, check=True)
             out = self.run_serve(srv, master=other)
             self.assertNotEqual(out.returncode, 0)
@@ -612,7 +613,7 @@ class StartupTest(unittest.TestCase):
             out = self.run_serve(srv, master=srv.master)
             self.assertIn('readable by others', out.stderr)
             os.chmod(srv.master, 0o600)
-            out = subprocess.run([harness.JWTGATED, 'init', '--data-dir', srv.data,
+            out = subprocess.run([jgtest.JWTGATED, 'init', '--data-dir', srv.data,
                                   '--master-key-file', srv.master], capture_output=True,
                                  text=True, timeout=30)
             self.assertNotEqual(out.returncode, 0)
@@ -627,7 +628,7 @@ class StartupTest(unittest.TestCase):
                 srv.stop()
                 # From the environment alone, and wiped from it once read.
                 port_file = os.path.join(srv.tmp, 'env-port')
-                p = subprocess.Popen([harness.JWTGATED, 'serve', '--data-dir', srv.data,
+                p = subprocess.Popen([jgtest.JWTGATED, 'serve', '--data-dir', srv.data,
                                       '--port', '0', '--port-file', port_file],
                                      stderr=subprocess.DEVNULL)
                 try:
@@ -641,7 +642,6 @@ class StartupTest(unittest.TestCase):
                 finally:
                     p.terminate()
                     self.assertEqual(p.wait(timeout=30), 0)
-                srv.log = open(os.devnull, 'ab')  # for close()
             finally:
                 del os.environ['JWTGATED_MASTER_KEY']
         finally:

@@ -7,8 +7,8 @@ import tempfile
 import time
 import unittest
 
-import harness
-from harness import Server
+import jgtest
+from jgtest import Server
 
 
 class AdminCli(unittest.TestCase):
@@ -27,7 +27,7 @@ class AdminCli(unittest.TestCase):
             env['JWTGATE_ADMIN_TOKEN'] = token or self.srv.admin_token
         else:
             env.pop('JWTGATE_ADMIN_TOKEN', None)
-        out = subprocess.run([harness.JWTGATE_CLI, 'admin'] + list(args), capture_output=True,
+        out = subprocess.run([jgtest.JWTGATE_CLI, 'admin'] + list(args), capture_output=True,
                              text=True, timeout=60, env=env)
         self.assertEqual(out.returncode, expect, (args, out.stdout, out.stderr))
         return out
@@ -78,7 +78,7 @@ class AdminCli(unittest.TestCase):
         audit = self.js('audit', 'tenant', tid, '--limit', '500')['items']
         self.assertIn('subscription.approve', [e['action'] for e in audit])
         self.assertIn('key.state', [e['action'] for e in self.js('audit', 'list', '--limit',
-                                                                   '1000')['items']])
+                                                                 '1000')['items']])
         tok = self.js('token', 'create', 'ci', '--expires-in', '1h')
         self.assertEqual(self.js('user', 'me', token=tok['token'])['name'], 'admin')
         with tempfile.NamedTemporaryFile('w', suffix='.tok') as f:
@@ -91,7 +91,8 @@ class AdminCli(unittest.TestCase):
     def test_private_key_jwt_app(self):
         t = self.js('tenant', 'create', 'pk')
         with tempfile.NamedTemporaryFile('w', suffix='.json') as f:
-            json.dump({'kty': 'EC', 'crv': 'P-256', 'x': 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+            json.dump({'kty': 'EC', 'crv': 'P-256',
+                       'x': 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
                        'y': 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', 'kid': 'k1'}, f)
             f.flush()
             app = self.js('app', 'create', t['id'], 'signer', '--auth-method',
@@ -111,7 +112,7 @@ class AdminCli(unittest.TestCase):
         self.run_cli('tenant', 'list', '--bogus', expect=2)
         self.run_cli('api', 'deprecate', 't', 'a', '--sunset', 'soon', expect=2)
         env = dict(os.environ, JWTGATE_ADMIN_TOKEN='x', JWTGATE_ADMIN_URL='http://127.0.0.1:1')
-        out = subprocess.run([harness.JWTGATE_CLI, 'admin', 'user', 'list'], capture_output=True,
+        out = subprocess.run([jgtest.JWTGATE_CLI, 'admin', 'user', 'list'], capture_output=True,
                              text=True, env=env, timeout=60)
         self.assertEqual(out.returncode, 2)
 

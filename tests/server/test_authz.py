@@ -2,11 +2,10 @@
 owner, admin, developer, viewer, a user of no tenant) x every endpoint x the
 caller's own tenant and another tenant. An allowed call must succeed (2xx)
 on a fresh target; a refused one must be 403 and change nothing."""
-import time
 import unittest
 import uuid
 
-from harness import Server, World
+from jgtest import Server, World
 
 RANK = {'viewer': 1, 'developer': 2, 'admin': 3, 'owner': 4}
 
@@ -61,9 +60,16 @@ class Matrix(unittest.TestCase):
         """(name, needed, make) with make(t) -> (method, path, body). needed is a
         role name, 'any' (every authenticated user) or 'sysadmin'."""
         W = self.w
-        api = lambda t: W.apis['a' if t == W.tenants['a'] else 'b']
-        app = lambda t: W.apps['a' if t == W.tenants['a'] else 'b']
-        u = lambda: uuid.uuid4().hex[:10]
+
+        def api(t):
+            return W.apis['a' if t == W.tenants['a'] else 'b']
+
+        def app(t):
+            return W.apps['a' if t == W.tenants['a'] else 'b']
+
+        def u():
+            return uuid.uuid4().hex[:10]
+
         return [
             ('me', 'any', lambda t: ('GET', '/me', None)),
             ('catalog', 'any', lambda t: ('GET', '/catalog', None)),

@@ -10,7 +10,7 @@ import time
 import unittest
 import uuid
 
-from harness import Server
+from jgtest import Server
 
 ROUNDS = 5
 
@@ -93,7 +93,7 @@ class Durability(unittest.TestCase):
                 self.assertEqual({a['id'] for a in srv.snapshot()['apis']}, ids)
             print('durability: %d rounds, %d changes attempted, %d users and %d APIs '
                   'acknowledged, none lost' % (ROUNDS, total_attempts, len(acked_users),
-                                              len(acked_apis)))
+                                               len(acked_apis)))
             self.assertGreater(len(acked_users) + len(acked_apis), ROUNDS)
         finally:
             srv.close()

@@ -14,8 +14,8 @@ import tempfile
 import time
 import unittest
 
-import harness
-from harness import Server, World
+import jgtest
+from jgtest import Server, World
 
 
 class Tmpfs:
@@ -62,7 +62,7 @@ def wait_for(pred, timeout=10, step=0.1):
 
 
 def run(*args, **kw):
-    return subprocess.run([harness.JWTGATED] + list(args), capture_output=True, text=True,
+    return subprocess.run([jgtest.JWTGATED] + list(args), capture_output=True, text=True,
                           timeout=60, **kw)
 
 
@@ -246,7 +246,6 @@ class DatabaseReplaced(unittest.TestCase):
                 srv.start()
             self.assertIn('jwtgated restore', str(cm.exception))
             self.assertIn('-wal', str(cm.exception))
-            srv.proc = None
         finally:
             try:
                 srv.stop()

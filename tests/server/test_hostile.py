@@ -10,7 +10,7 @@ import os
 import random
 import unittest
 
-from harness import Server, World
+from jgtest import Server, World
 
 SEED = int(os.environ.get('JG_SEED', '20261128'))
 N = int(os.environ.get('JG_HOSTILE_N', '300'))
@@ -47,7 +47,7 @@ class Hostile(unittest.TestCase):
             kind = r.randint(0, 3)
             if kind == 0:
                 segs.append(b64(json.dumps({'alg': r.choice(['none', 'ES256', 'HS256', 'dir',
-                                                               'ECDH-ES+A256KW', 'RSA1_5']),
+                                                             'ECDH-ES+A256KW', 'RSA1_5']),
                                             'kid': self.junk(5), 'enc': 'A256GCM',
                                             'typ': 'at+jwt', 'crit': ['x'],
                                             'epk': {'kty': 'EC', 'crv': 'P-256', 'x': 'AA',

@@ -8,7 +8,7 @@ import threading
 import time
 import unittest
 
-from harness import Server, World
+from jgtest import Server, World
 
 
 def raw(port, data, timeout=10, source='127.0.0.1'):
@@ -212,8 +212,8 @@ class Utf8Paths(unittest.TestCase):
                 ('POST', '/tenants/%s/apis/%s/%s' % (t, api, seg)),
             ]
         for method, path in paths:
-            status, body = self.srv.admin(method, path, {} if method in ('POST', 'PATCH',
-                                                                          'PUT') else None)
+            body_in = {} if method in ('POST', 'PATCH', 'PUT') else None
+            status, body = self.srv.admin(method, path, body_in)
             self.assertIn(status, (400, 404, 405), (method, path, body))
         log = self.srv.read_log()
         self.assertNotIn('out of memory', log)

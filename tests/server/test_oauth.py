@@ -13,8 +13,8 @@ import uuid
 
 from jwcrypto import jwe, jwk, jws, jwt
 
-import harness
-from harness import Server, World
+import jgtest
+from jgtest import Server, World
 
 ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
@@ -175,16 +175,16 @@ class OAuthTest(unittest.TestCase):
         self.assertEqual(r.header('Allow'), 'POST')
         r = self.srv.request('POST', '/oauth2/token', '{"grant_type":"client_credentials"}',
                              {'Content-Type': 'application/json',
-                              'Authorization': harness.basic(cid, secret)})
+                              'Authorization': jgtest.basic(cid, secret)})
         self.assert_error(r, 400, 'invalid_request')
         r = self.srv.request('POST', '/oauth2/token?client_secret=x',
                              'grant_type=client_credentials',
                              {'Content-Type': 'application/x-www-form-urlencoded',
-                              'Authorization': harness.basic(cid, secret)})
+                              'Authorization': jgtest.basic(cid, secret)})
         self.assert_error(r, 400, 'invalid_request')
         r = self.srv.request('POST', '/oauth2/token', 'grant_type=%zz',
                              {'Content-Type': 'application/x-www-form-urlencoded',
-                              'Authorization': harness.basic(cid, secret)})
+                              'Authorization': jgtest.basic(cid, secret)})
         self.assert_error(r, 400, 'invalid_request')
         r = self.srv.request('POST', '/oauth2/token', 'x=' + 'a' * 70000,
                              {'Content-Type': 'application/x-www-form-urlencoded'})
@@ -501,22 +501,22 @@ class OAuthTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             p = self.token_files(d, token)
             with open(p['token']) as stdin:
-                out = subprocess.run([harness.JWTGATE_CLI, 'jwt', 'open', '--decrypt-key',
+                out = subprocess.run([jgtest.JWTGATE_CLI, 'jwt', 'open', '--decrypt-key',
                                       p['dec.json'], '--verify-key', p['jwks.json'], '--iss',
                                       self.srv.issuer, '--aud', self.aud_a], stdin=stdin,
                                      capture_output=True, text=True, timeout=60)
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertEqual(json.loads(out.stdout)['client_id'], self.w.apps['a']['client_id'])
             with open(p['token']) as stdin:  # the wrong audience is refused
-                out = subprocess.run([harness.JWTGATE_CLI, 'jwt', 'open', '--decrypt-key',
+                out = subprocess.run([jgtest.JWTGATE_CLI, 'jwt', 'open', '--decrypt-key',
                                       p['dec.json'], '--verify-key', p['jwks.json'], '--iss',
                                       self.srv.issuer, '--aud', self.aud_b], stdin=stdin,
                                      capture_output=True, text=True, timeout=60)
             self.assertEqual(out.returncode, 1)
 
     def test_opens_with_npm_jose(self):
-        script = os.path.join(harness.REPO, 'tests', 'interop', 'open_access_token.mjs')
-        modules = os.path.join(harness.REPO, 'tests', 'interop', 'node_modules', 'jose')
+        script = os.path.join(jgtest.REPO, 'tests', 'interop', 'open_access_token.mjs')
+        modules = os.path.join(jgtest.REPO, 'tests', 'interop', 'node_modules', 'jose')
         if not os.path.isdir(modules):
             self.skipTest('npm jose not installed (scripts/test runs npm ci in tests/interop)')
         token = self.issue()['access_token']
@@ -534,9 +534,21 @@ class OAuthTest(unittest.TestCase):
         self.assertEqual(res['header']['typ'], 'at+jwt')
         self.assertEqual(res['claims']['client_id'], self.w.apps['a']['client_id'])
 
-    def test_zz_no_secret_in_log(self):
+    def test_no_secret_in_log(self):
+        # Stands alone: it makes every secret pass through the service itself (in
+        # headers, form bodies and the admin API) before it reads the log.
         cid, secret = self.w.client('a')
         token = self.issue()['access_token']
+        self.srv.post_form('/oauth2/token', {'grant_type': 'client_credentials',
+                                             'client_id': cid, 'client_secret': secret})
+        self.srv.post_form('/oauth2/introspect', {'token': token}, auth=(cid, secret))
+        self.srv.request('GET', '/admin/v1/me', headers={'Authorization': 'Bearer ' + token})
+        self.srv.admin('GET', '/me', expect=200)
+        self.srv.admin('GET', '/me', token=self.w.tokens['a-owner'], expect=200)
+        # each line is logged once the answer is on its way: wait for a last one
+        marker = '/nope-' + uuid.uuid4().hex
+        self.srv.request('GET', marker)
+        jgtest.wait_until(lambda: marker in self.srv.read_log(), 10, what='the access log')
         log = self.srv.read_log()
         self.assertIn('/oauth2/token', log)
         for s in (secret, token[:40], self.srv.admin_token, self.w.tokens['a-owner']):

@@ -6,7 +6,8 @@ import time
 import unittest
 import uuid
 
-from harness import Server, World
+import jgtest
+from jgtest import Server, World
 
 ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
@@ -16,7 +17,6 @@ def claims_of(srv, token):
     snapshot's keys (as a gateway would)."""
     import subprocess
     import tempfile
-    import harness
     snap = srv.snapshot()
     with tempfile.NamedTemporaryFile('w', suffix='.json') as dk, \
             tempfile.NamedTemporaryFile('w', suffix='.json') as vk:
@@ -24,7 +24,7 @@ def claims_of(srv, token):
         dk.flush()
         json.dump(snap['verification_keys'], vk)
         vk.flush()
-        out = subprocess.run([harness.JWTGATE_CLI, 'jwt', 'open', '--decrypt-key', dk.name,
+        out = subprocess.run([jgtest.JWTGATE_CLI, 'jwt', 'open', '--decrypt-key', dk.name,
                               '--verify-key', vk.name, '--iss', srv.issuer],
                              input=token, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
@@ -164,8 +164,7 @@ class TokenRequests(unittest.TestCase):
     def form(self, body, auth=True, headers=None):
         h = {'Content-Type': 'application/x-www-form-urlencoded'}
         if auth:
-            import harness
-            h['Authorization'] = harness.basic(*self.w.client('a'))
+            h['Authorization'] = jgtest.basic(*self.w.client('a'))
         h.update(headers or {})
         return self.srv.request('POST', '/oauth2/token', body, h)
 
@@ -209,9 +208,8 @@ class TokenRequests(unittest.TestCase):
         self.assertEqual(r.status, 400, r)
         self.assertEqual(r.json()['error'], 'invalid_client')
         self.assertIsNone(r.header('WWW-Authenticate'))
-        import harness
         r = self.form('grant_type=client_credentials', auth=False,
-                      headers={'Authorization': harness.basic(app['client_id'], 'wrong')})
+                      headers={'Authorization': jgtest.basic(app['client_id'], 'wrong')})
         self.assertEqual(r.status, 401, r)
         self.assertEqual(r.header('WWW-Authenticate'), 'Basic realm="jwtgated"')
         r = self.form('grant_type=client_credentials', auth=False)

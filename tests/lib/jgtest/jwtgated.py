@@ -1,61 +1,46 @@
-"""Start a jwtgated on a free loopback port with a temporary data directory,
-and talk to it over HTTP (Python standard library only).
-
-The binaries come from the environment (CTest sets them):
-  JWTGATED      path of jwtgated
-  JWTGATE_CLI   path of the jwtgate command-line tool
-"""
-import base64
-import http.client
+"""jwtgated for tests: Server (one process with its own data directory, on a
+free loopback port it picks itself) and World (two tenants with a user of
+every role, an API and an app each)."""
 import json
 import os
 import shutil
 import signal
 import subprocess
-import tempfile
-import time
-import urllib.parse
 
-JWTGATED = os.environ.get('JWTGATED', 'jwtgated')
-JWTGATE_CLI = os.environ.get('JWTGATE_CLI', 'jwtgate')
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-
-
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return 'Response(%d, %r)' % (self.status, self.body[:300])
+from . import config, http, procs
 
 
 class Server:
-    """One jwtgated process with its own data directory."""
+    """One jwtgated: `jwtgated init` into a new directory under config.TEST_DIR (or into
+    `data_dir`, unless it holds a database already), then `jwtgated serve --port 0
+    --port-file ... [--access-log] extra...`, started at once.
 
-    def __init__(self, *extra, token_ttl=None, data_dir=None, keep=False):
-        self.tmp = data_dir or tempfile.mkdtemp(prefix='jwtgated-test-')
+    Attributes: tmp (the directory), data (the data directory), master (the master key
+    file), admin_token (init's first admin token), port, issuer and token_endpoint
+    (http://127.0.0.1:PORT...), snapshot_path, log_path (standard output and error of
+    every start, appended), last (the last admin() response).
+
+    stop() is SIGTERM and raises RuntimeError if jwtgated exited with an error, was
+    killed by another signal than SIGKILL, or left a crash or sanitizer report in its
+    log; close() stops and removes the directory unless `keep`."""
+
+    def __init__(self, *extra, token_ttl=None, data_dir=None, keep=False, access_log=True):
+        self.tmp = data_dir or config.scratch('jwtgated-')
         self.keep = keep
         self.data = os.path.join(self.tmp, 'data')
         self.master = os.path.join(self.tmp, 'master.key')
+        self.log_path = os.path.join(self.tmp, 'serve.log')
+        self.port_file = os.path.join(self.tmp, 'port')
         self.extra = list(extra)
         if token_ttl:
             self.extra += ['--token-ttl', str(token_ttl)]
-        self.proc = None
+        self.access_log = access_log
         self.port = None
+        self.last = None
+        self.svc = None
+        self.admin_token = None
         if not os.path.exists(os.path.join(self.data, 'jwtgated.db')):
-            out = subprocess.run([JWTGATED, 'init', '--data-dir', self.data,
+            out = subprocess.run([config.JWTGATED, 'init', '--data-dir', self.data,
                                   '--master-key-file', self.master],
                                  capture_output=True, text=True, timeout=60)
             if out.returncode != 0:
@@ -63,96 +48,91 @@ class Server:
             self.admin_token = out.stdout.strip()
         self.start()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
     @property
     def snapshot_path(self):
         return os.path.join(self.data, 'snapshot.json')
 
+    @property
+    def proc(self):
+        """The running process (subprocess.Popen), or None."""
+        return self.svc.proc if self.svc is not None else None
+
     def start(self):
-        port_file = os.path.join(self.tmp, 'port')
-        if os.path.exists(port_file):
-            os.unlink(port_file)
-        self.log = open(os.path.join(self.tmp, 'serve.log'), 'ab')
-        self.proc = subprocess.Popen(
-            [JWTGATED, 'serve', '--data-dir', self.data, '--master-key-file', self.master,
-             '--port', '0', '--port-file', port_file, '--access-log'] + self.extra,
-            stdout=self.log, stderr=self.log)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError('jwtgated exited: ' + self.read_log())
-            try:
-                with open(port_file) as f:
-                    self.port = int(f.read().strip())
-                break
-            except (FileNotFoundError, ValueError):
-                time.sleep(0.02)
-        else:
-            raise RuntimeError('jwtgated did not start')
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        argv = [config.JWTGATED, 'serve', '--data-dir', self.data, '--master-key-file',
+                self.master, '--port', '0', '--port-file', self.port_file]
+        if self.access_log:
+            argv.append('--access-log')
+        self.svc = procs.Service('jwtgated', argv + self.extra, self.log_path,
+                                 env=config.child_env()).start()
+        self.svc.wait_ready(self._read_port)
         self.issuer = 'http://127.0.0.1:%d' % self.port
         self.token_endpoint = self.issuer + '/oauth2/token'
 
+    def _read_port(self):
+        try:
+            with open(self.port_file) as f:
+                self.port = int(f.read().strip())
+            return True
+        except (FileNotFoundError, ValueError):
+            return False
+
     def read_log(self):
-        if not self.log.closed:
-            self.log.flush()
-        with open(os.path.join(self.tmp, 'serve.log'), 'rb') as f:
-            return f.read().decode(errors='replace')
+        """Everything jwtgated wrote, every start."""
+        return procs.read_text(self.log_path)
+
+    def crashes(self):
+        return self.svc.crashes() if self.svc is not None else []
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is not None:
+        if self.svc is None or self.svc.proc is None:
+            return
+        if not self.svc.running():
             # It died on its own: show why (sanitizer reports land in the log).
-            import sys
-            sys.stderr.write('jwtgated exited with %s; its log:\n%s\n' % (
-                self.proc.returncode, self.read_log()[-20000:]))
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        elif self.proc is not None and self.proc.returncode not in (0, None):
-            pass
-        code = self.proc.returncode if self.proc is not None else 0
-        self.proc = None
-        self.log.close()
-        if code not in (0, -signal.SIGKILL):
-            raise RuntimeError('jwtgated exited with status %s: %s' % (code,
-                                                                   self.read_log()[-5000:]))
+            procs.report('jwtgated log (it exited with %s)' % self.svc.proc.returncode,
+                         self.read_log())
+        code = self.svc.stop(signal.SIGTERM)
+        crashes = self.svc.crashes()
+        if code not in (0, -signal.SIGKILL) or crashes or self.svc.stop_timed_out:
+            raise RuntimeError('jwtgated exited with status %s%s: %s' % (
+                code, ' (killed: did not stop)' if self.svc.stop_timed_out else '',
+                '\n'.join(crashes) or self.read_log()[-5000:]))
 
     def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-        self.proc = None
-        self.log.close()
+        self.svc.kill9()
 
     def close(self):
-        self.stop()
-        if not self.keep:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        try:
+            self.stop()
+        finally:
+            if not self.keep:
+                shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ---- HTTP -------------------------------------------------------------------
 
-    def request(self, method, path, body=None, headers=None, timeout=30):
-        conn = http.client.HTTPConnection('127.0.0.1', self.port, timeout=timeout)
-        try:
-            if isinstance(body, str):
-                body = body.encode()
-            conn.request(method, path, body=body, headers=headers or {})
-            r = conn.getresponse()
-            return Response(r.status, r.getheaders(), r.read())
-        finally:
-            conn.close()
+    def request(self, method, path, body=None, headers=None, timeout=None):
+        return http.request(self.port, path, headers=headers, method=method, body=body,
+                            timeout=timeout)
 
     def post_form(self, path, fields, auth=None, headers=None):
         """fields: list of (name, value) or dict; auth: (id, secret) for Basic."""
-        items = list(fields.items()) if isinstance(fields, dict) else list(fields)
         h = {'Content-Type': 'application/x-www-form-urlencoded'}
         if auth is not None:
-            h['Authorization'] = basic(*auth)
+            h['Authorization'] = http.basic(*auth)
         h.update(headers or {})
-        return self.request('POST', path, urllib.parse.urlencode(items), h)
+        return self.request('POST', path, http.form(fields), h)
 
     def admin(self, method, path, body=None, token=None, expect=None):
+        """A call of /admin/v1 + path as the first admin (or `token`): (status, JSON
+        document or None or the raw body); AssertionError if `expect` is given and the
+        status differs. The Response is kept in self.last."""
         h = {'Authorization': 'Bearer ' + (token or self.admin_token)}
         data = None
         if body is not None:
@@ -168,6 +148,8 @@ class Server:
             return r.status, r.body
 
     def token(self, client_id, secret, **params):
+        """A client_credentials token request with client_secret_basic; list values
+        repeat the parameter."""
         fields = [('grant_type', 'client_credentials')]
         for k, v in params.items():
             if isinstance(v, (list, tuple)):
@@ -179,12 +161,6 @@ class Server:
     def snapshot(self):
         with open(self.snapshot_path) as f:
             return json.load(f)
-
-
-def basic(client_id, secret):
-    q = urllib.parse.quote_plus
-    raw = ('%s:%s' % (q(client_id), q(secret))).encode()
-    return 'Basic ' + base64.b64encode(raw).decode()
 
 
 class World:
@@ -241,11 +217,3 @@ class World:
 
     def client(self, t):
         return self.apps[t]['client_id'], self.apps[t]['client_secret']
-
-
-def b64url_decode(s):
-    return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
-
-
-def jwe_header(token):
-    return json.loads(b64url_decode(token.split('.')[0]))
