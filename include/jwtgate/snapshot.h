@@ -228,9 +228,8 @@ jg_err jg_snapshot_builder_new(jg_snapshot_builder **out) __attribute__((warn_un
 
 /* The header's facts. `issuer` is copied; `db_id` may be NULL (all zero).
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM. */
-jg_err jg_snapshot_builder_set_info(jg_snapshot_builder *b, int64_t version,
-                                    int64_t generated_at, int64_t token_ttl, const char *issuer,
-                                    const uint8_t *db_id);
+jg_err jg_snapshot_builder_set_info(jg_snapshot_builder *b, int64_t version, int64_t generated_at,
+                                    int64_t token_ttl, const char *issuer, const uint8_t *db_id);
 
 /* The key sets as JWKS JSON text (copied; the builder wipes its copy of
  * `decryption` when freed). `keys_info` may be NULL ("[]").
