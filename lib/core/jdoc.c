@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "jwtgate/common.h"
 
 /* Up to this many members, duplicates are found by comparing every pair;
@@ -66,36 +67,6 @@ static jg_err new_node(parser *p, jg__jtype type, uint32_t *idx)
     n->type = (uint8_t)type;
     n->end = *idx + 1;
     return JG_OK;
-}
-
-/* Length of the strict UTF-8 sequence starting at s (RFC 3629), 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-    return n;
 }
 
 /* Four hex digits at s[at]; 0 when they are not there. */
@@ -191,7 +162,7 @@ static jg_err parse_string(parser *p, uint32_t *idx)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq(p->s + i, p->len - i);
+            size_t n = jg__utf8_seq(p->s + i, p->len - i);
             if (n == 0)
                 return JG_ERR_JSON_SYNTAX;
             memcpy(out + o, p->s + i, n);

@@ -178,7 +178,7 @@ static jg_err check_recipients(const jg_jwe_recipient *recipients, enc_state *st
             return JG_ERR_ALG_UNKNOWN;
         if (jg_alg_kind_of(r->alg) != JG_ALG_KIND_JWE)
             return JG_ERR_ALG_KIND;
-        if (r->alg == JG_ALG_RSA1_5)
+        if (jg__alg(r->alg)->flags & JG__ALG_DECRYPT_ONLY)
             return JG_ERR_UNSUPPORTED;
         if (jg__alg_is_direct(r->alg) && st->count > 1)
             return JG_ERR_INVALID_ARGUMENT;
