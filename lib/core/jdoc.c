@@ -392,6 +392,49 @@ static jg_err check_duplicates(const jg__jdoc *doc, uint32_t obj)
     return err;
 }
 
+int jg__jdoc_share_name(const jg__jdoc *a, uint32_t a_obj, const jg__jdoc *b, uint32_t b_obj)
+{
+    const jg__jnode *an = a->nodes, *bn = b->nodes;
+    if (a_obj >= a->count || an[a_obj].type != JG__J_OBJECT || b_obj >= b->count ||
+        bn[b_obj].type != JG__J_OBJECT)
+        return 0;
+    uint32_t na = an[a_obj].len, nb = bn[b_obj].len;
+    if (na == 0 || nb == 0)
+        return 0;
+    if ((uint64_t)na * nb <= (uint64_t)DUP_PAIRWISE_MAX * DUP_PAIRWISE_MAX) {
+        for (uint32_t k = a_obj + 1; k < an[a_obj].end; k = an[k + 1].end)
+            for (uint32_t j = b_obj + 1; j < bn[b_obj].end; j = bn[j + 1].end)
+                if (same_name(a, k, b->pool + bn[j].str, bn[j].len))
+                    return 1;
+        return 0;
+    }
+    /* Sort both name lists, then merge. */
+    name_ref *names = malloc(((size_t)na + nb) * sizeof *names);
+    if (names == NULL)
+        return -1;
+    name_ref *x = names, *y = names + na;
+    uint32_t m = 0;
+    for (uint32_t k = a_obj + 1; k < an[a_obj].end; k = an[k + 1].end)
+        x[m++] = (name_ref){a->pool + an[k].str, an[k].len};
+    m = 0;
+    for (uint32_t j = b_obj + 1; j < bn[b_obj].end; j = bn[j + 1].end)
+        y[m++] = (name_ref){b->pool + bn[j].str, bn[j].len};
+    qsort(x, na, sizeof *x, name_cmp);
+    qsort(y, nb, sizeof *y, name_cmp);
+    int shared = 0;
+    for (uint32_t i = 0, j = 0; i < na && j < nb && !shared;) {
+        int c = name_cmp(&x[i], &y[j]);
+        if (c == 0)
+            shared = 1;
+        else if (c < 0)
+            i++;
+        else
+            j++;
+    }
+    free(names);
+    return shared;
+}
+
 /*
  * The loop of the reader: read a value; when it is complete (a scalar, or a
  * container at its closing bracket), it is one more element of the innermost
