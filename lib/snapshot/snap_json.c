@@ -60,8 +60,19 @@ static jg_err get_string(compiler *c, const json_t *obj, const char *where, size
         say(c->detail, c->detail_len, "%s[%zu]: \"%s\" must be a string", where, i, name);
         return JG_ERR_JSON_TYPE;
     }
+    if (strlen(json_string_value(v)) != json_string_length(v)) {
+        say(c->detail, c->detail_len, "%s[%zu]: \"%s\" holds a NUL character", where, i, name);
+        return JG_ERR_SNAPSHOT_FORMAT;
+    }
     *out = json_string_value(v);
     return JG_OK;
+}
+
+/* A string from an array (a scope, a suspended client): no NUL inside. */
+static const char *plain_string(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s && strlen(s) == json_string_length(v) ? s : NULL;
 }
 
 /* An integer member; null or absent is 0 when `optional`. */
@@ -118,12 +129,12 @@ static jg_err get_scopes(compiler *c, const json_t *obj, const char *where, size
         return JG_ERR_NOMEM;
     for (size_t k = 0; k < count; k++) {
         const json_t *s = json_array_get(v, k);
-        if (!json_is_string(s)) {
+        if (!(vec[k] = plain_string(s))) {
             free(vec);
-            say(c->detail, c->detail_len, "%s[%zu]: scope %zu must be a string", where, i, k);
+            say(c->detail, c->detail_len, "%s[%zu]: scope %zu must be a string without NUL", where,
+                i, k);
             return JG_ERR_JSON_TYPE;
         }
-        vec[k] = json_string_value(s);
     }
     *out = vec;
     *n = count;
@@ -263,8 +274,8 @@ static jg_err compile_doc(compiler *c, const json_t *doc)
         (err = get_int(c, doc, "document", "token_ttl", 1, &ttl)))
         return err;
     const json_t *iss = json_object_get(doc, "issuer");
-    if (!json_is_string(iss)) {
-        say(c->detail, c->detail_len, "\"issuer\" must be a string");
+    if (!plain_string(iss)) {
+        say(c->detail, c->detail_len, "\"issuer\" must be a string without NUL");
         return iss ? JG_ERR_JSON_TYPE : JG_ERR_SNAPSHOT_FORMAT;
     }
     uint8_t db_id[JG_SNAPSHOT_DB_ID_LEN], *dbp = NULL;
@@ -329,9 +340,9 @@ static jg_err compile_doc(compiler *c, const json_t *doc)
             return err;
     }
     for (size_t i = 0; i < json_array_size(suspended); i++) {
-        const char *cid = json_string_value(json_array_get(suspended, i));
+        const char *cid = plain_string(json_array_get(suspended, i));
         if (!cid) {
-            say(c->detail, c->detail_len, "suspended_clients[%zu] must be a string", i);
+            say(c->detail, c->detail_len, "suspended_clients[%zu] must be a string without NUL", i);
             return JG_ERR_JSON_TYPE;
         }
         if ((err = jg_snapshot_builder_add_suspended(c->b, cid)))
@@ -366,31 +377,40 @@ jg_err jg_snapshot_compile_json(const char *json, size_t len, uint8_t **out, siz
 
 /* ---- Printing --------------------------------------------------------------------- */
 
-static json_t *str_json(jg_snap_str s)
+/* Set a member, taking the reference (jansson's _new functions take it even
+ * when they fail); a NULL value is an allocation that failed. Every value
+ * is put as soon as it is made, so an early return leaks nothing. */
+static jg_err put(json_t *obj, const char *name, json_t *value)
 {
-    return json_stringn(s.ptr, s.len);
+    return value && json_object_set_new(obj, name, value) == 0 ? JG_OK : JG_ERR_NOMEM;
 }
 
-/* set a member, taking the reference; a NULL value is an allocation failure */
-static int put(json_t *obj, const char *name, json_t *value)
+/* A snapshot string; one that is not UTF-8 (a hostile file) is a format
+ * error: JSON cannot carry it. */
+static json_t *str_value(jg_snap_str v, jg_err *err)
 {
-    return value && json_object_set_new(obj, name, value) == 0 ? 0 : -1;
+    json_t *j = json_stringn(v.ptr, v.len);
+    *err = j ? JG_OK : JG_ERR_SNAPSHOT_FORMAT;
+    return j;
 }
 
-static json_t *scopes_json(const jg_snapshot *s, const jg_snap_api *api, const jg_snap_sub *sub,
-                           jg_err *err)
+static jg_err put_str(json_t *obj, const char *name, jg_snap_str v)
 {
-    json_t *arr = json_array();
-    uint32_t n = api ? api->nscopes : sub->nscopes;
-    for (uint32_t i = 0; arr && i < n; i++) {
-        jg_snap_str v;
-        *err = api ? jg_snapshot_api_scope(s, api, i, &v) : jg_snapshot_sub_scope(s, sub, i, &v);
-        if (*err || json_array_append_new(arr, str_json(v)) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
+    jg_err err;
+    json_t *j = str_value(v, &err);
+    return j ? put(obj, name, j) : err;
+}
+
+static jg_err append(json_t *arr, json_t *value)
+{
+    return value && json_array_append_new(arr, value) == 0 ? JG_OK : JG_ERR_NOMEM;
+}
+
+/* A new empty array or object, already put under `name`. */
+static json_t *put_new(json_t *obj, const char *name, json_t *value, jg_err *err)
+{
+    *err = put(obj, name, value);
+    return *err ? NULL : value;
 }
 
 static json_t *time_json(int64_t t)
@@ -398,96 +418,117 @@ static json_t *time_json(int64_t t)
     return t ? json_integer(t) : json_null();
 }
 
+static jg_err put_scopes(const jg_snapshot *s, json_t *o, const jg_snap_api *api,
+                         const jg_snap_sub *sub)
+{
+    jg_err err;
+    json_t *arr = put_new(o, "scopes", json_array(), &err);
+    uint32_t n = api ? api->nscopes : sub->nscopes;
+    for (uint32_t i = 0; !err && i < n; i++) {
+        jg_snap_str v;
+        json_t *j;
+        err = api ? jg_snapshot_api_scope(s, api, i, &v) : jg_snapshot_sub_scope(s, sub, i, &v);
+        if (!err && (j = str_value(v, &err)))
+            err = append(arr, j);
+    }
+    return err;
+}
+
+/* A key set's JSON text, parsed and put under `name`. */
+static jg_err put_keys(json_t *doc, const char *name, jg_snap_str text)
+{
+    json_t *v = NULL;
+    jg_err err = jg__json_parse(text.ptr, text.len, 0, 0, &v);
+    if (err)
+        return err == JG_ERR_NOMEM ? err : JG_ERR_SNAPSHOT_FORMAT;
+    return put(doc, name, v);
+}
+
+static jg_err put_api(const jg_snapshot *s, json_t *apis, uint32_t i)
+{
+    jg_snap_api a;
+    jg_err err;
+    json_t *o = json_object();
+    if ((err = append(apis, o)) || (err = jg_snapshot_api(s, i, &a)) ||
+        (err = put_scopes(s, o, &a, NULL)) || (err = put_str(o, "id", a.id)) ||
+        (err = put_str(o, "tenant_id", a.tenant_id)) || (err = put_str(o, "name", a.name)) ||
+        (err = put_str(o, "version", a.version)) || (err = put_str(o, "base_path", a.base_path)) ||
+        (err = put_str(o, "upstream", a.upstream)) || (err = put_str(o, "audience", a.audience)) ||
+        (err = put(o, "state", json_string(state_names[a.state]))) ||
+        (err = put(o, "sunset", time_json(a.sunset))) ||
+        (err = put(o, "deprecated_at", time_json(a.deprecated_at))))
+        return err;
+    return JG_OK;
+}
+
+static jg_err put_sub(const jg_snapshot *s, json_t *subs, uint32_t i)
+{
+    jg_snap_sub sub;
+    jg_snap_api a;
+    jg_err err;
+    json_t *o = json_object();
+    if ((err = append(subs, o)) || (err = jg_snapshot_subscription_at(s, i, &sub)) ||
+        (err = jg_snapshot_api(s, sub.api_index, &a)) || (err = put_scopes(s, o, NULL, &sub)) ||
+        (err = put_str(o, "id", sub.id)) || (err = put_str(o, "client_id", sub.client_id)) ||
+        (err = put_str(o, "api_id", a.id)) || (err = put_str(o, "audience", a.audience)))
+        return err;
+    return JG_OK;
+}
+
+static jg_err put_revoked(const jg_snapshot *s, json_t *rev, uint32_t i)
+{
+    jg_snap_str jti;
+    int64_t exp;
+    jg_err err;
+    json_t *o = json_object();
+    if ((err = append(rev, o)) || (err = jg_snapshot_revoked_at(s, i, &jti, &exp)) ||
+        (err = put_str(o, "jti", jti)) || (err = put(o, "exp", json_integer(exp))))
+        return err;
+    return JG_OK;
+}
+
 static jg_err build_doc(const jg_snapshot *s, json_t *doc)
 {
     jg_snapshot_info info;
     jg_snap_str dec, ver, kinfo;
     jg_err err;
-    if ((err = jg_snapshot_get_info(s, &info)) || (err = jg_snapshot_keys(s, &dec, &ver, &kinfo)))
+    if ((err = jg_snapshot_get_info(s, &info)) || (err = jg_snapshot_keys(s, &dec, &ver, &kinfo)) ||
+        (err = put_keys(doc, "decryption_keys", dec)) ||
+        (err = put_keys(doc, "verification_keys", ver)) || (err = put_keys(doc, "keys", kinfo)) ||
+        (err = put(doc, "format", json_string("jwtgate-snapshot"))) ||
+        (err = put(doc, "format_version", json_integer(1))) ||
+        (err = put(doc, "version", json_integer(info.version))) ||
+        (err = put(doc, "generated_at", json_integer(info.generated_at))) ||
+        (err = put(doc, "token_ttl", json_integer(info.token_ttl))) ||
+        (err = put_str(doc, "issuer", info.issuer)))
         return err;
-    json_t *dec_j = NULL, *ver_j = NULL, *info_j = NULL;
-    if ((err = jg__json_parse(dec.ptr, dec.len, 0, 0, &dec_j)) ||
-        (err = jg__json_parse(ver.ptr, ver.len, 0, 0, &ver_j)) ||
-        (err = jg__json_parse(kinfo.ptr, kinfo.len, 0, 0, &info_j))) {
-        jg__jwk_json_release(dec_j);
-        json_decref(ver_j);
-        return err == JG_ERR_NOMEM ? err : JG_ERR_SNAPSHOT_FORMAT;
-    }
-    int bad = put(doc, "format", json_string("jwtgate-snapshot")) ||
-              put(doc, "format_version", json_integer(1)) ||
-              put(doc, "version", json_integer(info.version)) ||
-              put(doc, "generated_at", json_integer(info.generated_at)) ||
-              put(doc, "token_ttl", json_integer(info.token_ttl)) ||
-              put(doc, "issuer", str_json(info.issuer)) || put(doc, "decryption_keys", dec_j) ||
-              put(doc, "verification_keys", ver_j) || put(doc, "keys", info_j);
-    if (bad)
-        return JG_ERR_NOMEM; /* put() took (or dropped) the references */
     static const uint8_t zero[JG_SNAPSHOT_DB_ID_LEN];
     if (memcmp(info.db_id, zero, sizeof zero) != 0) {
         char hex[2 * JG_SNAPSHOT_DB_ID_LEN + 1];
         for (size_t i = 0; i < sizeof info.db_id; i++)
             snprintf(hex + 2 * i, 3, "%02x", info.db_id[i]);
-        if (put(doc, "db_id", json_string(hex)))
-            return JG_ERR_NOMEM;
-    }
-
-    json_t *apis = json_array(), *subs = json_array(), *rev = json_array(), *sus = json_array();
-    if (put(doc, "apis", apis) || put(doc, "subscriptions", subs) || put(doc, "revoked_jti", rev) ||
-        put(doc, "suspended_clients", sus))
-        return JG_ERR_NOMEM;
-    for (uint32_t i = 0; i < info.apis; i++) {
-        jg_snap_api a;
-        json_t *o = json_object(), *sc;
-        if (!o || json_array_append_new(apis, o) != 0)
-            return JG_ERR_NOMEM;
-        if ((err = jg_snapshot_api(s, i, &a)))
+        if ((err = put(doc, "db_id", json_string(hex))))
             return err;
-        if (!(sc = scopes_json(s, &a, NULL, &err)))
-            return err ? err : JG_ERR_NOMEM;
-        if (put(o, "id", str_json(a.id)) || put(o, "tenant_id", str_json(a.tenant_id)) ||
-            put(o, "name", str_json(a.name)) || put(o, "version", str_json(a.version)) ||
-            put(o, "base_path", str_json(a.base_path)) ||
-            put(o, "upstream", str_json(a.upstream)) || put(o, "audience", str_json(a.audience)) ||
-            put(o, "state", json_string(state_names[a.state])) || put(o, "scopes", sc) ||
-            put(o, "sunset", time_json(a.sunset)) ||
-            put(o, "deprecated_at", time_json(a.deprecated_at)))
-            return JG_ERR_NOMEM;
     }
-    for (uint32_t i = 0; i < info.subscriptions; i++) {
-        jg_snap_sub sub;
-        jg_snap_api a;
-        json_t *o = json_object(), *sc;
-        if (!o || json_array_append_new(subs, o) != 0)
-            return JG_ERR_NOMEM;
-        if ((err = jg_snapshot_subscription_at(s, i, &sub)) ||
-            (err = jg_snapshot_api(s, sub.api_index, &a)))
-            return err;
-        if (!(sc = scopes_json(s, NULL, &sub, &err)))
-            return err ? err : JG_ERR_NOMEM;
-        if (put(o, "id", str_json(sub.id)) || put(o, "client_id", str_json(sub.client_id)) ||
-            put(o, "api_id", str_json(a.id)) || put(o, "audience", str_json(a.audience)) ||
-            put(o, "scopes", sc))
-            return JG_ERR_NOMEM;
-    }
-    for (uint32_t i = 0; i < info.revoked; i++) {
-        jg_snap_str jti;
-        int64_t exp;
-        json_t *o = json_object();
-        if (!o || json_array_append_new(rev, o) != 0)
-            return JG_ERR_NOMEM;
-        if ((err = jg_snapshot_revoked_at(s, i, &jti, &exp)))
-            return err;
-        if (put(o, "jti", str_json(jti)) || put(o, "exp", json_integer(exp)))
-            return JG_ERR_NOMEM;
-    }
-    for (uint32_t i = 0; i < info.suspended; i++) {
+    json_t *apis, *subs, *rev, *sus;
+    if (!(apis = put_new(doc, "apis", json_array(), &err)) ||
+        !(subs = put_new(doc, "subscriptions", json_array(), &err)) ||
+        !(rev = put_new(doc, "revoked_jti", json_array(), &err)) ||
+        !(sus = put_new(doc, "suspended_clients", json_array(), &err)))
+        return err;
+    for (uint32_t i = 0; !err && i < info.apis; i++)
+        err = put_api(s, apis, i);
+    for (uint32_t i = 0; !err && i < info.subscriptions; i++)
+        err = put_sub(s, subs, i);
+    for (uint32_t i = 0; !err && i < info.revoked; i++)
+        err = put_revoked(s, rev, i);
+    for (uint32_t i = 0; !err && i < info.suspended; i++) {
         jg_snap_str cid;
-        if ((err = jg_snapshot_suspended_at(s, i, &cid)))
-            return err;
-        if (json_array_append_new(sus, str_json(cid)) != 0)
-            return JG_ERR_NOMEM;
+        json_t *j;
+        if (!(err = jg_snapshot_suspended_at(s, i, &cid)) && (j = str_value(cid, &err)))
+            err = append(sus, j);
     }
-    return JG_OK;
+    return err;
 }
 
 jg_err jg_snapshot_to_json(const jg_snapshot *s, int pretty, char **out, size_t *len)

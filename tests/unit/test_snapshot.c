@@ -627,6 +627,9 @@ static void test_json_refusals_say_where(void **state)
         compile_edited("\"token_ttl\":900", "\"token_ttl\":900,\"token_ttl\":1", d, sizeof d));
     assert_jg(JG_ERR_SNAPSHOT_FORMAT, compile_edited("\"format\":\"jwtgate-snapshot\"",
                                                      "\"format\":\"other\"", d, sizeof d));
+    /* a NUL inside a string would silently shorten it: the reader refuses \u0000 */
+    assert_jg(JG_ERR_JSON_SYNTAX,
+              compile_edited("\"client_id\":\"c1\"", "\"client_id\":\"c1\\u0000x\"", d, sizeof d));
     assert_jg(JG_ERR_JSON_SYNTAX, compile_edited("{\"format\"", "[{\"format\"", d, sizeof d));
 }
 
