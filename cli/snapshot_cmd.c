@@ -143,7 +143,7 @@ static int snapshot_compile(int argc, char **argv)
 static int snapshot_dump(int argc, char **argv)
 {
     int pretty = 0;
-    const char *path;
+    const char *path = NULL;
     int st = parse_flag_and_file("snapshot dump", dump_usage, "pretty", argc, argv, &pretty, &path);
     if (st)
         return st < 0 ? EXIT_OK : st;
@@ -173,7 +173,7 @@ static void format_time(int64_t t, char *out, size_t size)
 static int snapshot_info(int argc, char **argv)
 {
     int as_json = 0;
-    const char *path;
+    const char *path = NULL;
     int st = parse_flag_and_file("snapshot info", info_usage, "json", argc, argv, &as_json, &path);
     if (st)
         return st < 0 ? EXIT_OK : st;

@@ -39,6 +39,7 @@
 struct jg_snapshot {
     const uint8_t *base;
     size_t len;
+    void *map;  /* the mapping to munmap on close, or NULL (a caller's buffer) */
     int mapped; /* munmap on close */
     int verified, failed;
     size_t hashed; /* bytes hashed so far */
@@ -126,14 +127,15 @@ static jg_err check_layout(jg_snapshot *s)
     return check_string(s, s->hdr.issuer);
 }
 
-static jg_err open_over(const uint8_t *data, size_t len, int mapped, jg_snapshot **out)
+static jg_err open_over(const uint8_t *data, size_t len, void *map, jg_snapshot **out)
 {
     jg_snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return JG_ERR_NOMEM;
     s->base = data;
+    s->map = map;
     s->len = len;
-    s->mapped = mapped;
+    s->mapped = map != NULL;
     jg_err err = check_layout(s);
     if (err) {
         s->mapped = 0; /* the caller unmaps */
@@ -154,7 +156,7 @@ jg_err jg_snapshot_map_buffer(const void *data, size_t len, const jg_snapshot_li
     size_t max = limits && limits->max_file_size ? limits->max_file_size : DEFAULT_MAX_FILE;
     if (len > max)
         return JG_ERR_LIMIT_JSON_SIZE;
-    return open_over(data, len, 0, out);
+    return open_over(data, len, NULL, out);
 }
 
 jg_err jg_snapshot_map(const char *path, const jg_snapshot_limits *limits, jg_snapshot **out)
@@ -191,11 +193,11 @@ jg_err jg_snapshot_map(const char *path, const jg_snapshot_limits *limits, jg_sn
     void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
     int e = errno;
     close(fd); /* the mapping keeps the inode */
-    if (p == MAP_FAILED) {
+    if (p == MAP_FAILED || p == NULL) {
         errno = e;
         return JG_ERR_FILE;
     }
-    jg_err err = open_over(p, len, 1, out);
+    jg_err err = open_over(p, len, p, out);
     if (err)
         munmap(p, len);
     return err;
@@ -206,7 +208,7 @@ void jg_snapshot_close(jg_snapshot *s)
     if (!s)
         return;
     if (s->mapped)
-        munmap((void *)(uintptr_t)s->base, s->len);
+        munmap(s->map, s->len);
     EVP_MD_CTX_free(s->md);
     free(s);
 }
