@@ -524,6 +524,10 @@ jg_err jg_jwe_encrypt(const void *plaintext, size_t plaintext_len,
                       const jg_jwe_recipient *recipients, size_t count,
                       const jg_jwe_encrypt_opts *opts, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     return jg__jwe_encrypt_fixed(plaintext, plaintext_len, recipients, count, opts, NULL, out,
                                  out_len);
 }

@@ -330,6 +330,8 @@ jg_err jg__jwk_finish(jg_jwk *key, unsigned flags)
 jg_err jg_jwk_from_secret(const unsigned char *secret, size_t len, const jg_jwk_meta *meta,
                           jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (secret == NULL || len == 0 || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwk *key = jg__jwk_alloc();
@@ -355,6 +357,8 @@ jg_err jg_jwk_from_secret(const unsigned char *secret, size_t len, const jg_jwk_
 
 jg_err jg_jwk_with_meta(const jg_jwk *key, const jg_jwk_meta *meta, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (key->kty == JG_KTY_OCT)

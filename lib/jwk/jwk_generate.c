@@ -90,6 +90,8 @@ static jg_err generate_secret(jg_crv crv, unsigned bits, jg_jwk *key)
 
 jg_err jg_jwk_generate(jg_kty kty, jg_crv crv, unsigned bits, const jg_jwk_meta *meta, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwk *key = jg__jwk_alloc();
@@ -127,6 +129,8 @@ static jg_crv curve_for(const jg__alg_info *a, jg_crv crv, jg_err *err)
 
 jg_err jg_jwk_generate_for_alg(jg_alg alg, jg_crv crv, unsigned bits, const char *kid, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     jg_alg_kind kind = jg_alg_kind_of(alg);
     if (kind == JG_ALG_KIND_NONE)
         return JG_ERR_ALG_UNKNOWN;

@@ -54,6 +54,8 @@ const jg_jwk *jg_jws_key(const jg_jws *jws)
 
 jg_err jg_jws_header_string(const jg_jws *jws, const char *name, const char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (jws == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     const jg__jhdr headers[2] = {{jws->prot, 0}, {jws->unprot != 0 ? jws->doc : NULL, jws->unprot}};
@@ -62,6 +64,8 @@ jg_err jg_jws_header_string(const jg_jws *jws, const char *name, const char **ou
 
 jg_err jg_jws_protected_json(const jg_jws *jws, char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (jws == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (jws->prot == NULL)

@@ -338,6 +338,10 @@ static jg_err serialize_json(const prepared *prs, size_t count, const jg_jws_sig
 jg_err jg_jws_sign_multi(const void *payload, size_t payload_len, const jg_jws_signer *signers,
                          size_t count, const jg_jws_sign_opts *opts, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     static const jg_jws_sign_opts defaults = {0};
     if (out == NULL || signers == NULL || count == 0 || (payload == NULL && payload_len > 0))
         return JG_ERR_INVALID_ARGUMENT;
@@ -402,6 +406,10 @@ jg_err jg_jws_sign_multi(const void *payload, size_t payload_len, const jg_jws_s
 jg_err jg_jws_sign(const void *payload, size_t payload_len, const jg_jws_signer *signer,
                    const jg_jws_sign_opts *opts, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     return jg_jws_sign_multi(payload, payload_len, signer, 1, opts, out, out_len);
 }
 

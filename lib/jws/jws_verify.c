@@ -376,6 +376,8 @@ static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws
 jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
                      const jg_jws_verify_opts *opts, jg_jws **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (token == NULL || keys == NULL || opts == NULL || out == NULL || opts->algs == 0 ||
         (opts->detached_payload == NULL && opts->detached_payload_len > 0) ||
         (opts->policy != JG_SIG_ANY && opts->policy != JG_SIG_ALL))

@@ -186,6 +186,8 @@ static const json_t *member(const jg_claims *claims, const char *name)
 
 jg_err jg_claims_new(jg_claims **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     json_t *obj = json_object();
@@ -202,6 +204,8 @@ jg_err jg_claims_new(jg_claims **out)
 
 jg_err jg_claims_parse(const char *json, size_t len, const jg_limits *limits, jg_claims **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (json == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_limits defaults;
@@ -350,6 +354,8 @@ int jg_claims_has(const jg_claims *claims, const char *name)
 
 jg_err jg_claims_get_string(const jg_claims *claims, const char *name, const char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (claims == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (claims->doc != NULL) {
@@ -419,6 +425,8 @@ jg_err jg_claims_get_bool(const jg_claims *claims, const char *name, int *out)
 
 jg_err jg_claims_get_json(const jg_claims *claims, const char *name, char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (claims == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (!jg_claims_has(claims, name))
@@ -537,6 +545,8 @@ const char *jg_claims_name_at(const jg_claims *claims, size_t index)
 
 jg_err jg_claims_to_json(const jg_claims *claims, unsigned flags, char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (claims == NULL || out == NULL || (flags & ~(unsigned)JG_EXPORT_PRETTY) != 0)
         return JG_ERR_INVALID_ARGUMENT;
     const json_t *obj = object_of(claims);

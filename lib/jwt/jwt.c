@@ -61,6 +61,10 @@ static jg_err build_header(const jg_jwt_sign_opts *opts, char **out)
 jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign_opts *opts,
                    char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     if (claims == NULL || key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     char *header = NULL, *payload = NULL;
@@ -117,6 +121,8 @@ static int is_json_serialization(const char *token, size_t len)
 jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
                      const jg_jwt_policy *policy, jg_claims **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (token == NULL || keys == NULL || policy == NULL || policy->leeway < 0 ||
         policy->max_age < 0)
         return JG_ERR_INVALID_ARGUMENT;
