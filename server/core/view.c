@@ -12,6 +12,12 @@ static void view_free(view *v)
 {
     if (v == NULL)
         return;
+    if (v->base != NULL) {
+        json_decref(v->revoked);
+        view_release(v->base);
+        free(v);
+        return;
+    }
     for (size_t i = 0; i < v->npk; i++)
         jg_jwks_free(v->pk[i].keys);
     free(v->pk);
@@ -54,6 +60,41 @@ void view_install(jgd *d, view *v)
     d->view = v;
     pthread_mutex_unlock(&d->view_mu);
     view_release(old);
+}
+
+int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version,
+                        view **out)
+{
+    *out = NULL;
+    view *base = old->base != NULL ? old->base : (view *)old;
+    view *v = malloc(sizeof *v);
+    if (v == NULL)
+        return -1;
+    memcpy(v, base, sizeof *v);
+    atomic_init(&v->refs, 1);
+    v->base = base;
+    v->version = version;
+    v->built_at = sv_now();
+    v->revoked = json_object();
+    if (v->revoked == NULL) {
+        free(v);
+        return -1;
+    }
+    const char *k;
+    json_t *e;
+    int rc = 0;
+    json_object_foreach (old->revoked, k, e) {
+        if (json_integer_value(e) >= v->built_at && json_object_set(v->revoked, k, e) != 0)
+            rc = -1;
+    }
+    if (rc != 0 || json_object_set_new(v->revoked, jti, json_integer(exp)) != 0) {
+        json_decref(v->revoked);
+        free(v);
+        return -1;
+    }
+    atomic_fetch_add(&base->refs, 1);
+    *out = v;
+    return 0;
 }
 
 static int pk_cmp(const void *a, const void *b)
