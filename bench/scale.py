@@ -113,7 +113,9 @@ def main():
 
     n = {k: int(v * args.scale) for k, v in
          (('apis', 10000), ('apps', 10000), ('subs', 100000), ('revoked', 100000))}
-    srv = jgtest.Server('--threads', '2', access_log=False)
+    # a change may take longer than the default deadlines at this scale (that is what is measured)
+    srv = jgtest.Server('--threads', '2', '--timeout', '3600', '--request-timeout', '3600',
+                        access_log=False)
     res = {'scale': args.scale, **n}
     try:
         _, t = srv.admin('POST', '/tenants', {'name': 'scale'}, expect=201)

@@ -62,8 +62,7 @@ void view_install(jgd *d, view *v)
     view_release(old);
 }
 
-int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version,
-                        view **out)
+int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version, view **out)
 {
     *out = NULL;
     view *base = old->base != NULL ? old->base : (view *)old;

@@ -2,10 +2,10 @@
  * view.h — the in-memory read model that the token endpoint works from.
  *
  * Built from the store after every committed change (and at start) — or,
- * for a revocation, derived from the previous view — then swapped in; requests take a reference to the current view and never touch
- * the database on the hot path. A view is immutable once built, so any
- * number of threads read it without locks; jansson objects in it are only
- * read (no reference counts change while it is shared).
+ * for a revocation, derived from the previous view — then swapped in; requests take a reference to
+ * the current view and never touch the database on the hot path. A view is immutable once built, so
+ * any number of threads read it without locks; jansson objects in it are only read (no reference
+ * counts change while it is shared).
  */
 #ifndef JGD_VIEW_H
 #define JGD_VIEW_H
@@ -59,8 +59,7 @@ int view_build(jgd *d, view **out);
  * map is copied (dropping entries past their exp); everything else is
  * shared with old's base. 0 or -1 (out of memory).
  */
-int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version,
-                        view **out);
+int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version, view **out);
 /* Make `v` current (takes over the reference) and drop the old one. */
 void view_install(jgd *d, view *v);
 /* The current view with a reference taken (NULL before the first). */
