@@ -454,7 +454,9 @@ static void maintain(jgd *d, int64_t *last_purge)
         store_rollback(tx);
     }
     view *v = view_acquire(d);
-    int stale = v == NULL || v->version != version;
+    /* only a store ahead of the view: a change committed between the two
+     * reads above has installed its own view already */
+    int stale = v == NULL || v->version < version;
     view_release(v);
     if (stale)
         refresh_view(d);
