@@ -377,13 +377,14 @@ class Reload(NginxTest):
         self.snap.write(revoked=['broken-1'])
         self.wait_state('/orders/x', tok, 401, time.time())
         good = self.snap.version
-        for text, why in (('{"format": "jwtgate-snapshot", "format_version": 1, ', 'JSON error'),
+        for text, why in (('{"format": "jwtgate-snapshot", "format_version": 1, ',
+                           'malformed JSON'),
                           (json.dumps(dict(self.snap.doc(), decryption_keys={'keys': [{}]})),
                            'decryption_keys'),
                           (json.dumps(dict(self.snap.doc(), format_version=2)),
                            'format_version'),
                           (json.dumps(dict(self.snap.doc(), apis=[{'id': 'x'}])),
-                           'API #0 is malformed'),
+                           'apis[0]: "base_path" is missing'),
                           ('', 'not a file of 1 byte')):
             self.snap.write_text(text)
             self.assertTrue(self.ng.wait_log(why), why)
