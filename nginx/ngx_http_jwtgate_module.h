@@ -48,7 +48,7 @@
 
 /* Bytes of the checksum a worker verifies per event-loop turn while a new
  * compiled snapshot is checked (about a millisecond). */
-#define NGX_HTTP_JWTGATE_SNAPSHOT_STEP    (1024 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_STEP    ((size_t) 1024 * 1024)
 
 
 typedef enum {

@@ -149,19 +149,19 @@ static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *o
         for (size_t k = 0; k < n; k++)
             scopes[k] = json_string_value(json_array_get(sc, k));
         const char *state = json_string_value(json_object_get(row, "state"));
-        jg_snapshot_api_in in = {
-            .id = json_string_value(json_object_get(row, "id")),
-            .tenant_id = json_string_value(json_object_get(row, "tenant_id")),
-            .name = json_string_value(json_object_get(row, "name")),
-            .version = json_string_value(json_object_get(row, "version")),
-            .base_path = json_string_value(json_object_get(row, "base_path")),
-            .upstream = json_string_value(json_object_get(row, "upstream")),
-            .audience = json_string_value(json_object_get(row, "audience")),
-            .state = JG_API_DRAFT,
-            .sunset = json_integer_value(json_object_get(row, "sunset")),
-            .deprecated_at = json_integer_value(json_object_get(row, "deprecated_at")),
-            .scopes = scopes,
-            .nscopes = n};
+        jg_snapshot_api_in in = {.id = json_string_value(json_object_get(row, "id")),
+                                 .tenant_id = json_string_value(json_object_get(row, "tenant_id")),
+                                 .name = json_string_value(json_object_get(row, "name")),
+                                 .version = json_string_value(json_object_get(row, "version")),
+                                 .base_path = json_string_value(json_object_get(row, "base_path")),
+                                 .upstream = json_string_value(json_object_get(row, "upstream")),
+                                 .audience = json_string_value(json_object_get(row, "audience")),
+                                 .state = JG_API_DRAFT,
+                                 .sunset = json_integer_value(json_object_get(row, "sunset")),
+                                 .deprecated_at =
+                                     json_integer_value(json_object_get(row, "deprecated_at")),
+                                 .scopes = scopes,
+                                 .nscopes = n};
         for (int k = 0; k < 4; k++)
             if (state != NULL && strcmp(state, states[k]) == 0)
                 in.state = (jg_api_state)k;
@@ -174,7 +174,8 @@ static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *o
         json_object_set_new(index, in.id, json_integer(at));
     }
     json_array_foreach (v->subscriptions, i, row) {
-        const json_t *at = json_object_get(index, json_string_value(json_object_get(row, "api_id")));
+        const json_t *at =
+            json_object_get(index, json_string_value(json_object_get(row, "api_id")));
         const json_t *sc = json_object_get(row, "scopes");
         size_t n = json_array_size(sc);
         if (at == NULL)
@@ -235,8 +236,7 @@ int snapshot_write(jgd *d, const struct view *v)
         int saved = errno;
         jg_free_secret(bin, bin_len);
         if (err != JG_OK) {
-            log_msg(L_ERR, "snapshot: cannot write %s: %s", d->cfg.snapshot_path,
-                    strerror(saved));
+            log_msg(L_ERR, "snapshot: cannot write %s: %s", d->cfg.snapshot_path, strerror(saved));
             return -1;
         }
         atomic_store(&d->published_version, (long long)v->version);

@@ -1,9 +1,9 @@
 /*
  * snapshot.h — the data-plane snapshot (format: docs/snapshot.md).
  *
- * Written by the publisher (publisher.h) after committed changes, atomically: a temporary file in the
- * same directory (mode 0600), fsync, rename over the old one, fsync of the
- * directory. A reader sees the old or the new document, never a mix.
+ * Written by the publisher (publisher.h) after committed changes, atomically: a temporary file in
+ * the same directory (mode 0600), fsync, rename over the old one, fsync of the directory. A reader
+ * sees the old or the new document, never a mix.
  *
  * Never backwards: a view older than d->published_version is not written
  * (-2, logged, d->snapshot_older set), so neither a second writer nor a
