@@ -12,6 +12,7 @@
 
 #define MAX_AUD    16
 #define MAX_CLAIMS 64
+#define MAX_SCOPES 32
 
 /* Everything the four commands can take; each command accepts a subset. */
 typedef struct jwt_args {
@@ -29,6 +30,9 @@ typedef struct jwt_args {
     int no_iat, no_exp;
     /* validation */
     const char *leeway, *max_age, *require, *crit;
+    /* NULL-terminated for jg_jwt_policy (one slot more than MAX_SCOPES) */
+    const char *scopes_all[MAX_SCOPES + 1], *scopes_any[MAX_SCOPES + 1];
+    size_t n_scopes_all, n_scopes_any;
     int allow_missing_exp, pretty;
 } jwt_args;
 
@@ -61,6 +65,8 @@ enum {
     OPT_CRIT,
     OPT_ALLOW_MISSING_EXP,
     OPT_PRETTY,
+    OPT_SCOPE,
+    OPT_ANY_SCOPE,
     OPT_HELP
 };
 
@@ -96,6 +102,8 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
         {"crit", required_argument, NULL, OPT_CRIT},
         {"allow-missing-exp", no_argument, NULL, OPT_ALLOW_MISSING_EXP},
         {"pretty", no_argument, NULL, OPT_PRETTY},
+        {"scope", required_argument, NULL, OPT_SCOPE},
+        {"any-scope", required_argument, NULL, OPT_ANY_SCOPE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     int c;
@@ -190,6 +198,18 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
                 return cli_usage(a->command, "at most %d --aud", MAX_AUD);
             a->aud[a->n_aud++] = optarg;
             break;
+        case OPT_SCOPE:
+        case OPT_ANY_SCOPE: {
+            const char **list = c == OPT_SCOPE ? a->scopes_all : a->scopes_any;
+            size_t *n = c == OPT_SCOPE ? &a->n_scopes_all : &a->n_scopes_any;
+            if (optarg[0] == '\0' || strchr(optarg, ' ') != NULL)
+                return cli_usage(a->command, "%s wants one scope token, got \"%s\"",
+                                 argv[optind - 1], optarg);
+            if (*n == MAX_SCOPES)
+                return cli_usage(a->command, "at most %d %s", MAX_SCOPES, argv[optind - 1]);
+            list[(*n)++] = optarg;
+            break;
+        }
         case OPT_CLAIM:
             if (a->n_claims == MAX_CLAIMS)
                 return cli_usage(a->command, "at most %d --claim", MAX_CLAIMS);
@@ -330,6 +350,8 @@ static int build_policy(jwt_args *a, const jg_jwks *verify_keys, jg_jwt_policy *
         return cli_fail(EXIT_USAGE, "out of memory");
     p->required = (const char *const *)store->require;
     p->crit = (const char *const *)store->crit;
+    p->scopes_all = a->n_scopes_all ? a->scopes_all : NULL;
+    p->scopes_any = a->n_scopes_any ? a->scopes_any : NULL;
     return EXIT_OK;
 }
 
@@ -351,7 +373,7 @@ static int print_claims(const jg_claims *claims, int pretty)
         OPT_CLAIMS
 #define CHECK_OPTS                                                                                 \
     OPT_ISS, OPT_SUB, OPT_AUD, OPT_TYP, OPT_LEEWAY, OPT_MAX_AGE, OPT_REQUIRE, OPT_CRIT,            \
-        OPT_ALLOW_MISSING_EXP, OPT_PRETTY, OPT_ALG
+        OPT_ALLOW_MISSING_EXP, OPT_PRETTY, OPT_ALG, OPT_SCOPE, OPT_ANY_SCOPE
 
 static const char sign_usage[] =
     "Usage: jwtgate jwt sign --key FILE [--kid KID] [--alg ALG] [--typ TYP] [--header JSON]\n"
@@ -405,10 +427,13 @@ static int jwt_sign(int argc, char **argv)
 static const char verify_usage[] =
     "Usage: jwtgate jwt verify --key FILE [--alg ALG,...] [--iss ISS] [--aud AUD] [--sub SUB]\n"
     "                          [--typ TYP] [--leeway DUR] [--max-age DUR] [--require NAME,...]\n"
-    "                          [--allow-missing-exp] [--crit NAME,...] [--pretty] < TOKEN\n"
+    "                          [--allow-missing-exp] [--crit NAME,...] [--scope S]...\n"
+    "                          [--any-scope S]... [--pretty] < TOKEN\n"
     "Verify a signed JWT, validate its claims and write them as JSON. Without --alg\n"
     "only the keys' own \"alg\" values are accepted. \"exp\" is required unless\n"
-    "--allow-missing-exp. Exit 1 when the token is rejected.\n"
+    "--allow-missing-exp. --scope S (repeatable): the space-delimited \"scope\" claim\n"
+    "must hold every S; --any-scope S (repeatable): at least one of them.\n"
+    "Exit 1 when the token is rejected.\n"
     "Example:\n"
     "  jwtgate jwt verify --key issuer.pub.jwk --iss https://issuer --aud https://api < token\n";
 

@@ -106,6 +106,15 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_NOT_ENCRYPTED] = {"JG_ERR_NOT_ENCRYPTED", "token must be encrypted"},
     [JG_ERR_NOT_NESTED] = {"JG_ERR_NOT_NESTED", "encrypted token does not contain a signed JWT"},
     [JG_ERR_NESTED_KEY] = {"JG_ERR_NESTED_KEY", "inner signature made with a decryption key"},
+    [JG_ERR_SCOPE] = {"JG_ERR_SCOPE", "insufficient scope: the token lacks a required scope"},
+    [JG_ERR_SCOPE_INVALID] =
+        {"JG_ERR_SCOPE_INVALID",
+         "scope claim is not a list of scope tokens separated by single spaces"},
+    [JG_ERR_FILE] = {"JG_ERR_FILE", "the file cannot be opened or read"},
+    [JG_ERR_FILE_TYPE] = {"JG_ERR_FILE_TYPE", "not a regular file"},
+    [JG_ERR_LIMIT_FILE_SIZE] = {"JG_ERR_LIMIT_FILE_SIZE",
+                                "key file is larger than the size limit of a key set"},
+    [JG_ERR_KEY_FORMAT] = {"JG_ERR_KEY_FORMAT", "not a key: neither a JWK, a JWKS, PEM nor DER"},
 };
 
 const char *jg_strerror(jg_err err)

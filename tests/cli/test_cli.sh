@@ -338,6 +338,23 @@ run 2 -- jwt sign --key key-HS256.json --alg RS256
 run 2 -- jwt sign --iss x
 run 2 -- jwt sign --key key-HS256.json --decrypt-key x      # not an option of sign
 
+# ---- required scopes (--scope: all of, --any-scope: one of) ------------------------------
+run 0 -- jwt sign --key key-HS256.json --claim scope="orders:read orders:write profile" && cp out jwt-scoped
+run 0 --in jwt-scoped -- jwt verify --key key-HS256.json --scope orders:read --scope profile
+run 1 --in jwt-scoped -- jwt verify --key key-HS256.json --scope orders:read --scope admin
+check "missing scope explained" grep -q "insufficient scope" err
+run 1 --in jwt-scoped -- jwt verify --key key-HS256.json --scope orders   # never a prefix
+run 0 --in jwt-scoped -- jwt verify --key key-HS256.json --any-scope admin --any-scope profile
+run 1 --in jwt-scoped -- jwt verify --key key-HS256.json --any-scope admin --any-scope root
+run 1 --in jwt -- jwt verify --key es256.pub.json --scope orders:read     # no "scope" claim
+check "absent scope claim explained" grep -q "missing" err
+run 0 -- jwt sign --key key-HS256.json --claim scope="a  b" && cp out jwt-badscope
+run 1 --in jwt-badscope -- jwt verify --key key-HS256.json --scope a
+check "malformed scope explained" grep -q "single spaces" err
+run 0 --in jwt-badscope -- jwt verify --key key-HS256.json   # no scope required: not read
+run 2 --in jwt-scoped -- jwt verify --key key-HS256.json --scope "a b"   # one token per option
+run 2 --in jwt-scoped -- jwt verify --key key-HS256.json --any-scope ""
+
 # ---- jwt seal / open ------------------------------------------------------------------------
 "$JG" key public <key-ECDH-ES+A256KW.json >gw.pub.json
 run 0 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --iss https://iss --sub c1 \
@@ -345,6 +362,9 @@ run 0 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --iss https://
 run 0 --in at -- inspect --json && check "sealed: cty JWT, kid of the gateway" [ "$(json_get out 'd["headers"][0]["cty"] + d["headers"][0]["kid"]')" = "JWT$(json_get gw.pub.json 'd["kid"]')" ]
 run 0 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json \
   --iss https://iss --aud https://api --require jti,client_id && check "opened claims" [ "$(json_get out 'd["scope"] + "|" + d["client_id"]')" = "a b|c1" ]
+run 0 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --scope a --scope b
+run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --scope c
+run 0 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --any-scope c --any-scope b
 check "jti is random by default" [ "$(json_get out 'len(d["jti"])')" -ge 16 ]
 run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --aud https://other
 run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key key-EdDSA.json --alg EdDSA
