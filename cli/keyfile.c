@@ -1,36 +1,27 @@
 /* keyfile.c — loading key files (JWK, JWKS or PEM) and deriving allow-lists. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 
-static int is_pem(const char *text)
-{
-    while (*text == ' ' || *text == '\n' || *text == '\r' || *text == '\t')
-        text++;
-    return strncmp(text, "-----BEGIN", 10) == 0;
-}
-
 int cli_load_keys(const char *path, unsigned flags, jg_jwks **out)
 {
-    size_t len = 0;
-    char *text = cli_read_file(path, &len, 0);
-    if (text == NULL)
-        return EXIT_USAGE;
     jg_err err;
-    if (is_pem(text)) {
-        jg_jwk *key = NULL;
-        err = jg_jwk_from_pem(text, len, NULL, flags, &key);
-        if (err == JG_OK) {
-            err = jg_jwks_new(out);
-            if (err == JG_OK && (err = jg_jwks_add(*out, key)) != JG_OK)
-                jg_jwks_free(*out);
-            jg_jwk_free(key);
-        }
-    } else {
+    if (strcmp(path, "-") == 0) {
+        size_t len = 0;
+        char *text = cli_read_file(path, &len, 0);
+        if (text == NULL)
+            return EXIT_USAGE;
         err = jg_jwks_parse_any(text, len, flags, NULL, out);
+        jg_free_secret(text, len);
+    } else {
+        /* JWK, JWKS, PEM (one or several keys) or DER, told apart by content. */
+        errno = 0;
+        err = jg_jwks_load_file(path, flags, NULL, out);
+        if (err == JG_ERR_FILE)
+            return cli_fail(EXIT_USAGE, "key file %s: %s", path, strerror(errno));
     }
-    jg_free_secret(text, len);
     if (err != JG_OK)
         return cli_fail(EXIT_USAGE, "key file %s: %s", path, jg_strerror(err));
     if (jg_jwks_count(*out) == 0) {

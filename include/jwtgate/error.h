@@ -121,8 +121,8 @@ typedef enum jg_err {
     JG_ERR_NESTED_KEY,      /* inner JWS verified by a decryption key */
 
     /* Appended (codes are stable). */
-    JG_ERR_SCOPE,         /* "scope" lacks a scope the policy requires */
-    JG_ERR_SCOPE_INVALID, /* "scope" is not space-delimited scope tokens */
+    JG_ERR_SCOPE,           /* "scope" lacks a scope the policy requires */
+    JG_ERR_SCOPE_INVALID,   /* "scope" is not space-delimited scope tokens */
     JG_ERR_FILE,            /* a file cannot be opened or read (errno says why) */
     JG_ERR_FILE_TYPE,       /* not a regular file (a directory, FIFO, device) */
     JG_ERR_LIMIT_FILE_SIZE, /* key file or key text larger than the limit */

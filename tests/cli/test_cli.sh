@@ -149,6 +149,32 @@ run 2 --in key-HS256.json -- key to-pem             # oct has no PEM form
 check "to-pem oct: no secret on stderr" no_secret_in_err key-HS256.json
 run 2 --in broken.json -- key to-pem
 
+# ---- PEM on standard input, key files of every format ------------------------------------
+run 0 --in ec.pem -- key thumbprint && check "thumbprint of PEM = of its JWK" [ "$(cat out)" = "$("$JG" key from-pem <ec.pem | "$JG" key thumbprint)" ]
+run 0 --in ec.pub.pem -- key public && check "public of PEM is a JWK" [ "$(json_get out 'd["kty"] + str("d" in d)')" = ECFalse ]
+run 0 --in rsa.pem -- key to-pem && check "to-pem of a private PEM: SPKI" grep -q "BEGIN PUBLIC KEY" out
+openssl pkey -in rsa.pem -traditional -out rsa.pkcs1.pem 2>/dev/null
+run 0 --in rsa.pkcs1.pem -- key to-pem --private && check "to-pem PKCS#1 -> PKCS#8" grep -q "BEGIN PRIVATE KEY" out
+cat ec.pub.pem ed.pem >two.pem
+run 0 --in two.pem -- key thumbprint && check "two PEM keys: two thumbprints" [ "$(wc -l <out)" = 2 ]
+run 0 --in two.pem -- key public && check "two PEM keys: a JWKS" [ "$(json_get out 'len(d["keys"])')" = 2 ]
+run 2 --in two.pem -- key to-pem
+check "to-pem of two keys explained" grep -q "one key wanted" err
+run 2 --in garbage.pem -- key thumbprint
+openssl ecparam -name prime256v1 -genkey -out ecparam.pem 2>/dev/null   # EC PARAMETERS first
+openssl pkey -in ecparam.pem -pubout -out ecparam.pub.pem 2>/dev/null
+run 0 -- jwt sign --key ecparam.pem --alg ES256 --aud x && cp out jwt-pem
+run 0 --in jwt-pem -- jwt verify --key ecparam.pub.pem --alg ES256
+openssl pkey -in ecparam.pem -pubout -outform DER -out ecparam.pub.der 2>/dev/null
+run 0 --in jwt-pem -- jwt verify --key ecparam.pub.der --alg ES256        # DER key file
+run 2 --in jwt-pem -- jwt verify --key "$work" --alg ES256                # a directory
+check "directory explained" grep -q "not a regular file" err
+run 2 --in jwt-pem -- jwt verify --key no-such.pem --alg ES256
+check "missing key file explained" grep -q "No such file" err
+head -c 17000000 /dev/zero | tr '\0' ' ' >huge.json
+run 2 --in jwt-pem -- jwt verify --key huge.json --alg ES256
+check "oversized key file explained" grep -q "larger than the size limit" err
+
 # ---- key set ------------------------------------------------------------------------------
 run 0 -- key set key-ES256.json key-RS256.json && check "set of two" [ "$(json_get out 'len(d["keys"])')" = 2 ]
 check "set keeps private parts" [ "$(json_get out '"d" in d["keys"][0]')" = True ]
