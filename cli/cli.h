@@ -5,7 +5,9 @@
  * Contract (docs/jwtgate.1): every command reads standard input and writes
  * standard output; a trailing newline on input is ignored. Exit status 0 on
  * success, 1 when a token is rejected (signature, decryption or claims), 2 for
- * usage, input or key errors. Nothing secret is ever written to stderr.
+ * usage, input, key or setup errors (a key set that cannot serve the accepted
+ * algorithms, one key to decrypt and verify): whatever the token. Nothing
+ * secret is ever written to stderr.
  */
 #ifndef JG_CLI_H
 #define JG_CLI_H
@@ -34,13 +36,23 @@ int cli_dispatch(const char *group, const cli_command *commands, int argc, char 
 
 /* ---- Diagnostics --------------------------------------------------------- */
 
-/* "jwtgate: <message>\n" on stderr; returns `status` for `return cli_fail(...)`. */
+/* "jwtgate: <message>\n" on stderr (messages start with the command:
+ * "jwtgate: <command>: ..."); returns `status` for `return cli_fail(...)`. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Usage error: message plus a pointer to --help; returns EXIT_USAGE. */
 int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exit status for an error of a token-checking call: 1, except for errors
- * that are the caller's or the machine's (memory, bad arguments): 2. */
+ * that are the caller's setup or the machine's (memory, bad arguments, an
+ * empty allow-list, one key given to decrypt and to verify): 2. */
 int cli_reject_status(jg_err err);
+/*
+ * The one report of a failed verify/decrypt/open call: "jwtgate: <command>:
+ * token rejected: <reason>" (without "token rejected" for a setup error),
+ * with a hint when base64url refused whitespace or a "Bearer " prefix in
+ * `token` (the text given to the library; never printed). Returns the exit
+ * status (cli_reject_status()).
+ */
+int cli_token_error(const char *command, jg_err err, const char *token, size_t len);
 
 /* ---- Input and output ----------------------------------------------------- */
 

@@ -214,8 +214,7 @@ static int jwe_decrypt(int argc, char **argv)
         jg_jwe *jwe = NULL;
         jg_err err = jg_jwe_decrypt(token, token_len, keys, &dopts, &jwe);
         if (err != JG_OK) {
-            status = cli_fail(cli_reject_status(err), "jwe decrypt: token rejected: %s",
-                              jg_strerror(err));
+            status = cli_token_error("jwe decrypt", err, token, token_len);
         } else {
             size_t len = 0;
             const unsigned char *plaintext = jg_jwe_plaintext(jwe, &len);

@@ -182,8 +182,7 @@ static int jws_verify(int argc, char **argv)
         jg_jws *jws = NULL;
         jg_err err = jg_jws_verify(token, token_len, keys, &vopts, &jws);
         if (err != JG_OK) {
-            status = cli_fail(cli_reject_status(err), "jws verify: token rejected: %s",
-                              jg_strerror(err));
+            status = cli_token_error("jws verify", err, token, token_len);
         } else {
             size_t len = 0;
             const unsigned char *payload = jg_jws_payload(jws, &len);

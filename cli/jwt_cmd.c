@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "cli.h"
@@ -460,8 +461,7 @@ static int jwt_verify(int argc, char **argv)
         jg_claims *claims = NULL;
         jg_err err = jg_jwt_verify(token, len, keys, &policy, &claims);
         status = err == JG_OK ? print_claims(claims, a.pretty)
-                              : cli_fail(cli_reject_status(err), "jwt verify: token rejected: %s",
-                                         jg_strerror(err));
+                              : cli_token_error(a.command, err, token, len);
         jg_claims_free(claims);
     }
     jg_free(token);
@@ -539,6 +539,35 @@ static const char open_usage[] =
     "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.pub.jwk \\\n"
     "      --iss https://issuer --aud https://api < token\n";
 
+/* A key given both to decrypt and to verify: the library refuses every
+ * token it verifies (JG_ERR_NESTED_KEY), so say so before any token. Keys
+ * are compared by RFC 7638 thumbprint (of the secret for "oct", never
+ * printed). */
+static int keys_overlap(const char *command, const jg_jwks *decrypt_keys,
+                        const jg_jwks *verify_keys)
+{
+    for (size_t i = 0; i < jg_jwks_count(decrypt_keys); i++) {
+        const jg_jwk *d = jg_jwks_get(decrypt_keys, i);
+        unsigned char td[32], tv[32];
+        if (!jg_jwk_is_private(d) || jg_jwk_thumbprint(d, td) != JG_OK)
+            continue;
+        for (size_t j = 0; j < jg_jwks_count(verify_keys); j++) {
+            const jg_jwk *v = jg_jwks_get(verify_keys, j);
+            if (jg_jwk_thumbprint(v, tv) == JG_OK && jg_memeq_consttime(td, tv, sizeof td)) {
+                const char *kid = jg_jwk_kid(v) ? jg_jwk_kid(v) : jg_jwk_kid(d);
+                OPENSSL_cleanse(td, sizeof td);
+                OPENSSL_cleanse(tv, sizeof tv);
+                return cli_fail(EXIT_USAGE,
+                                "%s: --decrypt-key and --verify-key hold the same key%s%s%s: the "
+                                "issuer's signing key and the gateway's decryption key must differ",
+                                command, kid ? " (kid \"" : "", kid ? kid : "", kid ? "\")" : "");
+            }
+        }
+        OPENSSL_cleanse(td, sizeof td);
+    }
+    return EXIT_OK;
+}
+
 static int jwt_open(int argc, char **argv)
 {
     static const int allowed[] = {
@@ -579,6 +608,8 @@ static int jwt_open(int argc, char **argv)
                                     &policy.key_algs);
     if (status == EXIT_OK)
         status = build_policy(&a, verify_keys, &policy.jwt, &store);
+    if (status == EXIT_OK)
+        status = keys_overlap(a.command, decrypt_keys, verify_keys);
     char *token = NULL;
     size_t len = 0;
     if (status == EXIT_OK && (token = cli_read_stdin(&len, 1)) == NULL)
@@ -587,8 +618,7 @@ static int jwt_open(int argc, char **argv)
         jg_claims *claims = NULL;
         jg_err err = jg_access_token_open(token, len, decrypt_keys, verify_keys, &policy, &claims);
         status = err == JG_OK ? print_claims(claims, a.pretty)
-                              : cli_fail(cli_reject_status(err), "jwt open: token rejected: %s",
-                                         jg_strerror(err));
+                              : cli_token_error(a.command, err, token, len);
         jg_claims_free(claims);
     }
     jg_free(token);

@@ -55,9 +55,42 @@ int cli_load_key(const char *path, const char *kid, jg_jwk **out)
     return status;
 }
 
+/* The keys' declared algorithms of `kind`, and whether some key declares
+ * one of the other kind. */
+static jg_alg_set declared_algs(const jg_jwks *keys, jg_alg_kind kind, int *other_kind,
+                                jg_alg *other)
+{
+    jg_alg_set set = 0;
+    *other_kind = 0;
+    for (size_t i = 0; i < jg_jwks_count(keys); i++) {
+        jg_alg alg = jg_jwk_alg(jg_jwks_get(keys, i));
+        if (alg != JG_ALG_UNKNOWN && jg_alg_kind_of(alg) == kind)
+            set |= JG_ALG_BIT(alg);
+        else if (alg != JG_ALG_UNKNOWN && !*other_kind) {
+            *other_kind = 1;
+            *other = alg;
+        }
+    }
+    return set;
+}
+
+/* Whether some key of the set can serve some algorithm of `set` (type,
+ * curve, declared "alg" and "use"): a set that cannot is the wrong file or
+ * the wrong --alg, a setup error, whatever the token says. */
+static int some_key_fits(const jg_jwks *keys, jg_alg_set set, jg_alg_kind kind)
+{
+    jg_use use = kind == JG_ALG_KIND_JWS ? JG_USE_SIG : JG_USE_ENC;
+    for (unsigned a = 1; a < JG_ALG__COUNT; a++)
+        if ((set & JG_ALG_BIT(a)) && jg_jwks_find(keys, NULL, (jg_alg)a, use, NULL) != NULL)
+            return 1;
+    return 0;
+}
+
 int cli_alg_allow_list(const char *command, const char *list, const jg_jwks *keys, jg_alg_kind kind,
                        jg_alg_set *out)
 {
+    const char *what = kind == JG_ALG_KIND_JWS ? "verification" : "decryption";
+    const char *purpose = kind == JG_ALG_KIND_JWS ? "signatures" : "key management";
     jg_alg_set set = 0;
     if (list != NULL) {
         jg_err err = jg_alg_set_parse(list, &set);
@@ -67,17 +100,31 @@ int cli_alg_allow_list(const char *command, const char *list, const jg_jwks *key
             if ((set & JG_ALG_BIT(a)) && jg_alg_kind_of((jg_alg)a) != kind)
                 return cli_usage(command, "--alg: %s is not a %s algorithm", jg_alg_name((jg_alg)a),
                                  kind == JG_ALG_KIND_JWS ? "signature" : "key management");
-        *out = set;
-        return EXIT_OK;
+    } else {
+        int other_kind = 0;
+        jg_alg other = JG_ALG_UNKNOWN;
+        set = declared_algs(keys, kind, &other_kind, &other);
+        if (set == 0 && other_kind)
+            return cli_fail(EXIT_USAGE,
+                            "%s: the %s keys are for %s (%s), not %s: is it the right key "
+                            "file?",
+                            command, what, jg_alg_name(other),
+                            kind == JG_ALG_KIND_JWS ? "encryption" : "signatures", purpose);
+        if (set == 0)
+            return cli_usage(command,
+                             "the key has no \"alg\": say which algorithms to accept with --alg");
     }
-    for (size_t i = 0; i < jg_jwks_count(keys); i++) {
-        jg_alg alg = jg_jwk_alg(jg_jwks_get(keys, i));
-        if (alg != JG_ALG_UNKNOWN && jg_alg_kind_of(alg) == kind)
-            set |= JG_ALG_BIT(alg);
+    if (!some_key_fits(keys, set, kind)) {
+        char names[512] = "";
+        for (unsigned a = 1, n = 0; a < JG_ALG__COUNT; a++)
+            if ((set & JG_ALG_BIT(a)) && strlen(names) + 32 < sizeof names)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         n++ ? "," : "", jg_alg_name((jg_alg)a));
+        return cli_fail(EXIT_USAGE,
+                        "%s: no %s key can be used with the accepted algorithms (%s): wrong key "
+                        "file or --alg?",
+                        command, what, names);
     }
-    if (set == 0)
-        return cli_usage(command,
-                         "the key has no \"alg\": say which algorithms to accept with --alg");
     *out = set;
     return EXIT_OK;
 }

@@ -192,8 +192,10 @@ for fmt in compact flattened general; do
   run 0 --in "jws-$fmt" -- jws verify --key es256.pub.json && check "jws $fmt round trip (newline trimmed)" [ "$(cat out)" = "hello, world" ]
 done
 run 0 --in jws-compact -- jws verify --key key-ES256.json --alg ES256   # private key verifies too
-run 1 --in jws-compact -- jws verify --key es256.pub.json --alg ES384   # not allowed
+run 1 --in jws-compact -- jws verify --key set.json --alg EdDSA   # ES256 not allowed
 check "rejection names the reason" grep -q "not allowed" err
+run 2 --in jws-compact -- jws verify --key es256.pub.json --alg ES384   # no key can: setup
+check "setup error names the algorithms" grep -q "no verification key can be used with the accepted algorithms (ES384)" err
 run 1 --in jws-compact -- jws verify --key key-ES384.json --alg ES256,ES384   # wrong key
 run 2 --in jws-compact -- jws verify --key es256.pub.json --alg none
 run 2 --in jws-compact -- jws verify --key es256.pub.json --alg A128KW     # not a JWS alg
@@ -207,7 +209,7 @@ run 0 --in payload -- jws sign --key key-HS256.json --header '{"typ":"JOSE","cty
 run 0 --in jws-hdr -- inspect --json && check "--header members protected" [ "$(json_get out 'd["headers"][0]["cty"]')" = text/plain ]
 run 0 --in jws-hdr -- jws verify --key key-HS256.json
 check "no secret on stdout of verify for HS key" not grep -qF "$(json_get key-HS256.json 'd["k"]')" out
-run 1 --in jws-hdr -- jws verify --key key-HS384.json --alg HS256 # no key with the token's kid
+run 2 --in jws-hdr -- jws verify --key key-HS384.json --alg HS256 # the key is for HS384: setup
 run 2 --in payload -- jws sign --key key-HS256.json --header '[1]'
 run 2 --in payload -- jws sign --key key-HS256.json --header '{"a":1,"a":2}'
 run 2 --in payload -- jws sign --key key-HS256.json --unprotected '{"x":1}'   # needs JSON format
@@ -415,6 +417,26 @@ run 0 --in at2 -- jwt open --decrypt-key key-RSA-OAEP-256.json --verify-key key-
 run 2 -- jwt seal --sign-key key-ES256.json                     # --enc-key missing
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --enc XYZ
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --key-alg ES256
+
+# ---- exit status: 1 the token is rejected, 2 the setup is wrong -------------------------
+run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --iss https://other
+check "rejection says so" grep -q "^jwtgate: jwt open: token rejected: " err
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key key-ECDH-ES+A256KW.json
+check "gateway key as verify key: named, not 'no alg'" grep -q "verification keys are for ECDH-ES+A256KW (encryption), not signatures" err
+check "gateway key as verify key: no alg message" not grep -q 'has no "alg"' err
+$PY -c 'import json; d=json.load(open("key-HS256.json")); d.pop("alg"); d.pop("use", None); json.dump(d, open("oct-noalg.json","w"))'
+run 2 --in at -- jwt open --decrypt-key oct-noalg.json --verify-key oct-noalg.json --alg HS256 --key-alg A256KW
+check "same key to decrypt and verify explained" grep -q "hold the same key" err
+check "same key: no secret on stderr" no_secret_in_err oct-noalg.json
+run 2 --in at -- jwt open --decrypt-key es256.pub.json --verify-key es256.pub.json     # a signing key to decrypt
+check "signing key as decrypt key explained" grep -q "decryption keys are for ES256" err
+run 2 --in at -- jwt open --decrypt-key garbage.pem --verify-key es256.pub.json        # bad key file
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --alg RS256
+run 2 --in jwt -- jwt verify --key key-ECDH-ES+A256KW.json
+run 2 --in jwt -- jwt verify --key es256.pub.json --no-such-option
+check "usage errors have the one prefix" grep -q "^jwtgate: jwt verify: unknown option" err
+run 2 -- jwt nosuch
+check "unknown command has the one prefix" grep -q "^jwtgate: jwt: unknown command" err
 
 # ---- inspect --------------------------------------------------------------------------------
 run 0 --in jwt -- inspect && check "inspect says UNVERIFIED" grep -q "^UNVERIFIED" out
