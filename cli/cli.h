@@ -78,12 +78,17 @@ int cli_load_keys(const char *path, unsigned flags, jg_jwks **out);
 int cli_load_key(const char *path, const char *kid, jg_jwk **out);
 
 /*
- * The allow-list for a verify/decrypt command: parsed from `list` when given,
- * else the "alg" values the keys declare (of the given kind). With neither,
- * a usage error. Returns EXIT_OK or EXIT_USAGE.
+ * The allow-list for a verify/decrypt command: parsed from `list` (the value
+ * of `option`) when given, else the "alg" values the keys declare (of the
+ * given kind). With neither, an empty list, or no key that can serve any of
+ * the algorithms (the wrong key file): a setup error. Returns EXIT_OK or
+ * EXIT_USAGE.
  */
-int cli_alg_allow_list(const char *command, const char *list, const jg_jwks *keys, jg_alg_kind kind,
-                       jg_alg_set *out);
+int cli_alg_allow_list(const char *command, const char *option, const char *list,
+                       const jg_jwks *keys, jg_alg_kind kind, jg_alg_set *out);
+/* The --enc allow-list: parsed from `list`, or every algorithm
+ * (JG_ENC_SET_ALL) when NULL; an empty list is a usage error. */
+int cli_enc_allow_list(const char *command, const char *list, jg_enc_set *out);
 
 /* ---- Options ----------------------------------------------------------------- */
 
@@ -106,6 +111,8 @@ int cli_parse_time(const char *command, const char *option, const char *text, in
                    int64_t *out);
 /* Parse a duration ("30s", "5m", "1h", "2d" or plain seconds). */
 int cli_parse_duration(const char *command, const char *option, const char *text, int64_t *out);
+/* Whether a comma-separated list names nothing ("", " , "). */
+int cli_list_empty(const char *text);
 /* Split "a,b,c" into a NULL-terminated array (one allocation; free with free()). */
 char **cli_split_list(const char *text);
 

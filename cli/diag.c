@@ -40,6 +40,9 @@ int cli_reject_status(jg_err err)
     case JG_ERR_NOMEM:
     case JG_ERR_INVALID_ARGUMENT:
     case JG_ERR_CRYPTO:
+    case JG_ERR_ALGS_EMPTY:
+    case JG_ERR_KEY_ALGS_EMPTY:
+    case JG_ERR_ENCS_EMPTY:
     case JG_ERR_NESTED_KEY: /* a key given both to decrypt and to verify */
         return EXIT_USAGE;
     default:

@@ -147,7 +147,7 @@ static int jwe_decrypt(int argc, char **argv)
         {"enc", required_argument, NULL, 'e'},     {"crit", required_argument, NULL, 'c'},
         {"max-p2c", required_argument, NULL, 'p'}, {"max-inflated", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    const char *key_path = NULL, *algs = NULL, *crit = NULL;
+    const char *key_path = NULL, *algs = NULL, *crit = NULL, *enc = NULL;
     jg_jwe_decrypt_opts dopts = {0};
     jg_limits limits = jg_limits_default();
     uint64_t n = 0;
@@ -161,12 +161,9 @@ static int jwe_decrypt(int argc, char **argv)
         case 'a':
             algs = optarg;
             break;
-        case 'e': {
-            jg_err err = jg_enc_set_parse(optarg, &dopts.encs);
-            if (err != JG_OK)
-                return cli_usage("jwe decrypt", "--enc %s: %s", optarg, jg_strerror(err));
+        case 'e':
+            enc = optarg;
             break;
-        }
         case 'c':
             crit = optarg;
             break;
@@ -194,15 +191,14 @@ static int jwe_decrypt(int argc, char **argv)
         return cli_usage("jwe decrypt", "unexpected argument \"%s\"", argv[optind]);
     if (key_path == NULL)
         return cli_usage("jwe decrypt", "--key is required");
-    if (dopts.encs == 0)
-        for (unsigned e = 1; e < JG_ENC__COUNT; e++)
-            dopts.encs |= JG_ENC_BIT(e);
+    if ((status = cli_enc_allow_list("jwe decrypt", enc, &dopts.encs)) != EXIT_OK)
+        return status;
     dopts.limits = &limits;
 
     jg_jwks *keys = NULL;
     if ((status = cli_load_keys(key_path, 0, &keys)) != EXIT_OK)
         return status;
-    status = cli_alg_allow_list("jwe decrypt", algs, keys, JG_ALG_KIND_JWE, &dopts.algs);
+    status = cli_alg_allow_list("jwe decrypt", "--alg", algs, keys, JG_ALG_KIND_JWE, &dopts.algs);
     char **crit_list = NULL, *token = NULL;
     size_t token_len = 0;
     if (status == EXIT_OK && crit != NULL && (crit_list = cli_split_list(crit)) == NULL)

@@ -165,7 +165,7 @@ static int jws_verify(int argc, char **argv)
     jg_jwks *keys = NULL;
     if ((status = cli_load_keys(key_path, 0, &keys)) != EXIT_OK)
         return status;
-    status = cli_alg_allow_list("jws verify", algs, keys, JG_ALG_KIND_JWS, &vopts.algs);
+    status = cli_alg_allow_list("jws verify", "--alg", algs, keys, JG_ALG_KIND_JWS, &vopts.algs);
     char **crit_list = NULL, *detached = NULL, *token = NULL;
     size_t detached_len = 0, token_len = 0;
     if (status == EXIT_OK && crit != NULL && (crit_list = cli_split_list(crit)) == NULL)

@@ -330,7 +330,8 @@ typedef struct policy_storage {
 static int build_policy(jwt_args *a, const jg_jwks *verify_keys, jg_jwt_policy *p,
                         policy_storage *store)
 {
-    int status = cli_alg_allow_list(a->command, a->alg, verify_keys, JG_ALG_KIND_JWS, &p->algs);
+    int status =
+        cli_alg_allow_list(a->command, "--alg", a->alg, verify_keys, JG_ALG_KIND_JWS, &p->algs);
     if (status != EXIT_OK)
         return status;
     if (a->n_aud > 1)
@@ -591,21 +592,15 @@ static int jwt_open(int argc, char **argv)
         else
             return cli_usage(a.command, "--form must be nested, encrypted, signed or any");
     }
-    if (a.enc != NULL) {
-        jg_err err = jg_enc_set_parse(a.enc, &policy.encs);
-        if (err != JG_OK)
-            return cli_usage(a.command, "--enc %s: %s", a.enc, jg_strerror(err));
-    } else {
-        for (unsigned e = 1; e < JG_ENC__COUNT; e++)
-            policy.encs |= JG_ENC_BIT(e);
-    }
+    if ((status = cli_enc_allow_list(a.command, a.enc, &policy.encs)) != EXIT_OK)
+        return status;
     jg_jwks *decrypt_keys = NULL, *verify_keys = NULL;
     policy_storage store = {0};
     if ((status = cli_load_keys(a.decrypt_key, 0, &decrypt_keys)) == EXIT_OK)
         status = cli_load_keys(a.verify_key, 0, &verify_keys);
     if (status == EXIT_OK)
-        status = cli_alg_allow_list(a.command, a.key_alg, decrypt_keys, JG_ALG_KIND_JWE,
-                                    &policy.key_algs);
+        status = cli_alg_allow_list(a.command, "--key-alg", a.key_alg, decrypt_keys,
+                                    JG_ALG_KIND_JWE, &policy.key_algs);
     if (status == EXIT_OK)
         status = build_policy(&a, verify_keys, &policy.jwt, &store);
     if (status == EXIT_OK)

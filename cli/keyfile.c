@@ -86,19 +86,25 @@ static int some_key_fits(const jg_jwks *keys, jg_alg_set set, jg_alg_kind kind)
     return 0;
 }
 
-int cli_alg_allow_list(const char *command, const char *list, const jg_jwks *keys, jg_alg_kind kind,
-                       jg_alg_set *out)
+int cli_alg_allow_list(const char *command, const char *option, const char *list,
+                       const jg_jwks *keys, jg_alg_kind kind, jg_alg_set *out)
 {
     const char *what = kind == JG_ALG_KIND_JWS ? "verification" : "decryption";
     const char *purpose = kind == JG_ALG_KIND_JWS ? "signatures" : "key management";
     jg_alg_set set = 0;
     if (list != NULL) {
+        if (cli_list_empty(list))
+            return cli_usage(command,
+                             "%s \"%s\" is an empty allow-list: name at least one algorithm "
+                             "(e.g. %s %s), or omit it to accept the keys' own \"alg\"",
+                             option, list, option, kind == JG_ALG_KIND_JWS ? "ES256" : "A256KW");
         jg_err err = jg_alg_set_parse(list, &set);
         if (err != JG_OK)
-            return cli_usage(command, "--alg %s: %s", list, jg_strerror(err));
+            return cli_usage(command, "%s %s: %s", option, list, jg_strerror(err));
         for (unsigned a = 1; a < JG_ALG__COUNT; a++)
             if ((set & JG_ALG_BIT(a)) && jg_alg_kind_of((jg_alg)a) != kind)
-                return cli_usage(command, "--alg: %s is not a %s algorithm", jg_alg_name((jg_alg)a),
+                return cli_usage(command, "%s: %s is not a %s algorithm", option,
+                                 jg_alg_name((jg_alg)a),
                                  kind == JG_ALG_KIND_JWS ? "signature" : "key management");
     } else {
         int other_kind = 0;
@@ -111,8 +117,8 @@ int cli_alg_allow_list(const char *command, const char *list, const jg_jwks *key
                             command, what, jg_alg_name(other),
                             kind == JG_ALG_KIND_JWS ? "encryption" : "signatures", purpose);
         if (set == 0)
-            return cli_usage(command,
-                             "the key has no \"alg\": say which algorithms to accept with --alg");
+            return cli_usage(
+                command, "the key has no \"alg\": say which algorithms to accept with %s", option);
     }
     if (!some_key_fits(keys, set, kind)) {
         char names[512] = "";
@@ -122,8 +128,8 @@ int cli_alg_allow_list(const char *command, const char *list, const jg_jwks *key
                          n++ ? "," : "", jg_alg_name((jg_alg)a));
         return cli_fail(EXIT_USAGE,
                         "%s: no %s key can be used with the accepted algorithms (%s): wrong key "
-                        "file or --alg?",
-                        command, what, names);
+                        "file or %s?",
+                        command, what, names, option);
     }
     *out = set;
     return EXIT_OK;

@@ -78,6 +78,14 @@ typedef uint32_t jg_enc_set;
 
 #define JG_ALG_BIT(a) ((jg_alg_set)1 << (unsigned)(a))
 #define JG_ENC_BIT(e) ((jg_enc_set)1 << (unsigned)(e))
+/*
+ * Every content encryption algorithm: what `jwtgate` uses when --enc is not
+ * given. The library still requires an explicit set (an empty one is
+ * JG_ERR_ENCS_EMPTY), as for every allow-list; all registered "enc" values
+ * are authenticated encryption, so accepting all of them is a sound default
+ * for a caller that does not pin one.
+ */
+#define JG_ENC_SET_ALL ((jg_enc_set)(((jg_enc_set)1 << (unsigned)JG_ENC__COUNT) - 2u))
 
 /* Convenience sets. */
 #define JG_ALGS_HMAC                                                                               \

@@ -127,6 +127,9 @@ typedef enum jg_err {
     JG_ERR_FILE_TYPE,       /* not a regular file (a directory, FIFO, device) */
     JG_ERR_LIMIT_FILE_SIZE, /* key file or key text larger than the limit */
     JG_ERR_KEY_FORMAT,      /* neither a JWK, a JWKS, PEM nor DER */
+    JG_ERR_ALGS_EMPTY,      /* the signature algorithm allow-list is empty */
+    JG_ERR_KEY_ALGS_EMPTY,  /* the key management algorithm allow-list is empty */
+    JG_ERR_ENCS_EMPTY,      /* the content encryption allow-list is empty */
 
     JG_ERR__COUNT /* number of codes; not an error */
 } jg_err;

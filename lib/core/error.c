@@ -115,6 +115,15 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_LIMIT_FILE_SIZE] = {"JG_ERR_LIMIT_FILE_SIZE",
                                 "key file is larger than the size limit of a key set"},
     [JG_ERR_KEY_FORMAT] = {"JG_ERR_KEY_FORMAT", "not a key: neither a JWK, a JWKS, PEM nor DER"},
+    [JG_ERR_ALGS_EMPTY] = {"JG_ERR_ALGS_EMPTY",
+                           "the signature algorithm allow-list is empty: set the algs field "
+                           "(jg_jws_verify_opts, jg_jwt_policy), e.g. JG_ALG_BIT(JG_ALG_ES256)"},
+    [JG_ERR_KEY_ALGS_EMPTY] = {"JG_ERR_KEY_ALGS_EMPTY",
+                               "the key management algorithm allow-list is empty: set "
+                               "jg_jwe_decrypt_opts.algs or jg_open_policy.key_algs"},
+    [JG_ERR_ENCS_EMPTY] = {"JG_ERR_ENCS_EMPTY",
+                           "the content encryption allow-list is empty: set "
+                           "jg_jwe_decrypt_opts.encs or jg_open_policy.encs (JG_ENC_SET_ALL: all)"},
 };
 
 const char *jg_strerror(jg_err err)

@@ -438,6 +438,16 @@ check "usage errors have the one prefix" grep -q "^jwtgate: jwt verify: unknown 
 run 2 -- jwt nosuch
 check "unknown command has the one prefix" grep -q "^jwtgate: jwt: unknown command" err
 
+# empty allow-lists: say which one, and what to do
+run 2 --in jwt -- jwt verify --key es256.pub.json --alg ""
+check "empty --alg explained" grep -q -- '--alg "" is an empty allow-list' err
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --key-alg " , "
+check "empty --key-alg explained" grep -q -- '--key-alg " , " is an empty allow-list' err
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --enc ""
+check "empty --enc explained" grep -q -- "omit --enc to accept every content encryption" err
+run 2 --in jwe-dir -- jwe decrypt --key dir256.json --enc ,
+run 2 --in jws-compact -- jws verify --key es256.pub.json --alg ,
+
 # ---- inspect --------------------------------------------------------------------------------
 run 0 --in jwt -- inspect && check "inspect says UNVERIFIED" grep -q "^UNVERIFIED" out
 check "inspect shows claims" grep -q '"tenant": "acme"' out

@@ -334,7 +334,17 @@ static void test_claims_and_typ(void **state)
     assert_jg(JG_ERR_ENC_NOT_ALLOWED, open_with(token, &p, &pol, NULL));
     pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
     pol.key_algs = 0;
-    assert_jg(JG_ERR_INVALID_ARGUMENT, open_with(token, &p, &pol, NULL));
+    assert_jg(JG_ERR_KEY_ALGS_EMPTY, open_with(token, &p, &pol, NULL));
+    pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
+    pol.encs = 0;
+    assert_jg(JG_ERR_ENCS_EMPTY, open_with(token, &p, &pol, NULL));
+    pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
+    pol.jwt.algs = 0;
+    assert_jg(JG_ERR_ALGS_EMPTY, open_with(token, &p, &pol, NULL));
+    pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
+    pol.encs = JG_ENC_SET_ALL; /* every "enc", A256GCM included */
+    assert_jg_ok(open_with(token, &p, &pol, NULL));
+    assert_false(JG_ENC_SET_ALL & JG_ENC_BIT(JG_ENC_UNKNOWN));
     /* Wrong keys on either layer. */
     pair other = make_pair(gen(JG_KTY_EC, JG_CRV_P256, 0, "iss-other"),
                            gen(JG_KTY_EC, JG_CRV_P256, 0, "gw-other"));
