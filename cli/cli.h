@@ -61,6 +61,13 @@ int cli_token_error(const char *command, jg_err err, const char *token, size_t l
 char *cli_read_stdin(size_t *len, int trim);
 /* Read a file the same way ("-" means stdin). */
 char *cli_read_file(const char *path, size_t *len, int trim);
+/*
+ * The token of a verify/decrypt/inspect command: `arg` (the command-line
+ * argument) when not NULL, else all of stdin; surrounding whitespace
+ * (newlines included) and one "Bearer " prefix are removed, nothing inside.
+ * NULL on error (reported); free with jg_free().
+ */
+char *cli_read_token(const char *arg, size_t *len);
 /* Write bytes to stdout, adding a newline when `newline`. 0 or EXIT_USAGE. */
 int cli_write(const void *data, size_t len, int newline);
 /* Print a JSON value: compact with sorted members, or indented with `pretty`. */

@@ -131,12 +131,16 @@ static int jwe_encrypt(int argc, char **argv)
 
 static const char decrypt_usage[] =
     "Usage: jwtgate jwe decrypt --key FILE [--alg ALG[,ALG...]] [--enc ENC[,ENC...]]\n"
-    "                           [--crit NAME,...] [--max-p2c N] [--max-inflated BYTES] < TOKEN\n"
+    "                           [--crit NAME,...] [--max-p2c N] [--max-inflated BYTES]\n"
+    "                           [TOKEN | < TOKEN]\n"
     "Decrypt a JWE (compact, flattened or general JSON) and write the plaintext.\n"
     "FILE is a private JWK, a JWKS or a PEM private key. Without --alg the only\n"
     "algorithms accepted are the keys' own \"alg\" values; without --enc every\n"
     "content encryption is accepted. RSA1_5 is accepted only when named.\n"
     "Exit 1 when the token is rejected.\n"
+    "TOKEN is the argument, or standard input: surrounding whitespace and one\n"
+    "\"Bearer \" prefix are removed (a token on the command line is visible to\n"
+    "other users of the machine: prefer standard input for real tokens).\n"
     "Example:\n"
     "  jwtgate jwe decrypt --key gateway.jwk --enc A256GCM < token\n";
 
@@ -187,6 +191,7 @@ static int jwe_decrypt(int argc, char **argv)
                              argv[optind - 1]);
         }
     }
+    const char *token_arg = optind == argc - 1 ? argv[optind++] : NULL;
     if (optind < argc)
         return cli_usage("jwe decrypt", "unexpected argument \"%s\"", argv[optind]);
     if (key_path == NULL)
@@ -204,7 +209,7 @@ static int jwe_decrypt(int argc, char **argv)
     if (status == EXIT_OK && crit != NULL && (crit_list = cli_split_list(crit)) == NULL)
         status = cli_fail(EXIT_USAGE, "out of memory");
     dopts.crit = (const char *const *)crit_list;
-    if (status == EXIT_OK && (token = cli_read_stdin(&token_len, 1)) == NULL)
+    if (status == EXIT_OK && (token = cli_read_token(token_arg, &token_len)) == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_jwe *jwe = NULL;

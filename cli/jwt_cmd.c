@@ -35,6 +35,9 @@ typedef struct jwt_args {
     const char *scopes_all[MAX_SCOPES + 1], *scopes_any[MAX_SCOPES + 1];
     size_t n_scopes_all, n_scopes_any;
     int allow_missing_exp, pretty;
+    /* the token as an argument (verify, open: takes_token set) */
+    int takes_token;
+    const char *token;
 } jwt_args;
 
 enum {
@@ -221,6 +224,8 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
             return -1;
         }
     }
+    if (a->takes_token && optind == argc - 1)
+        a->token = argv[optind++];
     if (optind < argc)
         return cli_usage(a->command, "unexpected argument \"%s\"", argv[optind]);
     return EXIT_OK;
@@ -430,19 +435,22 @@ static const char verify_usage[] =
     "Usage: jwtgate jwt verify --key FILE [--alg ALG,...] [--iss ISS] [--aud AUD] [--sub SUB]\n"
     "                          [--typ TYP] [--leeway DUR] [--max-age DUR] [--require NAME,...]\n"
     "                          [--allow-missing-exp] [--crit NAME,...] [--scope S]...\n"
-    "                          [--any-scope S]... [--pretty] < TOKEN\n"
+    "                          [--any-scope S]... [--pretty] [TOKEN | < TOKEN]\n"
     "Verify a signed JWT, validate its claims and write them as JSON. Without --alg\n"
     "only the keys' own \"alg\" values are accepted. \"exp\" is required unless\n"
     "--allow-missing-exp. --scope S (repeatable): the space-delimited \"scope\" claim\n"
     "must hold every S; --any-scope S (repeatable): at least one of them.\n"
     "Exit 1 when the token is rejected.\n"
+    "TOKEN is the argument, or standard input: surrounding whitespace and one\n"
+    "\"Bearer \" prefix are removed (a token on the command line is visible to\n"
+    "other users of the machine: prefer standard input for real tokens).\n"
     "Example:\n"
     "  jwtgate jwt verify --key issuer.pub.jwk --iss https://issuer --aud https://api < token\n";
 
 static int jwt_verify(int argc, char **argv)
 {
     static const int allowed[] = {OPT_KEY, CHECK_OPTS, 0};
-    jwt_args a = {.command = "jwt verify"};
+    jwt_args a = {.command = "jwt verify", .takes_token = 1};
     int status = parse_args(&a, verify_usage, allowed, argc, argv);
     if (status != EXIT_OK)
         return status < 0 ? EXIT_OK : status;
@@ -456,7 +464,7 @@ static int jwt_verify(int argc, char **argv)
     status = build_policy(&a, keys, &policy, &store);
     char *token = NULL;
     size_t len = 0;
-    if (status == EXIT_OK && (token = cli_read_stdin(&len, 1)) == NULL)
+    if (status == EXIT_OK && (token = cli_read_token(a.token, &len)) == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
@@ -529,13 +537,14 @@ static const char open_usage[] =
     "Usage: jwtgate jwt open --decrypt-key FILE --verify-key FILE [--alg ALG,...]\n"
     "                        [--key-alg ALG,...] [--enc ENC,...]\n"
     "                        [--form nested|encrypted|signed|any] [validation options\n"
-    "                        of 'jwt verify'] < TOKEN\n"
+    "                        of 'jwt verify'] [TOKEN | < TOKEN]\n"
     "Open an encrypted access token: decrypt it with the decryption key set, verify\n"
     "the inner JWS with the verification key set, validate the claims, and write\n"
     "them as JSON. --alg lists signature algorithms, --key-alg key management\n"
     "algorithms (both default to the keys' own \"alg\"); --enc defaults to all.\n"
     "\"typ\" must be at+jwt unless --typ says otherwise. --form nested (default)\n"
     "refuses tokens that are not JWE(JWS). Exit 1 when the token is rejected.\n"
+    "TOKEN is the argument or standard input (whitespace and one \"Bearer \" removed).\n"
     "Example:\n"
     "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.pub.jwk \\\n"
     "      --iss https://issuer --aud https://api < token\n";
@@ -573,7 +582,7 @@ static int jwt_open(int argc, char **argv)
 {
     static const int allowed[] = {
         OPT_DECRYPT_KEY, OPT_VERIFY_KEY, OPT_KEY_ALG, OPT_ENC, OPT_FORM, CHECK_OPTS, 0};
-    jwt_args a = {.command = "jwt open"};
+    jwt_args a = {.command = "jwt open", .takes_token = 1};
     int status = parse_args(&a, open_usage, allowed, argc, argv);
     if (status != EXIT_OK)
         return status < 0 ? EXIT_OK : status;
@@ -607,7 +616,7 @@ static int jwt_open(int argc, char **argv)
         status = keys_overlap(a.command, decrypt_keys, verify_keys);
     char *token = NULL;
     size_t len = 0;
-    if (status == EXIT_OK && (token = cli_read_stdin(&len, 1)) == NULL)
+    if (status == EXIT_OK && (token = cli_read_token(a.token, &len)) == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;

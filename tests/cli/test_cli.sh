@@ -448,6 +448,26 @@ check "empty --enc explained" grep -q -- "omit --enc to accept every content enc
 run 2 --in jwe-dir -- jwe decrypt --key dir256.json --enc ,
 run 2 --in jws-compact -- jws verify --key es256.pub.json --alg ,
 
+# ---- pasted tokens: an argument, a "Bearer " prefix, surrounding whitespace --------------
+run 0 -- jwt verify --key es256.pub.json "$(cat jwt)" && check "token as an argument" [ "$(json_get out 'd["tenant"]')" = acme ]
+run 0 -- jwt verify --key es256.pub.json "Bearer $(cat jwt)"
+printf '  \r\nBearer   %s \r\n\n' "$(cat jwt)" >pasted
+run 0 --in pasted -- jwt verify --key es256.pub.json && check "Bearer and whitespace stripped" [ "$(json_get out 'd["tenant"]')" = acme ]
+printf 'bearer %s' "$(cat jwt)" >pasted
+run 0 --in pasted -- jwt verify --key es256.pub.json                      # the scheme is case-insensitive
+run 0 -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json "Bearer $(cat at)"
+run 0 -- jws verify --key es256.pub.json " $(cat jws-compact) " && check "jws verify: argument" [ "$(cat out)" = "hello, world" ]
+run 0 -- jwe decrypt --key dir256.json "$(cat jwe-dir)"
+run 0 -- inspect "Bearer $(cat jwt)" && check "inspect: argument" grep -q "^UNVERIFIED" out
+run 1 -- jwt verify --key es256.pub.json "Bearer Bearer $(cat jwt)"      # only one prefix goes
+check "second Bearer hinted" grep -q 'still starts with "Bearer "' err
+$PY -c 'import sys; t=open("jwt").read().strip(); print(t[:40] + "\n" + t[40:])' >broken-line
+run 1 --in broken-line -- jwt verify --key es256.pub.json                   # inner whitespace stays
+check "inner whitespace hinted" grep -q "the token holds whitespace" err
+check "the hint never shows the token" not grep -qF "$(head -c 30 jwt)" err
+run 2 -- jwt verify --key es256.pub.json "$(cat jwt)" extra                 # one token only
+run 2 -- jwt sign --key key-HS256.json stray                                # sign takes none
+
 # ---- inspect --------------------------------------------------------------------------------
 run 0 --in jwt -- inspect && check "inspect says UNVERIFIED" grep -q "^UNVERIFIED" out
 check "inspect shows claims" grep -q '"tenant": "acme"' out
