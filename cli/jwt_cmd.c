@@ -335,8 +335,10 @@ typedef struct policy_storage {
 static int build_policy(jwt_args *a, const jg_jwks *verify_keys, jg_jwt_policy *p,
                         policy_storage *store)
 {
-    int status =
-        cli_alg_allow_list(a->command, "--alg", a->alg, verify_keys, JG_ALG_KIND_JWS, &p->algs);
+    /* No verification keys (jwt open --form encrypted): no signature to check. */
+    int status = verify_keys == NULL ? EXIT_OK
+                                     : cli_alg_allow_list(a->command, "--alg", a->alg, verify_keys,
+                                                          JG_ALG_KIND_JWS, &p->algs);
     if (status != EXIT_OK)
         return status;
     if (a->n_aud > 1)
@@ -534,7 +536,7 @@ static int jwt_seal(int argc, char **argv)
 }
 
 static const char open_usage[] =
-    "Usage: jwtgate jwt open --decrypt-key FILE --verify-key FILE [--alg ALG,...]\n"
+    "Usage: jwtgate jwt open --decrypt-key FILE [--verify-key FILE] [--alg ALG,...]\n"
     "                        [--key-alg ALG,...] [--enc ENC,...]\n"
     "                        [--form nested|encrypted|signed|any] [validation options\n"
     "                        of 'jwt verify'] [TOKEN | < TOKEN]\n"
@@ -543,7 +545,10 @@ static const char open_usage[] =
     "them as JSON. --alg lists signature algorithms, --key-alg key management\n"
     "algorithms (both default to the keys' own \"alg\"); --enc defaults to all.\n"
     "\"typ\" must be at+jwt unless --typ says otherwise. --form nested (default)\n"
-    "refuses tokens that are not JWE(JWS). Exit 1 when the token is rejected.\n"
+    "refuses tokens that are not JWE(JWS); --form encrypted also takes the claims\n"
+    "directly in a JWE (npm jose's EncryptJWT; \"typ\" absent, JWT or at+jwt unless\n"
+    "--typ) and needs --verify-key only for nested tokens: such claims are not\n"
+    "signed, trust them only with a symmetric key. Exit 1 when the token is rejected.\n"
     "TOKEN is the argument or standard input (whitespace and one \"Bearer \" removed).\n"
     "Example:\n"
     "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.pub.jwk \\\n"
@@ -586,8 +591,8 @@ static int jwt_open(int argc, char **argv)
     int status = parse_args(&a, open_usage, allowed, argc, argv);
     if (status != EXIT_OK)
         return status < 0 ? EXIT_OK : status;
-    if (a.decrypt_key == NULL || a.verify_key == NULL)
-        return cli_usage(a.command, "--decrypt-key and --verify-key are required");
+    if (a.decrypt_key == NULL)
+        return cli_usage(a.command, "--decrypt-key is required");
     jg_open_policy policy = {0};
     if (a.form != NULL) {
         if (strcmp(a.form, "nested") == 0)
@@ -603,9 +608,15 @@ static int jwt_open(int argc, char **argv)
     }
     if ((status = cli_enc_allow_list(a.command, a.enc, &policy.encs)) != EXIT_OK)
         return status;
+    /* Claims directly in a JWE (--form encrypted) are not signed: then the
+     * verification keys are needed only if the token turns out nested. */
+    if (a.verify_key == NULL && policy.form != JG_FORM_ENCRYPTED)
+        return cli_usage(a.command, "--verify-key is required (except with --form encrypted)");
+    if (a.verify_key == NULL && a.alg != NULL)
+        return cli_usage(a.command, "--alg names signature algorithms: give --verify-key too");
     jg_jwks *decrypt_keys = NULL, *verify_keys = NULL;
     policy_storage store = {0};
-    if ((status = cli_load_keys(a.decrypt_key, 0, &decrypt_keys)) == EXIT_OK)
+    if ((status = cli_load_keys(a.decrypt_key, 0, &decrypt_keys)) == EXIT_OK && a.verify_key)
         status = cli_load_keys(a.verify_key, 0, &verify_keys);
     if (status == EXIT_OK)
         status = cli_alg_allow_list(a.command, "--key-alg", a.key_alg, decrypt_keys,
@@ -621,8 +632,12 @@ static int jwt_open(int argc, char **argv)
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
         jg_err err = jg_access_token_open(token, len, decrypt_keys, verify_keys, &policy, &claims);
-        status = err == JG_OK ? print_claims(claims, a.pretty)
-                              : cli_token_error(a.command, err, token, len);
+        if (err == JG_ERR_INVALID_ARGUMENT && verify_keys == NULL)
+            status = cli_fail(EXIT_USAGE, "%s: the token holds a signed JWT: give --verify-key",
+                              a.command);
+        else
+            status = err == JG_OK ? print_claims(claims, a.pretty)
+                                  : cli_token_error(a.command, err, token, len);
         jg_claims_free(claims);
     }
     jg_free(token);

@@ -183,6 +183,27 @@ static jg_err open_jws(const char *token, size_t len, const jg_jwks *verify_keys
     return err;
 }
 
+/*
+ * The type of claims directly in a JWE (JG_FORM_ENCRYPTED; RFC 7519 section
+ * 5.1: the JWE header carries "typ"). A "typ" the caller names must be there
+ * and match. With none named, what other libraries write is accepted: no
+ * "typ" at all (npm jose's EncryptJWT), "JWT" (which says no more than its
+ * absence) or "at+jwt"; any other type (a logout or security event token)
+ * is another kind of JWT, refused (RFC 8725 section 3.11).
+ */
+static jg_err bare_claims_typ(const jg_jwe *jwe, const char *expected)
+{
+    const char *typ = NULL;
+    jg_err err = jg_jwe_header_string(jwe, "typ", &typ);
+    if (expected != NULL)
+        return err == JG_OK && jg_typ_matches(typ, expected) ? JG_OK : JG_ERR_TYP;
+    if (err == JG_ERR_CLAIM_MISSING)
+        return JG_OK;
+    return err == JG_OK && (jg_typ_matches(typ, "JWT") || jg_typ_matches(typ, DEFAULT_TYP))
+               ? JG_OK
+               : JG_ERR_TYP;
+}
+
 static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_keys,
                        const jg_jwks *verify_keys, const jg_open_policy *policy,
                        const jg_jwt_policy *rules, jg_claims **out)
@@ -215,14 +236,8 @@ static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_key
         err = open_jws((const char *)pt, plen, verify_keys, rules, decrypt_keys, out);
     else if (policy->form != JG_FORM_ENCRYPTED)
         err = JG_ERR_NOT_NESTED;
-    else {
-        /* Encrypted-only claims: the JWE header carries the type. */
-        const char *typ = NULL;
-        if (jg_jwe_header_string(jwe, "typ", &typ) != JG_OK || !jg_typ_matches(typ, rules->typ))
-            err = JG_ERR_TYP;
-        else
-            err = claims_from(pt, plen, rules, out);
-    }
+    else if ((err = bare_claims_typ(jwe, policy->jwt.typ)) == JG_OK)
+        err = claims_from(pt, plen, rules, out);
     jg_jwe_free(jwe);
     return err;
 }

@@ -418,6 +418,17 @@ run 2 -- jwt seal --sign-key key-ES256.json                     # --enc-key miss
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --enc XYZ
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --key-alg ES256
 
+# claims directly in a JWE (npm jose's EncryptJWT): --form encrypted, no --verify-key needed
+printf '{"aud":"https://api","exp":%d,"scope":"a"}' $(($(date +%s) + 600)) >bare-claims.json
+run 0 --in bare-claims.json -- jwe encrypt --key dir256.json --enc A256GCM && cp out jwe-claims
+run 0 --in jwe-claims -- jwt open --decrypt-key dir256.json --form encrypted --aud https://api --scope a \
+  && check "bare claims opened without --verify-key" [ "$(json_get out 'd["scope"]')" = a ]
+run 2 --in jwe-claims -- jwt open --decrypt-key dir256.json                  # nested wants --verify-key
+run 1 --in jwe-claims -- jwt open --decrypt-key dir256.json --form encrypted --typ at+jwt   # typ named: required
+run 2 --in jwe-claims -- jwt open --decrypt-key dir256.json --form encrypted --alg ES256    # --alg without --verify-key
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --form encrypted            # nested, no verify key
+check "nested token without --verify-key explained" grep -q "give --verify-key" err
+
 # ---- exit status: 1 the token is rejected, 2 the setup is wrong -------------------------
 run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --iss https://other
 check "rejection says so" grep -q "^jwtgate: jwt open: token rejected: " err

@@ -239,10 +239,53 @@ static void test_forms(void **state)
     assert_string_equal(s, "bob");
     jg_claims_free(got);
     free(jwe);
-    eo.protected_json = NULL; /* ...with the right typ only */
+    /* No typ (npm jose's EncryptJWT): accepted while jwt.typ is NULL, refused
+     * when the caller names a type. */
+    eo.protected_json = NULL;
     assert_jg_ok(jg_jwe_encrypt(claims_json, strlen(claims_json), &r, 1, &eo, &jwe, NULL));
+    assert_jg_ok(open_with(jwe, &p, &pol, NULL));
+    pol.jwt.typ = "at+jwt";
     assert_jg(JG_ERR_TYP, open_with(jwe, &p, &pol, NULL));
+    pol.jwt.typ = NULL;
     free(jwe);
+    /* typ JWT says no more than its absence; another kind of JWT is refused. */
+    static const struct {
+        const char *prot, *expected;
+        jg_err want;
+    } typs[] = {
+        {"{\"typ\":\"JWT\"}", NULL, JG_OK},
+        {"{\"typ\":\"application/at+jwt\"}", NULL, JG_OK},
+        {"{\"typ\":\"logout+jwt\"}", NULL, JG_ERR_TYP},
+        {"{\"typ\":\"secevent+jwt\"}", NULL, JG_ERR_TYP},
+        {"{\"typ\":\"JWT\"}", "at+jwt", JG_ERR_TYP},
+        {"{\"typ\":\"logout+jwt\"}", "logout+jwt", JG_OK},
+    };
+    for (size_t i = 0; i < sizeof typs / sizeof typs[0]; i++) {
+        eo.protected_json = typs[i].prot;
+        pol.jwt.typ = typs[i].expected;
+        assert_jg_ok(jg_jwe_encrypt(claims_json, strlen(claims_json), &r, 1, &eo, &jwe, NULL));
+        jg_err err = open_with(jwe, &p, &pol, NULL);
+        if (err != typs[i].want)
+            fail_msg("%s with typ %s expected: %s, got %s", typs[i].prot,
+                     typs[i].expected ? typs[i].expected : "NULL", jg_err_name(typs[i].want),
+                     jg_err_name(err));
+        free(jwe);
+    }
+    pol.jwt.typ = NULL;
+    /* Claims directly in the JWE need no verification keys. */
+    eo.protected_json = NULL;
+    assert_jg_ok(jg_jwe_encrypt(claims_json, strlen(claims_json), &r, 1, &eo, &jwe, NULL));
+    jg_jwks *dk_only = set_of1(p.decrypt);
+    assert_jg_ok(jg_access_token_open(jwe, strlen(jwe), dk_only, NULL, &pol, NULL));
+    free(jwe);
+    /* ...but a nested token does. */
+    char *nested = NULL;
+    jg_seal_opts seal = {.sign_alg = JG_ALG_ES256, .key_alg = JG_ALG_ECDH_ES_A256KW};
+    assert_jg_ok(jg_access_token_seal(c, p.sign, p.enc, &seal, &nested, NULL));
+    assert_jg(JG_ERR_INVALID_ARGUMENT,
+              jg_access_token_open(nested, strlen(nested), dk_only, NULL, &pol, NULL));
+    jg_free(nested);
+    jg_jwks_free(dk_only);
 
     /* cty spelled as a media type; other ctys are not nested. */
     static const struct {
