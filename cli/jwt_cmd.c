@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "cli.h"
 
@@ -255,15 +254,6 @@ static int set_claim_value(jwt_args *a, jg_claims *claims, const char *assignmen
     return status;
 }
 
-static int random_jti(char out[23])
-{
-    unsigned char raw[16];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        return cli_fail(EXIT_USAGE, "no randomness available");
-    jg_b64url_encode(raw, sizeof raw, out);
-    return EXIT_OK;
-}
-
 /* Claims from --claims, then the individual options (which win). */
 static int build_claims(jwt_args *a, int default_jti, jg_claims **out)
 {
@@ -295,12 +285,18 @@ static int build_claims(jwt_args *a, int default_jti, jg_claims **out)
         status = cli_usage(a->command, "--aud: %s", jg_strerror(err));
     for (size_t i = 0; status == EXIT_OK && i < a->n_claims; i++)
         status = set_claim_value(a, claims, a->claims[i]);
-    if (status == EXIT_OK && !a->no_iat && !jg_claims_has(claims, "iat"))
-        if ((err = jg_claims_set_int(claims, "iat", now)) != JG_OK)
-            status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
     if (status == EXIT_OK && a->no_exp && a->exp != NULL)
         status = cli_usage(a->command, "--exp and --no-exp contradict each other");
-    if (status == EXIT_OK && !a->no_exp && (a->exp != NULL || !jg_claims_has(claims, "exp"))) {
+    /* The usual case, the library's helper: iat now, exp in 1h. */
+    int default_times = !a->no_iat && !a->no_exp && a->exp == NULL &&
+                        !jg_claims_has(claims, "iat") && !jg_claims_has(claims, "exp");
+    if (status == EXIT_OK && default_times && (err = jg_claims_set_times(claims, now, 3600)))
+        status = cli_fail(EXIT_USAGE, "%s: %s", a->command, jg_strerror(err));
+    if (status == EXIT_OK && !default_times && !a->no_iat && !jg_claims_has(claims, "iat"))
+        if ((err = jg_claims_set_int(claims, "iat", now)) != JG_OK)
+            status = cli_fail(EXIT_USAGE, "%s: %s", a->command, jg_strerror(err));
+    if (status == EXIT_OK && !default_times && !a->no_exp &&
+        (a->exp != NULL || !jg_claims_has(claims, "exp"))) {
         status = cli_parse_time(a->command, "--exp", a->exp ? a->exp : "1h", now, &t);
         if (status == EXIT_OK && (err = jg_claims_set_int(claims, "exp", t)) != JG_OK)
             status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
@@ -310,13 +306,10 @@ static int build_claims(jwt_args *a, int default_jti, jg_claims **out)
         if (status == EXIT_OK && (err = jg_claims_set_int(claims, "nbf", t)) != JG_OK)
             status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
     }
-    char random[23];
-    const char *jti = a->jti;
-    if (status == EXIT_OK && jti == NULL && default_jti && !jg_claims_has(claims, "jti")) {
-        status = random_jti(random);
-        jti = random;
-    }
-    if (status == EXIT_OK && jti && (err = jg_claims_set_string(claims, "jti", jti)))
+    if (status == EXIT_OK && a->jti == NULL && default_jti && !jg_claims_has(claims, "jti") &&
+        (err = jg_claims_set_jti_random(claims)) != JG_OK)
+        status = cli_fail(EXIT_USAGE, "%s: %s", a->command, jg_strerror(err));
+    if (status == EXIT_OK && a->jti && (err = jg_claims_set_string(claims, "jti", a->jti)))
         status = cli_usage(a->command, "--jti: %s", jg_strerror(err));
     if (status != EXIT_OK) {
         jg_claims_free(claims);

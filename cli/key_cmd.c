@@ -374,12 +374,14 @@ static int key_to_pem(int argc, char **argv)
 /* ---- set ---------------------------------------------------------------------------- */
 
 static const char set_usage[] =
-    "Usage: jwtgate key set [--public] [--pretty] [FILE...]\n"
+    "Usage: jwtgate key set [--private] [--pretty] [FILE...]\n"
     "Collect JWKs (and the keys of JWKS documents) from the files, or from standard\n"
-    "input holding one or more JSON documents, into one JWKS. --public keeps only\n"
-    "the public parts.\n"
+    "input holding one or more JSON documents, into one JWKS. Only the public parts\n"
+    "are written (a set to publish), unless --private keeps the private ones (a set\n"
+    "for signing or decrypting; symmetric \"oct\" keys need it). --public is the\n"
+    "default, accepted for older scripts.\n"
     "Example:\n"
-    "  jwtgate key set issuer-old.jwk issuer-new.jwk --public > jwks.json\n";
+    "  jwtgate key set issuer-old.jwk issuer-new.jwk > jwks.json\n";
 
 /* Add every key of one JSON document (a JWK or a JWKS) to `set`. */
 static jg_err add_document(jg_jwks *set, const char *text, size_t len, int public_only)
@@ -436,14 +438,19 @@ static jg_err add_documents(jg_jwks *set, const char *text, size_t len, int publ
 static int key_set(int argc, char **argv)
 {
     static const struct option opts[] = {{"public", no_argument, NULL, 'P'},
+                                         {"private", no_argument, NULL, 'S'},
                                          {"pretty", no_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int public_only = 0, pretty = 0, c;
+    /* Public by default: a set is made to be published far more often than
+     * to sign with, and a private key must never leave by accident. */
+    int public_only = 1, pretty = 0, c, said_public = 0, said_private = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'P')
-            public_only = 1;
+            said_public = 1;
+        else if (c == 'S')
+            said_private = 1, public_only = 0;
         else if (c == 'p')
             pretty = 1;
         else if (c == 'h')
@@ -451,6 +458,8 @@ static int key_set(int argc, char **argv)
         else
             return bad_option("key set", argv);
     }
+    if (said_public && said_private)
+        return cli_usage("key set", "--public and --private contradict each other");
     jg_jwks *set = NULL;
     jg_err err = jg_jwks_new(&set);
     if (err != JG_OK)
@@ -468,7 +477,10 @@ static int key_set(int argc, char **argv)
         jg_free_secret(text, len);
         if (err != JG_OK) {
             jg_jwks_free(set);
-            return cli_fail(EXIT_USAGE, "key set: %s: %s", path, jg_strerror(err));
+            return cli_fail(EXIT_USAGE, "key set: %s: %s%s", path, jg_strerror(err),
+                            err == JG_ERR_KEY_TYPE && public_only
+                                ? " (a symmetric key has no public part: --private keeps it)"
+                                : "");
         }
     }
     char *json = NULL;
@@ -490,7 +502,7 @@ int cli_key(int argc, char **argv)
         {"thumbprint", key_thumbprint, "RFC 7638 thumbprint of a JWK"},
         {"from-pem", key_from_pem, "convert a PEM key to a JWK"},
         {"to-pem", key_to_pem, "convert a JWK (or a PEM key) to PEM"},
-        {"set", key_set, "collect JWKs into a JWKS"},
+        {"set", key_set, "collect JWKs into a JWKS (public parts unless --private)"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch("key", commands, argc - 1, argv + 1);

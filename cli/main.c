@@ -29,9 +29,11 @@ static const char top_usage[] =
     "Example: issue an encrypted access token and open it\n"
     "  jwtgate key generate --alg ES256 > issuer.jwk\n"
     "  jwtgate key generate --alg ECDH-ES+A256KW > gateway.jwk\n"
-    "  jwtgate jwt seal --sign-key issuer.jwk --enc-key gateway.jwk --iss https://issuer \\\n"
+    "  jwtgate key public < issuer.jwk > issuer.pub.jwk\n"
+    "  jwtgate key public < gateway.jwk > gateway.pub.jwk\n"
+    "  jwtgate jwt seal --sign-key issuer.jwk --enc-key gateway.pub.jwk --iss https://issuer \\\n"
     "      --sub client-1 --aud https://api --exp 15m > token\n"
-    "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.jwk \\\n"
+    "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.pub.jwk \\\n"
     "      --iss https://issuer --aud https://api < token\n";
 
 int cli_dispatch(const char *group, const cli_command *commands, int argc, char **argv)

@@ -32,8 +32,14 @@ typedef struct jg_seal_opts {
 
 /*
  * jg_access_token_seal — JWE(JWS(claims)) in compact form. `opts` may be NULL.
+ * The claims must hold "exp" (an integer), "aud" (a string or a non-empty
+ * array of strings) and "jti" (a string), which RFC 9068 section 2.2
+ * requires of every access token (it also requires "iss", "sub",
+ * "client_id" and "iat": they are the caller's; jg_claims_set_times() and
+ * jg_claims_set_jti_random() set the time claims and "jti").
  * *out is NUL-terminated; caller frees with jg_free(). Thread-safe.
- * Errors: those of jg_jwt_sign() and jg_jwe_encrypt().
+ * Errors: JG_ERR_ACCESS_TOKEN_CLAIMS ("exp", "aud" or "jti" absent or of
+ * the wrong type), those of jg_jwt_sign() and jg_jwe_encrypt().
  */
 jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, const jg_jwk *enc_key,
                             const jg_seal_opts *opts, char **out, size_t *out_len);

@@ -100,7 +100,7 @@ typedef uint32_t jg_enc_set;
 /* All asymmetric signature algorithms (no HMAC). */
 #define JG_ALGS_ASYMMETRIC_SIG (JG_ALGS_RSA_SIG | JG_ALGS_EC_SIG | JG_ALGS_OKP_SIG)
 
-/* Kinds of algorithm, for jg_alg_kind(). */
+/* Kinds of algorithm, for jg_alg_kind_of(). */
 typedef enum jg_alg_kind { JG_ALG_KIND_NONE = 0, JG_ALG_KIND_JWS, JG_ALG_KIND_JWE } jg_alg_kind;
 
 /*
@@ -118,7 +118,7 @@ const char *jg_enc_name(jg_enc enc);
 jg_alg jg_alg_from_name(const char *name, size_t len);
 jg_enc jg_enc_from_name(const char *name, size_t len);
 
-/* jg_alg_kind — whether `alg` is a JWS or a JWE algorithm. Thread-safe. */
+/* jg_alg_kind_of — whether `alg` is a JWS or a JWE algorithm. Thread-safe. */
 jg_alg_kind jg_alg_kind_of(jg_alg alg);
 
 /*

@@ -66,6 +66,25 @@ jg_err jg_claims_merge_json(jg_claims *claims, const char *json);
 jg_err jg_claims_remove(jg_claims *claims, const char *name);
 
 /*
+ * jg_claims_set_times — "iat" = now and "exp" = now + lifetime (seconds),
+ * replacing them, as an issuer stamps every token (`jwtgate jwt sign`: now
+ * and 1h). `now` is seconds since the epoch (e.g. (int64_t)time(NULL)).
+ * Not thread-safe on the same object. Errors: JG_ERR_INVALID_ARGUMENT
+ * (NULL, now < 0, lifetime <= 0, or now + lifetime beyond int64_t),
+ * JG_ERR_NOMEM.
+ */
+jg_err jg_claims_set_times(jg_claims *claims, int64_t now, int64_t lifetime);
+
+/*
+ * jg_claims_set_jti_random — "jti" = 128 random bits, base64url (22
+ * characters), replacing it: unique per token, as RFC 7519 section 4.1.7 and
+ * RFC 9068 section 2.2 want (`jwtgate jwt seal`'s default). Not thread-safe
+ * on the same object. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM,
+ * JG_ERR_CRYPTO (no randomness available).
+ */
+jg_err jg_claims_set_jti_random(jg_claims *claims);
+
+/*
  * Accessors. Borrowed strings live as long as the claims are not changed or
  * freed. Thread-safe for concurrent readers.
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_CLAIM_MISSING, JG_ERR_CLAIM_TYPE.

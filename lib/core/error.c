@@ -105,7 +105,9 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_ZIP_DATA] = {"JG_ERR_ZIP_DATA", "compressed data is corrupt"},
     [JG_ERR_NOT_ENCRYPTED] = {"JG_ERR_NOT_ENCRYPTED", "token must be encrypted"},
     [JG_ERR_NOT_NESTED] = {"JG_ERR_NOT_NESTED", "encrypted token does not contain a signed JWT"},
-    [JG_ERR_NESTED_KEY] = {"JG_ERR_NESTED_KEY", "inner signature made with a decryption key"},
+    [JG_ERR_NESTED_KEY] = {"JG_ERR_NESTED_KEY",
+                           "the inner signature verified with a key that is also a decryption key "
+                           "(give the decryption and the verification keys as separate sets)"},
     [JG_ERR_FILE] = {"JG_ERR_FILE", "file cannot be opened, read, written or mapped"},
     [JG_ERR_AGAIN] = {"JG_ERR_AGAIN", "not finished yet: call again"},
     [JG_ERR_NOT_FOUND] = {"JG_ERR_NOT_FOUND", "no such entry"},
@@ -134,6 +136,9 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_ENCS_EMPTY] = {"JG_ERR_ENCS_EMPTY",
                            "the content encryption allow-list is empty: set "
                            "jg_jwe_decrypt_opts.encs or jg_open_policy.encs (JG_ENC_SET_ALL: all)"},
+    [JG_ERR_ACCESS_TOKEN_CLAIMS] = {"JG_ERR_ACCESS_TOKEN_CLAIMS",
+                                    "an access token needs \"exp\", \"aud\" and \"jti\" claims "
+                                    "(RFC 9068 section 2.2)"},
 };
 
 const char *jg_strerror(jg_err err)

@@ -21,6 +21,26 @@
 
 #define DEFAULT_TYP "at+jwt"
 
+/*
+ * RFC 9068 section 2.2: an access token MUST hold "exp", "aud" and "jti"
+ * (among others): without them a resource server can neither expire it,
+ * nor tell which API it is for, nor recognise a replay or a revocation.
+ * "aud" is a string or a non-empty array of strings.
+ */
+static int has_access_token_claims(const jg_claims *claims)
+{
+    int64_t exp = 0;
+    const char *jti = NULL;
+    size_t n = jg_claims_aud_count(claims);
+    if (jg_claims_get_int(claims, "exp", &exp) != JG_OK ||
+        jg_claims_get_string(claims, "jti", &jti) != JG_OK || n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (jg_claims_aud_at(claims, i) == NULL)
+            return 0;
+    return 1;
+}
+
 jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, const jg_jwk *enc_key,
                             const jg_seal_opts *opts, char **out, size_t *out_len)
 {
@@ -28,6 +48,8 @@ jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, con
         *out = NULL;
     if (claims == NULL || sign_key == NULL || enc_key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
+    if (!has_access_token_claims(claims))
+        return JG_ERR_ACCESS_TOKEN_CLAIMS;
     jg_jwt_sign_opts sopts = {
         .alg = opts != NULL ? opts->sign_alg : JG_ALG_UNKNOWN,
         .typ = opts != NULL && opts->typ != NULL ? opts->typ : DEFAULT_TYP,

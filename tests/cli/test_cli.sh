@@ -108,7 +108,7 @@ run 2 --in key-HS256.json -- key public         # oct keys have no public part
 check "oct public: no secret on stderr" no_secret_in_err key-HS256.json
 printf '{"kty":"EC"' >broken.json
 run 2 --in broken.json -- key public
-"$JG" key set key-ES256.json key-EdDSA.json >set.json
+"$JG" key set --private key-ES256.json key-EdDSA.json >set.json
 run 0 --in set.json -- key public && check "JWKS public has 2 keys" [ "$(json_get out 'len(d["keys"])')" = 2 ]
 run 0 --in set.json -- key thumbprint && check "JWKS thumbprint: one line per key" [ "$(wc -l <out)" = 2 ]
 # RFC 7638 section 3.1.
@@ -177,10 +177,16 @@ check "oversized key file explained" grep -q "larger than the size limit" err
 
 # ---- key set ------------------------------------------------------------------------------
 run 0 -- key set key-ES256.json key-RS256.json && check "set of two" [ "$(json_get out 'len(d["keys"])')" = 2 ]
-check "set keeps private parts" [ "$(json_get out '"d" in d["keys"][0]')" = True ]
+check "set: public parts by default" [ "$(json_get out '[("d" in k) for k in d["keys"]]')" = "[False, False]" ]
+check "set: no secret on stdout by default" not grep -qF "$(json_get key-ES256.json 'd["d"]')" out
+run 0 -- key set --private key-ES256.json key-RS256.json && check "set --private keeps private parts" [ "$(json_get out '"d" in d["keys"][0]')" = True ]
+run 2 -- key set key-HS256.json
+check "oct in a public set: --private named" grep -q -- "--private keeps it" err
+run 0 -- key set --private key-HS256.json
+run 2 -- key set --public --private key-ES256.json
 cat key-ES256.json key-EdDSA.json >two.txt
 run 0 --in two.txt -- key set --public && check "set from stdin, --public" [ "$(json_get out '[("d" in k) for k in d["keys"]]')" = "[False, False]" ]
-run 0 -- key set set.json key-PS256.json && check "set merges a JWKS" [ "$(json_get out 'len(d["keys"])')" = 3 ]
+run 0 -- key set --private set.json key-PS256.json && check "set merges a JWKS" [ "$(json_get out 'len(d["keys"])')" = 3 ]
 run 2 -- key set missing-file.json
 run 2 -- key set broken.json
 run 2 -- key set --public key-HS256.json        # oct cannot be made public
@@ -411,9 +417,15 @@ run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es2
 run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json
 run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --enc B1
 run 0 -- jwt seal --sign-key key-EdDSA.json --enc-key key-RSA-OAEP-256.json --alg EdDSA \
-  --key-alg RSA-OAEP-256 --enc A256CBC-HS512 --typ application/at+jwt --no-exp && cp out at2
-run 1 --in at2 -- jwt open --decrypt-key key-RSA-OAEP-256.json --verify-key key-EdDSA.json
-run 0 --in at2 -- jwt open --decrypt-key key-RSA-OAEP-256.json --verify-key key-EdDSA.json --allow-missing-exp
+  --key-alg RSA-OAEP-256 --enc A256CBC-HS512 --typ application/at+jwt --aud https://api && cp out at2
+run 0 --in at2 -- jwt open --decrypt-key key-RSA-OAEP-256.json --verify-key key-EdDSA.json --aud https://api
+# RFC 9068: an access token has exp, aud and jti
+run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --aud https://api --no-exp
+check "seal without exp explained" grep -q 'an access token needs "exp", "aud" and "jti"' err
+run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json                      # no aud
+run 0 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --aud x --jti given && cp out at3
+run 0 --in at3 -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json \
+  && check "--jti kept" [ "$(json_get out 'd["jti"]')" = given ]
 run 2 -- jwt seal --sign-key key-ES256.json                     # --enc-key missing
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --enc XYZ
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --key-alg ES256
