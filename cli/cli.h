@@ -77,8 +77,9 @@ int cli_print_json_text(const char *text, int pretty);
 
 /* ---- Keys ------------------------------------------------------------------ */
 
-/* Load a JWK or JWKS file as a set. Reports errors; returns EXIT_OK or
- * EXIT_USAGE. `flags`: JG_JWK_* import flags. */
+/* Load a key file as a set (jg_jwks_load_file(): a JWK, a JWKS, PEM or DER;
+ * "-": standard input). Reports errors; returns EXIT_OK or EXIT_USAGE.
+ * `flags`: JG_JWK_* import flags. */
 int cli_load_keys(const char *path, unsigned flags, jg_jwks **out);
 /* Load a file holding exactly one JWK (or a JWKS with one key, or `kid`
  * chosen from a JWKS). Reports errors; EXIT_OK or EXIT_USAGE. */

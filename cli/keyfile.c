@@ -41,13 +41,25 @@ int cli_load_key(const char *path, const char *kid, jg_jwk **out)
     if (kid != NULL) {
         size_t cursor = 0;
         key = jg_jwks_find(set, kid, JG_ALG_UNKNOWN, JG_USE_ANY, &cursor);
-        if (key == NULL)
+        int any_kid = 0;
+        for (size_t i = 0; i < jg_jwks_count(set); i++)
+            any_kid |= jg_jwk_kid(jg_jwks_get(set, i)) != NULL;
+        if (key == NULL && !any_kid)
+            status = cli_fail(EXIT_USAGE,
+                              "key file %s: its keys have no \"kid\" (PEM keys have none): give a "
+                              "file with the one key, or a JWK with \"kid\" (jwtgate key from-pem "
+                              "--kid)",
+                              path);
+        else if (key == NULL)
             status = cli_fail(EXIT_USAGE, "key file %s: no key with kid \"%s\"", path, kid);
     } else if (jg_jwks_count(set) == 1) {
         key = jg_jwks_get(set, 0);
     } else {
-        status = cli_fail(EXIT_USAGE, "key file %s holds %zu keys: choose one with --kid", path,
-                          jg_jwks_count(set));
+        status = cli_fail(EXIT_USAGE, "key file %s holds %zu keys: choose one with --kid%s", path,
+                          jg_jwks_count(set),
+                          jg_jwk_kid(jg_jwks_get(set, 0)) == NULL ? " (PEM keys have no kid: "
+                                                                    "give a file with one key)"
+                                                                  : "");
     }
     if (key != NULL)
         *out = jg_jwk_ref((jg_jwk *)key); /* the count is the only mutable part of a key */

@@ -175,6 +175,11 @@ head -c 17000000 /dev/zero | tr '\0' ' ' >huge.json
 run 2 --in jwt-pem -- jwt verify --key huge.json --alg ES256
 check "oversized key file explained" grep -q "larger than the size limit" err
 
+run 2 --in payload -- jws sign --key two.pem                                 # two PEM keys, no kid
+check "two PEM keys: kid-less explained" grep -q "PEM keys have no kid" err
+run 2 --in payload -- jws sign --key two.pem --kid any
+check "--kid on PEM keys explained" grep -q 'its keys have no "kid"' err
+
 # ---- key set ------------------------------------------------------------------------------
 run 0 -- key set key-ES256.json key-RS256.json && check "set of two" [ "$(json_get out 'len(d["keys"])')" = 2 ]
 check "set: public parts by default" [ "$(json_get out '[("d" in k) for k in d["keys"]]')" = "[False, False]" ]
