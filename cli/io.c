@@ -87,7 +87,7 @@ char *cli_read_token(const char *arg, size_t *len)
     char *text = NULL;
     if (arg != NULL) {
         n = strlen(arg);
-        if (n > CLI_MAX_INPUT) {
+        if (n > (size_t)CLI_MAX_INPUT) {
             cli_fail(EXIT_USAGE, "the token argument is larger than %u bytes", CLI_MAX_INPUT);
             return NULL;
         }
