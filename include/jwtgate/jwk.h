@@ -114,7 +114,7 @@ typedef struct jg_jwk_meta {
  * "alg"), JG_ERR_UNSUPPORTED (multi-prime RSA, "oth"), JG_ERR_B64_* (bad base64url member),
  * JG_ERR_CRYPTO.
  */
-jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
+JG_NODISCARD jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
 
 /*
  * jg_jwk_from_pem — import a PEM key: SPKI ("PUBLIC KEY"), PKCS#8
@@ -129,15 +129,15 @@ jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
  * another key type), JG_ERR_ALG_UNKNOWN, JG_ERR_UNSUPPORTED (multi-prime
  * RSA), JG_ERR_CRYPTO. Thread-safe.
  */
-jg_err jg_jwk_from_pem(const char *pem, size_t len, const jg_jwk_meta *meta, unsigned flags,
-                       jg_jwk **out);
+JG_NODISCARD jg_err jg_jwk_from_pem(const char *pem, size_t len, const jg_jwk_meta *meta,
+                                    unsigned flags, jg_jwk **out);
 
 /*
  * jg_jwk_from_der — import a DER key in any of the encodings above (the whole
  * input must be one structure). Errors and ownership as jg_jwk_from_pem().
  */
-jg_err jg_jwk_from_der(const unsigned char *der, size_t len, const jg_jwk_meta *meta,
-                       unsigned flags, jg_jwk **out);
+JG_NODISCARD jg_err jg_jwk_from_der(const unsigned char *der, size_t len, const jg_jwk_meta *meta,
+                                    unsigned flags, jg_jwk **out);
 
 /*
  * jg_jwk_from_secret — an "oct" key from raw bytes (copied). A secret of
@@ -277,7 +277,7 @@ jg_crv jg_crv_from_name(const char *name);
  * JG_ERR_KEY_WEAK, JG_ERR_KEY_ALG, JG_ERR_KEY_USE, JG_ERR_KEY_OPS,
  * JG_ERR_KEY_NOT_PRIVATE. Thread-safe.
  */
-jg_err jg_jwk_check(const jg_jwk *key, jg_alg alg, unsigned op);
+JG_NODISCARD jg_err jg_jwk_check(const jg_jwk *key, jg_alg alg, unsigned op);
 
 /* ---- Lifetime --------------------------------------------------------- */
 
@@ -304,8 +304,8 @@ void jg_jwk_free(jg_jwk *key);
  * JG_ERR_KEYSET_INVALID (no "keys" array, or an entry not an object),
  * JG_ERR_LIMIT_KEYS. Thread-safe.
  */
-jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limits *limits,
-                     jg_jwks **out);
+JG_NODISCARD jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags,
+                                  const jg_limits *limits, jg_jwks **out);
 
 /*
  * jg_jwks_parse_any — a JWKS (an object with "keys"), or else a single JWK
@@ -319,8 +319,8 @@ jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limi
  * JG_ERR_LIMIT_KEYS, JG_ERR_LIMIT_FILE_SIZE (PEM text above the bound of a
  * JWKS). Thread-safe.
  */
-jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_limits *limits,
-                         jg_jwks **out);
+JG_NODISCARD jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags,
+                                      const jg_limits *limits, jg_jwks **out);
 
 /*
  * jg_jwks_load_file — the keys of the file at `path`: a JWK, a JWKS, PEM
@@ -330,7 +330,7 @@ jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_
  * only up to the bound of a JWKS under `limits` (NULL: defaults; 64 KiB +
  * 16 KiB per max_keys, 16 MiB by default). The bytes read are wiped before
  * they are freed. `flags` as jg_jwks_parse(). On success *out is a new set
- * (free with jg_jwks_free()); on error *out is not written. Thread-safe
+ * (free with jg_jwks_free()); on error *out is NULL. Thread-safe
  * (the file may change under it: a file that grows past the bound while it
  * is read is refused).
  * Errors: JG_ERR_INVALID_ARGUMENT (NULL, unknown flag), JG_ERR_NOMEM,
@@ -340,7 +340,8 @@ jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_
  * JG_ERR_KEY_FORMAT (none of the formats: empty, or other content), and
  * those of jg_jwks_parse_any() and jg_jwk_from_der().
  */
-jg_err jg_jwks_load_file(const char *path, unsigned flags, const jg_limits *limits, jg_jwks **out);
+JG_NODISCARD jg_err jg_jwks_load_file(const char *path, unsigned flags, const jg_limits *limits,
+                                      jg_jwks **out);
 
 /*
  * jg_jwks_new / jg_jwks_add — build a set by hand. jg_jwks_add takes its own

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/alg_info.h"
 #include "jwtgate/jwk.h"
 
 /* Static facts about a curve. */

@@ -573,6 +573,8 @@ void jg__jwk_json_wipe(json_t *obj)
 
 jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     json_t *obj = NULL;
     int unsupported = 0;
 

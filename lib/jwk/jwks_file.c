@@ -63,6 +63,8 @@ int jg__pem_text(const char *text, size_t len)
 jg_err jg__jwks_parse_pem(const char *text, size_t len, unsigned flags, const jg_limits *limits,
                           jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL;
     jg_limits defaults = jg_limits_default();
     if (text == NULL || out == NULL || (flags & ~JG__JWK_IMPORT_FLAGS) != 0)
         return JG_ERR_INVALID_ARGUMENT;
@@ -180,6 +182,8 @@ static jg_err read_file(const char *path, size_t max, char **out, size_t *out_le
 
 jg_err jg_jwks_load_file(const char *path, unsigned flags, const jg_limits *limits, jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     jg_limits defaults = jg_limits_default();
     if (path == NULL || out == NULL || (flags & ~JG__JWK_IMPORT_FLAGS) != 0)
         return JG_ERR_INVALID_ARGUMENT;

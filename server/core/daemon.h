@@ -34,6 +34,7 @@ typedef struct jgd_config {
     jg_alg signing_alg;          /* default ES256 */
     jg_alg encryption_alg;       /* default ECDH-ES+A256KW (P-256) */
     int access_log;              /* one line per request */
+    unsigned publish_delay_ms;   /* gather changes this long before a snapshot write; 100 */
 } jgd_config;
 
 struct view;
@@ -61,6 +62,12 @@ typedef struct jgd {
     struct guard *guard;  /* connection limits and deadlines (http/guard.h) */
     char *token_endpoint; /* <issuer>/oauth2/token */
     atomic_int stopping;
+    /* The snapshot publisher's thread (snapshot/publisher.h). */
+    pthread_t pub_thread;
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv;      /* kicks and stop */
+    pthread_cond_t pub_done_cv; /* a write has finished (publisher_flush) */
+    int pub_pending, pub_busy, pub_stop, pub_flush, pub_started;
 } jgd;
 
 #endif

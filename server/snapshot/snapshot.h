@@ -1,7 +1,7 @@
 /*
  * snapshot.h — the data-plane snapshot (format: docs/snapshot.md).
  *
- * Written after every committed change, atomically: a temporary file in the
+ * Written by the publisher (publisher.h) after committed changes, atomically: a temporary file in the
  * same directory (mode 0600), fsync, rename over the old one, fsync of the
  * directory. A reader sees the old or the new document, never a mix.
  *

@@ -96,8 +96,10 @@ class SnapshotRetry(unittest.TestCase):
             immutable(tmp)
             r = srv.post_form('/oauth2/revoke', {'token': token}, auth=w.client('a'))
             self.assertEqual(r.status, 200, r)  # durable in the database: acknowledged
+            # the publisher writes shortly after (--publish-delay), fails: not ready
+            self.assertTrue(wait_for(lambda: srv.request('GET', '/readyz').status == 503),
+                            srv.request('GET', '/readyz'))
             r = srv.request('GET', '/readyz')
-            self.assertEqual(r.status, 503)
             self.assertIn(b'snapshot', r.body)
             time.sleep(1.5)  # retried meanwhile, still failing
             self.assertEqual(snapshot_version(path), before)

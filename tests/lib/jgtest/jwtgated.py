@@ -3,6 +3,7 @@ free loopback port it picks itself) and World (two tenants with a user of
 every role, an API and an app each)."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -158,9 +159,36 @@ class Server:
                 fields.append((k, v))
         return self.post_form('/oauth2/token', fields, auth=(client_id, secret))
 
-    def snapshot(self):
-        with open(self.snapshot_path) as f:
-            return json.load(f)
+    def versions(self):
+        """(the view's version, the published snapshot's version) from /metrics; None
+        when jwtgated does not answer."""
+        try:
+            text = self.request('GET', '/metrics', timeout=10).body.decode()
+        except OSError:
+            return None
+        got = dict(re.findall(r'^(jwtgated_snapshot(?:_published)?_version) (-?\d+)$', text,
+                              re.M))
+        return int(got['jwtgated_snapshot_version']), \
+            int(got['jwtgated_snapshot_published_version'])
+
+    def snapshot(self, timeout=30):
+        """The snapshot document, once it holds every change committed before the call
+        (jwtgated's publisher writes it shortly after a change: --publish-delay). A
+        stopped jwtgated: the file as it is."""
+        running = self.svc is not None and self.svc.running()
+        versions = self.versions() if running else None
+
+        def read():
+            try:
+                with open(self.snapshot_path) as f:
+                    doc = json.load(f)
+            except (FileNotFoundError, ValueError):
+                return None
+            return doc if versions is None or doc.get('version', 0) >= versions[0] else None
+        if versions is None:
+            return read() or json.load(open(self.snapshot_path))
+        return procs.wait_until(read, timeout, what='the snapshot to hold version %d'
+                                % versions[0])
 
 
 class World:
