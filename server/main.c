@@ -50,7 +50,10 @@ static const char usage[] =
     "Options (all commands):\n"
     "  --data-dir DIR          database and snapshot location (default .)\n"
     "  --db PATH               database (default DIR/jwtgated.db)\n"
-    "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.json)\n"
+    "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.jgs)\n"
+    "  --snapshot-format compiled|json\n"
+    "                          compiled (default, format 2) or JSON (format 1: for\n"
+    "                          gateways older than format 2)\n"
     "  --master-key-file PATH  the master key (else $" MASTER_KEY_ENV "); init creates it\n"
     "  --issuer URL            issuer identifier (default http://LISTEN:PORT)\n"
     "  --signing-alg ALG       new issuer keys (default ES256)\n"
@@ -181,6 +184,13 @@ static int parse_args(int argc, char **argv, opts *o)
             if (parse_uint(v, 3600, &n) != 0 || n == 0)
                 goto bad;
             o->cfg.request_timeout = (unsigned)n;
+        } else if (TAKES("--snapshot-format")) {
+            if (strcmp(v, "compiled") == 0)
+                o->cfg.snapshot_format = SNAPSHOT_COMPILED;
+            else if (strcmp(v, "json") == 0)
+                o->cfg.snapshot_format = SNAPSHOT_JSON;
+            else
+                goto bad;
         } else if (TAKES("--publish-delay")) {
             if (parse_uint(v, 60000, &n) != 0)
                 goto bad;
@@ -264,7 +274,7 @@ static int setup(jgd *d, const opts *o, int need_master, int exclusive)
     d->cfg = o->cfg;
     d->cfg.db_path = o->db != NULL ? strdup(o->db) : join(o->cfg.data_dir, "jwtgated.db");
     d->cfg.snapshot_path =
-        o->snapshot != NULL ? strdup(o->snapshot) : join(o->cfg.data_dir, "snapshot.json");
+        o->snapshot != NULL ? strdup(o->snapshot) : join(o->cfg.data_dir, "snapshot.jgs");
     pthread_mutex_init(&d->write_mu, NULL);
     pthread_mutex_init(&d->view_mu, NULL);
     d->throttle = throttle_new();

@@ -68,7 +68,11 @@ enum {
 /* Flags for the import functions. */
 enum {
     JG_JWK_ALLOW_WEAK_RSA = 1u << 0, /* accept RSA moduli under 2048 bits */
-    JG_JWK_PUBLIC_ONLY = 1u << 1     /* drop any private part while importing */
+    JG_JWK_PUBLIC_ONLY = 1u << 1,    /* drop any private part while importing */
+    /* accept an RSA modulus with the ROCA fingerprint (CVE-2017-15361: made
+     * by Infineon's vulnerable generator, so it can be factored); refused
+     * with JG_ERR_KEY_ROCA otherwise */
+    JG_JWK_ALLOW_ROCA = 1u << 2
 };
 
 /* Flags for the export functions. */
@@ -110,7 +114,8 @@ typedef struct jg_jwk_meta {
  * type, inconsistent use/key_ops/alg), JG_ERR_KEY_TYPE ("alg" of another key
  * type; "oct" with JG_JWK_PUBLIC_ONLY), JG_ERR_KEY_CURVE (unsupported "crv", or "alg" of another
  * curve), JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK (RSA under 2048 bits, all-zero "k"),
- * JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
+ * JG_ERR_KEY_ROCA (RSA modulus with the ROCA fingerprint, unless
+ * JG_JWK_ALLOW_ROCA), JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
  * "alg"), JG_ERR_UNSUPPORTED (multi-prime RSA, "oth"), JG_ERR_B64_* (bad base64url member),
  * JG_ERR_CRYPTO.
  */
@@ -125,7 +130,7 @@ JG_NODISCARD jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, j
  * unsupported curve (JG_ERR_KEY_CURVE). The key passes the same checks as a
  * JWK. `meta` may be NULL. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM,
  * JG_ERR_KEY_PEM, JG_ERR_KEY_KTY, JG_ERR_KEY_CURVE, JG_ERR_KEY_WEAK,
- * JG_ERR_KEY_INVALID, JG_ERR_KEY_MISMATCH, JG_ERR_KEY_TYPE (meta.alg of
+ * JG_ERR_KEY_ROCA, JG_ERR_KEY_INVALID, JG_ERR_KEY_MISMATCH, JG_ERR_KEY_TYPE (meta.alg of
  * another key type), JG_ERR_ALG_UNKNOWN, JG_ERR_UNSUPPORTED (multi-prime
  * RSA), JG_ERR_CRYPTO. Thread-safe.
  */

@@ -6,61 +6,56 @@
 
 #include <string.h>
 
-/* Curve sets. */
-#define CRVS_EDDSA (JG__CRV_BIT(JG_CRV_ED25519) | JG__CRV_BIT(JG_CRV_ED448))
+/* Curve sets (JG__CRV_BIT of each). */
+#define CRVS_EDDSA ((1u << JG_CRV_ED25519) | (1u << JG_CRV_ED448))
 #define CRVS_ECDH                                                                                  \
-    (JG__CRV_BIT(JG_CRV_P256) | JG__CRV_BIT(JG_CRV_P384) | JG__CRV_BIT(JG_CRV_P521) |              \
-     JG__CRV_BIT(JG_CRV_X25519) | JG__CRV_BIT(JG_CRV_X448))
-#define CRV1(c) JG__CRV_BIT(JG_CRV_##c)
+    ((1u << JG_CRV_P256) | (1u << JG_CRV_P384) | (1u << JG_CRV_P521) | (1u << JG_CRV_X25519) |     \
+     (1u << JG_CRV_X448))
 
 /* One row per algorithm (see core/alg_info.h for the columns). */
 #define JWS JG_ALG_KIND_JWS
 #define JWE JG_ALG_KIND_JWE
-#define ROW(a, n, k, fam, kt, c, cs, h, fl, sig, kek, sl)                                          \
-    [a] = {n, k, fam, kt, c, cs, h, fl, sig, kek, sl}
 /* clang-format off */
 const jg__alg_info jg__alg_rows[JG_ALG__COUNT] = {
-    /*  alg                        name                  kind family             kty             curve (default) curves         hash             flags                 sig  kek slot */
-    ROW(JG_ALG_HS256,              "HS256",              JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_SHA256, 0,                    32,  0,  0),
-    ROW(JG_ALG_HS384,              "HS384",              JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_SHA384, 0,                    48,  0,  1),
-    ROW(JG_ALG_HS512,              "HS512",              JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_SHA512, 0,                    64,  0,  2),
-    ROW(JG_ALG_RS256,              "RS256",              JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA256, 0,                    0,   0,  0),
-    ROW(JG_ALG_RS384,              "RS384",              JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA384, 0,                    0,   0,  1),
-    ROW(JG_ALG_RS512,              "RS512",              JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA512, 0,                    0,   0,  2),
-    ROW(JG_ALG_PS256,              "PS256",              JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA256, 0,                    0,   0,  3),
-    ROW(JG_ALG_PS384,              "PS384",              JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA384, 0,                    0,   0,  4),
-    ROW(JG_ALG_PS512,              "PS512",              JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA512, 0,                    0,   0,  5),
-    ROW(JG_ALG_ES256,              "ES256",              JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P256,    CRV1(P256),    JG__HASH_SHA256, 0,                    64,  0,  6),
-    ROW(JG_ALG_ES384,              "ES384",              JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P384,    CRV1(P384),    JG__HASH_SHA384, 0,                    96,  0,  7),
-    ROW(JG_ALG_ES512,              "ES512",              JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P521,    CRV1(P521),    JG__HASH_SHA512, 0,                    132, 0,  8),
-    ROW(JG_ALG_EDDSA,              "EdDSA",              JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED25519, CRVS_EDDSA,    JG__HASH_NONE,   0,                    0,   0,  0),
-    ROW(JG_ALG_ED25519,            "Ed25519",            JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED25519, CRV1(ED25519), JG__HASH_NONE,   0,                    64,  0,  0),
-    ROW(JG_ALG_ED448,              "Ed448",              JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED448,   CRV1(ED448),   JG__HASH_NONE,   0,                    114, 0,  0),
-    ROW(JG_ALG_DIR,                "dir",                JWE, JG__FAM_DIR,       JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_NONE,   JG__ALG_DIRECT,       0,   0,  0),
-    ROW(JG_ALG_A128KW,             "A128KW",             JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_NONE,   0,                    0,   16, 0),
-    ROW(JG_ALG_A192KW,             "A192KW",             JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_NONE,   0,                    0,   24, 0),
-    ROW(JG_ALG_A256KW,             "A256KW",             JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_NONE,   0,                    0,   32, 0),
-    ROW(JG_ALG_A128GCMKW,          "A128GCMKW",          JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_NONE,   0,                    0,   16, 0),
-    ROW(JG_ALG_A192GCMKW,          "A192GCMKW",          JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_NONE,   0,                    0,   24, 0),
-    ROW(JG_ALG_A256GCMKW,          "A256GCMKW",          JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_NONE,   0,                    0,   32, 0),
-    ROW(JG_ALG_RSA1_5,             "RSA1_5",             JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_NONE,   JG__ALG_DECRYPT_ONLY, 0,   0,  0),
-    ROW(JG_ALG_RSA_OAEP,           "RSA-OAEP",           JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA1,   0,                    0,   0,  1),
-    ROW(JG_ALG_RSA_OAEP_256,       "RSA-OAEP-256",       JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA256, 0,                    0,   0,  2),
-    ROW(JG_ALG_RSA_OAEP_384,       "RSA-OAEP-384",       JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA384, 0,                    0,   0,  3),
-    ROW(JG_ALG_RSA_OAEP_512,       "RSA-OAEP-512",       JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,             JG__HASH_SHA512, 0,                    0,   0,  4),
-    ROW(JG_ALG_ECDH_ES,            "ECDH-ES",            JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,     JG__HASH_NONE,   JG__ALG_DIRECT,       0,   0,  0),
-    ROW(JG_ALG_ECDH_ES_A128KW,     "ECDH-ES+A128KW",     JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,     JG__HASH_NONE,   0,                    0,   16, 0),
-    ROW(JG_ALG_ECDH_ES_A192KW,     "ECDH-ES+A192KW",     JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,     JG__HASH_NONE,   0,                    0,   24, 0),
-    ROW(JG_ALG_ECDH_ES_A256KW,     "ECDH-ES+A256KW",     JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,     JG__HASH_NONE,   0,                    0,   32, 0),
-    ROW(JG_ALG_PBES2_HS256_A128KW, "PBES2-HS256+A128KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_SHA256, 0,                    0,   16, 0),
-    ROW(JG_ALG_PBES2_HS384_A192KW, "PBES2-HS384+A192KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_SHA384, 0,                    0,   24, 0),
-    ROW(JG_ALG_PBES2_HS512_A256KW, "PBES2-HS512+A256KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,             JG__HASH_SHA512, 0,                    0,   32, 0),
+    /* [alg] = {name                                     kind family             kty             curve           curves                       hash             flags                 sig  kek slot */
+    [JG_ALG_HS256] = {"HS256",                           JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    32,  0,  0},
+    [JG_ALG_HS384] = {"HS384",                           JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    48,  0,  1},
+    [JG_ALG_HS512] = {"HS512",                           JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    64,  0,  2},
+    [JG_ALG_RS256] = {"RS256",                           JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   0,  0},
+    [JG_ALG_RS384] = {"RS384",                           JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   0,  1},
+    [JG_ALG_RS512] = {"RS512",                           JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   0,  2},
+    [JG_ALG_PS256] = {"PS256",                           JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   0,  3},
+    [JG_ALG_PS384] = {"PS384",                           JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   0,  4},
+    [JG_ALG_PS512] = {"PS512",                           JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   0,  5},
+    [JG_ALG_ES256] = {"ES256",                           JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P256,    JG__CRV_BIT(JG_CRV_P256),    JG__HASH_SHA256, 0,                    64,  0,  6},
+    [JG_ALG_ES384] = {"ES384",                           JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P384,    JG__CRV_BIT(JG_CRV_P384),    JG__HASH_SHA384, 0,                    96,  0,  7},
+    [JG_ALG_ES512] = {"ES512",                           JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P521,    JG__CRV_BIT(JG_CRV_P521),    JG__HASH_SHA512, 0,                    132, 0,  8},
+    [JG_ALG_EDDSA] = {"EdDSA",                           JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED25519, CRVS_EDDSA,                  JG__HASH_NONE,   0,                    0,   0,  0},
+    [JG_ALG_ED25519] = {"Ed25519",                       JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED25519, JG__CRV_BIT(JG_CRV_ED25519), JG__HASH_NONE,   0,                    64,  0,  0},
+    [JG_ALG_ED448] = {"Ed448",                           JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED448,   JG__CRV_BIT(JG_CRV_ED448),   JG__HASH_NONE,   0,                    114, 0,  0},
+    [JG_ALG_DIR] = {"dir",                               JWE, JG__FAM_DIR,       JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   JG__ALG_DIRECT,       0,   0,  0},
+    [JG_ALG_A128KW] = {"A128KW",                         JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   16, 0},
+    [JG_ALG_A192KW] = {"A192KW",                         JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   24, 0},
+    [JG_ALG_A256KW] = {"A256KW",                         JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   32, 0},
+    [JG_ALG_A128GCMKW] = {"A128GCMKW",                   JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   16, 0},
+    [JG_ALG_A192GCMKW] = {"A192GCMKW",                   JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   24, 0},
+    [JG_ALG_A256GCMKW] = {"A256GCMKW",                   JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   32, 0},
+    [JG_ALG_RSA1_5] = {"RSA1_5",                         JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   JG__ALG_DECRYPT_ONLY, 0,   0,  0},
+    [JG_ALG_RSA_OAEP] = {"RSA-OAEP",                     JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA1,   0,                    0,   0,  1},
+    [JG_ALG_RSA_OAEP_256] = {"RSA-OAEP-256",             JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   0,  2},
+    [JG_ALG_RSA_OAEP_384] = {"RSA-OAEP-384",             JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   0,  3},
+    [JG_ALG_RSA_OAEP_512] = {"RSA-OAEP-512",             JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   0,  4},
+    [JG_ALG_ECDH_ES] = {"ECDH-ES",                       JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   JG__ALG_DIRECT,       0,   0,  0},
+    [JG_ALG_ECDH_ES_A128KW] = {"ECDH-ES+A128KW",         JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   0,                    0,   16, 0},
+    [JG_ALG_ECDH_ES_A192KW] = {"ECDH-ES+A192KW",         JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   0,                    0,   24, 0},
+    [JG_ALG_ECDH_ES_A256KW] = {"ECDH-ES+A256KW",         JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   0,                    0,   32, 0},
+    [JG_ALG_PBES2_HS256_A128KW] = {"PBES2-HS256+A128KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   16, 0},
+    [JG_ALG_PBES2_HS384_A192KW] = {"PBES2-HS384+A192KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   24, 0},
+    [JG_ALG_PBES2_HS512_A256KW] = {"PBES2-HS512+A256KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   32, 0},
 };
 /* clang-format on */
-#undef ROW
 #undef JWS
 #undef JWE
-#undef CRV1
 
 const char *jg__hash_name(jg__hash hash)
 {

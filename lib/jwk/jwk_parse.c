@@ -300,7 +300,7 @@ static jg_err rsa_material(const json_t *obj, unsigned flags, int *unsupported, 
     if (!private) {
         /* A public key is checked here, on the numbers at hand; a private
          * one is checked whole on adoption. */
-        if ((err = jg__rsa_check_public(bns[0], bns[1])) != JG_OK)
+        if ((err = jg__rsa_check_public(bns[0], bns[1], flags)) != JG_OK)
             goto done;
         *adopt_flags |= JG__ADOPT_PUBLIC_CHECKED;
         err = JG_ERR_NOMEM;

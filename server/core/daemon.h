@@ -17,7 +17,7 @@
 typedef struct jgd_config {
     const char *data_dir;        /* default "." */
     char *db_path;               /* default <data_dir>/jwtgated.db */
-    char *snapshot_path;         /* default <data_dir>/snapshot.json */
+    char *snapshot_path;         /* default <data_dir>/snapshot.jgs */
     const char *master_key_file; /* NULL: JWTGATED_MASTER_KEY */
     const char *listen;          /* address; default 127.0.0.1 */
     unsigned port;               /* 0: any free port */
@@ -35,6 +35,7 @@ typedef struct jgd_config {
     jg_alg encryption_alg;       /* default ECDH-ES+A256KW (P-256) */
     int access_log;              /* one line per request */
     unsigned publish_delay_ms;   /* gather changes this long before a snapshot write; 100 */
+    int snapshot_format;         /* SNAPSHOT_COMPILED (default) or SNAPSHOT_JSON: snapshot.h */
 } jgd_config;
 
 struct view;

@@ -74,8 +74,7 @@ def immutable(path, on=True):
 
 
 def snapshot_version(path):
-    with open(path) as f:
-        return json.load(f)['version']
+    return jgtest.read_snapshot(path)['version']
 
 
 class SnapshotRetry(unittest.TestCase):
@@ -85,7 +84,7 @@ class SnapshotRetry(unittest.TestCase):
         if os.geteuid() != 0:
             raise RuntimeError('this test uses chattr: run it as root')
         tmp = tempfile.mkdtemp(prefix='jwtgated-snapdir-')
-        path = os.path.join(tmp, 'snapshot.json')
+        path = os.path.join(tmp, 'snapshot.jgs')
         srv = None
         try:
             srv = Server('--snapshot', path)
@@ -106,8 +105,7 @@ class SnapshotRetry(unittest.TestCase):
             immutable(tmp, False)
             self.assertTrue(wait_for(lambda: srv.request('GET', '/readyz').status == 200),
                             srv.request('GET', '/readyz'))
-            with open(path) as f:
-                snap = json.load(f)
+            snap = jgtest.read_snapshot(path)
             self.assertGreater(snap['version'], before)
             r = srv.post_form('/oauth2/introspect', {'token': token}, auth=w.client('a'))
             self.assertEqual(r.json(), {'active': False})

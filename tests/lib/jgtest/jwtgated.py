@@ -57,7 +57,7 @@ class Server:
 
     @property
     def snapshot_path(self):
-        return os.path.join(self.data, 'snapshot.json')
+        return os.path.join(self.data, 'snapshot.jgs')
 
     @property
     def proc(self):
@@ -180,15 +180,29 @@ class Server:
 
         def read():
             try:
-                with open(self.snapshot_path) as f:
-                    doc = json.load(f)
+                doc = read_snapshot(self.snapshot_path)
             except (FileNotFoundError, ValueError):
                 return None
             return doc if versions is None or doc.get('version', 0) >= versions[0] else None
         if versions is None:
-            return read() or json.load(open(self.snapshot_path))
+            return read() or read_snapshot(self.snapshot_path)
         return procs.wait_until(read, timeout, what='the snapshot to hold version %d'
                                 % versions[0])
+
+
+def read_snapshot(path):
+    """A snapshot file as its JSON document: the compiled form (format 2) through
+    `jwtgate snapshot dump`, a JSON one (format 1) as it is. ValueError when it is
+    neither (torn, corrupted)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data.startswith(b'JGSNAP'):
+        out = subprocess.run([config.JWTGATE_CLI, 'snapshot', 'dump', path],
+                             capture_output=True, timeout=60)
+        if out.returncode != 0:
+            raise ValueError(out.stderr.decode(errors='replace').strip())
+        data = out.stdout
+    return json.loads(data)
 
 
 class World:
