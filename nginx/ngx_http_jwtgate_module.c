@@ -693,35 +693,14 @@ ngx_http_jwtgate_claim_str(jg_claims *claims, const char *name,
 }
 
 
-/* Whether the space-separated `list` holds `s`. */
+/* Whether the space-separated `list` holds the scope `s` as a whole token:
+ * the library's matcher, the same rule as jg_jwt_policy's scopes. */
 
 static ngx_int_t
 ngx_http_jwtgate_has_scope(ngx_str_t *list, ngx_str_t *s)
 {
-    u_char  *p, *last, *start;
-
-    p = list->data;
-    last = list->data + list->len;
-
-    while (p < last) {
-        while (p < last && *p == ' ') {
-            p++;
-        }
-
-        start = p;
-
-        while (p < last && *p != ' ') {
-            p++;
-        }
-
-        if ((size_t) (p - start) == s->len
-            && ngx_memcmp(start, s->data, s->len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return jg_scope_contains((const char *) list->data, list->len,
+                             (const char *) s->data, s->len);
 }
 
 

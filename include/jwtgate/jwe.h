@@ -99,7 +99,8 @@ typedef struct jg_jwe jg_jwe;
  * its "alg". The error reported is, in this order of preference, what went
  * wrong with a key that was tried, a refusal from jg_jwk_check() of a key
  * that matched, or JG_ERR_KEY_NOT_FOUND. Thread-safe; `keys` may be shared.
- * Errors: JG_ERR_INVALID_ARGUMENT (NULL, empty allow-lists), JG_ERR_NOMEM,
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL), JG_ERR_KEY_ALGS_EMPTY (opts->algs
+ * is 0), JG_ERR_ENCS_EMPTY (opts->encs is 0), JG_ERR_NOMEM,
  * JG_ERR_LIMIT_TOKEN_SIZE, JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
  * JG_ERR_LIMIT_RECIPIENTS, JG_ERR_LIMIT_PBES2_COUNT, JG_ERR_LIMIT_INFLATED,
  * JG_ERR_TOKEN_FORMAT, JG_ERR_B64_*, JG_ERR_JSON_*, JG_ERR_HEADER_ALG_MISSING,

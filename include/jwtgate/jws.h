@@ -113,8 +113,8 @@ typedef struct jg_jws jg_jws;
  * "crit" and the same in every signature. An empty compact payload that does
  * not verify while no detached payload was given is JG_ERR_DETACHED_PAYLOAD.
  * Thread-safe; `keys` may be shared.
- * Errors: JG_ERR_INVALID_ARGUMENT (NULL, empty allow-list, bad policy,
- * detached_payload NULL with a length), JG_ERR_NOMEM,
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL, bad policy, detached_payload
+ * NULL with a length), JG_ERR_ALGS_EMPTY (opts->algs is 0), JG_ERR_NOMEM,
  * JG_ERR_LIMIT_TOKEN_SIZE (also: decoded payload above max_payload_len),
  * JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
  * JG_ERR_LIMIT_SIGNATURES, JG_ERR_TOKEN_FORMAT, JG_ERR_B64_*,

@@ -1,6 +1,7 @@
 /*
  * claims_validate.c — time and claim rules of a jg_jwt_policy
- * (jg_claims_validate) and media-type matching of "typ" (jg_typ_matches).
+ * (jg_claims_validate), media-type matching of "typ" (jg_typ_matches) and
+ * scope tokens (jg_scope_contains).
  *
  * All time arithmetic is exact over the whole int64_t range: sums that could
  * overflow are decided before they are computed, so a huge "exp" or leeway
@@ -65,6 +66,51 @@ static jg_err check_audience(const jg_claims *claims, const char *expected)
     return err;
 }
 
+/* Whether a NULL-terminated list has no entries (NULL included). */
+static int list_empty(const char *const *list)
+{
+    return list == NULL || list[0] == NULL;
+}
+
+/*
+ * RFC 6749 section 3.3: scope = scope-token *( SP scope-token ), scope-token
+ * = 1*( %x21 / %x23-5B / %x5D-7E ). Anything else (empty, a leading,
+ * trailing or doubled space, a tab, non-ASCII) is refused rather than
+ * repaired: two readers of a malformed list may disagree on its tokens.
+ */
+static int scope_well_formed(const char *scope, size_t len)
+{
+    if (len == 0 || scope[0] == ' ' || scope[len - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)scope[i];
+        if (c == ' ' ? scope[i + 1] == ' ' : (c < 0x21 || c > 0x7E || c == '"' || c == '\\'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Every scope of `all`, and one of `any` (when given), in "scope". */
+static jg_err check_scopes(const jg_claims *claims, const char *const *all, const char *const *any)
+{
+    const char *scope = NULL;
+    jg_err err = jg_claims_get_string(claims, "scope", &scope);
+    if (err != JG_OK)
+        return err;
+    size_t len = strlen(scope);
+    if (!scope_well_formed(scope, len))
+        return JG_ERR_SCOPE_INVALID;
+    for (const char *const *want = all; want != NULL && *want != NULL; want++)
+        if (!jg_scope_contains(scope, len, *want, strlen(*want)))
+            return JG_ERR_SCOPE;
+    if (list_empty(any))
+        return JG_OK;
+    for (const char *const *want = any; *want != NULL; want++)
+        if (jg_scope_contains(scope, len, *want, strlen(*want)))
+            return JG_OK;
+    return JG_ERR_SCOPE;
+}
+
 jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
 {
     if (claims == NULL || policy == NULL || policy->leeway < 0 || policy->max_age < 0)
@@ -124,7 +170,31 @@ jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
         for (const char *const *name = policy->required; *name != NULL; name++)
             if (!jg_claims_has(claims, *name))
                 return JG_ERR_CLAIM_MISSING;
+    /* RFC 9068 section 4: the resource server checks the token's scopes
+     * against what the resource requires (RFC 6750 "insufficient_scope"). */
+    if ((!list_empty(policy->scopes_all) || !list_empty(policy->scopes_any)) &&
+        (err = check_scopes(claims, policy->scopes_all, policy->scopes_any)) != JG_OK)
+        return err;
     return JG_OK;
+}
+
+/* ---- scope ----------------------------------------------------------------- */
+
+int jg_scope_contains(const char *scope, size_t len, const char *want, size_t want_len)
+{
+    if (scope == NULL || want == NULL || want_len == 0 || memchr(want, ' ', want_len) != NULL)
+        return 0;
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && scope[i] == ' ')
+            i++;
+        size_t start = i;
+        while (i < len && scope[i] != ' ')
+            i++;
+        if (i - start == want_len && memcmp(scope + start, want, want_len) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* ---- typ ------------------------------------------------------------------- */
