@@ -91,7 +91,7 @@ class SnapshotRetry(unittest.TestCase):
             w = World(srv)
             w.subscribe('a', 'a', ['orders:read'])
             token = srv.token(*w.client('a')).json()['access_token']
-            before = snapshot_version(path)
+            before = srv.snapshot()['version']  # caught up: nothing pending
             immutable(tmp)
             r = srv.post_form('/oauth2/revoke', {'token': token}, auth=w.client('a'))
             self.assertEqual(r.status, 200, r)  # durable in the database: acknowledged
