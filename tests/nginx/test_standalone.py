@@ -356,6 +356,30 @@ class Standalone(NginxTest):
             self.assertChallenge(r, 400, 'invalid_request',
                                  'the Authorization header is not a bearer token')
 
+    def test_any_other_byte_anywhere_is_invalid_request(self):
+        # the b64token check goes eight bytes a step: a byte outside the set is found in
+        # the first step, in a later one and in the tail after the last step, on a
+        # location with the cache and one without (a cached token with one byte changed
+        # is refused the same way)
+        t = self.tok(jti='b64token-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).status, 200)
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+        for where in (1, 20, len(t) - 3, len(t)):
+            for ch in ' !"#$%&\'()*,:;<>?@[\\]^`{|}\t\x7f\x80\xe9\xff':
+                if where == len(t) and ch in ' \t':
+                    continue  # nginx trims a header value's trailing white space
+                bad = t[:where] + ch + t[where:]
+                for path in ('/signed/x', '/cached-long/x'):
+                    r = self.ng.get(path, bad)
+                    self.assertChallenge(r, 400, 'invalid_request',
+                                         'the Authorization header is not a bearer token')
+        # "=" only at the end, where the check lets it through to the library
+        self.assertChallenge(self.ng.get('/signed/x', t + '=='), 401, 'invalid_token')
+        self.assertChallenge(self.ng.get('/signed/x', t[:9] + '=' + t[9:]), 400,
+                             'invalid_request')
+        # every character of the set, in each position of a step
+        self.assertEqual(self.ng.get('/signed/x', t).status, 200)
+
     def test_case_insensitive_scheme(self):
         t = self.tok()
         r = self.ng.get('/signed/x', headers={'Authorization': 'bearer ' + t})
