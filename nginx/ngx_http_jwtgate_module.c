@@ -49,6 +49,7 @@ static ngx_int_t ngx_http_jwtgate_route(ngx_http_request_t *r,
     ngx_http_jwtgate_refusal_t *ref, const char **reason);
 static ngx_int_t ngx_http_jwtgate_token(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_str_t *token);
+static ngx_int_t ngx_http_jwtgate_b64token_check(ngx_str_t *token);
 static ngx_int_t ngx_http_jwtgate_open(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
     jg_err *err);
@@ -186,6 +187,11 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
                                        "no bearer token", JG_OK);
     }
 
+    if (rc == NGX_OK) {
+        /* NGX_HTTP_BAD_REQUEST too: not a b64token */
+        rc = ngx_http_jwtgate_open(r, jlcf, ctx, &err);
+    }
+
     if (rc == NGX_HTTP_BAD_REQUEST) {
         ref.status = NGX_HTTP_BAD_REQUEST;
         ref.error = "invalid_request";
@@ -193,8 +199,6 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
         return ngx_http_jwtgate_refuse(r, jlcf, ctx, &ref,
                                        "malformed bearer token", JG_OK);
     }
-
-    rc = ngx_http_jwtgate_open(r, jlcf, ctx, &err);
 
     if (rc == NGX_ERROR) {
         return ngx_http_jwtgate_decide(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -390,8 +394,9 @@ ngx_http_jwtgate_route(ngx_http_request_t *r,
 
 /*
  * The characters of an RFC 6750 b64token, one byte each (0x80 - 0xff are
- * not): a token is often over a kilobyte and is checked on every request,
- * eight bytes a step (see ngx_http_jwtgate_token()).
+ * not): a token is often over a kilobyte and is checked on every request
+ * that the cache does not answer, eight bytes a step (see
+ * ngx_http_jwtgate_b64token_check()).
  */
 
 static u_char  ngx_http_jwtgate_b64token[256] = {
@@ -409,7 +414,8 @@ static u_char  ngx_http_jwtgate_b64token[256] = {
 /*
  * The bearer token: from token=$variable, or the Authorization header
  * (RFC 6750 section 2.1). NGX_OK, NGX_DECLINED (none: another scheme or
- * nothing), NGX_HTTP_BAD_REQUEST (not a b64token) or NGX_ERROR.
+ * nothing), NGX_HTTP_BAD_REQUEST ("Bearer" and nothing) or NGX_ERROR.
+ * Whether it is a b64token is checked later, by ngx_http_jwtgate_open().
  */
 
 static ngx_int_t
@@ -461,10 +467,25 @@ ngx_http_jwtgate_token(ngx_http_request_t *r,
     }
 
     token->data = p;
+    token->len = last - p;
 
-    /*
-     * b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-     */
+    return NGX_OK;
+}
+
+
+/*
+ * b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+ *
+ * NGX_OK or NGX_HTTP_BAD_REQUEST.
+ */
+
+static ngx_int_t
+ngx_http_jwtgate_b64token_check(ngx_str_t *token)
+{
+    u_char  *p, *last;
+
+    p = token->data;
+    last = token->data + token->len;
 
     /* eight bytes a step without a branch between them, then one by one
      * from the step that holds the first other byte, if any */
@@ -490,20 +511,19 @@ ngx_http_jwtgate_token(ngx_http_request_t *r,
         p++;
     }
 
-    if (p != last) {
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    token->len = last - token->data;
-
-    return NGX_OK;
+    return p == last && token->len ? NGX_OK : NGX_HTTP_BAD_REQUEST;
 }
 
 
 /*
  * The verified claims into ctx->claims: from the cache, or by opening the
- * token. NGX_OK, NGX_DECLINED (the token is refused: *err says why) or
- * NGX_ERROR.
+ * token. NGX_OK, NGX_DECLINED (the token is refused: *err says why),
+ * NGX_HTTP_BAD_REQUEST (not a b64token) or NGX_ERROR.
+ *
+ * A cache hit is not checked for b64token characters: its key is the
+ * SHA-256 of these very bytes, stored only after they passed that check and
+ * the library (the same bytes, whichever way they came). Any other token is
+ * checked before the library reads it.
  */
 
 static ngx_int_t
@@ -556,6 +576,12 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
         }
 
         ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_MISS;
+    }
+
+    if (ngx_http_jwtgate_b64token_check(&ctx->token) != NGX_OK) {
+        /* refused before the cache was of any concern, as ever */
+        ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_NONE;
+        return NGX_HTTP_BAD_REQUEST;
     }
 
     policy = jlcf->policy;

@@ -373,6 +373,8 @@ class Standalone(NginxTest):
                     r = self.ng.get(path, bad)
                     self.assertChallenge(r, 400, 'invalid_request',
                                          'the Authorization header is not a bearer token')
+                    # refused before the cache is of any concern: no cache status
+                    self.assertIsNone(r.header('X-Cache'), r)
         # "=" only at the end, where the check lets it through to the library
         self.assertChallenge(self.ng.get('/signed/x', t + '=='), 401, 'invalid_token')
         self.assertChallenge(self.ng.get('/signed/x', t[:9] + '=' + t[9:]), 400,
