@@ -303,10 +303,16 @@ ngx_http_jwtgate_ctx_cleanup(void *data)
         ctx->header_tree = NULL;
     }
 
-    if (ctx->claims != NULL) {
+    if (ctx->recent != NULL) {
+        /* the claims are the recent token's */
+        ngx_http_jwtgate_recent_release(ctx->recent);
+        ctx->recent = NULL;
+
+    } else if (ctx->claims != NULL) {
         jg_claims_free(ctx->claims);
-        ctx->claims = NULL;
     }
+
+    ctx->claims = NULL;
 
     if (ctx->snap != NULL) {
         ngx_http_jwtgate_snap_release(ctx->snap);
@@ -549,6 +555,19 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
         ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_BYPASS;
 
     } else {
+        ctx->recent = ngx_http_jwtgate_recent_get(jlcf, snap, &ctx->token,
+                                                  &ctx->claims,
+                                                  &ctx->payload);
+
+        if (ctx->recent != NULL) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "jwtgate: cache \"%V\": hit (a recent token of "
+                           "this worker)", &jlcf->cache->shm.name);
+
+            ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_HIT;
+            return NGX_OK;
+        }
+
         if (ngx_http_jwtgate_cache_digest(jlcf, snap, &ctx->token, digest,
                                           r->connection->log)
             != NGX_OK)
@@ -557,7 +576,7 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
         }
 
         if (ngx_http_jwtgate_cache_get(jlcf->cache, digest, r->pool, &cached,
-                                       r->connection->log)
+                                       &expires, r->connection->log)
             == NGX_OK)
         {
             if (jg_claims_parse((char *) cached.data, cached.len, NULL,
@@ -565,6 +584,13 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
             {
                 ctx->payload = cached;
                 ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_HIT;
+
+                /* NULL (no memory): the claims stay the request's */
+                ctx->recent = ngx_http_jwtgate_recent_put(jlcf, snap,
+                                                          &ctx->token,
+                                                          expires,
+                                                          ctx->claims,
+                                                          &ctx->payload);
                 return NGX_OK;
             }
 
@@ -661,6 +687,10 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
     ngx_http_jwtgate_cache_put(jlcf->cache, digest, expires, &jti,
                                &client_id, &ctx->payload,
                                r->connection->log);
+
+    ctx->recent = ngx_http_jwtgate_recent_put(jlcf, snap, &ctx->token,
+                                              expires, ctx->claims,
+                                              &ctx->payload);
 
     return NGX_OK;
 }

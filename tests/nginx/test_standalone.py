@@ -320,6 +320,24 @@ class Standalone(NginxTest):
         r = self.ng.get('/cached-long/x', t)
         self.assertChallenge(r, 401, 'invalid_token', 'the access token expired')
 
+    def test_cache_takes_only_the_same_token(self):
+        # a worker keeps its recent tokens by their last bytes: a token of the same length
+        # and the same last bytes, another byte changed (the payload's), is not taken for
+        # the one it resembles
+        t = self.tok(jti='same-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+        head, payload, sig = t.split('.')
+        i = len(payload) // 2
+        forged = '.'.join((head, payload[:i] + ('A' if payload[i] != 'A' else 'B')
+                           + payload[i + 1:], sig))
+        self.assertEqual(len(forged), len(t))
+        r = self.ng.get('/cached-long/x', forged)
+        self.assertChallenge(r, 401, 'invalid_token')
+        self.assertEqual(r.header('X-Cache'), 'MISS')
+        # and the token itself still is
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+
     def test_cache_keys_on_the_rules(self):
         # locations with the same rules share entries ...
         t = self.tok(jti='rules-1')
