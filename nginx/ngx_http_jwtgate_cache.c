@@ -72,8 +72,11 @@ static ngx_int_t ngx_http_jwtgate_recent_rules(ngx_http_jwtgate_recent_t *e,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_snap_t *snap);
 
 
-/* a worker's recent tokens: a power of two */
-#define NGX_HTTP_JWTGATE_RECENT  256
+/* a worker's recent tokens: a power of two; tokens and claims JSON larger
+ * than NGX_HTTP_JWTGATE_RECENT_MAX are not kept (a few MB a worker at most,
+ * under 1 MB with the tokens jwtgated issues) */
+#define NGX_HTTP_JWTGATE_RECENT      256
+#define NGX_HTTP_JWTGATE_RECENT_MAX  4096
 
 
 struct ngx_http_jwtgate_recent_s {
@@ -646,8 +649,8 @@ ngx_http_jwtgate_recent_get(ngx_http_jwtgate_loc_conf_t *jlcf,
 /*
  * Remembers a token verified (or found in the zone) under these rules, with
  * its claims, until `expires`. On success the entry owns `claims` and the
- * caller holds a reference to it; NULL (no memory): nothing changed, the
- * claims are still the caller's.
+ * caller holds a reference to it; NULL (too large, or no memory): nothing
+ * changed, the claims are still the caller's.
  */
 
 ngx_http_jwtgate_recent_t *
@@ -658,6 +661,12 @@ ngx_http_jwtgate_recent_put(ngx_http_jwtgate_loc_conf_t *jlcf,
     u_char                     *p;
     ngx_uint_t                  slot;
     ngx_http_jwtgate_recent_t  *e;
+
+    if (token->len > NGX_HTTP_JWTGATE_RECENT_MAX
+        || payload->len > NGX_HTTP_JWTGATE_RECENT_MAX)
+    {
+        return NULL;
+    }
 
     p = ngx_alloc(sizeof(ngx_http_jwtgate_recent_t) + token->len
                   + payload->len + 1, ngx_cycle->log);
