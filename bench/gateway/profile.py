@@ -12,8 +12,9 @@ libcrypto for the cache key, the pool, libc, the claim accessors), and
 "rest" otherwise (nginx, the kernel, what plain proxying costs as well).
 US is the gateway CPU per request of the scenario, measured without perf:
 the shares are turned into microseconds per request with it. Prints one
-line per class, then the module's own time by its innermost function of
-the module and what that function was doing (its callee, or "self").
+line per class (the rest also by the object its samples fell in: the
+kernel, nginx, libc), then the module's own time by its innermost function
+of the module and what that function was doing (its callee, or "self").
 """
 import collections
 import sys
@@ -69,18 +70,24 @@ def main():
     total = 0
     by_class = collections.Counter()
     by_fn = collections.Counter()
+    rest_by_dso = collections.Counter()
     for period, frames in samples(sys.stdin):
         total += period
         cls, fn, what = classify(frames)
         by_class[cls] += period
         if cls == 'module':
             by_fn[(fn, what)] += period
+        elif cls == 'rest':
+            dso = frames[0][1].rsplit('/', 1)[-1] if frames else '?'
+            rest_by_dso[dso] += period
     if total == 0:
         print('   (no samples)')
         return
     for cls in ('module', 'library', 'rest'):
         share = by_class[cls] / total
         print('   %-8s %5.1f %%  %6.2f us/request' % (cls, 100 * share, share * us))
+    parts = ['%s %.2f us' % (d, n / total * us) for d, n in rest_by_dso.most_common(4)]
+    print('   (the rest: %s)' % ', '.join(parts))
     for (fn, what), n in by_fn.most_common(top):
         share = n / total
         print('     %6.3f us  %-40s %s' % (share * us, fn, what))
