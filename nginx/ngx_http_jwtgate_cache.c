@@ -81,6 +81,7 @@ static ngx_int_t ngx_http_jwtgate_recent_rules(ngx_http_jwtgate_recent_t *e,
 
 struct ngx_http_jwtgate_recent_s {
     ngx_uint_t                    refs;       /* the table's, requests' */
+    size_t                        size;       /* allocated */
     time_t                        expires;
     u_char                        rules[NGX_HTTP_JWTGATE_DIGEST_LEN];
     u_char                        keys[NGX_HTTP_JWTGATE_DIGEST_LEN];
@@ -659,8 +660,9 @@ ngx_http_jwtgate_recent_put(ngx_http_jwtgate_loc_conf_t *jlcf,
     jg_claims *claims, ngx_str_t *payload)
 {
     u_char                     *p;
+    size_t                      size;
     ngx_uint_t                  slot;
-    ngx_http_jwtgate_recent_t  *e;
+    ngx_http_jwtgate_recent_t  *e, *old;
 
     if (token->len > NGX_HTTP_JWTGATE_RECENT_MAX
         || payload->len > NGX_HTTP_JWTGATE_RECENT_MAX)
@@ -668,16 +670,38 @@ ngx_http_jwtgate_recent_put(ngx_http_jwtgate_loc_conf_t *jlcf,
         return NULL;
     }
 
-    p = ngx_alloc(sizeof(ngx_http_jwtgate_recent_t) + token->len
-                  + payload->len + 1, ngx_cycle->log);
-    if (p == NULL) {
-        return NULL;
+    slot = ngx_http_jwtgate_recent_slot(token);
+    old = ngx_http_jwtgate_recent[slot];
+
+    /* room for tokens of about the same size, so that an entry that no
+     * request uses is taken over rather than freed and allocated again */
+    size = ngx_align(sizeof(ngx_http_jwtgate_recent_t) + token->len
+                     + payload->len + 1, 256);
+
+    if (old != NULL && old->refs == 1 && old->size >= size) {
+        jg_claims_free(old->claims);
+        jg_memzero(old->token.data, old->token.len);
+
+        e = old;
+        size = old->size;
+
+    } else {
+        e = ngx_alloc(size, ngx_cycle->log);
+        if (e == NULL) {
+            return NULL;
+        }
+
+        if (old != NULL) {
+            ngx_http_jwtgate_recent_release(old);
+        }
+
+        ngx_http_jwtgate_recent[slot] = e;
     }
 
-    e = (ngx_http_jwtgate_recent_t *) p;
-    p += sizeof(ngx_http_jwtgate_recent_t);
+    p = (u_char *) e + sizeof(ngx_http_jwtgate_recent_t);
 
     e->refs = 2;
+    e->size = size;
     e->expires = expires;
     ngx_memcpy(e->rules, jlcf->digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
 
@@ -700,14 +724,6 @@ ngx_http_jwtgate_recent_put(ngx_http_jwtgate_loc_conf_t *jlcf,
     *p = '\0';
 
     e->claims = claims;
-
-    slot = ngx_http_jwtgate_recent_slot(token);
-
-    if (ngx_http_jwtgate_recent[slot] != NULL) {
-        ngx_http_jwtgate_recent_release(ngx_http_jwtgate_recent[slot]);
-    }
-
-    ngx_http_jwtgate_recent[slot] = e;
 
     return e;
 }
