@@ -106,6 +106,17 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_NOT_ENCRYPTED] = {"JG_ERR_NOT_ENCRYPTED", "token must be encrypted"},
     [JG_ERR_NOT_NESTED] = {"JG_ERR_NOT_NESTED", "encrypted token does not contain a signed JWT"},
     [JG_ERR_NESTED_KEY] = {"JG_ERR_NESTED_KEY", "inner signature made with a decryption key"},
+    [JG_ERR_FILE] = {"JG_ERR_FILE", "file cannot be opened, read, written or mapped"},
+    [JG_ERR_AGAIN] = {"JG_ERR_AGAIN", "not finished yet: call again"},
+    [JG_ERR_NOT_FOUND] = {"JG_ERR_NOT_FOUND", "no such entry"},
+    [JG_ERR_SNAPSHOT_FORMAT] = {"JG_ERR_SNAPSHOT_FORMAT",
+                                "not a valid compiled snapshot (format, size or reference)"},
+    [JG_ERR_SNAPSHOT_VERSION] = {"JG_ERR_SNAPSHOT_VERSION",
+                                 "snapshot format version not supported by this build"},
+    [JG_ERR_SNAPSHOT_CHECKSUM] = {"JG_ERR_SNAPSHOT_CHECKSUM",
+                                  "snapshot checksum mismatch: the file is torn or corrupted"},
+    [JG_ERR_SNAPSHOT_UNVERIFIED] = {"JG_ERR_SNAPSHOT_UNVERIFIED",
+                                    "snapshot checksum not verified yet"},
 };
 
 const char *jg_strerror(jg_err err)
