@@ -17,7 +17,7 @@
  *   ngx_http_jwtgate_snapshot.c   the snapshot: loading, checking the file,
  *                                 swapping, lookups
  *   ngx_http_jwtgate_cache.c      the verified-token cache in shared memory
- *                                 and its key
+ *                                 and its key; a worker's recent tokens
  *   ngx_http_jwtgate_variables.c  the variables and claim values
  */
 
