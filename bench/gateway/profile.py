@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where the gateway worker's time goes, from `perf script` output.
 
-    perf script -F period,ip,sym,dso --no-inline -i perf.data | profile.py US [TOP]
+    perf script -F period,ip,sym,dso --no-inline -i perf.data | profile.py US [TOP [TARGET]]
 
 Each sample's call chain is read from the outermost frame in: a sample is
 "library" when it lies in one of the library calls the module makes for a
@@ -14,7 +14,8 @@ US is the gateway CPU per request of the scenario, measured without perf:
 the shares are turned into microseconds per request with it. Prints one
 line per class (the rest also by the object its samples fell in: the
 kernel, nginx, libc), then the module's own time by its innermost function
-of the module and what that function was doing (its callee, or "self").
+of the module and what that function was doing (its callee, or "self"); with
+TARGET (us), whether the module's own time is within it.
 """
 import collections
 import sys
@@ -67,6 +68,7 @@ def classify(frames):
 def main():
     us = float(sys.argv[1])
     top = int(sys.argv[2]) if len(sys.argv) > 2 else 12
+    target = float(sys.argv[3]) if len(sys.argv) > 3 else None
     total = 0
     by_class = collections.Counter()
     by_fn = collections.Counter()
@@ -91,6 +93,10 @@ def main():
     for (fn, what), n in by_fn.most_common(top):
         share = n / total
         print('     %6.3f us  %-40s %s' % (share * us, fn, what))
+    if target is not None:
+        own = by_class['module'] / total * us
+        print('   the module\'s own time, measured in the worker: %.2f us; target <= %g us: %s' % (
+            own, target, 'met' if own <= target else 'MISSED'))
 
 
 if __name__ == '__main__':
