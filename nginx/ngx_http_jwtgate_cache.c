@@ -16,7 +16,8 @@
  * In front of the zone, each worker keeps the tokens it verified or found
  * there lately ("recent", a direct-mapped table of
  * NGX_HTTP_JWTGATE_RECENT entries): the token itself, compared in constant
- * time, the rules it was checked under, its expiry and its parsed claims.
+ * time, the zone and the rules it was checked under, its expiry and its
+ * parsed claims.
  * A token that a client sends again to the same worker costs neither the
  * SHA-256 of the key nor the zone's lock nor parsing its claims again. The
  * table is emptied when a snapshot is installed, so that it holds no claims
@@ -82,6 +83,7 @@ static ngx_int_t ngx_http_jwtgate_recent_rules(ngx_http_jwtgate_recent_t *e,
 struct ngx_http_jwtgate_recent_s {
     ngx_uint_t                    refs;       /* the table's, requests' */
     size_t                        size;       /* allocated */
+    ngx_shm_zone_t               *zone;       /* whose entry it stands for */
     time_t                        expires;
     u_char                        rules[NGX_HTTP_JWTGATE_DIGEST_LEN];
     u_char                        keys[NGX_HTTP_JWTGATE_DIGEST_LEN];
@@ -579,15 +581,17 @@ ngx_http_jwtgate_recent_slot(ngx_str_t *token)
 }
 
 
-/* Whether the entry was checked under these rules: the location's and the
- * snapshot's keys, what the zone's key covers besides the token. */
+/* Whether the entry stands for one of this location's zone, checked under
+ * these rules: the location's and the snapshot's keys, what the zone's key
+ * covers besides the token. */
 
 static ngx_int_t
 ngx_http_jwtgate_recent_rules(ngx_http_jwtgate_recent_t *e,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_snap_t *snap)
 {
-    if (ngx_memcmp(e->rules, jlcf->digest, NGX_HTTP_JWTGATE_DIGEST_LEN)
-        != 0)
+    if (e->zone != jlcf->cache
+        || ngx_memcmp(e->rules, jlcf->digest, NGX_HTTP_JWTGATE_DIGEST_LEN)
+           != 0)
     {
         return 0;
     }
@@ -702,6 +706,7 @@ ngx_http_jwtgate_recent_put(ngx_http_jwtgate_loc_conf_t *jlcf,
 
     e->refs = 2;
     e->size = size;
+    e->zone = jlcf->cache;
     e->expires = expires;
     ngx_memcpy(e->rules, jlcf->digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
 

@@ -117,6 +117,11 @@ class Standalone(NginxTest):
             add_header X-Cache $jwtgate_cache_status always;
             proxy_pass http://echo;
         }
+        location /cached-other/ {
+            jwtgate_cache zone=other:1m;
+            add_header X-Cache $jwtgate_cache_status always;
+            proxy_pass http://echo;
+        }
         location /cached-aud/ {
             jwtgate_audience https://other.example;
             jwtgate_cache zone=std;
@@ -337,6 +342,14 @@ class Standalone(NginxTest):
         self.assertEqual(r.header('X-Cache'), 'MISS')
         # and the token itself still is
         self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+
+    def test_cache_zones_are_apart(self):
+        # the same rules in another zone: a worker's recent token of one zone is no hit in
+        # another (each zone is its own cache)
+        t = self.tok(jti='zones-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-other/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-other/x', t).header('X-Cache'), 'HIT')
 
     def test_cache_keys_on_the_rules(self):
         # locations with the same rules share entries ...
