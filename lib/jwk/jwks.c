@@ -20,6 +20,8 @@ struct jg_jwks {
 
 jg_err jg_jwks_new(jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwks *set = calloc(1, sizeof *set);
@@ -228,11 +230,15 @@ static jg_err parse_set(const char *json, size_t len, unsigned flags, const jg_l
 jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                      jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     return parse_set(json, len, flags, limits, 0, out);
 }
 
 jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                          jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     return parse_set(json, len, flags, limits, 1, out);
 }
