@@ -187,6 +187,8 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
                                        "no bearer token", JG_OK);
     }
 
+    err = JG_OK;
+
     if (rc == NGX_OK) {
         /* NGX_HTTP_BAD_REQUEST too: not a b64token */
         rc = ngx_http_jwtgate_open(r, jlcf, ctx, &err);
