@@ -41,6 +41,10 @@ int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(p
 /* Exit status for an error of a token-checking call: 1, except for errors
  * that are the caller's or the machine's (memory, bad arguments): 2. */
 int cli_reject_status(jg_err err);
+/* A token-checking call's failure on stderr, "jwtgate: <command>: <error>:
+ * <detail line>" (the detail, never secret, when it says more); returns
+ * cli_reject_status(err). */
+int cli_reject(const char *command, jg_err err, const jg_detail *detail);
 
 /* ---- Input and output ----------------------------------------------------- */
 

@@ -28,6 +28,15 @@ int cli_usage(const char *command, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int cli_reject(const char *command, jg_err err, const jg_detail *detail)
+{
+    char line[512];
+    size_t n = jg_detail_format(detail, line, sizeof line);
+    if (n > 0)
+        return cli_fail(cli_reject_status(err), "%s: %s: %s", command, jg_strerror(err), line);
+    return cli_fail(cli_reject_status(err), "%s: %s", command, jg_strerror(err));
+}
+
 int cli_reject_status(jg_err err)
 {
     switch (err) {

@@ -212,10 +212,10 @@ static int jwe_decrypt(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_jwe *jwe = NULL;
-        jg_err err = jg_jwe_decrypt(token, token_len, keys, &dopts, &jwe);
+        jg_detail detail;
+        jg_err err = jg_jwe_decrypt_ex(token, token_len, keys, &dopts, &jwe, &detail);
         if (err != JG_OK) {
-            status = cli_fail(cli_reject_status(err), "jwe decrypt: token rejected: %s",
-                              jg_strerror(err));
+            status = cli_reject("jwe decrypt", err, &detail);
         } else {
             size_t len = 0;
             const unsigned char *plaintext = jg_jwe_plaintext(jwe, &len);

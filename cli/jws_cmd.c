@@ -180,10 +180,10 @@ static int jws_verify(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_jws *jws = NULL;
-        jg_err err = jg_jws_verify(token, token_len, keys, &vopts, &jws);
+        jg_detail detail;
+        jg_err err = jg_jws_verify_ex(token, token_len, keys, &vopts, &jws, &detail);
         if (err != JG_OK) {
-            status = cli_fail(cli_reject_status(err), "jws verify: token rejected: %s",
-                              jg_strerror(err));
+            status = cli_reject("jws verify", err, &detail);
         } else {
             size_t len = 0;
             const unsigned char *payload = jg_jws_payload(jws, &len);

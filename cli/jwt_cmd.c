@@ -433,10 +433,10 @@ static int jwt_verify(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
-        jg_err err = jg_jwt_verify(token, len, keys, &policy, &claims);
-        status = err == JG_OK ? print_claims(claims, a.pretty)
-                              : cli_fail(cli_reject_status(err), "jwt verify: token rejected: %s",
-                                         jg_strerror(err));
+        jg_detail detail;
+        jg_err err = jg_jwt_verify_ex(token, len, keys, &policy, &claims, &detail);
+        status =
+            err == JG_OK ? print_claims(claims, a.pretty) : cli_reject("jwt verify", err, &detail);
         jg_claims_free(claims);
     }
     jg_free(token);
@@ -560,10 +560,11 @@ static int jwt_open(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
-        jg_err err = jg_access_token_open(token, len, decrypt_keys, verify_keys, &policy, &claims);
-        status = err == JG_OK ? print_claims(claims, a.pretty)
-                              : cli_fail(cli_reject_status(err), "jwt open: token rejected: %s",
-                                         jg_strerror(err));
+        jg_detail detail;
+        jg_err err = jg_access_token_open_ex(token, len, decrypt_keys, verify_keys, &policy,
+                                             &claims, &detail);
+        status =
+            err == JG_OK ? print_claims(claims, a.pretty) : cli_reject("jwt open", err, &detail);
         jg_claims_free(claims);
     }
     jg_free(token);

@@ -69,6 +69,8 @@ typedef struct jg_open_policy {
  * JWE; a JWT is never a JSON-serialized JWS (JG_ERR_TOKEN_FORMAT). The inner
  * token of a nested JWE is a compact JWS ("cty" "JWT", compared as a media
  * type). `decrypt_keys` may be NULL for JG_FORM_SIGNED.
+ * The verification set may not mix "oct" secrets with public keys unless
+ * policy->jwt.allow_mixed_keys (JG_ERR_KEYSET_MIXED).
  * Errors: those of jg_jwe_decrypt() and jg_jwt_verify(), plus
  * JG_ERR_NOT_ENCRYPTED (a JWS where a JWE is required), JG_ERR_NOT_NESTED (the
  * JWE holds no JWS, or "cty" is not "JWT", where a nested token is required),
@@ -79,6 +81,19 @@ typedef struct jg_open_policy {
 jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
                             const jg_jwks *verify_keys, const jg_open_policy *policy,
                             jg_claims **out);
+
+/*
+ * jg_access_token_open_ex — jg_access_token_open() with a rejection detail
+ * (see jg_detail in jwtgate/error.h; `detail` may be NULL): what
+ * jg_jwe_decrypt_ex(), jg_jws_verify_ex() and jg_claims_validate_ex() say,
+ * and for JG_ERR_TYP the expected and the header's "typ". Zeroed on success.
+ * Never a key, the token, the plaintext or the inner JWS. Errors as
+ * jg_access_token_open(). The per-request path of a gateway may pass a
+ * detail on its stack: filling one costs nothing until a token fails.
+ */
+jg_err jg_access_token_open_ex(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
+                               const jg_jwks *verify_keys, const jg_open_policy *policy,
+                               jg_claims **out, jg_detail *detail);
 
 #ifdef __cplusplus
 }

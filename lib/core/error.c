@@ -106,6 +106,8 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_NOT_ENCRYPTED] = {"JG_ERR_NOT_ENCRYPTED", "token must be encrypted"},
     [JG_ERR_NOT_NESTED] = {"JG_ERR_NOT_NESTED", "encrypted token does not contain a signed JWT"},
     [JG_ERR_NESTED_KEY] = {"JG_ERR_NESTED_KEY", "inner signature made with a decryption key"},
+    [JG_ERR_KEYSET_MIXED] = {"JG_ERR_KEYSET_MIXED",
+                             "key set mixes symmetric secrets and public keys"},
 };
 
 const char *jg_strerror(jg_err err)

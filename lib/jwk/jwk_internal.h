@@ -129,6 +129,24 @@ int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg);
 jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out);
 void jg__sig_prep_free(jg__sig_prep *prep);
 
+/* ---- jwks.c ------------------------------------------------------------ */
+
+/* How many keys of `set` are "oct" secrets and how many are not (kept up to
+ * date by jg_jwks_add(), so asking costs nothing per token). */
+void jg__jwks_kinds(const jg_jwks *set, size_t *secret, size_t *other);
+
+/*
+ * Whether `key` is a candidate for a token naming kid `kid` (`kid_len`
+ * bytes; NULL: the token names none) in a set where `kid_known` says some
+ * key has that kid: without a kid every key is; with one, the keys with
+ * that kid, or, when the set has none (kid_known 0), the keys without a
+ * kid. Lengths are compared: a kid with an embedded NUL matches nothing.
+ */
+int jg__jwk_kid_candidate(const jg_jwk *key, const char *kid, size_t kid_len, int kid_known);
+
+/* Whether some key of `set` has kid `kid` (`kid_len` bytes). */
+int jg__jwks_has_kid(const jg_jwks *set, const char *kid, size_t kid_len);
+
 /* The HMAC slot for HS256/384/512, or -1. */
 int jg__hmac_slot(jg_alg alg);
 

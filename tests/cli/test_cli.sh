@@ -370,6 +370,36 @@ run 2 -- jwt seal --sign-key key-ES256.json                     # --enc-key miss
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --enc XYZ
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --key-alg ES256
 
+# ---- rejection detail (what was refused, and which) ------------------------------------------
+# err_is LINE: stderr is exactly this one line.
+err_is() { [[ "$(cat err)" == "$1" ]]; }
+run 1 --in jwt -- jwt verify --key es256.pub.json --iss https://other &&
+  check "detail: iss expected/got" err_is 'jwtgate: jwt verify: issuer (iss) mismatch: iss: expected "https://other", got "https://iss"'
+run 1 --in jwt -- jwt verify --key es256.pub.json --aud https://other &&
+  check "detail: aud list" err_is 'jwtgate: jwt verify: audience (aud) mismatch: aud: expected "https://other", got "https://api"'
+run 1 --in jwt -- jwt verify --key es256.pub.json --typ at+jwt &&
+  check "detail: typ" err_is 'jwtgate: jwt verify: token type (typ) mismatch: typ: expected "at+jwt", got "JWT"'
+run 1 --in jwt -- jwt verify --key es256.pub.json --require scope &&
+  check "detail: the missing claim" err_is 'jwtgate: jwt verify: claim is missing: claim "scope" is missing'
+run 1 --in jwt-old -- jwt verify --key key-HS256.json &&
+  check "detail: when it expired" grep -qE '^jwtgate: jwt verify: token has expired: exp: expired at 2001-09-09T01:46:40Z \(now [0-9T:-]+Z, leeway 0 s\)$' err
+check "detail: never the HMAC secret" no_secret_in_err key-HS256.json
+check "detail: never the token" not grep -qF -- "$(cut -d. -f3 jwt-old)" err
+run 1 --in jwt -- jwt verify --key es256.pub.json --alg ES384,RS256 &&
+  check "detail: alg and allow-list" err_is 'jwtgate: jwt verify: algorithm not allowed: alg: expected one of RS256, ES384, got "ES256"'
+"$JG" key generate --alg ES256 --kid other-kid >other.json
+"$JG" key public <other.json >other.pub.json
+run 1 --in jwt -- jwt verify --key other.pub.json &&
+  check "detail: kid, alg and the set's kids" err_is "jwtgate: jwt verify: no suitable key found: no key with kid \"$(json_get key-ES256.json 'd["kid"]')\" for alg ES256 (the set has kids: other-kid)"
+run 1 --in jws-compact -- jws verify --key es256.pub.json --alg ES384 &&
+  check "detail: jws verify" err_is 'jwtgate: jws verify: algorithm not allowed: alg: expected one of ES384, got "ES256"'
+run 1 --in jwe-dir -- jwe decrypt --key dir256.json --enc A128GCM &&
+  check "detail: jwe decrypt enc" err_is 'jwtgate: jwe decrypt: content encryption algorithm not allowed: enc: expected one of A128GCM, got "A256GCM"'
+run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --typ JWT &&
+  check "detail: jwt open typ" err_is 'jwtgate: jwt open: token type (typ) mismatch: typ: expected "JWT", got "at+jwt"'
+run 1 --in x -- jws verify --key es256.pub.json &&
+  check "no detail: the error alone" grep -qE '^jwtgate: jws verify: [^:]+$' err
+
 # ---- inspect --------------------------------------------------------------------------------
 run 0 --in jwt -- inspect && check "inspect says UNVERIFIED" grep -q "^UNVERIFIED" out
 check "inspect shows claims" grep -q '"tenant": "acme"' out
