@@ -370,6 +370,21 @@ run 2 -- jwt seal --sign-key key-ES256.json                     # --enc-key miss
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --enc XYZ
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --key-alg ES256
 
+# ---- a key without kid (a PEM file) stands in for a kid the key file lacks -------------------
+run 0 --in ec.pem -- key from-pem --kid pem-1 --alg ES384 && cp out ec-kid.json
+run 0 --in plain -- jws sign --key ec-kid.json && cp out jws-pem-kid
+run 0 --in jws-pem-kid -- inspect --json && check "the token names kid pem-1" [ "$(json_get out 'd["headers"][0]["kid"]')" = pem-1 ]
+run 0 --in jws-pem-kid -- jws verify --key ec.pub.pem --alg ES384 &&
+  check "jws verify --key PEM, token with kid" [ "$(cat out)" = "the quick brown fox" ]
+run 0 --in rsa.pem -- key from-pem --kid rsa-1 --alg RSA-OAEP-256 && cp out rsa-kid.json
+"$JG" key public <rsa-kid.json >rsa-kid.pub.json
+run 0 --in plain -- jwe encrypt --key rsa-kid.pub.json && cp out jwe-pem-kid
+run 0 --in jwe-pem-kid -- jwe decrypt --key rsa.pem --alg RSA-OAEP-256 &&
+  check "jwe decrypt --key PEM, token with kid" [ "$(cat out)" = "the quick brown fox" ]
+# A key file that has the kid: only that key is tried (here the wrong one).
+"$JG" key generate --alg RSA-OAEP-256 --kid rsa-1 >rsa-1-other.json
+run 1 --in jwe-pem-kid -- jwe decrypt --key rsa-1-other.json
+
 # ---- rejection detail (what was refused, and which) ------------------------------------------
 # err_is LINE: stderr is exactly this one line.
 err_is() { [[ "$(cat err)" == "$1" ]]; }

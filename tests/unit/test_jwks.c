@@ -228,6 +228,108 @@ static void test_find(void **state)
 
 /* ---- Import --------------------------------------------------------------------------- */
 
+/* ---- A key without kid (issue 13 item 1) ------------------------------------------ */
+
+static jg_jwk *pem_file_key(const char *file)
+{
+    size_t len = 0;
+    char *text = tu_read_file(tu_vector_path(file), &len);
+    jg_jwk *key = NULL;
+    assert_jg_ok(jg_jwk_from_pem(text, len, NULL, 0, &key));
+    free(text);
+    assert_null(jg_jwk_kid(key));
+    return key;
+}
+
+static jg_jwk *relabel(const jg_jwk *key, const char *kid, jg_alg alg)
+{
+    jg_jwk_meta meta = {.kid = kid, .alg = alg};
+    jg_jwk *out = NULL;
+    assert_jg_ok(jg_jwk_with_meta(key, &meta, &out));
+    return out;
+}
+
+static jg_jwks *set_of_keys(jg_jwk *const *keys, size_t n)
+{
+    jg_jwks *set = NULL;
+    assert_jg_ok(jg_jwks_new(&set));
+    for (size_t i = 0; i < n; i++)
+        assert_jg_ok(jg_jwks_add(set, keys[i]));
+    return set;
+}
+
+/* A PEM key (no kid) verifies a JWS and decrypts a JWE whose header names a
+ * kid the set does not have; a key with another kid never stands in, and
+ * when some key has the kid, only it is tried. */
+static void test_key_without_kid_stands_in(void **state)
+{
+    (void)state;
+    jg_jwk *pem = pem_file_key("pem/ec-P-256.p8.pem");
+    jg_jwk *signer = relabel(pem, "issuer-1", JG_ALG_ES256);
+    jg_jwk *other = NULL;
+    assert_jg_ok(jg_jwk_generate_for_alg(JG_ALG_ES256, JG_CRV_NONE, 0, "issuer-1", &other));
+    jg_jwk *renamed = relabel(pem, "issuer-2", JG_ALG_UNKNOWN);
+
+    jg_jws_signer s = {.key = signer};
+    char *jws = NULL;
+    assert_jg_ok(jg_jws_sign("x", 1, &s, NULL, &jws, NULL));
+    jg_jws_verify_opts vo = {.algs = JG_ALG_BIT(JG_ALG_ES256)};
+    jg_jws *res = NULL;
+    jg_jwks *set = set_of_keys(&pem, 1);
+    assert_jg_ok(jg_jws_verify(jws, strlen(jws), set, &vo, &res));
+    assert_ptr_equal(jg_jws_key(res), pem);
+    jg_jws_free(res);
+    jg_jwks_free(set);
+    /* Some key has kid issuer-1 (another key): the PEM key is not tried. */
+    jg_jwk *both[2] = {pem, other};
+    set = set_of_keys(both, 2);
+    assert_jg(JG_ERR_SIGNATURE, jg_jws_verify(jws, strlen(jws), set, &vo, &res));
+    assert_ptr_equal(jg_jwks_find(set, "issuer-1", JG_ALG_ES256, JG_USE_ANY, NULL), other);
+    assert_ptr_equal(jg_jwks_find(set, "nobody", JG_ALG_ES256, JG_USE_ANY, NULL), pem);
+    assert_ptr_equal(jg_jwks_find(set, NULL, JG_ALG_ES256, JG_USE_ANY, NULL), pem);
+    jg_jwks_free(set);
+    /* A key with another kid never stands in. */
+    set = set_of_keys(&renamed, 1);
+    assert_jg(JG_ERR_KEY_NOT_FOUND, jg_jws_verify(jws, strlen(jws), set, &vo, &res));
+    assert_null(jg_jwks_find(set, "issuer-1", JG_ALG_UNKNOWN, JG_USE_ANY, NULL));
+    jg_jwks_free(set);
+    jg_free(jws);
+
+    /* JWE: encrypted to the public part, labelled gw-1. */
+    jg_jwk *pub = NULL;
+    assert_jg_ok(jg_jwk_public(pem, &pub));
+    jg_jwk *to = relabel(pub, "gw-1", JG_ALG_ECDH_ES);
+    jg_jwe_recipient r = {.key = to, .alg = JG_ALG_ECDH_ES};
+    char *jwe = NULL;
+    assert_jg_ok(jg_jwe_encrypt("secret", 6, &r, 1, NULL, &jwe, NULL));
+    jg_jwe_decrypt_opts dopts = {.algs = JG_ALG_BIT(JG_ALG_ECDH_ES),
+                                 .encs = JG_ENC_BIT(JG_ENC_A256GCM)};
+    jg_jwe *out = NULL;
+    set = set_of_keys(&pem, 1);
+    assert_jg_ok(jg_jwe_decrypt(jwe, strlen(jwe), set, &dopts, &out));
+    assert_ptr_equal(jg_jwe_key(out), pem);
+    jg_jwe_free(out);
+    jg_jwks_free(set);
+    jg_jwk *gw_other = NULL;
+    assert_jg_ok(jg_jwk_generate_for_alg(JG_ALG_ECDH_ES, JG_CRV_NONE, 0, "gw-1", &gw_other));
+    jg_jwk *both2[2] = {pem, gw_other};
+    set = set_of_keys(both2, 2);
+    assert_jg(JG_ERR_DECRYPT, jg_jwe_decrypt(jwe, strlen(jwe), set, &dopts, &out));
+    jg_jwks_free(set);
+    set = set_of_keys(&renamed, 1);
+    assert_jg(JG_ERR_KEY_NOT_FOUND, jg_jwe_decrypt(jwe, strlen(jwe), set, &dopts, &out));
+    jg_jwks_free(set);
+    jg_free(jwe);
+
+    jg_jwk_free(gw_other);
+    jg_jwk_free(to);
+    jg_jwk_free(pub);
+    jg_jwk_free(renamed);
+    jg_jwk_free(other);
+    jg_jwk_free(signer);
+    jg_jwk_free(pem);
+}
+
 static void test_parse_cookbook_set(void **state)
 {
     (void)state;
@@ -568,6 +670,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_and_share),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_key_without_kid_stands_in),
         cmocka_unit_test(test_parse_cookbook_set),
         cmocka_unit_test(test_parse_skips_unsupported),
         cmocka_unit_test(test_parse_refusals),
