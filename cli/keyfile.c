@@ -11,8 +11,33 @@ static int is_pem(const char *text)
     return strncmp(text, "-----BEGIN", 10) == 0;
 }
 
+/* One warning per key the set skipped (RFC 7517 section 5): which, and why. */
+static void warn_skipped(const char *path, const jg_jwks *set)
+{
+    for (size_t i = 0; i < jg_jwks_skipped_count(set); i++) {
+        size_t pos = 0;
+        const char *kid = NULL;
+        jg_err why = JG_OK;
+        if (jg_jwks_skipped_at(set, i, &pos, &kid, &why) != JG_OK)
+            continue;
+        if (kid != NULL) {
+            char shown[65]; /* the kid, printable ASCII only */
+            size_t n = 0;
+            for (; kid[n] != '\0' && n < sizeof shown - 1; n++)
+                shown[n] = kid[n] >= 0x20 && kid[n] < 0x7f ? kid[n] : '?';
+            shown[n] = '\0';
+            fprintf(stderr, "jwtgate: warning: key file %s: key %zu (kid \"%s\") skipped: %s\n",
+                    path, pos, shown, jg_strerror(why));
+        } else {
+            fprintf(stderr, "jwtgate: warning: key file %s: key %zu (no kid) skipped: %s\n", path,
+                    pos, jg_strerror(why));
+        }
+    }
+}
+
 int cli_load_keys(const char *path, unsigned flags, jg_jwks **out)
 {
+    jg_detail detail = {0};
     size_t len = 0;
     char *text = cli_read_file(path, &len, 0);
     if (text == NULL)
@@ -28,11 +53,16 @@ int cli_load_keys(const char *path, unsigned flags, jg_jwks **out)
             jg_jwk_free(key);
         }
     } else {
-        err = jg_jwks_parse_any(text, len, flags, NULL, out);
+        err = jg_jwks_parse_any_ex(text, len, flags, NULL, out, &detail);
     }
     jg_free_secret(text, len);
-    if (err != JG_OK)
+    if (err != JG_OK) {
+        char line[512];
+        if (jg_detail_format(&detail, line, sizeof line) > 0)
+            return cli_fail(EXIT_USAGE, "key file %s: %s: %s", path, jg_strerror(err), line);
         return cli_fail(EXIT_USAGE, "key file %s: %s", path, jg_strerror(err));
+    }
+    warn_skipped(path, *out);
     if (jg_jwks_count(*out) == 0) {
         jg_jwks_free(*out);
         return cli_fail(EXIT_USAGE, "key file %s: no usable key", path);

@@ -385,6 +385,20 @@ run 0 --in jwe-pem-kid -- jwe decrypt --key rsa.pem --alg RSA-OAEP-256 &&
 "$JG" key generate --alg RSA-OAEP-256 --kid rsa-1 >rsa-1-other.json
 run 1 --in jwe-pem-kid -- jwe decrypt --key rsa-1-other.json
 
+# ---- a key set skips (and names) a key it refuses by policy ------------------------------------
+n1024=$(openssl rsa -in rsa1024.pem -noout -modulus 2>/dev/null | cut -d= -f2)
+$PY -c 'import base64,json,sys
+n=bytes.fromhex(sys.argv[1]); b=lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+weak={"kty":"RSA","kid":"old-1024","n":b(n),"e":"AQAB"}
+good=json.load(open(sys.argv[2]))
+json.dump({"keys":[weak,good]},open("mixed-weak.json","w")); json.dump({"keys":[weak]},open("all-weak.json","w"))' \
+  "$n1024" es256.pub.json
+run 0 --in jws-compact -- jws verify --key mixed-weak.json --alg ES256 &&
+  check "a weak key next to a good one: the good one verifies" [ "$(cat out)" = "hello, world" ]
+check "the skipped key is named, with why" grep -qF 'jwtgate: warning: key file mixed-weak.json: key 0 (kid "old-1024") skipped: key is too weak' err
+run 2 --in jws-compact -- jws verify --key all-weak.json --alg ES256 &&
+  check "every key skipped: an error naming them" grep -qF 'jwtgate: key file all-weak.json: key is too weak (too small, or an all-zero secret): 1 key skipped: kid "old-1024"' err
+
 # ---- rejection detail (what was refused, and which) ------------------------------------------
 # err_is LINE: stderr is exactly this one line.
 err_is() { [[ "$(cat err)" == "$1" ]]; }
