@@ -45,6 +45,7 @@ int cli_reject_status(jg_err err)
     case JG_ERR_NOMEM:
     case JG_ERR_INVALID_ARGUMENT:
     case JG_ERR_CRYPTO:
+    case JG_ERR_KEYSET_MIXED: /* the key file, not the token */
         return EXIT_USAGE;
     default:
         return EXIT_REJECTED;

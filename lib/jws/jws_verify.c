@@ -391,8 +391,7 @@ static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws
  * caller says otherwise: it is how a verifier that also allows HS256 ends up
  * checking an HMAC made with whatever secret sits next to the public keys.
  */
-__attribute__((unused)) static jg_err check_set_kinds(const jg_jwks *keys,
-                                                      const jg_jws_verify_opts *opts, jg_detail *d)
+static jg_err check_set_kinds(const jg_jwks *keys, const jg_jws_verify_opts *opts, jg_detail *d)
 {
     size_t secret = 0, other = 0;
     jg__jwks_kinds(keys, &secret, &other);
@@ -414,7 +413,9 @@ static jg_err verify_token(const char *token, size_t token_len, const jg_jwks *k
         (opts->policy != JG_SIG_ANY && opts->policy != JG_SIG_ALL))
         return JG_ERR_INVALID_ARGUMENT;
     *out = NULL;
-    jg_err err = JG_OK; /* ITEM12 check_set_kinds */
+    jg_err err = check_set_kinds(keys, opts, detail);
+    if (err != JG_OK)
+        return err;
     jg_limits limits = opts->limits ? *opts->limits : jg_limits_default();
     if (token_len > limits.max_token_len)
         return JG_ERR_LIMIT_TOKEN_SIZE;

@@ -399,6 +399,12 @@ check "the skipped key is named, with why" grep -qF 'jwtgate: warning: key file 
 run 2 --in jws-compact -- jws verify --key all-weak.json --alg ES256 &&
   check "every key skipped: an error naming them" grep -qF 'jwtgate: key file all-weak.json: key is too weak (too small, or an all-zero secret): 1 key skipped: kid "old-1024"' err
 
+# ---- a verification key file may not mix secrets and public keys -------------------------------
+"$JG" key set key-HS256.json es256.pub.json >mixed-set.json 2>/dev/null
+run 2 --in jws-compact -- jws verify --key mixed-set.json --alg ES256,HS256 &&
+  check "mixed set refused, with what it holds" grep -qF 'jwtgate: jws verify: key set mixes symmetric secrets and public keys: the set holds 1 symmetric ("oct") key and 1 public key' err
+check "mixed set: no secret on stderr" no_secret_in_err key-HS256.json
+
 # ---- rejection detail (what was refused, and which) ------------------------------------------
 # err_is LINE: stderr is exactly this one line.
 err_is() { [[ "$(cat err)" == "$1" ]]; }
