@@ -109,5 +109,6 @@ int cli_jwe(int argc, char **argv);
 int cli_jwt(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_admin(int argc, char **argv);
+int cli_snapshot(int argc, char **argv);
 
 #endif /* JG_CLI_H */

@@ -16,6 +16,7 @@ static const char top_usage[] =
     "  jwe encrypt|decrypt                                   JSON Web Encryption\n"
     "  jwt sign|verify|seal|open                             JWTs and encrypted access tokens\n"
     "  inspect                                               decode a token WITHOUT checking it\n"
+    "  snapshot compile|dump|info                            the gateway's compiled snapshot\n"
     "  admin <resource> <action>                             manage a running jwtgated (admin "
     "API)\n"
     "\n"
@@ -56,6 +57,7 @@ int main(int argc, char **argv)
         {"jwe", cli_jwe, "JSON Web Encryption: encrypt, decrypt"},
         {"jwt", cli_jwt, "JWTs: sign, verify, seal, open"},
         {"inspect", cli_inspect, "decode a token without checking it"},
+        {"snapshot", cli_snapshot, "the gateway's compiled snapshot: compile, dump, info"},
         {"admin", cli_admin,
          "manage a running jwtgated: tenant, user, token, api, app, subscription, key, audit"},
         {NULL, NULL, NULL},

@@ -382,6 +382,31 @@ static void vector_seeds(const char *dir)
     closedir(d);
 }
 
+/* A JSON snapshot and its compiled form. */
+static void snapshot_seeds(void)
+{
+    static const char doc[] =
+        "{\"format\":\"jwtgate-snapshot\",\"format_version\":1,\"version\":3,"
+        "\"generated_at\":1,\"issuer\":\"https://i\",\"token_ttl\":60,"
+        "\"db_id\":\"000102030405060708090a0b0c0d0e0f\","
+        "\"decryption_keys\":{\"keys\":[]},\"verification_keys\":{\"keys\":[]},\"keys\":[],"
+        "\"apis\":[{\"id\":\"a1\",\"base_path\":\"/orders\",\"audience\":\"aud\","
+        "\"scopes\":[\"read\",\"write\"],\"state\":\"published\",\"sunset\":null},"
+        "{\"id\":\"a2\",\"base_path\":\"/files/\",\"audience\":\"aud2\",\"scopes\":[],"
+        "\"state\":\"deprecated\",\"sunset\":99,\"deprecated_at\":9}],"
+        "\"subscriptions\":[{\"id\":\"s1\",\"client_id\":\"c1\",\"api_id\":\"a1\","
+        "\"scopes\":[\"read\"]}],\"revoked_jti\":[{\"jti\":\"j1\",\"exp\":5}],"
+        "\"suspended_clients\":[\"c2\"]}";
+    seed_str("snapshot", "json", doc);
+    uint8_t *bin;
+    size_t len;
+    jg_err err = jg_snapshot_compile_json(doc, strlen(doc), &bin, &len, NULL, 0);
+    if (err != JG_OK)
+        fail("compile the snapshot seed", err);
+    seed("snapshot", "compiled", bin, len);
+    jg_free_secret(bin, len);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -397,6 +422,7 @@ int main(int argc, char **argv)
     access_token_seeds(k);
     key_seeds(k);
     claims_seeds();
+    snapshot_seeds();
     vector_seeds(argv[1]);
     printf("make_seeds: %u seeds in %s\n", written, out_dir);
     return 0;

@@ -122,8 +122,19 @@ typedef enum jg_err {
     JG_ERR_NOT_ENCRYPTED,   /* policy requires a JWE, got a JWS */
     JG_ERR_NOT_NESTED,      /* policy requires a nested JWS inside the JWE */
     JG_ERR_NESTED_KEY,      /* inner JWS verified by a decryption key */
-    JG_ERR_KEYSET_MIXED,    /* a verification set mixes "oct" secrets and
-                               public keys (see allow_mixed_keys) */
+
+    /* Files and compiled snapshots (jwtgate/snapshot.h). */
+    JG_ERR_FILE,                /* a file cannot be opened, read, written or mapped (errno kept) */
+    JG_ERR_AGAIN,               /* not finished yet: call again (incremental work) */
+    JG_ERR_NOT_FOUND,           /* no such entry (lookups) */
+    JG_ERR_SNAPSHOT_FORMAT,     /* not a compiled snapshot, or a bad size, section or reference */
+    JG_ERR_SNAPSHOT_VERSION,    /* a snapshot format version this build does not read */
+    JG_ERR_SNAPSHOT_CHECKSUM,   /* the snapshot's checksum does not match: torn or corrupted */
+    JG_ERR_SNAPSHOT_UNVERIFIED, /* the snapshot's checksum has not been verified yet */
+
+    /* Key sets. */
+    JG_ERR_KEYSET_MIXED, /* a verification set mixes "oct" secrets and public keys
+                            (see allow_mixed_keys) */
 
     JG_ERR__COUNT /* number of codes; not an error */
 } jg_err;

@@ -14,5 +14,6 @@
 #include "jwtgate/jwk.h"
 #include "jwtgate/jws.h"
 #include "jwtgate/jwt.h"
+#include "jwtgate/snapshot.h"
 
 #endif /* JWTGATE_JWTGATE_H */

@@ -446,5 +446,41 @@ run 0 --in jwe-flattened -- inspect --json && check "inspect --json: verified fa
 run 2 --in garbage.pem -- inspect
 run 2 --in broken.json -- inspect
 
+# ---- snapshot compile / dump / info ---------------------------------------------------------
+cat >snap.json <<'JSON'
+{"format":"jwtgate-snapshot","format_version":1,"version":9,"generated_at":1795871125,
+ "issuer":"https://auth","token_ttl":900,"db_id":"00112233445566778899aabbccddeeff",
+ "decryption_keys":{"keys":[{"kty":"oct","kid":"g","k":"c25hcHNob3Qtc2VjcmV0LWtleS0xMjM0NTY3ODkw"}]},
+ "verification_keys":{"keys":[]},"keys":[],
+ "apis":[{"id":"api_1","base_path":"/orders","audience":"aud","scopes":["r","w"],"state":"published","sunset":null}],
+ "subscriptions":[{"id":"s1","client_id":"c1","api_id":"api_1","scopes":["r"]}],
+ "revoked_jti":[{"jti":"j1","exp":1795872025}],"suspended_clients":["c9"]}
+JSON
+run 0 -- snapshot --help && check "snapshot help" grep -q "compile" out
+run 0 -- snapshot compile -o snap.jgs snap.json && check "compiled file mode 0600" [ "$(stat -c %a snap.jgs)" = 600 ]
+run 0 --in snap.json -- snapshot compile -o snap2.jgs
+run 0 -- snapshot info snap.jgs && check "info: version" grep -qE '^version +9$' out
+check "info: counts" grep -qE '^subscriptions +1$' out
+check "info: checksum ok" grep -qE '^checksum +ok$' out
+check "info never prints keys" not grep -q "c25hcHNob3Qt" out
+run 0 -- snapshot info --json snap.jgs && check "info --json" [ "$(json_get out 'd["db_id"]')" = 00112233445566778899aabbccddeeff ]
+run 0 -- snapshot dump snap.jgs && cp out dump.json
+check "dump holds the document" [ "$(json_get dump.json 'd["apis"][0]["scopes"]')" = "['r', 'w']" ]
+run 0 -- snapshot compile -o snap3.jgs dump.json
+run 0 -- snapshot dump snap3.jgs && check "compile(dump(x)) = x" cmp -s out dump.json
+cp snap.jgs torn.jgs && truncate -s -8 torn.jgs
+run 1 -- snapshot dump torn.jgs && check "torn: said" grep -q "not a valid compiled snapshot" err
+cp snap.jgs bad.jgs && printf "X" | dd of=bad.jgs bs=1 seek=$(($(stat -c %s bad.jgs) - 20)) conv=notrunc 2>/dev/null
+run 1 -- snapshot info bad.jgs && check "corrupted: checksum named" grep -qE '^checksum +snapshot checksum mismatch' out
+run 1 -- snapshot dump bad.jgs && check "corrupted: refused" grep -q "checksum mismatch" err
+run 1 -- snapshot info snap.json                                # JSON is not a compiled file
+run 2 -- snapshot dump missing.jgs && check "missing: errno said" grep -q "No such file" err
+run 2 -- snapshot dump
+run 2 -- snapshot info --bogus snap.jgs
+sed 's/"api_id":"api_1"/"api_id":"api_9"/' snap.json >bad.json
+run 1 -- snapshot compile -o x.jgs bad.json && check "compile says where" grep -q 'subscriptions\[0\]: api_id "api_9" names no API' err
+check "a refused compile writes nothing" not test -e x.jgs
+run 2 -- snapshot compile -o /nonexistent/dir/x.jgs snap.json
+
 echo "cli tests: $passed checks passed, $failed failed"
 [[ $failed -eq 0 ]]
