@@ -23,7 +23,7 @@ static void warn_skipped(const char *path, const jg_jwks *set)
         if (kid != NULL) {
             char shown[65]; /* the kid, printable ASCII only */
             size_t n = 0;
-            for (; kid[n] != '\0' && n < sizeof shown - 1; n++)
+            for (; n < sizeof shown - 1 && kid[n] != '\0'; n++)
                 shown[n] = kid[n] >= 0x20 && kid[n] < 0x7f ? kid[n] : '?';
             shown[n] = '\0';
             fprintf(stderr, "jwtgate: warning: key file %s: key %zu (kid \"%s\") skipped: %s\n",

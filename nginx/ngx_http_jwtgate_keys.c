@@ -279,7 +279,7 @@ ngx_http_jwtgate_printable(u_char *dst, size_t size, const char *src)
 {
     size_t  i;
 
-    for (i = 0; src[i] != '\0' && i < size - 1; i++) {
+    for (i = 0; i < size - 1 && src[i] != '\0'; i++) {
         dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (u_char) src[i] : '?';
     }
 

@@ -158,18 +158,18 @@ static jg_err try_recipient(work *w, const candidate *c, const jg__span *ek_span
         return JG_ERR_HEADER_INVALID;
     const char *kid = json_string_value(kid_json);
     size_t kid_len = json_string_length(kid_json);
-    int kid_known = kid != NULL && jg__jwks_has_kid(keys, kid, kid_len);
+    int kid_known = -1; /* whether the set has the kid: asked once, if needed */
 
     size_t count = jg_jwks_count(keys);
     for (size_t i = 0; i < count; i++) {
         const jg_jwk *key = jg_jwks_get(keys, i);
-        if (key == NULL || !jg__jwk_kid_candidate(key, kid, kid_len, kid_known))
+        if (key == NULL || !jg__jwk_kid_candidate(key, keys, kid, kid_len, &kid_known))
             continue;
         jg_err refusal = jg_jwk_check(key, c->alg, JG_OP_DECRYPT);
         if (refusal != JG_OK) {
             /* Unless the token named this key by its kid, keys of another
              * type were never candidates. */
-            if (kid_known || jg__jwk_alg_suits(key, c->alg) == JG_OK)
+            if (kid_known == 1 || jg__jwk_alg_suits(key, c->alg) == JG_OK)
                 note(&o->refusal, refusal);
             continue;
         }

@@ -136,13 +136,18 @@ void jg__sig_prep_free(jg__sig_prep *prep);
 void jg__jwks_kinds(const jg_jwks *set, size_t *secret, size_t *other);
 
 /*
- * Whether `key` is a candidate for a token naming kid `kid` (`kid_len`
- * bytes; NULL: the token names none) in a set where `kid_known` says some
- * key has that kid: without a kid every key is; with one, the keys with
- * that kid, or, when the set has none (kid_known 0), the keys without a
- * kid. Lengths are compared: a kid with an embedded NUL matches nothing.
+ * Whether `key` of `set` is a candidate for a token naming kid `kid`
+ * (`kid_len` bytes; NULL: the token names none): without a kid every key
+ * is; with one, the keys with that kid, or, when no key of the set has it,
+ * the keys without a kid. Lengths are compared: a kid with an embedded NUL
+ * matches nothing. `*kid_known` caches whether the set has the kid: start
+ * it at -1; the set is searched only when a key without kid is met, so the
+ * usual lookup (every key has a kid) costs one pass. After a candidate it
+ * is 1 (the set has the kid) or 0 (it has not), and stays -1 when `kid` is
+ * NULL.
  */
-int jg__jwk_kid_candidate(const jg_jwk *key, const char *kid, size_t kid_len, int kid_known);
+int jg__jwk_kid_candidate(const jg_jwk *key, const jg_jwks *set, const char *kid, size_t kid_len,
+                          int *kid_known);
 
 /* Whether some key of `set` has kid `kid` (`kid_len` bytes). */
 int jg__jwks_has_kid(const jg_jwks *set, const char *kid, size_t kid_len);

@@ -129,9 +129,10 @@ static jg_use use_of_alg(jg_alg alg)
  * any) is that of the algorithm's kind; sizes, key_ops and the presence of a
  * private part are left to jg_jwk_check(), which depends on the operation.
  */
-static int matches(const jg_jwk *key, const char *kid, int kid_known, jg_alg alg, jg_use use)
+static int matches(const jg_jwks *set, const jg_jwk *key, const char *kid, int *kid_known,
+                   jg_alg alg, jg_use use)
 {
-    if (!jg__jwk_kid_candidate(key, kid, kid != NULL ? strlen(kid) : 0, kid_known))
+    if (!jg__jwk_kid_candidate(key, set, kid, kid != NULL ? strlen(kid) : 0, kid_known))
         return 0;
     if (use != JG_USE_ANY && key->use != JG_USE_ANY && key->use != use)
         return 0;
@@ -142,13 +143,20 @@ static int matches(const jg_jwk *key, const char *kid, int kid_known, jg_alg alg
     return key->use == JG_USE_ANY || key->use == use_of_alg(alg);
 }
 
-int jg__jwk_kid_candidate(const jg_jwk *key, const char *kid, size_t kid_len, int kid_known)
+int jg__jwk_kid_candidate(const jg_jwk *key, const jg_jwks *set, const char *kid, size_t kid_len,
+                          int *kid_known)
 {
     if (kid == NULL)
         return 1;
-    if (key->kid == NULL)
-        return !kid_known;
-    return strlen(key->kid) == kid_len && memcmp(key->kid, kid, kid_len) == 0;
+    if (key->kid != NULL) {
+        int same = strlen(key->kid) == kid_len && memcmp(key->kid, kid, kid_len) == 0;
+        if (same)
+            *kid_known = 1;
+        return same;
+    }
+    if (*kid_known < 0)
+        *kid_known = jg__jwks_has_kid(set, kid, kid_len);
+    return !*kid_known;
 }
 
 int jg__jwks_has_kid(const jg_jwks *set, const char *kid, size_t kid_len)
@@ -167,9 +175,9 @@ const jg_jwk *jg_jwks_find(const jg_jwks *set, const char *kid, jg_alg alg, jg_u
     if (set == NULL)
         return NULL;
     /* Keys without a kid stand in for a kid no key of the set has. */
-    int kid_known = kid != NULL && jg__jwks_has_kid(set, kid, strlen(kid));
+    int kid_known = -1;
     for (size_t i = cursor ? *cursor : 0; i < set->count; i++) {
-        if (matches(set->keys[i], kid, kid_known, alg, use)) {
+        if (matches(set, set->keys[i], kid, &kid_known, alg, use)) {
             if (cursor != NULL)
                 *cursor = i + 1;
             return set->keys[i];

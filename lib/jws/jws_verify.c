@@ -147,16 +147,16 @@ static jg_err verify_with_keys(const jg_jwks *keys, jg_alg alg, const sig_meta *
 {
     jg_err refusal = JG_ERR_KEY_NOT_FOUND, failure = JG_OK;
     int rank = -1;
-    int kid_known = meta->kid != NULL && jg__jwks_has_kid(keys, meta->kid, meta->kid_len);
+    int kid_known = -1; /* whether the set has the header's kid: asked once, if needed */
     size_t count = jg_jwks_count(keys);
     for (size_t i = 0; i < count; i++) {
         const jg_jwk *key = jg_jwks_get(keys, i);
-        if (key == NULL || !jg__jwk_kid_candidate(key, meta->kid, meta->kid_len, kid_known))
+        if (key == NULL || !jg__jwk_kid_candidate(key, keys, meta->kid, meta->kid_len, &kid_known))
             continue;
         /* A key without kid standing in for a kid the set lacks is a
          * candidate only if it suits the alg: its refusal would say nothing
          * about the key the token names. */
-        if (meta->kid != NULL && !kid_known && jg__jwk_alg_suits(key, alg) != JG_OK)
+        if (meta->kid != NULL && kid_known == 0 && jg__jwk_alg_suits(key, alg) != JG_OK)
             continue;
         jg_err err = jg_jwk_check(key, alg, JG_OP_VERIFY);
         if (err != JG_OK) {

@@ -180,7 +180,7 @@ int sv_is_simple_name(const char *s, size_t max)
 void sv_printable(char *out, size_t size, const char *s)
 {
     size_t n = 0;
-    for (; s[n] != '\0' && n + 1 < size; n++)
+    for (; n + 1 < size && s[n] != '\0'; n++)
         out[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
     out[n] = '\0';
 }
