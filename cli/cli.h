@@ -57,8 +57,6 @@ char *cli_read_file(const char *path, size_t *len, int trim);
 int cli_write(const void *data, size_t len, int newline);
 /* Print a JSON value: compact with sorted members, or indented with `pretty`. */
 int cli_print_json(const json_t *value, int pretty);
-/* Re-print JSON text (from the library) sorted, compact or pretty. */
-int cli_print_json_text(const char *text, int pretty);
 
 /* ---- Keys ------------------------------------------------------------------ */
 

@@ -92,14 +92,3 @@ int cli_print_json(const json_t *value, int pretty)
     free(text);
     return status;
 }
-
-int cli_print_json_text(const char *text, int pretty)
-{
-    json_error_t error;
-    json_t *value = json_loads(text, JSON_DECODE_ANY, &error);
-    if (value == NULL)
-        return cli_write(text, strlen(text), 1);
-    int status = cli_print_json(value, pretty);
-    json_decref(value);
-    return status;
-}

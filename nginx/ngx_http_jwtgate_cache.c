@@ -500,12 +500,12 @@ ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
 
         if (cn->expires <= now
             || (cn->jti_len
-                && ngx_http_jwtgate_table_find(&snap->revoked, cn->data,
-                                               cn->jti_len))
+                && ngx_http_jwtgate_snap_revoked(snap, cn->data,
+                                                 cn->jti_len))
             || (cn->client_len
-                && ngx_http_jwtgate_table_find(&snap->suspended,
-                                               cn->data + cn->jti_len,
-                                               cn->client_len)))
+                && ngx_http_jwtgate_snap_suspended(snap,
+                                                   cn->data + cn->jti_len,
+                                                   cn->client_len)))
         {
             ngx_http_jwtgate_cache_delete(cache, cn);
             purged++;

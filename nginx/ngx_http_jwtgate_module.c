@@ -756,7 +756,7 @@ static ngx_int_t
 ngx_http_jwtgate_sub_has(ngx_http_jwtgate_api_t *api,
     ngx_http_jwtgate_sub_t *sub, ngx_str_t *s)
 {
-    return ngx_http_jwtgate_list_has(sub->scopes, sub->nscopes, s)
+    return ngx_http_jwtgate_sub_grants(sub, s)
            && ngx_http_jwtgate_list_has(api->scopes, api->nscopes, s);
 }
 
@@ -811,7 +811,7 @@ ngx_http_jwtgate_api_policy(ngx_http_request_t *r,
     ngx_uint_t                k, found;
     const char               *aud;
     ngx_http_jwtgate_api_t   *api;
-    ngx_http_jwtgate_sub_t   *sub;
+    ngx_http_jwtgate_sub_t   *sub, found_sub;
     ngx_http_jwtgate_snap_t  *snap;
 
     snap = ctx->snap;
@@ -833,7 +833,7 @@ ngx_http_jwtgate_api_policy(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
 
-        if (ngx_http_jwtgate_table_find(&snap->revoked, jti.data, jti.len)) {
+        if (ngx_http_jwtgate_snap_revoked(snap, jti.data, jti.len)) {
             ref->description = "the access token was revoked";
             *reason = "the token is revoked";
             return NGX_DECLINED;
@@ -847,8 +847,8 @@ ngx_http_jwtgate_api_policy(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
 
-        if (ngx_http_jwtgate_table_find(&snap->suspended, client_id.data,
-                                        client_id.len))
+        if (ngx_http_jwtgate_snap_suspended(snap, client_id.data,
+                                            client_id.len))
         {
             ref->description = "the client is suspended";
             *reason = "the client is suspended";
@@ -874,14 +874,17 @@ ngx_http_jwtgate_api_policy(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
 
-        sub = ngx_http_jwtgate_snap_subscription(snap, &client_id, api);
-
-        if (sub == NULL) {
+        if (ngx_http_jwtgate_snap_subscription(snap, &client_id, api,
+                                               &found_sub)
+            != NGX_OK)
+        {
             ref->description = "the client has no approved subscription "
                                "to this API";
             *reason = "the client has no approved subscription to the API";
             return NGX_DECLINED;
         }
+
+        sub = &found_sub;
 
         /* some scope of the API that the token holds and the subscription
          * still approves */

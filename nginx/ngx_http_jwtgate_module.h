@@ -41,8 +41,14 @@
  * passes); jti and client_id longer than 255 bytes are not cached either. */
 #define NGX_HTTP_JWTGATE_CACHE_MAX_CLAIMS  8192
 
-/* jwtgated writes snapshots of a few MB even for thousands of APIs. */
-#define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     ((off_t) 64 * 1024 * 1024)
+/* The compiled snapshot is mapped, not read: up to 1 GB. A JSON one
+ * (format 1, written by hand) is read and compiled: up to 64 MB. */
+#define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     ((off_t) 1024 * 1024 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_JSON_MAX  ((off_t) 64 * 1024 * 1024)
+
+/* Bytes of the checksum a worker verifies per event-loop turn while a new
+ * compiled snapshot is checked (about a millisecond). */
+#define NGX_HTTP_JWTGATE_SNAPSHOT_STEP    ((size_t) 1024 * 1024)
 
 
 typedef enum {
@@ -68,6 +74,7 @@ typedef struct {
 
 
 typedef struct {
+    uint32_t                      index;           /* in the snapshot */
     ngx_str_t                     id;
     ngx_str_t                     name;
     ngx_str_t                     version;
@@ -82,18 +89,21 @@ typedef struct {
 } ngx_http_jwtgate_api_t;
 
 
-typedef struct ngx_http_jwtgate_sub_s  ngx_http_jwtgate_sub_t;
+/* An approved subscription, as found in the snapshot (filled by
+ * ngx_http_jwtgate_snap_subscription; its strings point into the mapping). */
 
-struct ngx_http_jwtgate_sub_s {
+typedef struct {
     ngx_http_jwtgate_api_t       *api;
-    ngx_str_t                    *scopes;
-    ngx_uint_t                    nscopes;
-    ngx_http_jwtgate_sub_t       *next;            /* same client */
-};
+    jg_snapshot                  *js;
+    jg_snap_sub                   sub;
+} ngx_http_jwtgate_sub_t;
 
 
 /*
- * One parsed snapshot. Immutable once loaded; a worker swaps the pointer
+ * One snapshot: the compiled file mapped read-only (or compiled here from
+ * a JSON one) with the keys parsed and the APIs' routing table built.
+ * Subscriptions, revocations and suspensions are looked up in the mapping
+ * itself. Immutable once loaded; a worker swaps the pointer
  * of its source when the file changes, and the old snapshot lives on until
  * the last request holding a reference ends (refs counts the source's own
  * reference and every request's; workers are single-threaded).
@@ -114,9 +124,14 @@ typedef struct {
     ngx_uint_t                    napis;
     size_t                        max_base_path;
     ngx_http_jwtgate_table_t      by_path;         /* base_path -> api */
-    ngx_http_jwtgate_table_t      subs;            /* client_id -> sub list */
-    ngx_http_jwtgate_table_t      revoked;         /* jti -> (any) */
-    ngx_http_jwtgate_table_t      suspended;       /* client_id -> (any) */
+    jg_snapshot                  *js;
+    void                         *map;             /* munmap()ed at the end */
+    size_t                        map_len;
+    uint8_t                      *compiled;        /* from JSON: wiped, freed */
+    size_t                        compiled_len;
+    ngx_uint_t                    steps;           /* checksum slices */
+    ngx_msec_t                    longest_step_us;
+    ngx_uint_t                    json;            /* read as format 1 */
 } ngx_http_jwtgate_snap_t;
 
 
@@ -137,6 +152,11 @@ typedef struct {
     struct timespec               ctim;
     ino_t                         failed_ino;
     struct timespec               failed_mtim;
+
+    /* a new snapshot whose checksum is being verified, a slice per timer
+     * turn, and the identity of its file */
+    ngx_http_jwtgate_snap_t      *pending;
+    struct stat                   pending_fi;
 
     ngx_array_t                   zones;           /* the caches to purge */
     ngx_log_t                    *log;
@@ -257,9 +277,15 @@ ngx_http_jwtgate_snap_t *ngx_http_jwtgate_snap_acquire(
 void ngx_http_jwtgate_snap_release(ngx_http_jwtgate_snap_t *snap);
 ngx_http_jwtgate_api_t *ngx_http_jwtgate_snap_route(
     ngx_http_jwtgate_snap_t *snap, ngx_str_t *uri);
-ngx_http_jwtgate_sub_t *ngx_http_jwtgate_snap_subscription(
-    ngx_http_jwtgate_snap_t *snap, ngx_str_t *client_id,
-    ngx_http_jwtgate_api_t *api);
+ngx_int_t ngx_http_jwtgate_snap_subscription(ngx_http_jwtgate_snap_t *snap,
+    ngx_str_t *client_id, ngx_http_jwtgate_api_t *api,
+    ngx_http_jwtgate_sub_t *sub);
+ngx_uint_t ngx_http_jwtgate_sub_grants(ngx_http_jwtgate_sub_t *sub,
+    ngx_str_t *scope);
+ngx_uint_t ngx_http_jwtgate_snap_revoked(ngx_http_jwtgate_snap_t *snap,
+    u_char *jti, size_t len);
+ngx_uint_t ngx_http_jwtgate_snap_suspended(ngx_http_jwtgate_snap_t *snap,
+    u_char *client_id, size_t len);
 void *ngx_http_jwtgate_table_find(ngx_http_jwtgate_table_t *t, u_char *key,
     size_t len);
 

@@ -3,13 +3,20 @@
  * The snapshot that jwtgated writes (docs/snapshot.md): keys, APIs,
  * approved subscriptions, revoked tokens and suspended clients.
  *
+ * The file is the compiled snapshot (format 2, jwtgate/snapshot.h), mapped
+ * read-only and used in place: opening it is checking a header, lookups
+ * are hash probes into the mapping, and the pages are the page cache's,
+ * shared by every worker. A JSON snapshot (format 1, hand-written) is
+ * compiled when read.
+ *
  * The master process reads it while reading the configuration, so that a
  * broken file fails "nginx -t" and a reload; every worker then checks the
- * file on a timer (stat() only) and, when it changed, reads and parses the
- * new one completely before swapping one pointer. A request takes a
- * reference to the snapshot it started with, so the old one lives until
- * its last request ends. A file that fails to load leaves the current
- * snapshot in place and is reported once.
+ * file on a timer (stat() only) and, when it changed, maps it and verifies
+ * its checksum a slice (NGX_HTTP_JWTGATE_SNAPSHOT_STEP) per event-loop
+ * turn, so that no turn is held for long, before swapping one pointer. A
+ * request takes a reference to the snapshot it started with, so the old
+ * one lives until its last request ends. A file that fails to load leaves
+ * the current snapshot in place and is reported once.
  */
 
 
@@ -17,40 +24,40 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <jansson.h>
+#include <sys/mman.h>
 
 #include "ngx_http_jwtgate_module.h"
 
 
 static void ngx_http_jwtgate_source_timer(ngx_event_t *ev);
 static void ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src);
+static void ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src);
+static void ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
+    ngx_http_jwtgate_snap_t *snap, struct stat *fi);
+static void ngx_http_jwtgate_source_failed(ngx_http_jwtgate_source_t *src,
+    struct stat *fi);
 static void ngx_http_jwtgate_source_cleanup(void *data);
+static ngx_http_jwtgate_snap_t *ngx_http_jwtgate_snap_open(
+    ngx_http_jwtgate_source_t *src, ngx_log_t *log, struct stat *fi);
+static jg_err ngx_http_jwtgate_snap_compile(ngx_http_jwtgate_snap_t *snap,
+    ngx_fd_t fd, struct stat *fi, ngx_str_t *path, ngx_log_t *log);
+static jg_err ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap,
+    size_t budget);
+static ngx_int_t ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap,
+    ngx_log_t *log);
 static ngx_http_jwtgate_snap_t *ngx_http_jwtgate_snap_load(
     ngx_http_jwtgate_source_t *src, ngx_log_t *log, struct stat *fi);
-static ngx_http_jwtgate_snap_t *ngx_http_jwtgate_snap_parse(u_char *text,
-    size_t len, ngx_log_t *log);
 static void ngx_http_jwtgate_snap_pool_cleanup(void *data);
 static ngx_int_t ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap,
-    json_t *doc, ngx_log_t *log);
-static ngx_int_t ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
-    json_t *doc, ngx_http_jwtgate_table_t *by_id, ngx_log_t *log);
-static ngx_int_t ngx_http_jwtgate_snap_subs(ngx_http_jwtgate_snap_t *snap,
-    json_t *doc, ngx_http_jwtgate_table_t *by_id, ngx_log_t *log);
-static ngx_int_t ngx_http_jwtgate_snap_revocations(
-    ngx_http_jwtgate_snap_t *snap, json_t *doc, ngx_log_t *log);
+    ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_snap_digest(ngx_http_jwtgate_snap_t *snap);
-static ngx_uint_t ngx_http_jwtgate_api_state(const char *s);
+static void ngx_http_jwtgate_snap_str(jg_snap_str *in, ngx_str_t *out);
+static ngx_int_t ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
+    jg_snapshot_info *info, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_table_init(ngx_pool_t *pool,
     ngx_http_jwtgate_table_t *t, ngx_uint_t n);
 static void *ngx_http_jwtgate_table_add(ngx_http_jwtgate_table_t *t,
     ngx_str_t *key, void *value);
-static ngx_int_t ngx_http_jwtgate_json_str(ngx_pool_t *pool, json_t *obj,
-    const char *name, ngx_uint_t required, ngx_str_t *out);
-static ngx_int_t ngx_http_jwtgate_json_time(json_t *obj, const char *name,
-    time_t *out);
-static ngx_int_t ngx_http_jwtgate_json_scopes(ngx_pool_t *pool, json_t *obj,
-    ngx_str_t **scopes, ngx_uint_t *n);
-static void ngx_http_jwtgate_json_wipe(json_t *v);
 
 
 /* ---- string tables ------------------------------------------------------ */
@@ -275,9 +282,15 @@ ngx_http_jwtgate_source_timer(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_jwtgate_source_check(src);
+    if (src->pending != NULL) {
+        ngx_http_jwtgate_source_verify(src);
 
-    ngx_add_timer(ev, src->interval);
+    } else {
+        ngx_http_jwtgate_source_check(src);
+    }
+
+    /* the next slice at once (other events first), else the next check */
+    ngx_add_timer(ev, src->pending != NULL ? 1 : src->interval);
 }
 
 
@@ -288,10 +301,7 @@ ngx_http_jwtgate_source_timer(ngx_event_t *ev)
 static void
 ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
 {
-    ngx_uint_t                i;
-    struct stat               fi;
-    ngx_shm_zone_t          **zones;
-    ngx_http_jwtgate_snap_t  *snap, *old;
+    struct stat  fi;
 
     if (stat((char *) src->path.data, &fi) == -1) {
         if (src->failed_ino != (ino_t) -1) {
@@ -322,16 +332,76 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
                    "jwtgate: snapshot \"%V\" changed, reading it",
                    &src->path);
 
-    snap = ngx_http_jwtgate_snap_load(src, src->log, &fi);
+    src->pending = ngx_http_jwtgate_snap_open(src, src->log, &src->pending_fi);
 
-    if (snap == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, src->log, 0,
-                      "jwtgate: snapshot \"%V\" not loaded, serving from "
-                      "version %L", &src->path, src->snap->version);
-        src->failed_ino = fi.st_ino;
-        src->failed_mtim = fi.st_mtim;
+    if (src->pending == NULL) {
+        ngx_http_jwtgate_source_failed(src, &fi);
         return;
     }
+
+    ngx_http_jwtgate_source_verify(src);
+}
+
+
+/* One slice of the pending snapshot's checksum; the swap after the last. */
+
+static void
+ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src)
+{
+    jg_err                    err;
+    ngx_http_jwtgate_snap_t  *snap;
+
+    snap = src->pending;
+
+    err = ngx_http_jwtgate_snap_verify(snap, NGX_HTTP_JWTGATE_SNAPSHOT_STEP);
+    if (err == JG_ERR_AGAIN) {
+        return;
+    }
+
+    src->pending = NULL;
+
+    if (err != JG_OK) {
+        ngx_log_error(NGX_LOG_ALERT, src->log, 0,
+                      "jwtgate: snapshot \"%V\": %s", &src->path,
+                      jg_strerror(err));
+        ngx_destroy_pool(snap->pool);
+        ngx_http_jwtgate_source_failed(src, &src->pending_fi);
+        return;
+    }
+
+    if (ngx_http_jwtgate_snap_finish(snap, src->log) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, src->log, 0,
+                      "jwtgate: snapshot \"%V\" is invalid", &src->path);
+        ngx_destroy_pool(snap->pool);
+        ngx_http_jwtgate_source_failed(src, &src->pending_fi);
+        return;
+    }
+
+    ngx_http_jwtgate_source_install(src, snap, &src->pending_fi);
+}
+
+
+/* A file that did not load: reported once, the current snapshot kept. */
+
+static void
+ngx_http_jwtgate_source_failed(ngx_http_jwtgate_source_t *src,
+    struct stat *fi)
+{
+    ngx_log_error(NGX_LOG_ALERT, src->log, 0,
+                  "jwtgate: snapshot \"%V\" not loaded, serving from "
+                  "version %L", &src->path, src->snap->version);
+    src->failed_ino = fi->st_ino;
+    src->failed_mtim = fi->st_mtim;
+}
+
+
+static void
+ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
+    ngx_http_jwtgate_snap_t *snap, struct stat *fi)
+{
+    ngx_uint_t                i;
+    ngx_shm_zone_t          **zones;
+    ngx_http_jwtgate_snap_t  *old;
 
     if (snap->version < src->snap->version) {
         /*
@@ -347,16 +417,16 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
                       "takes it as it is)",
                       &src->path, snap->version, src->snap->version);
         ngx_http_jwtgate_snap_release(snap);
-        src->failed_ino = fi.st_ino;
-        src->failed_mtim = fi.st_mtim;
+        src->failed_ino = fi->st_ino;
+        src->failed_mtim = fi->st_mtim;
         return;
     }
 
-    src->dev = fi.st_dev;
-    src->ino = fi.st_ino;
-    src->size = fi.st_size;
-    src->mtim = fi.st_mtim;
-    src->ctim = fi.st_ctim;
+    src->dev = fi->st_dev;
+    src->ino = fi->st_ino;
+    src->size = fi->st_size;
+    src->mtim = fi->st_mtim;
+    src->ctim = fi->st_ctim;
     src->failed_ino = 0;
 
     old = src->snap;
@@ -364,8 +434,10 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
 
     ngx_log_error(NGX_LOG_NOTICE, src->log, 0,
                   "jwtgate: snapshot \"%V\" version %L loaded "
-                  "(was %L): %ui APIs",
-                  &src->path, snap->version, old->version, snap->napis);
+                  "(was %L): %ui APIs; checksum verified in %ui steps, "
+                  "the longest %M us",
+                  &src->path, snap->version, old->version, snap->napis,
+                  snap->steps, snap->longest_step_us);
 
     /* requests that started before keep the old snapshot until they end */
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, src->log, 0,
@@ -389,6 +461,11 @@ ngx_http_jwtgate_source_cleanup(void *data)
 
     if (src->timer.timer_set) {
         ngx_del_timer(&src->timer);
+    }
+
+    if (src->pending != NULL) {
+        ngx_destroy_pool(src->pending->pool);
+        src->pending = NULL;
     }
 
     if (src->snap != NULL) {
@@ -421,14 +498,25 @@ ngx_http_jwtgate_snap_release(ngx_http_jwtgate_snap_t *snap)
 /* ---- reading ------------------------------------------------------------ */
 
 
+/*
+ * A file is the compiled snapshot (format 2, jwtgate/snapshot.h: what
+ * jwtgated writes), mapped read-only and used in place, or a JSON one
+ * (format 1: written by hand, by tests), read and compiled here. Opening
+ * checks the header only; the checksum is verified in slices
+ * (ngx_http_jwtgate_snap_verify) before anything in it is used.
+ */
+
 static ngx_http_jwtgate_snap_t *
-ngx_http_jwtgate_snap_load(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
+ngx_http_jwtgate_snap_open(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
     struct stat *fi)
 {
-    u_char                   *buf;
-    size_t                    size, got;
+    u_char                    head[8];
+    void                     *map;
+    jg_err                    err;
     ssize_t                   n;
     ngx_fd_t                  fd;
+    ngx_pool_t               *pool;
+    ngx_pool_cleanup_t       *cln;
     ngx_http_jwtgate_snap_t  *snap;
 
     fd = ngx_open_file(src->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
@@ -453,21 +541,105 @@ ngx_http_jwtgate_snap_load(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
     {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "jwtgate: snapshot \"%V\" is not a file of 1 byte "
-                      "to 64 MB", &src->path);
+                      "to 1 GB", &src->path);
         (void) ngx_close_file(fd);
         return NULL;
+    }
+
+    pool = ngx_create_pool(16384, log);
+    if (pool == NULL) {
+        (void) ngx_close_file(fd);
+        return NULL;
+    }
+
+    snap = ngx_pcalloc(pool, sizeof(ngx_http_jwtgate_snap_t));
+    cln = ngx_pool_cleanup_add(pool, 0);
+
+    if (snap == NULL || cln == NULL) {
+        (void) ngx_close_file(fd);
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    cln->handler = ngx_http_jwtgate_snap_pool_cleanup;
+    cln->data = snap;
+    snap->pool = pool;
+    snap->refs = 1;
+
+    n = pread(fd, head, sizeof(head), 0);
+
+    if (n == (ssize_t) sizeof(head) && ngx_memcmp(head, "JGSNAP\r\n", 8) == 0) {
+        map = mmap(NULL, (size_t) fi->st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+            ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
+                          "jwtgate: mmap() of snapshot \"%V\" failed",
+                          &src->path);
+            goto failed;
+        }
+
+        snap->map = map;
+        snap->map_len = (size_t) fi->st_size;
+
+        err = jg_snapshot_map_buffer(map, snap->map_len, NULL, &snap->js);
+
+    } else {
+        err = ngx_http_jwtgate_snap_compile(snap, fd, fi, &src->path, log);
+        if (err == JG_OK) {
+            err = jg_snapshot_map_buffer(snap->compiled, snap->compiled_len,
+                                         NULL, &snap->js);
+        }
+    }
+
+    (void) ngx_close_file(fd);
+
+    if (err != JG_OK) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "jwtgate: snapshot \"%V\": %s", &src->path,
+                      jg_strerror(err));
+        ngx_destroy_pool(pool);
+        return NULL;
+    }
+
+    return snap;
+
+failed:
+
+    (void) ngx_close_file(fd);
+    ngx_destroy_pool(pool);
+
+    return NULL;
+}
+
+
+/* A JSON snapshot (format 1): read whole and compiled into snap->compiled. */
+
+static jg_err
+ngx_http_jwtgate_snap_compile(ngx_http_jwtgate_snap_t *snap, ngx_fd_t fd,
+    struct stat *fi, ngx_str_t *path, ngx_log_t *log)
+{
+    char     detail[256];
+    u_char  *buf;
+    jg_err   err;
+    size_t   size, got;
+    ssize_t  n;
+
+    if (fi->st_size > NGX_HTTP_JWTGATE_SNAPSHOT_JSON_MAX) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "jwtgate: snapshot \"%V\": a JSON snapshot is read "
+                      "whole: 64 MB at most (jwtgated writes the compiled "
+                      "form)", path);
+        return JG_ERR_LIMIT_JSON_SIZE;
     }
 
     size = (size_t) fi->st_size;
 
     buf = ngx_alloc(size, log);
     if (buf == NULL) {
-        (void) ngx_close_file(fd);
-        return NULL;
+        return JG_ERR_NOMEM;
     }
 
     for (got = 0; got < size; got += n) {
-        n = read(fd, buf + got, size - got);
+        n = pread(fd, buf + got, size - got, (off_t) got);
 
         if (n == -1 && ngx_errno == NGX_EINTR) {
             n = 0;
@@ -476,138 +648,137 @@ ngx_http_jwtgate_snap_load(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
 
         if (n <= 0) {
             ngx_log_error(NGX_LOG_ALERT, log, ngx_errno,
-                          "jwtgate: reading snapshot \"%V\" failed",
-                          &src->path);
+                          "jwtgate: reading snapshot \"%V\" failed", path);
             break;
         }
     }
 
-    (void) ngx_close_file(fd);
-
-    snap = got == size ? ngx_http_jwtgate_snap_parse(buf, size, log) : NULL;
+    detail[0] = '\0';
+    err = got == size
+          ? jg_snapshot_compile_json((char *) buf, size, &snap->compiled,
+                                     &snap->compiled_len, detail,
+                                     sizeof(detail))
+          : JG_ERR_FILE;
 
     /* the file holds private keys */
     jg_memzero(buf, size);
     ngx_free(buf);
 
-    if (snap == NULL) {
+    if (err != JG_OK && err != JG_ERR_FILE) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot \"%V\" is invalid", &src->path);
+                      "jwtgate: snapshot \"%V\" (JSON): %s%s%s", path,
+                      jg_strerror(err), detail[0] ? ": " : "", detail);
     }
 
-    return snap;
+    snap->json = 1;
+
+    return err;
 }
 
 
-static ngx_http_jwtgate_snap_t *
-ngx_http_jwtgate_snap_parse(u_char *text, size_t len, ngx_log_t *log)
-{
-    json_t                    *doc, *v;
-    ngx_pool_t                *pool;
-    json_error_t               jerr;
-    ngx_pool_cleanup_t        *cln;
-    ngx_http_jwtgate_snap_t   *snap;
-    ngx_http_jwtgate_table_t   by_id;
+/* Hash at most `budget` more bytes of the checksum (0: all); JG_OK once it
+ * matched, JG_ERR_AGAIN while bytes remain. Counts the slices and the
+ * longest, for the log line of the swap. */
 
-    doc = json_loadb((char *) text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (doc == NULL) {
+static jg_err
+ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap, size_t budget)
+{
+    jg_err           err;
+    ngx_msec_t       us;
+    struct timespec  t0, t1;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    err = jg_snapshot_verify_step(snap->js, budget);
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    us = (ngx_msec_t) ((t1.tv_sec - t0.tv_sec) * 1000000
+                       + (t1.tv_nsec - t0.tv_nsec) / 1000);
+
+    snap->steps++;
+
+    if (us > snap->longest_step_us) {
+        snap->longest_step_us = us;
+    }
+
+    return err;
+}
+
+
+/* Once verified: the header's facts, the keys and the APIs. */
+
+static ngx_int_t
+ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
+{
+    jg_snapshot_info  info;
+
+    if (jg_snapshot_get_info(snap->js, &info) != JG_OK) {
+        return NGX_ERROR;
+    }
+
+    if (info.version < 0) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: JSON error at line %d: %s",
-                      jerr.line, jerr.text);
+                      "jwtgate: snapshot: \"version\" is negative");
+        return NGX_ERROR;
+    }
+
+    snap->version = info.version;
+    snap->generated_at = (time_t) info.generated_at;
+
+    if (info.issuer.len == 0) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "jwtgate: snapshot: \"issuer\" is missing");
+        return NGX_ERROR;
+    }
+
+    /* NUL-terminated in the mapping */
+    snap->issuer.data = (u_char *) info.issuer.ptr;
+    snap->issuer.len = info.issuer.len;
+
+    if (ngx_http_jwtgate_snap_keys(snap, log) != NGX_OK
+        || ngx_http_jwtgate_snap_digest(snap) != NGX_OK
+        || ngx_http_jwtgate_snap_apis(snap, &info, log) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* Open, verify whole and finish: while the configuration is read. */
+
+static ngx_http_jwtgate_snap_t *
+ngx_http_jwtgate_snap_load(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
+    struct stat *fi)
+{
+    jg_err                    err;
+    ngx_http_jwtgate_snap_t  *snap;
+
+    snap = ngx_http_jwtgate_snap_open(src, log, fi);
+    if (snap == NULL) {
         return NULL;
     }
 
-    pool = NULL;
-    snap = NULL;
+    err = ngx_http_jwtgate_snap_verify(snap, 0);
 
-    if (!json_is_object(doc)
-        || !json_is_string(v = json_object_get(doc, "format"))
-        || ngx_strcmp(json_string_value(v), "jwtgate-snapshot") != 0)
-    {
+    if (err != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: not a jwtgate snapshot");
-        goto failed;
+                      "jwtgate: snapshot \"%V\": %s", &src->path,
+                      jg_strerror(err));
+        ngx_destroy_pool(snap->pool);
+        return NULL;
     }
 
-    v = json_object_get(doc, "format_version");
-    if (!json_is_integer(v) || json_integer_value(v) != 1) {
+    if (ngx_http_jwtgate_snap_finish(snap, log) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: format_version 1 is the only "
-                      "one this module reads");
-        goto failed;
+                      "jwtgate: snapshot \"%V\" is invalid", &src->path);
+        ngx_destroy_pool(snap->pool);
+        return NULL;
     }
-
-    pool = ngx_create_pool(16384, log);
-    if (pool == NULL) {
-        goto failed;
-    }
-
-    snap = ngx_pcalloc(pool, sizeof(ngx_http_jwtgate_snap_t));
-    if (snap == NULL) {
-        goto failed;
-    }
-
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln == NULL) {
-        goto failed;
-    }
-
-    cln->handler = ngx_http_jwtgate_snap_pool_cleanup;
-    cln->data = snap;
-
-    snap->pool = pool;
-    snap->refs = 1;
-
-    v = json_object_get(doc, "version");
-    if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"version\" is not an integer");
-        goto failed;
-    }
-
-    snap->version = json_integer_value(v);
-
-    v = json_object_get(doc, "generated_at");
-    snap->generated_at = json_is_integer(v) ? (time_t) json_integer_value(v)
-                                            : 0;
-
-    if (ngx_http_jwtgate_json_str(pool, doc, "issuer", 1, &snap->issuer)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"issuer\" is missing");
-        goto failed;
-    }
-
-    if (ngx_http_jwtgate_snap_keys(snap, doc, log) != NGX_OK
-        || ngx_http_jwtgate_snap_digest(snap) != NGX_OK)
-    {
-        goto failed;
-    }
-
-    ngx_memzero(&by_id, sizeof(ngx_http_jwtgate_table_t));
-
-    if (ngx_http_jwtgate_snap_apis(snap, doc, &by_id, log) != NGX_OK
-        || ngx_http_jwtgate_snap_subs(snap, doc, &by_id, log) != NGX_OK
-        || ngx_http_jwtgate_snap_revocations(snap, doc, log) != NGX_OK)
-    {
-        goto failed;
-    }
-
-    json_decref(doc);
 
     return snap;
-
-failed:
-
-    ngx_http_jwtgate_json_wipe(json_object_get(doc, "decryption_keys"));
-    json_decref(doc);
-
-    if (pool != NULL) {
-        ngx_destroy_pool(pool);
-    }
-
-    return NULL;
 }
 
 
@@ -618,6 +789,15 @@ ngx_http_jwtgate_snap_pool_cleanup(void *data)
 
     jg_jwks_free(snap->decrypt_keys);
     jg_jwks_free(snap->verify_keys);
+    jg_snapshot_close(snap->js);
+
+    if (snap->map != NULL) {
+        (void) munmap(snap->map, snap->map_len);
+    }
+
+    if (snap->compiled != NULL) {
+        jg_free_secret(snap->compiled, snap->compiled_len);
+    }
 }
 
 
@@ -625,30 +805,18 @@ ngx_http_jwtgate_snap_pool_cleanup(void *data)
  * ngx_http_jwtgate_keys.c) become the snapshot's allow-lists. */
 
 static ngx_int_t
-ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, json_t *doc,
-    ngx_log_t *log)
+ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
 {
-    char    *text;
-    jg_err   err;
-    json_t  *set;
-    size_t   len;
+    jg_err       err;
+    jg_snap_str  dec, ver, info;
 
-    set = json_object_get(doc, "decryption_keys");
-    text = json_is_object(set) ? json_dumps(set, JSON_COMPACT) : NULL;
-
-    /* private keys: wipe the tree's copies and the text */
-    ngx_http_jwtgate_json_wipe(set);
-
-    if (text == NULL) {
+    if (jg_snapshot_keys(snap->js, &dec, &ver, &info) != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"decryption_keys\" is missing");
+                      "jwtgate: snapshot: the key sets are unreadable");
         return NGX_ERROR;
     }
 
-    len = ngx_strlen(text);
-    err = jg_jwks_parse(text, len, 0, NULL, &snap->decrypt_keys);
-    jg_memzero(text, len);
-    free(text);
+    err = jg_jwks_parse(dec.ptr, dec.len, 0, NULL, &snap->decrypt_keys);
 
     if (err != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -657,18 +825,8 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, json_t *doc,
         return NGX_ERROR;
     }
 
-    set = json_object_get(doc, "verification_keys");
-    text = json_is_object(set) ? json_dumps(set, JSON_COMPACT) : NULL;
-
-    if (text == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"verification_keys\" is missing");
-        return NGX_ERROR;
-    }
-
-    err = jg_jwks_parse(text, ngx_strlen(text), JG_JWK_PUBLIC_ONLY, NULL,
+    err = jg_jwks_parse(ver.ptr, ver.len, JG_JWK_PUBLIC_ONLY, NULL,
                         &snap->verify_keys);
-    free(text);
 
     if (err != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -725,97 +883,94 @@ ngx_http_jwtgate_snap_digest(ngx_http_jwtgate_snap_t *snap)
 }
 
 
-static ngx_uint_t
-ngx_http_jwtgate_api_state(const char *s)
+/* A snapshot string as an ngx_str_t pointing into the mapping (where it is
+ * NUL-terminated; never written to). */
+
+static void
+ngx_http_jwtgate_snap_str(jg_snap_str *in, ngx_str_t *out)
 {
-    if (ngx_strcmp(s, "published") == 0) {
-        return NGX_HTTP_JWTGATE_API_PUBLISHED;
-    }
-
-    if (ngx_strcmp(s, "deprecated") == 0) {
-        return NGX_HTTP_JWTGATE_API_DEPRECATED;
-    }
-
-    if (ngx_strcmp(s, "retired") == 0) {
-        return NGX_HTTP_JWTGATE_API_RETIRED;
-    }
-
-    /* "draft", and any state this module does not know: not served */
-    return NGX_HTTP_JWTGATE_API_DRAFT;
+    out->data = (u_char *) in->ptr;
+    out->len = in->len;
 }
 
 
+/* The APIs and their routing table (tens of thousands at most: built once
+ * per snapshot; subscriptions, the hundreds of thousands, are not). */
+
 static ngx_int_t
-ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap, json_t *doc,
-    ngx_http_jwtgate_table_t *by_id, ngx_log_t *log)
+ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
+    jg_snapshot_info *info, ngx_log_t *log)
 {
-    size_t                   i, n;
-    json_t                  *apis, *row, *v;
+    uint32_t                 i, k;
+    jg_snap_api              a;
+    jg_snap_str              sc;
     ngx_http_jwtgate_api_t  *api;
 
-    apis = json_object_get(doc, "apis");
-    if (!json_is_array(apis)) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"apis\" is not an array");
-        return NGX_ERROR;
-    }
-
-    n = json_array_size(apis);
-
-    snap->apis = ngx_pcalloc(snap->pool, (n ? n : 1)
+    snap->apis = ngx_pcalloc(snap->pool, (info->apis ? info->apis : 1)
                                          * sizeof(ngx_http_jwtgate_api_t));
     if (snap->apis == NULL
-        || ngx_http_jwtgate_table_init(snap->pool, &snap->by_path, n)
-           != NGX_OK
-        || ngx_http_jwtgate_table_init(snap->pool, by_id, n) != NGX_OK)
+        || ngx_http_jwtgate_table_init(snap->pool, &snap->by_path,
+                                       info->apis)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < n; i++) {
-        row = json_array_get(apis, i);
+    for (i = 0; i < info->apis; i++) {
         api = &snap->apis[snap->napis];
 
-        if (!json_is_object(row)
-            || ngx_http_jwtgate_json_str(snap->pool, row, "id", 1, &api->id)
-               != NGX_OK
-            || ngx_http_jwtgate_json_str(snap->pool, row, "base_path", 1,
-                                         &api->base_path) != NGX_OK
-            || ngx_http_jwtgate_json_str(snap->pool, row, "audience", 1,
-                                         &api->audience) != NGX_OK
-            || ngx_http_jwtgate_json_str(snap->pool, row, "name", 0,
-                                         &api->name) != NGX_OK
-            || ngx_http_jwtgate_json_str(snap->pool, row, "version", 0,
-                                         &api->version) != NGX_OK
-            || ngx_http_jwtgate_json_str(snap->pool, row, "upstream", 0,
-                                         &api->upstream) != NGX_OK
-            || ngx_http_jwtgate_json_time(row, "sunset", &api->sunset)
-               != NGX_OK
-            || ngx_http_jwtgate_json_time(row, "deprecated_at",
-                                          &api->deprecated_at) != NGX_OK
-            || ngx_http_jwtgate_json_scopes(snap->pool, row, &api->scopes,
-                                            &api->nscopes) != NGX_OK
-            || !json_is_string(v = json_object_get(row, "state")))
-        {
+        if (jg_snapshot_api(snap->js, i, &a) != JG_OK) {
             ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "jwtgate: snapshot: API #%uz is malformed", i);
+                          "jwtgate: snapshot: API #%uD is malformed", i);
             return NGX_ERROR;
         }
 
-        api->state = ngx_http_jwtgate_api_state(json_string_value(v));
+        api->index = i;
+        ngx_http_jwtgate_snap_str(&a.id, &api->id);
+        ngx_http_jwtgate_snap_str(&a.name, &api->name);
+        ngx_http_jwtgate_snap_str(&a.version, &api->version);
+        ngx_http_jwtgate_snap_str(&a.upstream, &api->upstream);
+        ngx_http_jwtgate_snap_str(&a.audience, &api->audience);
+        api->state = (ngx_uint_t) a.state;
+        api->sunset = a.sunset > 0 ? (time_t) a.sunset : 0;
+        api->deprecated_at = a.deprecated_at > 0 ? (time_t) a.deprecated_at
+                                                 : 0;
 
-        if (api->base_path.data[0] != '/') {
+        api->nscopes = a.nscopes;
+        api->scopes = ngx_pcalloc(snap->pool, (a.nscopes ? a.nscopes : 1)
+                                              * sizeof(ngx_str_t));
+        if (api->scopes == NULL) {
+            return NGX_ERROR;
+        }
+
+        for (k = 0; k < a.nscopes; k++) {
+            if (jg_snapshot_api_scope(snap->js, &a, k, &sc) != JG_OK
+                || sc.len == 0)
+            {
+                ngx_log_error(NGX_LOG_ALERT, log, 0,
+                              "jwtgate: snapshot: API \"%V\" has a "
+                              "malformed scope", &api->id);
+                return NGX_ERROR;
+            }
+
+            ngx_http_jwtgate_snap_str(&sc, &api->scopes[k]);
+        }
+
+        if (a.base_path.len == 0 || a.base_path.ptr[0] != '/') {
             ngx_log_error(NGX_LOG_ALERT, log, 0,
                           "jwtgate: snapshot: API \"%V\" has a base path "
                           "that does not start with \"/\"", &api->id);
             return NGX_ERROR;
         }
 
-        /* "/orders/" routes like "/orders" */
+        /* "/orders/" routes like "/orders" (a shorter view of the same
+         * bytes: the mapping is read-only) */
+        ngx_http_jwtgate_snap_str(&a.base_path, &api->base_path);
+
         while (api->base_path.len > 1
                && api->base_path.data[api->base_path.len - 1] == '/')
         {
-            api->base_path.data[--api->base_path.len] = '\0';
+            api->base_path.len--;
         }
 
         if (ngx_http_jwtgate_table_add(&snap->by_path, &api->base_path, api)
@@ -828,166 +983,11 @@ ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap, json_t *doc,
             continue;
         }
 
-        (void) ngx_http_jwtgate_table_add(by_id, &api->id, api);
-
         if (api->base_path.len > snap->max_base_path) {
             snap->max_base_path = api->base_path.len;
         }
 
         snap->napis++;
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_jwtgate_snap_subs(ngx_http_jwtgate_snap_t *snap, json_t *doc,
-    ngx_http_jwtgate_table_t *by_id, ngx_log_t *log)
-{
-    size_t                   i, n;
-    json_t                  *subs, *row;
-    ngx_str_t                client_id, api_id;
-    ngx_http_jwtgate_sub_t  *sub, *first;
-
-    subs = json_object_get(doc, "subscriptions");
-    if (!json_is_array(subs)) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"subscriptions\" is not an array");
-        return NGX_ERROR;
-    }
-
-    n = json_array_size(subs);
-
-    if (ngx_http_jwtgate_table_init(snap->pool, &snap->subs, n) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        row = json_array_get(subs, i);
-
-        sub = ngx_pcalloc(snap->pool, sizeof(ngx_http_jwtgate_sub_t));
-        if (sub == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (!json_is_object(row)
-            || ngx_http_jwtgate_json_str(snap->pool, row, "client_id", 1,
-                                         &client_id) != NGX_OK
-            || ngx_http_jwtgate_json_str(snap->pool, row, "api_id", 1,
-                                         &api_id) != NGX_OK
-            || ngx_http_jwtgate_json_scopes(snap->pool, row, &sub->scopes,
-                                            &sub->nscopes) != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "jwtgate: snapshot: subscription #%uz is "
-                          "malformed", i);
-            return NGX_ERROR;
-        }
-
-        sub->api = ngx_http_jwtgate_table_find(by_id, api_id.data,
-                                               api_id.len);
-        if (sub->api == NULL) {
-            /* an API that is not routed: nothing to subscribe to */
-            continue;
-        }
-
-        first = ngx_http_jwtgate_table_add(&snap->subs, &client_id, sub);
-
-        if (first != NULL) {
-            /* the client's list: insert after its head */
-            sub->next = first->next;
-            first->next = sub;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_jwtgate_snap_revocations(ngx_http_jwtgate_snap_t *snap, json_t *doc,
-    ngx_log_t *log)
-{
-    size_t     i, n;
-    time_t     exp, now;
-    json_t    *list, *row;
-    ngx_str_t  s;
-
-    now = ngx_time();
-
-    list = json_object_get(doc, "revoked_jti");
-    if (!json_is_array(list)) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"revoked_jti\" is not an array");
-        return NGX_ERROR;
-    }
-
-    n = json_array_size(list);
-
-    if (ngx_http_jwtgate_table_init(snap->pool, &snap->revoked, n)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        row = json_array_get(list, i);
-
-        if (!json_is_object(row)
-            || ngx_http_jwtgate_json_str(snap->pool, row, "jti", 1, &s)
-               != NGX_OK
-            || ngx_http_jwtgate_json_time(row, "exp", &exp) != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "jwtgate: snapshot: revocation #%uz is malformed",
-                          i);
-            return NGX_ERROR;
-        }
-
-        /* an expired token is refused anyway (exp 0: unknown, kept) */
-        if (exp != 0 && exp < now) {
-            continue;
-        }
-
-        (void) ngx_http_jwtgate_table_add(&snap->revoked, &s, snap);
-    }
-
-    list = json_object_get(doc, "suspended_clients");
-    if (!json_is_array(list)) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "jwtgate: snapshot: \"suspended_clients\" is not "
-                      "an array");
-        return NGX_ERROR;
-    }
-
-    n = json_array_size(list);
-
-    if (ngx_http_jwtgate_table_init(snap->pool, &snap->suspended, n)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        row = json_array_get(list, i);
-
-        if (!json_is_string(row)) {
-            ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "jwtgate: snapshot: suspended client #%uz is "
-                          "not a string", i);
-            return NGX_ERROR;
-        }
-
-        s.len = json_string_length(row);
-        s.data = ngx_pnalloc(snap->pool, s.len + 1);
-        if (s.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(s.data, json_string_value(row), s.len + 1);
-
-        (void) ngx_http_jwtgate_table_add(&snap->suspended, &s, snap);
     }
 
     return NGX_OK;
@@ -1038,167 +1038,46 @@ ngx_http_jwtgate_snap_route(ngx_http_jwtgate_snap_t *snap, ngx_str_t *uri)
 }
 
 
-ngx_http_jwtgate_sub_t *
+ngx_int_t
 ngx_http_jwtgate_snap_subscription(ngx_http_jwtgate_snap_t *snap,
-    ngx_str_t *client_id, ngx_http_jwtgate_api_t *api)
+    ngx_str_t *client_id, ngx_http_jwtgate_api_t *api,
+    ngx_http_jwtgate_sub_t *sub)
 {
-    ngx_http_jwtgate_sub_t  *sub;
-
-    sub = ngx_http_jwtgate_table_find(&snap->subs, client_id->data,
-                                      client_id->len);
-
-    for ( /* void */ ; sub != NULL; sub = sub->next) {
-        if (sub->api == api) {
-            return sub;
-        }
-    }
-
-    return NULL;
-}
-
-
-/* ---- JSON helpers ------------------------------------------------------- */
-
-
-static ngx_int_t
-ngx_http_jwtgate_json_str(ngx_pool_t *pool, json_t *obj, const char *name,
-    ngx_uint_t required, ngx_str_t *out)
-{
-    json_t  *v;
-
-    v = json_object_get(obj, name);
-
-    if (v == NULL || json_is_null(v)) {
-        if (required) {
-            return NGX_ERROR;
-        }
-
-        ngx_str_set(out, "");
-        return NGX_OK;
-    }
-
-    if (!json_is_string(v)) {
-        return NGX_ERROR;
-    }
-
-    out->len = json_string_length(v);
-
-    if (required && out->len == 0) {
-        return NGX_ERROR;
-    }
-
-    /* names and ids are C strings: no NUL inside */
-    if (ngx_strlen(json_string_value(v)) != out->len) {
-        return NGX_ERROR;
-    }
-
-    out->data = ngx_pnalloc(pool, out->len + 1);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, json_string_value(v), out->len + 1);
-
-    return NGX_OK;
-}
-
-
-/* A time in seconds since the epoch, or null/absent (0). */
-
-static ngx_int_t
-ngx_http_jwtgate_json_time(json_t *obj, const char *name, time_t *out)
-{
-    json_t  *v;
-
-    v = json_object_get(obj, name);
-
-    if (v == NULL || json_is_null(v)) {
-        *out = 0;
-        return NGX_OK;
-    }
-
-    if (!json_is_integer(v) || json_integer_value(v) < 0
-        || json_integer_value(v) > NGX_MAX_TIME_T_VALUE)
+    if (jg_snapshot_subscription(snap->js, (char *) client_id->data,
+                                 client_id->len, api->index, &sub->sub)
+        != JG_OK)
     {
-        return NGX_ERROR;
+        return NGX_DECLINED;
     }
 
-    *out = (time_t) json_integer_value(v);
+    sub->api = api;
+    sub->js = snap->js;
 
     return NGX_OK;
 }
 
 
-static ngx_int_t
-ngx_http_jwtgate_json_scopes(ngx_pool_t *pool, json_t *obj,
-    ngx_str_t **scopes, ngx_uint_t *n)
+/* Whether the subscription approved `scope` (exact bytes). */
+
+ngx_uint_t
+ngx_http_jwtgate_sub_grants(ngx_http_jwtgate_sub_t *sub, ngx_str_t *scope)
 {
-    size_t   i, count;
-    json_t  *list, *v;
-
-    list = json_object_get(obj, "scopes");
-
-    if (list == NULL || json_is_null(list)) {
-        *scopes = NULL;
-        *n = 0;
-        return NGX_OK;
-    }
-
-    if (!json_is_array(list)) {
-        return NGX_ERROR;
-    }
-
-    count = json_array_size(list);
-
-    *scopes = ngx_pcalloc(pool, (count ? count : 1) * sizeof(ngx_str_t));
-    if (*scopes == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < count; i++) {
-        v = json_array_get(list, i);
-
-        if (!json_is_string(v) || json_string_length(v) == 0) {
-            return NGX_ERROR;
-        }
-
-        (*scopes)[i].len = json_string_length(v);
-        (*scopes)[i].data = ngx_pnalloc(pool, (*scopes)[i].len + 1);
-        if ((*scopes)[i].data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy((*scopes)[i].data, json_string_value(v),
-                   (*scopes)[i].len + 1);
-    }
-
-    *n = count;
-
-    return NGX_OK;
+    return jg_snapshot_sub_has_scope(sub->js, &sub->sub, (char *) scope->data,
+                                     scope->len);
 }
 
 
-/* Overwrites every string under `v` in place: the decryption keys must not
- * stay behind in freed memory. */
-
-static void
-ngx_http_jwtgate_json_wipe(json_t *v)
+ngx_uint_t
+ngx_http_jwtgate_snap_revoked(ngx_http_jwtgate_snap_t *snap, u_char *jti,
+    size_t len)
 {
-    size_t       i;
-    json_t      *item;
-    const char  *name;
+    return jg_snapshot_is_revoked(snap->js, (char *) jti, len);
+}
 
-    if (json_is_string(v)) {
-        jg_memzero((void *) json_string_value(v), json_string_length(v));
 
-    } else if (json_is_array(v)) {
-        json_array_foreach(v, i, item) {
-            ngx_http_jwtgate_json_wipe(item);
-        }
-
-    } else if (json_is_object(v)) {
-        json_object_foreach(v, name, item) {
-            ngx_http_jwtgate_json_wipe(item);
-        }
-    }
+ngx_uint_t
+ngx_http_jwtgate_snap_suspended(ngx_http_jwtgate_snap_t *snap,
+    u_char *client_id, size_t len)
+{
+    return jg_snapshot_is_suspended(snap->js, (char *) client_id, len);
 }

@@ -34,6 +34,7 @@
 #include "server/http/http.h"
 #include "server/keys/keys.h"
 #include "server/oauth/throttle.h"
+#include "server/snapshot/publisher.h"
 #include "server/snapshot/snapshot.h"
 
 static const char usage[] =
@@ -49,7 +50,10 @@ static const char usage[] =
     "Options (all commands):\n"
     "  --data-dir DIR          database and snapshot location (default .)\n"
     "  --db PATH               database (default DIR/jwtgated.db)\n"
-    "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.json)\n"
+    "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.jgs)\n"
+    "  --snapshot-format compiled|json\n"
+    "                          compiled (default, format 2) or JSON (format 1: for\n"
+    "                          gateways older than format 2)\n"
     "  --master-key-file PATH  the master key (else $" MASTER_KEY_ENV "); init creates it\n"
     "  --issuer URL            issuer identifier (default http://LISTEN:PORT)\n"
     "  --signing-alg ALG       new issuer keys (default ES256)\n"
@@ -63,6 +67,8 @@ static const char usage[] =
     "  --timeout SECONDS       idle connection timeout (default 10)\n"
     "  --request-timeout SECONDS\n"
     "                          a whole request must arrive within this (default 10)\n"
+    "  --publish-delay MS      gather changes this long before writing the snapshot\n"
+    "                          (default 100; 0: write as soon as a change commits)\n"
     "  --max-connections N     (default 1024)\n"
     "  --max-connections-per-ip N\n"
     "                          per peer address, trusted proxies exempt (default 32; 0: off)\n"
@@ -118,6 +124,7 @@ static int parse_args(int argc, char **argv, opts *o)
     o->cfg.max_connections = 1024;
     o->cfg.max_per_ip = 32;
     o->cfg.request_timeout = 10;
+    o->cfg.publish_delay_ms = 100;
     o->cfg.real_ip_header = NET_X_FORWARDED_FOR;
     o->cfg.signing_alg = JG_ALG_ES256;
     o->cfg.encryption_alg = JG_ALG_ECDH_ES_A256KW;
@@ -177,6 +184,17 @@ static int parse_args(int argc, char **argv, opts *o)
             if (parse_uint(v, 3600, &n) != 0 || n == 0)
                 goto bad;
             o->cfg.request_timeout = (unsigned)n;
+        } else if (TAKES("--snapshot-format")) {
+            if (strcmp(v, "compiled") == 0)
+                o->cfg.snapshot_format = SNAPSHOT_COMPILED;
+            else if (strcmp(v, "json") == 0)
+                o->cfg.snapshot_format = SNAPSHOT_JSON;
+            else
+                goto bad;
+        } else if (TAKES("--publish-delay")) {
+            if (parse_uint(v, 60000, &n) != 0)
+                goto bad;
+            o->cfg.publish_delay_ms = (unsigned)n;
         } else if (TAKES("--max-connections-per-ip")) {
             if (parse_uint(v, 65536, &n) != 0)
                 goto bad;
@@ -256,7 +274,7 @@ static int setup(jgd *d, const opts *o, int need_master, int exclusive)
     d->cfg = o->cfg;
     d->cfg.db_path = o->db != NULL ? strdup(o->db) : join(o->cfg.data_dir, "jwtgated.db");
     d->cfg.snapshot_path =
-        o->snapshot != NULL ? strdup(o->snapshot) : join(o->cfg.data_dir, "snapshot.json");
+        o->snapshot != NULL ? strdup(o->snapshot) : join(o->cfg.data_dir, "snapshot.jgs");
     pthread_mutex_init(&d->write_mu, NULL);
     pthread_mutex_init(&d->view_mu, NULL);
     d->throttle = throttle_new();
@@ -438,7 +456,7 @@ static void maintain(jgd *d, int64_t *last_purge)
                 store_err_name(health));
     last_health = health;
     if (!atomic_load(&d->snapshot_ok) && !atomic_load(&d->snapshot_older))
-        snapshot_retry(d);
+        publisher_kick(d); /* it retries by itself; this only makes sure */
     store_tx *tx = NULL;
     int64_t version = 0;
     if (store_begin(d->st, 0, &tx) == ST_OK) {
@@ -446,7 +464,9 @@ static void maintain(jgd *d, int64_t *last_purge)
         store_rollback(tx);
     }
     view *v = view_acquire(d);
-    int stale = v == NULL || v->version != version;
+    /* only a store ahead of the view: a change committed between the two
+     * reads above has installed its own view already */
+    int stale = v == NULL || v->version < version;
     view_release(v);
     if (stale)
         refresh_view(d);
@@ -503,6 +523,9 @@ static int cmd_serve(const opts *o)
         return 1;
     }
     json_decref(users);
+    /* The publisher first: every change from the first request on kicks it. */
+    if (publisher_start(&d) != 0)
+        goto out;
     if (http_start(&d, &httpd, &port) != 0)
         goto out;
     d.cfg.port = port;
@@ -512,6 +535,7 @@ static int cmd_serve(const opts *o)
     /* A snapshot that cannot be written is reported by /readyz; keys that
      * cannot be loaded (no view at all) stop the start. */
     refresh_view(&d);
+    publisher_flush(&d); /* announce the service with its snapshot written (or refused) */
     view *v = view_acquire(&d);
     if (v == NULL) {
         log_msg(L_ERR, "refusing to start: the keys cannot be loaded (wrong master key?)");
@@ -541,6 +565,7 @@ static int cmd_serve(const opts *o)
     rc = 0;
 out:
     http_stop(&d, httpd);
+    publisher_stop(&d); /* after the last change: writes what is pending */
     teardown(&d);
     return rc;
 }

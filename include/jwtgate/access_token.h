@@ -78,9 +78,9 @@ typedef struct jg_open_policy {
  * public key or same secret bytes — as a key of `decrypt_keys` that can
  * decrypt).
  */
-jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
-                            const jg_jwks *verify_keys, const jg_open_policy *policy,
-                            jg_claims **out);
+JG_NODISCARD jg_err jg_access_token_open(const char *token, size_t token_len,
+                                         const jg_jwks *decrypt_keys, const jg_jwks *verify_keys,
+                                         const jg_open_policy *policy, jg_claims **out);
 
 /*
  * jg_access_token_open_ex — jg_access_token_open() with a rejection detail

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jwtgate/common.h"
 #include "jwtgate/error.h"
 
 #ifdef __cplusplus
@@ -120,13 +121,13 @@ jg_alg_kind jg_alg_kind_of(jg_alg alg);
  * JG_ERR_ALG_UNKNOWN (any other unknown name, or an empty list).
  * Thread-safe.
  */
-jg_err jg_alg_set_parse(const char *list, jg_alg_set *out);
+JG_NODISCARD jg_err jg_alg_set_parse(const char *list, jg_alg_set *out);
 
 /*
  * jg_enc_set_parse — the same for "enc" names.
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_ENC_UNKNOWN.
  */
-jg_err jg_enc_set_parse(const char *list, jg_enc_set *out);
+JG_NODISCARD jg_err jg_enc_set_parse(const char *list, jg_enc_set *out);
 
 #ifdef __cplusplus
 }

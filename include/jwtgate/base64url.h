@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "jwtgate/common.h"
 #include "jwtgate/error.h"
 
 #ifdef __cplusplus
@@ -36,7 +37,7 @@ size_t jg_b64url_encode(const void *in, size_t len, char *out);
  * JG_ERR_B64_CHAR, JG_ERR_B64_LENGTH, JG_ERR_B64_NONCANONICAL. On error the
  * contents of `out` are unspecified.
  */
-jg_err jg_b64url_decode(const char *in, size_t len, void *out, size_t *out_len);
+JG_NODISCARD jg_err jg_b64url_decode(const char *in, size_t len, void *out, size_t *out_len);
 
 /*
  * jg_b64url_encode_alloc / jg_b64url_decode_alloc — the same into a fresh
@@ -46,7 +47,8 @@ jg_err jg_b64url_decode(const char *in, size_t len, void *out, size_t *out_len);
  * Errors: as above plus JG_ERR_NOMEM.
  */
 jg_err jg_b64url_encode_alloc(const void *in, size_t len, char **out, size_t *out_len);
-jg_err jg_b64url_decode_alloc(const char *in, size_t len, unsigned char **out, size_t *out_len);
+JG_NODISCARD jg_err jg_b64url_decode_alloc(const char *in, size_t len, unsigned char **out,
+                                           size_t *out_len);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,16 @@
  * (`const char *` results of accessors) live as long as the object they were
  * read from.
  *
+ * Failure: a function that fails returns a jg_err other than JG_OK and sets
+ * every pointer out-parameter it was given (`T **out`, `const char **out`,
+ * `char **out`) to NULL, and the length that goes with it (`*out_len`), where
+ * there is one, to 0, so that a caller who frees or tests *out after any
+ * return does the right thing. Out-parameters that are values (a set, a
+ * number, a struct) are written only on success. Functions whose result must
+ * not be ignored (every verify, decrypt, open, parse and import) are marked
+ * JG_NODISCARD: a compiler that knows the attribute warns about a call whose
+ * jg_err is dropped (a cast to void does not silence it: test the value).
+ *
  * Threads: the library has no global state of its own. Immutable objects
  * (keys, key sets, verified results) may be read from many threads at once;
  * builders must not be shared while being changed.
@@ -25,6 +35,17 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* JG_NODISCARD — the result must be used (see "Failure" above). Expands to
+ * nothing on compilers without the attribute; define it before including a
+ * jwtgate header to override. */
+#ifndef JG_NODISCARD
+#if defined(__GNUC__) || defined(__clang__)
+#define JG_NODISCARD __attribute__((warn_unused_result))
+#else
+#define JG_NODISCARD
+#endif
 #endif
 
 /* jg_version — the library's version string at run time (JG_VERSION_STRING

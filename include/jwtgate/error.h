@@ -131,6 +131,8 @@ typedef enum jg_err {
     JG_ERR_SNAPSHOT_VERSION,    /* a snapshot format version this build does not read */
     JG_ERR_SNAPSHOT_CHECKSUM,   /* the snapshot's checksum does not match: torn or corrupted */
     JG_ERR_SNAPSHOT_UNVERIFIED, /* the snapshot's checksum has not been verified yet */
+    JG_ERR_KEY_ROCA,            /* RSA modulus with the Infineon (ROCA, CVE-2017-15361) fingerprint:
+                                   its factors can be computed */
 
     /* Key sets. */
     JG_ERR_KEYSET_MIXED, /* a verification set mixes "oct" secrets and public keys

@@ -115,8 +115,8 @@ typedef struct jg_jwe jg_jwe;
  * JG_ERR_ZIP_DATA, JG_ERR_DECRYPT (any key unwrap or tag failure; RSA1_5
  * padding errors are never distinguished from tag failures).
  */
-jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
-                      const jg_jwe_decrypt_opts *opts, jg_jwe **out);
+JG_NODISCARD jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
+                                   const jg_jwe_decrypt_opts *opts, jg_jwe **out);
 
 /*
  * jg_jwe_decrypt_ex — jg_jwe_decrypt() with a rejection detail (see

@@ -68,7 +68,11 @@ enum {
 /* Flags for the import functions. */
 enum {
     JG_JWK_ALLOW_WEAK_RSA = 1u << 0, /* accept RSA moduli under 2048 bits */
-    JG_JWK_PUBLIC_ONLY = 1u << 1     /* drop any private part while importing */
+    JG_JWK_PUBLIC_ONLY = 1u << 1,    /* drop any private part while importing */
+    /* accept an RSA modulus with the ROCA fingerprint (CVE-2017-15361: made
+     * by Infineon's vulnerable generator, so it can be factored); refused
+     * with JG_ERR_KEY_ROCA otherwise */
+    JG_JWK_ALLOW_ROCA = 1u << 2
 };
 
 /* Flags for the export functions. */
@@ -110,11 +114,12 @@ typedef struct jg_jwk_meta {
  * type, inconsistent use/key_ops/alg), JG_ERR_KEY_TYPE ("alg" of another key
  * type; "oct" with JG_JWK_PUBLIC_ONLY), JG_ERR_KEY_CURVE (unsupported "crv", or "alg" of another
  * curve), JG_ERR_KEY_POINT, JG_ERR_KEY_WEAK (RSA under 2048 bits, all-zero "k"),
- * JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
+ * JG_ERR_KEY_ROCA (RSA modulus with the ROCA fingerprint, unless
+ * JG_JWK_ALLOW_ROCA), JG_ERR_KEY_MISMATCH, JG_ERR_ALG_UNKNOWN (unknown
  * "alg"), JG_ERR_UNSUPPORTED (multi-prime RSA, "oth"), JG_ERR_B64_* (bad base64url member),
  * JG_ERR_CRYPTO.
  */
-jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
+JG_NODISCARD jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
 
 /*
  * jg_jwk_from_pem — import a PEM key: SPKI ("PUBLIC KEY"), PKCS#8
@@ -125,19 +130,19 @@ jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out);
  * unsupported curve (JG_ERR_KEY_CURVE). The key passes the same checks as a
  * JWK. `meta` may be NULL. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM,
  * JG_ERR_KEY_PEM, JG_ERR_KEY_KTY, JG_ERR_KEY_CURVE, JG_ERR_KEY_WEAK,
- * JG_ERR_KEY_INVALID, JG_ERR_KEY_MISMATCH, JG_ERR_KEY_TYPE (meta.alg of
+ * JG_ERR_KEY_ROCA, JG_ERR_KEY_INVALID, JG_ERR_KEY_MISMATCH, JG_ERR_KEY_TYPE (meta.alg of
  * another key type), JG_ERR_ALG_UNKNOWN, JG_ERR_UNSUPPORTED (multi-prime
  * RSA), JG_ERR_CRYPTO. Thread-safe.
  */
-jg_err jg_jwk_from_pem(const char *pem, size_t len, const jg_jwk_meta *meta, unsigned flags,
-                       jg_jwk **out);
+JG_NODISCARD jg_err jg_jwk_from_pem(const char *pem, size_t len, const jg_jwk_meta *meta,
+                                    unsigned flags, jg_jwk **out);
 
 /*
  * jg_jwk_from_der — import a DER key in any of the encodings above (the whole
  * input must be one structure). Errors and ownership as jg_jwk_from_pem().
  */
-jg_err jg_jwk_from_der(const unsigned char *der, size_t len, const jg_jwk_meta *meta,
-                       unsigned flags, jg_jwk **out);
+JG_NODISCARD jg_err jg_jwk_from_der(const unsigned char *der, size_t len, const jg_jwk_meta *meta,
+                                    unsigned flags, jg_jwk **out);
 
 /*
  * jg_jwk_from_secret — an "oct" key from raw bytes (copied). A secret of
@@ -277,7 +282,7 @@ jg_crv jg_crv_from_name(const char *name);
  * JG_ERR_KEY_WEAK, JG_ERR_KEY_ALG, JG_ERR_KEY_USE, JG_ERR_KEY_OPS,
  * JG_ERR_KEY_NOT_PRIVATE. Thread-safe.
  */
-jg_err jg_jwk_check(const jg_jwk *key, jg_alg alg, unsigned op);
+JG_NODISCARD jg_err jg_jwk_check(const jg_jwk *key, jg_alg alg, unsigned op);
 
 /* ---- Lifetime --------------------------------------------------------- */
 
@@ -311,16 +316,16 @@ void jg_jwk_free(jg_jwk *key);
  * "keys" array, or an entry not an object), JG_ERR_LIMIT_KEYS.
  * Thread-safe.
  */
-jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limits *limits,
-                     jg_jwks **out);
+JG_NODISCARD jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags,
+                                  const jg_limits *limits, jg_jwks **out);
 
 /*
  * jg_jwks_parse_any — a JWKS (an object with "keys"), or else a single JWK
  * made into a set of one (whose errors, even JG_ERR_KEY_KTY, are returned).
  * Errors as jg_jwks_parse().
  */
-jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_limits *limits,
-                         jg_jwks **out);
+JG_NODISCARD jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags,
+                                      const jg_limits *limits, jg_jwks **out);
 
 /*
  * jg_jwks_parse_ex / jg_jwks_parse_any_ex — the same with a detail (may be

@@ -143,8 +143,8 @@ typedef struct jg_jws jg_jws;
  * JG_ERR_SIGNATURE (also when usable keys failed in different ways),
  * JG_ERR_CRYPTO.
  */
-jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
-                     const jg_jws_verify_opts *opts, jg_jws **out);
+JG_NODISCARD jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
+                                  const jg_jws_verify_opts *opts, jg_jws **out);
 
 /*
  * jg_jws_verify_ex — jg_jws_verify() with a rejection detail (see jg_detail

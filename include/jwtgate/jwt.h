@@ -42,7 +42,8 @@ jg_err jg_claims_new(jg_claims **out);
  * JG_ERR_CLAIM_TYPE (a registered claim of the wrong type: iss/sub/jti not
  * a string, aud not a string or array of strings, exp/nbf/iat not integral).
  */
-jg_err jg_claims_parse(const char *json, size_t len, const jg_limits *limits, jg_claims **out);
+JG_NODISCARD jg_err jg_claims_parse(const char *json, size_t len, const jg_limits *limits,
+                                    jg_claims **out);
 
 /*
  * Setters: add or replace one member. Not thread-safe on the same object.
@@ -138,7 +139,7 @@ typedef struct jg_jwt_policy {
  * JG_ERR_TOO_OLD, JG_ERR_ISSUER, JG_ERR_SUBJECT, JG_ERR_AUDIENCE.
  * Thread-safe.
  */
-jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy);
+JG_NODISCARD jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy);
 
 /*
  * jg_claims_validate_ex — the same, and on failure `detail` (may be NULL)
@@ -187,8 +188,8 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
  * JWTs are compact only) and JG_ERR_TYP (policy->typ set and the header's
  * "typ" absent, not a string, or not matching).
  */
-jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
-                     const jg_jwt_policy *policy, jg_claims **out);
+JG_NODISCARD jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
+                                  const jg_jwt_policy *policy, jg_claims **out);
 
 /*
  * jg_jwt_verify_ex — jg_jwt_verify() with a rejection detail: on failure

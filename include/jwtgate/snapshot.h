@@ -128,13 +128,13 @@ typedef struct jg_snapshot_limits {
  * JG_ERR_SNAPSHOT_VERSION (a format version this build does not read),
  * JG_ERR_LIMIT_JSON_SIZE (file larger than max_file_size), JG_ERR_NOMEM.
  */
-jg_err jg_snapshot_map(const char *path, const jg_snapshot_limits *limits, jg_snapshot **out)
-    __attribute__((warn_unused_result));
+jg_err jg_snapshot_map(const char *path, const jg_snapshot_limits *limits,
+                       jg_snapshot **out) JG_NODISCARD;
 
 /* As jg_snapshot_map, over `len` bytes the caller keeps alive and unchanged
  * until jg_snapshot_close (tests, fuzzing, a file received over a network). */
 jg_err jg_snapshot_map_buffer(const void *data, size_t len, const jg_snapshot_limits *limits,
-                              jg_snapshot **out) __attribute__((warn_unused_result));
+                              jg_snapshot **out) JG_NODISCARD;
 
 /*
  * jg_snapshot_verify_step — hash at most `budget` more bytes (0: all that
@@ -143,11 +143,11 @@ jg_err jg_snapshot_map_buffer(const void *data, size_t len, const jg_snapshot_li
  * match (the snapshot stays unusable). Lets an event loop verify a large
  * file a slice per turn. Errors also: JG_ERR_INVALID_ARGUMENT, JG_ERR_CRYPTO.
  */
-jg_err jg_snapshot_verify_step(jg_snapshot *s, size_t budget);
+JG_NODISCARD jg_err jg_snapshot_verify_step(jg_snapshot *s, size_t budget);
 
 /* map + verify in one call. Errors: those of both. */
-jg_err jg_snapshot_open(const char *path, const jg_snapshot_limits *limits, jg_snapshot **out)
-    __attribute__((warn_unused_result));
+jg_err jg_snapshot_open(const char *path, const jg_snapshot_limits *limits,
+                        jg_snapshot **out) JG_NODISCARD;
 
 /* Unmap and free. NULL is a no-op. Not while another thread reads it. */
 void jg_snapshot_close(jg_snapshot *s);
@@ -224,7 +224,7 @@ typedef struct jg_snapshot_api_in {
 } jg_snapshot_api_in;
 
 /* A new, empty builder. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM. */
-jg_err jg_snapshot_builder_new(jg_snapshot_builder **out) __attribute__((warn_unused_result));
+jg_err jg_snapshot_builder_new(jg_snapshot_builder **out) JG_NODISCARD;
 
 /* The header's facts. `issuer` is copied; `db_id` may be NULL (all zero).
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM. */
@@ -265,8 +265,7 @@ jg_err jg_snapshot_builder_add_suspended(jg_snapshot_builder *b, const char *cli
  * Errors: JG_ERR_INVALID_ARGUMENT (no info or keys set), JG_ERR_NOMEM,
  * JG_ERR_CRYPTO, JG_ERR_LIMIT_JSON_SIZE (over 4 GiB).
  */
-jg_err jg_snapshot_builder_finish(jg_snapshot_builder *b, uint8_t **out, size_t *len)
-    __attribute__((warn_unused_result));
+jg_err jg_snapshot_builder_finish(jg_snapshot_builder *b, uint8_t **out, size_t *len) JG_NODISCARD;
 
 /* Free (wiping key material). NULL is a no-op. */
 void jg_snapshot_builder_free(jg_snapshot_builder *b);
@@ -295,8 +294,7 @@ jg_err jg_snapshot_write_file(const char *path, const uint8_t *data, size_t len)
  * JG_ERR_KEYSET_INVALID (a key set that is not a JWKS), those of the builder.
  */
 jg_err jg_snapshot_compile_json(const char *json, size_t len, uint8_t **out, size_t *out_len,
-                                char *detail, size_t detail_len)
-    __attribute__((warn_unused_result));
+                                char *detail, size_t detail_len) JG_NODISCARD;
 
 /*
  * jg_snapshot_to_json — the format-1 JSON document of a verified snapshot
@@ -307,8 +305,7 @@ jg_err jg_snapshot_compile_json(const char *json, size_t len, uint8_t **out, siz
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_SNAPSHOT_UNVERIFIED,
  * JG_ERR_SNAPSHOT_FORMAT, JG_ERR_NOMEM.
  */
-jg_err jg_snapshot_to_json(const jg_snapshot *s, int pretty, char **out, size_t *len)
-    __attribute__((warn_unused_result));
+jg_err jg_snapshot_to_json(const jg_snapshot *s, int pretty, char **out, size_t *len) JG_NODISCARD;
 
 #ifdef __cplusplus
 }

@@ -1,44 +1,88 @@
-/* alg.c — algorithm names, kinds and allow-list parsing (include/jwtgate/alg.h). */
-#include "jwtgate/alg.h"
+/*
+ * alg.c — the facts about every algorithm (core/alg_info.h), and from them
+ * names, kinds and allow-list parsing (include/jwtgate/alg.h).
+ */
+#include "core/alg_info.h"
 
 #include <string.h>
 
-static const char *const alg_names[JG_ALG__COUNT] = {
-    [JG_ALG_HS256] = "HS256",
-    [JG_ALG_HS384] = "HS384",
-    [JG_ALG_HS512] = "HS512",
-    [JG_ALG_RS256] = "RS256",
-    [JG_ALG_RS384] = "RS384",
-    [JG_ALG_RS512] = "RS512",
-    [JG_ALG_PS256] = "PS256",
-    [JG_ALG_PS384] = "PS384",
-    [JG_ALG_PS512] = "PS512",
-    [JG_ALG_ES256] = "ES256",
-    [JG_ALG_ES384] = "ES384",
-    [JG_ALG_ES512] = "ES512",
-    [JG_ALG_EDDSA] = "EdDSA",
-    [JG_ALG_ED25519] = "Ed25519",
-    [JG_ALG_ED448] = "Ed448",
-    [JG_ALG_DIR] = "dir",
-    [JG_ALG_A128KW] = "A128KW",
-    [JG_ALG_A192KW] = "A192KW",
-    [JG_ALG_A256KW] = "A256KW",
-    [JG_ALG_A128GCMKW] = "A128GCMKW",
-    [JG_ALG_A192GCMKW] = "A192GCMKW",
-    [JG_ALG_A256GCMKW] = "A256GCMKW",
-    [JG_ALG_RSA1_5] = "RSA1_5",
-    [JG_ALG_RSA_OAEP] = "RSA-OAEP",
-    [JG_ALG_RSA_OAEP_256] = "RSA-OAEP-256",
-    [JG_ALG_RSA_OAEP_384] = "RSA-OAEP-384",
-    [JG_ALG_RSA_OAEP_512] = "RSA-OAEP-512",
-    [JG_ALG_ECDH_ES] = "ECDH-ES",
-    [JG_ALG_ECDH_ES_A128KW] = "ECDH-ES+A128KW",
-    [JG_ALG_ECDH_ES_A192KW] = "ECDH-ES+A192KW",
-    [JG_ALG_ECDH_ES_A256KW] = "ECDH-ES+A256KW",
-    [JG_ALG_PBES2_HS256_A128KW] = "PBES2-HS256+A128KW",
-    [JG_ALG_PBES2_HS384_A192KW] = "PBES2-HS384+A192KW",
-    [JG_ALG_PBES2_HS512_A256KW] = "PBES2-HS512+A256KW",
+/* Curve sets (JG__CRV_BIT of each). */
+#define CRVS_EDDSA ((1u << JG_CRV_ED25519) | (1u << JG_CRV_ED448))
+#define CRVS_ECDH                                                                                  \
+    ((1u << JG_CRV_P256) | (1u << JG_CRV_P384) | (1u << JG_CRV_P521) | (1u << JG_CRV_X25519) |     \
+     (1u << JG_CRV_X448))
+
+/* One row per algorithm (see core/alg_info.h for the columns). */
+#define JWS JG_ALG_KIND_JWS
+#define JWE JG_ALG_KIND_JWE
+/* clang-format off */
+const jg__alg_info jg__alg_rows[JG_ALG__COUNT] = {
+    /* [alg] = {name                                     kind family             kty             curve           curves                       hash             flags                 sig  kek slot */
+    [JG_ALG_HS256] = {"HS256",                           JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    32,  0,  0},
+    [JG_ALG_HS384] = {"HS384",                           JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    48,  0,  1},
+    [JG_ALG_HS512] = {"HS512",                           JWS, JG__FAM_HMAC,      JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    64,  0,  2},
+    [JG_ALG_RS256] = {"RS256",                           JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   0,  0},
+    [JG_ALG_RS384] = {"RS384",                           JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   0,  1},
+    [JG_ALG_RS512] = {"RS512",                           JWS, JG__FAM_RSA_PKCS1, JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   0,  2},
+    [JG_ALG_PS256] = {"PS256",                           JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   0,  3},
+    [JG_ALG_PS384] = {"PS384",                           JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   0,  4},
+    [JG_ALG_PS512] = {"PS512",                           JWS, JG__FAM_RSA_PSS,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   0,  5},
+    [JG_ALG_ES256] = {"ES256",                           JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P256,    JG__CRV_BIT(JG_CRV_P256),    JG__HASH_SHA256, 0,                    64,  0,  6},
+    [JG_ALG_ES384] = {"ES384",                           JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P384,    JG__CRV_BIT(JG_CRV_P384),    JG__HASH_SHA384, 0,                    96,  0,  7},
+    [JG_ALG_ES512] = {"ES512",                           JWS, JG__FAM_ECDSA,     JG_KTY_EC,      JG_CRV_P521,    JG__CRV_BIT(JG_CRV_P521),    JG__HASH_SHA512, 0,                    132, 0,  8},
+    [JG_ALG_EDDSA] = {"EdDSA",                           JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED25519, CRVS_EDDSA,                  JG__HASH_NONE,   0,                    0,   0,  0},
+    [JG_ALG_ED25519] = {"Ed25519",                       JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED25519, JG__CRV_BIT(JG_CRV_ED25519), JG__HASH_NONE,   0,                    64,  0,  0},
+    [JG_ALG_ED448] = {"Ed448",                           JWS, JG__FAM_EDDSA,     JG_KTY_OKP,     JG_CRV_ED448,   JG__CRV_BIT(JG_CRV_ED448),   JG__HASH_NONE,   0,                    114, 0,  0},
+    [JG_ALG_DIR] = {"dir",                               JWE, JG__FAM_DIR,       JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   JG__ALG_DIRECT,       0,   0,  0},
+    [JG_ALG_A128KW] = {"A128KW",                         JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   16, 0},
+    [JG_ALG_A192KW] = {"A192KW",                         JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   24, 0},
+    [JG_ALG_A256KW] = {"A256KW",                         JWE, JG__FAM_AESKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   32, 0},
+    [JG_ALG_A128GCMKW] = {"A128GCMKW",                   JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   16, 0},
+    [JG_ALG_A192GCMKW] = {"A192GCMKW",                   JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   24, 0},
+    [JG_ALG_A256GCMKW] = {"A256GCMKW",                   JWE, JG__FAM_GCMKW,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   0,                    0,   32, 0},
+    [JG_ALG_RSA1_5] = {"RSA1_5",                         JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_NONE,   JG__ALG_DECRYPT_ONLY, 0,   0,  0},
+    [JG_ALG_RSA_OAEP] = {"RSA-OAEP",                     JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA1,   0,                    0,   0,  1},
+    [JG_ALG_RSA_OAEP_256] = {"RSA-OAEP-256",             JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   0,  2},
+    [JG_ALG_RSA_OAEP_384] = {"RSA-OAEP-384",             JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   0,  3},
+    [JG_ALG_RSA_OAEP_512] = {"RSA-OAEP-512",             JWE, JG__FAM_RSA_ENC,   JG_KTY_RSA,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   0,  4},
+    [JG_ALG_ECDH_ES] = {"ECDH-ES",                       JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   JG__ALG_DIRECT,       0,   0,  0},
+    [JG_ALG_ECDH_ES_A128KW] = {"ECDH-ES+A128KW",         JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   0,                    0,   16, 0},
+    [JG_ALG_ECDH_ES_A192KW] = {"ECDH-ES+A192KW",         JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   0,                    0,   24, 0},
+    [JG_ALG_ECDH_ES_A256KW] = {"ECDH-ES+A256KW",         JWE, JG__FAM_ECDH,      JG_KTY_UNKNOWN, JG_CRV_P256,    CRVS_ECDH,                   JG__HASH_NONE,   0,                    0,   32, 0},
+    [JG_ALG_PBES2_HS256_A128KW] = {"PBES2-HS256+A128KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA256, 0,                    0,   16, 0},
+    [JG_ALG_PBES2_HS384_A192KW] = {"PBES2-HS384+A192KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA384, 0,                    0,   24, 0},
+    [JG_ALG_PBES2_HS512_A256KW] = {"PBES2-HS512+A256KW", JWE, JG__FAM_PBES2,     JG_KTY_OCT,     JG_CRV_NONE,    0,                           JG__HASH_SHA512, 0,                    0,   32, 0},
 };
+/* clang-format on */
+#undef JWS
+#undef JWE
+
+const char *jg__hash_name(jg__hash hash)
+{
+    static const char *const names[] = {NULL, "SHA1", "SHA256", "SHA384", "SHA512"};
+    return (unsigned)hash < sizeof names / sizeof names[0] ? names[hash] : NULL;
+}
+
+size_t jg__hash_len(jg__hash hash)
+{
+    static const unsigned char lens[] = {0, 20, 32, 48, 64};
+    return (unsigned)hash < sizeof lens ? lens[hash] : 0;
+}
+
+jg_err jg__alg_key_suits(jg_alg alg, jg_kty key_kty, jg_crv key_crv)
+{
+    const jg__alg_info *a = jg__alg(alg);
+    if (a->kind == JG_ALG_KIND_NONE)
+        return JG_ERR_ALG_UNKNOWN;
+    /* A fixed key type, or for ECDH-ES an EC or OKP key whose curve decides. */
+    if (a->kty != JG_KTY_UNKNOWN ? key_kty != a->kty
+                                 : key_kty != JG_KTY_EC && key_kty != JG_KTY_OKP)
+        return JG_ERR_KEY_TYPE;
+    if (a->crvs != 0 && (key_crv == JG_CRV_NONE || (unsigned)key_crv >= 16u ||
+                         (a->crvs & JG__CRV_BIT(key_crv)) == 0))
+        return JG_ERR_KEY_CURVE;
+    return JG_OK;
+}
 
 static const char *const enc_names[JG_ENC__COUNT] = {
     [JG_ENC_A128CBC_HS256] = "A128CBC-HS256",
@@ -51,9 +95,7 @@ static const char *const enc_names[JG_ENC__COUNT] = {
 
 const char *jg_alg_name(jg_alg alg)
 {
-    if ((unsigned)alg >= (unsigned)JG_ALG__COUNT)
-        return NULL;
-    return alg_names[alg];
+    return jg__alg(alg)->name;
 }
 
 const char *jg_enc_name(jg_enc enc)
@@ -73,7 +115,7 @@ jg_alg jg_alg_from_name(const char *name, size_t len)
     if (name == NULL)
         return JG_ALG_UNKNOWN;
     for (unsigned i = 1; i < JG_ALG__COUNT; i++)
-        if (name_is(alg_names[i], name, len))
+        if (name_is(jg__alg_rows[i].name, name, len))
             return (jg_alg)i;
     return JG_ALG_UNKNOWN;
 }
@@ -90,11 +132,7 @@ jg_enc jg_enc_from_name(const char *name, size_t len)
 
 jg_alg_kind jg_alg_kind_of(jg_alg alg)
 {
-    if (alg >= JG_ALG_HS256 && alg <= JG_ALG_ED448)
-        return JG_ALG_KIND_JWS;
-    if (alg >= JG_ALG_DIR && alg < JG_ALG__COUNT)
-        return JG_ALG_KIND_JWE;
-    return JG_ALG_KIND_NONE;
+    return (jg_alg_kind)jg__alg(alg)->kind;
 }
 
 /* Calls `each` for every comma-separated, space-trimmed item of `list`. */

@@ -131,6 +131,10 @@ jg_err jg_b64url_decode(const char *in, size_t len, void *out, size_t *out_len)
 
 jg_err jg_b64url_encode_alloc(const void *in, size_t len, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     if ((in == NULL && len > 0) || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (len > (SIZE_MAX - 4) / 4 * 3)
@@ -147,6 +151,10 @@ jg_err jg_b64url_encode_alloc(const void *in, size_t len, char **out, size_t *ou
 
 jg_err jg_b64url_decode_alloc(const char *in, size_t len, unsigned char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     if ((in == NULL && len > 0) || out == NULL || out_len == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     size_t cap = JG_B64URL_DECODED_MAX(len) + 1;

@@ -117,6 +117,8 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
                                   "snapshot checksum mismatch: the file is torn or corrupted"},
     [JG_ERR_SNAPSHOT_UNVERIFIED] = {"JG_ERR_SNAPSHOT_UNVERIFIED",
                                     "snapshot checksum not verified yet"},
+    [JG_ERR_KEY_ROCA] = {"JG_ERR_KEY_ROCA",
+                         "RSA key made by a vulnerable Infineon generator (ROCA, CVE-2017-15361)"},
     [JG_ERR_KEYSET_MIXED] = {"JG_ERR_KEYSET_MIXED",
                              "key set mixes symmetric secrets and public keys"},
 };

@@ -117,3 +117,83 @@ jg_err jg__header_dump(const json_t *header, char **out)
     json_decref(empty);
     return err;
 }
+
+jg_err jg__crit_check_jdoc(jg__jhdr protected_hdr, const jg__jhdr *unprotected,
+                           size_t n_unprotected, const char *const *library_understood,
+                           const char *const *caller_understood)
+{
+    for (size_t i = 0; i < n_unprotected; i++)
+        if (jg__jhdr_get(unprotected[i], "crit") != 0)
+            return JG_ERR_CRIT_UNPROTECTED;
+    uint32_t crit = jg__jhdr_get(protected_hdr, "crit");
+    if (crit == 0)
+        return JG_OK;
+    const jg__jdoc *doc = protected_hdr.doc;
+    const jg__jnode *nodes = doc->nodes;
+    if (nodes[crit].type != JG__J_ARRAY || nodes[crit].len == 0)
+        return JG_ERR_CRIT_INVALID;
+
+    /* Elements of an array follow it; each ends where the next begins. */
+    for (uint32_t k = crit + 1; k < nodes[crit].end; k = nodes[k].end) {
+        if (nodes[k].type != JG__J_STRING)
+            return JG_ERR_CRIT_INVALID;
+        const char *name = doc->pool + nodes[k].str;
+        for (uint32_t j = crit + 1; j < k; j = nodes[j].end)
+            if (strcmp(name, doc->pool + nodes[j].str) == 0)
+                return JG_ERR_CRIT_INVALID;
+        if (in_list(registered_names, name))
+            return JG_ERR_CRIT_INVALID;
+        if (jg__jhdr_get(protected_hdr, name) == 0)
+            return JG_ERR_CRIT_INVALID;
+    }
+    for (uint32_t k = crit + 1; k < nodes[crit].end; k = nodes[k].end) {
+        const char *name = doc->pool + nodes[k].str;
+        if (!in_list(library_understood, name) && !in_list(caller_understood, name))
+            return JG_ERR_CRIT_UNKNOWN;
+    }
+    return JG_OK;
+}
+
+const char *jg__crit_unknown_name_jdoc(jg__jhdr protected_hdr,
+                                       const char *const *library_understood,
+                                       const char *const *caller_understood)
+{
+    uint32_t crit = jg__jhdr_get(protected_hdr, "crit");
+    if (crit == 0)
+        return NULL;
+    const jg__jdoc *doc = protected_hdr.doc;
+    const jg__jnode *nodes = doc->nodes;
+    if (nodes[crit].type != JG__J_ARRAY)
+        return NULL;
+    for (uint32_t k = crit + 1; k < nodes[crit].end; k = nodes[k].end) {
+        if (nodes[k].type != JG__J_STRING)
+            continue;
+        const char *name = doc->pool + nodes[k].str;
+        if (!in_list(library_understood, name) && !in_list(caller_understood, name))
+            return name;
+    }
+    return NULL;
+}
+
+jg_err jg__header_disjoint_jdoc(jg__jhdr a, jg__jhdr b)
+{
+    if (a.doc == NULL || b.doc == NULL)
+        return JG_OK;
+    int shared = jg__jdoc_share_name(a.doc, a.obj, b.doc, b.obj);
+    return shared < 0 ? JG_ERR_NOMEM : shared ? JG_ERR_HEADER_DUPLICATE : JG_OK;
+}
+
+jg_err jg__header_string_jdoc(const jg__jhdr *headers, size_t n, const char *name, const char **out)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t v = jg__jhdr_get(headers[i], name);
+        if (v == 0)
+            continue;
+        const char *s = jg__jdoc_str(headers[i].doc, v);
+        if (s == NULL)
+            return JG_ERR_JSON_TYPE;
+        *out = s;
+        return JG_OK;
+    }
+    return JG_ERR_CLAIM_MISSING;
+}

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "core/jdoc.h"
 #include "jwtgate/error.h"
 
 /*
@@ -49,5 +50,33 @@ jg_err jg__header_string(const json_t *const *headers, size_t n, const char *nam
 /* A header as compact JSON with sorted members; "{}" for NULL (no protected
  * header). Errors: JG_ERR_NOMEM. */
 jg_err jg__header_dump(const json_t *header, char **out);
+
+/*
+ * The same rules for headers read with the library's own reader (JWS
+ * verification): a header is the object at node `obj` of `doc`, absent when
+ * `doc` is NULL. Same results and errors as the jansson versions above.
+ */
+typedef struct jg__jhdr {
+    const jg__jdoc *doc;
+    uint32_t obj;
+} jg__jhdr;
+
+/* The value node of member `name`, or 0 when the header or member is absent. */
+static inline uint32_t jg__jhdr_get(jg__jhdr h, const char *name)
+{
+    return h.doc != NULL ? jg__jdoc_get(h.doc, h.obj, name) : 0;
+}
+
+jg_err jg__crit_check_jdoc(jg__jhdr protected_hdr, const jg__jhdr *unprotected,
+                           size_t n_unprotected, const char *const *library_understood,
+                           const char *const *caller_understood);
+/* Errors: JG_ERR_HEADER_DUPLICATE, JG_ERR_NOMEM. */
+jg_err jg__header_disjoint_jdoc(jg__jhdr a, jg__jhdr b);
+/* jg__crit_unknown_name() for a header of the library's own reader. */
+const char *jg__crit_unknown_name_jdoc(jg__jhdr protected_hdr,
+                                       const char *const *library_understood,
+                                       const char *const *caller_understood);
+jg_err jg__header_string_jdoc(const jg__jhdr *headers, size_t n, const char *name,
+                              const char **out);
 
 #endif /* JG_LIB_CORE_HEADER_H */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "jwtgate/common.h"
 
 /* Up to this many members, duplicates are found by comparing every pair;
@@ -66,36 +67,6 @@ static jg_err new_node(parser *p, jg__jtype type, uint32_t *idx)
     n->type = (uint8_t)type;
     n->end = *idx + 1;
     return JG_OK;
-}
-
-/* Length of the strict UTF-8 sequence starting at s (RFC 3629), 0 if none. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-    return n;
 }
 
 /* Four hex digits at s[at]; 0 when they are not there. */
@@ -191,7 +162,7 @@ static jg_err parse_string(parser *p, uint32_t *idx)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq(p->s + i, p->len - i);
+            size_t n = jg__utf8_seq(p->s + i, p->len - i);
             if (n == 0)
                 return JG_ERR_JSON_SYNTAX;
             memcpy(out + o, p->s + i, n);
@@ -419,6 +390,49 @@ static jg_err check_duplicates(const jg__jdoc *doc, uint32_t obj)
             err = JG_ERR_JSON_DUPLICATE;
     free(names);
     return err;
+}
+
+int jg__jdoc_share_name(const jg__jdoc *a, uint32_t a_obj, const jg__jdoc *b, uint32_t b_obj)
+{
+    const jg__jnode *an = a->nodes, *bn = b->nodes;
+    if (a_obj >= a->count || an[a_obj].type != JG__J_OBJECT || b_obj >= b->count ||
+        bn[b_obj].type != JG__J_OBJECT)
+        return 0;
+    uint32_t na = an[a_obj].len, nb = bn[b_obj].len;
+    if (na == 0 || nb == 0)
+        return 0;
+    if ((uint64_t)na * nb <= (uint64_t)DUP_PAIRWISE_MAX * DUP_PAIRWISE_MAX) {
+        for (uint32_t k = a_obj + 1; k < an[a_obj].end; k = an[k + 1].end)
+            for (uint32_t j = b_obj + 1; j < bn[b_obj].end; j = bn[j + 1].end)
+                if (same_name(a, k, b->pool + bn[j].str, bn[j].len))
+                    return 1;
+        return 0;
+    }
+    /* Sort both name lists, then merge. */
+    name_ref *names = malloc(((size_t)na + nb) * sizeof *names);
+    if (names == NULL)
+        return -1;
+    name_ref *x = names, *y = names + na;
+    uint32_t m = 0;
+    for (uint32_t k = a_obj + 1; k < an[a_obj].end; k = an[k + 1].end)
+        x[m++] = (name_ref){a->pool + an[k].str, an[k].len};
+    m = 0;
+    for (uint32_t j = b_obj + 1; j < bn[b_obj].end; j = bn[j + 1].end)
+        y[m++] = (name_ref){b->pool + bn[j].str, bn[j].len};
+    qsort(x, na, sizeof *x, name_cmp);
+    qsort(y, nb, sizeof *y, name_cmp);
+    int shared = 0;
+    for (uint32_t i = 0, j = 0; i < na && j < nb && !shared;) {
+        int c = name_cmp(&x[i], &y[j]);
+        if (c == 0)
+            shared = 1;
+        else if (c < 0)
+            i++;
+        else
+            j++;
+    }
+    free(names);
+    return shared;
 }
 
 /*

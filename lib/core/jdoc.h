@@ -87,6 +87,13 @@ uint32_t jg__jdoc_get(const jg__jdoc *doc, uint32_t obj, const char *name);
  * a string. */
 const char *jg__jdoc_str(const jg__jdoc *doc, uint32_t idx);
 
+/*
+ * Whether the objects at `a_obj` of `a` and `b_obj` of `b` have a member name
+ * in common: 1 yes, 0 no, -1 no memory. Cost O((m + n) log(m + n)) for large
+ * objects (hostile headers may have thousands of members), pairwise below.
+ */
+int jg__jdoc_share_name(const jg__jdoc *a, uint32_t a_obj, const jg__jdoc *b, uint32_t b_obj);
+
 /* The `i`-th element of the array at `arr`, or 0 when out of range. */
 uint32_t jg__jdoc_at(const jg__jdoc *doc, uint32_t arr, uint32_t i);
 

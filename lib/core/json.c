@@ -9,33 +9,6 @@
 
 #include "jwtgate/common.h"
 
-jg_err jg__json_check_depth(const char *text, size_t len, unsigned max_depth)
-{
-    unsigned depth = 0;
-    int in_string = 0;
-
-    if (max_depth == 0)
-        max_depth = JG_DEFAULT_MAX_JSON_DEPTH;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++; /* skip the escaped character */
-            else if (c == '"')
-                in_string = 0;
-        } else if (c == '"') {
-            in_string = 1;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max_depth)
-                return JG_ERR_LIMIT_JSON_DEPTH;
-        } else if (c == '}' || c == ']') {
-            if (depth > 0)
-                depth--;
-        }
-    }
-    return JG_OK;
-}
-
 jg_err jg__json_parse(const char *text, size_t len, unsigned max_depth, size_t max_len,
                       json_t **out)
 {

@@ -33,9 +33,6 @@ jg_err jg__json_parse(const char *text, size_t len, unsigned max_depth, size_t m
 jg_err jg__json_parse_object(const char *text, size_t len, unsigned max_depth, size_t max_len,
                              json_t **out);
 
-/* Only the depth/size scan: JG_OK, JG_ERR_LIMIT_JSON_DEPTH or _SIZE. */
-jg_err jg__json_check_depth(const char *text, size_t len, unsigned max_depth);
-
 /* Compact (or indented with `pretty`) text with sorted members; malloc'd,
  * NUL-terminated. Errors: JG_ERR_NOMEM. */
 jg_err jg__json_dump(const json_t *value, int pretty, char **out, size_t *out_len);

@@ -178,7 +178,7 @@ static jg_err check_recipients(const jg_jwe_recipient *recipients, enc_state *st
             return JG_ERR_ALG_UNKNOWN;
         if (jg_alg_kind_of(r->alg) != JG_ALG_KIND_JWE)
             return JG_ERR_ALG_KIND;
-        if (r->alg == JG_ALG_RSA1_5)
+        if (jg__alg(r->alg)->flags & JG__ALG_DECRYPT_ONLY)
             return JG_ERR_UNSUPPORTED;
         if (jg__alg_is_direct(r->alg) && st->count > 1)
             return JG_ERR_INVALID_ARGUMENT;
@@ -524,6 +524,10 @@ jg_err jg_jwe_encrypt(const void *plaintext, size_t plaintext_len,
                       const jg_jwe_recipient *recipients, size_t count,
                       const jg_jwe_encrypt_opts *opts, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     return jg__jwe_encrypt_fixed(plaintext, plaintext_len, recipients, count, opts, NULL, out,
                                  out_len);
 }

@@ -29,6 +29,8 @@ const jg_jwk *jg_jwe_key(const jg_jwe *jwe)
 
 jg_err jg_jwe_header_string(const jg_jwe *jwe, const char *name, const char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (jwe == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     const json_t *headers[3] = {jwe->protected_hdr, jwe->shared, jwe->recip};
@@ -37,6 +39,8 @@ jg_err jg_jwe_header_string(const jg_jwe *jwe, const char *name, const char **ou
 
 jg_err jg_jwe_protected_json(const jg_jwe *jwe, char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (jwe == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     return jg__header_dump(jwe->protected_hdr, out);

@@ -39,30 +39,12 @@ jg_err jg__hdr_b64(const jg__hdrs *hdrs, const char *name, unsigned char *out, s
 
 int jg__alg_is_direct(jg_alg alg)
 {
-    return alg == JG_ALG_DIR || alg == JG_ALG_ECDH_ES;
+    return (jg__alg(alg)->flags & JG__ALG_DIRECT) != 0;
 }
 
 size_t jg__kw_key_len(jg_alg alg)
 {
-    switch (alg) {
-    case JG_ALG_A128KW:
-    case JG_ALG_A128GCMKW:
-    case JG_ALG_ECDH_ES_A128KW:
-    case JG_ALG_PBES2_HS256_A128KW:
-        return 16;
-    case JG_ALG_A192KW:
-    case JG_ALG_A192GCMKW:
-    case JG_ALG_ECDH_ES_A192KW:
-    case JG_ALG_PBES2_HS384_A192KW:
-        return 24;
-    case JG_ALG_A256KW:
-    case JG_ALG_A256GCMKW:
-    case JG_ALG_ECDH_ES_A256KW:
-    case JG_ALG_PBES2_HS512_A256KW:
-        return 32;
-    default:
-        return 0;
-    }
+    return jg__alg(alg)->kek_len;
 }
 
 static jg_err aeskw_encrypt(const jg_jwk *key, const unsigned char *cek, size_t cek_len,
@@ -87,32 +69,20 @@ jg_err jg__km_encrypt(jg_alg alg, const jg_jwk *key, const jg__enc_info *enc, co
 {
     *ek = NULL;
     *ek_len = 0;
-    switch (alg) {
-    case JG_ALG_DIR:
+    if (jg__alg(alg)->flags & JG__ALG_DECRYPT_ONLY)
+        return JG_ERR_UNSUPPORTED; /* RSA1_5 (RFC 8725 section 3.2) */
+    switch ((jg__alg_family)jg__alg(alg)->family) {
+    case JG__FAM_DIR:
         return jg__dir_encrypt(key, enc, cek);
-    case JG_ALG_A128KW:
-    case JG_ALG_A192KW:
-    case JG_ALG_A256KW:
+    case JG__FAM_AESKW:
         return aeskw_encrypt(key, cek, enc->cek_len, ek, ek_len);
-    case JG_ALG_A128GCMKW:
-    case JG_ALG_A192GCMKW:
-    case JG_ALG_A256GCMKW:
+    case JG__FAM_GCMKW:
         return jg__gcmkw_encrypt(key, cek, enc->cek_len, fixed, ek, ek_len, params);
-    case JG_ALG_RSA1_5:
-        return JG_ERR_UNSUPPORTED; /* decryption only (RFC 8725 section 3.2) */
-    case JG_ALG_RSA_OAEP:
-    case JG_ALG_RSA_OAEP_256:
-    case JG_ALG_RSA_OAEP_384:
-    case JG_ALG_RSA_OAEP_512:
+    case JG__FAM_RSA_ENC:
         return jg__rsa_encrypt(alg, key, cek, enc->cek_len, ek, ek_len);
-    case JG_ALG_ECDH_ES:
-    case JG_ALG_ECDH_ES_A128KW:
-    case JG_ALG_ECDH_ES_A192KW:
-    case JG_ALG_ECDH_ES_A256KW:
+    case JG__FAM_ECDH:
         return jg__ecdh_encrypt(alg, key, enc, hdrs, fixed, cek, ek, ek_len, params);
-    case JG_ALG_PBES2_HS256_A128KW:
-    case JG_ALG_PBES2_HS384_A192KW:
-    case JG_ALG_PBES2_HS512_A256KW:
+    case JG__FAM_PBES2:
         return jg__pbes2_encrypt(alg, key, p2c, fixed, cek, enc->cek_len, ek, ek_len, params);
     default:
         return jg_alg_kind_of(alg) == JG_ALG_KIND_JWS ? JG_ERR_ALG_KIND : JG_ERR_ALG_UNKNOWN;
@@ -123,31 +93,18 @@ jg_err jg__km_decrypt(jg_alg alg, const jg_jwk *key, const jg__enc_info *enc, co
                       const unsigned char *ek, size_t ek_len, const jg_limits *limits,
                       unsigned char *cek)
 {
-    switch (alg) {
-    case JG_ALG_DIR:
+    switch ((jg__alg_family)jg__alg(alg)->family) {
+    case JG__FAM_DIR:
         return jg__dir_decrypt(key, enc, ek_len, cek);
-    case JG_ALG_A128KW:
-    case JG_ALG_A192KW:
-    case JG_ALG_A256KW:
+    case JG__FAM_AESKW:
         return jg__aeskw_unwrap(key->secret, key->secret_len, ek, ek_len, cek, enc->cek_len);
-    case JG_ALG_A128GCMKW:
-    case JG_ALG_A192GCMKW:
-    case JG_ALG_A256GCMKW:
+    case JG__FAM_GCMKW:
         return jg__gcmkw_decrypt(key, hdrs, ek, ek_len, cek, enc->cek_len);
-    case JG_ALG_RSA1_5:
-    case JG_ALG_RSA_OAEP:
-    case JG_ALG_RSA_OAEP_256:
-    case JG_ALG_RSA_OAEP_384:
-    case JG_ALG_RSA_OAEP_512:
+    case JG__FAM_RSA_ENC:
         return jg__rsa_decrypt(alg, key, ek, ek_len, cek, enc->cek_len);
-    case JG_ALG_ECDH_ES:
-    case JG_ALG_ECDH_ES_A128KW:
-    case JG_ALG_ECDH_ES_A192KW:
-    case JG_ALG_ECDH_ES_A256KW:
+    case JG__FAM_ECDH:
         return jg__ecdh_decrypt(alg, key, enc, hdrs, ek, ek_len, cek);
-    case JG_ALG_PBES2_HS256_A128KW:
-    case JG_ALG_PBES2_HS384_A192KW:
-    case JG_ALG_PBES2_HS512_A256KW:
+    case JG__FAM_PBES2:
         return jg__pbes2_decrypt(alg, key, hdrs, limits, ek, ek_len, cek, enc->cek_len);
     default:
         return jg_alg_kind_of(alg) == JG_ALG_KIND_JWS ? JG_ERR_ALG_KIND : JG_ERR_ALG_UNKNOWN;

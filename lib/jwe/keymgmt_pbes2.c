@@ -22,16 +22,9 @@
 
 static const EVP_MD *pbes2_md(jg_alg alg)
 {
-    switch (alg) {
-    case JG_ALG_PBES2_HS256_A128KW:
-        return EVP_sha256();
-    case JG_ALG_PBES2_HS384_A192KW:
-        return EVP_sha384();
-    case JG_ALG_PBES2_HS512_A256KW:
-        return EVP_sha512();
-    default:
-        return NULL;
-    }
+    const jg__alg_info *a = jg__alg(alg);
+    const char *name = jg__hash_name((jg__hash)a->hash);
+    return a->family == JG__FAM_PBES2 && name != NULL ? EVP_get_digestbyname(name) : NULL;
 }
 
 static jg_err derive_kek(jg_alg alg, const jg_jwk *key, const unsigned char *p2s, size_t p2s_len,

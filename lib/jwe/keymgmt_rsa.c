@@ -21,27 +21,12 @@
 #include "jwe/jwe_internal.h"
 #include "jwk/jwk_internal.h"
 
-static const char *oaep_digest(jg_alg alg)
-{
-    switch (alg) {
-    case JG_ALG_RSA_OAEP:
-        return "SHA1";
-    case JG_ALG_RSA_OAEP_256:
-        return "SHA256";
-    case JG_ALG_RSA_OAEP_384:
-        return "SHA384";
-    case JG_ALG_RSA_OAEP_512:
-        return "SHA512";
-    default:
-        return NULL;
-    }
-}
-
 /* A context for `alg` on `key`, initialised for encryption or decryption. */
 static EVP_PKEY_CTX *make_ctx(jg_alg alg, const jg_jwk *key, int enc)
 {
-    const char *md = oaep_digest(alg);
-    if (key->kty != JG_KTY_RSA || key->pkey == NULL || (md == NULL && alg != JG_ALG_RSA1_5))
+    const jg__alg_info *a = jg__alg(alg);
+    const char *md = jg__hash_name((jg__hash)a->hash); /* NULL: RSA1_5's PKCS #1 v1.5 padding */
+    if (key->kty != JG_KTY_RSA || key->pkey == NULL || a->family != JG__FAM_RSA_ENC)
         return NULL;
     OSSL_PARAM params[4];
     size_t n = 0;
@@ -70,26 +55,10 @@ static EVP_PKEY_CTX *make_ctx(jg_alg alg, const jg_jwk *key, int enc)
 /* The template slot of alg (see jg_jwk.rsa_kw), or -1. */
 static int kw_slot(jg_alg alg, int enc)
 {
-    int i;
-    switch (alg) {
-    case JG_ALG_RSA1_5:
-        i = 0;
-        break;
-    case JG_ALG_RSA_OAEP:
-        i = 1;
-        break;
-    case JG_ALG_RSA_OAEP_256:
-        i = 2;
-        break;
-    case JG_ALG_RSA_OAEP_384:
-        i = 3;
-        break;
-    case JG_ALG_RSA_OAEP_512:
-        i = 4;
-        break;
-    default:
+    const jg__alg_info *a = jg__alg(alg);
+    if (a->family != JG__FAM_RSA_ENC)
         return -1;
-    }
+    int i = a->slot;
     return i * 2 + (enc != 0);
 }
 

@@ -134,104 +134,13 @@ jg_crv jg_crv_from_name(const char *name)
 
 int jg__hmac_slot(jg_alg alg)
 {
-    switch (alg) {
-    case JG_ALG_HS256:
-        return JG__HMAC_SHA256;
-    case JG_ALG_HS384:
-        return JG__HMAC_SHA384;
-    case JG_ALG_HS512:
-        return JG__HMAC_SHA512;
-    default:
-        return -1;
-    }
-}
-
-/* Bytes of an AES key-wrap key for AxxxKW / AxxxGCMKW, else 0. */
-static size_t aes_wrap_key_len(jg_alg alg)
-{
-    switch (alg) {
-    case JG_ALG_A128KW:
-    case JG_ALG_A128GCMKW:
-        return 16;
-    case JG_ALG_A192KW:
-    case JG_ALG_A192GCMKW:
-        return 24;
-    case JG_ALG_A256KW:
-    case JG_ALG_A256GCMKW:
-        return 32;
-    default:
-        return 0;
-    }
-}
-
-static int is_ec_curve(jg_crv crv)
-{
-    return crv == JG_CRV_P256 || crv == JG_CRV_P384 || crv == JG_CRV_P521;
+    const jg__alg_info *a = jg__alg(alg);
+    return a->family == JG__FAM_HMAC ? a->slot : -1;
 }
 
 jg_err jg__jwk_alg_suits(const jg_jwk *key, jg_alg alg)
 {
-    switch (alg) {
-    case JG_ALG_HS256:
-    case JG_ALG_HS384:
-    case JG_ALG_HS512:
-    case JG_ALG_DIR:
-    case JG_ALG_A128KW:
-    case JG_ALG_A192KW:
-    case JG_ALG_A256KW:
-    case JG_ALG_A128GCMKW:
-    case JG_ALG_A192GCMKW:
-    case JG_ALG_A256GCMKW:
-    case JG_ALG_PBES2_HS256_A128KW:
-    case JG_ALG_PBES2_HS384_A192KW:
-    case JG_ALG_PBES2_HS512_A256KW:
-        return key->kty == JG_KTY_OCT ? JG_OK : JG_ERR_KEY_TYPE;
-    case JG_ALG_RS256:
-    case JG_ALG_RS384:
-    case JG_ALG_RS512:
-    case JG_ALG_PS256:
-    case JG_ALG_PS384:
-    case JG_ALG_PS512:
-    case JG_ALG_RSA1_5:
-    case JG_ALG_RSA_OAEP:
-    case JG_ALG_RSA_OAEP_256:
-    case JG_ALG_RSA_OAEP_384:
-    case JG_ALG_RSA_OAEP_512:
-        return key->kty == JG_KTY_RSA ? JG_OK : JG_ERR_KEY_TYPE;
-    case JG_ALG_ES256:
-    case JG_ALG_ES384:
-    case JG_ALG_ES512: {
-        if (key->kty != JG_KTY_EC)
-            return JG_ERR_KEY_TYPE;
-        jg_crv want = alg == JG_ALG_ES256   ? JG_CRV_P256
-                      : alg == JG_ALG_ES384 ? JG_CRV_P384
-                                            : JG_CRV_P521;
-        return key->crv == want ? JG_OK : JG_ERR_KEY_CURVE;
-    }
-    case JG_ALG_EDDSA:
-        if (key->kty != JG_KTY_OKP)
-            return JG_ERR_KEY_TYPE;
-        return key->crv == JG_CRV_ED25519 || key->crv == JG_CRV_ED448 ? JG_OK : JG_ERR_KEY_CURVE;
-    case JG_ALG_ED25519:
-        if (key->kty != JG_KTY_OKP)
-            return JG_ERR_KEY_TYPE;
-        return key->crv == JG_CRV_ED25519 ? JG_OK : JG_ERR_KEY_CURVE;
-    case JG_ALG_ED448:
-        if (key->kty != JG_KTY_OKP)
-            return JG_ERR_KEY_TYPE;
-        return key->crv == JG_CRV_ED448 ? JG_OK : JG_ERR_KEY_CURVE;
-    case JG_ALG_ECDH_ES:
-    case JG_ALG_ECDH_ES_A128KW:
-    case JG_ALG_ECDH_ES_A192KW:
-    case JG_ALG_ECDH_ES_A256KW:
-        if (key->kty == JG_KTY_EC)
-            return is_ec_curve(key->crv) ? JG_OK : JG_ERR_KEY_CURVE;
-        if (key->kty == JG_KTY_OKP)
-            return key->crv == JG_CRV_X25519 || key->crv == JG_CRV_X448 ? JG_OK : JG_ERR_KEY_CURVE;
-        return JG_ERR_KEY_TYPE;
-    default:
-        return JG_ERR_ALG_UNKNOWN;
-    }
+    return jg__alg_key_suits(alg, key->kty, key->crv);
 }
 
 int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg)
@@ -239,12 +148,9 @@ int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg)
     if (key->alg == JG_ALG_UNKNOWN || key->alg == alg)
         return 1;
     /* "EdDSA" and the fully specified names mean the same on the right curve. */
-    if (key->kty == JG_KTY_OKP) {
-        int key_eddsa =
-            key->alg == JG_ALG_EDDSA || key->alg == JG_ALG_ED25519 || key->alg == JG_ALG_ED448;
-        int use_eddsa = alg == JG_ALG_EDDSA || alg == JG_ALG_ED25519 || alg == JG_ALG_ED448;
-        return key_eddsa && use_eddsa; /* the curve was already checked */
-    }
+    if (key->kty == JG_KTY_OKP)
+        return jg__alg(key->alg)->family == JG__FAM_EDDSA &&
+               jg__alg(alg)->family == JG__FAM_EDDSA; /* the curve was already checked */
     return 0;
 }
 
@@ -254,13 +160,10 @@ static unsigned ops_permitting(jg_alg alg, unsigned op)
     if (op == JG_OP_SIGN || op == JG_OP_VERIFY)
         return op;
     int sending = op == JG_OP_ENCRYPT;
-    switch (alg) {
-    case JG_ALG_DIR:
+    switch (jg__alg(alg)->family) {
+    case JG__FAM_DIR:
         return sending ? JG_OP_ENCRYPT : JG_OP_DECRYPT;
-    case JG_ALG_ECDH_ES:
-    case JG_ALG_ECDH_ES_A128KW:
-    case JG_ALG_ECDH_ES_A192KW:
-    case JG_ALG_ECDH_ES_A256KW:
+    case JG__FAM_ECDH:
         return JG_OP_DERIVE_KEY | JG_OP_DERIVE_BITS;
     default: /* key wrapping and RSA key encryption */
         return sending ? (JG_OP_WRAP_KEY | JG_OP_ENCRYPT) : (JG_OP_UNWRAP_KEY | JG_OP_DECRYPT);
@@ -284,15 +187,12 @@ jg_err jg_jwk_check(const jg_jwk *key, jg_alg alg, unsigned op)
     if (err != JG_OK)
         return err;
 
-    /* Sizes. */
-    int slot = jg__hmac_slot(alg);
-    if (slot >= 0) {
-        static const size_t hash_len[JG__HMAC_COUNT] = {32, 48, 64};
-        if (key->secret_len < hash_len[slot])
-            return JG_ERR_KEY_WEAK;
-    }
-    size_t wrap_len = aes_wrap_key_len(alg);
-    if (wrap_len != 0 && key->secret_len != wrap_len)
+    /* Sizes: an HMAC key at least as long as the hash (RFC 7518 3.2), an
+     * AES key-wrapping key exactly the size the alg names. */
+    const jg__alg_info *a = jg__alg(alg);
+    if (a->family == JG__FAM_HMAC && key->secret_len < jg__hash_len((jg__hash)a->hash))
+        return JG_ERR_KEY_WEAK;
+    if ((a->family == JG__FAM_AESKW || a->family == JG__FAM_GCMKW) && key->secret_len != a->kek_len)
         return JG_ERR_KEY_SIZE;
 
     /* Metadata. */
@@ -430,6 +330,8 @@ jg_err jg__jwk_finish(jg_jwk *key, unsigned flags)
 jg_err jg_jwk_from_secret(const unsigned char *secret, size_t len, const jg_jwk_meta *meta,
                           jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (secret == NULL || len == 0 || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwk *key = jg__jwk_alloc();
@@ -455,6 +357,8 @@ jg_err jg_jwk_from_secret(const unsigned char *secret, size_t len, const jg_jwk_
 
 jg_err jg_jwk_with_meta(const jg_jwk *key, const jg_jwk_meta *meta, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (key->kty == JG_KTY_OCT)

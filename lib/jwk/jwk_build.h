@@ -29,7 +29,7 @@
 #define JG__RSA_MAX_E_BITS 256u
 
 /* All flags of jg_jwk_parse() & co. */
-#define JG__JWK_IMPORT_FLAGS (JG_JWK_ALLOW_WEAK_RSA | JG_JWK_PUBLIC_ONLY)
+#define JG__JWK_IMPORT_FLAGS (JG_JWK_ALLOW_WEAK_RSA | JG_JWK_PUBLIC_ONLY | JG_JWK_ALLOW_ROCA)
 
 /* ---- jwk_parse.c --------------------------------------------------------- */
 
@@ -72,9 +72,12 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags);
 #define JG__ADOPT_PUBLIC_CHECKED (1u << 16)
 
 /* RSA public numbers: odd modulus of at most JG__RSA_MAX_BITS; exponent odd,
- * > 1, below the modulus and at most JG__RSA_MAX_E_BITS bits. JG_OK or
- * JG_ERR_KEY_INVALID (also for NULL). */
-jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e);
+ * > 1, below the modulus and at most JG__RSA_MAX_E_BITS bits; and, unless
+ * JG_JWK_ALLOW_ROCA is in `flags`, a modulus without the ROCA fingerprint
+ * (checked here, on numbers already at hand: reading n back from a key costs
+ * more than the test). JG_OK, JG_ERR_KEY_INVALID (also for NULL),
+ * JG_ERR_KEY_ROCA, JG_ERR_CRYPTO. */
+jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e, unsigned flags);
 
 /* A new EVP_PKEY holding only the public part of `pkey`. Errors: JG_ERR_NOMEM,
  * JG_ERR_CRYPTO. */

@@ -218,6 +218,10 @@ jg_err jg__jwk_to_json_t(const jg_jwk *key, unsigned flags, json_t **out)
 
 jg_err jg_jwk_to_json(const jg_jwk *key, unsigned flags, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     json_t *obj = NULL;
     if (out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
@@ -231,6 +235,10 @@ jg_err jg_jwk_to_json(const jg_jwk *key, unsigned flags, char **out, size_t *out
 
 jg_err jg_jwks_to_json(const jg_jwks *set, unsigned flags, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     if (set == NULL || out == NULL || (flags & ~EXPORT_FLAGS) != 0)
         return JG_ERR_INVALID_ARGUMENT;
     json_t *root = json_object(), *keys = json_array();
@@ -273,6 +281,8 @@ static unsigned public_ops(unsigned ops)
 
 jg_err jg_jwk_public(const jg_jwk *key, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (key->kty == JG_KTY_OCT || key->pkey == NULL)

@@ -90,6 +90,8 @@ static jg_err generate_secret(jg_crv crv, unsigned bits, jg_jwk *key)
 
 jg_err jg_jwk_generate(jg_kty kty, jg_crv crv, unsigned bits, const jg_jwk_meta *meta, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwk *key = jg__jwk_alloc();
@@ -112,50 +114,23 @@ jg_err jg_jwk_generate(jg_kty kty, jg_crv crv, unsigned bits, const jg_jwk_meta 
     return jg__jwk_complete(key, meta, 0, 1, out);
 }
 
-/* The curve for `alg` (`crv` when the algorithm allows a choice), or
- * JG_CRV_NONE with *err set. */
-static jg_crv curve_for(jg_alg alg, jg_crv crv, jg_err *err)
+/* The curve for a key of row `a`: the row's default when `crv` is
+ * JG_CRV_NONE, else `crv` when the row allows it; JG_CRV_NONE with *err set
+ * otherwise. */
+static jg_crv curve_for(const jg__alg_info *a, jg_crv crv, jg_err *err)
 {
-    jg_crv fixed = JG_CRV_NONE;
-    switch (alg) {
-    case JG_ALG_ES256:
-        fixed = JG_CRV_P256;
-        break;
-    case JG_ALG_ES384:
-        fixed = JG_CRV_P384;
-        break;
-    case JG_ALG_ES512:
-        fixed = JG_CRV_P521;
-        break;
-    case JG_ALG_ED25519:
-        fixed = JG_CRV_ED25519;
-        break;
-    case JG_ALG_ED448:
-        fixed = JG_CRV_ED448;
-        break;
-    case JG_ALG_EDDSA:
-        if (crv == JG_CRV_NONE || crv == JG_CRV_ED25519 || crv == JG_CRV_ED448)
-            return crv == JG_CRV_NONE ? JG_CRV_ED25519 : crv;
-        *err = JG_ERR_KEY_CURVE;
-        return JG_CRV_NONE;
-    default: /* ECDH-ES family */
-        if (crv == JG_CRV_NONE)
-            return JG_CRV_P256;
-        if (crv == JG_CRV_P256 || crv == JG_CRV_P384 || crv == JG_CRV_P521 ||
-            crv == JG_CRV_X25519 || crv == JG_CRV_X448)
-            return crv;
-        *err = JG_ERR_KEY_CURVE;
-        return JG_CRV_NONE;
-    }
-    if (crv != JG_CRV_NONE && crv != fixed) {
-        *err = JG_ERR_KEY_CURVE;
-        return JG_CRV_NONE;
-    }
-    return fixed;
+    if (crv == JG_CRV_NONE)
+        return (jg_crv)a->crv;
+    if ((unsigned)crv < 16u && (a->crvs & JG__CRV_BIT(crv)) != 0)
+        return crv;
+    *err = JG_ERR_KEY_CURVE;
+    return JG_CRV_NONE;
 }
 
 jg_err jg_jwk_generate_for_alg(jg_alg alg, jg_crv crv, unsigned bits, const char *kid, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     jg_alg_kind kind = jg_alg_kind_of(alg);
     if (kind == JG_ALG_KIND_NONE)
         return JG_ERR_ALG_UNKNOWN;
@@ -164,59 +139,30 @@ jg_err jg_jwk_generate_for_alg(jg_alg alg, jg_crv crv, unsigned bits, const char
     jg_kty kty;
     unsigned min_bits = 0, exact_bits = 0;
 
-    switch (alg) {
-    case JG_ALG_HS256:
-    case JG_ALG_HS384:
-    case JG_ALG_HS512:
-        /* RFC 7518 3.2: at least the hash size. */
-        kty = JG_KTY_OCT;
-        min_bits = alg == JG_ALG_HS256 ? 256 : alg == JG_ALG_HS384 ? 384 : 512;
-        break;
-    case JG_ALG_A128KW:
-    case JG_ALG_A128GCMKW:
-        kty = JG_KTY_OCT;
-        exact_bits = 128;
-        break;
-    case JG_ALG_A192KW:
-    case JG_ALG_A192GCMKW:
-        kty = JG_KTY_OCT;
-        exact_bits = 192;
-        break;
-    case JG_ALG_A256KW:
-    case JG_ALG_A256GCMKW:
-        kty = JG_KTY_OCT;
-        exact_bits = 256;
-        break;
-    case JG_ALG_DIR:
-        /* The CEK sizes of the "enc" values (RFC 7518 5.1). */
-        kty = JG_KTY_OCT;
-        if (bits != 0 && bits != 128 && bits != 192 && bits != 256 && bits != 384 && bits != 512)
-            return JG_ERR_KEY_SIZE;
-        break;
-    case JG_ALG_PBES2_HS256_A128KW:
-    case JG_ALG_PBES2_HS384_A192KW:
-    case JG_ALG_PBES2_HS512_A256KW:
-        kty = JG_KTY_OCT;
-        break;
-    case JG_ALG_RS256:
-    case JG_ALG_RS384:
-    case JG_ALG_RS512:
-    case JG_ALG_PS256:
-    case JG_ALG_PS384:
-    case JG_ALG_PS512:
-    case JG_ALG_RSA1_5:
-    case JG_ALG_RSA_OAEP:
-    case JG_ALG_RSA_OAEP_256:
-    case JG_ALG_RSA_OAEP_384:
-    case JG_ALG_RSA_OAEP_512:
-        kty = JG_KTY_RSA;
-        break;
-    default: /* ES*, EdDSA, Ed25519, Ed448, ECDH-ES* */
-        crv = curve_for(alg, crv, &err);
+    const jg__alg_info *a = jg__alg(alg);
+    if (a->crvs != 0) { /* ES*, EdDSA, Ed25519, Ed448, ECDH-ES*: the curve decides */
+        crv = curve_for(a, crv, &err);
         if (err != JG_OK)
             return err;
         kty = jg__curve(crv)->kty;
-        break;
+    } else {
+        kty = (jg_kty)a->kty;
+        switch (a->family) {
+        case JG__FAM_HMAC: /* RFC 7518 3.2: at least the hash size. */
+            min_bits = (unsigned)jg__hash_len((jg__hash)a->hash) * 8u;
+            break;
+        case JG__FAM_AESKW:
+        case JG__FAM_GCMKW:
+            exact_bits = a->kek_len * 8u;
+            break;
+        case JG__FAM_DIR: /* The CEK sizes of the "enc" values (RFC 7518 5.1). */
+            if (bits != 0 && bits != 128 && bits != 192 && bits != 256 && bits != 384 &&
+                bits != 512)
+                return JG_ERR_KEY_SIZE;
+            break;
+        default: /* PBES2: any secret; RSA: jg_jwk_generate() decides the size */
+            break;
+        }
     }
     if (kty == JG_KTY_OCT && crv != JG_CRV_NONE)
         return JG_ERR_KEY_CURVE;

@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/alg_info.h"
 #include "jwtgate/jwk.h"
 
 /* Static facts about a curve. */
@@ -128,6 +129,13 @@ int jg__jwk_alg_permits(const jg_jwk *key, jg_alg alg);
  * keys no RS/PS/ES alg can use. Errors: JG_ERR_NOMEM, JG_ERR_CRYPTO. */
 jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out);
 void jg__sig_prep_free(jg__sig_prep *prep);
+
+/*
+ * The ROCA fingerprint (lib/jwk/roca.c): whether the modulus `n` has the
+ * form Infineon's vulnerable generator gave every key (1), not (0), or the
+ * test could not run (-1). Applied at import by jg__rsa_check_public().
+ */
+int jg__roca_fingerprint(const BIGNUM *n);
 
 /* ---- jwks.c ------------------------------------------------------------ */
 

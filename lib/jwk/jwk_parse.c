@@ -300,7 +300,7 @@ static jg_err rsa_material(const json_t *obj, unsigned flags, int *unsupported, 
     if (!private) {
         /* A public key is checked here, on the numbers at hand; a private
          * one is checked whole on adoption. */
-        if ((err = jg__rsa_check_public(bns[0], bns[1])) != JG_OK)
+        if ((err = jg__rsa_check_public(bns[0], bns[1], flags)) != JG_OK)
             goto done;
         *adopt_flags |= JG__ADOPT_PUBLIC_CHECKED;
         err = JG_ERR_NOMEM;
@@ -573,6 +573,8 @@ void jg__jwk_json_wipe(json_t *obj)
 
 jg_err jg_jwk_parse(const char *json, size_t len, unsigned flags, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     json_t *obj = NULL;
     int unsupported = 0;
 

@@ -111,6 +111,8 @@ static jg_err decode(const unsigned char *data, size_t len, const char *input_ty
 jg_err jg_jwk_from_pem(const char *pem, size_t len, const jg_jwk_meta *meta, unsigned flags,
                        jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (pem == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     /* PKCS#8 "ENCRYPTED PRIVATE KEY" and legacy "Proc-Type: 4,ENCRYPTED". */
@@ -122,11 +124,17 @@ jg_err jg_jwk_from_pem(const char *pem, size_t len, const jg_jwk_meta *meta, uns
 jg_err jg_jwk_from_der(const unsigned char *der, size_t len, const jg_jwk_meta *meta,
                        unsigned flags, jg_jwk **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     return decode(der, len, "DER", meta, flags, out);
 }
 
 jg_err jg_jwk_to_pem(const jg_jwk *key, unsigned flags, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     if (key == NULL || out == NULL || (flags & ~(JG_EXPORT_PRIVATE | JG_EXPORT_PRETTY)) != 0)
         return JG_ERR_INVALID_ARGUMENT;
     if (key->kty == JG_KTY_OCT || key->pkey == NULL)

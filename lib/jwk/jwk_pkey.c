@@ -158,7 +158,7 @@ static BIGNUM *param_bn(const OSSL_PARAM *params, const char *name)
     return p != NULL && OSSL_PARAM_get_BN(p, &bn) ? bn : NULL;
 }
 
-jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e)
+jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e, unsigned flags)
 {
     if (n == NULL || e == NULL)
         return JG_ERR_KEY_INVALID;
@@ -167,6 +167,13 @@ jg_err jg__rsa_check_public(const BIGNUM *n, const BIGNUM *e)
     if (!BN_is_odd(e) || BN_is_one(e) || (unsigned)BN_num_bits(e) > JG__RSA_MAX_E_BITS ||
         BN_cmp(e, n) >= 0)
         return JG_ERR_KEY_INVALID;
+    /* A modulus from Infineon's vulnerable generator can be factored (ROCA,
+     * lib/jwk/roca.c): refused unless the caller takes it on purpose. */
+    if (!(flags & JG_JWK_ALLOW_ROCA)) {
+        int found = jg__roca_fingerprint(n);
+        if (found != 0)
+            return found > 0 ? JG_ERR_KEY_ROCA : JG_ERR_CRYPTO;
+    }
     return JG_OK;
 }
 
@@ -392,7 +399,7 @@ done:
     return err;
 }
 
-static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
+static jg_err rsa_check(const EVP_PKEY *pkey, unsigned flags, int *is_private)
 {
     /* One export, each number at its own size: EVP_PKEY_get_bn_param()
      * goes through a 2 KiB buffer per number, which cost more than all the
@@ -403,7 +410,7 @@ static jg_err rsa_check(const EVP_PKEY *pkey, int *is_private)
     BIGNUM *n = param_bn(params, OSSL_PKEY_PARAM_RSA_N);
     BIGNUM *e = param_bn(params, OSSL_PKEY_PARAM_RSA_E);
     BIGNUM *d = param_bn(params, OSSL_PKEY_PARAM_RSA_D);
-    jg_err err = jg__rsa_check_public(n, e);
+    jg_err err = jg__rsa_check_public(n, e, flags);
     *is_private = d != NULL;
     if (err == JG_OK && d != NULL)
         err = rsa_check_private(params, n, e, d);
@@ -477,7 +484,7 @@ jg_err jg__jwk_adopt_pkey(jg_jwk *key, EVP_PKEY *pkey, unsigned flags)
         case JG_KTY_RSA:
             /* Checked by the JWK reader: a public key (see the flag). */
             if (!(flags & JG__ADOPT_PUBLIC_CHECKED))
-                err = rsa_check(pkey, &is_private);
+                err = rsa_check(pkey, flags, &is_private);
             break;
         case JG_KTY_EC:
             err = ec_check(pkey, crv, (flags & JG__ADOPT_PUBLIC_CHECKED) != 0, &is_private);

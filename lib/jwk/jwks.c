@@ -31,6 +31,8 @@ struct jg_jwks {
 
 jg_err jg_jwks_new(jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwks *set = calloc(1, sizeof *set);
@@ -221,7 +223,7 @@ static size_t jwks_max_json(const jg_limits *limits)
  */
 static int refused_by_policy(jg_err err)
 {
-    return err == JG_ERR_KEY_WEAK;
+    return err == JG_ERR_KEY_WEAK || err == JG_ERR_KEY_ROCA;
 }
 
 /* Record that entry `index` (JWK object `obj`) was skipped for `err`. */
@@ -360,6 +362,8 @@ static jg_err parse_set(const char *json, size_t len, unsigned flags, const jg_l
 jg_err jg_jwks_parse_ex(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                         jg_jwks **out, jg_detail *detail)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     jg__detail_clear(detail);
     jg_err err = parse_set(json, len, flags, limits, 0, out, detail);
     jg__detail_finish(detail, err);
@@ -369,6 +373,8 @@ jg_err jg_jwks_parse_ex(const char *json, size_t len, unsigned flags, const jg_l
 jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                             jg_jwks **out, jg_detail *detail)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     jg__detail_clear(detail);
     jg_err err = parse_set(json, len, flags, limits, 1, out, detail);
     jg__detail_finish(detail, err);
@@ -378,11 +384,15 @@ jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags, const 
 jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                      jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     return parse_set(json, len, flags, limits, 0, out, NULL);
 }
 
 jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                          jg_jwks **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     return parse_set(json, len, flags, limits, 1, out, NULL);
 }

@@ -4,21 +4,25 @@
  *
  * Parsing keeps pointers into the caller's token (compact) or into the
  * parsed JSON (JSON serializations) instead of copying: the JWS Signing Input
- * of a compact token is the token's own first bytes.
+ * of a compact token is the token's own first bytes. Documents and headers
+ * are read with the library's own reader (core/jdoc.h), never built into
+ * jansson trees: a JSON serialization's signatures are counted in the flat
+ * form, before any per-signature work, and a header costs three allocations
+ * whatever its size.
  */
 #ifndef JG_LIB_JWS_INTERNAL_H
 #define JG_LIB_JWS_INTERNAL_H
 
 #include <stddef.h>
 
-#include <jansson.h>
-
+#include "core/header.h"
+#include "core/jdoc.h"
 #include "jwtgate/jws.h"
 
 /* One signature of a parsed token. */
 typedef struct jg__jws_sig {
-    json_t *prot;         /* decoded protected header (owned), or NULL when absent */
-    json_t *unprot;       /* unprotected header (borrowed from the root), or NULL */
+    jg__jdoc *prot;       /* decoded protected header (owned; node 0), or NULL when absent */
+    uint32_t unprot;      /* node of the unprotected header in the parsed document, 0: none */
     const char *prot_b64; /* the protected header as sent ("" when absent) */
     size_t prot_b64_len;
     const char *sig_b64; /* the signature as sent */
@@ -27,7 +31,7 @@ typedef struct jg__jws_sig {
 
 /* A token split into its parts; no semantic checks yet. */
 typedef struct jg__jws_parsed {
-    json_t *root; /* JSON serializations: the whole document; compact: NULL */
+    jg__jdoc *doc; /* JSON serializations: the whole document; compact: NULL */
     int compact;
     int has_payload;         /* the token carries a payload (non-empty compact part,
                                 or a "payload" member) */
@@ -38,6 +42,16 @@ typedef struct jg__jws_parsed {
     jg__jws_sig *sigs;        /* `one` for compact; heap for JSON */
     jg__jws_sig one;
 } jg__jws_parsed;
+
+/* The protected and unprotected headers of `sig` as header views. */
+static inline jg__jhdr jg__jws_prot(const jg__jws_sig *sig)
+{
+    return (jg__jhdr){sig->prot, 0};
+}
+static inline jg__jhdr jg__jws_unprot(const jg__jws_parsed *p, const jg__jws_sig *sig)
+{
+    return (jg__jhdr){sig->unprot != 0 ? p->doc : NULL, sig->unprot};
+}
 
 /*
  * Split `token` (compact, flattened or general JSON, chosen by the first
@@ -53,9 +67,11 @@ void jg__jws_parsed_free(jg__jws_parsed *parsed);
 
 /*
  * Decode one base64url protected header (at most limits->max_header_len
- * bytes once decoded) and parse it as a JSON object.
+ * bytes once decoded) and read it as a JSON object (node 0 of *out).
+ * Errors: JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_B64_*, JG_ERR_JSON_*,
+ * JG_ERR_LIMIT_JSON_DEPTH, JG_ERR_NOMEM.
  */
-jg_err jg__jws_decode_header(const char *b64, size_t len, const jg_limits *limits, json_t **out);
+jg_err jg__jws_decode_header(const char *b64, size_t len, const jg_limits *limits, jg__jdoc **out);
 
 /*
  * jg_jws_sign() with one signer, compact, attached, base64url payload, and
@@ -70,8 +86,9 @@ jg_err jg__jws_sign_compact_typ(const void *payload, size_t payload_len, const j
 
 /* The result object (jws_result.c). */
 struct jg_jws {
-    json_t *prot;   /* protected header of the first verified signature, or NULL */
-    json_t *unprot; /* its unprotected header, or NULL */
+    jg__jdoc *prot;  /* protected header of the first verified signature, or NULL */
+    jg__jdoc *doc;   /* the JSON document holding its unprotected header, or NULL */
+    uint32_t unprot; /* that header's node in `doc`, 0 when none */
     jg_alg alg;
     const jg_jwk *key;
     size_t sig_count;

@@ -18,8 +18,8 @@ void jg_jws_free(jg_jws *jws)
 {
     if (jws == NULL)
         return;
-    json_decref(jws->prot);
-    json_decref(jws->unprot);
+    jg__jdoc_free(jws->prot);
+    jg__jdoc_free(jws->doc);
     /* The payload of a nested token was encrypted: it is confidential. */
     jg_memzero(jws->payload, jws->payload_len);
     free(jws);
@@ -54,15 +54,27 @@ const jg_jwk *jg_jws_key(const jg_jws *jws)
 
 jg_err jg_jws_header_string(const jg_jws *jws, const char *name, const char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (jws == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
-    const json_t *headers[2] = {jws->prot, jws->unprot};
-    return jg__header_string(headers, 2, name, out);
+    const jg__jhdr headers[2] = {{jws->prot, 0}, {jws->unprot != 0 ? jws->doc : NULL, jws->unprot}};
+    return jg__header_string_jdoc(headers, 2, name, out);
 }
 
 jg_err jg_jws_protected_json(const jg_jws *jws, char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (jws == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
-    return jg__header_dump(jws->prot, out);
+    if (jws->prot == NULL)
+        return jg__header_dump(NULL, out);
+    /* Rarely asked for: the jansson tree is built for the dump only. */
+    json_t *tree = NULL;
+    jg_err err = jg__jdoc_to_json(jws->prot, 0, &tree);
+    if (err == JG_OK)
+        err = jg__header_dump(tree, out);
+    json_decref(tree);
+    return err;
 }

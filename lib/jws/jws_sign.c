@@ -14,6 +14,7 @@
 
 #include "core/header.h"
 #include "core/json.h"
+#include "core/text.h"
 #include "jwk/jwk_internal.h"
 #include "jws/jws_internal.h"
 #include "jws/sig.h"
@@ -32,49 +33,6 @@ typedef struct prepared {
     size_t sig_b64_len;
 } prepared;
 
-static int is_utf8(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        size_t n;
-        unsigned min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if ((c & 0xE0u) == 0xC0u) {
-            n = 1, min = 0x80, c &= 0x1Fu;
-        } else if ((c & 0xF0u) == 0xE0u) {
-            n = 2, min = 0x800, c &= 0x0Fu;
-        } else if ((c & 0xF8u) == 0xF0u) {
-            n = 3, min = 0x10000, c &= 0x07u;
-        } else {
-            return 0;
-        }
-        if (len - i - 1 < n)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0u) != 0x80u)
-                return 0;
-            c = c << 6 | (s[i + k] & 0x3Fu);
-        }
-        if (c < min || c > 0x10FFFFu || (c >= 0xD800u && c <= 0xDFFFu))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
-
-/* A kid that JSON-encodes as itself (printable ASCII, no quote or
- * backslash), so the header can be written without a JSON library. */
-static int plain_kid(const char *kid)
-{
-    for (const unsigned char *p = (const unsigned char *)kid; *p; p++)
-        if (*p < 0x20 || *p > 0x7E || *p == '"' || *p == '\\')
-            return 0;
-    return 1;
-}
-
 /* Base64url of `len` bytes of `text` into a new string. */
 static jg_err encode_header(const char *text, size_t len, prepared *pr)
 {
@@ -84,7 +42,7 @@ static jg_err encode_header(const char *text, size_t len, prepared *pr)
 /*
  * The common case, no caller headers:
  * {"alg":..[,"kid":..][,"typ":..][,"b64":false,"crit":["b64"]]}. kid and typ
- * must be plain (plain_kid()) so they need no escaping.
+ * must be plain (jg__json_plain()) so they need no escaping.
  */
 static jg_err build_simple(const jg_jwk *key, jg_alg alg, const char *typ, int b64_false,
                            prepared *pr)
@@ -271,7 +229,7 @@ static jg_err prepare(const jg_jws_signer *s, const jg_jws_sign_opts *opts, prep
     pr->alg = alg;
 
     if (s->protected_json == NULL && s->unprotected_json == NULL &&
-        (s->key->kid == NULL || plain_kid(s->key->kid)))
+        (s->key->kid == NULL || jg__json_plain(s->key->kid)))
         return build_simple(s->key, alg, NULL, opts->b64_false, pr);
 
     json_t *prot = NULL;
@@ -380,6 +338,10 @@ static jg_err serialize_json(const prepared *prs, size_t count, const jg_jws_sig
 jg_err jg_jws_sign_multi(const void *payload, size_t payload_len, const jg_jws_signer *signers,
                          size_t count, const jg_jws_sign_opts *opts, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     static const jg_jws_sign_opts defaults = {0};
     if (out == NULL || signers == NULL || count == 0 || (payload == NULL && payload_len > 0))
         return JG_ERR_INVALID_ARGUMENT;
@@ -402,7 +364,8 @@ jg_err jg_jws_sign_multi(const void *payload, size_t payload_len, const jg_jws_s
         if (!opts->detached && opts->format == JG_FORMAT_COMPACT &&
             memchr(payload, '.', payload_len) != NULL)
             return JG_ERR_TOKEN_FORMAT;
-        if (!opts->detached && opts->format != JG_FORMAT_COMPACT && !is_utf8(payload, payload_len))
+        if (!opts->detached && opts->format != JG_FORMAT_COMPACT &&
+            !jg__utf8_valid(payload, payload_len))
             return JG_ERR_TOKEN_FORMAT;
     } else {
         jg_err err = jg_b64url_encode_alloc(payload, payload_len, &encoded, &penc_len);
@@ -443,14 +406,18 @@ jg_err jg_jws_sign_multi(const void *payload, size_t payload_len, const jg_jws_s
 jg_err jg_jws_sign(const void *payload, size_t payload_len, const jg_jws_signer *signer,
                    const jg_jws_sign_opts *opts, char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     return jg_jws_sign_multi(payload, payload_len, signer, 1, opts, out, out_len);
 }
 
 jg_err jg__jws_sign_compact_typ(const void *payload, size_t payload_len, const jg_jwk *key,
                                 jg_alg alg, const char *typ, char **out, size_t *out_len)
 {
-    if (payload == NULL || key == NULL || typ == NULL || out == NULL || !plain_kid(typ) ||
-        (key->kid != NULL && !plain_kid(key->kid)))
+    if (payload == NULL || key == NULL || typ == NULL || out == NULL || !jg__json_plain(typ) ||
+        (key->kid != NULL && !jg__json_plain(key->kid)))
         return JG_ERR_INVALID_ARGUMENT;
     if (alg == JG_ALG_UNKNOWN)
         alg = key->alg;

@@ -31,53 +31,57 @@ typedef struct sig_meta {
 } sig_meta;
 
 /* The rules that concern one signature's headers alone. */
-static jg_err check_headers(const jg__jws_sig *sig, const jg_jws_verify_opts *opts, sig_meta *meta)
+static jg_err check_headers(const jg__jws_parsed *p, const jg__jws_sig *sig,
+                            const jg_jws_verify_opts *opts, sig_meta *meta)
 {
-    jg_err err = jg__header_disjoint(sig->prot, sig->unprot);
+    jg__jhdr prot = jg__jws_prot(sig), unprot = jg__jws_unprot(p, sig);
+    jg_err err = jg__header_disjoint_jdoc(prot, unprot);
     if (err != JG_OK)
         return err;
-    const json_t *unprot[1] = {sig->unprot};
-    err = jg__crit_check(sig->prot, unprot, 1, understood, opts->crit);
+    err = jg__crit_check_jdoc(prot, &unprot, 1, understood, opts->crit);
     if (err != JG_OK)
         return err;
 
     /* RFC 7797 section 3: "b64" is integrity protected and understood by
-     * the recipient, so it must be protected and listed in "crit". */
+     * the recipient, so it must be protected and listed in "crit" (which
+     * the check above found to be an array of strings naming members). */
     meta->b64 = 1;
-    if (sig->unprot != NULL && json_object_get(sig->unprot, "b64") != NULL)
+    if (jg__jhdr_get(unprot, "b64") != 0)
         return JG_ERR_B64_HEADER;
-    json_t *b64 = sig->prot ? json_object_get(sig->prot, "b64") : NULL;
-    if (b64 != NULL) {
-        if (!json_is_boolean(b64))
+    uint32_t b64 = jg__jhdr_get(prot, "b64");
+    if (b64 != 0) {
+        const jg__jnode *nodes = prot.doc->nodes;
+        if (nodes[b64].type != JG__J_TRUE && nodes[b64].type != JG__J_FALSE)
             return JG_ERR_B64_HEADER;
         int listed = 0;
-        json_t *crit = json_object_get(sig->prot, "crit");
-        for (size_t i = 0; crit != NULL && i < json_array_size(crit); i++)
-            if (strcmp(json_string_value(json_array_get(crit, i)), "b64") == 0)
+        uint32_t crit = jg__jhdr_get(prot, "crit");
+        for (uint32_t k = crit + 1; crit != 0 && k < nodes[crit].end; k = nodes[k].end)
+            if (strcmp(jg__jdoc_str(prot.doc, k), "b64") == 0)
                 listed = 1;
         if (!listed)
             return JG_ERR_B64_HEADER;
-        meta->b64 = json_is_true(b64);
+        meta->b64 = nodes[b64].type == JG__J_TRUE;
     }
 
-    const json_t *headers[2] = {sig->prot, sig->unprot};
-    json_t *alg = NULL, *kid = NULL;
+    /* "alg" and "kid" from whichever header has them, the protected first. */
+    const jg__jhdr headers[2] = {prot, unprot};
+    const jg__jdoc *alg_doc = NULL, *kid_doc = NULL;
+    uint32_t alg = 0, kid = 0;
     for (int i = 0; i < 2; i++) {
-        if (headers[i] == NULL)
-            continue;
-        if (alg == NULL)
-            alg = json_object_get(headers[i], "alg");
-        if (kid == NULL)
-            kid = json_object_get(headers[i], "kid");
+        if (alg == 0 && (alg = jg__jhdr_get(headers[i], "alg")) != 0)
+            alg_doc = headers[i].doc;
+        if (kid == 0 && (kid = jg__jhdr_get(headers[i], "kid")) != 0)
+            kid_doc = headers[i].doc;
     }
-    if (alg == NULL)
+    if (alg == 0)
         return JG_ERR_HEADER_ALG_MISSING;
-    if (!json_is_string(alg) || (kid != NULL && !json_is_string(kid)))
+    if (alg_doc->nodes[alg].type != JG__J_STRING ||
+        (kid != 0 && kid_doc->nodes[kid].type != JG__J_STRING))
         return JG_ERR_HEADER_INVALID;
-    meta->alg_name = json_string_value(alg);
-    meta->alg_len = json_string_length(alg);
-    meta->kid = kid ? json_string_value(kid) : NULL;
-    meta->kid_len = kid ? json_string_length(kid) : 0;
+    meta->alg_name = jg__jdoc_str(alg_doc, alg);
+    meta->alg_len = alg_doc->nodes[alg].len;
+    meta->kid = kid != 0 ? jg__jdoc_str(kid_doc, kid) : NULL;
+    meta->kid_len = kid != 0 ? kid_doc->nodes[kid].len : 0;
     return JG_OK;
 }
 
@@ -293,9 +297,10 @@ static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws
         return JG_ERR_TOKEN_FORMAT;
     /* Whole-token rules first. */
     for (size_t i = 0; i < p->n; i++) {
-        jg_err err = check_headers(&p->sigs[i], opts, &metas[i]);
+        jg_err err = check_headers(p, &p->sigs[i], opts, &metas[i]);
         if (err == JG_ERR_CRIT_UNKNOWN && detail != NULL) {
-            const char *name = jg__crit_unknown_name(p->sigs[i].prot, understood, opts->crit);
+            const char *name =
+                jg__crit_unknown_name_jdoc(jg__jws_prot(&p->sigs[i]), understood, opts->crit);
             jg__detail_begin(detail, err, JG_DETAIL_HEADER, "crit");
             if (name != NULL)
                 jg__detail_actual_str(detail, name, strlen(name));
@@ -379,9 +384,15 @@ static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws
     }
 
     jws->sig_count = p->n;
+    /* The headers move into the result: the protected one's own document,
+     * and the token's document only when an unprotected header lives in it. */
     jws->prot = p->sigs[first_ok].prot;
-    p->sigs[first_ok].prot = NULL; /* moved into the result */
-    jws->unprot = json_incref(p->sigs[first_ok].unprot);
+    p->sigs[first_ok].prot = NULL;
+    if (p->sigs[first_ok].unprot != 0) {
+        jws->doc = p->doc;
+        jws->unprot = p->sigs[first_ok].unprot;
+        p->doc = NULL;
+    }
     *out = jws;
     return JG_OK;
 }
@@ -408,6 +419,8 @@ static jg_err check_set_kinds(const jg_jwks *keys, const jg_jws_verify_opts *opt
 static jg_err verify_token(const char *token, size_t token_len, const jg_jwks *keys,
                            const jg_jws_verify_opts *opts, jg_jws **out, jg_detail *detail)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (token == NULL || keys == NULL || opts == NULL || out == NULL || opts->algs == 0 ||
         (opts->detached_payload == NULL && opts->detached_payload_len > 0) ||
         (opts->policy != JG_SIG_ANY && opts->policy != JG_SIG_ALL))

@@ -22,57 +22,30 @@ void jg__sig_input_three(jg__sig_input *in, const char *protected_b64, size_t pr
 
 const char *jg__sig_digest(jg_alg alg)
 {
-    switch (alg) {
-    case JG_ALG_RS256:
-    case JG_ALG_PS256:
-    case JG_ALG_ES256:
-        return "SHA256";
-    case JG_ALG_RS384:
-    case JG_ALG_PS384:
-    case JG_ALG_ES384:
-        return "SHA384";
-    case JG_ALG_RS512:
-    case JG_ALG_PS512:
-    case JG_ALG_ES512:
-        return "SHA512";
-    default:
+    const jg__alg_info *a = jg__alg(alg);
+    if (a->family != JG__FAM_RSA_PKCS1 && a->family != JG__FAM_RSA_PSS &&
+        a->family != JG__FAM_ECDSA)
         return NULL;
-    }
+    return jg__hash_name((jg__hash)a->hash);
 }
 
 size_t jg__sig_len(const jg_jwk *key, jg_alg alg)
 {
-    switch (alg) {
-    case JG_ALG_HS256:
-        return 32;
-    case JG_ALG_HS384:
-        return 48;
-    case JG_ALG_HS512:
-        return 64;
-    case JG_ALG_RS256:
-    case JG_ALG_RS384:
-    case JG_ALG_RS512:
-    case JG_ALG_PS256:
-    case JG_ALG_PS384:
-    case JG_ALG_PS512: {
+    const jg__alg_info *a = jg__alg(alg);
+    if (a->kind != JG_ALG_KIND_JWS)
+        return 0;
+    if (a->sig_len != 0)
+        return a->sig_len;
+    if (a->family == JG__FAM_RSA_PKCS1 || a->family == JG__FAM_RSA_PSS) {
         int size = key->pkey != NULL ? EVP_PKEY_get_size(key->pkey) : 0;
         return size > 0 && (size_t)size <= JG__SIG_MAX ? (size_t)size : 0;
     }
-    case JG_ALG_ES256:
-        return 64;
-    case JG_ALG_ES384:
-        return 96;
-    case JG_ALG_ES512:
-        return 132;
-    case JG_ALG_EDDSA:
-        return key->crv == JG_CRV_ED25519 ? 64 : key->crv == JG_CRV_ED448 ? 114 : 0;
-    case JG_ALG_ED25519:
-        return 64;
-    case JG_ALG_ED448:
-        return 114;
-    default:
-        return 0;
-    }
+    /* "EdDSA": the key's curve decides, through the row of its own alg. */
+    if (key->crv == JG_CRV_ED25519)
+        return jg__alg(JG_ALG_ED25519)->sig_len;
+    if (key->crv == JG_CRV_ED448)
+        return jg__alg(JG_ALG_ED448)->sig_len;
+    return 0;
 }
 
 jg_err jg__sig_sign(const jg_jwk *key, jg_alg alg, const jg__sig_input *in, unsigned char *sig,

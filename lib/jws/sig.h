@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "core/alg_info.h"
 #include "jwtgate/alg.h"
 #include "jwtgate/error.h"
 #include "jwk/jwk_internal.h"

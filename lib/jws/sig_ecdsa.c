@@ -12,26 +12,13 @@
 
 #include "jws/sig.h"
 
-/* The curve an ES alg requires. */
-static jg_crv curve_of(jg_alg alg)
-{
-    switch (alg) {
-    case JG_ALG_ES256:
-        return JG_CRV_P256;
-    case JG_ALG_ES384:
-        return JG_CRV_P384;
-    case JG_ALG_ES512:
-        return JG_CRV_P521;
-    default:
-        return JG_CRV_NONE;
-    }
-}
-
 /* The curve facts for an EC key used with alg, or NULL if they disagree. */
 static const jg__curve_info *curve_for(const jg_jwk *key, jg_alg alg)
 {
-    jg_crv crv = curve_of(alg);
-    if (crv == JG_CRV_NONE || key->kty != JG_KTY_EC || key->crv != crv || key->pkey == NULL)
+    const jg__alg_info *a = jg__alg(alg);
+    jg_crv crv = (jg_crv)a->crv;
+    if (a->family != JG__FAM_ECDSA || crv == JG_CRV_NONE || key->kty != JG_KTY_EC ||
+        key->crv != crv || key->pkey == NULL)
         return NULL;
     const jg__curve_info *info = jg__curve(crv);
     return info != NULL && info->order != NULL ? info : NULL;

@@ -54,12 +54,8 @@ static jg_err join(const jg__sig_input *in, unsigned char *stack_buf, const unsi
 /* The exact signature length for an OKP signing key, or 0. */
 static size_t eddsa_len(const jg_jwk *key, jg_alg alg)
 {
-    if (key->kty != JG_KTY_OKP || key->pkey == NULL ||
-        (key->crv != JG_CRV_ED25519 && key->crv != JG_CRV_ED448))
-        return 0;
-    if ((alg == JG_ALG_ED25519 && key->crv != JG_CRV_ED25519) ||
-        (alg == JG_ALG_ED448 && key->crv != JG_CRV_ED448) ||
-        (alg != JG_ALG_EDDSA && alg != JG_ALG_ED25519 && alg != JG_ALG_ED448))
+    if (key->pkey == NULL || jg__alg(alg)->family != JG__FAM_EDDSA ||
+        jg__alg_key_suits(alg, key->kty, key->crv) != JG_OK)
         return 0;
     return jg__sig_len(key, alg);
 }

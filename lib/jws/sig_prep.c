@@ -31,13 +31,17 @@ struct jg__sig_prep {
 
 int jg__prep_slot(jg_alg alg)
 {
-    return alg >= JG_ALG_RS256 && alg <= JG_ALG_ES512 ? (int)(alg - JG_ALG_RS256) : -1;
+    const jg__alg_info *a = jg__alg(alg);
+    return a->family == JG__FAM_RSA_PKCS1 || a->family == JG__FAM_RSA_PSS ||
+                   a->family == JG__FAM_ECDSA
+               ? a->slot
+               : -1;
 }
 
 /* Index into md[] of the hash an RS/PS/ES alg uses. */
 static int md_index(jg_alg alg)
 {
-    return (int)(alg - JG_ALG_RS256) % 3; /* RS, PS and ES each run 256, 384, 512 */
+    return (int)jg__alg(alg)->hash - (int)JG__HASH_SHA256; /* SHA-256, -384 or -512 */
 }
 
 void jg__sig_prep_free(jg__sig_prep *prep)
@@ -55,12 +59,12 @@ void jg__sig_prep_free(jg__sig_prep *prep)
 
 static EVP_PKEY_CTX *make_template(EVP_PKEY *pkey, jg_alg alg, int sign)
 {
-    static const char *const names[3] = {"SHA256", "SHA384", "SHA512"};
-    const char *md = names[md_index(alg)];
+    const jg__alg_info *a = jg__alg(alg);
+    const char *md = jg__hash_name((jg__hash)a->hash);
     OSSL_PARAM params[5];
     size_t n = 0;
     params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, (char *)md, 0);
-    if (alg >= JG_ALG_PS256 && alg <= JG_ALG_PS512) {
+    if (a->family == JG__FAM_RSA_PSS) {
         params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
                                                        (char *)OSSL_PKEY_RSA_PAD_MODE_PSS, 0);
         params[n++] =
@@ -68,7 +72,7 @@ static EVP_PKEY_CTX *make_template(EVP_PKEY *pkey, jg_alg alg, int sign)
         /* RFC 7518 section 3.5: salt as long as the hash, also when verifying. */
         params[n++] = OSSL_PARAM_construct_utf8_string(
             OSSL_SIGNATURE_PARAM_PSS_SALTLEN, (char *)OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST, 0);
-    } else if (alg <= JG_ALG_RS512) {
+    } else if (a->family == JG__FAM_RSA_PKCS1) {
         params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_SIGNATURE_PARAM_PAD_MODE,
                                                        (char *)OSSL_PKEY_RSA_PAD_MODE_PKCSV15, 0);
     }
@@ -101,8 +105,8 @@ jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out)
         return JG_OK; /* nothing a JWS operation could use */
 
     jg__sig_prep *prep = NULL;
-    for (jg_alg alg = JG_ALG_RS256; alg <= JG_ALG_ES512; alg++) {
-        if (!may_serve(key, alg))
+    for (jg_alg alg = (jg_alg)1; alg < JG_ALG__COUNT; alg++) {
+        if (jg__prep_slot(alg) < 0 || !may_serve(key, alg))
             continue;
         if (prep == NULL && (prep = calloc(1, sizeof *prep)) == NULL)
             return JG_ERR_NOMEM;
@@ -114,7 +118,6 @@ jg_err jg__sig_prep_new(const jg_jwk *key, jg__sig_prep **out)
 
 const EVP_MD *jg__prep_md(const jg_jwk *key, jg_alg alg)
 {
-    static const char *const names[3] = {"SHA256", "SHA384", "SHA512"};
     int slot = jg__prep_slot(alg);
     if (key->sig_prep == NULL || slot < 0 || !key->sig_prep->usable[slot])
         return NULL;
@@ -123,7 +126,7 @@ const EVP_MD *jg__prep_md(const jg_jwk *key, jg_alg alg)
     EVP_MD *md = atomic_load_explicit(cell, memory_order_acquire);
     if (md != NULL)
         return md;
-    EVP_MD *fetched = EVP_MD_fetch(NULL, names[md_index(alg)], NULL);
+    EVP_MD *fetched = EVP_MD_fetch(NULL, jg__hash_name((jg__hash)jg__alg(alg)->hash), NULL);
     if (fetched == NULL)
         return NULL;
     EVP_MD *expected = NULL;

@@ -15,12 +15,12 @@
 
 static int is_pss(jg_alg alg)
 {
-    return alg == JG_ALG_PS256 || alg == JG_ALG_PS384 || alg == JG_ALG_PS512;
+    return jg__alg(alg)->family == JG__FAM_RSA_PSS;
 }
 
 static int is_pkcs1(jg_alg alg)
 {
-    return alg == JG_ALG_RS256 || alg == JG_ALG_RS384 || alg == JG_ALG_RS512;
+    return jg__alg(alg)->family == JG__FAM_RSA_PKCS1;
 }
 
 /* A digest-sign/verify context for alg, with the padding set at init. */

@@ -27,6 +27,8 @@ jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, con
 {
     if (out != NULL)
         *out = NULL;
+    if (out_len != NULL)
+        *out_len = 0;
     if (claims == NULL || sign_key == NULL || enc_key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwt_sign_opts sopts = {

@@ -36,47 +36,6 @@ struct jg_claims {
 
 /* ---- Helpers ------------------------------------------------------------- */
 
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, <= U+10FFFF. */
-int jg__utf8_valid(const char *text, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned lo = 0x80, hi = 0xBF; /* allowed range of the 2nd byte */
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return 0;
-        }
-        if (len - i <= n)
-            return 0;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-        i += n + 1;
-    }
-    return 1;
-}
-
 static int str_valid(const char *s)
 {
     return s != NULL && jg__utf8_valid(s, strlen(s));
@@ -227,6 +186,8 @@ static const json_t *member(const jg_claims *claims, const char *name)
 
 jg_err jg_claims_new(jg_claims **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     json_t *obj = json_object();
@@ -243,6 +204,8 @@ jg_err jg_claims_new(jg_claims **out)
 
 jg_err jg_claims_parse(const char *json, size_t len, const jg_limits *limits, jg_claims **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (json == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_limits defaults;
@@ -391,6 +354,8 @@ int jg_claims_has(const jg_claims *claims, const char *name)
 
 jg_err jg_claims_get_string(const jg_claims *claims, const char *name, const char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (claims == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (claims->doc != NULL) {
@@ -460,6 +425,8 @@ jg_err jg_claims_get_bool(const jg_claims *claims, const char *name, int *out)
 
 jg_err jg_claims_get_json(const jg_claims *claims, const char *name, char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (claims == NULL || name == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     if (!jg_claims_has(claims, name))
@@ -578,6 +545,8 @@ const char *jg_claims_name_at(const jg_claims *claims, size_t index)
 
 jg_err jg_claims_to_json(const jg_claims *claims, unsigned flags, char **out)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (claims == NULL || out == NULL || (flags & ~(unsigned)JG_EXPORT_PRETTY) != 0)
         return JG_ERR_INVALID_ARGUMENT;
     const json_t *obj = object_of(claims);

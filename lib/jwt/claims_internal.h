@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "core/text.h"
 #include "jwtgate/jwt.h"
 
 /* The claims' JSON object (borrowed), built on first use for parsed claims
@@ -23,9 +24,5 @@ const json_t *jg__claims_object(const jg_claims *claims);
  * (any type is fine for other names). JG_OK or JG_ERR_CLAIM_TYPE.
  */
 jg_err jg__claim_type_check(const char *name, const json_t *value);
-
-/* Whether `len` bytes are strict UTF-8 (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF). */
-int jg__utf8_valid(const char *text, size_t len);
 
 #endif /* JG_LIB_JWT_CLAIMS_INTERNAL_H */

@@ -59,25 +59,20 @@ static jg_err build_header(const jg_jwt_sign_opts *opts, char **out)
     return err;
 }
 
-/* Printable ASCII without '"' or '\\': a JSON string as itself. */
-static int plain_text(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 || *p > 0x7E || *p == '"' || *p == '\\')
-            return 0;
-    return 1;
-}
-
 jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign_opts *opts,
                    char **out, size_t *out_len)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    if (out_len != NULL)
+        *out_len = 0;
     if (claims == NULL || key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     char *header = NULL, *payload = NULL;
     size_t payload_len = 0;
     const char *typ = opts != NULL && opts->typ != NULL ? opts->typ : "JWT";
-    if ((opts == NULL || opts->header_json == NULL) && plain_text(typ) &&
-        (key->kid == NULL || plain_text(key->kid))) {
+    if ((opts == NULL || opts->header_json == NULL) && jg__json_plain(typ) &&
+        (key->kid == NULL || jg__json_plain(key->kid))) {
         /* The usual header {"alg","kid","typ"} needs no JSON library. */
         const json_t *obj = jg__claims_object(claims);
         jg_err err = obj != NULL ? jg__json_dump(obj, 0, &payload, &payload_len) : JG_ERR_NOMEM;
@@ -139,6 +134,8 @@ static jg_err typ_refused(const char *typ, int present, const char *expected, jg
 static jg_err verify_jwt(const char *token, size_t token_len, const jg_jwks *keys,
                          const jg_jwt_policy *policy, jg_claims **out, jg_detail *detail)
 {
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
     if (token == NULL || keys == NULL || policy == NULL || policy->leeway < 0 ||
         policy->max_age < 0)
         return JG_ERR_INVALID_ARGUMENT;

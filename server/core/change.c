@@ -1,4 +1,5 @@
-/* change.c — transactions with their audit records, then view and snapshot. */
+/* change.c — transactions with their audit records, then the view; the publisher writes the
+ * snapshot. */
 #include "server/core/change.h"
 
 #include <string.h>
@@ -6,7 +7,7 @@
 #include "server/core/log.h"
 #include "server/core/util.h"
 #include "server/core/view.h"
-#include "server/snapshot/snapshot.h"
+#include "server/snapshot/publisher.h"
 
 store_err change_begin(jgd *d, const char *actor, change *c)
 {
@@ -55,20 +56,46 @@ store_err change_audit(change *c, const char *action, const char *tenant_id, con
     return err;
 }
 
-static int rebuild_locked(jgd *d)
+void change_only_revokes(change *c, const char *jti, int64_t exp)
+{
+    c->revokes_jti = jti;
+    c->revokes_exp = exp;
+}
+
+/* The view after the change `c` (NULL: reread everything) committed as
+ * `version`: derived when only a revocation happened since the current
+ * view, else built from the store. */
+static view *next_view(jgd *d, const change *c, int64_t version)
+{
+    view *v = NULL;
+    if (c != NULL && c->revokes_jti != NULL) {
+        view *cur = view_acquire(d);
+        if (cur != NULL && cur->version == version - 1 &&
+            view_derive_revoked(cur, c->revokes_jti, c->revokes_exp, version, &v) == 0)
+            atomic_fetch_add_explicit(&d->m.views_derived, 1, memory_order_relaxed);
+        view_release(cur);
+        if (v != NULL)
+            return v;
+    }
+    if (view_build(d, &v) != 0)
+        return NULL;
+    atomic_fetch_add_explicit(&d->m.views_built, 1, memory_order_relaxed);
+    return v;
+}
+
+static int rebuild_locked(jgd *d, const change *c, int64_t version)
 {
     if (!d->publish)
         return 0; /* an offline command: the next "serve" publishes */
-    struct view *v = NULL;
-    if (view_build(d, &v) != 0) {
+    view *v = next_view(d, c, version);
+    if (v == NULL) {
         atomic_store(&d->snapshot_ok, 0);
         log_msg(L_ERR, "view: rebuilding the view failed; keeping the previous one");
         return -1;
     }
-    int rc = snapshot_write(d, v);
-    atomic_store(&d->snapshot_ok, rc == 0);
     view_install(d, v);
-    return rc;
+    publisher_kick(d);
+    return 0;
 }
 
 store_err change_commit(change *c)
@@ -87,7 +114,7 @@ store_err change_commit(change *c)
     err = store_commit(c->tx);
     c->tx = NULL;
     if (err == ST_OK)
-        rebuild_locked(c->d);
+        rebuild_locked(c->d, c, version);
     pthread_mutex_unlock(&c->d->write_mu);
     return err;
 }
@@ -101,24 +128,10 @@ void change_abort(change *c)
     }
 }
 
-int snapshot_retry(jgd *d)
-{
-    pthread_mutex_lock(&d->write_mu);
-    struct view *v = view_acquire(d);
-    int rc = v != NULL ? snapshot_write(d, v) : -1;
-    view_release(v);
-    if (rc == 0) {
-        atomic_store(&d->snapshot_ok, 1);
-        log_msg(L_INFO, "snapshot: written again; the gateways can catch up");
-    }
-    pthread_mutex_unlock(&d->write_mu);
-    return rc;
-}
-
 int refresh_view(jgd *d)
 {
     pthread_mutex_lock(&d->write_mu);
-    int rc = rebuild_locked(d);
+    int rc = rebuild_locked(d, NULL, 0);
     pthread_mutex_unlock(&d->write_mu);
     return rc;
 }

@@ -5,7 +5,7 @@
  *   change_begin(d, actor, &c);           takes the writer lock, opens a write transaction
  *   st_insert(c.tx, ...); change_audit(&c, "api.create", tenant, id, NULL, row);
  *   change_commit(&c);                    bumps the version, commits (durable),
- *                                         rebuilds the view, writes the snapshot
+ *                                         rebuilds the view, kicks the publisher
  *
  * change_commit() refuses a change that recorded no audit entry, so a change
  * without its audit record cannot be committed.
@@ -21,6 +21,8 @@ typedef struct change {
     const char *actor;
     int audited;
     int64_t now;
+    const char *revokes_jti; /* change_only_revokes() */
+    int64_t revokes_exp;
 } change;
 
 store_err change_begin(jgd *d, const char *actor, change *c);
@@ -28,16 +30,19 @@ store_err change_begin(jgd *d, const char *actor, change *c);
  * before/after. */
 store_err change_audit(change *c, const char *action, const char *tenant_id, const char *target,
                        const json_t *before, const json_t *after);
-/* Commit; ST_OK once the change is durable (even if writing the snapshot
- * then failed, which is logged and reported by /readyz). */
+/* Say that the change does nothing but revoke `jti` (borrowed until the
+ * commit) until `exp`: the commit then derives the view from the current one
+ * (view_derive_revoked) instead of reading the whole store again. */
+void change_only_revokes(change *c, const char *jti, int64_t exp);
+/* Commit; ST_OK once the change is durable. The snapshot is written after,
+ * by the publisher (snapshot/publisher.h); a failed write is logged, retried
+ * and reported by /readyz. */
 store_err change_commit(change *c);
 void change_abort(change *c);
 
-/* Rebuild the view and write the snapshot from the store's current state
- * (startup, and changes made by another process). Takes the writer lock. */
+/* Rebuild the view from the store's current state and kick the publisher
+ * (start-up, and changes made by another process). Takes the writer lock.
+ * 0 or -1 (logged). */
 int refresh_view(jgd *d);
-/* Write the current view's snapshot again after a failed write (called
- * every second until it succeeds). Takes the writer lock. 0, -1 or -2. */
-int snapshot_retry(jgd *d);
 
 #endif

@@ -17,7 +17,7 @@
 typedef struct jgd_config {
     const char *data_dir;        /* default "." */
     char *db_path;               /* default <data_dir>/jwtgated.db */
-    char *snapshot_path;         /* default <data_dir>/snapshot.json */
+    char *snapshot_path;         /* default <data_dir>/snapshot.jgs */
     const char *master_key_file; /* NULL: JWTGATED_MASTER_KEY */
     const char *listen;          /* address; default 127.0.0.1 */
     unsigned port;               /* 0: any free port */
@@ -34,6 +34,8 @@ typedef struct jgd_config {
     jg_alg signing_alg;          /* default ES256 */
     jg_alg encryption_alg;       /* default ECDH-ES+A256KW (P-256) */
     int access_log;              /* one line per request */
+    unsigned publish_delay_ms;   /* gather changes this long before a snapshot write; 100 */
+    int snapshot_format;         /* SNAPSHOT_COMPILED (default) or SNAPSHOT_JSON: snapshot.h */
 } jgd_config;
 
 struct view;
@@ -61,6 +63,12 @@ typedef struct jgd {
     struct guard *guard;  /* connection limits and deadlines (http/guard.h) */
     char *token_endpoint; /* <issuer>/oauth2/token */
     atomic_int stopping;
+    /* The snapshot publisher's thread (snapshot/publisher.h). */
+    pthread_t pub_thread;
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv;      /* kicks and stop */
+    pthread_cond_t pub_done_cv; /* a write has finished (publisher_flush) */
+    int pub_pending, pub_busy, pub_stop, pub_flush, pub_started;
 } jgd;
 
 #endif

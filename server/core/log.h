@@ -7,7 +7,6 @@
 
 typedef enum log_level { L_ERR = 0, L_WARN, L_INFO, L_DEBUG } log_level;
 
-void log_set_level(log_level level);
 void log_msg(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

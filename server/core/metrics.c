@@ -84,6 +84,23 @@ char *metrics_render(metrics *m, const metrics_state *st, size_t *len)
     sv_buf_puts(&b, "# HELP jwtgated_snapshot_ok 1 when the last snapshot write succeeded.\n"
                     "# TYPE jwtgated_snapshot_ok gauge\n");
     sv_buf_printf(&b, "jwtgated_snapshot_ok %d\n", st->snapshot_ok);
+    sv_buf_puts(&b, "# HELP jwtgated_snapshot_writes_total Snapshot files written (or tried).\n"
+                    "# TYPE jwtgated_snapshot_writes_total counter\n");
+    sv_buf_printf(&b, "jwtgated_snapshot_writes_total %lu\n", atomic_load(&m->snapshot_writes));
+    sv_buf_puts(&b, "# HELP jwtgated_snapshot_write_failures_total Snapshot writes that failed.\n"
+                    "# TYPE jwtgated_snapshot_write_failures_total counter\n");
+    sv_buf_printf(&b, "jwtgated_snapshot_write_failures_total %lu\n",
+                  atomic_load(&m->snapshot_write_failures));
+    sv_buf_puts(&b, "# HELP jwtgated_snapshot_write_seconds How long the last snapshot write "
+                    "took.\n# TYPE jwtgated_snapshot_write_seconds gauge\n");
+    sv_buf_printf(&b, "jwtgated_snapshot_write_seconds %.6f\n",
+                  (double)atomic_load(&m->snapshot_write_us) / 1e6);
+    sv_buf_puts(&b, "# HELP jwtgated_views_total Read models made after changes: rebuilt from "
+                    "the store, or derived from the previous one (a revocation).\n"
+                    "# TYPE jwtgated_views_total counter\n");
+    sv_buf_printf(&b, "jwtgated_views_total{how=\"built\"} %lu\n", atomic_load(&m->views_built));
+    sv_buf_printf(&b, "jwtgated_views_total{how=\"derived\"} %lu\n",
+                  atomic_load(&m->views_derived));
     sv_buf_puts(&b, "# HELP jwtgated_ready 1 when /readyz answers 200.\n"
                     "# TYPE jwtgated_ready gauge\n");
     sv_buf_printf(&b, "jwtgated_ready %d\n", st->ready);

@@ -33,6 +33,11 @@ typedef struct metrics {
     atomic_ulong http_status[6]; /* 1xx..5xx by class, [0] other */
     atomic_ulong introspections;
     atomic_ulong revocations;
+    atomic_ulong snapshot_writes;         /* snapshot files written (or tried) */
+    atomic_ulong snapshot_write_failures; /* of which failed */
+    atomic_ulong snapshot_write_us;       /* how long the last one took */
+    atomic_ulong views_derived;           /* revocations that did not rebuild the view */
+    atomic_ulong views_built;             /* whole rebuilds of the view */
 } metrics;
 
 const char *refusal_name(refusal r);

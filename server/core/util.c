@@ -78,14 +78,6 @@ int sv_hash_b64(const void *data, size_t len, char out[44])
     return 0;
 }
 
-int sv_streq_ct(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la != lb)
-        return 0;
-    return jg_memeq_consttime(a, b, la);
-}
-
 void sv_buf_add(sv_buf *b, const char *s, size_t len)
 {
     if (b->failed)

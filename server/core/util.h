@@ -35,9 +35,6 @@ char *sv_new_secret(const char *prefix);
  */
 int sv_hash_b64(const void *data, size_t len, char out[44]);
 
-/* Constant-time equality of two NUL-terminated strings of public length. */
-int sv_streq_ct(const char *a, const char *b);
-
 /* A growing string buffer for response bodies. */
 typedef struct sv_buf {
     char *data;

@@ -1,11 +1,11 @@
 /*
  * view.h — the in-memory read model that the token endpoint works from.
  *
- * Built from the store after every committed change (and at start), then
- * swapped in; requests take a reference to the current view and never touch
- * the database on the hot path. A view is immutable once built, so any
- * number of threads read it without locks; jansson objects in it are only
- * read (no reference counts change while it is shared).
+ * Built from the store after every committed change (and at start) — or,
+ * for a revocation, derived from the previous view — then swapped in; requests take a reference to
+ * the current view and never touch the database on the hot path. A view is immutable once built, so
+ * any number of threads read it without locks; jansson objects in it are only read (no reference
+ * counts change while it is shared).
  */
 #ifndef JGD_VIEW_H
 #define JGD_VIEW_H
@@ -24,6 +24,10 @@ typedef struct pk_client {
 
 typedef struct view {
     atomic_int refs;
+    /* A view derived from `base` by a revocation (view_derive_revoked) owns
+     * only `revoked`; every other member is borrowed from base, which it
+     * holds a reference to. NULL for a view built from the store. */
+    struct view *base;
     int64_t version;
     int64_t built_at;
     /* client_id -> {app_id, tenant_id, name, auth_method, suspended,
@@ -49,6 +53,13 @@ typedef struct view {
 
 /* Build a view from the store's current state. 0 or -1 (logged). */
 int view_build(jgd *d, view **out);
+/*
+ * A new view that is `old` plus one revoked jti (until `exp`), at `version`:
+ * what a revocation changes, without reading the store again. The revoked
+ * map is copied (dropping entries past their exp); everything else is
+ * shared with old's base. 0 or -1 (out of memory).
+ */
+int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version, view **out);
 /* Make `v` current (takes over the reference) and drop the old one. */
 void view_install(jgd *d, view *v);
 /* The current view with a reference taken (NULL before the first). */

@@ -158,6 +158,7 @@ void oauth_revoke(request *r)
         store_err err = row != NULL ? change_begin(r->d, actor, &c) : ST_NOMEM;
         if (err == ST_OK) {
             err = st_insert(c.tx, T_REVOKED, row);
+            change_only_revokes(&c, jti, exp);
             if (err == ST_OK)
                 err = change_audit(&c, "token.revoke",
                                    json_string_value(json_object_get(ca.client, "tenant_id")), jti,

@@ -4,13 +4,15 @@ snapshot replaced while requests run (two workers); a broken snapshot; the
 verified-token cache and its purging."""
 import json
 import os
+import re
 import signal
+import subprocess
 import threading
 import time
 import unittest
 from email.utils import formatdate
 
-from jgtest import NginxTest, nested, request
+from jgtest import NginxTest, config, nested, request
 
 ISS = 'https://auth.example'
 ORDERS = 'https://api.example/orders'
@@ -76,6 +78,12 @@ class SnapshotWriter:
                 'revoked_jti': [{'jti': j, 'exp': NOW + 3600} for j in revoked],
                 'suspended_clients': list(suspended), 'future_member': {'ignored': True}}
 
+    def write_bytes(self, data):
+        tmp = self.path + '.tmp'
+        with open(tmp, 'wb') as f:
+            f.write(data)
+        os.rename(tmp, self.path)
+
     def write_text(self, text):
         tmp = self.path + '.tmp'
         with open(tmp, 'w') as f:
@@ -86,6 +94,24 @@ class SnapshotWriter:
     def write(self, **kw):
         self.write_text(json.dumps(self.doc(**kw)))
         return self.version
+
+    def compiled(self, doc):
+        """The compiled form (format 2) of a document: `jwtgate snapshot compile`."""
+        return subprocess.run([config.JWTGATE_CLI, 'snapshot', 'compile'],
+                              input=json.dumps(doc).encode(), stdout=subprocess.PIPE,
+                              check=True, timeout=120).stdout
+
+    def write_compiled(self, **kw):
+        """As jwtgated writes it by default; returns the version."""
+        doc = self.doc(**kw)
+        self.write_bytes(self.compiled(doc))
+        return doc['version']
+
+
+def many_subscriptions(n):
+    """`n` subscriptions of other clients to /orders, besides SUBS."""
+    return SUBS + [{'id': 'sub_x%d' % i, 'client_id': 'bulk%d' % i, 'api_id': 'api_orders',
+                    'audience': ORDERS, 'scopes': ['orders:read']} for i in range(n)]
 
 
 def token(keys, client, aud, scope='', jti=None, **kw):
@@ -295,6 +321,73 @@ class Policy(NginxTest):
             self.assertEqual((r.status, r.header('X-Cache')), (401, 'MISS'))
 
 
+class Compiled(NginxTest):
+    """The compiled snapshot (format 2) that jwtgated writes: mapped, its checksum
+    verified a slice per event-loop turn, looked up in place."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from jgtest import Nginx
+        cls.ng = Nginx(cls.__name__ + '-compiled', SERVER, workers=2)
+        cls.snap = SnapshotWriter(cls.keys, os.path.join(cls.ng.dir, 'snapshot.json'))
+        cls.apis = [dict(a, upstream='http://127.0.0.1:%d' % cls.ng.uport) for a in APIS]
+        cls.snap.write_compiled(apis=cls.apis)
+        cls.ng.start()
+        cls.servers.append(cls.ng)
+
+    def wait_status(self, path, tok, status):
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if all(self.ng.get(path, tok).status == status for _ in range(20)):
+                return
+            time.sleep(0.05)
+        self.fail('%s did not answer %d' % (path, status))
+
+    def test_served_from_the_compiled_file(self):
+        with open(self.snap.path, 'rb') as f:
+            self.assertEqual(f.read(8), b'JGSNAP\r\n')
+        self.snap.write_compiled(apis=self.apis, revoked=['c-revoked'], suspended=['app1'])
+        self.wait_status('/orders/x', token(self.keys, 'app1', ORDERS, 'orders:read'), 401)
+        self.wait_status('/orders/x', token(self.keys, 'app2', ORDERS, 'orders:read'), 200)
+        self.wait_status('/orders/x', token(self.keys, 'app2', ORDERS, 'orders:read',
+                                            jti='c-revoked'), 401)
+        # the subscription is looked up in the mapping: app2 has none to /legacy
+        self.wait_status('/legacy/x', token(self.keys, 'app2', LEGACY, 'legacy'), 401)
+        self.assertTrue(self.ng.wait_log('checksum verified in'))
+
+    def test_a_large_file_is_verified_in_slices(self):
+        version = self.snap.write_compiled(apis=self.apis, subs=many_subscriptions(60000))
+        self.assertGreater(os.path.getsize(self.snap.path), 3 * 1024 * 1024)
+        line = 'version %d loaded' % version
+        self.assertTrue(self.ng.wait_log(line, timeout=20), line)
+        steps = [int(m) for m in re.findall(r'version %d loaded .* verified in (\d+) steps'
+                                            % version, self.ng.logs())]
+        self.assertTrue(steps and min(steps) >= 3, steps)  # 1 MiB a turn
+        # a subscription deep in the set, found by its hash
+        bulk = token(self.keys, 'bulk59999', ORDERS, 'orders:read')
+        self.wait_status('/orders/x', bulk, 200)
+        self.wait_status('/orders/x', token(self.keys, 'bulk60000', ORDERS, 'orders:read'),
+                         401)
+
+    def test_torn_or_corrupted_file_keeps_the_old_one(self):
+        good = self.snap.write_compiled(apis=self.apis, revoked=['c-torn'])
+        tok = token(self.keys, 'app2', ORDERS, 'orders:read', jti='c-torn')
+        self.wait_status('/orders/x', tok, 401)
+        # a newer file that would let c-torn through again, torn or corrupted
+        data = self.snap.compiled(self.snap.doc(apis=self.apis))
+        for bad, why in ((data[:-100], 'not a valid compiled snapshot'),
+                         (data[:-40] + bytes([data[-40] ^ 1]) + data[-39:],
+                          'checksum mismatch')):
+            self.snap.write_bytes(bad)
+            self.assertTrue(self.ng.wait_log(why), why)
+            self.assertTrue(self.ng.wait_log('not loaded, serving from version %d' % good))
+            for _ in range(20):
+                self.assertEqual(self.ng.get('/orders/x', tok).status, 401)
+        self.snap.write_compiled(apis=self.apis)
+        self.wait_status('/orders/x', tok, 200)
+
+
 class Reload(NginxTest):
     """The snapshot replaced under two workers."""
 
@@ -377,13 +470,14 @@ class Reload(NginxTest):
         self.snap.write(revoked=['broken-1'])
         self.wait_state('/orders/x', tok, 401, time.time())
         good = self.snap.version
-        for text, why in (('{"format": "jwtgate-snapshot", "format_version": 1, ', 'JSON error'),
+        for text, why in (('{"format": "jwtgate-snapshot", "format_version": 1, ',
+                           'malformed JSON'),
                           (json.dumps(dict(self.snap.doc(), decryption_keys={'keys': [{}]})),
                            'decryption_keys'),
                           (json.dumps(dict(self.snap.doc(), format_version=2)),
                            'format_version'),
                           (json.dumps(dict(self.snap.doc(), apis=[{'id': 'x'}])),
-                           'API #0 is malformed'),
+                           'apis[0]: "base_path" is missing'),
                           ('', 'not a file of 1 byte')):
             self.snap.write_text(text)
             self.assertTrue(self.ng.wait_log(why), why)

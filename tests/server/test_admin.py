@@ -297,9 +297,10 @@ class AdminTest(unittest.TestCase):
         self.problem(self.srv.admin('DELETE', secrets + '/sec_missing'), status=404)
         self.problem(self.srv.admin('POST', secrets, {'expires_in': 1}), status=422)
         # No secret or hash anywhere in the database's audit trail or the snapshot.
-        with open(self.srv.snapshot_path) as f:
-            snap_text = f.read()
-        self.assertNotIn(app['client_secret'], snap_text)
+        with open(self.srv.snapshot_path, 'rb') as f:
+            snap_bytes = f.read()
+        self.assertNotIn(app['client_secret'].encode(), snap_bytes)
+        self.assertNotIn(app['client_secret'], json.dumps(self.srv.snapshot()))
         self.assertEqual(self.srv.admin('DELETE', path, token=self.w.tokens['a-developer'])[0],
                          403)
         self.assertEqual(self.srv.admin('DELETE', path, token=self.w.tokens['a-admin'])[0], 204)
@@ -511,7 +512,9 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
         self.assertEqual(stat.S_IMODE(os.stat(os.path.join(self.srv.data, 'jwtgated.db'))
                                       .st_mode), 0o600)
-        s1 = self.srv.snapshot()
+        with open(path, 'rb') as f:
+            self.assertEqual(f.read(8), b'JGSNAP\r\n')  # the compiled form (format 2)
+        s1 = self.srv.snapshot()  # its JSON form, through jwtgate snapshot dump
         self.assertEqual((s1['format'], s1['format_version']), ('jwtgate-snapshot', 1))
         self.assertEqual(s1['issuer'], self.srv.issuer)
         for k in ('decryption_keys', 'verification_keys', 'apis', 'subscriptions',

@@ -2,7 +2,6 @@
 stream changes at it. Every change that was acknowledged (2xx) must be there
 after a restart, with its audit record; no change may exist without one; the
 snapshot file must always be a complete document (atomic replacement)."""
-import json
 import os
 import random
 import threading
@@ -10,6 +9,7 @@ import time
 import unittest
 import uuid
 
+import jgtest
 from jgtest import Server
 
 ROUNDS = 5
@@ -64,8 +64,7 @@ class Durability(unittest.TestCase):
                     t.join(timeout=30)
                 total_attempts += attempts[0]
                 # The snapshot is whole even after a kill in the middle of anything.
-                with open(srv.snapshot_path) as f:
-                    snap = json.load(f)
+                snap = jgtest.read_snapshot(srv.snapshot_path)  # whole: its checksum holds
                 self.assertEqual(snap['format'], 'jwtgate-snapshot')
                 srv.start()
                 _, users_now = srv.admin('GET', '/users', expect=200)

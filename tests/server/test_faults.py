@@ -74,8 +74,7 @@ def immutable(path, on=True):
 
 
 def snapshot_version(path):
-    with open(path) as f:
-        return json.load(f)['version']
+    return jgtest.read_snapshot(path)['version']
 
 
 class SnapshotRetry(unittest.TestCase):
@@ -85,7 +84,7 @@ class SnapshotRetry(unittest.TestCase):
         if os.geteuid() != 0:
             raise RuntimeError('this test uses chattr: run it as root')
         tmp = tempfile.mkdtemp(prefix='jwtgated-snapdir-')
-        path = os.path.join(tmp, 'snapshot.json')
+        path = os.path.join(tmp, 'snapshot.jgs')
         srv = None
         try:
             srv = Server('--snapshot', path)
@@ -96,16 +95,17 @@ class SnapshotRetry(unittest.TestCase):
             immutable(tmp)
             r = srv.post_form('/oauth2/revoke', {'token': token}, auth=w.client('a'))
             self.assertEqual(r.status, 200, r)  # durable in the database: acknowledged
+            # the publisher writes shortly after (--publish-delay), fails: not ready
+            self.assertTrue(wait_for(lambda: srv.request('GET', '/readyz').status == 503),
+                            srv.request('GET', '/readyz'))
             r = srv.request('GET', '/readyz')
-            self.assertEqual(r.status, 503)
             self.assertIn(b'snapshot', r.body)
             time.sleep(1.5)  # retried meanwhile, still failing
             self.assertEqual(snapshot_version(path), before)
             immutable(tmp, False)
             self.assertTrue(wait_for(lambda: srv.request('GET', '/readyz').status == 200),
                             srv.request('GET', '/readyz'))
-            with open(path) as f:
-                snap = json.load(f)
+            snap = jgtest.read_snapshot(path)
             self.assertGreater(snap['version'], before)
             r = srv.post_form('/oauth2/introspect', {'token': token}, auth=w.client('a'))
             self.assertEqual(r.json(), {'active': False})

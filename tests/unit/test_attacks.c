@@ -1424,6 +1424,30 @@ static void test_rsa_key_below_2048_bits(void **state)
     jg_jwk_free(weak);
 }
 
+/* ROCA (CVE-2017-15361): a modulus from Infineon's vulnerable generator can
+ * be factored from the public key; such a key is refused at import (the
+ * public sample of tests/vectors/roca, tests/unit/test_roca.c for more). */
+static void test_rsa_modulus_with_roca_fingerprint(void **state)
+{
+    (void)state;
+    char *hex = tu_read_file(tu_vector_path("roca/infineon-2048.hex"), NULL);
+    hex[strcspn(hex, "\r\n")] = '\0';
+    BIGNUM *n = NULL;
+    assert_true(BN_hex2bn(&n, hex) > 0);
+    unsigned char bytes[256];
+    assert_int_equal(BN_bn2binpad(n, bytes, sizeof bytes), 256);
+    char b64[400], json[512];
+    b64[jg_b64url_encode(bytes, sizeof bytes, b64)] = '\0';
+    snprintf(json, sizeof json, "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}", b64);
+    jg_jwk *key = NULL;
+    assert_jg(JG_ERR_KEY_ROCA, jg_jwk_parse(json, strlen(json), 0, &key));
+    assert_null(key);
+    assert_jg_ok(jg_jwk_parse(json, strlen(json), JG_JWK_ALLOW_ROCA, &key));
+    jg_jwk_free(key);
+    BN_free(n);
+    free(hex);
+}
+
 /* An HMAC key shorter than the hash output weakens the MAC (RFC 7518
  * section 3.2): refused for signing and verifying. */
 static void test_hmac_key_shorter_than_hash(void **state)
@@ -1594,6 +1618,7 @@ int main(void)
         cmocka_unit_test(test_cbc_hs_tag_truncation),
         cmocka_unit_test(test_dir_cek_all_zero_or_wrong_length),
         cmocka_unit_test(test_rsa_key_below_2048_bits),
+        cmocka_unit_test(test_rsa_modulus_with_roca_fingerprint),
         cmocka_unit_test(test_hmac_key_shorter_than_hash),
         /* Limits. */
         cmocka_unit_test(test_limit_token_of_1_mib),

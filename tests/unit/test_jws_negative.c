@@ -594,6 +594,60 @@ static void test_verify_unprotected_header_rules(void **state)
     }
 }
 
+/* Headers with many members (the sorted path of the disjointness check):
+ * one shared name among 40 is found, none shared passes; and what a verified
+ * JSON token's result reports comes from the headers read by the library's
+ * own reader (protected first, then unprotected). */
+static void test_verify_large_headers_and_result(void **state)
+{
+    (void)state;
+    char prot[1024], unprot[1024], unprot_dup[1024];
+    int p = snprintf(prot, sizeof prot, "{\"alg\":\"HS256\",\"typ\":\"at+jwt\"");
+    int u = snprintf(unprot, sizeof unprot, "{\"kid\":\"hk\"");
+    for (int i = 0; i < 20; i++) {
+        p += snprintf(prot + p, sizeof prot - (size_t)p, ",\"p%02d\":%d", i, i);
+        u += snprintf(unprot + u, sizeof unprot - (size_t)u, ",\"u%02d\":%d", i, i);
+    }
+    snprintf(prot + p, sizeof prot - (size_t)p, "}");
+    memcpy(unprot_dup, unprot, (size_t)u);
+    snprintf(unprot_dup + u, sizeof unprot_dup - (size_t)u, ",\"p17\":0}");
+    snprintf(unprot + u, sizeof unprot - (size_t)u, ",\"x-trace\":\"abc\"}");
+
+    char *tok = mk_flat(prot, unprot_dup, "cA");
+    assert_jg(JG_ERR_HEADER_DUPLICATE, verify_algs(tok, all, JG_ALGS_HMAC));
+    free(tok);
+
+    tok = mk_flat(prot, unprot, "cA");
+    jg_jws_verify_opts opts = tk_opts_mixed(JG_ALGS_HMAC);
+    jg_jws *jws = NULL;
+    assert_jg_ok(jg_jws_verify(tok, strlen(tok), all, &opts, &jws));
+    free(tok);
+    const char *v = NULL;
+    assert_jg_ok(jg_jws_header_string(jws, "typ", &v)); /* protected */
+    assert_string_equal(v, "at+jwt");
+    assert_jg_ok(jg_jws_header_string(jws, "x-trace", &v)); /* unprotected */
+    assert_string_equal(v, "abc");
+    assert_jg(JG_ERR_JSON_TYPE, jg_jws_header_string(jws, "p03", &v));
+    assert_jg(JG_ERR_CLAIM_MISSING, jg_jws_header_string(jws, "absent", &v));
+    char *json = NULL;
+    assert_jg_ok(jg_jws_protected_json(jws, &json));
+    assert_non_null(strstr(json, "{\"alg\":\"HS256\",\"p00\":0,")); /* sorted */
+    assert_null(strstr(json, "x-trace")); /* the unprotected header is not in it */
+    jg_free(json);
+    jg_jws_free(jws);
+
+    /* Only an unprotected header: the protected JSON is "{}". */
+    tok = mk_flat(NULL, "{\"alg\":\"HS256\",\"kid\":\"hk\"}", "cA");
+    assert_jg_ok(jg_jws_verify(tok, strlen(tok), all, &opts, &jws));
+    free(tok);
+    assert_jg_ok(jg_jws_header_string(jws, "kid", &v));
+    assert_string_equal(v, "hk");
+    assert_jg_ok(jg_jws_protected_json(jws, &json));
+    assert_string_equal(json, "{}");
+    jg_free(json);
+    jg_jws_free(jws);
+}
+
 static void test_verify_b64_rules(void **state)
 {
     (void)state;
@@ -1077,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_verify_base64url_in_each_part),
         cmocka_unit_test(test_verify_header_rules),
         cmocka_unit_test(test_verify_unprotected_header_rules),
+        cmocka_unit_test(test_verify_large_headers_and_result),
         cmocka_unit_test(test_verify_b64_rules),
         cmocka_unit_test(test_verify_detached),
         cmocka_unit_test(test_verify_key_refusals),

@@ -3,6 +3,7 @@ free loopback port it picks itself) and World (two tenants with a user of
 every role, an API and an app each)."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,7 +57,7 @@ class Server:
 
     @property
     def snapshot_path(self):
-        return os.path.join(self.data, 'snapshot.json')
+        return os.path.join(self.data, 'snapshot.jgs')
 
     @property
     def proc(self):
@@ -158,9 +159,50 @@ class Server:
                 fields.append((k, v))
         return self.post_form('/oauth2/token', fields, auth=(client_id, secret))
 
-    def snapshot(self):
-        with open(self.snapshot_path) as f:
-            return json.load(f)
+    def versions(self):
+        """(the view's version, the published snapshot's version) from /metrics; None
+        when jwtgated does not answer."""
+        try:
+            text = self.request('GET', '/metrics', timeout=10).body.decode()
+        except OSError:
+            return None
+        got = dict(re.findall(r'^(jwtgated_snapshot(?:_published)?_version) (-?\d+)$', text,
+                              re.M))
+        return int(got['jwtgated_snapshot_version']), \
+            int(got['jwtgated_snapshot_published_version'])
+
+    def snapshot(self, timeout=30):
+        """The snapshot document, once it holds every change committed before the call
+        (jwtgated's publisher writes it shortly after a change: --publish-delay). A
+        stopped jwtgated: the file as it is."""
+        running = self.svc is not None and self.svc.running()
+        versions = self.versions() if running else None
+
+        def read():
+            try:
+                doc = read_snapshot(self.snapshot_path)
+            except (FileNotFoundError, ValueError):
+                return None
+            return doc if versions is None or doc.get('version', 0) >= versions[0] else None
+        if versions is None:
+            return read() or read_snapshot(self.snapshot_path)
+        return procs.wait_until(read, timeout, what='the snapshot to hold version %d'
+                                % versions[0])
+
+
+def read_snapshot(path):
+    """A snapshot file as its JSON document: the compiled form (format 2) through
+    `jwtgate snapshot dump`, a JSON one (format 1) as it is. ValueError when it is
+    neither (torn, corrupted)."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data.startswith(b'JGSNAP'):
+        out = subprocess.run([config.JWTGATE_CLI, 'snapshot', 'dump', path],
+                             capture_output=True, timeout=60)
+        if out.returncode != 0:
+            raise ValueError(out.stderr.decode(errors='replace').strip())
+        data = out.stdout
+    return json.loads(data)
 
 
 class World:
