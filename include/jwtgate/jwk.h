@@ -303,7 +303,8 @@ void jg_jwk_free(jg_jwk *key);
  * "crv" it does not support, an unknown "alg", multi-prime RSA, "oct" keys
  * under JG_JWK_PUBLIC_ONLY (having no public part), and keys it refuses by
  * policy although well-formed (JG_ERR_KEY_WEAK: RSA under 2048 bits without
- * JG_JWK_ALLOW_WEAK_RSA, an all-zero secret). Each skipped key is recorded
+ * JG_JWK_ALLOW_WEAK_RSA, an all-zero secret; JG_ERR_KEY_ROCA without
+ * JG_JWK_ALLOW_ROCA). Each skipped key is recorded
  * with its kid and reason (jg_jwks_skipped_count(), jg_jwks_skipped_at()),
  * for the caller to log. Any malformed key of a supported type fails the
  * whole set; so does a set whose every key was skipped (with the first
@@ -342,7 +343,7 @@ jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags, const 
  * jg_jwks_skipped_count / jg_jwks_skipped_at — the keys an import skipped
  * (0 for a set built by hand): for the `index`-th (0-based), its position
  * in the document's "keys" array, its kid (borrowed from the set; NULL when
- * it had none) and why (JG_ERR_KEY_WEAK, JG_ERR_KEY_KTY, JG_ERR_KEY_CURVE,
+ * it had none) and why (JG_ERR_KEY_WEAK, JG_ERR_KEY_ROCA, JG_ERR_KEY_KTY, JG_ERR_KEY_CURVE,
  * JG_ERR_ALG_UNKNOWN, JG_ERR_UNSUPPORTED, JG_ERR_KEY_TYPE ...). Any out
  * pointer may be NULL. Nothing of the key itself is kept. Errors:
  * JG_ERR_INVALID_ARGUMENT (NULL set, index out of range). Thread-safe.
