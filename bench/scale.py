@@ -20,6 +20,7 @@ Prints a Markdown table (docs/BENCHMARKS.md, "Scale") and optionally JSON.
 import argparse
 import json
 import os
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -139,6 +140,8 @@ def main():
         res['startup_s'] = time.monotonic() - t0
         res['rss_mib'] = rss_mib(srv.proc.pid)
         res['snapshot_mb'] = os.path.getsize(srv.snapshot_path) / 1e6
+        with open(srv.snapshot_path, 'rb') as f:
+            res['snapshot_form'] = 'compiled' if f.read(6) == b'JGSNAP' else 'JSON'
 
         cid, secret = app['client_id'], app['client_secret']
         http = jgtest.http
@@ -211,6 +214,9 @@ def main():
             'issue_during_p99_ms': ms(pct(during, 99)),
             'changes_during': changes[0]})
         res['rss_end_mib'] = rss_mib(srv.proc.pid)
+        metrics = srv.request('GET', '/metrics', timeout=60).body.decode()
+        m = re.search(r'^jwtgated_snapshot_write_seconds ([\d.]+)$', metrics, re.M)
+        res['snapshot_write_s'] = float(m.group(1)) if m else None
     finally:
         try:
             srv.close()
@@ -227,7 +233,9 @@ def main():
     print('| start-up until ready | %.1f s |' % res['startup_s'])
     print('| resident memory after start / at the end | %.0f / %.0f MiB |'
           % (res['rss_mib'], res['rss_end_mib']))
-    print('| snapshot size | %.1f MB |' % res['snapshot_mb'])
+    print('| snapshot size | %.1f MB (%s) |' % (res['snapshot_mb'], res['snapshot_form']))
+    if res.get('snapshot_write_s') is not None:
+        print('| the last snapshot write | %.2f s |' % res['snapshot_write_s'])
     print('| `POST /oauth2/revoke` answered | %s |' % rng(res['revoke_ms']))
     print('| an admin change answered | %s |' % rng(res['admin_ms']))
     print('| token issuance alone, p50 / p99 | %.1f / %.1f ms |'

@@ -12,11 +12,14 @@
 #include "cli.h"
 
 static const char inspect_usage[] =
-    "Usage: jwtgate inspect [--json] < TOKEN\n"
+    "Usage: jwtgate inspect [--json] [TOKEN | < TOKEN]\n"
     "Decode a JWS or JWE (compact or JSON serialization) WITHOUT verifying or\n"
     "decrypting anything, and show its headers, its claims (for a JWS) and the\n"
     "times \"exp\", \"nbf\" and \"iat\" as dates with how long ago or how far\n"
     "ahead they are. --json writes the same as one JSON object.\n"
+    "TOKEN is the argument, or standard input: surrounding whitespace and one\n"
+    "\"Bearer \" prefix are removed (a token on the command line is visible to\n"
+    "other users of the machine: prefer standard input for real tokens).\n"
     "Example:\n"
     "  jwtgate inspect < token\n";
 
@@ -207,10 +210,11 @@ int cli_inspect(int argc, char **argv)
         else
             return cli_usage("inspect", "unknown option: %s", argv[optind - 1]);
     }
+    const char *token_arg = optind == argc - 1 ? argv[optind++] : NULL;
     if (optind < argc)
         return cli_usage("inspect", "unexpected argument \"%s\"", argv[optind]);
     size_t len = 0;
-    char *token = cli_read_stdin(&len, 1);
+    char *token = cli_read_token(token_arg, &len);
     if (token == NULL)
         return EXIT_USAGE;
     json_t *report = inspect_token(token, len);

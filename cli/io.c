@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -72,6 +73,51 @@ char *cli_read_file(const char *path, size_t *len, int trim)
     char *data = read_stream(f, path, len, trim);
     fclose(f);
     return data;
+}
+
+/* Whitespace around a pasted token: space, tab, CR, LF. */
+static int token_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *cli_read_token(const char *arg, size_t *len)
+{
+    size_t n = 0;
+    char *text = NULL;
+    if (arg != NULL) {
+        n = strlen(arg);
+        if (n > (size_t)CLI_MAX_INPUT) {
+            cli_fail(EXIT_USAGE, "the token argument is larger than %u bytes", CLI_MAX_INPUT);
+            return NULL;
+        }
+        if ((text = malloc(n + 1)) == NULL) {
+            cli_fail(EXIT_USAGE, "out of memory");
+            return NULL;
+        }
+        memcpy(text, arg, n + 1);
+    } else if ((text = cli_read_stdin(&n, 0)) == NULL) {
+        return NULL;
+    }
+    /* What a paste adds: surrounding whitespace and one "Bearer " (the
+     * Authorization header's scheme, case-insensitive, RFC 6750 section
+     * 2.1). Inside the token nothing is changed: the library stays strict. */
+    size_t start = 0, end = n;
+    while (start < end && token_space(text[start]))
+        start++;
+    while (end > start && token_space(text[end - 1]))
+        end--;
+    if (end - start > 7 && strncasecmp(text + start, "Bearer", 6) == 0 &&
+        (text[start + 6] == ' ' || text[start + 6] == '\t')) {
+        start += 6;
+        while (start < end && token_space(text[start]))
+            start++;
+    }
+    memmove(text, text + start, end - start);
+    memset(text + (end - start), 0, n - (end - start));
+    text[end - start] = '\0';
+    *len = end - start;
+    return text;
 }
 
 int cli_write(const void *data, size_t len, int newline)

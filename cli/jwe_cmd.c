@@ -131,12 +131,16 @@ static int jwe_encrypt(int argc, char **argv)
 
 static const char decrypt_usage[] =
     "Usage: jwtgate jwe decrypt --key FILE [--alg ALG[,ALG...]] [--enc ENC[,ENC...]]\n"
-    "                           [--crit NAME,...] [--max-p2c N] [--max-inflated BYTES] < TOKEN\n"
+    "                           [--crit NAME,...] [--max-p2c N] [--max-inflated BYTES]\n"
+    "                           [TOKEN | < TOKEN]\n"
     "Decrypt a JWE (compact, flattened or general JSON) and write the plaintext.\n"
     "FILE is a private JWK, a JWKS or a PEM private key. Without --alg the only\n"
     "algorithms accepted are the keys' own \"alg\" values; without --enc every\n"
     "content encryption is accepted. RSA1_5 is accepted only when named.\n"
     "Exit 1 when the token is rejected.\n"
+    "TOKEN is the argument, or standard input: surrounding whitespace and one\n"
+    "\"Bearer \" prefix are removed (a token on the command line is visible to\n"
+    "other users of the machine: prefer standard input for real tokens).\n"
     "Example:\n"
     "  jwtgate jwe decrypt --key gateway.jwk --enc A256GCM < token\n";
 
@@ -147,7 +151,7 @@ static int jwe_decrypt(int argc, char **argv)
         {"enc", required_argument, NULL, 'e'},     {"crit", required_argument, NULL, 'c'},
         {"max-p2c", required_argument, NULL, 'p'}, {"max-inflated", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    const char *key_path = NULL, *algs = NULL, *crit = NULL;
+    const char *key_path = NULL, *algs = NULL, *crit = NULL, *enc = NULL;
     jg_jwe_decrypt_opts dopts = {0};
     jg_limits limits = jg_limits_default();
     uint64_t n = 0;
@@ -161,12 +165,9 @@ static int jwe_decrypt(int argc, char **argv)
         case 'a':
             algs = optarg;
             break;
-        case 'e': {
-            jg_err err = jg_enc_set_parse(optarg, &dopts.encs);
-            if (err != JG_OK)
-                return cli_usage("jwe decrypt", "--enc %s: %s", optarg, jg_strerror(err));
+        case 'e':
+            enc = optarg;
             break;
-        }
         case 'c':
             crit = optarg;
             break;
@@ -190,32 +191,32 @@ static int jwe_decrypt(int argc, char **argv)
                              argv[optind - 1]);
         }
     }
+    const char *token_arg = optind == argc - 1 ? argv[optind++] : NULL;
     if (optind < argc)
         return cli_usage("jwe decrypt", "unexpected argument \"%s\"", argv[optind]);
     if (key_path == NULL)
         return cli_usage("jwe decrypt", "--key is required");
-    if (dopts.encs == 0)
-        for (unsigned e = 1; e < JG_ENC__COUNT; e++)
-            dopts.encs |= JG_ENC_BIT(e);
+    if ((status = cli_enc_allow_list("jwe decrypt", enc, &dopts.encs)) != EXIT_OK)
+        return status;
     dopts.limits = &limits;
 
     jg_jwks *keys = NULL;
     if ((status = cli_load_keys(key_path, 0, &keys)) != EXIT_OK)
         return status;
-    status = cli_alg_allow_list("jwe decrypt", algs, keys, JG_ALG_KIND_JWE, &dopts.algs);
+    status = cli_alg_allow_list("jwe decrypt", "--alg", algs, keys, JG_ALG_KIND_JWE, &dopts.algs);
     char **crit_list = NULL, *token = NULL;
     size_t token_len = 0;
     if (status == EXIT_OK && crit != NULL && (crit_list = cli_split_list(crit)) == NULL)
         status = cli_fail(EXIT_USAGE, "out of memory");
     dopts.crit = (const char *const *)crit_list;
-    if (status == EXIT_OK && (token = cli_read_stdin(&token_len, 1)) == NULL)
+    if (status == EXIT_OK && (token = cli_read_token(token_arg, &token_len)) == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_jwe *jwe = NULL;
         jg_detail detail;
         jg_err err = jg_jwe_decrypt_ex(token, token_len, keys, &dopts, &jwe, &detail);
         if (err != JG_OK) {
-            status = cli_reject("jwe decrypt", err, &detail);
+            status = cli_token_error("jwe decrypt", err, token, token_len, &detail);
         } else {
             size_t len = 0;
             const unsigned char *plaintext = jg_jwe_plaintext(jwe, &len);

@@ -110,13 +110,16 @@ static int jws_sign(int argc, char **argv)
 
 static const char verify_usage[] =
     "Usage: jwtgate jws verify --key FILE [--alg ALG[,ALG...]] [--payload FILE] [--all]\n"
-    "                          [--crit NAME,...] < TOKEN\n"
+    "                          [--crit NAME,...] [TOKEN | < TOKEN]\n"
     "Verify a JWS (compact, flattened or general JSON) and write its payload.\n"
     "FILE is a JWK, a JWKS or a PEM public key; a private key verifies with its\n"
     "public part. Without --alg the only algorithms accepted are the keys' own\n"
     "\"alg\" values. --payload gives a detached payload. With several signatures,\n"
     "one valid signature is enough unless --all. --crit names header extensions\n"
     "the caller processes itself. Exit 1 when the token is rejected.\n"
+    "TOKEN is the argument, or standard input: surrounding whitespace and one\n"
+    "\"Bearer \" prefix are removed (a token on the command line is visible to\n"
+    "other users of the machine: prefer standard input for real tokens).\n"
     "Example:\n"
     "  jwtgate jws verify --key issuer.pub.jwk --alg ES256 < token\n";
 
@@ -157,6 +160,7 @@ static int jws_verify(int argc, char **argv)
             return cli_usage("jws verify", "unknown option or missing value: %s", argv[optind - 1]);
         }
     }
+    const char *token_arg = optind == argc - 1 ? argv[optind++] : NULL;
     if (optind < argc)
         return cli_usage("jws verify", "unexpected argument \"%s\"", argv[optind]);
     if (key_path == NULL)
@@ -165,7 +169,7 @@ static int jws_verify(int argc, char **argv)
     jg_jwks *keys = NULL;
     if ((status = cli_load_keys(key_path, 0, &keys)) != EXIT_OK)
         return status;
-    status = cli_alg_allow_list("jws verify", algs, keys, JG_ALG_KIND_JWS, &vopts.algs);
+    status = cli_alg_allow_list("jws verify", "--alg", algs, keys, JG_ALG_KIND_JWS, &vopts.algs);
     char **crit_list = NULL, *detached = NULL, *token = NULL;
     size_t detached_len = 0, token_len = 0;
     if (status == EXIT_OK && crit != NULL && (crit_list = cli_split_list(crit)) == NULL)
@@ -176,14 +180,14 @@ static int jws_verify(int argc, char **argv)
         status = EXIT_USAGE;
     vopts.detached_payload = detached;
     vopts.detached_payload_len = detached_len;
-    if (status == EXIT_OK && (token = cli_read_stdin(&token_len, 1)) == NULL)
+    if (status == EXIT_OK && (token = cli_read_token(token_arg, &token_len)) == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_jws *jws = NULL;
         jg_detail detail;
         jg_err err = jg_jws_verify_ex(token, token_len, keys, &vopts, &jws, &detail);
         if (err != JG_OK) {
-            status = cli_reject("jws verify", err, &detail);
+            status = cli_token_error("jws verify", err, token, token_len, &detail);
         } else {
             size_t len = 0;
             const unsigned char *payload = jg_jws_payload(jws, &len);

@@ -6,12 +6,13 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 
 #include "cli.h"
 
 #define MAX_AUD    16
 #define MAX_CLAIMS 64
+#define MAX_SCOPES 32
 
 /* Everything the four commands can take; each command accepts a subset. */
 typedef struct jwt_args {
@@ -29,7 +30,13 @@ typedef struct jwt_args {
     int no_iat, no_exp;
     /* validation */
     const char *leeway, *max_age, *require, *crit;
+    /* NULL-terminated for jg_jwt_policy (one slot more than MAX_SCOPES) */
+    const char *scopes_all[MAX_SCOPES + 1], *scopes_any[MAX_SCOPES + 1];
+    size_t n_scopes_all, n_scopes_any;
     int allow_missing_exp, pretty;
+    /* the token as an argument (verify, open: takes_token set) */
+    int takes_token;
+    const char *token;
 } jwt_args;
 
 enum {
@@ -61,6 +68,8 @@ enum {
     OPT_CRIT,
     OPT_ALLOW_MISSING_EXP,
     OPT_PRETTY,
+    OPT_SCOPE,
+    OPT_ANY_SCOPE,
     OPT_HELP
 };
 
@@ -96,6 +105,8 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
         {"crit", required_argument, NULL, OPT_CRIT},
         {"allow-missing-exp", no_argument, NULL, OPT_ALLOW_MISSING_EXP},
         {"pretty", no_argument, NULL, OPT_PRETTY},
+        {"scope", required_argument, NULL, OPT_SCOPE},
+        {"any-scope", required_argument, NULL, OPT_ANY_SCOPE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0}};
     int c;
@@ -190,6 +201,18 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
                 return cli_usage(a->command, "at most %d --aud", MAX_AUD);
             a->aud[a->n_aud++] = optarg;
             break;
+        case OPT_SCOPE:
+        case OPT_ANY_SCOPE: {
+            const char **list = c == OPT_SCOPE ? a->scopes_all : a->scopes_any;
+            size_t *n = c == OPT_SCOPE ? &a->n_scopes_all : &a->n_scopes_any;
+            if (optarg[0] == '\0' || strchr(optarg, ' ') != NULL)
+                return cli_usage(a->command, "%s wants one scope token, got \"%s\"",
+                                 argv[optind - 1], optarg);
+            if (*n == MAX_SCOPES)
+                return cli_usage(a->command, "at most %d %s", MAX_SCOPES, argv[optind - 1]);
+            list[(*n)++] = optarg;
+            break;
+        }
         case OPT_CLAIM:
             if (a->n_claims == MAX_CLAIMS)
                 return cli_usage(a->command, "at most %d --claim", MAX_CLAIMS);
@@ -200,6 +223,8 @@ static int parse_args(jwt_args *a, const char *usage, const int *allowed, int ar
             return -1;
         }
     }
+    if (a->takes_token && optind == argc - 1)
+        a->token = argv[optind++];
     if (optind < argc)
         return cli_usage(a->command, "unexpected argument \"%s\"", argv[optind]);
     return EXIT_OK;
@@ -227,15 +252,6 @@ static int set_claim_value(jwt_args *a, jg_claims *claims, const char *assignmen
         err == JG_OK ? EXIT_OK : cli_usage(a->command, "--claim %s: %s", name, jg_strerror(err));
     free(name);
     return status;
-}
-
-static int random_jti(char out[23])
-{
-    unsigned char raw[16];
-    if (RAND_bytes(raw, sizeof raw) != 1)
-        return cli_fail(EXIT_USAGE, "no randomness available");
-    jg_b64url_encode(raw, sizeof raw, out);
-    return EXIT_OK;
 }
 
 /* Claims from --claims, then the individual options (which win). */
@@ -269,12 +285,18 @@ static int build_claims(jwt_args *a, int default_jti, jg_claims **out)
         status = cli_usage(a->command, "--aud: %s", jg_strerror(err));
     for (size_t i = 0; status == EXIT_OK && i < a->n_claims; i++)
         status = set_claim_value(a, claims, a->claims[i]);
-    if (status == EXIT_OK && !a->no_iat && !jg_claims_has(claims, "iat"))
-        if ((err = jg_claims_set_int(claims, "iat", now)) != JG_OK)
-            status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
     if (status == EXIT_OK && a->no_exp && a->exp != NULL)
         status = cli_usage(a->command, "--exp and --no-exp contradict each other");
-    if (status == EXIT_OK && !a->no_exp && (a->exp != NULL || !jg_claims_has(claims, "exp"))) {
+    /* The usual case, the library's helper: iat now, exp in 1h. */
+    int default_times = !a->no_iat && !a->no_exp && a->exp == NULL &&
+                        !jg_claims_has(claims, "iat") && !jg_claims_has(claims, "exp");
+    if (status == EXIT_OK && default_times && (err = jg_claims_set_times(claims, now, 3600)))
+        status = cli_fail(EXIT_USAGE, "%s: %s", a->command, jg_strerror(err));
+    if (status == EXIT_OK && !default_times && !a->no_iat && !jg_claims_has(claims, "iat"))
+        if ((err = jg_claims_set_int(claims, "iat", now)) != JG_OK)
+            status = cli_fail(EXIT_USAGE, "%s: %s", a->command, jg_strerror(err));
+    if (status == EXIT_OK && !default_times && !a->no_exp &&
+        (a->exp != NULL || !jg_claims_has(claims, "exp"))) {
         status = cli_parse_time(a->command, "--exp", a->exp ? a->exp : "1h", now, &t);
         if (status == EXIT_OK && (err = jg_claims_set_int(claims, "exp", t)) != JG_OK)
             status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
@@ -284,13 +306,10 @@ static int build_claims(jwt_args *a, int default_jti, jg_claims **out)
         if (status == EXIT_OK && (err = jg_claims_set_int(claims, "nbf", t)) != JG_OK)
             status = cli_fail(EXIT_USAGE, "%s", jg_strerror(err));
     }
-    char random[23];
-    const char *jti = a->jti;
-    if (status == EXIT_OK && jti == NULL && default_jti && !jg_claims_has(claims, "jti")) {
-        status = random_jti(random);
-        jti = random;
-    }
-    if (status == EXIT_OK && jti && (err = jg_claims_set_string(claims, "jti", jti)))
+    if (status == EXIT_OK && a->jti == NULL && default_jti && !jg_claims_has(claims, "jti") &&
+        (err = jg_claims_set_jti_random(claims)) != JG_OK)
+        status = cli_fail(EXIT_USAGE, "%s: %s", a->command, jg_strerror(err));
+    if (status == EXIT_OK && a->jti && (err = jg_claims_set_string(claims, "jti", a->jti)))
         status = cli_usage(a->command, "--jti: %s", jg_strerror(err));
     if (status != EXIT_OK) {
         jg_claims_free(claims);
@@ -309,7 +328,10 @@ typedef struct policy_storage {
 static int build_policy(jwt_args *a, const jg_jwks *verify_keys, jg_jwt_policy *p,
                         policy_storage *store)
 {
-    int status = cli_alg_allow_list(a->command, a->alg, verify_keys, JG_ALG_KIND_JWS, &p->algs);
+    /* No verification keys (jwt open --form encrypted): no signature to check. */
+    int status = verify_keys == NULL ? EXIT_OK
+                                     : cli_alg_allow_list(a->command, "--alg", a->alg, verify_keys,
+                                                          JG_ALG_KIND_JWS, &p->algs);
     if (status != EXIT_OK)
         return status;
     if (a->n_aud > 1)
@@ -330,6 +352,8 @@ static int build_policy(jwt_args *a, const jg_jwks *verify_keys, jg_jwt_policy *
         return cli_fail(EXIT_USAGE, "out of memory");
     p->required = (const char *const *)store->require;
     p->crit = (const char *const *)store->crit;
+    p->scopes_all = a->n_scopes_all ? a->scopes_all : NULL;
+    p->scopes_any = a->n_scopes_any ? a->scopes_any : NULL;
     return EXIT_OK;
 }
 
@@ -351,7 +375,7 @@ static int print_claims(const jg_claims *claims, int pretty)
         OPT_CLAIMS
 #define CHECK_OPTS                                                                                 \
     OPT_ISS, OPT_SUB, OPT_AUD, OPT_TYP, OPT_LEEWAY, OPT_MAX_AGE, OPT_REQUIRE, OPT_CRIT,            \
-        OPT_ALLOW_MISSING_EXP, OPT_PRETTY, OPT_ALG
+        OPT_ALLOW_MISSING_EXP, OPT_PRETTY, OPT_ALG, OPT_SCOPE, OPT_ANY_SCOPE
 
 static const char sign_usage[] =
     "Usage: jwtgate jwt sign --key FILE [--kid KID] [--alg ALG] [--typ TYP] [--header JSON]\n"
@@ -405,17 +429,23 @@ static int jwt_sign(int argc, char **argv)
 static const char verify_usage[] =
     "Usage: jwtgate jwt verify --key FILE [--alg ALG,...] [--iss ISS] [--aud AUD] [--sub SUB]\n"
     "                          [--typ TYP] [--leeway DUR] [--max-age DUR] [--require NAME,...]\n"
-    "                          [--allow-missing-exp] [--crit NAME,...] [--pretty] < TOKEN\n"
+    "                          [--allow-missing-exp] [--crit NAME,...] [--scope S]...\n"
+    "                          [--any-scope S]... [--pretty] [TOKEN | < TOKEN]\n"
     "Verify a signed JWT, validate its claims and write them as JSON. Without --alg\n"
     "only the keys' own \"alg\" values are accepted. \"exp\" is required unless\n"
-    "--allow-missing-exp. Exit 1 when the token is rejected.\n"
+    "--allow-missing-exp. --scope S (repeatable): the space-delimited \"scope\" claim\n"
+    "must hold every S; --any-scope S (repeatable): at least one of them.\n"
+    "Exit 1 when the token is rejected.\n"
+    "TOKEN is the argument, or standard input: surrounding whitespace and one\n"
+    "\"Bearer \" prefix are removed (a token on the command line is visible to\n"
+    "other users of the machine: prefer standard input for real tokens).\n"
     "Example:\n"
     "  jwtgate jwt verify --key issuer.pub.jwk --iss https://issuer --aud https://api < token\n";
 
 static int jwt_verify(int argc, char **argv)
 {
     static const int allowed[] = {OPT_KEY, CHECK_OPTS, 0};
-    jwt_args a = {.command = "jwt verify"};
+    jwt_args a = {.command = "jwt verify", .takes_token = 1};
     int status = parse_args(&a, verify_usage, allowed, argc, argv);
     if (status != EXIT_OK)
         return status < 0 ? EXIT_OK : status;
@@ -429,14 +459,14 @@ static int jwt_verify(int argc, char **argv)
     status = build_policy(&a, keys, &policy, &store);
     char *token = NULL;
     size_t len = 0;
-    if (status == EXIT_OK && (token = cli_read_stdin(&len, 1)) == NULL)
+    if (status == EXIT_OK && (token = cli_read_token(a.token, &len)) == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
         jg_detail detail;
         jg_err err = jg_jwt_verify_ex(token, len, keys, &policy, &claims, &detail);
-        status =
-            err == JG_OK ? print_claims(claims, a.pretty) : cli_reject("jwt verify", err, &detail);
+        status = err == JG_OK ? print_claims(claims, a.pretty)
+                              : cli_token_error(a.command, err, token, len, &detail);
         jg_claims_free(claims);
     }
     jg_free(token);
@@ -500,30 +530,63 @@ static int jwt_seal(int argc, char **argv)
 }
 
 static const char open_usage[] =
-    "Usage: jwtgate jwt open --decrypt-key FILE --verify-key FILE [--alg ALG,...]\n"
+    "Usage: jwtgate jwt open --decrypt-key FILE [--verify-key FILE] [--alg ALG,...]\n"
     "                        [--key-alg ALG,...] [--enc ENC,...]\n"
     "                        [--form nested|encrypted|signed|any] [validation options\n"
-    "                        of 'jwt verify'] < TOKEN\n"
+    "                        of 'jwt verify'] [TOKEN | < TOKEN]\n"
     "Open an encrypted access token: decrypt it with the decryption key set, verify\n"
     "the inner JWS with the verification key set, validate the claims, and write\n"
     "them as JSON. --alg lists signature algorithms, --key-alg key management\n"
     "algorithms (both default to the keys' own \"alg\"); --enc defaults to all.\n"
     "\"typ\" must be at+jwt unless --typ says otherwise. --form nested (default)\n"
-    "refuses tokens that are not JWE(JWS). Exit 1 when the token is rejected.\n"
+    "refuses tokens that are not JWE(JWS); --form encrypted also takes the claims\n"
+    "directly in a JWE (npm jose's EncryptJWT; \"typ\" absent, JWT or at+jwt unless\n"
+    "--typ) and needs --verify-key only for nested tokens: such claims are not\n"
+    "signed, trust them only with a symmetric key. Exit 1 when the token is rejected.\n"
+    "TOKEN is the argument or standard input (whitespace and one \"Bearer \" removed).\n"
     "Example:\n"
     "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.pub.jwk \\\n"
     "      --iss https://issuer --aud https://api < token\n";
+
+/* A key given both to decrypt and to verify: the library refuses every
+ * token it verifies (JG_ERR_NESTED_KEY), so say so before any token. Keys
+ * are compared by RFC 7638 thumbprint (of the secret for "oct", never
+ * printed). */
+static int keys_overlap(const char *command, const jg_jwks *decrypt_keys,
+                        const jg_jwks *verify_keys)
+{
+    for (size_t i = 0; i < jg_jwks_count(decrypt_keys); i++) {
+        const jg_jwk *d = jg_jwks_get(decrypt_keys, i);
+        unsigned char td[32], tv[32];
+        if (!jg_jwk_is_private(d) || jg_jwk_thumbprint(d, td) != JG_OK)
+            continue;
+        for (size_t j = 0; j < jg_jwks_count(verify_keys); j++) {
+            const jg_jwk *v = jg_jwks_get(verify_keys, j);
+            if (jg_jwk_thumbprint(v, tv) == JG_OK && jg_memeq_consttime(td, tv, sizeof td)) {
+                const char *kid = jg_jwk_kid(v) ? jg_jwk_kid(v) : jg_jwk_kid(d);
+                OPENSSL_cleanse(td, sizeof td);
+                OPENSSL_cleanse(tv, sizeof tv);
+                return cli_fail(EXIT_USAGE,
+                                "%s: --decrypt-key and --verify-key hold the same key%s%s%s: the "
+                                "issuer's signing key and the gateway's decryption key must differ",
+                                command, kid ? " (kid \"" : "", kid ? kid : "", kid ? "\")" : "");
+            }
+        }
+        OPENSSL_cleanse(td, sizeof td);
+    }
+    return EXIT_OK;
+}
 
 static int jwt_open(int argc, char **argv)
 {
     static const int allowed[] = {
         OPT_DECRYPT_KEY, OPT_VERIFY_KEY, OPT_KEY_ALG, OPT_ENC, OPT_FORM, CHECK_OPTS, 0};
-    jwt_args a = {.command = "jwt open"};
+    jwt_args a = {.command = "jwt open", .takes_token = 1};
     int status = parse_args(&a, open_usage, allowed, argc, argv);
     if (status != EXIT_OK)
         return status < 0 ? EXIT_OK : status;
-    if (a.decrypt_key == NULL || a.verify_key == NULL)
-        return cli_usage(a.command, "--decrypt-key and --verify-key are required");
+    if (a.decrypt_key == NULL)
+        return cli_usage(a.command, "--decrypt-key is required");
     jg_open_policy policy = {0};
     if (a.form != NULL) {
         if (strcmp(a.form, "nested") == 0)
@@ -537,34 +600,40 @@ static int jwt_open(int argc, char **argv)
         else
             return cli_usage(a.command, "--form must be nested, encrypted, signed or any");
     }
-    if (a.enc != NULL) {
-        jg_err err = jg_enc_set_parse(a.enc, &policy.encs);
-        if (err != JG_OK)
-            return cli_usage(a.command, "--enc %s: %s", a.enc, jg_strerror(err));
-    } else {
-        for (unsigned e = 1; e < JG_ENC__COUNT; e++)
-            policy.encs |= JG_ENC_BIT(e);
-    }
+    if ((status = cli_enc_allow_list(a.command, a.enc, &policy.encs)) != EXIT_OK)
+        return status;
+    /* Claims directly in a JWE (--form encrypted) are not signed: then the
+     * verification keys are needed only if the token turns out nested. */
+    if (a.verify_key == NULL && policy.form != JG_FORM_ENCRYPTED)
+        return cli_usage(a.command, "--verify-key is required (except with --form encrypted)");
+    if (a.verify_key == NULL && a.alg != NULL)
+        return cli_usage(a.command, "--alg names signature algorithms: give --verify-key too");
     jg_jwks *decrypt_keys = NULL, *verify_keys = NULL;
     policy_storage store = {0};
-    if ((status = cli_load_keys(a.decrypt_key, 0, &decrypt_keys)) == EXIT_OK)
+    if ((status = cli_load_keys(a.decrypt_key, 0, &decrypt_keys)) == EXIT_OK && a.verify_key)
         status = cli_load_keys(a.verify_key, 0, &verify_keys);
     if (status == EXIT_OK)
-        status = cli_alg_allow_list(a.command, a.key_alg, decrypt_keys, JG_ALG_KIND_JWE,
-                                    &policy.key_algs);
+        status = cli_alg_allow_list(a.command, "--key-alg", a.key_alg, decrypt_keys,
+                                    JG_ALG_KIND_JWE, &policy.key_algs);
     if (status == EXIT_OK)
         status = build_policy(&a, verify_keys, &policy.jwt, &store);
+    if (status == EXIT_OK)
+        status = keys_overlap(a.command, decrypt_keys, verify_keys);
     char *token = NULL;
     size_t len = 0;
-    if (status == EXIT_OK && (token = cli_read_stdin(&len, 1)) == NULL)
+    if (status == EXIT_OK && (token = cli_read_token(a.token, &len)) == NULL)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
         jg_detail detail;
         jg_err err = jg_access_token_open_ex(token, len, decrypt_keys, verify_keys, &policy,
                                              &claims, &detail);
-        status =
-            err == JG_OK ? print_claims(claims, a.pretty) : cli_reject("jwt open", err, &detail);
+        if (err == JG_ERR_INVALID_ARGUMENT && verify_keys == NULL)
+            status = cli_fail(EXIT_USAGE, "%s: the token holds a signed JWT: give --verify-key",
+                              a.command);
+        else
+            status = err == JG_OK ? print_claims(claims, a.pretty)
+                                  : cli_token_error(a.command, err, token, len, &detail);
         jg_claims_free(claims);
     }
     jg_free(token);

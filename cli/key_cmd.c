@@ -122,7 +122,8 @@ static int key_generate(int argc, char **argv)
 
 static const char public_usage[] =
     "Usage: jwtgate key public [--pretty] < KEY\n"
-    "Read a JWK or JWKS and write only its public part (private members removed).\n"
+    "Read a JWK, a JWKS or PEM and write only its public part as a JWK (a JWKS for\n"
+    "a JWKS or several PEM keys).\n"
     "Symmetric (\"oct\") keys have no public part and are refused.\n"
     "Example:\n"
     "  jwtgate key public < issuer.jwk > issuer.pub.jwk\n";
@@ -147,25 +148,39 @@ static int pretty_only(const char *command, const char *usage, int argc, char **
     return EXIT_OK;
 }
 
-/* Read stdin as one JWK, or a JWKS when it has "keys". */
+/* Whether `text` starts (after whitespace) like PEM. */
+static int looks_like_pem(const char *text)
+{
+    text += strspn(text, " \t\r\n");
+    return strncmp(text, "-----BEGIN ", 11) == 0;
+}
+
+/* Read stdin as one JWK, a JWKS when it has "keys", or PEM (one key or
+ * several; *is_set when several). */
 static int read_keys(const char *command, jg_jwks **set, int *is_set)
 {
     size_t len = 0;
     char *text = cli_read_stdin(&len, 1);
     if (text == NULL)
         return EXIT_USAGE;
-    jg_err err = jg_jwks_parse(text, len, 0, NULL, set);
-    *is_set = err == JG_OK;
-    if (err == JG_ERR_KEYSET_INVALID || err == JG_ERR_KEY_KTY || err == JG_ERR_KEY_INVALID) {
-        jg_jwk *key = NULL;
-        jg_err single = jg_jwk_parse(text, len, 0, &key);
-        if (single == JG_OK) {
-            err = jg_jwks_new(set);
-            if (err == JG_OK)
-                err = jg_jwks_add(*set, key);
-            jg_jwk_free(key);
-        } else if (err == JG_ERR_KEYSET_INVALID) {
-            err = single;
+    jg_err err;
+    if (looks_like_pem(text)) {
+        err = jg_jwks_parse_any(text, len, 0, NULL, set);
+        *is_set = err == JG_OK && jg_jwks_count(*set) > 1;
+    } else {
+        err = jg_jwks_parse(text, len, 0, NULL, set);
+        *is_set = err == JG_OK;
+        if (err == JG_ERR_KEYSET_INVALID || err == JG_ERR_KEY_KTY || err == JG_ERR_KEY_INVALID) {
+            jg_jwk *key = NULL;
+            jg_err single = jg_jwk_parse(text, len, 0, &key);
+            if (single == JG_OK) {
+                err = jg_jwks_new(set);
+                if (err == JG_OK)
+                    err = jg_jwks_add(*set, key);
+                jg_jwk_free(key);
+            } else if (err == JG_ERR_KEYSET_INVALID) {
+                err = single;
+            }
         }
     }
     jg_free_secret(text, len);
@@ -207,8 +222,8 @@ static int key_public(int argc, char **argv)
 
 static const char thumbprint_usage[] =
     "Usage: jwtgate key thumbprint < KEY\n"
-    "Write the RFC 7638 SHA-256 thumbprint (base64url) of a JWK; for a JWKS, one line\n"
-    "per key.\n"
+    "Write the RFC 7638 SHA-256 thumbprint (base64url) of a JWK or a PEM key; for a\n"
+    "JWKS or several PEM keys, one line per key.\n"
     "Example:\n"
     "  jwtgate key thumbprint < issuer.jwk\n";
 
@@ -313,8 +328,8 @@ static int key_from_pem(int argc, char **argv)
 
 static const char to_pem_usage[] =
     "Usage: jwtgate key to-pem [--private] < KEY\n"
-    "Write a JWK as PEM: the public key (SPKI) by default, the private key (PKCS#8)\n"
-    "with --private.\n"
+    "Write a JWK (or one PEM key, e.g. PKCS#1 or SEC1) as PEM: the public key (SPKI)\n"
+    "by default, the private key (PKCS#8) with --private.\n"
     "Example:\n"
     "  jwtgate key to-pem < issuer.jwk > issuer.pub.pem\n";
 
@@ -334,20 +349,24 @@ static int key_to_pem(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage("key to-pem", "unexpected argument \"%s\"", argv[optind]);
-    size_t len = 0;
-    char *text = cli_read_stdin(&len, 1);
-    if (text == NULL)
-        return EXIT_USAGE;
-    jg_jwk *key = NULL;
-    jg_err err = jg_jwk_parse(text, len, 0, &key);
-    jg_free_secret(text, len);
+    jg_jwks *set = NULL;
+    int is_set = 0, status = read_keys("key to-pem", &set, &is_set);
+    if (status != EXIT_OK)
+        return status;
+    if (jg_jwks_count(set) != 1) {
+        size_t n = jg_jwks_count(set);
+        jg_jwks_free(set);
+        return cli_fail(EXIT_USAGE, "key to-pem: one key wanted, the input holds %zu", n);
+    }
+    jg_jwk *key = jg_jwk_ref((jg_jwk *)jg_jwks_get(set, 0));
+    jg_jwks_free(set);
     char *pem = NULL;
-    if (err == JG_OK)
-        err = jg_jwk_to_pem(key, private_part ? JG_EXPORT_PRIVATE : 0u, &pem, &len);
+    size_t len = 0;
+    jg_err err = jg_jwk_to_pem(key, private_part ? JG_EXPORT_PRIVATE : 0u, &pem, &len);
     jg_jwk_free(key);
     if (err != JG_OK)
         return cli_fail(EXIT_USAGE, "key to-pem: %s", jg_strerror(err));
-    int status = cli_write(pem, len, 0);
+    status = cli_write(pem, len, 0);
     jg_free_secret(pem, len);
     return status;
 }
@@ -355,12 +374,14 @@ static int key_to_pem(int argc, char **argv)
 /* ---- set ---------------------------------------------------------------------------- */
 
 static const char set_usage[] =
-    "Usage: jwtgate key set [--public] [--pretty] [FILE...]\n"
+    "Usage: jwtgate key set [--private] [--pretty] [FILE...]\n"
     "Collect JWKs (and the keys of JWKS documents) from the files, or from standard\n"
-    "input holding one or more JSON documents, into one JWKS. --public keeps only\n"
-    "the public parts.\n"
+    "input holding one or more JSON documents, into one JWKS. Only the public parts\n"
+    "are written (a set to publish), unless --private keeps the private ones (a set\n"
+    "for signing or decrypting; symmetric \"oct\" keys need it). --public is the\n"
+    "default, accepted for older scripts.\n"
     "Example:\n"
-    "  jwtgate key set issuer-old.jwk issuer-new.jwk --public > jwks.json\n";
+    "  jwtgate key set issuer-old.jwk issuer-new.jwk > jwks.json\n";
 
 /* Add every key of one JSON document (a JWK or a JWKS) to `set`. */
 static jg_err add_document(jg_jwks *set, const char *text, size_t len, int public_only)
@@ -417,14 +438,19 @@ static jg_err add_documents(jg_jwks *set, const char *text, size_t len, int publ
 static int key_set(int argc, char **argv)
 {
     static const struct option opts[] = {{"public", no_argument, NULL, 'P'},
+                                         {"private", no_argument, NULL, 'S'},
                                          {"pretty", no_argument, NULL, 'p'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int public_only = 0, pretty = 0, c;
+    /* Public by default: a set is made to be published far more often than
+     * to sign with, and a private key must never leave by accident. */
+    int public_only = 1, pretty = 0, c, said_public = 0, said_private = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'P')
-            public_only = 1;
+            said_public = 1;
+        else if (c == 'S')
+            said_private = 1, public_only = 0;
         else if (c == 'p')
             pretty = 1;
         else if (c == 'h')
@@ -432,6 +458,8 @@ static int key_set(int argc, char **argv)
         else
             return bad_option("key set", argv);
     }
+    if (said_public && said_private)
+        return cli_usage("key set", "--public and --private contradict each other");
     jg_jwks *set = NULL;
     jg_err err = jg_jwks_new(&set);
     if (err != JG_OK)
@@ -449,7 +477,10 @@ static int key_set(int argc, char **argv)
         jg_free_secret(text, len);
         if (err != JG_OK) {
             jg_jwks_free(set);
-            return cli_fail(EXIT_USAGE, "key set: %s: %s", path, jg_strerror(err));
+            return cli_fail(EXIT_USAGE, "key set: %s: %s%s", path, jg_strerror(err),
+                            err == JG_ERR_KEY_TYPE && public_only
+                                ? " (a symmetric key has no public part: --private keeps it)"
+                                : "");
         }
     }
     char *json = NULL;
@@ -470,8 +501,8 @@ int cli_key(int argc, char **argv)
         {"public", key_public, "the public part of a JWK or JWKS"},
         {"thumbprint", key_thumbprint, "RFC 7638 thumbprint of a JWK"},
         {"from-pem", key_from_pem, "convert a PEM key to a JWK"},
-        {"to-pem", key_to_pem, "convert a JWK to PEM"},
-        {"set", key_set, "collect JWKs into a JWKS"},
+        {"to-pem", key_to_pem, "convert a JWK (or a PEM key) to PEM"},
+        {"set", key_set, "collect JWKs into a JWKS (public parts unless --private)"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch("key", commands, argc - 1, argv + 1);

@@ -21,14 +21,19 @@ static const char top_usage[] =
     "API)\n"
     "\n"
     "Options: --help (also after any command), --version\n"
-    "Exit status: 0 success, 1 token rejected, 2 usage, input or key error.\n"
+    "Exit status: 0 success; 1 the token was rejected (signature, decryption, claims,\n"
+    "scopes); 2 the command or its setup is wrong (option, key file, a key set that\n"
+    "cannot serve the accepted algorithms, one key to decrypt and verify, an empty\n"
+    "allow-list, input).\n"
     "\n"
     "Example: issue an encrypted access token and open it\n"
     "  jwtgate key generate --alg ES256 > issuer.jwk\n"
     "  jwtgate key generate --alg ECDH-ES+A256KW > gateway.jwk\n"
-    "  jwtgate jwt seal --sign-key issuer.jwk --enc-key gateway.jwk --iss https://issuer \\\n"
+    "  jwtgate key public < issuer.jwk > issuer.pub.jwk\n"
+    "  jwtgate key public < gateway.jwk > gateway.pub.jwk\n"
+    "  jwtgate jwt seal --sign-key issuer.jwk --enc-key gateway.pub.jwk --iss https://issuer \\\n"
     "      --sub client-1 --aud https://api --exp 15m > token\n"
-    "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.jwk \\\n"
+    "  jwtgate jwt open --decrypt-key gateway.jwk --verify-key issuer.pub.jwk \\\n"
     "      --iss https://issuer --aud https://api < token\n";
 
 int cli_dispatch(const char *group, const cli_command *commands, int argc, char **argv)
@@ -44,7 +49,7 @@ int cli_dispatch(const char *group, const cli_command *commands, int argc, char 
     for (const cli_command *c = commands; c->name != NULL; c++)
         if (strcmp(argv[0], c->name) == 0)
             return c->run(argc, argv);
-    fprintf(stderr, "jwtgate %s: unknown command \"%s\"\nTry 'jwtgate %s --help'.\n", group,
+    fprintf(stderr, "jwtgate: %s: unknown command \"%s\"\nTry 'jwtgate %s --help'.\n", group,
             argv[0], group);
     return EXIT_USAGE;
 }

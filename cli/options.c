@@ -129,6 +129,28 @@ int cli_parse_time(const char *command, const char *option, const char *text, in
     return status;
 }
 
+int cli_list_empty(const char *text)
+{
+    return text[strspn(text, " ,\t")] == '\0';
+}
+
+int cli_enc_allow_list(const char *command, const char *list, jg_enc_set *out)
+{
+    if (list == NULL) {
+        *out = JG_ENC_SET_ALL; /* the CLI's default: every (authenticated) "enc" */
+        return EXIT_OK;
+    }
+    if (cli_list_empty(list))
+        return cli_usage(command,
+                         "--enc \"%s\" is an empty allow-list: name at least one (e.g. --enc "
+                         "A256GCM), or omit --enc to accept every content encryption",
+                         list);
+    jg_err err = jg_enc_set_parse(list, out);
+    if (err != JG_OK)
+        return cli_usage(command, "--enc %s: %s", list, jg_strerror(err));
+    return EXIT_OK;
+}
+
 char **cli_split_list(const char *text)
 {
     size_t items = 1, len = strlen(text);

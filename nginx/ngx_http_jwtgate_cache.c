@@ -12,6 +12,16 @@
  * A hit saves the decryption and the signature check only: the API policy
  * (route, lifecycle, audience, subscription, scope, revocation) is checked
  * on every request against the current snapshot.
+ *
+ * In front of the zone, each worker keeps the tokens it verified or found
+ * there lately ("recent", a direct-mapped table of
+ * NGX_HTTP_JWTGATE_RECENT entries): the token itself, compared in constant
+ * time, the zone and the rules it was checked under, its expiry and its
+ * parsed claims.
+ * A token that a client sends again to the same worker costs neither the
+ * SHA-256 of the key nor the zone's lock nor parsing its claims again. The
+ * table is emptied when a snapshot is installed, so that it holds no claims
+ * of a revoked token for longer than the zone does.
  */
 
 
@@ -58,11 +68,38 @@ static void ngx_http_jwtgate_cache_delete(ngx_http_jwtgate_cache_t *cache,
     ngx_http_jwtgate_cache_node_t *cn);
 static ngx_uint_t ngx_http_jwtgate_cache_expire(
     ngx_http_jwtgate_cache_t *cache, ngx_uint_t n, ngx_uint_t force);
+static ngx_uint_t ngx_http_jwtgate_recent_slot(ngx_str_t *token);
+static ngx_int_t ngx_http_jwtgate_recent_rules(ngx_http_jwtgate_recent_t *e,
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_snap_t *snap);
+
+
+/* a worker's recent tokens: a power of two; tokens and claims JSON larger
+ * than NGX_HTTP_JWTGATE_RECENT_MAX are not kept (a few MB a worker at most,
+ * under 1 MB with the tokens jwtgated issues) */
+#define NGX_HTTP_JWTGATE_RECENT      256
+#define NGX_HTTP_JWTGATE_RECENT_MAX  4096
+
+
+struct ngx_http_jwtgate_recent_s {
+    ngx_uint_t                    refs;       /* the table's, requests' */
+    size_t                        size;       /* allocated */
+    ngx_shm_zone_t               *zone;       /* whose entry it stands for */
+    time_t                        expires;
+    u_char                        rules[NGX_HTTP_JWTGATE_DIGEST_LEN];
+    u_char                        keys[NGX_HTTP_JWTGATE_DIGEST_LEN];
+    ngx_uint_t                    snap;       /* keys are a snapshot's */
+    ngx_str_t                     token;
+    ngx_str_t                     payload;    /* NUL-terminated */
+    jg_claims                    *claims;
+};
 
 
 /* per worker: the cache key's digest, fetched once */
 static EVP_MD      *ngx_http_jwtgate_sha256;
 static EVP_MD_CTX  *ngx_http_jwtgate_md_ctx;
+
+static ngx_http_jwtgate_recent_t  *ngx_http_jwtgate_recent[
+                                       NGX_HTTP_JWTGATE_RECENT];
 
 
 /* ---- the key ------------------------------------------------------------ */
@@ -87,6 +124,8 @@ ngx_http_jwtgate_cache_init_process(ngx_cycle_t *cycle)
 void
 ngx_http_jwtgate_cache_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_jwtgate_recent_flush();
+
     EVP_MD_CTX_free(ngx_http_jwtgate_md_ctx);
     ngx_http_jwtgate_md_ctx = NULL;
 
@@ -339,11 +378,12 @@ ngx_http_jwtgate_cache_expire(ngx_http_jwtgate_cache_t *cache, ngx_uint_t n,
 }
 
 
-/* NGX_OK with the claims copied into the pool, or NGX_DECLINED. */
+/* NGX_OK with the claims copied into the pool and the entry's expiry, or
+ * NGX_DECLINED. */
 
 ngx_int_t
 ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
-    ngx_pool_t *pool, ngx_str_t *claims, ngx_log_t *log)
+    ngx_pool_t *pool, ngx_str_t *claims, time_t *expires, ngx_log_t *log)
 {
     u_char                         *p;
     ngx_int_t                       rc;
@@ -373,6 +413,7 @@ ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
 
                 claims->data = p;
                 claims->len = cn->claims_len;
+                *expires = cn->expires;
 
                 ngx_queue_remove(&cn->queue);
                 ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
@@ -518,5 +559,209 @@ ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "jwtgate: %ui entries purged from cache \"%V\"",
                       purged, &zone->shm.name);
+    }
+}
+
+
+/* ---- a worker's recent tokens ------------------------------------------- */
+
+
+/* The slot: from the token's last bytes, its signature or authentication
+ * tag, which differ from token to token. */
+
+static ngx_uint_t
+ngx_http_jwtgate_recent_slot(ngx_str_t *token)
+{
+    size_t  n;
+
+    n = ngx_min(token->len, 16);
+
+    return ngx_murmur_hash2(token->data + token->len - n, n)
+           & (NGX_HTTP_JWTGATE_RECENT - 1);
+}
+
+
+/* Whether the entry stands for one of this location's zone, checked under
+ * these rules: the location's and the snapshot's keys, what the zone's key
+ * covers besides the token. */
+
+static ngx_int_t
+ngx_http_jwtgate_recent_rules(ngx_http_jwtgate_recent_t *e,
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_snap_t *snap)
+{
+    if (e->zone != jlcf->cache
+        || ngx_memcmp(e->rules, jlcf->digest, NGX_HTTP_JWTGATE_DIGEST_LEN)
+           != 0)
+    {
+        return 0;
+    }
+
+    if (snap == NULL) {
+        return !e->snap;
+    }
+
+    return e->snap
+           && ngx_memcmp(e->keys, snap->digest, NGX_HTTP_JWTGATE_DIGEST_LEN)
+              == 0;
+}
+
+
+/*
+ * The entry of this very token under these rules, not expired: a reference
+ * for the caller (ngx_http_jwtgate_recent_release()), with its claims and
+ * claims JSON, which live as long as that reference. NULL: none.
+ */
+
+ngx_http_jwtgate_recent_t *
+ngx_http_jwtgate_recent_get(ngx_http_jwtgate_loc_conf_t *jlcf,
+    ngx_http_jwtgate_snap_t *snap, ngx_str_t *token, jg_claims **claims,
+    ngx_str_t *payload)
+{
+    ngx_uint_t                  slot;
+    ngx_http_jwtgate_recent_t  *e;
+
+    slot = ngx_http_jwtgate_recent_slot(token);
+    e = ngx_http_jwtgate_recent[slot];
+
+    if (e == NULL) {
+        return NULL;
+    }
+
+    if (e->expires <= ngx_time()) {
+        ngx_http_jwtgate_recent[slot] = NULL;
+        ngx_http_jwtgate_recent_release(e);
+        return NULL;
+    }
+
+    /* the token is a credential: compared in constant time, as a secret */
+
+    if (e->token.len != token->len
+        || !ngx_http_jwtgate_recent_rules(e, jlcf, snap)
+        || !jg_memeq_consttime(e->token.data, token->data, token->len))
+    {
+        return NULL;
+    }
+
+    e->refs++;
+
+    *claims = e->claims;
+    *payload = e->payload;
+
+    return e;
+}
+
+
+/*
+ * Remembers a token verified (or found in the zone) under these rules, with
+ * its claims, until `expires`. On success the entry owns `claims` and the
+ * caller holds a reference to it; NULL (too large, or no memory): nothing
+ * changed, the claims are still the caller's.
+ */
+
+ngx_http_jwtgate_recent_t *
+ngx_http_jwtgate_recent_put(ngx_http_jwtgate_loc_conf_t *jlcf,
+    ngx_http_jwtgate_snap_t *snap, ngx_str_t *token, time_t expires,
+    jg_claims *claims, ngx_str_t *payload)
+{
+    u_char                     *p;
+    size_t                      size;
+    ngx_uint_t                  slot;
+    ngx_http_jwtgate_recent_t  *e, *old;
+
+    if (token->len > NGX_HTTP_JWTGATE_RECENT_MAX
+        || payload->len > NGX_HTTP_JWTGATE_RECENT_MAX)
+    {
+        return NULL;
+    }
+
+    slot = ngx_http_jwtgate_recent_slot(token);
+    old = ngx_http_jwtgate_recent[slot];
+
+    /* room for tokens of about the same size, so that an entry that no
+     * request uses is taken over rather than freed and allocated again */
+    size = ngx_align(sizeof(ngx_http_jwtgate_recent_t) + token->len
+                     + payload->len + 1, 256);
+
+    if (old != NULL && old->refs == 1 && old->size >= size) {
+        jg_claims_free(old->claims);
+        jg_memzero(old->token.data, old->token.len);
+
+        e = old;
+        size = old->size;
+
+    } else {
+        e = ngx_alloc(size, ngx_cycle->log);
+        if (e == NULL) {
+            return NULL;
+        }
+
+        if (old != NULL) {
+            ngx_http_jwtgate_recent_release(old);
+        }
+
+        ngx_http_jwtgate_recent[slot] = e;
+    }
+
+    p = (u_char *) e + sizeof(ngx_http_jwtgate_recent_t);
+
+    e->refs = 2;
+    e->size = size;
+    e->zone = jlcf->cache;
+    e->expires = expires;
+    ngx_memcpy(e->rules, jlcf->digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
+
+    if (snap != NULL) {
+        ngx_memcpy(e->keys, snap->digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
+        e->snap = 1;
+
+    } else {
+        ngx_memzero(e->keys, NGX_HTTP_JWTGATE_DIGEST_LEN);
+        e->snap = 0;
+    }
+
+    e->token.data = p;
+    e->token.len = token->len;
+    p = ngx_cpymem(p, token->data, token->len);
+
+    e->payload.data = p;
+    e->payload.len = payload->len;
+    p = ngx_cpymem(p, payload->data, payload->len);
+    *p = '\0';
+
+    e->claims = claims;
+
+    return e;
+}
+
+
+void
+ngx_http_jwtgate_recent_release(ngx_http_jwtgate_recent_t *e)
+{
+    if (--e->refs) {
+        return;
+    }
+
+    jg_claims_free(e->claims);
+
+    /* the token is a credential */
+    jg_memzero(e->token.data, e->token.len);
+
+    ngx_free(e);
+}
+
+
+/* After a new snapshot, and when the worker exits: entries that requests
+ * still use go when those requests end. */
+
+void
+ngx_http_jwtgate_recent_flush(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_JWTGATE_RECENT; i++) {
+        if (ngx_http_jwtgate_recent[i] != NULL) {
+            ngx_http_jwtgate_recent_release(ngx_http_jwtgate_recent[i]);
+            ngx_http_jwtgate_recent[i] = NULL;
+        }
     }
 }

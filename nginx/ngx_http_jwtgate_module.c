@@ -49,6 +49,7 @@ static ngx_int_t ngx_http_jwtgate_route(ngx_http_request_t *r,
     ngx_http_jwtgate_refusal_t *ref, const char **reason);
 static ngx_int_t ngx_http_jwtgate_token(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_str_t *token);
+static ngx_int_t ngx_http_jwtgate_b64token_check(ngx_str_t *token);
 static ngx_int_t ngx_http_jwtgate_open(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
     jg_err *err);
@@ -186,6 +187,11 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
                                        "no bearer token", JG_OK);
     }
 
+    if (rc == NGX_OK) {
+        /* NGX_HTTP_BAD_REQUEST too: not a b64token */
+        rc = ngx_http_jwtgate_open(r, jlcf, ctx, &err);
+    }
+
     if (rc == NGX_HTTP_BAD_REQUEST) {
         ref.status = NGX_HTTP_BAD_REQUEST;
         ref.error = "invalid_request";
@@ -193,8 +199,6 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
         return ngx_http_jwtgate_refuse(r, jlcf, ctx, &ref,
                                        "malformed bearer token", JG_OK);
     }
-
-    rc = ngx_http_jwtgate_open(r, jlcf, ctx, &err);
 
     if (rc == NGX_ERROR) {
         return ngx_http_jwtgate_decide(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -299,10 +303,16 @@ ngx_http_jwtgate_ctx_cleanup(void *data)
         ctx->header_tree = NULL;
     }
 
-    if (ctx->claims != NULL) {
+    if (ctx->recent != NULL) {
+        /* the claims are the recent token's */
+        ngx_http_jwtgate_recent_release(ctx->recent);
+        ctx->recent = NULL;
+
+    } else if (ctx->claims != NULL) {
         jg_claims_free(ctx->claims);
-        ctx->claims = NULL;
     }
+
+    ctx->claims = NULL;
 
     if (ctx->snap != NULL) {
         ngx_http_jwtgate_snap_release(ctx->snap);
@@ -389,24 +399,29 @@ ngx_http_jwtgate_route(ngx_http_request_t *r,
 
 
 /*
- * The characters of an RFC 6750 b64token as a bitmap (as ngx_escape_uri()
- * keeps its tables): one load and test per byte of a token that is often
- * over a kilobyte, on every request.
+ * The characters of an RFC 6750 b64token, one byte each (0x80 - 0xff are
+ * not): a token is often over a kilobyte and is checked on every request
+ * that the cache does not answer, eight bytes a step (see
+ * ngx_http_jwtgate_b64token_check()).
  */
 
-static uint32_t  ngx_http_jwtgate_b64token[] = {
-    0x00000000, /* control characters */
-    0x03ffe800, /* "+", "-", ".", "/", "0" - "9" */
-    0x87fffffe, /* "A" - "Z", "_" */
-    0x47fffffe, /* "a" - "z", "~" */
-    0x00000000, 0x00000000, 0x00000000, 0x00000000
+static u_char  ngx_http_jwtgate_b64token[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 10 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, /* 20 + - . / */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, /* 30 0 - 9 */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 40 A - O */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, /* 50 P - Z _ */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 60 a - o */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0  /* 70 p - z ~ */
 };
 
 
 /*
  * The bearer token: from token=$variable, or the Authorization header
  * (RFC 6750 section 2.1). NGX_OK, NGX_DECLINED (none: another scheme or
- * nothing), NGX_HTTP_BAD_REQUEST (not a b64token) or NGX_ERROR.
+ * nothing), NGX_HTTP_BAD_REQUEST ("Bearer" and nothing) or NGX_ERROR.
+ * Whether it is a b64token is checked later, by ngx_http_jwtgate_open().
  */
 
 static ngx_int_t
@@ -458,14 +473,43 @@ ngx_http_jwtgate_token(ngx_http_request_t *r,
     }
 
     token->data = p;
+    token->len = last - p;
 
-    /*
-     * b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-     */
+    return NGX_OK;
+}
 
-    while (p < last
-           && (ngx_http_jwtgate_b64token[*p >> 5] & (1U << (*p & 0x1f))))
+
+/*
+ * b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+ *
+ * NGX_OK or NGX_HTTP_BAD_REQUEST.
+ */
+
+static ngx_int_t
+ngx_http_jwtgate_b64token_check(ngx_str_t *token)
+{
+    u_char  *p, *last;
+
+    p = token->data;
+    last = token->data + token->len;
+
+    /* eight bytes a step without a branch between them, then one by one
+     * from the step that holds the first other byte, if any */
+
+    while (last - p >= 8
+           && (ngx_http_jwtgate_b64token[p[0]]
+               & ngx_http_jwtgate_b64token[p[1]]
+               & ngx_http_jwtgate_b64token[p[2]]
+               & ngx_http_jwtgate_b64token[p[3]]
+               & ngx_http_jwtgate_b64token[p[4]]
+               & ngx_http_jwtgate_b64token[p[5]]
+               & ngx_http_jwtgate_b64token[p[6]]
+               & ngx_http_jwtgate_b64token[p[7]]))
     {
+        p += 8;
+    }
+
+    while (p < last && ngx_http_jwtgate_b64token[*p]) {
         p++;
     }
 
@@ -473,20 +517,19 @@ ngx_http_jwtgate_token(ngx_http_request_t *r,
         p++;
     }
 
-    if (p != last) {
-        return NGX_HTTP_BAD_REQUEST;
-    }
-
-    token->len = last - token->data;
-
-    return NGX_OK;
+    return p == last && token->len ? NGX_OK : NGX_HTTP_BAD_REQUEST;
 }
 
 
 /*
  * The verified claims into ctx->claims: from the cache, or by opening the
- * token. NGX_OK, NGX_DECLINED (the token is refused: *err says why) or
- * NGX_ERROR.
+ * token. NGX_OK, NGX_DECLINED (the token is refused: *err says why),
+ * NGX_HTTP_BAD_REQUEST (not a b64token) or NGX_ERROR.
+ *
+ * A cache hit is not checked for b64token characters: its key is the
+ * SHA-256 of these very bytes, stored only after they passed that check and
+ * the library (the same bytes, whichever way they came). Any other token is
+ * checked before the library reads it.
  */
 
 static ngx_int_t
@@ -512,6 +555,19 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
         ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_BYPASS;
 
     } else {
+        ctx->recent = ngx_http_jwtgate_recent_get(jlcf, snap, &ctx->token,
+                                                  &ctx->claims,
+                                                  &ctx->payload);
+
+        if (ctx->recent != NULL) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "jwtgate: cache \"%V\": hit (a recent token of "
+                           "this worker)", &jlcf->cache->shm.name);
+
+            ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_HIT;
+            return NGX_OK;
+        }
+
         if (ngx_http_jwtgate_cache_digest(jlcf, snap, &ctx->token, digest,
                                           r->connection->log)
             != NGX_OK)
@@ -520,7 +576,7 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
         }
 
         if (ngx_http_jwtgate_cache_get(jlcf->cache, digest, r->pool, &cached,
-                                       r->connection->log)
+                                       &expires, r->connection->log)
             == NGX_OK)
         {
             if (jg_claims_parse((char *) cached.data, cached.len, NULL,
@@ -528,6 +584,13 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
             {
                 ctx->payload = cached;
                 ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_HIT;
+
+                /* NULL (no memory): the claims stay the request's */
+                ctx->recent = ngx_http_jwtgate_recent_put(jlcf, snap,
+                                                          &ctx->token,
+                                                          expires,
+                                                          ctx->claims,
+                                                          &ctx->payload);
                 return NGX_OK;
             }
 
@@ -539,6 +602,12 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
         }
 
         ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_MISS;
+    }
+
+    if (ngx_http_jwtgate_b64token_check(&ctx->token) != NGX_OK) {
+        /* refused before the cache was of any concern, as ever */
+        ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_NONE;
+        return NGX_HTTP_BAD_REQUEST;
     }
 
     policy = jlcf->policy;
@@ -619,6 +688,10 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
                                &client_id, &ctx->payload,
                                r->connection->log);
 
+    ctx->recent = ngx_http_jwtgate_recent_put(jlcf, snap, &ctx->token,
+                                              expires, ctx->claims,
+                                              &ctx->payload);
+
     return NGX_OK;
 }
 
@@ -697,35 +770,14 @@ ngx_http_jwtgate_claim_str(jg_claims *claims, const char *name,
 }
 
 
-/* Whether the space-separated `list` holds `s`. */
+/* Whether the space-separated `list` holds the scope `s` as a whole token:
+ * the library's matcher, the same rule as jg_jwt_policy's scopes. */
 
 static ngx_int_t
 ngx_http_jwtgate_has_scope(ngx_str_t *list, ngx_str_t *s)
 {
-    u_char  *p, *last, *start;
-
-    p = list->data;
-    last = list->data + list->len;
-
-    while (p < last) {
-        while (p < last && *p == ' ') {
-            p++;
-        }
-
-        start = p;
-
-        while (p < last && *p != ' ') {
-            p++;
-        }
-
-        if ((size_t) (p - start) == s->len
-            && ngx_memcmp(start, s->data, s->len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return jg_scope_contains((const char *) list->data, list->len,
+                             (const char *) s->data, s->len);
 }
 
 

@@ -17,7 +17,7 @@
  *   ngx_http_jwtgate_snapshot.c   the snapshot: loading, checking the file,
  *                                 swapping, lookups
  *   ngx_http_jwtgate_cache.c      the verified-token cache in shared memory
- *                                 and its key
+ *                                 and its key; a worker's recent tokens
  *   ngx_http_jwtgate_variables.c  the variables and claim values
  */
 
@@ -226,13 +226,20 @@ typedef enum {
 } ngx_http_jwtgate_cache_status_e;
 
 
-/* Per request; a request holds a reference to the snapshot it used. */
+/* A worker's recently verified token (ngx_http_jwtgate_cache.c). */
+
+typedef struct ngx_http_jwtgate_recent_s  ngx_http_jwtgate_recent_t;
+
+
+/* Per request; a request holds a reference to the snapshot it used, and to
+ * the recent token whose claims it borrows, if any. */
 
 typedef struct {
     ngx_http_jwtgate_snap_t      *snap;
     ngx_http_jwtgate_source_t    *source;
     ngx_http_jwtgate_api_t       *api;             /* routed API (in snap) */
     jg_claims                    *claims;          /* verified claims */
+    ngx_http_jwtgate_recent_t    *recent;          /* owns claims, or NULL */
     ngx_str_t                     token;
     void                         *claims_tree;     /* json_t *, lazily */
     void                         *header_tree;     /* json_t *, lazily */
@@ -300,12 +307,20 @@ ngx_shm_zone_t *ngx_http_jwtgate_cache_zone(ngx_conf_t *cf, ngx_str_t *name,
 ngx_int_t ngx_http_jwtgate_cache_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 ngx_int_t ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
-    ngx_pool_t *pool, ngx_str_t *claims, ngx_log_t *log);
+    ngx_pool_t *pool, ngx_str_t *claims, time_t *expires, ngx_log_t *log);
 void ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
     time_t expires, ngx_str_t *jti, ngx_str_t *client_id, ngx_str_t *claims,
     ngx_log_t *log);
 void ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
     ngx_http_jwtgate_snap_t *snap, ngx_log_t *log);
+ngx_http_jwtgate_recent_t *ngx_http_jwtgate_recent_get(
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_snap_t *snap,
+    ngx_str_t *token, jg_claims **claims, ngx_str_t *payload);
+ngx_http_jwtgate_recent_t *ngx_http_jwtgate_recent_put(
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_snap_t *snap,
+    ngx_str_t *token, time_t expires, jg_claims *claims, ngx_str_t *payload);
+void ngx_http_jwtgate_recent_release(ngx_http_jwtgate_recent_t *e);
+void ngx_http_jwtgate_recent_flush(void);
 
 /* variables and claim values (ngx_http_jwtgate_variables.c) */
 ngx_int_t ngx_http_jwtgate_add_variables(ngx_conf_t *cf);

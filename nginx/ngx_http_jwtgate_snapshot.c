@@ -451,6 +451,9 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
     for (i = 0; i < src->zones.nelts; i++) {
         ngx_http_jwtgate_cache_purge(zones[i], snap, src->log);
     }
+
+    /* no claims of a token the new snapshot revokes stay in this worker */
+    ngx_http_jwtgate_recent_flush();
 }
 
 

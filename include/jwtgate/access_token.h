@@ -32,8 +32,14 @@ typedef struct jg_seal_opts {
 
 /*
  * jg_access_token_seal — JWE(JWS(claims)) in compact form. `opts` may be NULL.
+ * The claims must hold "exp" (an integer), "aud" (a string or a non-empty
+ * array of strings) and "jti" (a string), which RFC 9068 section 2.2
+ * requires of every access token (it also requires "iss", "sub",
+ * "client_id" and "iat": they are the caller's; jg_claims_set_times() and
+ * jg_claims_set_jti_random() set the time claims and "jti").
  * *out is NUL-terminated; caller frees with jg_free(). Thread-safe.
- * Errors: those of jg_jwt_sign() and jg_jwe_encrypt().
+ * Errors: JG_ERR_ACCESS_TOKEN_CLAIMS ("exp", "aud" or "jti" absent or of
+ * the wrong type), those of jg_jwt_sign() and jg_jwe_encrypt().
  */
 jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, const jg_jwk *enc_key,
                             const jg_seal_opts *opts, char **out, size_t *out_len);
@@ -41,15 +47,21 @@ jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, con
 /* Which shapes of token jg_access_token_open() accepts. */
 typedef enum jg_token_form {
     JG_FORM_NESTED = 0, /* default: a JWE whose payload is a JWS */
-    JG_FORM_ENCRYPTED,  /* a JWE holding a JWS (verified) or bare claims (then
-                           the JWE header's "typ" is checked) */
+    JG_FORM_ENCRYPTED,  /* a JWE holding a JWS (verified) or the claims
+                           directly (npm jose's EncryptJWT): then the JWE
+                           header's "typ" is checked — jwt.typ when set;
+                           when NULL, an absent "typ", "JWT" or "at+jwt".
+                           Claims directly in a JWE are not signed: only a
+                           symmetric key (dir, A*KW, A*GCMKW) says who made
+                           them, anyone may encrypt to a public key. */
     JG_FORM_SIGNED,     /* a bare JWS only (a JWE: JG_ERR_TOKEN_FORMAT) */
     JG_FORM_ANY         /* a bare JWS or a nested JWE(JWS) */
 } jg_token_form;
 
 typedef struct jg_open_policy {
-    /* Inner JWS and claims: algs, issuer, audience, ... When jwt.typ is NULL,
-     * "at+jwt" is required (RFC 9068). */
+    /* Inner JWS and claims: algs, issuer, audience, scopes ... When jwt.typ
+     * is NULL, the inner JWS must have "at+jwt" (RFC 9068); for claims
+     * directly in a JWE see JG_FORM_ENCRYPTED. */
     jg_jwt_policy jwt;
     jg_alg_set key_algs; /* accepted JWE "alg" (ignored for JG_FORM_SIGNED) */
     jg_enc_set encs;     /* accepted JWE "enc" */
@@ -68,7 +80,9 @@ typedef struct jg_open_policy {
  * "payload"/"signatures") is a JWS, of 5 parts (or JSON with "ciphertext") a
  * JWE; a JWT is never a JSON-serialized JWS (JG_ERR_TOKEN_FORMAT). The inner
  * token of a nested JWE is a compact JWS ("cty" "JWT", compared as a media
- * type). `decrypt_keys` may be NULL for JG_FORM_SIGNED.
+ * type). `decrypt_keys` may be NULL for JG_FORM_SIGNED, `verify_keys` for
+ * JG_FORM_ENCRYPTED when the tokens hold their claims directly (a JWE that
+ * holds a JWS is then JG_ERR_INVALID_ARGUMENT).
  * The verification set may not mix "oct" secrets with public keys unless
  * policy->jwt.allow_mixed_keys (JG_ERR_KEYSET_MIXED).
  * Errors: those of jg_jwe_decrypt() and jg_jwt_verify(), plus
@@ -91,9 +105,10 @@ JG_NODISCARD jg_err jg_access_token_open(const char *token, size_t token_len,
  * jg_access_token_open(). The per-request path of a gateway may pass a
  * detail on its stack: filling one costs nothing until a token fails.
  */
-jg_err jg_access_token_open_ex(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
-                               const jg_jwks *verify_keys, const jg_open_policy *policy,
-                               jg_claims **out, jg_detail *detail);
+JG_NODISCARD jg_err jg_access_token_open_ex(const char *token, size_t token_len,
+                                            const jg_jwks *decrypt_keys, const jg_jwks *verify_keys,
+                                            const jg_open_policy *policy, jg_claims **out,
+                                            jg_detail *detail);
 
 #ifdef __cplusplus
 }

@@ -79,6 +79,14 @@ typedef uint32_t jg_enc_set;
 
 #define JG_ALG_BIT(a) ((jg_alg_set)1 << (unsigned)(a))
 #define JG_ENC_BIT(e) ((jg_enc_set)1 << (unsigned)(e))
+/*
+ * Every content encryption algorithm: what `jwtgate` uses when --enc is not
+ * given. The library still requires an explicit set (an empty one is
+ * JG_ERR_ENCS_EMPTY), as for every allow-list; all registered "enc" values
+ * are authenticated encryption, so accepting all of them is a sound default
+ * for a caller that does not pin one.
+ */
+#define JG_ENC_SET_ALL ((jg_enc_set)(((jg_enc_set)1 << (unsigned)JG_ENC__COUNT) - 2u))
 
 /* Convenience sets. */
 #define JG_ALGS_HMAC                                                                               \
@@ -93,7 +101,7 @@ typedef uint32_t jg_enc_set;
 /* All asymmetric signature algorithms (no HMAC). */
 #define JG_ALGS_ASYMMETRIC_SIG (JG_ALGS_RSA_SIG | JG_ALGS_EC_SIG | JG_ALGS_OKP_SIG)
 
-/* Kinds of algorithm, for jg_alg_kind(). */
+/* Kinds of algorithm, for jg_alg_kind_of(). */
 typedef enum jg_alg_kind { JG_ALG_KIND_NONE = 0, JG_ALG_KIND_JWS, JG_ALG_KIND_JWE } jg_alg_kind;
 
 /*
@@ -111,7 +119,7 @@ const char *jg_enc_name(jg_enc enc);
 jg_alg jg_alg_from_name(const char *name, size_t len);
 jg_enc jg_enc_from_name(const char *name, size_t len);
 
-/* jg_alg_kind — whether `alg` is a JWS or a JWE algorithm. Thread-safe. */
+/* jg_alg_kind_of — whether `alg` is a JWS or a JWE algorithm. Thread-safe. */
 jg_alg_kind jg_alg_kind_of(jg_alg alg);
 
 /*

@@ -134,6 +134,17 @@ typedef enum jg_err {
     JG_ERR_KEY_ROCA,            /* RSA modulus with the Infineon (ROCA, CVE-2017-15361) fingerprint:
                                    its factors can be computed */
 
+    /* Scopes, key files, allow-lists (issue 13). */
+    JG_ERR_SCOPE,               /* "scope" lacks a scope the policy requires */
+    JG_ERR_SCOPE_INVALID,       /* "scope" is not space-delimited scope tokens */
+    JG_ERR_FILE_TYPE,           /* not a regular file (a directory, FIFO, device) */
+    JG_ERR_LIMIT_FILE_SIZE,     /* key file or key text larger than the limit */
+    JG_ERR_KEY_FORMAT,          /* neither a JWK, a JWKS, PEM nor DER */
+    JG_ERR_ALGS_EMPTY,          /* the signature algorithm allow-list is empty */
+    JG_ERR_KEY_ALGS_EMPTY,      /* the key management algorithm allow-list is empty */
+    JG_ERR_ENCS_EMPTY,          /* the content encryption allow-list is empty */
+    JG_ERR_ACCESS_TOKEN_CLAIMS, /* sealing without "exp", "aud" or "jti" (RFC 9068) */
+
     /* Key sets. */
     JG_ERR_KEYSET_MIXED, /* a verification set mixes "oct" secrets and public keys
                             (see allow_mixed_keys) */

@@ -102,7 +102,8 @@ typedef struct jg_jwe jg_jwe;
  * usable with its "alg". The error reported is, in this order of preference, what went
  * wrong with a key that was tried, a refusal from jg_jwk_check() of a key
  * that matched, or JG_ERR_KEY_NOT_FOUND. Thread-safe; `keys` may be shared.
- * Errors: JG_ERR_INVALID_ARGUMENT (NULL, empty allow-lists), JG_ERR_NOMEM,
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL), JG_ERR_KEY_ALGS_EMPTY (opts->algs
+ * is 0), JG_ERR_ENCS_EMPTY (opts->encs is 0), JG_ERR_NOMEM,
  * JG_ERR_LIMIT_TOKEN_SIZE, JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
  * JG_ERR_LIMIT_RECIPIENTS, JG_ERR_LIMIT_PBES2_COUNT, JG_ERR_LIMIT_INFLATED,
  * JG_ERR_TOKEN_FORMAT, JG_ERR_B64_*, JG_ERR_JSON_*, JG_ERR_HEADER_ALG_MISSING,
@@ -128,8 +129,9 @@ JG_NODISCARD jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg
  * recipient whose failure is reported). Zeroed on success. Never a key, a
  * CEK, the token or the plaintext. Errors as jg_jwe_decrypt().
  */
-jg_err jg_jwe_decrypt_ex(const char *token, size_t token_len, const jg_jwks *keys,
-                         const jg_jwe_decrypt_opts *opts, jg_jwe **out, jg_detail *detail);
+JG_NODISCARD jg_err jg_jwe_decrypt_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                                      const jg_jwe_decrypt_opts *opts, jg_jwe **out,
+                                      jg_detail *detail);
 
 /* The plaintext (borrowed; a NUL follows it). *len may be NULL. */
 const unsigned char *jg_jwe_plaintext(const jg_jwe *jwe, size_t *len);

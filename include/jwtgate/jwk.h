@@ -322,8 +322,15 @@ JG_NODISCARD jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags,
 
 /*
  * jg_jwks_parse_any — a JWKS (an object with "keys"), or else a single JWK
- * made into a set of one (whose errors, even JG_ERR_KEY_KTY, are returned).
- * Errors as jg_jwks_parse().
+ * made into a set of one (whose errors, even JG_ERR_KEY_KTY, are returned),
+ * or PEM: text that does not start with '{' (after whitespace) and holds a
+ * "-----BEGIN " block is read as PEM, every key block of it (PUBLIC KEY,
+ * PRIVATE KEY, RSA/EC ... KEY) one key without "kid", other blocks
+ * (CERTIFICATE, EC PARAMETERS) and text between blocks ignored.
+ * Errors as jg_jwks_parse(), and for PEM those of jg_jwk_from_pem(),
+ * JG_ERR_KEY_PEM (an unterminated block, or no key block),
+ * JG_ERR_LIMIT_KEYS, JG_ERR_LIMIT_FILE_SIZE (PEM text above the bound of a
+ * JWKS). Thread-safe.
  */
 JG_NODISCARD jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags,
                                       const jg_limits *limits, jg_jwks **out);
@@ -334,10 +341,10 @@ JG_NODISCARD jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned fla
  * JG_DETAIL_KEYSET detail lists the skipped keys (position, kid, reason).
  * Zeroed on success (the set itself then says what it skipped).
  */
-jg_err jg_jwks_parse_ex(const char *json, size_t len, unsigned flags, const jg_limits *limits,
-                        jg_jwks **out, jg_detail *detail);
-jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags, const jg_limits *limits,
-                            jg_jwks **out, jg_detail *detail);
+JG_NODISCARD jg_err jg_jwks_parse_ex(const char *json, size_t len, unsigned flags,
+                                     const jg_limits *limits, jg_jwks **out, jg_detail *detail);
+JG_NODISCARD jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags,
+                                         const jg_limits *limits, jg_jwks **out, jg_detail *detail);
 
 /*
  * jg_jwks_skipped_count / jg_jwks_skipped_at — the keys an import skipped
@@ -351,6 +358,27 @@ jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags, const 
 size_t jg_jwks_skipped_count(const jg_jwks *set);
 jg_err jg_jwks_skipped_at(const jg_jwks *set, size_t index, size_t *position, const char **kid,
                           jg_err *reason);
+
+/*
+ * jg_jwks_load_file — the keys of the file at `path`: a JWK, a JWKS, PEM
+ * (one or several key blocks, as jg_jwks_parse_any()) or one DER key,
+ * detected from the content (never the name). Only a regular file is read
+ * (a directory, FIFO or device is JG_ERR_FILE_TYPE, without blocking), and
+ * only up to the bound of a JWKS under `limits` (NULL: defaults; 64 KiB +
+ * 16 KiB per max_keys, 16 MiB by default). The bytes read are wiped before
+ * they are freed. `flags` as jg_jwks_parse(). On success *out is a new set
+ * (free with jg_jwks_free()); on error *out is NULL. Thread-safe
+ * (the file may change under it: a file that grows past the bound while it
+ * is read is refused).
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL, unknown flag), JG_ERR_NOMEM,
+ * JG_ERR_FILE (open or read failed; errno is left as the system call set
+ * it, e.g. ENOENT, EACCES), JG_ERR_FILE_TYPE (errno EISDIR for a
+ * directory, EINVAL otherwise), JG_ERR_LIMIT_FILE_SIZE (errno EFBIG),
+ * JG_ERR_KEY_FORMAT (none of the formats: empty, or other content), and
+ * those of jg_jwks_parse_any() and jg_jwk_from_der().
+ */
+JG_NODISCARD jg_err jg_jwks_load_file(const char *path, unsigned flags, const jg_limits *limits,
+                                      jg_jwks **out);
 
 /*
  * jg_jwks_new / jg_jwks_add — build a set by hand. jg_jwks_add takes its own

@@ -127,9 +127,10 @@ typedef struct jg_jws jg_jws;
  * "crit" and the same in every signature. An empty compact payload that does
  * not verify while no detached payload was given is JG_ERR_DETACHED_PAYLOAD.
  * Thread-safe; `keys` may be shared.
- * Errors: JG_ERR_INVALID_ARGUMENT (NULL, empty allow-list, bad policy,
- * detached_payload NULL with a length), JG_ERR_KEYSET_MIXED (the set mixes
- * "oct" and other keys and opts->allow_mixed_keys is zero), JG_ERR_NOMEM,
+ * Errors: JG_ERR_INVALID_ARGUMENT (NULL, bad policy, detached_payload
+ * NULL with a length), JG_ERR_ALGS_EMPTY (opts->algs is 0),
+ * JG_ERR_KEYSET_MIXED (the set mixes "oct" and other keys and
+ * opts->allow_mixed_keys is zero), JG_ERR_NOMEM,
  * JG_ERR_LIMIT_TOKEN_SIZE (also: decoded payload above max_payload_len),
  * JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
  * JG_ERR_LIMIT_SIGNATURES, JG_ERR_TOKEN_FORMAT, JG_ERR_B64_*,
@@ -157,8 +158,9 @@ JG_NODISCARD jg_err jg_jws_verify(const char *token, size_t token_len, const jg_
  * signature's error, which is the one returned. Zeroed on success. Never a
  * key, a secret, the token or the payload. Errors as jg_jws_verify().
  */
-jg_err jg_jws_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
-                        const jg_jws_verify_opts *opts, jg_jws **out, jg_detail *detail);
+JG_NODISCARD jg_err jg_jws_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                                     const jg_jws_verify_opts *opts, jg_jws **out,
+                                     jg_detail *detail);
 
 /* The verified payload (borrowed; a NUL follows it). *len may be NULL. */
 const unsigned char *jg_jws_payload(const jg_jws *jws, size_t *len);

@@ -67,6 +67,25 @@ jg_err jg_claims_merge_json(jg_claims *claims, const char *json);
 jg_err jg_claims_remove(jg_claims *claims, const char *name);
 
 /*
+ * jg_claims_set_times — "iat" = now and "exp" = now + lifetime (seconds),
+ * replacing them, as an issuer stamps every token (`jwtgate jwt sign`: now
+ * and 1h). `now` is seconds since the epoch (e.g. (int64_t)time(NULL)).
+ * Not thread-safe on the same object. Errors: JG_ERR_INVALID_ARGUMENT
+ * (NULL, now < 0, lifetime <= 0, or now + lifetime beyond int64_t),
+ * JG_ERR_NOMEM.
+ */
+jg_err jg_claims_set_times(jg_claims *claims, int64_t now, int64_t lifetime);
+
+/*
+ * jg_claims_set_jti_random — "jti" = 128 random bits, base64url (22
+ * characters), replacing it: unique per token, as RFC 7519 section 4.1.7 and
+ * RFC 9068 section 2.2 want (`jwtgate jwt seal`'s default). Not thread-safe
+ * on the same object. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM,
+ * JG_ERR_CRYPTO (no randomness available).
+ */
+jg_err jg_claims_set_jti_random(jg_claims *claims);
+
+/*
  * Accessors. Borrowed strings live as long as the claims are not changed or
  * freed. Thread-safe for concurrent readers.
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_CLAIM_MISSING, JG_ERR_CLAIM_TYPE.
@@ -118,6 +137,16 @@ typedef struct jg_jwt_policy {
     const char *const *crit; /* extension names the caller processes */
     const jg_limits *limits; /* NULL: defaults */
     /*
+     * Required scopes (RFC 8693 section 4.2, RFC 9068 section 2.2.3: "scope"
+     * is one string of space-delimited scope tokens). NULL-terminated lists;
+     * NULL or empty: no requirement. Every scope of scopes_all and at least
+     * one of scopes_any must be a token of "scope" (exact match, case
+     * sensitive, never a prefix). Appended last so that zero-initialised
+     * policies stay valid.
+     */
+    const char *const *scopes_all;
+    const char *const *scopes_any;
+    /*
      * Non-zero: the verification key set may mix "oct" secrets with public
      * keys. Zero (the default) refuses such a set (JG_ERR_KEYSET_MIXED):
      * with both kinds in one set, a verifier is one allow-list slip away
@@ -129,7 +158,7 @@ typedef struct jg_jwt_policy {
 /*
  * jg_claims_validate — check claims against the time and claim rules of
  * `policy` (algs, typ and crit are not used here). In order: exp, nbf, iat
- * (not in the future), max_age, iss, sub, aud, required. The token has
+ * (not in the future), max_age, iss, sub, aud, required, scopes. The token has
  * expired when exp <= now - leeway (RFC 7519: now must be before "exp"); it
  * is not yet valid when nbf > now + leeway. Sums never overflow. A claim the
  * policy names (iss, sub, aud, or iat for max_age) that is absent is
@@ -149,14 +178,25 @@ JG_NODISCARD jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_pol
  * On success the detail is zeroed. See jg_detail in jwtgate/error.h.
  * Errors and thread safety as jg_claims_validate().
  */
-jg_err jg_claims_validate_ex(const jg_claims *claims, const jg_jwt_policy *policy,
-                             jg_detail *detail);
+JG_NODISCARD jg_err jg_claims_validate_ex(const jg_claims *claims, const jg_jwt_policy *policy,
+                                          jg_detail *detail);
 
 /*
  * jg_typ_matches — whether a header "typ" value matches the expected one
  * under the media-type rule above. Thread-safe.
  */
 int jg_typ_matches(const char *typ, const char *expected);
+
+/*
+ * jg_scope_contains — whether `want` (`want_len` bytes) is one of the
+ * space-separated tokens of `scope` (`len` bytes; need not be
+ * NUL-terminated): an exact, case-sensitive match of a whole token, never a
+ * prefix ("orders" is not in "orders:read"). Runs of spaces count as one
+ * separator (this only matches; jg_claims_validate() also checks the form).
+ * An empty `want`, or one holding a space, is never contained; NULL `scope`
+ * or `want` gives 0. Thread-safe; never fails.
+ */
+int jg_scope_contains(const char *scope, size_t len, const char *want, size_t want_len);
 
 /* ---- Signed JWTs ------------------------------------------------------ */
 
@@ -198,8 +238,9 @@ JG_NODISCARD jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_
  * the expected and the header's "typ"). Zeroed on success. Errors as
  * jg_jwt_verify().
  */
-jg_err jg_jwt_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
-                        const jg_jwt_policy *policy, jg_claims **out, jg_detail *detail);
+JG_NODISCARD jg_err jg_jwt_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                                     const jg_jwt_policy *policy, jg_claims **out,
+                                     jg_detail *detail);
 
 #ifdef __cplusplus
 }

@@ -105,7 +105,9 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_ZIP_DATA] = {"JG_ERR_ZIP_DATA", "compressed data is corrupt"},
     [JG_ERR_NOT_ENCRYPTED] = {"JG_ERR_NOT_ENCRYPTED", "token must be encrypted"},
     [JG_ERR_NOT_NESTED] = {"JG_ERR_NOT_NESTED", "encrypted token does not contain a signed JWT"},
-    [JG_ERR_NESTED_KEY] = {"JG_ERR_NESTED_KEY", "inner signature made with a decryption key"},
+    [JG_ERR_NESTED_KEY] = {"JG_ERR_NESTED_KEY",
+                           "the inner signature verified with a key that is also a decryption key "
+                           "(give the decryption and the verification keys as separate sets)"},
     [JG_ERR_FILE] = {"JG_ERR_FILE", "file cannot be opened, read, written or mapped"},
     [JG_ERR_AGAIN] = {"JG_ERR_AGAIN", "not finished yet: call again"},
     [JG_ERR_NOT_FOUND] = {"JG_ERR_NOT_FOUND", "no such entry"},
@@ -119,6 +121,26 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
                                     "snapshot checksum not verified yet"},
     [JG_ERR_KEY_ROCA] = {"JG_ERR_KEY_ROCA",
                          "RSA key made by a vulnerable Infineon generator (ROCA, CVE-2017-15361)"},
+    [JG_ERR_SCOPE] = {"JG_ERR_SCOPE", "insufficient scope: the token lacks a required scope"},
+    [JG_ERR_SCOPE_INVALID] =
+        {"JG_ERR_SCOPE_INVALID",
+         "scope claim is not a list of scope tokens separated by single spaces"},
+    [JG_ERR_FILE_TYPE] = {"JG_ERR_FILE_TYPE", "not a regular file"},
+    [JG_ERR_LIMIT_FILE_SIZE] = {"JG_ERR_LIMIT_FILE_SIZE",
+                                "key file is larger than the size limit of a key set"},
+    [JG_ERR_KEY_FORMAT] = {"JG_ERR_KEY_FORMAT", "not a key: neither a JWK, a JWKS, PEM nor DER"},
+    [JG_ERR_ALGS_EMPTY] = {"JG_ERR_ALGS_EMPTY",
+                           "the signature algorithm allow-list is empty: set the algs field "
+                           "(jg_jws_verify_opts, jg_jwt_policy), e.g. JG_ALG_BIT(JG_ALG_ES256)"},
+    [JG_ERR_KEY_ALGS_EMPTY] = {"JG_ERR_KEY_ALGS_EMPTY",
+                               "the key management algorithm allow-list is empty: set "
+                               "jg_jwe_decrypt_opts.algs or jg_open_policy.key_algs"},
+    [JG_ERR_ENCS_EMPTY] = {"JG_ERR_ENCS_EMPTY",
+                           "the content encryption allow-list is empty: set "
+                           "jg_jwe_decrypt_opts.encs or jg_open_policy.encs (JG_ENC_SET_ALL: all)"},
+    [JG_ERR_ACCESS_TOKEN_CLAIMS] = {"JG_ERR_ACCESS_TOKEN_CLAIMS",
+                                    "an access token needs \"exp\", \"aud\" and \"jti\" claims "
+                                    "(RFC 9068 section 2.2)"},
     [JG_ERR_KEYSET_MIXED] = {"JG_ERR_KEYSET_MIXED",
                              "key set mixes symmetric secrets and public keys"},
 };

@@ -309,9 +309,13 @@ static jg_err decrypt(const char *token, size_t token_len, const jg_jwks *keys,
 {
     if (out != NULL)
         *out = NULL;
-    if (token == NULL || keys == NULL || opts == NULL || out == NULL || opts->algs == 0 ||
-        opts->encs == 0)
+    if (token == NULL || keys == NULL || opts == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
+    /* Nothing would decrypt: the caller forgot a list. */
+    if (opts->algs == 0)
+        return JG_ERR_KEY_ALGS_EMPTY;
+    if (opts->encs == 0)
+        return JG_ERR_ENCS_EMPTY;
     jg_limits limits = opts->limits != NULL ? *opts->limits : jg_limits_default();
 
     jg__jwe_msg msg;

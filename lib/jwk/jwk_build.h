@@ -120,4 +120,19 @@ void jg__jwk_json_release(json_t *value);
 jg_err jg__jwk_complete(jg_jwk *key, const jg_jwk_meta *meta, unsigned flags, int kid_default,
                         jg_jwk **out);
 
+/* ---- jwks_file.c --------------------------------------------------------- */
+
+/* Whether `text` holds a PEM block ("-----BEGIN "). */
+int jg__pem_text(const char *text, size_t len);
+
+/*
+ * A set of every key block of PEM text (other blocks, such as CERTIFICATE or
+ * EC PARAMETERS, are skipped; text between blocks is ignored). Keys get no
+ * kid. Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM, JG_ERR_LIMIT_FILE_SIZE
+ * (text above the JWKS bound), JG_ERR_LIMIT_KEYS, JG_ERR_KEY_PEM (an
+ * unterminated block, or no key block), and those of jg_jwk_from_pem().
+ */
+jg_err jg__jwks_parse_pem(const char *text, size_t len, unsigned flags, const jg_limits *limits,
+                          jg_jwks **out);
+
 #endif /* JG_LIB_JWK_BUILD_H */

@@ -376,7 +376,13 @@ jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags, const 
     if (out != NULL)
         *out = NULL; /* on every failure (jwtgate/common.h) */
     jg__detail_clear(detail);
-    jg_err err = parse_set(json, len, flags, limits, 1, out, detail);
+    size_t i = 0;
+    while (json != NULL && i < len &&
+           (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n'))
+        i++;
+    jg_err err = json != NULL && (i == len || json[i] != '{') && jg__pem_text(json, len)
+                     ? jg__jwks_parse_pem(json, len, flags, limits, out)
+                     : parse_set(json, len, flags, limits, 1, out, detail);
     jg__detail_finish(detail, err);
     return err;
 }
@@ -394,5 +400,13 @@ jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_
 {
     if (out != NULL)
         *out = NULL; /* on every failure (jwtgate/common.h) */
+    /* JSON starts with '{' (after whitespace); anything else holding a PEM
+     * block is read as PEM. */
+    size_t i = 0;
+    while (json != NULL && i < len &&
+           (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n'))
+        i++;
+    if (json != NULL && (i == len || json[i] != '{') && jg__pem_text(json, len))
+        return jg__jwks_parse_pem(json, len, flags, limits, out);
     return parse_set(json, len, flags, limits, 1, out, NULL);
 }

@@ -421,10 +421,12 @@ static jg_err verify_token(const char *token, size_t token_len, const jg_jwks *k
 {
     if (out != NULL)
         *out = NULL; /* on every failure (jwtgate/common.h) */
-    if (token == NULL || keys == NULL || opts == NULL || out == NULL || opts->algs == 0 ||
+    if (token == NULL || keys == NULL || opts == NULL || out == NULL ||
         (opts->detached_payload == NULL && opts->detached_payload_len > 0) ||
         (opts->policy != JG_SIG_ANY && opts->policy != JG_SIG_ALL))
         return JG_ERR_INVALID_ARGUMENT;
+    if (opts->algs == 0) /* nothing would verify: the caller forgot the list */
+        return JG_ERR_ALGS_EMPTY;
     *out = NULL;
     jg_err err = check_set_kinds(keys, opts, detail);
     if (err != JG_OK)

@@ -22,6 +22,26 @@
 
 #define DEFAULT_TYP "at+jwt"
 
+/*
+ * RFC 9068 section 2.2: an access token MUST hold "exp", "aud" and "jti"
+ * (among others): without them a resource server can neither expire it,
+ * nor tell which API it is for, nor recognise a replay or a revocation.
+ * "aud" is a string or a non-empty array of strings.
+ */
+static int has_access_token_claims(const jg_claims *claims)
+{
+    int64_t exp = 0;
+    const char *jti = NULL;
+    size_t n = jg_claims_aud_count(claims);
+    if (jg_claims_get_int(claims, "exp", &exp) != JG_OK ||
+        jg_claims_get_string(claims, "jti", &jti) != JG_OK || n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (jg_claims_aud_at(claims, i) == NULL)
+            return 0;
+    return 1;
+}
+
 jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, const jg_jwk *enc_key,
                             const jg_seal_opts *opts, char **out, size_t *out_len)
 {
@@ -31,6 +51,8 @@ jg_err jg_access_token_seal(const jg_claims *claims, const jg_jwk *sign_key, con
         *out_len = 0;
     if (claims == NULL || sign_key == NULL || enc_key == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
+    if (!has_access_token_claims(claims))
+        return JG_ERR_ACCESS_TOKEN_CLAIMS;
     jg_jwt_sign_opts sopts = {
         .alg = opts != NULL ? opts->sign_alg : JG_ALG_UNKNOWN,
         .typ = opts != NULL && opts->typ != NULL ? opts->typ : DEFAULT_TYP,
@@ -202,6 +224,27 @@ static jg_err open_jws(const char *token, size_t len, const jg_jwks *verify_keys
     return err;
 }
 
+/*
+ * The type of claims directly in a JWE (JG_FORM_ENCRYPTED; RFC 7519 section
+ * 5.1: the JWE header carries "typ"). A "typ" the caller names must be there
+ * and match. With none named, what other libraries write is accepted: no
+ * "typ" at all (npm jose's EncryptJWT), "JWT" (which says no more than its
+ * absence) or "at+jwt"; any other type (a logout or security event token)
+ * is another kind of JWT, refused (RFC 8725 section 3.11).
+ */
+static jg_err bare_claims_typ(const jg_jwe *jwe, const char *expected)
+{
+    const char *typ = NULL;
+    jg_err err = jg_jwe_header_string(jwe, "typ", &typ);
+    if (expected != NULL)
+        return err == JG_OK && jg_typ_matches(typ, expected) ? JG_OK : JG_ERR_TYP;
+    if (err == JG_ERR_CLAIM_MISSING)
+        return JG_OK;
+    return err == JG_OK && (jg_typ_matches(typ, "JWT") || jg_typ_matches(typ, DEFAULT_TYP))
+               ? JG_OK
+               : JG_ERR_TYP;
+}
+
 static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_keys,
                        const jg_jwks *verify_keys, const jg_open_policy *policy,
                        const jg_jwt_policy *rules, jg_claims **out, jg_detail *d)
@@ -234,14 +277,8 @@ static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_key
         err = open_jws((const char *)pt, plen, verify_keys, rules, decrypt_keys, out, d);
     else if (policy->form != JG_FORM_ENCRYPTED)
         err = JG_ERR_NOT_NESTED;
-    else {
-        /* Encrypted-only claims: the JWE header carries the type. */
-        const char *typ = NULL;
-        jg_err got = jg_jwe_header_string(jwe, "typ", &typ);
-        err = typ_check(got, typ, rules->typ, d);
-        if (err == JG_OK)
-            err = claims_from(pt, plen, rules, out, d);
-    }
+    else if ((err = bare_claims_typ(jwe, policy->jwt.typ)) == JG_OK)
+        err = claims_from(pt, plen, rules, out, d);
     jg_jwe_free(jwe);
     return err;
 }

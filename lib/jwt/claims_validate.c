@@ -1,6 +1,7 @@
 /*
  * claims_validate.c — time and claim rules of a jg_jwt_policy
- * (jg_claims_validate) and media-type matching of "typ" (jg_typ_matches).
+ * (jg_claims_validate), media-type matching of "typ" (jg_typ_matches) and
+ * scope tokens (jg_scope_contains).
  *
  * All time arithmetic is exact over the whole int64_t range: sums that could
  * overflow are decided before they are computed, so a huge "exp" or leeway
@@ -160,6 +161,83 @@ static jg_err check_audience(const jg_claims *claims, const char *expected, jg_d
     return err;
 }
 
+/* Whether a NULL-terminated list has no entries (NULL included). */
+static int list_empty(const char *const *list)
+{
+    return list == NULL || list[0] == NULL;
+}
+
+/*
+ * RFC 6749 section 3.3: scope = scope-token *( SP scope-token ), scope-token
+ * = 1*( %x21 / %x23-5B / %x5D-7E ). Anything else (empty, a leading,
+ * trailing or doubled space, a tab, non-ASCII) is refused rather than
+ * repaired: two readers of a malformed list may disagree on its tokens.
+ */
+static int scope_well_formed(const char *scope, size_t len)
+{
+    if (len == 0 || scope[0] == ' ' || scope[len - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)scope[i];
+        if (c == ' ' ? scope[i + 1] == ' ' : (c < 0x21 || c > 0x7E || c == '"' || c == '\\'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Every scope of `all`, and one of `any` (when given), in "scope". */
+static jg_err check_scopes(const jg_claims *claims, const char *const *all, const char *const *any)
+{
+    const char *scope = NULL;
+    jg_err err = jg_claims_get_string(claims, "scope", &scope);
+    if (err != JG_OK)
+        return err;
+    size_t len = strlen(scope);
+    if (!scope_well_formed(scope, len))
+        return JG_ERR_SCOPE_INVALID;
+    for (const char *const *want = all; want != NULL && *want != NULL; want++)
+        if (!jg_scope_contains(scope, len, *want, strlen(*want)))
+            return JG_ERR_SCOPE;
+    if (list_empty(any))
+        return JG_OK;
+    for (const char *const *want = any; *want != NULL; want++)
+        if (jg_scope_contains(scope, len, *want, strlen(*want)))
+            return JG_OK;
+    return JG_ERR_SCOPE;
+}
+
+/* The detail of a scope refusal: what the policy requires, what "scope"
+ * holds (or that it is missing or mistyped). */
+static void scope_fault(jg_err err, const jg_claims *claims, const jg_jwt_policy *policy,
+                        jg_detail *d)
+{
+    if (d == NULL)
+        return;
+    if (err == JG_ERR_CLAIM_MISSING || err == JG_ERR_CLAIM_TYPE) {
+        claim_fault(err, claims, "scope", "space-delimited scope tokens", d);
+        return;
+    }
+    jg__detail_begin(d, err, JG_DETAIL_CLAIM, "scope");
+    char want[JG_DETAIL_TEXT_MAX] = "";
+    size_t used = 0;
+    const char *const *lists[2] = {policy->scopes_all, policy->scopes_any};
+    const char *labels[2] = {"all of", "one of"};
+    for (int l = 0; l < 2; l++) {
+        if (list_empty(lists[l]))
+            continue;
+        int n = snprintf(want + used, sizeof want - used, "%s%s", used ? "; " : "", labels[l]);
+        used = n > 0 && (size_t)n < sizeof want - used ? used + (size_t)n : sizeof want - 1;
+        for (const char *const *w = lists[l]; *w != NULL && used < sizeof want - 1; w++) {
+            n = snprintf(want + used, sizeof want - used, " %s", *w);
+            used = n > 0 && (size_t)n < sizeof want - used ? used + (size_t)n : sizeof want - 1;
+        }
+    }
+    jg__detail_expected_text(d, want);
+    const char *scope = NULL;
+    if (jg_claims_get_string(claims, "scope", &scope) == JG_OK)
+        jg__detail_actual_str(d, scope, strlen(scope));
+}
+
 /*
  * The rules, in the order they are checked (the first that fails decides,
  * and fills the detail):
@@ -170,7 +248,9 @@ static jg_err check_audience(const jg_claims *claims, const char *expected, jg_d
  *   5. issuer: "iss" present, a string, equal;
  *   6. subject: "sub" present, a string, equal;
  *   7. audience: "aud" present, a string or array of strings, holding it;
- *   8. required: every named claim present.
+ *   8. required: every named claim present;
+ *   9. scopes: "scope" well-formed, holding every scope of scopes_all and
+ *      one of scopes_any.
  */
 jg_err jg_claims_validate_ex(const jg_claims *claims, const jg_jwt_policy *policy,
                              jg_detail *detail)
@@ -251,6 +331,11 @@ jg_err jg_claims_validate_ex(const jg_claims *claims, const jg_jwt_policy *polic
                 err = claim_fault(JG_ERR_CLAIM_MISSING, claims, *name, NULL, d);
                 goto done;
             }
+    /* RFC 9068 section 4: the resource server checks the token's scopes
+     * against what the resource requires (RFC 6750 "insufficient_scope"). */
+    if ((!list_empty(policy->scopes_all) || !list_empty(policy->scopes_any)) &&
+        (err = check_scopes(claims, policy->scopes_all, policy->scopes_any)) != JG_OK)
+        scope_fault(err, claims, policy, d);
 done:
     jg__detail_finish(detail, err);
     return err;
@@ -259,6 +344,25 @@ done:
 jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy)
 {
     return jg_claims_validate_ex(claims, policy, NULL);
+}
+
+/* ---- scope ----------------------------------------------------------------- */
+
+int jg_scope_contains(const char *scope, size_t len, const char *want, size_t want_len)
+{
+    if (scope == NULL || want == NULL || want_len == 0 || memchr(want, ' ', want_len) != NULL)
+        return 0;
+    size_t i = 0;
+    while (i < len) {
+        while (i < len && scope[i] == ' ')
+            i++;
+        size_t start = i;
+        while (i < len && scope[i] != ' ')
+            i++;
+        if (i - start == want_len && memcmp(scope + start, want, want_len) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 /* ---- typ ------------------------------------------------------------------- */

@@ -108,7 +108,7 @@ run 2 --in key-HS256.json -- key public         # oct keys have no public part
 check "oct public: no secret on stderr" no_secret_in_err key-HS256.json
 printf '{"kty":"EC"' >broken.json
 run 2 --in broken.json -- key public
-"$JG" key set key-ES256.json key-EdDSA.json >set.json
+"$JG" key set --private key-ES256.json key-EdDSA.json >set.json
 run 0 --in set.json -- key public && check "JWKS public has 2 keys" [ "$(json_get out 'len(d["keys"])')" = 2 ]
 run 0 --in set.json -- key thumbprint && check "JWKS thumbprint: one line per key" [ "$(wc -l <out)" = 2 ]
 # RFC 7638 section 3.1.
@@ -149,12 +149,49 @@ run 2 --in key-HS256.json -- key to-pem             # oct has no PEM form
 check "to-pem oct: no secret on stderr" no_secret_in_err key-HS256.json
 run 2 --in broken.json -- key to-pem
 
+# ---- PEM on standard input, key files of every format ------------------------------------
+run 0 --in ec.pem -- key thumbprint && check "thumbprint of PEM = of its JWK" [ "$(cat out)" = "$("$JG" key from-pem <ec.pem | "$JG" key thumbprint)" ]
+run 0 --in ec.pub.pem -- key public && check "public of PEM is a JWK" [ "$(json_get out 'd["kty"] + str("d" in d)')" = ECFalse ]
+run 0 --in rsa.pem -- key to-pem && check "to-pem of a private PEM: SPKI" grep -q "BEGIN PUBLIC KEY" out
+openssl pkey -in rsa.pem -traditional -out rsa.pkcs1.pem 2>/dev/null
+run 0 --in rsa.pkcs1.pem -- key to-pem --private && check "to-pem PKCS#1 -> PKCS#8" grep -q "BEGIN PRIVATE KEY" out
+cat ec.pub.pem ed.pem >two.pem
+run 0 --in two.pem -- key thumbprint && check "two PEM keys: two thumbprints" [ "$(wc -l <out)" = 2 ]
+run 0 --in two.pem -- key public && check "two PEM keys: a JWKS" [ "$(json_get out 'len(d["keys"])')" = 2 ]
+run 2 --in two.pem -- key to-pem
+check "to-pem of two keys explained" grep -q "one key wanted" err
+run 2 --in garbage.pem -- key thumbprint
+openssl ecparam -name prime256v1 -genkey -out ecparam.pem 2>/dev/null   # EC PARAMETERS first
+openssl pkey -in ecparam.pem -pubout -out ecparam.pub.pem 2>/dev/null
+run 0 -- jwt sign --key ecparam.pem --alg ES256 --aud x && cp out jwt-pem
+run 0 --in jwt-pem -- jwt verify --key ecparam.pub.pem --alg ES256
+openssl pkey -in ecparam.pem -pubout -outform DER -out ecparam.pub.der 2>/dev/null
+run 0 --in jwt-pem -- jwt verify --key ecparam.pub.der --alg ES256        # DER key file
+run 2 --in jwt-pem -- jwt verify --key "$work" --alg ES256                # a directory
+check "directory explained" grep -q "not a regular file" err
+run 2 --in jwt-pem -- jwt verify --key no-such.pem --alg ES256
+check "missing key file explained" grep -q "No such file" err
+head -c 17000000 /dev/zero | tr '\0' ' ' >huge.json
+run 2 --in jwt-pem -- jwt verify --key huge.json --alg ES256
+check "oversized key file explained" grep -q "larger than the size limit" err
+
+run 2 --in payload -- jws sign --key two.pem                                 # two PEM keys, no kid
+check "two PEM keys: kid-less explained" grep -q "PEM keys have no kid" err
+run 2 --in payload -- jws sign --key two.pem --kid any
+check "--kid on PEM keys explained" grep -q 'its keys have no "kid"' err
+
 # ---- key set ------------------------------------------------------------------------------
 run 0 -- key set key-ES256.json key-RS256.json && check "set of two" [ "$(json_get out 'len(d["keys"])')" = 2 ]
-check "set keeps private parts" [ "$(json_get out '"d" in d["keys"][0]')" = True ]
+check "set: public parts by default" [ "$(json_get out '[("d" in k) for k in d["keys"]]')" = "[False, False]" ]
+check "set: no secret on stdout by default" not grep -qF "$(json_get key-ES256.json 'd["d"]')" out
+run 0 -- key set --private key-ES256.json key-RS256.json && check "set --private keeps private parts" [ "$(json_get out '"d" in d["keys"][0]')" = True ]
+run 2 -- key set key-HS256.json
+check "oct in a public set: --private named" grep -q -- "--private keeps it" err
+run 0 -- key set --private key-HS256.json
+run 2 -- key set --public --private key-ES256.json
 cat key-ES256.json key-EdDSA.json >two.txt
 run 0 --in two.txt -- key set --public && check "set from stdin, --public" [ "$(json_get out '[("d" in k) for k in d["keys"]]')" = "[False, False]" ]
-run 0 -- key set set.json key-PS256.json && check "set merges a JWKS" [ "$(json_get out 'len(d["keys"])')" = 3 ]
+run 0 -- key set --private set.json key-PS256.json && check "set merges a JWKS" [ "$(json_get out 'len(d["keys"])')" = 3 ]
 run 2 -- key set missing-file.json
 run 2 -- key set broken.json
 run 2 -- key set --public key-HS256.json        # oct cannot be made public
@@ -166,8 +203,10 @@ for fmt in compact flattened general; do
   run 0 --in "jws-$fmt" -- jws verify --key es256.pub.json && check "jws $fmt round trip (newline trimmed)" [ "$(cat out)" = "hello, world" ]
 done
 run 0 --in jws-compact -- jws verify --key key-ES256.json --alg ES256   # private key verifies too
-run 1 --in jws-compact -- jws verify --key es256.pub.json --alg ES384   # not allowed
+run 1 --in jws-compact -- jws verify --key set.json --alg EdDSA   # ES256 not allowed
 check "rejection names the reason" grep -q "not allowed" err
+run 2 --in jws-compact -- jws verify --key es256.pub.json --alg ES384   # no key can: setup
+check "setup error names the algorithms" grep -q "no verification key can be used with the accepted algorithms (ES384)" err
 run 1 --in jws-compact -- jws verify --key key-ES384.json --alg ES256,ES384   # wrong key
 run 2 --in jws-compact -- jws verify --key es256.pub.json --alg none
 run 2 --in jws-compact -- jws verify --key es256.pub.json --alg A128KW     # not a JWS alg
@@ -181,7 +220,7 @@ run 0 --in payload -- jws sign --key key-HS256.json --header '{"typ":"JOSE","cty
 run 0 --in jws-hdr -- inspect --json && check "--header members protected" [ "$(json_get out 'd["headers"][0]["cty"]')" = text/plain ]
 run 0 --in jws-hdr -- jws verify --key key-HS256.json
 check "no secret on stdout of verify for HS key" not grep -qF "$(json_get key-HS256.json 'd["k"]')" out
-run 1 --in jws-hdr -- jws verify --key key-HS384.json --alg HS256 # no key with the token's kid
+run 2 --in jws-hdr -- jws verify --key key-HS384.json --alg HS256 # the key is for HS384: setup
 run 2 --in payload -- jws sign --key key-HS256.json --header '[1]'
 run 2 --in payload -- jws sign --key key-HS256.json --header '{"a":1,"a":2}'
 run 2 --in payload -- jws sign --key key-HS256.json --unprotected '{"x":1}'   # needs JSON format
@@ -338,6 +377,23 @@ run 2 -- jwt sign --key key-HS256.json --alg RS256
 run 2 -- jwt sign --iss x
 run 2 -- jwt sign --key key-HS256.json --decrypt-key x      # not an option of sign
 
+# ---- required scopes (--scope: all of, --any-scope: one of) ------------------------------
+run 0 -- jwt sign --key key-HS256.json --claim scope="orders:read orders:write profile" && cp out jwt-scoped
+run 0 --in jwt-scoped -- jwt verify --key key-HS256.json --scope orders:read --scope profile
+run 1 --in jwt-scoped -- jwt verify --key key-HS256.json --scope orders:read --scope admin
+check "missing scope explained" grep -q "insufficient scope" err
+run 1 --in jwt-scoped -- jwt verify --key key-HS256.json --scope orders   # never a prefix
+run 0 --in jwt-scoped -- jwt verify --key key-HS256.json --any-scope admin --any-scope profile
+run 1 --in jwt-scoped -- jwt verify --key key-HS256.json --any-scope admin --any-scope root
+run 1 --in jwt -- jwt verify --key es256.pub.json --scope orders:read     # no "scope" claim
+check "absent scope claim explained" grep -q "missing" err
+run 0 -- jwt sign --key key-HS256.json --claim scope="a  b" && cp out jwt-badscope
+run 1 --in jwt-badscope -- jwt verify --key key-HS256.json --scope a
+check "malformed scope explained" grep -q "single spaces" err
+run 0 --in jwt-badscope -- jwt verify --key key-HS256.json   # no scope required: not read
+run 2 --in jwt-scoped -- jwt verify --key key-HS256.json --scope "a b"   # one token per option
+run 2 --in jwt-scoped -- jwt verify --key key-HS256.json --any-scope ""
+
 # ---- jwt seal / open ------------------------------------------------------------------------
 "$JG" key public <key-ECDH-ES+A256KW.json >gw.pub.json
 run 0 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --iss https://iss --sub c1 \
@@ -345,6 +401,9 @@ run 0 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --iss https://
 run 0 --in at -- inspect --json && check "sealed: cty JWT, kid of the gateway" [ "$(json_get out 'd["headers"][0]["cty"] + d["headers"][0]["kid"]')" = "JWT$(json_get gw.pub.json 'd["kid"]')" ]
 run 0 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json \
   --iss https://iss --aud https://api --require jti,client_id && check "opened claims" [ "$(json_get out 'd["scope"] + "|" + d["client_id"]')" = "a b|c1" ]
+run 0 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --scope a --scope b
+run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --scope c
+run 0 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --any-scope c --any-scope b
 check "jti is random by default" [ "$(json_get out 'len(d["jti"])')" -ge 16 ]
 run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --aud https://other
 run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key key-EdDSA.json --alg EdDSA
@@ -363,9 +422,15 @@ run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es2
 run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json
 run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --enc B1
 run 0 -- jwt seal --sign-key key-EdDSA.json --enc-key key-RSA-OAEP-256.json --alg EdDSA \
-  --key-alg RSA-OAEP-256 --enc A256CBC-HS512 --typ application/at+jwt --no-exp && cp out at2
-run 1 --in at2 -- jwt open --decrypt-key key-RSA-OAEP-256.json --verify-key key-EdDSA.json
-run 0 --in at2 -- jwt open --decrypt-key key-RSA-OAEP-256.json --verify-key key-EdDSA.json --allow-missing-exp
+  --key-alg RSA-OAEP-256 --enc A256CBC-HS512 --typ application/at+jwt --aud https://api && cp out at2
+run 0 --in at2 -- jwt open --decrypt-key key-RSA-OAEP-256.json --verify-key key-EdDSA.json --aud https://api
+# RFC 9068: an access token has exp, aud and jti
+run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --aud https://api --no-exp
+check "seal without exp explained" grep -q 'an access token needs "exp", "aud" and "jti"' err
+run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json                      # no aud
+run 0 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --aud x --jti given && cp out at3
+run 0 --in at3 -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json \
+  && check "--jti kept" [ "$(json_get out 'd["jti"]')" = given ]
 run 2 -- jwt seal --sign-key key-ES256.json                     # --enc-key missing
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --enc XYZ
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --key-alg ES256
@@ -400,7 +465,7 @@ run 2 --in jws-compact -- jws verify --key all-weak.json --alg ES256 &&
   check "every key skipped: an error naming them" grep -qF 'jwtgate: key file all-weak.json: key is too weak (too small, or an all-zero secret): 1 key skipped: kid "old-1024"' err
 
 # ---- a verification key file may not mix secrets and public keys -------------------------------
-"$JG" key set key-HS256.json es256.pub.json >mixed-set.json 2>/dev/null
+"$JG" key set --private key-HS256.json es256.pub.json >mixed-set.json 2>/dev/null
 run 2 --in jws-compact -- jws verify --key mixed-set.json --alg ES256,HS256 &&
   check "mixed set refused, with what it holds" grep -qF 'jwtgate: jws verify: key set mixes symmetric secrets and public keys: the set holds 1 symmetric ("oct") key and 1 public key' err
 check "mixed set: no secret on stderr" no_secret_in_err key-HS256.json
@@ -409,31 +474,93 @@ check "mixed set: no secret on stderr" no_secret_in_err key-HS256.json
 # err_is LINE: stderr is exactly this one line.
 err_is() { [[ "$(cat err)" == "$1" ]]; }
 run 1 --in jwt -- jwt verify --key es256.pub.json --iss https://other &&
-  check "detail: iss expected/got" err_is 'jwtgate: jwt verify: issuer (iss) mismatch: iss: expected "https://other", got "https://iss"'
+  check "detail: iss expected/got" err_is 'jwtgate: jwt verify: token rejected: issuer (iss) mismatch: iss: expected "https://other", got "https://iss"'
 run 1 --in jwt -- jwt verify --key es256.pub.json --aud https://other &&
-  check "detail: aud list" err_is 'jwtgate: jwt verify: audience (aud) mismatch: aud: expected "https://other", got "https://api"'
+  check "detail: aud list" err_is 'jwtgate: jwt verify: token rejected: audience (aud) mismatch: aud: expected "https://other", got "https://api"'
 run 1 --in jwt -- jwt verify --key es256.pub.json --typ at+jwt &&
-  check "detail: typ" err_is 'jwtgate: jwt verify: token type (typ) mismatch: typ: expected "at+jwt", got "JWT"'
+  check "detail: typ" err_is 'jwtgate: jwt verify: token rejected: token type (typ) mismatch: typ: expected "at+jwt", got "JWT"'
 run 1 --in jwt -- jwt verify --key es256.pub.json --require scope &&
-  check "detail: the missing claim" err_is 'jwtgate: jwt verify: claim is missing: claim "scope" is missing'
+  check "detail: the missing claim" err_is 'jwtgate: jwt verify: token rejected: claim is missing: claim "scope" is missing'
 run 1 --in jwt-old -- jwt verify --key key-HS256.json &&
-  check "detail: when it expired" grep -qE '^jwtgate: jwt verify: token has expired: exp: expired at 2001-09-09T01:46:40Z \(now [0-9T:-]+Z, leeway 0 s\)$' err
+  check "detail: when it expired" grep -qE '^jwtgate: jwt verify: token rejected: token has expired: exp: expired at 2001-09-09T01:46:40Z \(now [0-9T:-]+Z, leeway 0 s\)$' err
 check "detail: never the HMAC secret" no_secret_in_err key-HS256.json
 check "detail: never the token" not grep -qF -- "$(cut -d. -f3 jwt-old)" err
-run 1 --in jwt -- jwt verify --key es256.pub.json --alg ES384,RS256 &&
-  check "detail: alg and allow-list" err_is 'jwtgate: jwt verify: algorithm not allowed: alg: expected one of RS256, ES384, got "ES256"'
+"$JG" key set es256.pub.json key-ES384.json key-RS256.json >es-rs.pub.json
+run 1 --in jwt -- jwt verify --key es-rs.pub.json --alg ES384,RS256 &&
+  check "detail: alg and allow-list" err_is 'jwtgate: jwt verify: token rejected: algorithm not allowed: alg: expected one of RS256, ES384, got "ES256"'
 "$JG" key generate --alg ES256 --kid other-kid >other.json
 "$JG" key public <other.json >other.pub.json
 run 1 --in jwt -- jwt verify --key other.pub.json &&
-  check "detail: kid, alg and the set's kids" err_is "jwtgate: jwt verify: no suitable key found: no key with kid \"$(json_get key-ES256.json 'd["kid"]')\" for alg ES256 (the set has kids: other-kid)"
-run 1 --in jws-compact -- jws verify --key es256.pub.json --alg ES384 &&
-  check "detail: jws verify" err_is 'jwtgate: jws verify: algorithm not allowed: alg: expected one of ES384, got "ES256"'
+  check "detail: kid, alg and the set's kids" err_is "jwtgate: jwt verify: token rejected: no suitable key found: no key with kid \"$(json_get key-ES256.json 'd["kid"]')\" for alg ES256 (the set has kids: other-kid)"
+run 1 --in jws-compact -- jws verify --key es-rs.pub.json --alg ES384 &&
+  check "detail: jws verify" err_is 'jwtgate: jws verify: token rejected: algorithm not allowed: alg: expected one of ES384, got "ES256"'
 run 1 --in jwe-dir -- jwe decrypt --key dir256.json --enc A128GCM &&
-  check "detail: jwe decrypt enc" err_is 'jwtgate: jwe decrypt: content encryption algorithm not allowed: enc: expected one of A128GCM, got "A256GCM"'
+  check "detail: jwe decrypt enc" err_is 'jwtgate: jwe decrypt: token rejected: content encryption algorithm not allowed: enc: expected one of A128GCM, got "A256GCM"'
 run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --typ JWT &&
-  check "detail: jwt open typ" err_is 'jwtgate: jwt open: token type (typ) mismatch: typ: expected "JWT", got "at+jwt"'
+  check "detail: jwt open typ" err_is 'jwtgate: jwt open: token rejected: token type (typ) mismatch: typ: expected "JWT", got "at+jwt"'
 run 1 --in x -- jws verify --key es256.pub.json &&
-  check "no detail: the error alone" grep -qE '^jwtgate: jws verify: [^:]+$' err
+  check "no detail: the error alone" grep -qE '^jwtgate: jws verify: token rejected: [^:]+$' err
+
+# claims directly in a JWE (npm jose's EncryptJWT): --form encrypted, no --verify-key needed
+printf '{"aud":"https://api","exp":%d,"scope":"a"}' $(($(date +%s) + 600)) >bare-claims.json
+run 0 --in bare-claims.json -- jwe encrypt --key dir256.json --enc A256GCM && cp out jwe-claims
+run 0 --in jwe-claims -- jwt open --decrypt-key dir256.json --form encrypted --aud https://api --scope a \
+  && check "bare claims opened without --verify-key" [ "$(json_get out 'd["scope"]')" = a ]
+run 2 --in jwe-claims -- jwt open --decrypt-key dir256.json                  # nested wants --verify-key
+run 1 --in jwe-claims -- jwt open --decrypt-key dir256.json --form encrypted --typ at+jwt   # typ named: required
+run 2 --in jwe-claims -- jwt open --decrypt-key dir256.json --form encrypted --alg ES256    # --alg without --verify-key
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --form encrypted            # nested, no verify key
+check "nested token without --verify-key explained" grep -q "give --verify-key" err
+
+# ---- exit status: 1 the token is rejected, 2 the setup is wrong -------------------------
+run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --iss https://other
+check "rejection says so" grep -q "^jwtgate: jwt open: token rejected: " err
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key key-ECDH-ES+A256KW.json
+check "gateway key as verify key: named, not 'no alg'" grep -q "verification keys are for ECDH-ES+A256KW (encryption), not signatures" err
+check "gateway key as verify key: no alg message" not grep -q 'has no "alg"' err
+$PY -c 'import json; d=json.load(open("key-HS256.json")); d.pop("alg"); d.pop("use", None); json.dump(d, open("oct-noalg.json","w"))'
+run 2 --in at -- jwt open --decrypt-key oct-noalg.json --verify-key oct-noalg.json --alg HS256 --key-alg A256KW
+check "same key to decrypt and verify explained" grep -q "hold the same key" err
+check "same key: no secret on stderr" no_secret_in_err oct-noalg.json
+run 2 --in at -- jwt open --decrypt-key es256.pub.json --verify-key es256.pub.json     # a signing key to decrypt
+check "signing key as decrypt key explained" grep -q "decryption keys are for ES256" err
+run 2 --in at -- jwt open --decrypt-key garbage.pem --verify-key es256.pub.json        # bad key file
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --alg RS256
+run 2 --in jwt -- jwt verify --key key-ECDH-ES+A256KW.json
+run 2 --in jwt -- jwt verify --key es256.pub.json --no-such-option
+check "usage errors have the one prefix" grep -q "^jwtgate: jwt verify: unknown option" err
+run 2 -- jwt nosuch
+check "unknown command has the one prefix" grep -q "^jwtgate: jwt: unknown command" err
+
+# empty allow-lists: say which one, and what to do
+run 2 --in jwt -- jwt verify --key es256.pub.json --alg ""
+check "empty --alg explained" grep -q -- '--alg "" is an empty allow-list' err
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --key-alg " , "
+check "empty --key-alg explained" grep -q -- '--key-alg " , " is an empty allow-list' err
+run 2 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --enc ""
+check "empty --enc explained" grep -q -- "omit --enc to accept every content encryption" err
+run 2 --in jwe-dir -- jwe decrypt --key dir256.json --enc ,
+run 2 --in jws-compact -- jws verify --key es256.pub.json --alg ,
+
+# ---- pasted tokens: an argument, a "Bearer " prefix, surrounding whitespace --------------
+run 0 -- jwt verify --key es256.pub.json "$(cat jwt)" && check "token as an argument" [ "$(json_get out 'd["tenant"]')" = acme ]
+run 0 -- jwt verify --key es256.pub.json "Bearer $(cat jwt)"
+printf '  \r\nBearer   %s \r\n\n' "$(cat jwt)" >pasted
+run 0 --in pasted -- jwt verify --key es256.pub.json && check "Bearer and whitespace stripped" [ "$(json_get out 'd["tenant"]')" = acme ]
+printf 'bearer %s' "$(cat jwt)" >pasted
+run 0 --in pasted -- jwt verify --key es256.pub.json                      # the scheme is case-insensitive
+run 0 -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json "Bearer $(cat at)"
+run 0 -- jws verify --key es256.pub.json " $(cat jws-compact) " && check "jws verify: argument" [ "$(cat out)" = "hello, world" ]
+run 0 -- jwe decrypt --key dir256.json "$(cat jwe-dir)"
+run 0 -- inspect "Bearer $(cat jwt)" && check "inspect: argument" grep -q "^UNVERIFIED" out
+run 1 -- jwt verify --key es256.pub.json "Bearer Bearer $(cat jwt)"      # only one prefix goes
+check "second Bearer hinted" grep -q 'still starts with "Bearer "' err
+$PY -c 'import sys; t=open("jwt").read().strip(); print(t[:40] + "\n" + t[40:])' >broken-line
+run 1 --in broken-line -- jwt verify --key es256.pub.json                   # inner whitespace stays
+check "inner whitespace hinted" grep -q "the token holds whitespace" err
+check "the hint never shows the token" not grep -qF "$(head -c 30 jwt)" err
+run 2 -- jwt verify --key es256.pub.json "$(cat jwt)" extra                 # one token only
+run 2 -- jwt sign --key key-HS256.json stray                                # sign takes none
 
 # ---- inspect --------------------------------------------------------------------------------
 run 0 --in jwt -- inspect && check "inspect says UNVERIFIED" grep -q "^UNVERIFIED" out

@@ -51,6 +51,13 @@ NESTED_CASES = [  # (sign alg, sign crv, key alg, key crv, enc)
     ('HS256', None, 'dir', None, 'A256GCM'),
 ]
 
+ENCRYPTED_CASES = [  # claims directly in a JWE: (key alg, key crv, enc)
+    ('dir', None, 'A256GCM'),
+    ('A256KW', None, 'A128CBC-HS256'),
+    ('ECDH-ES', 'P-256', 'A256GCM'),
+    ('RSA-OAEP-256', None, 'A256GCM'),
+]
+
 # What each peer cannot do, by its own documentation and behaviour (named in
 # the summary). Anything not listed here must work.
 UNSUPPORTED = {
@@ -369,13 +376,46 @@ class Run:
                 self.jg(wrong_aud, token.encode(), expect=1)
             self.check('nested peer->ours', label, they_seal)
 
+    # -- claims directly in a JWE (npm jose's EncryptJWT default), peer -> ours --
+    def encrypted(self):
+        now = int(time.time())
+        claims = {'iss': 'https://issuer.example', 'sub': 'client-7', 'aud': 'https://api.example',
+                  'scope': 'orders:read', 'iat': now, 'exp': now + 600, 'jti': 'e1'}
+        for key_alg, key_crv, enc in ENCRYPTED_CASES:
+            label = '%s%s/%s' % (key_alg, '/' + key_crv if key_crv else '', enc)
+            reason = self.skip_reason(None, key_alg, key_crv or '')
+            if reason:
+                self.unsupported.append('encrypted %s: %s' % (label, reason))
+                continue
+            ours = self.our_key(key_alg, key_crv, CEK_BITS[enc] if key_alg == 'dir' else None)
+
+            def they_encrypt():
+                recipient = ours if ours['kty'] == 'oct' else public_jwk(ours)
+                reply = self.peer.call('encrypt_jwt', claims=claims, enc_jwk=recipient,
+                                       key_alg=key_alg, enc=enc)
+                assert 'typ' not in reply['header'] and 'cty' not in reply['header'], \
+                    'the peer wrote typ/cty: %s' % reply['header']
+                token = reply['token'].encode()
+                base = ['jwt', 'open', '--decrypt-key', self.keyfile(ours), '--key-alg', key_alg,
+                        '--enc', enc, '--iss', claims['iss'], '--aud', claims['aud']]
+                # no --verify-key: the claims are not signed
+                got = json.loads(self.jg(base + ['--form', 'encrypted', '--scope', 'orders:read'],
+                                         token))
+                assert got == claims, 'claims differ: %s' % got
+                self.jg(base, token, expect=2)  # nested (the default) wants --verify-key
+                self.jg(base + ['--form', 'encrypted', '--typ', 'at+jwt'], token, expect=1)
+                other = [a if a != claims['aud'] else 'https://other.example' for a in base]
+                self.jg(other + ['--form', 'encrypted'], token, expect=1)
+                self.jg(base + ['--form', 'encrypted'], tamper(reply['token']).encode(), expect=1)
+            self.check('encrypted peer->ours', label, they_encrypt)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cli', default=jgtest.JWTGATE_CLI)
     parser.add_argument('--peer', choices=['jwcrypto', 'jose'], required=True)
     parser.add_argument('--node', default='node')
-    parser.add_argument('--only', default='jws,jwe,nested')
+    parser.add_argument('--only', default='jws,jwe,nested,encrypted')
     args = parser.parse_args()
     peer = (JwcryptoPeer if args.peer == 'jwcrypto' else JosePeer)(args)
     run = Run(args, peer)

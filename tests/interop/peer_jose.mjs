@@ -101,6 +101,16 @@ const ops = {
     return { token };
   },
 
+  // Claims directly in a JWE, as EncryptJWT writes them by default: no typ,
+  // no cty, no signature.
+  async encrypt_jwt({ claims, enc_jwk, key_alg, enc }) {
+    const encKey = await keyFromJwk(enc_jwk, key_alg);
+    const header = { alg: key_alg, enc };
+    if (enc_jwk.kid) header.kid = enc_jwk.kid;
+    const token = await new jose.EncryptJWT(claims).setProtectedHeader(header).encrypt(encKey);
+    return { token, header: jose.decodeProtectedHeader(token) };
+  },
+
   async open({ token, dec_jwk, key_alg, enc, verify_jwk, sign_alg, issuer, audience }) {
     const decKey = await keyFromJwk(dec_jwk, key_alg);
     const { plaintext, protectedHeader } = await jose.compactDecrypt(token, decKey,

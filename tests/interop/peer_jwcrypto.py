@@ -140,3 +140,13 @@ def open(token, dec_jwk, key_alg, enc, verify_jwk, sign_alg, issuer, audience):
     if claims.get('iss') != issuer or audience not in ([aud] if isinstance(aud, str) else aud):
         raise ValueError('iss/aud mismatch')
     return {'claims': claims, 'typ': header['typ']}
+
+
+def encrypt_jwt(claims, enc_jwk, key_alg, enc):
+    header = {'alg': key_alg, 'enc': enc}
+    if enc_jwk.get('kid'):
+        header['kid'] = enc_jwk['kid']
+    token = jwt.JWT(header=header, claims=claims)
+    token.make_encrypted_token(_key(enc_jwk))
+    text = token.serialize()
+    return {'token': text, 'header': json.loads(b64d(text.split('.')[0]))}

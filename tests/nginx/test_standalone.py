@@ -120,6 +120,11 @@ class Standalone(NginxTest):
             add_header X-Cache $jwtgate_cache_status always;
             proxy_pass http://echo;
         }
+        location /cached-other/ {
+            jwtgate_cache zone=other:1m;
+            add_header X-Cache $jwtgate_cache_status always;
+            proxy_pass http://echo;
+        }
         location /cached-aud/ {
             jwtgate_audience https://other.example;
             jwtgate_cache zone=std;
@@ -323,6 +328,32 @@ class Standalone(NginxTest):
         r = self.ng.get('/cached-long/x', t)
         self.assertChallenge(r, 401, 'invalid_token', 'the access token expired')
 
+    def test_cache_takes_only_the_same_token(self):
+        # a worker keeps its recent tokens by their last bytes: a token of the same length
+        # and the same last bytes, another byte changed (the payload's), is not taken for
+        # the one it resembles
+        t = self.tok(jti='same-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+        head, payload, sig = t.split('.')
+        i = len(payload) // 2
+        forged = '.'.join((head, payload[:i] + ('A' if payload[i] != 'A' else 'B')
+                           + payload[i + 1:], sig))
+        self.assertEqual(len(forged), len(t))
+        r = self.ng.get('/cached-long/x', forged)
+        self.assertChallenge(r, 401, 'invalid_token')
+        self.assertEqual(r.header('X-Cache'), 'MISS')
+        # and the token itself still is
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+
+    def test_cache_zones_are_apart(self):
+        # the same rules in another zone: a worker's recent token of one zone is no hit in
+        # another (each zone is its own cache)
+        t = self.tok(jti='zones-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-other/x', t).header('X-Cache'), 'MISS')
+        self.assertEqual(self.ng.get('/cached-other/x', t).header('X-Cache'), 'HIT')
+
     def test_cache_keys_on_the_rules(self):
         # locations with the same rules share entries ...
         t = self.tok(jti='rules-1')
@@ -358,6 +389,32 @@ class Standalone(NginxTest):
             r = self.ng.get('/signed/x', headers={'Authorization': value})
             self.assertChallenge(r, 400, 'invalid_request',
                                  'the Authorization header is not a bearer token')
+
+    def test_any_other_byte_anywhere_is_invalid_request(self):
+        # the b64token check goes eight bytes a step: a byte outside the set is found in
+        # the first step, in a later one and in the tail after the last step, on a
+        # location with the cache and one without (a cached token with one byte changed
+        # is refused the same way)
+        t = self.tok(jti='b64token-1')
+        self.assertEqual(self.ng.get('/cached-long/x', t).status, 200)
+        self.assertEqual(self.ng.get('/cached-long/x', t).header('X-Cache'), 'HIT')
+        for where in (1, 20, len(t) - 3, len(t)):
+            for ch in ' !"#$%&\'()*,:;<>?@[\\]^`{|}\t\x7f\x80\xe9\xff':
+                if where == len(t) and ch in ' \t':
+                    continue  # nginx trims a header value's trailing white space
+                bad = t[:where] + ch + t[where:]
+                for path in ('/signed/x', '/cached-long/x'):
+                    r = self.ng.get(path, bad)
+                    self.assertChallenge(r, 400, 'invalid_request',
+                                         'the Authorization header is not a bearer token')
+                    # refused before the cache is of any concern: no cache status
+                    self.assertIsNone(r.header('X-Cache'), r)
+        # "=" only at the end, where the check lets it through to the library
+        self.assertChallenge(self.ng.get('/signed/x', t + '=='), 401, 'invalid_token')
+        self.assertChallenge(self.ng.get('/signed/x', t[:9] + '=' + t[9:]), 400,
+                             'invalid_request')
+        # every character of the set, in each position of a step
+        self.assertEqual(self.ng.get('/signed/x', t).status, 200)
 
     def test_case_insensitive_scheme(self):
         t = self.tok()

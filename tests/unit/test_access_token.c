@@ -61,6 +61,7 @@ static jg_claims *claims_for(const char *sub, int64_t exp)
     assert_jg_ok(jg_claims_set_int(c, "iat", now - 10));
     assert_jg_ok(jg_claims_set_int(c, "exp", exp));
     assert_jg_ok(jg_claims_set_string(c, "scope", "read write"));
+    assert_jg_ok(jg_claims_set_jti_random(c)); /* RFC 9068: every access token has one */
     return c;
 }
 
@@ -239,10 +240,53 @@ static void test_forms(void **state)
     assert_string_equal(s, "bob");
     jg_claims_free(got);
     free(jwe);
-    eo.protected_json = NULL; /* ...with the right typ only */
+    /* No typ (npm jose's EncryptJWT): accepted while jwt.typ is NULL, refused
+     * when the caller names a type. */
+    eo.protected_json = NULL;
     assert_jg_ok(jg_jwe_encrypt(claims_json, strlen(claims_json), &r, 1, &eo, &jwe, NULL));
+    assert_jg_ok(open_with(jwe, &p, &pol, NULL));
+    pol.jwt.typ = "at+jwt";
     assert_jg(JG_ERR_TYP, open_with(jwe, &p, &pol, NULL));
+    pol.jwt.typ = NULL;
     free(jwe);
+    /* typ JWT says no more than its absence; another kind of JWT is refused. */
+    static const struct {
+        const char *prot, *expected;
+        jg_err want;
+    } typs[] = {
+        {"{\"typ\":\"JWT\"}", NULL, JG_OK},
+        {"{\"typ\":\"application/at+jwt\"}", NULL, JG_OK},
+        {"{\"typ\":\"logout+jwt\"}", NULL, JG_ERR_TYP},
+        {"{\"typ\":\"secevent+jwt\"}", NULL, JG_ERR_TYP},
+        {"{\"typ\":\"JWT\"}", "at+jwt", JG_ERR_TYP},
+        {"{\"typ\":\"logout+jwt\"}", "logout+jwt", JG_OK},
+    };
+    for (size_t i = 0; i < sizeof typs / sizeof typs[0]; i++) {
+        eo.protected_json = typs[i].prot;
+        pol.jwt.typ = typs[i].expected;
+        assert_jg_ok(jg_jwe_encrypt(claims_json, strlen(claims_json), &r, 1, &eo, &jwe, NULL));
+        jg_err err = open_with(jwe, &p, &pol, NULL);
+        if (err != typs[i].want)
+            fail_msg("%s with typ %s expected: %s, got %s", typs[i].prot,
+                     typs[i].expected ? typs[i].expected : "NULL", jg_err_name(typs[i].want),
+                     jg_err_name(err));
+        free(jwe);
+    }
+    pol.jwt.typ = NULL;
+    /* Claims directly in the JWE need no verification keys. */
+    eo.protected_json = NULL;
+    assert_jg_ok(jg_jwe_encrypt(claims_json, strlen(claims_json), &r, 1, &eo, &jwe, NULL));
+    jg_jwks *dk_only = set_of1(p.decrypt);
+    assert_jg_ok(jg_access_token_open(jwe, strlen(jwe), dk_only, NULL, &pol, NULL));
+    free(jwe);
+    /* ...but a nested token does. */
+    char *nested = NULL;
+    jg_seal_opts seal = {.sign_alg = JG_ALG_ES256, .key_alg = JG_ALG_ECDH_ES_A256KW};
+    assert_jg_ok(jg_access_token_seal(c, p.sign, p.enc, &seal, &nested, NULL));
+    assert_jg(JG_ERR_INVALID_ARGUMENT,
+              jg_access_token_open(nested, strlen(nested), dk_only, NULL, &pol, NULL));
+    jg_free(nested);
+    jg_jwks_free(dk_only);
 
     /* cty spelled as a media type; other ctys are not nested. */
     static const struct {
@@ -334,7 +378,17 @@ static void test_claims_and_typ(void **state)
     assert_jg(JG_ERR_ENC_NOT_ALLOWED, open_with(token, &p, &pol, NULL));
     pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
     pol.key_algs = 0;
-    assert_jg(JG_ERR_INVALID_ARGUMENT, open_with(token, &p, &pol, NULL));
+    assert_jg(JG_ERR_KEY_ALGS_EMPTY, open_with(token, &p, &pol, NULL));
+    pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
+    pol.encs = 0;
+    assert_jg(JG_ERR_ENCS_EMPTY, open_with(token, &p, &pol, NULL));
+    pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
+    pol.jwt.algs = 0;
+    assert_jg(JG_ERR_ALGS_EMPTY, open_with(token, &p, &pol, NULL));
+    pol = policy_for(JG_ALG_ES256, JG_ALG_ECDH_ES_A256KW, JG_ENC_A256GCM);
+    pol.encs = JG_ENC_SET_ALL; /* every "enc", A256GCM included */
+    assert_jg_ok(open_with(token, &p, &pol, NULL));
+    assert_false(JG_ENC_SET_ALL & JG_ENC_BIT(JG_ENC_UNKNOWN));
     /* Wrong keys on either layer. */
     pair other = make_pair(gen(JG_KTY_EC, JG_CRV_P256, 0, "iss-other"),
                            gen(JG_KTY_EC, JG_CRV_P256, 0, "gw-other"));
@@ -461,6 +515,77 @@ static void test_cookbook_nested(void **state)
     json_decref(v);
 }
 
+/* RFC 9068 section 2.2: no access token without "exp", "aud" and "jti". */
+static void test_seal_requires_rfc9068_claims(void **state)
+{
+    (void)state;
+    pair p = es_pair();
+    jg_seal_opts o = {.sign_alg = JG_ALG_ES256, .key_alg = JG_ALG_ECDH_ES_A256KW};
+    static const char *const claims_json[] = {
+        "{\"aud\":\"a\",\"jti\":\"j\"}",      /* no exp */
+        "{\"exp\":2000000000,\"jti\":\"j\"}", /* no aud */
+        "{\"exp\":2000000000,\"aud\":\"a\"}", /* no jti */
+    };
+    for (size_t i = 0; i < sizeof claims_json / sizeof claims_json[0]; i++) {
+        jg_claims *c = NULL;
+        assert_jg_ok(jg_claims_parse(claims_json[i], strlen(claims_json[i]), NULL, &c));
+        char *token = (char *)"untouched";
+        jg_err err = jg_access_token_seal(c, p.sign, p.enc, &o, &token, NULL);
+        if (err != JG_ERR_ACCESS_TOKEN_CLAIMS)
+            fail_msg("%s: expected JG_ERR_ACCESS_TOKEN_CLAIMS, got %s", claims_json[i],
+                     jg_err_name(err));
+        assert_null(token);
+        jg_claims_free(c);
+    }
+    /* The three, and nothing else, are enough; an array aud too. */
+    const char *ok = "{\"exp\":2000000000,\"aud\":[\"a\",\"b\"],\"jti\":\"j\"}";
+    jg_claims *c = NULL;
+    assert_jg_ok(jg_claims_parse(ok, strlen(ok), NULL, &c));
+    char *token = NULL;
+    assert_jg_ok(jg_access_token_seal(c, p.sign, p.enc, &o, &token, NULL));
+    jg_free(token);
+    jg_claims_free(c);
+    free_pair(&p);
+}
+
+/* The issuer's helpers: iat/exp from a clock and a lifetime, a random jti. */
+static void test_issue_helpers(void **state)
+{
+    (void)state;
+    jg_claims *c = NULL;
+    assert_jg_ok(jg_claims_new(&c));
+    assert_jg_ok(jg_claims_set_times(c, 1700000000, 900));
+    int64_t iat = 0, exp = 0;
+    assert_jg_ok(jg_claims_get_int(c, "iat", &iat));
+    assert_jg_ok(jg_claims_get_int(c, "exp", &exp));
+    assert_int_equal(iat, 1700000000);
+    assert_int_equal(exp, 1700000900);
+    assert_jg_ok(jg_claims_set_times(c, 1800000000, 60)); /* replaces */
+    assert_jg_ok(jg_claims_get_int(c, "exp", &exp));
+    assert_int_equal(exp, 1800000060);
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_claims_set_times(c, 1700000000, 0));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_claims_set_times(c, -1, 60));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_claims_set_times(c, INT64_MAX - 10, 11));
+    assert_jg_ok(jg_claims_set_times(c, INT64_MAX - 10, 10));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_claims_set_times(NULL, 1, 1));
+
+    const char *jti = NULL;
+    assert_jg_ok(jg_claims_set_jti_random(c));
+    assert_jg_ok(jg_claims_get_string(c, "jti", &jti));
+    assert_int_equal(strlen(jti), 22);
+    char first[23];
+    memcpy(first, jti, sizeof first);
+    unsigned char raw[16];
+    size_t n = 0;
+    assert_jg_ok(jg_b64url_decode(first, 22, raw, &n));
+    assert_int_equal(n, 16);
+    assert_jg_ok(jg_claims_set_jti_random(c));
+    assert_jg_ok(jg_claims_get_string(c, "jti", &jti));
+    assert_string_not_equal(first, jti);
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_claims_set_jti_random(NULL));
+    jg_claims_free(c);
+}
+
 /* ---- threads ------------------------------------------------------------------------------- */
 
 typedef struct shared {
@@ -541,6 +666,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seal_open_round_trips),
         cmocka_unit_test(test_forms),
+        cmocka_unit_test(test_seal_requires_rfc9068_claims),
+        cmocka_unit_test(test_issue_helpers),
         cmocka_unit_test(test_nested_key),
         cmocka_unit_test(test_claims_and_typ),
         cmocka_unit_test(test_cookbook_nested),

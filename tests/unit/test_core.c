@@ -212,6 +212,29 @@ static void test_json_integers(void **state)
     assert_jg(JG_ERR_JSON_SYNTAX, jg__json_parse("99999999999999999999", 20, 0, 0, &v));
 }
 
+/* Every length up to 40 (no, one and several eight-byte steps, and each
+ * tail), a difference in every position and in every bit: never equal; and
+ * equal buffers at any alignment. */
+static void test_memeq_consttime_every_position(void **state)
+{
+    (void)state;
+    unsigned char a[48], b[48];
+    for (size_t i = 0; i < sizeof a; i++)
+        a[i] = b[i] = (unsigned char)(i * 37 + 11);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; len + off <= 40; len++)
+            assert_true(jg_memeq_consttime(a + off, b + off, len));
+    for (size_t len = 1; len <= 40; len++)
+        for (size_t pos = 0; pos < len; pos++)
+            for (int bit = 0; bit < 8; bit++) {
+                b[pos] ^= (unsigned char)(1u << bit);
+                assert_false(jg_memeq_consttime(a, b, len));
+                /* a difference just past the length does not count */
+                assert_true(jg_memeq_consttime(a, b, pos));
+                b[pos] ^= (unsigned char)(1u << bit);
+            }
+}
+
 static void test_memory_helpers(void **state)
 {
     (void)state;
@@ -245,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_alg_names_and_sets),
         cmocka_unit_test(test_json_bounds_and_duplicates),
         cmocka_unit_test(test_json_integers),
+        cmocka_unit_test(test_memeq_consttime_every_position),
         cmocka_unit_test(test_memory_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,9 @@ static void test_keys(void **state)
     EXPECT_RESET_LEN(jg_jwk_to_pem(hs, 0, &text, &len), text, len);
     EXPECT_RESET(jg_jwks_parse("{\"keys\":7}", 10, 0, NULL, &ks), ks);
     EXPECT_RESET(jg_jwks_parse_any("nonsense", 8, 0, NULL, &ks), ks);
+    EXPECT_RESET(jg_jwks_parse_any("-----BEGIN CERTIFICATE-----\n", 28, 0, NULL, &ks), ks);
+    EXPECT_RESET(jg_jwks_load_file("/nonexistent/key.pem", 0, NULL, &ks), ks);
+    EXPECT_RESET(jg_jwks_load_file("/", 0, NULL, &ks), ks);
     EXPECT_RESET_LEN(jg_jwks_to_json(set, 0xFFFFu, &text, &len), text, len);
 }
 

@@ -49,7 +49,7 @@ class Keys:
     def jwks_file(self, name, *keys, public=False):
         """A JWKS file NAME.jwks of the named keys (their public parts if `public`)."""
         path = os.path.join(self.dir, name + '.jwks')
-        args = ['key', 'set'] + (['--public'] if public else []) + [self.path(k) for k in keys]
+        args = ['key', 'set', '--public' if public else '--private'] + [self.path(k) for k in keys]
         with open(path, 'w') as f:
             f.write(cli(*args))
         return path

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""The tables and target verdicts of scripts/bench-gateway, from its results.txt.
+
+    report.py HITS LOGGED ROUNDS   (in the working directory of the run)
+
+results.txt has one line per run: NAME REQUESTS_PER_S US_PER_REQUEST (the
+library timings as lib_hs256, lib_hit, lib_nested with 0 requests/s).
+Medians over the rounds; the overheads are taken round by round (a round
+runs every scenario and the library timings back to back) and their median
+reported.
+"""
+import statistics
+import sys
+hits, logged, nrounds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+rows = {}
+for line in open('results.txt'):
+    name, rps, us = line.split()
+    rows.setdefault(name, []).append((float(rps), float(us)))
+med = {n: (statistics.median(r for r, _ in v), statistics.median(u for _, u in v))
+       for n, v in rows.items()}
+best = {n: min(u for _, u in v) for n, v in rows.items()}
+print()
+print('| scenario | requests/s (median of %d) | x its ceiling | gateway CPU us/request '
+      '(median) | (best) | x its ceiling (median) |' % nrounds)
+print('| --- | ---: | ---: | ---: | ---: | ---: |')
+names = {'plain': 'plain proxying, no token',
+         'plain_hs': 'plain proxying, HS256 token header (ceiling for njs, HS256)',
+         'plain_nested': 'plain proxying, nested token header (ceiling for warm, cold)',
+         'njs': 'njs HS256 + auth_request', 'hs256': 'module, HS256 JWS',
+         'warm': 'module, nested, warm cache', 'cold': 'module, nested, all new (cache misses)'}
+ceiling = {'plain': 'plain', 'plain_hs': 'plain', 'plain_nested': 'plain', 'njs': 'plain_hs',
+           'hs256': 'plain_hs', 'warm': 'plain_nested', 'cold': 'plain_nested'}
+for n in ('plain', 'plain_hs', 'plain_nested', 'njs', 'hs256', 'warm', 'cold'):
+    rps, us = med[n]
+    c_rps, c_us = med[ceiling[n]]
+    print('| %s | %s | %.2f | %.1f | %.1f | %.2f |' % (
+        names[n], format(round(rps), ','), rps / c_rps, us, best[n], c_us / us))
+lib = {k: statistics.median(u for _, u in rows['lib_' + k]) for k in ('hs256', 'hit', 'nested')}
+print()
+print('library calls (gen_tokens --time on the gateway CPU, median of %d): HS256 open %.2f us, '
+      'cache-hit claims parse %.2f us, nested open %.1f us' % (
+          nrounds, lib['hs256'], lib['hit'], lib['nested']))
+
+
+def per_round(scenario, plain, libkey):
+    """gateway - plain - library, round by round (the rounds interleave)"""
+    return [s[1] - p[1] - l[1]
+            for s, p, l in zip(rows[scenario], rows[plain], rows['lib_' + libkey])]
+
+
+def verdict(ok):
+    return 'met' if ok else 'MISSED'
+
+
+def fmt(values, f='%.1f'):
+    return ' '.join(f % x for x in values)
+
+
+for label, scenario, plain, key in (
+        ('HS256 (gateway - plain with the HS256 header - HS256 open)', 'hs256', 'plain_hs',
+         'hs256'),
+        ('warm hit (gateway - plain with the nested header - claims parse)', 'warm',
+         'plain_nested', 'hit')):
+    over = per_round(scenario, plain, key)
+    m = statistics.median(over)
+    print('module overhead, %s: median %.2f us (rounds: %s); target <= 1 us: %s' % (
+        label, m, fmt(over), verdict(m <= 1.0)))
+if logged == 0 or hits > logged // 100:
+    print('cold scenario INVALID: %d cache hits in %d requests (COLD_TOKENS must exceed what '
+          'the 1 MB cache holds, a few thousand)' % (hits, logged))
+else:
+    trio = list(zip(rows['cold'], rows['plain_nested'], rows['lib_nested']))
+    ratios = [c[1] / (p[1] + l[1]) for c, p, l in trio]
+    over = [c[1] - p[1] - l[1] for c, p, l in trio]
+    r = statistics.median(ratios)
+    print('cold: gateway / (plain with the nested header + nested open): median %.2fx '
+          '(rounds: %s), %.1f us above their sum (rounds: %s); target <= 1.1x: %s' % (
+              r, fmt(ratios, '%.2f'), statistics.median(over), fmt(over), verdict(r <= 1.1)))
+print('cold scenario cache hits: %d of %d requests' % (hits, logged))
