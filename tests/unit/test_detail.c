@@ -144,6 +144,22 @@ static void test_claim_missing_names_the_claim(void **state)
     assert_string_equal(d.name, "iat");
 }
 
+static void test_claim_scope(void **state)
+{
+    (void)state;
+    jg_jwt_policy p = policy(0);
+    p.allow_missing_exp = 1;
+    const char *all[] = {"orders:read", "orders:write", NULL};
+    p.scopes_all = all;
+    jg_detail d;
+    assert_jg(JG_ERR_SCOPE, validate("{\"scope\":\"orders:read\"}", &p, &d));
+    assert_string_equal(d.name, "scope");
+    assert_string_equal(line_of(&d),
+                        "scope: expected all of orders:read orders:write, got \"orders:read\"");
+    assert_jg(JG_ERR_CLAIM_MISSING, validate("{}", &p, &d));
+    assert_string_equal(d.name, "scope");
+}
+
 /* ---- time -------------------------------------------------------------------- */
 
 static void test_time_expired_not_yet_valid_iat_too_old(void **state)
@@ -473,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_claim_issuer_expected_and_actual),
         cmocka_unit_test(test_claim_audience_list),
         cmocka_unit_test(test_claim_missing_names_the_claim),
+        cmocka_unit_test(test_claim_scope),
         cmocka_unit_test(test_time_expired_not_yet_valid_iat_too_old),
         cmocka_unit_test(test_header_typ_alg_crit),
         cmocka_unit_test(test_header_jwe_enc_alg_crit),
