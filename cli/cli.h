@@ -47,12 +47,14 @@ int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(p
 int cli_reject_status(jg_err err);
 /*
  * The one report of a failed verify/decrypt/open call: "jwtgate: <command>:
- * token rejected: <reason>" (without "token rejected" for a setup error),
- * with a hint when base64url refused whitespace or a "Bearer " prefix in
- * `token` (the text given to the library; never printed). Returns the exit
- * status (cli_reject_status()).
+ * token rejected: <reason>[: <detail>]" (without "token rejected" for a
+ * setup error), the detail line (never secret) when `detail` (may be NULL)
+ * says more, and a hint when base64url refused whitespace or a "Bearer "
+ * prefix in `token` (the text given to the library; never printed). Returns
+ * the exit status (cli_reject_status()).
  */
-int cli_token_error(const char *command, jg_err err, const char *token, size_t len);
+int cli_token_error(const char *command, jg_err err, const char *token, size_t len,
+                    const jg_detail *detail);
 
 /* ---- Input and output ----------------------------------------------------- */
 

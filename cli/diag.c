@@ -43,7 +43,8 @@ int cli_reject_status(jg_err err)
     case JG_ERR_ALGS_EMPTY:
     case JG_ERR_KEY_ALGS_EMPTY:
     case JG_ERR_ENCS_EMPTY:
-    case JG_ERR_NESTED_KEY: /* a key given both to decrypt and to verify */
+    case JG_ERR_NESTED_KEY:   /* a key given both to decrypt and to verify */
+    case JG_ERR_KEYSET_MIXED: /* the key file, not the token */
         return EXIT_USAGE;
     default:
         return EXIT_REJECTED;
@@ -63,10 +64,14 @@ static const char *b64_hint(const char *token, size_t len)
     return "";
 }
 
-int cli_token_error(const char *command, jg_err err, const char *token, size_t len)
+int cli_token_error(const char *command, jg_err err, const char *token, size_t len,
+                    const jg_detail *detail)
 {
     int status = cli_reject_status(err);
     const char *hint = err == JG_ERR_B64_CHAR && token != NULL ? b64_hint(token, len) : "";
-    return cli_fail(status, "%s: %s%s%s", command,
-                    status == EXIT_REJECTED ? "token rejected: " : "", jg_strerror(err), hint);
+    char line[512];
+    size_t n = jg_detail_format(detail, line, sizeof line);
+    return cli_fail(status, "%s: %s%s%s%s%s", command,
+                    status == EXIT_REJECTED ? "token rejected: " : "", jg_strerror(err),
+                    n > 0 ? ": " : "", n > 0 ? line : "", hint);
 }

@@ -213,9 +213,10 @@ static int jwe_decrypt(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_jwe *jwe = NULL;
-        jg_err err = jg_jwe_decrypt(token, token_len, keys, &dopts, &jwe);
+        jg_detail detail;
+        jg_err err = jg_jwe_decrypt_ex(token, token_len, keys, &dopts, &jwe, &detail);
         if (err != JG_OK) {
-            status = cli_token_error("jwe decrypt", err, token, token_len);
+            status = cli_token_error("jwe decrypt", err, token, token_len, &detail);
         } else {
             size_t len = 0;
             const unsigned char *plaintext = jg_jwe_plaintext(jwe, &len);

@@ -184,9 +184,10 @@ static int jws_verify(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_jws *jws = NULL;
-        jg_err err = jg_jws_verify(token, token_len, keys, &vopts, &jws);
+        jg_detail detail;
+        jg_err err = jg_jws_verify_ex(token, token_len, keys, &vopts, &jws, &detail);
         if (err != JG_OK) {
-            status = cli_token_error("jws verify", err, token, token_len);
+            status = cli_token_error("jws verify", err, token, token_len, &detail);
         } else {
             size_t len = 0;
             const unsigned char *payload = jg_jws_payload(jws, &len);

@@ -463,9 +463,10 @@ static int jwt_verify(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
-        jg_err err = jg_jwt_verify(token, len, keys, &policy, &claims);
+        jg_detail detail;
+        jg_err err = jg_jwt_verify_ex(token, len, keys, &policy, &claims, &detail);
         status = err == JG_OK ? print_claims(claims, a.pretty)
-                              : cli_token_error(a.command, err, token, len);
+                              : cli_token_error(a.command, err, token, len, &detail);
         jg_claims_free(claims);
     }
     jg_free(token);
@@ -624,13 +625,15 @@ static int jwt_open(int argc, char **argv)
         status = EXIT_USAGE;
     if (status == EXIT_OK) {
         jg_claims *claims = NULL;
-        jg_err err = jg_access_token_open(token, len, decrypt_keys, verify_keys, &policy, &claims);
+        jg_detail detail;
+        jg_err err = jg_access_token_open_ex(token, len, decrypt_keys, verify_keys, &policy,
+                                             &claims, &detail);
         if (err == JG_ERR_INVALID_ARGUMENT && verify_keys == NULL)
             status = cli_fail(EXIT_USAGE, "%s: the token holds a signed JWT: give --verify-key",
                               a.command);
         else
             status = err == JG_OK ? print_claims(claims, a.pretty)
-                                  : cli_token_error(a.command, err, token, len);
+                                  : cli_token_error(a.command, err, token, len, &detail);
         jg_claims_free(claims);
     }
     jg_free(token);

@@ -5,6 +5,30 @@
 
 #include "cli.h"
 
+/* One warning per key the set skipped (RFC 7517 section 5): which, and why. */
+static void warn_skipped(const char *path, const jg_jwks *set)
+{
+    for (size_t i = 0; i < jg_jwks_skipped_count(set); i++) {
+        size_t pos = 0;
+        const char *kid = NULL;
+        jg_err why = JG_OK;
+        if (jg_jwks_skipped_at(set, i, &pos, &kid, &why) != JG_OK)
+            continue;
+        if (kid != NULL) {
+            char shown[65]; /* the kid, printable ASCII only */
+            size_t n = 0;
+            for (; n < sizeof shown - 1 && kid[n] != '\0'; n++)
+                shown[n] = kid[n] >= 0x20 && kid[n] < 0x7f ? kid[n] : '?';
+            shown[n] = '\0';
+            fprintf(stderr, "jwtgate: warning: key file %s: key %zu (kid \"%s\") skipped: %s\n",
+                    path, pos, shown, jg_strerror(why));
+        } else {
+            fprintf(stderr, "jwtgate: warning: key file %s: key %zu (no kid) skipped: %s\n", path,
+                    pos, jg_strerror(why));
+        }
+    }
+}
+
 int cli_load_keys(const char *path, unsigned flags, jg_jwks **out)
 {
     jg_err err;
@@ -22,8 +46,24 @@ int cli_load_keys(const char *path, unsigned flags, jg_jwks **out)
         if (err == JG_ERR_FILE)
             return cli_fail(EXIT_USAGE, "key file %s: %s", path, strerror(errno));
     }
-    if (err != JG_OK)
+    if (err != JG_OK) {
+        /* Which keys were skipped, when that is why no set came of it: the
+         * file again through the parser that says so (a failure path only). */
+        jg_detail detail = {0};
+        size_t len = 0;
+        char *text = strcmp(path, "-") != 0 ? cli_read_file(path, &len, 0) : NULL;
+        if (text != NULL) {
+            jg_jwks *again = NULL;
+            if (jg_jwks_parse_any_ex(text, len, flags, NULL, &again, &detail) == JG_OK)
+                jg_jwks_free(again);
+            jg_free_secret(text, len);
+        }
+        char line[512];
+        if (detail.err == err && jg_detail_format(&detail, line, sizeof line) > 0)
+            return cli_fail(EXIT_USAGE, "key file %s: %s: %s", path, jg_strerror(err), line);
         return cli_fail(EXIT_USAGE, "key file %s: %s", path, jg_strerror(err));
+    }
+    warn_skipped(path, *out);
     if (jg_jwks_count(*out) == 0) {
         jg_jwks_free(*out);
         return cli_fail(EXIT_USAGE, "key file %s: no usable key", path);
@@ -41,6 +81,8 @@ int cli_load_key(const char *path, const char *kid, jg_jwk **out)
     if (kid != NULL) {
         size_t cursor = 0;
         key = jg_jwks_find(set, kid, JG_ALG_UNKNOWN, JG_USE_ANY, &cursor);
+        if (key != NULL && jg_jwk_kid(key) == NULL)
+            key = NULL; /* --kid names a key: no kid-less stand-in here */
         int any_kid = 0;
         for (size_t i = 0; i < jg_jwks_count(set); i++)
             any_kid |= jg_jwk_kid(jg_jwks_get(set, i)) != NULL;

@@ -277,6 +277,7 @@ ngx_http_jwtgate_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     conf->keys = NULL;
+     *     conf->verify_keys = NULL;
      *     conf->sig_algs = 0; (and the other sets)
      *     conf->issuer = { 0, NULL }; (audience, typ)
      *     conf->policy = { ... };
@@ -343,6 +344,7 @@ ngx_http_jwtgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->source = prev->source;
         conf->key_files = prev->key_files;
         conf->keys = prev->keys;
+        conf->verify_keys = prev->verify_keys;
     }
 
     if (conf->source == NGX_CONF_UNSET_PTR) {

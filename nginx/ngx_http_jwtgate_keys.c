@@ -24,6 +24,10 @@
 
 
 static void ngx_http_jwtgate_keys_cleanup(void *data);
+static ngx_int_t ngx_http_jwtgate_split_keys(ngx_conf_t *cf,
+    ngx_http_jwtgate_loc_conf_t *conf);
+static void ngx_http_jwtgate_printable(u_char *dst, size_t size,
+    const char *src);
 
 
 /* ---- jwtgate_key_file --------------------------------------------------- */
@@ -38,12 +42,14 @@ static void ngx_http_jwtgate_keys_cleanup(void *data);
 ngx_int_t
 ngx_http_jwtgate_load_keys(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
 {
+    char                 line[512];
     u_char              *buf;
     jg_err               err;
     size_t               k;
     ssize_t              n;
     jg_jwks             *all, *one;
     ngx_fd_t             fd;
+    jg_detail            detail;
     ngx_str_t           *files, name;
     ngx_uint_t           i;
     ngx_file_info_t      fi;
@@ -113,18 +119,26 @@ ngx_http_jwtgate_load_keys(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
             return NGX_ERROR;
         }
 
-        err = jg_jwks_parse_any((char *) buf, (size_t) n, 0, NULL, &one);
+        err = jg_jwks_parse_any_ex((char *) buf, (size_t) n, 0, NULL, &one,
+                                   &detail);
 
         /* a key file may hold private and secret keys */
         jg_memzero(buf, (size_t) n);
         ngx_free(buf);
 
         if (err != JG_OK) {
+            /* the detail names keys by kid and reason, never material */
+            if (jg_detail_format(&detail, line, sizeof(line)) == 0) {
+                line[0] = '\0';
+            }
+
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "key file \"%V\": %s", &name,
-                               jg_strerror(err));
+                               "key file \"%V\": %s%s%s", &name,
+                               jg_strerror(err), line[0] ? ": " : "", line);
             return NGX_ERROR;
         }
+
+        ngx_http_jwtgate_log_skipped(cf->log, "key file", &name, one);
 
         for (k = 0; k < jg_jwks_count(one); k++) {
             if (jg_jwks_add(all, (jg_jwk *) jg_jwks_get(one, k)) != JG_OK) {
@@ -142,7 +156,134 @@ ngx_http_jwtgate_load_keys(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
         return NGX_ERROR;
     }
 
+    return ngx_http_jwtgate_split_keys(cf, conf);
+}
+
+
+/*
+ * The keys that may verify the (inner) JWS: every key but those marked for
+ * encryption (a JWE "alg" or "use":"enc"). One set serves both layers in
+ * the standalone mode, and a decryption secret ("dir", "A256KW") next to
+ * the issuer's public keys would make the verification set mix secrets
+ * and public keys, which the library refuses (JG_ERR_KEYSET_MIXED): so it
+ * is left out here, and a set that still mixes them is a configuration
+ * error now rather than a refusal of every request later.
+ */
+
+static ngx_int_t
+ngx_http_jwtgate_split_keys(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
+{
+    size_t               i, secrets, others;
+    jg_alg               alg;
+    jg_jwks             *set;
+    const jg_jwk        *key;
+    ngx_pool_cleanup_t  *cln;
+
+    if (jg_jwks_new(&set) != JG_OK) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        jg_jwks_free(set);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_jwtgate_keys_cleanup;
+    cln->data = set;
+    conf->verify_keys = set;
+
+    secrets = 0;
+    others = 0;
+
+    for (i = 0; i < jg_jwks_count(conf->keys); i++) {
+        key = jg_jwks_get(conf->keys, i);
+        alg = jg_jwk_alg(key);
+
+        if (jg_jwk_use(key) == JG_USE_ENC
+            || (alg != JG_ALG_UNKNOWN
+                && jg_alg_kind_of(alg) != JG_ALG_KIND_JWS))
+        {
+            continue;
+        }
+
+        if (jg_jwks_add(set, (jg_jwk *) key) != JG_OK) {
+            return NGX_ERROR;
+        }
+
+        if (jg_jwk_kty(key) == JG_KTY_OCT) {
+            secrets++;
+
+        } else {
+            others++;
+        }
+    }
+
+    if (secrets > 0 && others > 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the key files' verification keys mix %uz "
+                           "symmetric secret(s) with %uz public key(s): "
+                           "use separate locations, and mark a decryption "
+                           "secret with its \"alg\" or \"use\":\"enc\"",
+                           secrets, others);
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
+}
+
+
+/*
+ * A warn line per key a set skipped while loading (too weak, a type this
+ * library does not support): which key and why, so that a key file whose
+ * keys silently went missing is noticed. Never the key's material.
+ */
+
+void
+ngx_http_jwtgate_log_skipped(ngx_log_t *log, const char *what,
+    ngx_str_t *name, jg_jwks *set)
+{
+    size_t       i, pos;
+    jg_err       why;
+    u_char       shown[65];
+    ngx_str_t    none = ngx_null_string;
+    const char  *kid;
+
+    if (name == NULL) {
+        name = &none;
+    }
+
+    for (i = 0; i < jg_jwks_skipped_count(set); i++) {
+        if (jg_jwks_skipped_at(set, i, &pos, &kid, &why) != JG_OK) {
+            continue;
+        }
+
+        if (kid != NULL) {
+            ngx_http_jwtgate_printable(shown, sizeof(shown), kid);
+        }
+
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "jwtgate: %s%s%V%s: key %uz (%s%s%s) skipped: %s",
+                      what, name->len ? " \"" : "", name,
+                      name->len ? "\"" : "", pos,
+                      kid ? "kid \"" : "no kid", kid ? (char *) shown : "",
+                      kid ? "\"" : "", jg_strerror(why));
+    }
+}
+
+
+/* At most size - 1 bytes of `src`, printable ASCII, others as '?'. */
+
+static void
+ngx_http_jwtgate_printable(u_char *dst, size_t size, const char *src)
+{
+    size_t  i;
+
+    for (i = 0; i < size - 1 && src[i] != '\0'; i++) {
+        dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? (u_char) src[i] : '?';
+    }
+
+    dst[i] = '\0';
 }
 
 

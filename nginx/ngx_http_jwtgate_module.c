@@ -630,7 +630,7 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
 
     } else {
         decrypt = jlcf->keys;
-        verify = jlcf->keys;
+        verify = jlcf->verify_keys;
     }
 
     *err = jg_access_token_open((char *) ctx->token.data, ctx->token.len,
@@ -711,14 +711,17 @@ ngx_http_jwtgate_debug_key_miss(ngx_http_request_t *r,
     ngx_http_jwtgate_ctx_t *ctx, jg_jwks *decrypt, jg_jwks *verify,
     jg_err err)
 {
-    ngx_str_t   name, alg, kid;
-    ngx_log_t  *log;
+    ngx_str_t                     name, alg, kid;
+    ngx_log_t                    *log;
+    ngx_http_jwtgate_loc_conf_t  *jlcf;
 
     log = r->connection->log;
 
     if (!(log->log_level & NGX_LOG_DEBUG_HTTP)) {
         return;
     }
+
+    jlcf = ngx_http_get_module_loc_conf(r, ngx_http_jwtgate_module);
 
     ngx_str_set(&name, "alg");
 
@@ -739,12 +742,13 @@ ngx_http_jwtgate_debug_key_miss(ngx_http_request_t *r,
                    "jwtgate: no key fits the token (%s): its header names "
                    "alg \"%V\", kid \"%V\"", jg_err_name(err), &alg, &kid);
 
-    if (decrypt != verify) {
+    /* the key files' set, of which verify is a part, or a snapshot's two */
+    if (decrypt != jlcf->keys) {
         ngx_http_jwtgate_keys_debug(log, "decryption", decrypt);
         ngx_http_jwtgate_keys_debug(log, "verification", verify);
 
     } else {
-        ngx_http_jwtgate_keys_debug(log, "jwtgate_key_file", verify);
+        ngx_http_jwtgate_keys_debug(log, "jwtgate_key_file", decrypt);
     }
 }
 

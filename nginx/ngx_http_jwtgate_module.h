@@ -189,6 +189,8 @@ typedef struct {
     ngx_http_jwtgate_source_t    *source;
     ngx_array_t                  *key_files;       /* ngx_str_t */
     jg_jwks                      *keys;
+    jg_jwks                      *verify_keys;     /* those of keys that
+                                                      may verify a JWS */
 
     ngx_uint_t                    type;            /* jg_token_form */
     ngx_array_t                  *algorithms;      /* ngx_str_t */
@@ -263,6 +265,8 @@ jg_alg_set ngx_http_jwtgate_key_algs(jg_jwks *set, jg_alg_kind kind,
     jg_alg dflt);
 ngx_int_t ngx_http_jwtgate_digest_keys(EVP_MD_CTX *md, jg_jwks *set);
 ngx_uint_t ngx_http_jwtgate_key_error(jg_err err);
+void ngx_http_jwtgate_log_skipped(ngx_log_t *log, const char *what,
+    ngx_str_t *name, jg_jwks *set);
 #if (NGX_DEBUG)
 void ngx_http_jwtgate_keys_debug(ngx_log_t *log, const char *what,
     jg_jwks *set);

@@ -838,6 +838,11 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
         return NGX_ERROR;
     }
 
+    ngx_http_jwtgate_log_skipped(log, "snapshot \"decryption_keys\"", NULL,
+                                 snap->decrypt_keys);
+    ngx_http_jwtgate_log_skipped(log, "snapshot \"verification_keys\"",
+                                 NULL, snap->verify_keys);
+
     snap->key_algs = ngx_http_jwtgate_key_algs(snap->decrypt_keys,
                                                JG_ALG_KIND_JWE,
                                                JG_ALG_ECDH_ES_A256KW);

@@ -83,6 +83,8 @@ typedef struct jg_open_policy {
  * type). `decrypt_keys` may be NULL for JG_FORM_SIGNED, `verify_keys` for
  * JG_FORM_ENCRYPTED when the tokens hold their claims directly (a JWE that
  * holds a JWS is then JG_ERR_INVALID_ARGUMENT).
+ * The verification set may not mix "oct" secrets with public keys unless
+ * policy->jwt.allow_mixed_keys (JG_ERR_KEYSET_MIXED).
  * Errors: those of jg_jwe_decrypt() and jg_jwt_verify(), plus
  * JG_ERR_NOT_ENCRYPTED (a JWS where a JWE is required), JG_ERR_NOT_NESTED (the
  * JWE holds no JWS, or "cty" is not "JWT", where a nested token is required),
@@ -93,6 +95,20 @@ typedef struct jg_open_policy {
 JG_NODISCARD jg_err jg_access_token_open(const char *token, size_t token_len,
                                          const jg_jwks *decrypt_keys, const jg_jwks *verify_keys,
                                          const jg_open_policy *policy, jg_claims **out);
+
+/*
+ * jg_access_token_open_ex — jg_access_token_open() with a rejection detail
+ * (see jg_detail in jwtgate/error.h; `detail` may be NULL): what
+ * jg_jwe_decrypt_ex(), jg_jws_verify_ex() and jg_claims_validate_ex() say,
+ * and for JG_ERR_TYP the expected and the header's "typ". Zeroed on success.
+ * Never a key, the token, the plaintext or the inner JWS. Errors as
+ * jg_access_token_open(). The per-request path of a gateway may pass a
+ * detail on its stack: filling one costs nothing until a token fails.
+ */
+JG_NODISCARD jg_err jg_access_token_open_ex(const char *token, size_t token_len,
+                                            const jg_jwks *decrypt_keys, const jg_jwks *verify_keys,
+                                            const jg_open_policy *policy, jg_claims **out,
+                                            jg_detail *detail);
 
 #ifdef __cplusplus
 }

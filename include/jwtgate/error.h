@@ -10,6 +10,9 @@
 #ifndef JWTGATE_ERROR_H
 #define JWTGATE_ERROR_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -142,6 +145,10 @@ typedef enum jg_err {
     JG_ERR_ENCS_EMPTY,          /* the content encryption allow-list is empty */
     JG_ERR_ACCESS_TOKEN_CLAIMS, /* sealing without "exp", "aud" or "jti" (RFC 9068) */
 
+    /* Key sets. */
+    JG_ERR_KEYSET_MIXED, /* a verification set mixes "oct" secrets and public keys
+                            (see allow_mixed_keys) */
+
     JG_ERR__COUNT /* number of codes; not an error */
 } jg_err;
 
@@ -158,6 +165,107 @@ const char *jg_strerror(jg_err err);
  * test output. Static string; "JG_ERR_UNKNOWN" if out of range. Thread-safe.
  */
 const char *jg_err_name(jg_err err);
+
+/* ---- Rejection detail --------------------------------------------------- */
+
+/*
+ * A jg_err says what went wrong; a jg_detail says which: the claim, what the
+ * policy asked for and what the token said, the times compared, the kid and
+ * alg a key was looked up for. The *_ex() entry points (jg_jws_verify_ex(),
+ * jg_jwe_decrypt_ex(), jg_jwt_verify_ex(), jg_access_token_open_ex(),
+ * jg_claims_validate_ex(), jg_jwks_parse_ex()) take an optional trailing
+ * `jg_detail *` (NULL: none). On success they zero it (err JG_OK, kind
+ * JG_DETAIL_NONE); on failure `err` is the returned error and the other
+ * fields say what is known about it (kind JG_DETAIL_NONE when nothing
+ * more is known than the error itself).
+ *
+ * No allocation: fixed-size arrays, so a detail may live on the stack (about
+ * 1.2 KiB). Texts are NUL-terminated, truncated (ending in "...") and
+ * escaped: '"' and '\' get a backslash, every byte outside printable ASCII
+ * is written as \xNN, so a detail is one safe line for a terminal or a log.
+ *
+ * What a detail may hold: claim and header names; the policy's expected
+ * values (issuer, audience, subject, typ, allowed algorithms, required claim
+ * names); the values of the registered claims a rule compares (iss, sub, aud
+ * and the times exp, nbf, iat), the header parameters "typ", "alg", "enc",
+ * "kid" and an unknown "crit" name; the kids of a key set. What it never
+ * holds: a key, an HMAC secret or any key material, the token or any part of
+ * it as sent, the payload or plaintext, or any other claim.
+ */
+
+/* What a detail explains: which fields are filled. */
+typedef enum jg_detail_kind {
+    JG_DETAIL_NONE = 0, /* nothing beyond `err` */
+    JG_DETAIL_CLAIM,    /* a claim rule: name, expected, actual (iss, sub,
+                           aud, a missing or mistyped claim) */
+    JG_DETAIL_TIME,     /* a time rule: name ("exp", "nbf", "iat"), time,
+                           now, leeway, max_age (JG_ERR_TOO_OLD) */
+    JG_DETAIL_HEADER,   /* a header rule: name ("typ", "crit", "alg",
+                           "enc"), expected, actual */
+    JG_DETAIL_KEY,      /* key selection: the token's kid (has_kid), alg,
+                           enc; the set's key count and kids */
+    JG_DETAIL_KEYSET    /* a key set: skipped keys (load), or secret_keys
+                           and public_keys (JG_ERR_KEYSET_MIXED) */
+} jg_detail_kind;
+
+#define JG_DETAIL_NAME_MAX    64  /* name, kid, a skipped key's kid (with NUL) */
+#define JG_DETAIL_TEXT_MAX    160 /* expected, actual, set_kids (with NUL) */
+#define JG_DETAIL_ALG_MAX     24  /* alg, enc (with NUL) */
+#define JG_DETAIL_SKIPPED_MAX 4
+
+/* One key a set skipped while loading: its position in the "keys" array,
+ * its kid ("" when none) and why. */
+typedef struct jg_detail_skip {
+    size_t index;
+    char kid[JG_DETAIL_NAME_MAX];
+    jg_err err;
+} jg_detail_skip;
+
+typedef struct jg_detail {
+    jg_err err;          /* the error this explains; JG_OK: none */
+    jg_detail_kind kind; /* which fields below are filled */
+    /* The claim or header parameter concerned ("exp", "iss", "aud", "typ",
+     * "crit", "alg", "enc", the name of a missing required claim ...). */
+    char name[JG_DETAIL_NAME_MAX];
+    /* What the policy asked for and what the token said, as display text:
+     * a string in double quotes ("\"https://a\""), a list in brackets, a
+     * description ("absent", "a number", "one of RS256, ES256"). Empty when
+     * not known. */
+    char expected[JG_DETAIL_TEXT_MAX];
+    char actual[JG_DETAIL_TEXT_MAX];
+    /* JG_DETAIL_TIME: the claim's value, the clock, the policy's leeway and
+     * (JG_ERR_TOO_OLD) max_age, in seconds (since the epoch for times). */
+    int64_t time, now, leeway, max_age;
+    /* JG_DETAIL_KEY: the token's (or recipient's) kid when has_kid, its alg
+     * and (JWE) enc names; the set's number of keys, how many of them have
+     * no kid, and its kids (comma-separated, truncated). */
+    int has_kid;
+    char kid[JG_DETAIL_NAME_MAX];
+    char alg[JG_DETAIL_ALG_MAX];
+    char enc[JG_DETAIL_ALG_MAX];
+    size_t set_count, set_without_kid;
+    char set_kids[JG_DETAIL_TEXT_MAX];
+    /* JG_DETAIL_KEYSET: keys skipped while loading a set (skipped_count in
+     * all; the first JG_DETAIL_SKIPPED_MAX of them in `skipped`), or the
+     * numbers of "oct" and other keys of a mixed set. */
+    size_t skipped_count;
+    jg_detail_skip skipped[JG_DETAIL_SKIPPED_MAX];
+    size_t secret_keys, public_keys;
+} jg_detail;
+
+/*
+ * jg_detail_format — one human-readable line (no newline) for `detail`,
+ * written NUL-terminated into `buf` (truncated to `len` - 1 bytes), e.g.
+ *   iss: expected "https://a", got "https://b"
+ *   exp: expired at 2026-12-03T10:00:00Z (now 2026-12-03T10:05:12Z, leeway 0 s)
+ *   no key with kid "k2" for alg ES256 (the set has kids: k1)
+ * The line holds what the detail holds (never a secret or a token) and does
+ * not repeat jg_strerror(detail->err): print both, "error: line". Returns
+ * the length of the line (0 when the detail adds nothing: NULL, JG_OK or
+ * JG_DETAIL_NONE), like snprintf() the length it would have had if it was
+ * truncated. `buf` may be NULL when `len` is 0. Thread-safe. Never fails.
+ */
+size_t jg_detail_format(const jg_detail *detail, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

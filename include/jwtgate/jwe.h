@@ -94,9 +94,12 @@ typedef struct jg_jwe jg_jwe;
  * jg_jwe_decrypt — parse a JWE in any serialization (detected), find a
  * recipient whose "alg" is allowed and for which `keys` has a usable key,
  * decrypt and return the result (free with jg_jwe_free(), which zeroes the
- * plaintext). Recipients are tried in order; when a recipient's header has
- * "kid" only keys with that kid are tried, otherwise every key usable with
- * its "alg". The error reported is, in this order of preference, what went
+ * plaintext). Recipients are tried in order. Key selection: when a
+ * recipient's header has "kid" and the set has a key with that kid, only the
+ * keys with that kid are tried; when no key of the set has that kid, the
+ * keys without a kid are (a PEM key, a JWK without "kid": what libjwt, jose
+ * and jwcrypto do), never a key with another kid; without "kid" every key
+ * usable with its "alg". The error reported is, in this order of preference, what went
  * wrong with a key that was tried, a refusal from jg_jwk_check() of a key
  * that matched, or JG_ERR_KEY_NOT_FOUND. Thread-safe; `keys` may be shared.
  * Errors: JG_ERR_INVALID_ARGUMENT (NULL), JG_ERR_KEY_ALGS_EMPTY (opts->algs
@@ -115,6 +118,20 @@ typedef struct jg_jwe jg_jwe;
  */
 JG_NODISCARD jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
                                    const jg_jwe_decrypt_opts *opts, jg_jwe **out);
+
+/*
+ * jg_jwe_decrypt_ex — jg_jwe_decrypt() with a rejection detail (see
+ * jg_detail in jwtgate/error.h; `detail` may be NULL). On failure it says,
+ * where the error is about one: the "alg" or "enc" the header named and the
+ * allow-list, the "crit" name not understood, the kid, alg and enc a key was
+ * looked up for and the kids of the set (JG_ERR_KEY_NOT_FOUND, key
+ * refusals, JG_ERR_DECRYPT). It explains the error returned (of the
+ * recipient whose failure is reported). Zeroed on success. Never a key, a
+ * CEK, the token or the plaintext. Errors as jg_jwe_decrypt().
+ */
+JG_NODISCARD jg_err jg_jwe_decrypt_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                                      const jg_jwe_decrypt_opts *opts, jg_jwe **out,
+                                      jg_detail *detail);
 
 /* The plaintext (borrowed; a NUL follows it). *len may be NULL. */
 const unsigned char *jg_jwe_plaintext(const jg_jwe *jwe, size_t *len);

@@ -298,16 +298,24 @@ void jg_jwk_free(jg_jwk *key);
 /* ---- Key sets (RFC 7517 section 5) ------------------------------------ */
 
 /*
- * jg_jwks_parse — import a JWKS ({"keys":[...]}) from JSON. Keys with a "kty"
- * or "crv" this library does not support, an unknown "alg", or multi-prime
- * RSA are skipped, as RFC 7517 section 5 asks (and "oct" keys under
- * JG_JWK_PUBLIC_ONLY, having no public part); any malformed key of a
- * supported type fails the whole set. `limits` may be NULL (defaults): the
- * "keys" array may hold at most max_keys entries (skipped ones included),
- * nesting at most max_json_depth, and the text at most 64 KiB + 16 KiB per
- * max_keys (64 MiB at most). Errors: those of jg_jwk_parse(),
- * JG_ERR_KEYSET_INVALID (no "keys" array, or an entry not an object),
- * JG_ERR_LIMIT_KEYS. Thread-safe.
+ * jg_jwks_parse — import a JWKS ({"keys":[...]}) from JSON. Keys this
+ * library cannot use are skipped, as RFC 7517 section 5 asks: a "kty" or
+ * "crv" it does not support, an unknown "alg", multi-prime RSA, "oct" keys
+ * under JG_JWK_PUBLIC_ONLY (having no public part), and keys it refuses by
+ * policy although well-formed (JG_ERR_KEY_WEAK: RSA under 2048 bits without
+ * JG_JWK_ALLOW_WEAK_RSA, an all-zero secret; JG_ERR_KEY_ROCA without
+ * JG_JWK_ALLOW_ROCA). Each skipped key is recorded
+ * with its kid and reason (jg_jwks_skipped_count(), jg_jwks_skipped_at()),
+ * for the caller to log. Any malformed key of a supported type fails the
+ * whole set; so does a set whose every key was skipped (with the first
+ * skipped key's reason, e.g. JG_ERR_KEY_WEAK or JG_ERR_KEY_KTY: a set that
+ * can verify nothing is a setup error); an empty "keys" array is an empty
+ * set. `limits` may be NULL (defaults): the "keys" array may hold at most
+ * max_keys entries (skipped ones included), nesting at most
+ * max_json_depth, and the text at most 64 KiB + 16 KiB per max_keys (64 MiB
+ * at most). Errors: those of jg_jwk_parse(), JG_ERR_KEYSET_INVALID (no
+ * "keys" array, or an entry not an object), JG_ERR_LIMIT_KEYS.
+ * Thread-safe.
  */
 JG_NODISCARD jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags,
                                   const jg_limits *limits, jg_jwks **out);
@@ -326,6 +334,30 @@ JG_NODISCARD jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags,
  */
 JG_NODISCARD jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags,
                                       const jg_limits *limits, jg_jwks **out);
+
+/*
+ * jg_jwks_parse_ex / jg_jwks_parse_any_ex — the same with a detail (may be
+ * NULL; see jg_detail in jwtgate/error.h): when every key was skipped, a
+ * JG_DETAIL_KEYSET detail lists the skipped keys (position, kid, reason).
+ * Zeroed on success (the set itself then says what it skipped).
+ */
+JG_NODISCARD jg_err jg_jwks_parse_ex(const char *json, size_t len, unsigned flags,
+                                     const jg_limits *limits, jg_jwks **out, jg_detail *detail);
+JG_NODISCARD jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags,
+                                         const jg_limits *limits, jg_jwks **out, jg_detail *detail);
+
+/*
+ * jg_jwks_skipped_count / jg_jwks_skipped_at — the keys an import skipped
+ * (0 for a set built by hand): for the `index`-th (0-based), its position
+ * in the document's "keys" array, its kid (borrowed from the set; NULL when
+ * it had none) and why (JG_ERR_KEY_WEAK, JG_ERR_KEY_ROCA, JG_ERR_KEY_KTY, JG_ERR_KEY_CURVE,
+ * JG_ERR_ALG_UNKNOWN, JG_ERR_UNSUPPORTED, JG_ERR_KEY_TYPE ...). Any out
+ * pointer may be NULL. Nothing of the key itself is kept. Errors:
+ * JG_ERR_INVALID_ARGUMENT (NULL set, index out of range). Thread-safe.
+ */
+size_t jg_jwks_skipped_count(const jg_jwks *set);
+jg_err jg_jwks_skipped_at(const jg_jwks *set, size_t index, size_t *position, const char **kid,
+                          jg_err *reason);
 
 /*
  * jg_jwks_load_file — the keys of the file at `path`: a JWK, a JWKS, PEM
@@ -363,9 +395,10 @@ const jg_jwk *jg_jwks_get(const jg_jwks *set, size_t index);
 /*
  * jg_jwks_find — the first key (from index *cursor, which is advanced past it;
  * start with 0; `cursor` NULL: from 0, not advanced) whose kid equals `kid`
- * (NULL: any), that is usable with `alg` (JG_ALG_UNKNOWN: any; usable = type
- * and curve suit it, a declared "alg" permits it, a declared "use" is that of
- * the algorithm's kind) and whose "use" allows `use` (JG_USE_ANY: any; keys
+ * (NULL: any; when no key of the set has that kid, the keys without a kid
+ * stand in for it, as in jg_jws_verify() and jg_jwe_decrypt()), that is usable with `alg`
+ * (JG_ALG_UNKNOWN: any; usable = type and curve suit it, a declared "alg" permits it, a declared
+ * "use" is that of the algorithm's kind) and whose "use" allows `use` (JG_USE_ANY: any; keys
  * without "use" allow every use). Sizes, key_ops and the private part depend
  * on the operation: check them with jg_jwk_check(). Returns NULL when none is
  * left. Borrowed pointer. Thread-safe.

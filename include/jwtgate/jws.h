@@ -95,6 +95,16 @@ typedef struct jg_jws_verify_opts {
     const char *const *crit; /* NULL-terminated extension names the
                                 caller processes itself, or NULL */
     const jg_limits *limits; /* NULL: jg_limits_default() */
+    /*
+     * Non-zero: accept a key set that mixes "oct" secrets with public keys.
+     * Zero (the default): such a set is refused before the token is looked
+     * at (JG_ERR_KEYSET_MIXED). A set that holds an HMAC secret next to the
+     * public keys of an issuer is the setup of the classic algorithm
+     * confusion: one allow-list that names HS256 and RS256 together away
+     * from a token signed with whatever secret the set holds. Keep secrets
+     * and public keys in separate sets, verified separately.
+     */
+    int allow_mixed_keys;
 } jg_jws_verify_opts;
 
 /* The result of a successful verification. */
@@ -104,8 +114,12 @@ typedef struct jg_jws jg_jws;
  * jg_jws_verify — parse a JWS in any serialization (compact, flattened or
  * general JSON, detected from the first non-blank byte), verify it with
  * `keys` under `opts`, and on success return the verified result in *out
- * (free with jg_jws_free()). When the header has "kid", only keys with that
- * kid are tried; otherwise every key usable with the alg is tried.
+ * (free with jg_jws_free()). Key selection: when the header has "kid" and
+ * the set has a key with that kid, only the keys with that kid are tried;
+ * when no key of the set has that kid, the keys without a kid are tried (a
+ * PEM key, or a JWK without "kid": what libjwt, jose and jwcrypto do), never
+ * a key with another kid. Without "kid" in the header every key usable with
+ * the alg is tried.
  * Structure, limits and header rules (crit, b64, duplicates) apply to the
  * whole token whatever the policy; alg, key and signature failures are per
  * signature, and under JG_SIG_ANY the error of the first signature is
@@ -114,7 +128,9 @@ typedef struct jg_jws jg_jws;
  * not verify while no detached payload was given is JG_ERR_DETACHED_PAYLOAD.
  * Thread-safe; `keys` may be shared.
  * Errors: JG_ERR_INVALID_ARGUMENT (NULL, bad policy, detached_payload
- * NULL with a length), JG_ERR_ALGS_EMPTY (opts->algs is 0), JG_ERR_NOMEM,
+ * NULL with a length), JG_ERR_ALGS_EMPTY (opts->algs is 0),
+ * JG_ERR_KEYSET_MIXED (the set mixes "oct" and other keys and
+ * opts->allow_mixed_keys is zero), JG_ERR_NOMEM,
  * JG_ERR_LIMIT_TOKEN_SIZE (also: decoded payload above max_payload_len),
  * JG_ERR_LIMIT_HEADER_SIZE, JG_ERR_LIMIT_JSON_DEPTH,
  * JG_ERR_LIMIT_SIGNATURES, JG_ERR_TOKEN_FORMAT, JG_ERR_B64_*,
@@ -130,6 +146,21 @@ typedef struct jg_jws jg_jws;
  */
 JG_NODISCARD jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
                                   const jg_jws_verify_opts *opts, jg_jws **out);
+
+/*
+ * jg_jws_verify_ex — jg_jws_verify() with a rejection detail (see jg_detail
+ * in jwtgate/error.h; `detail` may be NULL). On failure it says, where the
+ * error is about one: the "alg" the header named and the allow-list
+ * (JG_ERR_ALG_*), the "crit" name not understood, the kid and alg a key was
+ * looked up for and the kids of the set (JG_ERR_KEY_NOT_FOUND, key
+ * refusals, JG_ERR_SIGNATURE), the numbers of secret and public keys
+ * (JG_ERR_KEYSET_MIXED). Under JG_SIG_ANY it explains the first
+ * signature's error, which is the one returned. Zeroed on success. Never a
+ * key, a secret, the token or the payload. Errors as jg_jws_verify().
+ */
+JG_NODISCARD jg_err jg_jws_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                                     const jg_jws_verify_opts *opts, jg_jws **out,
+                                     jg_detail *detail);
 
 /* The verified payload (borrowed; a NUL follows it). *len may be NULL. */
 const unsigned char *jg_jws_payload(const jg_jws *jws, size_t *len);

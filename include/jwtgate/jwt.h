@@ -146,6 +146,13 @@ typedef struct jg_jwt_policy {
      */
     const char *const *scopes_all;
     const char *const *scopes_any;
+    /*
+     * Non-zero: the verification key set may mix "oct" secrets with public
+     * keys. Zero (the default) refuses such a set (JG_ERR_KEYSET_MIXED):
+     * with both kinds in one set, a verifier is one allow-list slip away
+     * from the HS256-with-a-public-key confusion. See jg_jws_verify_opts.
+     */
+    int allow_mixed_keys;
 } jg_jwt_policy;
 
 /*
@@ -162,6 +169,17 @@ typedef struct jg_jwt_policy {
  * Thread-safe.
  */
 JG_NODISCARD jg_err jg_claims_validate(const jg_claims *claims, const jg_jwt_policy *policy);
+
+/*
+ * jg_claims_validate_ex — the same, and on failure `detail` (may be NULL)
+ * says which rule and claim: the claim's name, the expected value (issuer,
+ * subject, audience) and the claim's value (iss, sub, the "aud" list), or
+ * for time rules the claim's time, the clock's now, the leeway and max_age.
+ * On success the detail is zeroed. See jg_detail in jwtgate/error.h.
+ * Errors and thread safety as jg_claims_validate().
+ */
+JG_NODISCARD jg_err jg_claims_validate_ex(const jg_claims *claims, const jg_jwt_policy *policy,
+                                          jg_detail *detail);
 
 /*
  * jg_typ_matches — whether a header "typ" value matches the expected one
@@ -204,13 +222,25 @@ jg_err jg_jwt_sign(const jg_claims *claims, const jg_jwk *key, const jg_jwt_sign
  * jg_jwt_verify — verify a compact JWS with `keys` (policy->algs), check the
  * header "typ" and validate the claims. On success *out holds the claims
  * (free with jg_claims_free()); `out` may be NULL to only check.
- * Errors: those of jg_jws_verify(), jg_claims_parse() and
+ * Errors: those of jg_jws_verify() (JG_ERR_KEYSET_MIXED unless
+ * policy->allow_mixed_keys), jg_claims_parse() and
  * jg_claims_validate(), plus JG_ERR_TOKEN_FORMAT (a JWS JSON serialization:
  * JWTs are compact only) and JG_ERR_TYP (policy->typ set and the header's
  * "typ" absent, not a string, or not matching).
  */
 JG_NODISCARD jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
                                   const jg_jwt_policy *policy, jg_claims **out);
+
+/*
+ * jg_jwt_verify_ex — jg_jwt_verify() with a rejection detail: on failure
+ * `detail` (may be NULL) says which claim, header parameter or key lookup
+ * failed (see jg_jws_verify_ex() and jg_claims_validate_ex(); for JG_ERR_TYP
+ * the expected and the header's "typ"). Zeroed on success. Errors as
+ * jg_jwt_verify().
+ */
+JG_NODISCARD jg_err jg_jwt_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                                     const jg_jwt_policy *policy, jg_claims **out,
+                                     jg_detail *detail);
 
 #ifdef __cplusplus
 }

@@ -141,6 +141,8 @@ static const struct err_text err_texts[JG_ERR__COUNT] = {
     [JG_ERR_ACCESS_TOKEN_CLAIMS] = {"JG_ERR_ACCESS_TOKEN_CLAIMS",
                                     "an access token needs \"exp\", \"aud\" and \"jti\" claims "
                                     "(RFC 9068 section 2.2)"},
+    [JG_ERR_KEYSET_MIXED] = {"JG_ERR_KEYSET_MIXED",
+                             "key set mixes symmetric secrets and public keys"},
 };
 
 const char *jg_strerror(jg_err err)

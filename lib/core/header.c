@@ -58,6 +58,19 @@ jg_err jg__crit_check(const json_t *protected_hdr, const json_t *const *unprotec
     return JG_OK;
 }
 
+const char *jg__crit_unknown_name(const json_t *protected_hdr,
+                                  const char *const *library_understood,
+                                  const char *const *caller_understood)
+{
+    const json_t *crit = protected_hdr != NULL ? json_object_get(protected_hdr, "crit") : NULL;
+    for (size_t i = 0; i < json_array_size(crit); i++) {
+        const char *name = json_string_value(json_array_get(crit, i));
+        if (name != NULL && !in_list(library_understood, name) && !in_list(caller_understood, name))
+            return name;
+    }
+    return NULL;
+}
+
 jg_err jg__header_disjoint(const json_t *a, const json_t *b)
 {
     const char *name;
@@ -139,6 +152,27 @@ jg_err jg__crit_check_jdoc(jg__jhdr protected_hdr, const jg__jhdr *unprotected,
             return JG_ERR_CRIT_UNKNOWN;
     }
     return JG_OK;
+}
+
+const char *jg__crit_unknown_name_jdoc(jg__jhdr protected_hdr,
+                                       const char *const *library_understood,
+                                       const char *const *caller_understood)
+{
+    uint32_t crit = jg__jhdr_get(protected_hdr, "crit");
+    if (crit == 0)
+        return NULL;
+    const jg__jdoc *doc = protected_hdr.doc;
+    const jg__jnode *nodes = doc->nodes;
+    if (nodes[crit].type != JG__J_ARRAY)
+        return NULL;
+    for (uint32_t k = crit + 1; k < nodes[crit].end; k = nodes[k].end) {
+        if (nodes[k].type != JG__J_STRING)
+            continue;
+        const char *name = doc->pool + nodes[k].str;
+        if (!in_list(library_understood, name) && !in_list(caller_understood, name))
+            return name;
+    }
+    return NULL;
 }
 
 jg_err jg__header_disjoint_jdoc(jg__jhdr a, jg__jhdr b)

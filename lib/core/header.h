@@ -29,6 +29,12 @@ jg_err jg__crit_check(const json_t *protected_hdr, const json_t *const *unprotec
                       size_t n_unprotected, const char *const *library_understood,
                       const char *const *caller_understood);
 
+/* The first name of a well-formed "crit" of `protected_hdr` that neither
+ * list understands (for a rejection detail), or NULL. Borrowed. */
+const char *jg__crit_unknown_name(const json_t *protected_hdr,
+                                  const char *const *library_understood,
+                                  const char *const *caller_understood);
+
 /* JG_ERR_HEADER_DUPLICATE when any member name of `a` is also in `b`.
  * Either may be NULL. */
 jg_err jg__header_disjoint(const json_t *a, const json_t *b);
@@ -66,6 +72,10 @@ jg_err jg__crit_check_jdoc(jg__jhdr protected_hdr, const jg__jhdr *unprotected,
                            const char *const *caller_understood);
 /* Errors: JG_ERR_HEADER_DUPLICATE, JG_ERR_NOMEM. */
 jg_err jg__header_disjoint_jdoc(jg__jhdr a, jg__jhdr b);
+/* jg__crit_unknown_name() for a header of the library's own reader. */
+const char *jg__crit_unknown_name_jdoc(jg__jhdr protected_hdr,
+                                       const char *const *library_understood,
+                                       const char *const *caller_understood);
 jg_err jg__header_string_jdoc(const jg__jhdr *headers, size_t n, const char *name,
                               const char **out);
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/detail.h"
+#include "core/header.h"
 #include "jwe/jwe_internal.h"
 #include "jwk/jwk_internal.h"
 #include "jwtgate/base64url.h"
@@ -28,32 +30,50 @@ static int name_is(const json_t *v, const char *name)
     return json_string_length(v) == n && memcmp(json_string_value(v), name, n) == 0;
 }
 
-static jg_err judge(candidate *c, const jg_jwe_decrypt_opts *opts)
+/* A refused "alg" or "enc": what the header said against the allow-list. */
+static jg_err refused(jg_err err, const char *name, const json_t *value, jg_detail *d)
+{
+    jg__detail_begin(d, err, JG_DETAIL_HEADER, name);
+    jg__detail_actual_str(d, json_string_value(value), json_string_length(value));
+    return err;
+}
+
+static jg_err judge(candidate *c, const jg_jwe_decrypt_opts *opts, jg_detail *d)
 {
     const json_t *alg = jg__hdrs_get(&c->hdrs, "alg");
     if (alg == NULL)
         return JG_ERR_HEADER_ALG_MISSING;
     if (!json_is_string(alg))
         return JG_ERR_HEADER_INVALID;
-    if (name_is(alg, "none"))
-        return JG_ERR_ALG_NONE;
+    jg_err err = JG_OK;
     c->alg = jg_alg_from_name(json_string_value(alg), json_string_length(alg));
-    if (c->alg == JG_ALG_UNKNOWN)
-        return JG_ERR_ALG_UNKNOWN;
-    if (jg_alg_kind_of(c->alg) != JG_ALG_KIND_JWE)
-        return JG_ERR_ALG_KIND;
-    if ((opts->algs & JG_ALG_BIT(c->alg)) == 0)
-        return JG_ERR_ALG_NOT_ALLOWED;
+    if (name_is(alg, "none"))
+        err = JG_ERR_ALG_NONE;
+    else if (c->alg == JG_ALG_UNKNOWN)
+        err = JG_ERR_ALG_UNKNOWN;
+    else if (jg_alg_kind_of(c->alg) != JG_ALG_KIND_JWE)
+        err = JG_ERR_ALG_KIND;
+    else if ((opts->algs & JG_ALG_BIT(c->alg)) == 0)
+        err = JG_ERR_ALG_NOT_ALLOWED;
+    if (err != JG_OK) {
+        refused(err, "alg", alg, d);
+        if (err == JG_ERR_ALG_KIND)
+            jg__detail_expected_text(d, "a JWE algorithm");
+        else
+            jg__detail_expected_algs(d, opts->algs);
+        return err;
+    }
 
     const json_t *enc = jg__hdrs_get(&c->hdrs, "enc");
     if (enc == NULL || !json_is_string(enc))
         return JG_ERR_HEADER_INVALID;
     jg_enc e = jg_enc_from_name(json_string_value(enc), json_string_length(enc));
     c->enc = jg__enc_info_of(e);
-    if (c->enc == NULL)
-        return JG_ERR_ENC_UNKNOWN;
-    if ((opts->encs & JG_ENC_BIT(e)) == 0)
-        return JG_ERR_ENC_NOT_ALLOWED;
+    if (c->enc == NULL || (opts->encs & JG_ENC_BIT(e)) == 0) {
+        err = refused(c->enc == NULL ? JG_ERR_ENC_UNKNOWN : JG_ERR_ENC_NOT_ALLOWED, "enc", enc, d);
+        jg__detail_expected_encs(d, opts->encs);
+        return err;
+    }
     return JG_OK;
 }
 
@@ -113,8 +133,14 @@ static jg_err attempt(work *w, const candidate *c, const jg_jwk *key, size_t ek_
     return err;
 }
 
+/*
+ * Try the keys that may decrypt for this recipient: those with its kid, or
+ * when no key has it the keys without a kid, or without a kid every key.
+ * On failure the detail names the kid, alg and enc looked for and the kids
+ * of the set.
+ */
 static jg_err try_recipient(work *w, const candidate *c, const jg__span *ek_span,
-                            const jg_jwks *keys, outcome *o)
+                            const jg_jwks *keys, outcome *o, jg_detail *d)
 {
     if (c->enc == NULL) /* candidates without an error always have one */
         return JG_ERR_ENC_UNKNOWN;
@@ -131,19 +157,20 @@ static jg_err try_recipient(work *w, const candidate *c, const jg__span *ek_span
     if (kid_json != NULL && !json_is_string(kid_json))
         return JG_ERR_HEADER_INVALID;
     const char *kid = json_string_value(kid_json);
+    size_t kid_len = json_string_length(kid_json);
+    int kid_known = -1; /* whether the set has the kid: asked once, if needed */
 
     size_t count = jg_jwks_count(keys);
     for (size_t i = 0; i < count; i++) {
         const jg_jwk *key = jg_jwks_get(keys, i);
-        if (key == NULL)
+        if (key == NULL || !jg__jwk_kid_candidate(key, keys, kid, kid_len, &kid_known))
             continue;
-        if (kid != NULL && (key->kid == NULL || strcmp(key->kid, kid) != 0))
-            continue;
-        jg_err refused = jg_jwk_check(key, c->alg, JG_OP_DECRYPT);
-        if (refused != JG_OK) {
-            /* Without a kid, keys of another type were never candidates. */
-            if (kid != NULL || jg__jwk_alg_suits(key, c->alg) == JG_OK)
-                note(&o->refusal, refused);
+        jg_err refusal = jg_jwk_check(key, c->alg, JG_OP_DECRYPT);
+        if (refusal != JG_OK) {
+            /* Unless the token named this key by its kid, keys of another
+             * type were never candidates. */
+            if (kid_known == 1 || jg__jwk_alg_suits(key, c->alg) == JG_OK)
+                note(&o->refusal, refusal);
             continue;
         }
         err = attempt(w, c, key, ek_len);
@@ -155,9 +182,11 @@ static jg_err try_recipient(work *w, const candidate *c, const jg__span *ek_span
         if (err == JG_ERR_CRYPTO || err == JG_ERR_NOMEM)
             return err;
     }
-    return o->attempt != JG_OK   ? o->attempt
-           : o->refusal != JG_OK ? o->refusal
-                                 : JG_ERR_KEY_NOT_FOUND;
+    err = o->attempt != JG_OK   ? o->attempt
+          : o->refusal != JG_OK ? o->refusal
+                                : JG_ERR_KEY_NOT_FOUND;
+    jg__detail_key(d, err, kid, kid_len, jg_alg_name(c->alg), jg_enc_name(c->enc->enc), keys);
+    return err;
 }
 
 static size_t decoded_cap(const jg__span *s)
@@ -166,7 +195,7 @@ static size_t decoded_cap(const jg__span *s)
 }
 
 static jg_err run(const jg__jwe_msg *msg, const jg_jwks *keys, const jg_jwe_decrypt_opts *opts,
-                  const jg_limits *limits, candidate *cands, jg_jwe **out)
+                  const jg_limits *limits, candidate *cands, jg_jwe **out, jg_detail *detail)
 {
     /* Which recipients may be tried at all, before decoding anything big. */
     size_t usable = 0;
@@ -176,7 +205,8 @@ static jg_err run(const jg__jwe_msg *msg, const jg_jwks *keys, const jg_jwe_decr
         c->hdrs.h[0] = msg->protected_hdr;
         c->hdrs.h[1] = msg->shared;
         c->hdrs.h[2] = msg->recips[i].header;
-        c->err = judge(c, opts);
+        /* The detail explains the first refusal, the one returned. */
+        c->err = judge(c, opts, first_err == JG_OK ? detail : NULL);
         if (c->err == JG_OK)
             usable++;
         else if (first_err == JG_OK)
@@ -224,12 +254,15 @@ static jg_err run(const jg__jwe_msg *msg, const jg_jwks *keys, const jg_jwe_decr
     /* Recipients in order; the first that decrypts wins. */
     jg_err result = JG_ERR_KEY_NOT_FOUND;
     int tried = 0;
+    jg_detail scratch; /* one recipient's detail, kept when its error is */
+    jg_detail *rd = detail != NULL ? &scratch : NULL;
     for (size_t i = 0; i < msg->n_recipients && err == JG_OK; i++) {
         const candidate *c = &cands[i];
         if (c->err != JG_OK)
             continue;
         outcome o = {JG_OK, JG_OK};
-        jg_err r = try_recipient(&w, c, &msg->recips[i].ek, keys, &o);
+        jg__detail_clear(rd);
+        jg_err r = try_recipient(&w, c, &msg->recips[i].ek, keys, &o, rd);
         if (r == JG_OK) { /* try_recipient() succeeds only with c->enc set */
             jwe->alg = c->alg;
             jwe->enc = c->enc != NULL ? c->enc->enc : JG_ENC_UNKNOWN;
@@ -239,8 +272,11 @@ static jg_err run(const jg__jwe_msg *msg, const jg_jwks *keys, const jg_jwe_decr
         }
         /* Keep the most telling failure over all recipients. */
         int informative = r != JG_ERR_KEY_NOT_FOUND;
-        if (!tried || informative)
+        if (!tried || informative) {
             result = r;
+            if (detail != NULL)
+                *detail = scratch;
+        }
         tried |= informative;
         if (r == JG_ERR_CRYPTO || r == JG_ERR_NOMEM)
             break;
@@ -268,8 +304,8 @@ static jg_err run(const jg__jwe_msg *msg, const jg_jwks *keys, const jg_jwe_decr
     return JG_OK;
 }
 
-jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
-                      const jg_jwe_decrypt_opts *opts, jg_jwe **out)
+static jg_err decrypt(const char *token, size_t token_len, const jg_jwks *keys,
+                      const jg_jwe_decrypt_opts *opts, jg_jwe **out, jg_detail *detail)
 {
     if (out != NULL)
         *out = NULL;
@@ -285,6 +321,12 @@ jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
     jg__jwe_msg msg;
     jg_err err = jg__jwe_parse(token, token_len, &limits, opts->crit, &msg);
     if (err != JG_OK) {
+        if (err == JG_ERR_CRIT_UNKNOWN && detail != NULL) {
+            const char *name = jg__crit_unknown_name(msg.protected_hdr, NULL, opts->crit);
+            jg__detail_begin(detail, err, JG_DETAIL_HEADER, "crit");
+            if (name != NULL)
+                jg__detail_actual_str(detail, name, strlen(name));
+        }
         jg__jwe_msg_clear(&msg);
         return err;
     }
@@ -296,7 +338,7 @@ jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
     }
     memset(cands, 0, msg.n_recipients * sizeof *cands);
     jg_jwe *jwe = NULL;
-    err = run(&msg, keys, opts, &limits, cands, &jwe);
+    err = run(&msg, keys, opts, &limits, cands, &jwe, detail);
     if (cands != &one)
         free(cands);
     if (err == JG_OK) {
@@ -310,4 +352,19 @@ jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
     }
     jg__jwe_msg_clear(&msg);
     return err;
+}
+
+jg_err jg_jwe_decrypt_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                         const jg_jwe_decrypt_opts *opts, jg_jwe **out, jg_detail *detail)
+{
+    jg__detail_clear(detail);
+    jg_err err = decrypt(token, token_len, keys, opts, out, detail);
+    jg__detail_finish(detail, err);
+    return err;
+}
+
+jg_err jg_jwe_decrypt(const char *token, size_t token_len, const jg_jwks *keys,
+                      const jg_jwe_decrypt_opts *opts, jg_jwe **out)
+{
+    return decrypt(token, token_len, keys, opts, out, NULL);
 }

@@ -137,6 +137,29 @@ void jg__sig_prep_free(jg__sig_prep *prep);
  */
 int jg__roca_fingerprint(const BIGNUM *n);
 
+/* ---- jwks.c ------------------------------------------------------------ */
+
+/* How many keys of `set` are "oct" secrets and how many are not (kept up to
+ * date by jg_jwks_add(), so asking costs nothing per token). */
+void jg__jwks_kinds(const jg_jwks *set, size_t *secret, size_t *other);
+
+/*
+ * Whether `key` of `set` is a candidate for a token naming kid `kid`
+ * (`kid_len` bytes; NULL: the token names none): without a kid every key
+ * is; with one, the keys with that kid, or, when no key of the set has it,
+ * the keys without a kid. Lengths are compared: a kid with an embedded NUL
+ * matches nothing. `*kid_known` caches whether the set has the kid: start
+ * it at -1; the set is searched only when a key without kid is met, so the
+ * usual lookup (every key has a kid) costs one pass. After a candidate it
+ * is 1 (the set has the kid) or 0 (it has not), and stays -1 when `kid` is
+ * NULL.
+ */
+int jg__jwk_kid_candidate(const jg_jwk *key, const jg_jwks *set, const char *kid, size_t kid_len,
+                          int *kid_known);
+
+/* Whether some key of `set` has kid `kid` (`kid_len` bytes). */
+int jg__jwks_has_kid(const jg_jwks *set, const char *kid, size_t kid_len);
+
 /* The HMAC slot for HS256/384/512, or -1. */
 int jg__hmac_slot(jg_alg alg);
 

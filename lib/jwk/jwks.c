@@ -8,14 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/detail.h"
 #include "core/json.h"
 #include "jwk/jwk_build.h"
 #include "jwk/jwk_internal.h"
+
+/* A key the import skipped: where it was, its kid, why. */
+typedef struct skipped_key {
+    size_t index;
+    char *kid; /* NULL when none */
+    jg_err err;
+} skipped_key;
 
 struct jg_jwks {
     jg_jwk **keys;
     size_t count;
     size_t cap;
+    size_t secrets; /* how many keys are "oct" */
+    skipped_key *skipped;
+    size_t skipped_count;
 };
 
 jg_err jg_jwks_new(jg_jwks **out)
@@ -58,6 +69,34 @@ jg_err jg_jwks_add(jg_jwks *set, jg_jwk *key)
     if (err != JG_OK)
         return err;
     set->keys[set->count++] = jg_jwk_ref(key);
+    if (key->kty == JG_KTY_OCT)
+        set->secrets++;
+    return JG_OK;
+}
+
+void jg__jwks_kinds(const jg_jwks *set, size_t *secret, size_t *other)
+{
+    *secret = set != NULL ? set->secrets : 0;
+    *other = set != NULL ? set->count - set->secrets : 0;
+}
+
+size_t jg_jwks_skipped_count(const jg_jwks *set)
+{
+    return set != NULL ? set->skipped_count : 0;
+}
+
+jg_err jg_jwks_skipped_at(const jg_jwks *set, size_t index, size_t *position, const char **kid,
+                          jg_err *reason)
+{
+    if (set == NULL || index >= set->skipped_count)
+        return JG_ERR_INVALID_ARGUMENT;
+    const skipped_key *s = &set->skipped[index];
+    if (position != NULL)
+        *position = s->index;
+    if (kid != NULL)
+        *kid = s->kid;
+    if (reason != NULL)
+        *reason = s->err;
     return JG_OK;
 }
 
@@ -92,9 +131,10 @@ static jg_use use_of_alg(jg_alg alg)
  * any) is that of the algorithm's kind; sizes, key_ops and the presence of a
  * private part are left to jg_jwk_check(), which depends on the operation.
  */
-static int matches(const jg_jwk *key, const char *kid, jg_alg alg, jg_use use)
+static int matches(const jg_jwks *set, const jg_jwk *key, const char *kid, int *kid_known,
+                   jg_alg alg, jg_use use)
 {
-    if (kid != NULL && (key->kid == NULL || strcmp(key->kid, kid) != 0))
+    if (!jg__jwk_kid_candidate(key, set, kid, kid != NULL ? strlen(kid) : 0, kid_known))
         return 0;
     if (use != JG_USE_ANY && key->use != JG_USE_ANY && key->use != use)
         return 0;
@@ -105,13 +145,41 @@ static int matches(const jg_jwk *key, const char *kid, jg_alg alg, jg_use use)
     return key->use == JG_USE_ANY || key->use == use_of_alg(alg);
 }
 
+int jg__jwk_kid_candidate(const jg_jwk *key, const jg_jwks *set, const char *kid, size_t kid_len,
+                          int *kid_known)
+{
+    if (kid == NULL)
+        return 1;
+    if (key->kid != NULL) {
+        int same = strlen(key->kid) == kid_len && memcmp(key->kid, kid, kid_len) == 0;
+        if (same)
+            *kid_known = 1;
+        return same;
+    }
+    if (*kid_known < 0)
+        *kid_known = jg__jwks_has_kid(set, kid, kid_len);
+    return !*kid_known;
+}
+
+int jg__jwks_has_kid(const jg_jwks *set, const char *kid, size_t kid_len)
+{
+    for (size_t i = 0; set != NULL && i < set->count; i++) {
+        const char *k = set->keys[i]->kid;
+        if (k != NULL && strlen(k) == kid_len && memcmp(k, kid, kid_len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 const jg_jwk *jg_jwks_find(const jg_jwks *set, const char *kid, jg_alg alg, jg_use use,
                            size_t *cursor)
 {
     if (set == NULL)
         return NULL;
+    /* Keys without a kid stand in for a kid no key of the set has. */
+    int kid_known = -1;
     for (size_t i = cursor ? *cursor : 0; i < set->count; i++) {
-        if (matches(set->keys[i], kid, alg, use)) {
+        if (matches(set, set->keys[i], kid, &kid_known, alg, use)) {
             if (cursor != NULL)
                 *cursor = i + 1;
             return set->keys[i];
@@ -128,6 +196,9 @@ void jg_jwks_free(jg_jwks *set)
         return;
     for (size_t i = 0; i < set->count; i++)
         jg_jwk_free(set->keys[i]);
+    for (size_t i = 0; i < set->skipped_count; i++)
+        free(set->skipped[i].kid);
+    free(set->skipped);
     free(set->keys);
     free(set);
 }
@@ -144,8 +215,65 @@ static size_t jwks_max_json(const jg_limits *limits)
 }
 
 /*
+ * Whether a key refused with `err` is refused by this library's policy
+ * (too weak, known to be broken) rather than malformed: a set skips those,
+ * as RFC 7517 section 5 asks for keys it cannot use, and says so. Every
+ * new policy refusal of an import (a JG_ERR_KEY_* code for a key that is
+ * well-formed but not acceptable) belongs here.
+ */
+static int refused_by_policy(jg_err err)
+{
+    return err == JG_ERR_KEY_WEAK || err == JG_ERR_KEY_ROCA;
+}
+
+/* Record that entry `index` (JWK object `obj`) was skipped for `err`. */
+static jg_err note_skipped(jg_jwks *set, size_t index, const json_t *obj, jg_err err,
+                           size_t max_entries)
+{
+    if (set->skipped == NULL) {
+        set->skipped = calloc(max_entries, sizeof *set->skipped);
+        if (set->skipped == NULL)
+            return JG_ERR_NOMEM;
+    }
+    skipped_key *s = &set->skipped[set->skipped_count];
+    const json_t *kid = json_object_get(obj, "kid");
+    if (json_is_string(kid)) {
+        size_t n = json_string_length(kid);
+        s->kid = malloc(n + 1);
+        if (s->kid == NULL)
+            return JG_ERR_NOMEM;
+        memcpy(s->kid, json_string_value(kid), n);
+        s->kid[n] = '\0';
+    }
+    s->index = index;
+    s->err = err;
+    set->skipped_count++;
+    return JG_OK;
+}
+
+/* The skipped keys of `set` into a JG_DETAIL_KEYSET detail for `err`. */
+static void detail_skipped(const jg_jwks *set, jg_err err, jg_detail *d)
+{
+    if (d == NULL)
+        return;
+    jg__detail_begin(d, err, JG_DETAIL_KEYSET, NULL);
+    d->skipped_count = set->skipped_count;
+    for (size_t i = 0; i < set->skipped_count && i < JG_DETAIL_SKIPPED_MAX; i++) {
+        const skipped_key *s = &set->skipped[i];
+        d->skipped[i].index = s->index;
+        d->skipped[i].err = s->err;
+        if (s->kid != NULL)
+            jg__detail_escape(d->skipped[i].kid, sizeof d->skipped[i].kid, s->kid, strlen(s->kid),
+                              0);
+    }
+}
+
+/*
  * Fill `set` from the "keys" array of `root`. Keys of a kty, crv or alg we do
- * not support are skipped (RFC 7517 section 5); any other failure fails the set.
+ * not support, and keys refused by policy (refused_by_policy()), are skipped
+ * and recorded; any other failure fails the set, and so does a set whose
+ * every key was skipped (with the first key's reason: a set that can verify
+ * nothing is a setup error, not an empty set).
  */
 static jg_err add_keys(jg_jwks *set, json_t *keys, unsigned flags, const jg_limits *limits)
 {
@@ -167,10 +295,12 @@ static jg_err add_keys(jg_jwks *set, json_t *keys, unsigned flags, const jg_limi
         if (err == JG_OK) {
             err = jg_jwks_add(set, key);
             jg_jwk_free(key);
-        } else if (unsupported) {
-            err = JG_OK;
+        } else if (unsupported || refused_by_policy(err)) {
+            err = note_skipped(set, i, obj, err, n);
         }
     }
+    if (err == JG_OK && set->count == 0 && set->skipped_count > 0)
+        err = set->skipped[0].err;
     return err;
 }
 
@@ -186,7 +316,7 @@ static void wipe_document(json_t *root)
 }
 
 static jg_err parse_set(const char *json, size_t len, unsigned flags, const jg_limits *limits,
-                        int any, jg_jwks **out)
+                        int any, jg_jwks **out, jg_detail *detail)
 {
     jg_limits defaults = jg_limits_default();
     json_t *root = NULL;
@@ -220,6 +350,8 @@ static jg_err parse_set(const char *json, size_t len, unsigned flags, const jg_l
     wipe_document(root);
     json_decref(root);
     if (err != JG_OK) {
+        if (set != NULL && set->count == 0 && set->skipped_count > 0 && err == set->skipped[0].err)
+            detail_skipped(set, err, detail);
         jg_jwks_free(set);
         return err;
     }
@@ -227,12 +359,40 @@ static jg_err parse_set(const char *json, size_t len, unsigned flags, const jg_l
     return JG_OK;
 }
 
+jg_err jg_jwks_parse_ex(const char *json, size_t len, unsigned flags, const jg_limits *limits,
+                        jg_jwks **out, jg_detail *detail)
+{
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    jg__detail_clear(detail);
+    jg_err err = parse_set(json, len, flags, limits, 0, out, detail);
+    jg__detail_finish(detail, err);
+    return err;
+}
+
+jg_err jg_jwks_parse_any_ex(const char *json, size_t len, unsigned flags, const jg_limits *limits,
+                            jg_jwks **out, jg_detail *detail)
+{
+    if (out != NULL)
+        *out = NULL; /* on every failure (jwtgate/common.h) */
+    jg__detail_clear(detail);
+    size_t i = 0;
+    while (json != NULL && i < len &&
+           (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n'))
+        i++;
+    jg_err err = json != NULL && (i == len || json[i] != '{') && jg__pem_text(json, len)
+                     ? jg__jwks_parse_pem(json, len, flags, limits, out)
+                     : parse_set(json, len, flags, limits, 1, out, detail);
+    jg__detail_finish(detail, err);
+    return err;
+}
+
 jg_err jg_jwks_parse(const char *json, size_t len, unsigned flags, const jg_limits *limits,
                      jg_jwks **out)
 {
     if (out != NULL)
         *out = NULL; /* on every failure (jwtgate/common.h) */
-    return parse_set(json, len, flags, limits, 0, out);
+    return parse_set(json, len, flags, limits, 0, out, NULL);
 }
 
 jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_limits *limits,
@@ -248,5 +408,5 @@ jg_err jg_jwks_parse_any(const char *json, size_t len, unsigned flags, const jg_
         i++;
     if (json != NULL && (i == len || json[i] != '{') && jg__pem_text(json, len))
         return jg__jwks_parse_pem(json, len, flags, limits, out);
-    return parse_set(json, len, flags, limits, 1, out);
+    return parse_set(json, len, flags, limits, 1, out, NULL);
 }

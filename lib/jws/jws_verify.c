@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/detail.h"
 #include "core/header.h"
 #include "jws/jws_internal.h"
 #include "jws/sig.h"
@@ -84,18 +85,30 @@ static jg_err check_headers(const jg__jws_parsed *p, const jg__jws_sig *sig,
     return JG_OK;
 }
 
+/* An "alg" refusal: what the header said against the allow-list. */
+static jg_err alg_refused(jg_err err, const sig_meta *meta, jg_alg_set allowed, jg_detail *d)
+{
+    jg__detail_begin(d, err, JG_DETAIL_HEADER, "alg");
+    if (err == JG_ERR_ALG_KIND)
+        jg__detail_expected_text(d, "a JWS algorithm");
+    else
+        jg__detail_expected_algs(d, allowed);
+    jg__detail_actual_str(d, meta->alg_name, meta->alg_len);
+    return err;
+}
+
 /* The alg a signature names, judged against the caller's allow-list. */
-static jg_err resolve_alg(const sig_meta *meta, jg_alg_set allowed, jg_alg *out)
+static jg_err resolve_alg(const sig_meta *meta, jg_alg_set allowed, jg_alg *out, jg_detail *d)
 {
     if (meta->alg_len == 4 && memcmp(meta->alg_name, "none", 4) == 0)
-        return JG_ERR_ALG_NONE;
+        return alg_refused(JG_ERR_ALG_NONE, meta, allowed, d);
     jg_alg alg = jg_alg_from_name(meta->alg_name, meta->alg_len);
     if (alg == JG_ALG_UNKNOWN)
-        return JG_ERR_ALG_UNKNOWN;
+        return alg_refused(JG_ERR_ALG_UNKNOWN, meta, allowed, d);
     if (jg_alg_kind_of(alg) != JG_ALG_KIND_JWS)
-        return JG_ERR_ALG_KIND;
+        return alg_refused(JG_ERR_ALG_KIND, meta, allowed, d);
     if ((allowed & JG_ALG_BIT(alg)) == 0)
-        return JG_ERR_ALG_NOT_ALLOWED;
+        return alg_refused(JG_ERR_ALG_NOT_ALLOWED, meta, allowed, d);
     *out = alg;
     return JG_OK;
 }
@@ -124,31 +137,30 @@ static int refusal_rank(jg_err err)
     }
 }
 
-static int kid_matches(const jg_jwk *key, const sig_meta *meta)
-{
-    if (meta->kid == NULL)
-        return 1;
-    /* Lengths compared too: a kid with an embedded NUL matches nothing. */
-    return key->kid != NULL && strlen(key->kid) == meta->kid_len &&
-           memcmp(key->kid, meta->kid, meta->kid_len) == 0;
-}
-
 /*
- * Try the keys of the set that may verify this signature. When none
- * verifies: the crypto failure if a usable key was tried (JG_ERR_SIGNATURE
- * when the tried keys failed differently), else the most specific refusal,
- * else JG_ERR_KEY_NOT_FOUND.
+ * Try the keys of the set that may verify this signature: those with the
+ * header's kid, or when no key has it the keys without a kid, or without a
+ * kid in the header every key. When none verifies: the crypto failure if a
+ * usable key was tried (JG_ERR_SIGNATURE when the tried keys failed
+ * differently), else the most specific refusal, else JG_ERR_KEY_NOT_FOUND;
+ * the detail names the kid and alg looked for and the kids of the set.
  */
 static jg_err verify_with_keys(const jg_jwks *keys, jg_alg alg, const sig_meta *meta,
                                const jg__sig_input *in, const unsigned char *sig, size_t sig_len,
-                               const jg_jwk **used)
+                               const jg_jwk **used, jg_detail *d)
 {
     jg_err refusal = JG_ERR_KEY_NOT_FOUND, failure = JG_OK;
     int rank = -1;
+    int kid_known = -1; /* whether the set has the header's kid: asked once, if needed */
     size_t count = jg_jwks_count(keys);
     for (size_t i = 0; i < count; i++) {
         const jg_jwk *key = jg_jwks_get(keys, i);
-        if (key == NULL || !kid_matches(key, meta))
+        if (key == NULL || !jg__jwk_kid_candidate(key, keys, meta->kid, meta->kid_len, &kid_known))
+            continue;
+        /* A key without kid standing in for a kid the set lacks is a
+         * candidate only if it suits the alg: its refusal would say nothing
+         * about the key the token names. */
+        if (meta->kid != NULL && kid_known == 0 && jg__jwk_alg_suits(key, alg) != JG_OK)
             continue;
         jg_err err = jg_jwk_check(key, alg, JG_OP_VERIFY);
         if (err != JG_OK) {
@@ -168,7 +180,9 @@ static jg_err verify_with_keys(const jg_jwks *keys, jg_alg alg, const sig_meta *
             return err;
         failure = failure == JG_OK || failure == err ? err : JG_ERR_SIGNATURE;
     }
-    return failure != JG_OK ? failure : refusal;
+    jg_err err = failure != JG_OK ? failure : refusal;
+    jg__detail_key(d, err, meta->kid, meta->kid_len, jg_alg_name(alg), NULL, keys);
+    return err;
 }
 
 /* Everything one verification needs besides the parsed token. */
@@ -182,9 +196,9 @@ typedef struct verify_ctx {
 
 /* Judge one signature; on success *alg and *key say how. */
 static jg_err verify_one(const verify_ctx *vc, const jg__jws_sig *sig, const sig_meta *meta,
-                         jg_alg *alg, const jg_jwk **key)
+                         jg_alg *alg, const jg_jwk **key, jg_detail *d)
 {
-    jg_err err = resolve_alg(meta, vc->opts->algs, alg);
+    jg_err err = resolve_alg(meta, vc->opts->algs, alg, d);
     if (err != JG_OK)
         return err;
 
@@ -203,7 +217,7 @@ static jg_err verify_one(const verify_ctx *vc, const jg__jws_sig *sig, const sig
     else
         jg__sig_input_three(&in, sig->prot_b64, sig->prot_b64_len, vc->payload_enc,
                             vc->payload_enc_len);
-    return verify_with_keys(vc->keys, *alg, meta, &in, raw, raw_len, key);
+    return verify_with_keys(vc->keys, *alg, meta, &in, raw, raw_len, key, d);
 }
 
 /* Decode or copy the payload into a new result. */
@@ -276,13 +290,21 @@ static int per_signature_error(jg_err err)
 #define META_STACK 4u
 
 static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws_verify_opts *opts,
-                            const jg_limits *limits, sig_meta *metas, jg_jws **out)
+                            const jg_limits *limits, sig_meta *metas, jg_jws **out,
+                            jg_detail *detail)
 {
     if (p->n == 0) /* the parser refuses this; checked again for clarity */
         return JG_ERR_TOKEN_FORMAT;
     /* Whole-token rules first. */
     for (size_t i = 0; i < p->n; i++) {
         jg_err err = check_headers(p, &p->sigs[i], opts, &metas[i]);
+        if (err == JG_ERR_CRIT_UNKNOWN && detail != NULL) {
+            const char *name =
+                jg__crit_unknown_name_jdoc(jg__jws_prot(&p->sigs[i]), understood, opts->crit);
+            jg__detail_begin(detail, err, JG_DETAIL_HEADER, "crit");
+            if (name != NULL)
+                jg__detail_actual_str(detail, name, strlen(name));
+        }
         if (err != JG_OK)
             return err;
         /* RFC 7797 section 3: the same "b64" for every signature. */
@@ -329,7 +351,9 @@ static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws
     for (size_t i = 0; i < p->n; i++) {
         jg_alg alg = JG_ALG_UNKNOWN;
         const jg_jwk *key = NULL;
-        err = verify_one(&vc, &p->sigs[i], &metas[i], &alg, &key);
+        /* The detail explains the first error, the one returned. */
+        err =
+            verify_one(&vc, &p->sigs[i], &metas[i], &alg, &key, first_err == JG_OK ? detail : NULL);
         if (err == JG_OK) {
             if (jws->verified++ == 0) {
                 first_ok = i;
@@ -373,8 +397,27 @@ static jg_err verify_parsed(jg__jws_parsed *p, const jg_jwks *keys, const jg_jws
     return JG_OK;
 }
 
-jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
-                     const jg_jws_verify_opts *opts, jg_jws **out)
+/*
+ * A set that mixes "oct" secrets with public keys is refused unless the
+ * caller says otherwise: it is how a verifier that also allows HS256 ends up
+ * checking an HMAC made with whatever secret sits next to the public keys.
+ */
+static jg_err check_set_kinds(const jg_jwks *keys, const jg_jws_verify_opts *opts, jg_detail *d)
+{
+    size_t secret = 0, other = 0;
+    jg__jwks_kinds(keys, &secret, &other);
+    if (secret == 0 || other == 0 || opts->allow_mixed_keys)
+        return JG_OK;
+    jg__detail_begin(d, JG_ERR_KEYSET_MIXED, JG_DETAIL_KEYSET, NULL);
+    if (d != NULL) {
+        d->secret_keys = secret;
+        d->public_keys = other;
+    }
+    return JG_ERR_KEYSET_MIXED;
+}
+
+static jg_err verify_token(const char *token, size_t token_len, const jg_jwks *keys,
+                           const jg_jws_verify_opts *opts, jg_jws **out, jg_detail *detail)
 {
     if (out != NULL)
         *out = NULL; /* on every failure (jwtgate/common.h) */
@@ -385,12 +428,15 @@ jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
     if (opts->algs == 0) /* nothing would verify: the caller forgot the list */
         return JG_ERR_ALGS_EMPTY;
     *out = NULL;
+    jg_err err = check_set_kinds(keys, opts, detail);
+    if (err != JG_OK)
+        return err;
     jg_limits limits = opts->limits ? *opts->limits : jg_limits_default();
     if (token_len > limits.max_token_len)
         return JG_ERR_LIMIT_TOKEN_SIZE;
 
     jg__jws_parsed parsed;
-    jg_err err = jg__jws_parse(token, token_len, &limits, &parsed);
+    err = jg__jws_parse(token, token_len, &limits, &parsed);
     if (err != JG_OK)
         return err;
 
@@ -403,9 +449,24 @@ jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
             return JG_ERR_NOMEM;
         }
     }
-    err = verify_parsed(&parsed, keys, opts, &limits, metas, out);
+    err = verify_parsed(&parsed, keys, opts, &limits, metas, out, detail);
     if (metas != stack_metas)
         free(metas);
     jg__jws_parsed_free(&parsed);
     return err;
+}
+
+jg_err jg_jws_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                        const jg_jws_verify_opts *opts, jg_jws **out, jg_detail *detail)
+{
+    jg__detail_clear(detail);
+    jg_err err = verify_token(token, token_len, keys, opts, out, detail);
+    jg__detail_finish(detail, err);
+    return err;
+}
+
+jg_err jg_jws_verify(const char *token, size_t token_len, const jg_jwks *keys,
+                     const jg_jws_verify_opts *opts, jg_jws **out)
+{
+    return verify_token(token, token_len, keys, opts, out, NULL);
 }

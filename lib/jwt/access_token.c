@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/detail.h"
 #include "core/json.h"
 #include "jwk/jwk_internal.h"
 #include "jwtgate/access_token.h"
@@ -128,12 +129,12 @@ static int same_material(const jg_jwk *a, const jg_jwk *b)
 
 /* Claims from a payload, validated. *out may be NULL to only check. */
 static jg_err claims_from(const unsigned char *payload, size_t len, const jg_jwt_policy *policy,
-                          jg_claims **out)
+                          jg_claims **out, jg_detail *d)
 {
     jg_claims *claims = NULL;
     jg_err err = jg_claims_parse((const char *)payload, len, policy->limits, &claims);
     if (err == JG_OK)
-        err = jg_claims_validate(claims, policy);
+        err = jg_claims_validate_ex(claims, policy, d);
     if (err == JG_OK && out != NULL) {
         *out = claims;
         return JG_OK;
@@ -176,8 +177,23 @@ static int signer_can_decrypt(const jg_jwks *decrypt_keys, const jg_jwk *signer)
  * plaintext), check its typ and claims. `decrypt_keys` (NULL for a bare
  * JWS) are the keys of the outer layer, none of which may be the signer.
  */
+/* The "typ" of `headers` (a JWS or a JWE result) checked against `expected`. */
+static jg_err typ_check(jg_err got, const char *typ, const char *expected, jg_detail *d)
+{
+    if (got == JG_OK && jg_typ_matches(typ, expected))
+        return JG_OK;
+    jg__detail_begin(d, JG_ERR_TYP, JG_DETAIL_HEADER, "typ");
+    jg__detail_expected_str(d, expected, strlen(expected));
+    if (got == JG_OK && typ != NULL)
+        jg__detail_actual_str(d, typ, strlen(typ));
+    else
+        jg__detail_actual_text(d, got == JG_ERR_JSON_TYPE ? "not a string" : "absent");
+    return JG_ERR_TYP;
+}
+
 static jg_err open_jws(const char *token, size_t len, const jg_jwks *verify_keys,
-                       const jg_jwt_policy *rules, const jg_jwks *decrypt_keys, jg_claims **out)
+                       const jg_jwt_policy *rules, const jg_jwks *decrypt_keys, jg_claims **out,
+                       jg_detail *d)
 {
     if (verify_keys == NULL)
         return JG_ERR_INVALID_ARGUMENT;
@@ -186,22 +202,23 @@ static jg_err open_jws(const char *token, size_t len, const jg_jwks *verify_keys
         .policy = JG_SIG_ANY,
         .crit = rules->crit,
         .limits = rules->limits,
+        .allow_mixed_keys = rules->allow_mixed_keys,
     };
     jg_jws *jws = NULL;
-    jg_err err = jg_jws_verify(token, len, verify_keys, &vopts, &jws);
+    jg_err err = jg_jws_verify_ex(token, len, verify_keys, &vopts, &jws, d);
     if (err != JG_OK)
         return err;
     if (decrypt_keys != NULL && signer_can_decrypt(decrypt_keys, jg_jws_key(jws))) {
         err = JG_ERR_NESTED_KEY;
     } else {
         const char *typ = NULL;
-        if (jg_jws_header_string(jws, "typ", &typ) != JG_OK || !jg_typ_matches(typ, rules->typ))
-            err = JG_ERR_TYP;
+        jg_err got = jg_jws_header_string(jws, "typ", &typ);
+        err = typ_check(got, typ, rules->typ, d);
     }
     if (err == JG_OK) {
         size_t plen = 0;
         const unsigned char *payload = jg_jws_payload(jws, &plen);
-        err = payload != NULL ? claims_from(payload, plen, rules, out) : JG_ERR_CLAIMS_INVALID;
+        err = payload != NULL ? claims_from(payload, plen, rules, out, d) : JG_ERR_CLAIMS_INVALID;
     }
     jg_jws_free(jws);
     return err;
@@ -230,13 +247,13 @@ static jg_err bare_claims_typ(const jg_jwe *jwe, const char *expected)
 
 static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_keys,
                        const jg_jwks *verify_keys, const jg_open_policy *policy,
-                       const jg_jwt_policy *rules, jg_claims **out)
+                       const jg_jwt_policy *rules, jg_claims **out, jg_detail *d)
 {
     if (decrypt_keys == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     jg_jwe_decrypt_opts dopts = {policy->key_algs, policy->encs, rules->crit, rules->limits};
     jg_jwe *jwe = NULL;
-    jg_err err = jg_jwe_decrypt(token, len, decrypt_keys, &dopts, &jwe);
+    jg_err err = jg_jwe_decrypt_ex(token, len, decrypt_keys, &dopts, &jwe, d);
     if (err != JG_OK)
         return err;
 
@@ -257,18 +274,18 @@ static jg_err open_jwe(const char *token, size_t len, const jg_jwks *decrypt_key
     if (nested && (dots != 2 || !b64_only))
         err = JG_ERR_NOT_NESTED;
     else if (nested)
-        err = open_jws((const char *)pt, plen, verify_keys, rules, decrypt_keys, out);
+        err = open_jws((const char *)pt, plen, verify_keys, rules, decrypt_keys, out, d);
     else if (policy->form != JG_FORM_ENCRYPTED)
         err = JG_ERR_NOT_NESTED;
     else if ((err = bare_claims_typ(jwe, policy->jwt.typ)) == JG_OK)
-        err = claims_from(pt, plen, rules, out);
+        err = claims_from(pt, plen, rules, out, d);
     jg_jwe_free(jwe);
     return err;
 }
 
-jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
-                            const jg_jwks *verify_keys, const jg_open_policy *policy,
-                            jg_claims **out)
+static jg_err open_token(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
+                         const jg_jwks *verify_keys, const jg_open_policy *policy, jg_claims **out,
+                         jg_detail *d)
 {
     if (out != NULL)
         *out = NULL;
@@ -288,9 +305,26 @@ jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *
             return JG_ERR_NOT_ENCRYPTED;
         if (json) /* a JWT is compact (RFC 7519 section 1) */
             return JG_ERR_TOKEN_FORMAT;
-        return open_jws(token, token_len, verify_keys, &rules, NULL, out);
+        return open_jws(token, token_len, verify_keys, &rules, NULL, out, d);
     }
     if (policy->form == JG_FORM_SIGNED)
         return JG_ERR_TOKEN_FORMAT; /* a JWE where only a bare JWS is accepted */
-    return open_jwe(token, token_len, decrypt_keys, verify_keys, policy, &rules, out);
+    return open_jwe(token, token_len, decrypt_keys, verify_keys, policy, &rules, out, d);
+}
+
+jg_err jg_access_token_open_ex(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
+                               const jg_jwks *verify_keys, const jg_open_policy *policy,
+                               jg_claims **out, jg_detail *detail)
+{
+    jg__detail_clear(detail);
+    jg_err err = open_token(token, token_len, decrypt_keys, verify_keys, policy, out, detail);
+    jg__detail_finish(detail, err);
+    return err;
+}
+
+jg_err jg_access_token_open(const char *token, size_t token_len, const jg_jwks *decrypt_keys,
+                            const jg_jwks *verify_keys, const jg_open_policy *policy,
+                            jg_claims **out)
+{
+    return open_token(token, token_len, decrypt_keys, verify_keys, policy, out, NULL);
 }

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "core/detail.h"
 #include "core/json.h"
 #include "jwt/claims_internal.h"
 #include "jwtgate/jws.h"
@@ -118,8 +119,20 @@ static int is_json_serialization(const char *token, size_t len)
     return 0;
 }
 
-jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
-                     const jg_jwt_policy *policy, jg_claims **out)
+/* A "typ" refusal: the header's value (or its absence) against the policy's. */
+static jg_err typ_refused(const char *typ, int present, const char *expected, jg_detail *d)
+{
+    jg__detail_begin(d, JG_ERR_TYP, JG_DETAIL_HEADER, "typ");
+    jg__detail_expected_str(d, expected, strlen(expected));
+    if (typ != NULL)
+        jg__detail_actual_str(d, typ, strlen(typ));
+    else
+        jg__detail_actual_text(d, present ? "not a string" : "absent");
+    return JG_ERR_TYP;
+}
+
+static jg_err verify_jwt(const char *token, size_t token_len, const jg_jwks *keys,
+                         const jg_jwt_policy *policy, jg_claims **out, jg_detail *detail)
 {
     if (out != NULL)
         *out = NULL; /* on every failure (jwtgate/common.h) */
@@ -134,16 +147,18 @@ jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
         .policy = JG_SIG_ANY,
         .crit = policy->crit,
         .limits = policy->limits,
+        .allow_mixed_keys = policy->allow_mixed_keys,
     };
     jg_jws *jws = NULL;
-    jg_err err = jg_jws_verify(token, token_len, keys, &vopts, &jws);
+    jg_err err = jg_jws_verify_ex(token, token_len, keys, &vopts, &jws, detail);
     if (err != JG_OK)
         return err;
 
     if (policy->typ != NULL) {
         const char *typ = NULL;
-        if (jg_jws_header_string(jws, "typ", &typ) != JG_OK || !jg_typ_matches(typ, policy->typ))
-            err = JG_ERR_TYP;
+        jg_err got = jg_jws_header_string(jws, "typ", &typ);
+        if (got != JG_OK || !jg_typ_matches(typ, policy->typ))
+            err = typ_refused(typ, got == JG_ERR_JSON_TYPE, policy->typ, detail);
     }
     jg_claims *claims = NULL;
     if (err == JG_OK) {
@@ -155,11 +170,26 @@ jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
     }
     jg_jws_free(jws);
     if (err == JG_OK)
-        err = jg_claims_validate(claims, policy);
+        err = jg_claims_validate_ex(claims, policy, detail);
     if (err == JG_OK && out != NULL) {
         *out = claims;
         return JG_OK;
     }
     jg_claims_free(claims);
     return err;
+}
+
+jg_err jg_jwt_verify_ex(const char *token, size_t token_len, const jg_jwks *keys,
+                        const jg_jwt_policy *policy, jg_claims **out, jg_detail *detail)
+{
+    jg__detail_clear(detail);
+    jg_err err = verify_jwt(token, token_len, keys, policy, out, detail);
+    jg__detail_finish(detail, err);
+    return err;
+}
+
+jg_err jg_jwt_verify(const char *token, size_t token_len, const jg_jwks *keys,
+                     const jg_jwt_policy *policy, jg_claims **out)
+{
+    return verify_jwt(token, token_len, keys, policy, out, NULL);
 }

@@ -12,10 +12,27 @@
 
 #include "server/admin/admin_internal.h"
 #include "lib/core/json.h" /* the one library-internal header the daemon uses: see HACKING.md */
+#include "server/core/log.h"
 #include "server/core/util.h"
 
 #define METHOD(m)   (strcmp(a->r->method, (m)) == 0)
 #define MAX_SECRETS 5
+
+/* Whether a key set skipped a key for being of a kind the library does not
+ * support (as opposed to refusing it by policy). */
+static int skipped_as_unsupported(jg_err why)
+{
+    switch (why) {
+    case JG_ERR_KEY_KTY:
+    case JG_ERR_KEY_CURVE:
+    case JG_ERR_ALG_UNKNOWN:
+    case JG_ERR_UNSUPPORTED:
+    case JG_ERR_KEY_TYPE:
+        return 1;
+    default:
+        return 0;
+    }
+}
 
 /* Check and normalise registered client keys: public asymmetric keys only. */
 static json_t *client_jwks(actx *a, const json_t *given)
@@ -45,6 +62,28 @@ static json_t *client_jwks(actx *a, const json_t *given)
                      : JG_ERR_NOMEM;
     free(text);
     char *out = NULL;
+    /* A key refused by policy (too weak ...) is the admin's mistake: say
+     * which; one of a type the library does not know is dropped, as RFC 7517
+     * section 5 asks, and logged. */
+    for (size_t n = 0; err == JG_OK && n < jg_jwks_skipped_count(set); n++) {
+        size_t pos = 0;
+        const char *kid = NULL;
+        jg_err why = JG_OK;
+        if (jg_jwks_skipped_at(set, n, &pos, &kid, &why) != JG_OK)
+            continue;
+        char shown[65];
+        sv_printable(shown, sizeof shown, kid != NULL ? kid : "");
+        if (!skipped_as_unsupported(why)) {
+            char detail[240];
+            snprintf(detail, sizeof detail, "\"jwks\": key %zu (kid \"%s\"): %s", pos, shown,
+                     jg_strerror(why));
+            jg_jwks_free(set);
+            reply_invalid(a, detail);
+            return NULL;
+        }
+        log_msg(L_WARN, "client jwks: key %zu (kid \"%s\") skipped: %s", pos, shown,
+                jg_strerror(why));
+    }
     if (err == JG_OK && jg_jwks_count(set) == 0)
         err = JG_ERR_KEY_NOT_FOUND;
     if (err == JG_OK && jg_jwks_count(set) > 8)

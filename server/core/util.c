@@ -169,6 +169,14 @@ int sv_is_simple_name(const char *s, size_t max)
     return n >= 1 && n <= max;
 }
 
+void sv_printable(char *out, size_t size, const char *s)
+{
+    size_t n = 0;
+    for (; n + 1 < size && s[n] != '\0'; n++)
+        out[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
+    out[n] = '\0';
+}
+
 char *sv_read_file(const char *path, size_t max, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -53,6 +53,9 @@ int sv_is_absolute_uri(const char *s);
 int sv_is_scope_token(const char *s);
 /* Whether `s` is a name made of [A-Za-z0-9._-], 1..max characters. */
 int sv_is_simple_name(const char *s, size_t max);
+/* At most `size` - 1 bytes of `s` into `out`, bytes outside printable ASCII
+ * as '?' (a name from outside, e.g. a kid, made safe for a log line). */
+void sv_printable(char *out, size_t size, const char *s);
 
 /* Read a whole file (at most `max` bytes); malloc'd, NUL-terminated. */
 char *sv_read_file(const char *path, size_t max, size_t *len);

@@ -8,6 +8,23 @@
 #include "server/core/masterkey.h"
 #include "server/core/util.h"
 
+/* A warn line per key of a client's stored JWKS that the library skipped
+ * (which key, why; never the key): such a key cannot authenticate. */
+static void log_skipped(const char *client_id, const jg_jwks *set)
+{
+    for (size_t i = 0; i < jg_jwks_skipped_count(set); i++) {
+        size_t pos = 0;
+        const char *kid = NULL;
+        jg_err why = JG_OK;
+        if (jg_jwks_skipped_at(set, i, &pos, &kid, &why) != JG_OK)
+            continue;
+        char shown_client[65], shown_kid[65];
+        sv_printable(shown_client, sizeof shown_client, client_id);
+        sv_printable(shown_kid, sizeof shown_kid, kid != NULL ? kid : "");
+        log_msg(L_WARN, "client %s: jwks key %zu (kid \"%s\") skipped: %s", shown_client, pos,
+                shown_kid, jg_strerror(why));
+    }
+}
 static void view_free(view *v)
 {
     if (v == NULL)
@@ -248,6 +265,7 @@ static int load_clients(store_tx *tx, view *v)
             jg_jwks *set = NULL;
             if (text != NULL &&
                 jg_jwks_parse(text, strlen(text), JG_JWK_PUBLIC_ONLY, NULL, &set) == JG_OK) {
+                log_skipped(client_id, set);
                 /* The key of the client_id string lives in v->clients. */
                 void *iter = json_object_iter_at(v->clients, client_id);
                 v->pk[v->npk].client_id = json_object_iter_key(iter);

@@ -435,6 +435,72 @@ run 2 -- jwt seal --sign-key key-ES256.json                     # --enc-key miss
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --enc XYZ
 run 2 -- jwt seal --sign-key key-ES256.json --enc-key gw.pub.json --key-alg ES256
 
+# ---- a key without kid (a PEM file) stands in for a kid the key file lacks -------------------
+run 0 --in ec.pem -- key from-pem --kid pem-1 --alg ES384 && cp out ec-kid.json
+run 0 --in plain -- jws sign --key ec-kid.json && cp out jws-pem-kid
+run 0 --in jws-pem-kid -- inspect --json && check "the token names kid pem-1" [ "$(json_get out 'd["headers"][0]["kid"]')" = pem-1 ]
+run 0 --in jws-pem-kid -- jws verify --key ec.pub.pem --alg ES384 &&
+  check "jws verify --key PEM, token with kid" [ "$(cat out)" = "the quick brown fox" ]
+run 0 --in rsa.pem -- key from-pem --kid rsa-1 --alg RSA-OAEP-256 && cp out rsa-kid.json
+"$JG" key public <rsa-kid.json >rsa-kid.pub.json
+run 0 --in plain -- jwe encrypt --key rsa-kid.pub.json && cp out jwe-pem-kid
+run 0 --in jwe-pem-kid -- jwe decrypt --key rsa.pem --alg RSA-OAEP-256 &&
+  check "jwe decrypt --key PEM, token with kid" [ "$(cat out)" = "the quick brown fox" ]
+# A key file that has the kid: only that key is tried (here the wrong one).
+"$JG" key generate --alg RSA-OAEP-256 --kid rsa-1 >rsa-1-other.json
+run 1 --in jwe-pem-kid -- jwe decrypt --key rsa-1-other.json
+
+# ---- a key set skips (and names) a key it refuses by policy ------------------------------------
+n1024=$(openssl rsa -in rsa1024.pem -noout -modulus 2>/dev/null | cut -d= -f2)
+$PY -c 'import base64,json,sys
+n=bytes.fromhex(sys.argv[1]); b=lambda x: base64.urlsafe_b64encode(x).rstrip(b"=").decode()
+weak={"kty":"RSA","kid":"old-1024","n":b(n),"e":"AQAB"}
+good=json.load(open(sys.argv[2]))
+json.dump({"keys":[weak,good]},open("mixed-weak.json","w")); json.dump({"keys":[weak]},open("all-weak.json","w"))' \
+  "$n1024" es256.pub.json
+run 0 --in jws-compact -- jws verify --key mixed-weak.json --alg ES256 &&
+  check "a weak key next to a good one: the good one verifies" [ "$(cat out)" = "hello, world" ]
+check "the skipped key is named, with why" grep -qF 'jwtgate: warning: key file mixed-weak.json: key 0 (kid "old-1024") skipped: key is too weak' err
+run 2 --in jws-compact -- jws verify --key all-weak.json --alg ES256 &&
+  check "every key skipped: an error naming them" grep -qF 'jwtgate: key file all-weak.json: key is too weak (too small, or an all-zero secret): 1 key skipped: kid "old-1024"' err
+
+# ---- a verification key file may not mix secrets and public keys -------------------------------
+"$JG" key set --private key-HS256.json es256.pub.json >mixed-set.json 2>/dev/null
+run 2 --in jws-compact -- jws verify --key mixed-set.json --alg ES256,HS256 &&
+  check "mixed set refused, with what it holds" grep -qF 'jwtgate: jws verify: key set mixes symmetric secrets and public keys: the set holds 1 symmetric ("oct") key and 1 public key' err
+check "mixed set: no secret on stderr" no_secret_in_err key-HS256.json
+
+# ---- rejection detail (what was refused, and which) ------------------------------------------
+# err_is LINE: stderr is exactly this one line.
+err_is() { [[ "$(cat err)" == "$1" ]]; }
+run 1 --in jwt -- jwt verify --key es256.pub.json --iss https://other &&
+  check "detail: iss expected/got" err_is 'jwtgate: jwt verify: token rejected: issuer (iss) mismatch: iss: expected "https://other", got "https://iss"'
+run 1 --in jwt -- jwt verify --key es256.pub.json --aud https://other &&
+  check "detail: aud list" err_is 'jwtgate: jwt verify: token rejected: audience (aud) mismatch: aud: expected "https://other", got "https://api"'
+run 1 --in jwt -- jwt verify --key es256.pub.json --typ at+jwt &&
+  check "detail: typ" err_is 'jwtgate: jwt verify: token rejected: token type (typ) mismatch: typ: expected "at+jwt", got "JWT"'
+run 1 --in jwt -- jwt verify --key es256.pub.json --require scope &&
+  check "detail: the missing claim" err_is 'jwtgate: jwt verify: token rejected: claim is missing: claim "scope" is missing'
+run 1 --in jwt-old -- jwt verify --key key-HS256.json &&
+  check "detail: when it expired" grep -qE '^jwtgate: jwt verify: token rejected: token has expired: exp: expired at 2001-09-09T01:46:40Z \(now [0-9T:-]+Z, leeway 0 s\)$' err
+check "detail: never the HMAC secret" no_secret_in_err key-HS256.json
+check "detail: never the token" not grep -qF -- "$(cut -d. -f3 jwt-old)" err
+"$JG" key set es256.pub.json key-ES384.json key-RS256.json >es-rs.pub.json
+run 1 --in jwt -- jwt verify --key es-rs.pub.json --alg ES384,RS256 &&
+  check "detail: alg and allow-list" err_is 'jwtgate: jwt verify: token rejected: algorithm not allowed: alg: expected one of RS256, ES384, got "ES256"'
+"$JG" key generate --alg ES256 --kid other-kid >other.json
+"$JG" key public <other.json >other.pub.json
+run 1 --in jwt -- jwt verify --key other.pub.json &&
+  check "detail: kid, alg and the set's kids" err_is "jwtgate: jwt verify: token rejected: no suitable key found: no key with kid \"$(json_get key-ES256.json 'd["kid"]')\" for alg ES256 (the set has kids: other-kid)"
+run 1 --in jws-compact -- jws verify --key es-rs.pub.json --alg ES384 &&
+  check "detail: jws verify" err_is 'jwtgate: jws verify: token rejected: algorithm not allowed: alg: expected one of ES384, got "ES256"'
+run 1 --in jwe-dir -- jwe decrypt --key dir256.json --enc A128GCM &&
+  check "detail: jwe decrypt enc" err_is 'jwtgate: jwe decrypt: token rejected: content encryption algorithm not allowed: enc: expected one of A128GCM, got "A256GCM"'
+run 1 --in at -- jwt open --decrypt-key key-ECDH-ES+A256KW.json --verify-key es256.pub.json --typ JWT &&
+  check "detail: jwt open typ" err_is 'jwtgate: jwt open: token rejected: token type (typ) mismatch: typ: expected "JWT", got "at+jwt"'
+run 1 --in x -- jws verify --key es256.pub.json &&
+  check "no detail: the error alone" grep -qE '^jwtgate: jws verify: token rejected: [^:]+$' err
+
 # claims directly in a JWE (npm jose's EncryptJWT): --form encrypted, no --verify-key needed
 printf '{"aud":"https://api","exp":%d,"scope":"a"}' $(($(date +%s) + 600)) >bare-claims.json
 run 0 --in bare-claims.json -- jwe encrypt --key dir256.json --enc A256GCM && cp out jwe-claims

@@ -310,6 +310,25 @@ class Run:
             self.jg(args, tamper(token).encode(), expect=1)
         self.check('jwe peer->ours', name, they_encrypt)
 
+        if theirs['kty'] != 'oct' and fmt == 'compact' and not zip_ and enc == 'A256GCM':
+            def they_encrypt_pem():
+                # The peer names its key's kid; our PEM copy of that key has
+                # none, and stands in for it (issue 13 item 1).
+                recipient = public_jwk(theirs)
+                token = self.peer.call('encrypt', alg=alg, enc=enc, jwk=recipient,
+                                       plaintext=b64e(plaintext), format=fmt, zip=False,
+                                       aad=None)['token']
+                header = json.loads(b64d(token.split('.')[0]))
+                assert header.get('kid') == theirs['kid'], 'the peer set no kid'
+                pem = self.jg(['key', 'to-pem', '--private'], json.dumps(theirs).encode())
+                pem_path = os.path.join(self.tmp, 'their%d.pem' % self.counter)
+                with open(pem_path, 'wb') as f:
+                    f.write(pem)
+                got = self.jg(['jwe', 'decrypt', '--key', pem_path, '--alg', alg, '--enc', enc],
+                              token.encode())
+                assert got == plaintext, 'plaintext differs'
+            self.check('jwe peer->ours (PEM key, token with kid)', name, they_encrypt_pem)
+
     # -- nested access tokens both ways --
     def nested(self):
         now = int(time.time())

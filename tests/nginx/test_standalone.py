@@ -1,10 +1,13 @@
 """ngx_http_jwtgate_module without jwtgated: key files and the directives
 that check tokens, the variables, forwarded claims, and every RFC 6750
 answer, against a real nginx."""
+import json
+import os
+import subprocess
 import time
 import unittest
 
-from jgtest import NginxTest, b64, encrypted, nested, signed
+from jgtest import NginxTest, b64, cli, encrypted, nested, signed
 
 ISS = 'https://issuer.example'
 AUD = 'https://api.example'
@@ -436,6 +439,79 @@ class Standalone(NginxTest):
         self.assertNotIn('log-jti-2', logs)
         self.assertNotIn('S3CR3T', logs)
         self.assertNotIn(t.split('.')[1], logs)
+
+
+def weak_rsa_jwk(kid):
+    """A 1024-bit RSA public JWK (made with openssl: jwtgate refuses to make one)."""
+    pem = subprocess.run(['openssl', 'genpkey', '-algorithm', 'RSA', '-pkeyopt',
+                          'rsa_keygen_bits:1024'], capture_output=True, check=True).stdout
+    mod = subprocess.run(['openssl', 'rsa', '-noout', '-modulus'], input=pem,
+                         capture_output=True, check=True).stdout.decode()
+    n = bytes.fromhex(mod.strip().split('=', 1)[1])
+    return {'kty': 'RSA', 'kid': kid, 'n': b64(n), 'e': 'AQAB'}
+
+
+class KeySets(NginxTest):
+    """A key file with a key the library refuses by policy (a 1024-bit RSA key) keeps its
+    good keys, and says at load which key it skipped and why (issue 13 item 8); the
+    verification keys of one location may not mix secrets and public keys (item 12)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        k = cls.keys
+        cls.weak_set = os.path.join(k.dir, 'weak-and-good.jwks')
+        with open(cls.weak_set, 'w') as f:
+            json.dump({'keys': [weak_rsa_jwk('old-1024'), k.jwk('issuer.pub')]}, f)
+        cls.ng = cls.nginx('weak', """
+        location / {
+            jwtgate api;
+            jwtgate_key_file %s;
+            jwtgate_algorithms ES256;
+            jwtgate_issuer %s;
+            jwtgate_audience %s;
+            proxy_pass http://echo;
+        }""" % (cls.weak_set, ISS, AUD))
+
+    def test_weak_key_skipped_good_key_verifies(self):
+        logs = self.ng.logs()
+        self.assertIn('[warn]', logs)
+        self.assertIn('jwtgate: key file "%s": key 0 (kid "old-1024") skipped: key is too weak'
+                      % self.weak_set, logs)
+        t = signed(self.keys, iss=ISS, aud=AUD, sub='alice')
+        self.assertEqual(self.ng.get('/x', t).status, 200)
+
+    def config(self, server):
+        from jgtest import Nginx
+        return Nginx('KeySets-check', server).test_config()
+
+    def test_every_key_skipped_is_an_error(self):
+        only_weak = os.path.join(self.keys.dir, 'only-weak.jwks')
+        with open(only_weak, 'w') as f:
+            json.dump({'keys': [weak_rsa_jwk('w1')]}, f)
+        ok, out = self.config('location / { jwtgate api; jwtgate_key_file %s; '
+                              'jwtgate_algorithms RS256; }' % only_weak)
+        self.assertFalse(ok)
+        self.assertIn('key is too weak', out)
+        self.assertIn('1 key skipped: kid "w1"', out)
+
+    def test_mixed_verification_keys_refused(self):
+        k = self.keys
+        ok, out = self.config('location / { jwtgate api; jwtgate_key_file %s; '
+                              'jwtgate_key_file %s; jwtgate_algorithms ES256 HS256; }'
+                              % (k.path('hmac'), k.path('issuer.pub')))
+        self.assertFalse(ok)
+        self.assertIn('mix 1 symmetric secret(s) with 1 public key(s)', out)
+        # A decryption secret (its "alg" says so) next to the issuer's key is not a
+        # verification key: accepted.
+        a256kw = os.path.join(k.dir, 'a256kw.jwk')
+        with open(a256kw, 'w') as f:
+            f.write(cli('key', 'generate', '--alg', 'A256KW'))
+        ok, out = self.config('location / { jwtgate api; jwtgate_key_file %s; '
+                              'jwtgate_key_file %s; jwtgate_type nested; '
+                              'jwtgate_algorithms ES256 A256KW A256GCM; }'
+                              % (a256kw, k.path('issuer.pub')))
+        self.assertTrue(ok, out)
 
 
 class ConfigErrors(NginxTest):

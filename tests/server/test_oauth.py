@@ -365,6 +365,14 @@ class OAuthTest(unittest.TestCase):
                 'name': 'bad-' + uuid.uuid4().hex[:6], 'auth_method': 'private_key_jwt',
                 'jwks': jwks})
             self.assertEqual(st, 422, (jwks, body))
+        # A key refused by policy (1024-bit RSA) next to a good one: named, not dropped.
+        weak = json.loads(jwk.JWK.generate(kty='RSA', size=1024, kid='old-1024').export_public())
+        good = json.loads(key.export_public())
+        st, body = self.srv.admin('POST', '/tenants/%s/apps' % tid, {
+            'name': 'weak-' + uuid.uuid4().hex[:6], 'auth_method': 'private_key_jwt',
+            'jwks': {'keys': [good, weak]}})
+        self.assertEqual(st, 422, body)
+        self.assertIn('key 1 (kid \\"old-1024\\"): key is too weak', json.dumps(body))
 
     # ---- Introspection and revocation ----------------------------------------------
 

@@ -80,6 +80,20 @@ static inline jg_jws_verify_opts tk_opts(jg_alg_set algs)
     return opts;
 }
 
+/*
+ * The same, accepting a set that mixes "oct" secrets and public keys: the
+ * test programs that judge tokens against one set of every kind of key (so
+ * that a refusal is about the token, never about a missing key) opt in, as
+ * a caller must (jg_jws_verify_opts.allow_mixed_keys). test_attacks.c checks
+ * that the default refuses such a set.
+ */
+static inline jg_jws_verify_opts tk_opts_mixed(jg_alg_set algs)
+{
+    jg_jws_verify_opts opts = tk_opts(algs);
+    opts.allow_mixed_keys = 1;
+    return opts;
+}
+
 /* Base64url decode into a new NUL-terminated buffer (test helper). */
 static inline unsigned char *tk_b64_decode(const char *b64, size_t *len)
 {

@@ -1059,6 +1059,64 @@ static void test_nested_inner_jws_signed_by_decryption_key(void **state)
     jg_jwk_free(other);
 }
 
+/* A verification set holding the issuer's public key next to an HMAC secret
+ * (shared with a webhook, a second service, a test client ...) is the
+ * classic confusion setup: with HS256 and RS256 both allowed, whoever holds
+ * the secret mints tokens the verifier takes for the issuer's. Refused by
+ * default in every verify call, before the token is even read; accepted only
+ * when the caller says so. The decryption set of a nested token may mix. */
+static void test_verification_set_mixing_secret_and_public_key(void **state)
+{
+    (void)state;
+    jg_jwk *mixed[] = {rsa_pub, hs};
+    jg_jwks *set = tk_set(mixed, 2);
+    char *forged = sign_compact(hs, JG_ALG_HS256, "{\"typ\":\"JWT\"}");
+    char *genuine = sign_compact(rsa, JG_ALG_RS256, "{\"typ\":\"JWT\"}");
+    const char *tokens[] = {forged, genuine, "not even a token"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_jg(JG_ERR_KEYSET_MIXED, verify_set(tokens[i], set, all_jws_algs()));
+        jg_jwt_policy pol = {.algs = all_jws_algs(), .allow_missing_exp = 1};
+        assert_jg(JG_ERR_KEYSET_MIXED,
+                  jg_jwt_verify(tokens[i], strlen(tokens[i]), set, &pol, NULL));
+    }
+    /* The detail says what the set holds. */
+    jg_jws_verify_opts opts = tk_opts(all_jws_algs());
+    jg_jws *jws = NULL;
+    jg_detail d;
+    assert_jg(JG_ERR_KEYSET_MIXED, jg_jws_verify_ex(forged, strlen(forged), set, &opts, &jws, &d));
+    assert_int_equal(d.kind, JG_DETAIL_KEYSET);
+    assert_int_equal(d.secret_keys, 1);
+    assert_int_equal(d.public_keys, 1);
+    /* The nested path: the inner JWS is verified with a mixed set. */
+    assert_jg(JG_ERR_KEYSET_MIXED, open_token(forged, &p256, 1, mixed, 2, JG_FORM_ANY));
+    /* Opting in restores the old behaviour, for a caller that must. */
+    opts.allow_mixed_keys = 1;
+    assert_jg_ok(jg_jws_verify(forged, strlen(forged), set, &opts, &jws));
+    jg_jws_free(jws);
+    jg_open_policy pol = open_policy(JG_FORM_ANY);
+    pol.jwt.allow_mixed_keys = 1;
+    jg_claims *out = NULL;
+    assert_jg_ok(jg_access_token_open(genuine, strlen(genuine), NULL, set, &pol, &out));
+    jg_claims_free(out);
+    /* One kind alone is fine, and so is a decryption set that mixes. */
+    jg_jwks *pub_only = tk_set(&rsa_pub, 1);
+    assert_jg_ok(verify_set(genuine, pub_only, all_jws_algs()));
+    jg_jwks_free(pub_only);
+    char *nested_token = NULL;
+    jg_claims *c = NULL;
+    const char *at_claims = "{\"sub\":\"eve\",\"aud\":\"api\",\"jti\":\"1\",\"exp\":4000000000}";
+    assert_jg_ok(jg_claims_parse(at_claims, strlen(at_claims), NULL, &c));
+    jg_seal_opts so = {.sign_alg = JG_ALG_RS256, .typ = "JWT", .key_alg = JG_ALG_DIR};
+    assert_jg_ok(jg_access_token_seal(c, rsa, dir32, &so, &nested_token, NULL));
+    jg_claims_free(c);
+    jg_jwk *dec[] = {dir32, p256};
+    assert_jg_ok(open_token(nested_token, dec, 2, &rsa_pub, 1, JG_FORM_NESTED));
+    jg_free(nested_token);
+    jg_free(forged);
+    jg_free(genuine);
+    jg_jwks_free(set);
+}
+
 /* ==== Key selection ================================================================== */
 
 /* A token that brings its own key ("jwk"), or says where to fetch one
@@ -1551,6 +1609,7 @@ int main(void)
         cmocka_unit_test(test_jws_where_nested_token_required),
         cmocka_unit_test(test_jwe_where_jws_required),
         cmocka_unit_test(test_nested_inner_jws_signed_by_decryption_key),
+        cmocka_unit_test(test_verification_set_mixing_secret_and_public_key),
         /* Key selection. */
         cmocka_unit_test(test_embedded_keys_never_trusted),
         cmocka_unit_test(test_kid_injection_only_compared),

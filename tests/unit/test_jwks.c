@@ -228,6 +228,201 @@ static void test_find(void **state)
 
 /* ---- Import --------------------------------------------------------------------------- */
 
+/* ---- A key without kid (issue 13 item 1) ------------------------------------------ */
+
+static jg_jwk *pem_file_key(const char *file)
+{
+    size_t len = 0;
+    char *text = tu_read_file(tu_vector_path(file), &len);
+    jg_jwk *key = NULL;
+    assert_jg_ok(jg_jwk_from_pem(text, len, NULL, 0, &key));
+    free(text);
+    assert_null(jg_jwk_kid(key));
+    return key;
+}
+
+static jg_jwk *relabel(const jg_jwk *key, const char *kid, jg_alg alg)
+{
+    jg_jwk_meta meta = {.kid = kid, .alg = alg};
+    jg_jwk *out = NULL;
+    assert_jg_ok(jg_jwk_with_meta(key, &meta, &out));
+    return out;
+}
+
+static jg_jwks *set_of_keys(jg_jwk *const *keys, size_t n)
+{
+    jg_jwks *set = NULL;
+    assert_jg_ok(jg_jwks_new(&set));
+    for (size_t i = 0; i < n; i++)
+        assert_jg_ok(jg_jwks_add(set, keys[i]));
+    return set;
+}
+
+/* A PEM key (no kid) verifies a JWS and decrypts a JWE whose header names a
+ * kid the set does not have; a key with another kid never stands in, and
+ * when some key has the kid, only it is tried. */
+static void test_key_without_kid_stands_in(void **state)
+{
+    (void)state;
+    jg_jwk *pem = pem_file_key("pem/ec-P-256.p8.pem");
+    jg_jwk *signer = relabel(pem, "issuer-1", JG_ALG_ES256);
+    jg_jwk *other = NULL;
+    assert_jg_ok(jg_jwk_generate_for_alg(JG_ALG_ES256, JG_CRV_NONE, 0, "issuer-1", &other));
+    jg_jwk *renamed = relabel(pem, "issuer-2", JG_ALG_UNKNOWN);
+
+    jg_jws_signer s = {.key = signer};
+    char *jws = NULL;
+    assert_jg_ok(jg_jws_sign("x", 1, &s, NULL, &jws, NULL));
+    jg_jws_verify_opts vo = {.algs = JG_ALG_BIT(JG_ALG_ES256)};
+    jg_jws *res = NULL;
+    jg_jwks *set = set_of_keys(&pem, 1);
+    assert_jg_ok(jg_jws_verify(jws, strlen(jws), set, &vo, &res));
+    assert_ptr_equal(jg_jws_key(res), pem);
+    jg_jws_free(res);
+    jg_jwks_free(set);
+    /* Some key has kid issuer-1 (another key): the PEM key is not tried. */
+    jg_jwk *both[2] = {pem, other};
+    set = set_of_keys(both, 2);
+    assert_jg(JG_ERR_SIGNATURE, jg_jws_verify(jws, strlen(jws), set, &vo, &res));
+    assert_ptr_equal(jg_jwks_find(set, "issuer-1", JG_ALG_ES256, JG_USE_ANY, NULL), other);
+    assert_ptr_equal(jg_jwks_find(set, "nobody", JG_ALG_ES256, JG_USE_ANY, NULL), pem);
+    assert_ptr_equal(jg_jwks_find(set, NULL, JG_ALG_ES256, JG_USE_ANY, NULL), pem);
+    jg_jwks_free(set);
+    /* A key with another kid never stands in. */
+    set = set_of_keys(&renamed, 1);
+    assert_jg(JG_ERR_KEY_NOT_FOUND, jg_jws_verify(jws, strlen(jws), set, &vo, &res));
+    assert_null(jg_jwks_find(set, "issuer-1", JG_ALG_UNKNOWN, JG_USE_ANY, NULL));
+    jg_jwks_free(set);
+    jg_free(jws);
+
+    /* JWE: encrypted to the public part, labelled gw-1. */
+    jg_jwk *pub = NULL;
+    assert_jg_ok(jg_jwk_public(pem, &pub));
+    jg_jwk *to = relabel(pub, "gw-1", JG_ALG_ECDH_ES);
+    jg_jwe_recipient r = {.key = to, .alg = JG_ALG_ECDH_ES};
+    char *jwe = NULL;
+    assert_jg_ok(jg_jwe_encrypt("secret", 6, &r, 1, NULL, &jwe, NULL));
+    jg_jwe_decrypt_opts dopts = {.algs = JG_ALG_BIT(JG_ALG_ECDH_ES),
+                                 .encs = JG_ENC_BIT(JG_ENC_A256GCM)};
+    jg_jwe *out = NULL;
+    set = set_of_keys(&pem, 1);
+    assert_jg_ok(jg_jwe_decrypt(jwe, strlen(jwe), set, &dopts, &out));
+    assert_ptr_equal(jg_jwe_key(out), pem);
+    jg_jwe_free(out);
+    jg_jwks_free(set);
+    jg_jwk *gw_other = NULL;
+    assert_jg_ok(jg_jwk_generate_for_alg(JG_ALG_ECDH_ES, JG_CRV_NONE, 0, "gw-1", &gw_other));
+    jg_jwk *both2[2] = {pem, gw_other};
+    set = set_of_keys(both2, 2);
+    assert_jg(JG_ERR_DECRYPT, jg_jwe_decrypt(jwe, strlen(jwe), set, &dopts, &out));
+    jg_jwks_free(set);
+    set = set_of_keys(&renamed, 1);
+    assert_jg(JG_ERR_KEY_NOT_FOUND, jg_jwe_decrypt(jwe, strlen(jwe), set, &dopts, &out));
+    jg_jwks_free(set);
+    jg_free(jwe);
+
+    jg_jwk_free(gw_other);
+    jg_jwk_free(to);
+    jg_jwk_free(pub);
+    jg_jwk_free(renamed);
+    jg_jwk_free(other);
+    jg_jwk_free(signer);
+    jg_jwk_free(pem);
+}
+
+/* ---- Keys refused by policy are skipped, and said (issue 13 item 8) ------------------ */
+
+/* A JWK (JSON text) of a PEM file's public key with a kid; weak RSA allowed. */
+static char *pem_as_jwk(const char *file, const char *kid)
+{
+    size_t len = 0;
+    char *text = tu_read_file(tu_vector_path(file), &len);
+    jg_jwk_meta meta = {.kid = kid};
+    jg_jwk *key = NULL;
+    assert_jg_ok(jg_jwk_from_pem(text, len, &meta, JG_JWK_ALLOW_WEAK_RSA, &key));
+    free(text);
+    char *json = NULL;
+    assert_jg_ok(jg_jwk_to_json(key, 0, &json, NULL));
+    jg_jwk_free(key);
+    return json;
+}
+
+/* A 1024-bit RSA key next to a good one: the set keeps the good key, skips
+ * the weak one and says which and why; a token of the good key verifies. */
+static void test_parse_skips_weak_key(void **state)
+{
+    (void)state;
+    char *weak = pem_as_jwk("pem/rsa1024.spki.pem", "old-1024");
+    char *good = pem_as_jwk("pem/rsa2048.spki.pem", "rsa-2048");
+    char doc[8192];
+    snprintf(doc, sizeof doc, "{\"keys\":[%s,{\"kty\":\"ML-DSA\",\"kid\":\"pq\"},%s]}", weak, good);
+    jg_jwks *set = NULL;
+    jg_detail d;
+    assert_jg_ok(jg_jwks_parse_ex(doc, strlen(doc), 0, NULL, &set, &d));
+    assert_int_equal(d.err, JG_OK);
+    assert_int_equal(jg_jwks_count(set), 1);
+    assert_string_equal(jg_jwk_kid(jg_jwks_get(set, 0)), "rsa-2048");
+    assert_int_equal(jg_jwks_skipped_count(set), 2);
+    size_t pos = 99;
+    const char *kid = NULL;
+    jg_err why = JG_OK;
+    assert_jg_ok(jg_jwks_skipped_at(set, 0, &pos, &kid, &why));
+    assert_int_equal(pos, 0);
+    assert_string_equal(kid, "old-1024");
+    assert_int_equal(why, JG_ERR_KEY_WEAK);
+    assert_jg_ok(jg_jwks_skipped_at(set, 1, &pos, &kid, &why));
+    assert_int_equal(pos, 1);
+    assert_string_equal(kid, "pq");
+    assert_int_equal(why, JG_ERR_KEY_KTY);
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_jwks_skipped_at(set, 2, &pos, &kid, &why));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_jwks_skipped_at(NULL, 0, NULL, NULL, NULL));
+    assert_int_equal(jg_jwks_skipped_count(NULL), 0);
+
+    /* The good key still verifies: sign with its private half. */
+    size_t len = 0;
+    char *pem = tu_read_file(tu_vector_path("pem/rsa2048.p8.pem"), &len);
+    jg_jwk_meta meta = {.kid = "rsa-2048", .alg = JG_ALG_RS256};
+    jg_jwk *priv = NULL;
+    assert_jg_ok(jg_jwk_from_pem(pem, len, &meta, 0, &priv));
+    free(pem);
+    jg_jws_signer s = {.key = priv};
+    char *token = NULL;
+    assert_jg_ok(jg_jws_sign("x", 1, &s, NULL, &token, NULL));
+    jg_jws_verify_opts vo = {.algs = JG_ALG_BIT(JG_ALG_RS256)};
+    jg_jws *res = NULL;
+    assert_jg_ok(jg_jws_verify(token, strlen(token), set, &vo, &res));
+    jg_jws_free(res);
+    jg_free(token);
+    jg_jwk_free(priv);
+    jg_jwks_free(set);
+
+    /* Allowed weak RSA: nothing skipped for it. */
+    assert_jg_ok(jg_jwks_parse(doc, strlen(doc), JG_JWK_ALLOW_WEAK_RSA, NULL, &set));
+    assert_int_equal(jg_jwks_count(set), 2);
+    assert_int_equal(jg_jwks_skipped_count(set), 1);
+    jg_jwks_free(set);
+
+    /* Every key skipped: an error naming why, with the list in the detail. */
+    snprintf(doc, sizeof doc, "{\"keys\":[%s,{\"kty\":\"ML-DSA\"}]}", weak);
+    set = (jg_jwks *)1;
+    assert_jg(JG_ERR_KEY_WEAK, jg_jwks_parse_ex(doc, strlen(doc), 0, NULL, &set, &d));
+    assert_int_equal(d.kind, JG_DETAIL_KEYSET);
+    assert_int_equal(d.skipped_count, 2);
+    char line[512];
+    jg_detail_format(&d, line, sizeof line);
+    assert_string_equal(line, "2 keys skipped: kid \"old-1024\": key is too weak (too small, or an "
+                              "all-zero secret); key 1 (no kid): unsupported key type");
+    assert_jg(JG_ERR_KEY_WEAK, jg_jwks_parse_any(doc, strlen(doc), 0, NULL, &set));
+    /* An empty set is still an empty set; a malformed key still fails it. */
+    assert_jg_ok(jg_jwks_parse("{\"keys\":[]}", 11, 0, NULL, &set));
+    assert_int_equal(jg_jwks_count(set), 0);
+    jg_jwks_free(set);
+    snprintf(doc, sizeof doc, "{\"keys\":[%s,{\"kty\":\"RSA\",\"n\":\"AQAB\"}]}", good);
+    assert_jg(JG_ERR_KEY_INVALID, jg_jwks_parse(doc, strlen(doc), 0, NULL, &set));
+    jg_free(weak);
+    jg_free(good);
+}
+
 static void test_parse_cookbook_set(void **state)
 {
     (void)state;
@@ -282,6 +477,7 @@ static void test_parse_skips_unsupported(void **state)
     jg_jwks *set = parse_set_ok(root);
     assert_int_equal(jg_jwks_count(set), 1);
     assert_string_equal(jg_jwk_kid(jg_jwks_get(set, 0)), "kept");
+    assert_int_equal(jg_jwks_skipped_count(set), 6); /* each one recorded */
     jg_jwks_free(set);
     tu_count("jwks-skip");
     json_decref(root);
@@ -568,6 +764,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_and_share),
         cmocka_unit_test(test_find),
+        cmocka_unit_test(test_key_without_kid_stands_in),
+        cmocka_unit_test(test_parse_skips_weak_key),
         cmocka_unit_test(test_parse_cookbook_set),
         cmocka_unit_test(test_parse_skips_unsupported),
         cmocka_unit_test(test_parse_refusals),

@@ -81,7 +81,7 @@ static int teardown(void **state)
 static void check_verifies(const char *tok, size_t i, const void *payload, size_t payload_len,
                            int detached)
 {
-    jg_jws_verify_opts opts = tk_opts(JG_ALG_BIT(cases[i].alg));
+    jg_jws_verify_opts opts = tk_opts_mixed(JG_ALG_BIT(cases[i].alg));
     if (detached) {
         opts.detached_payload = payload;
         opts.detached_payload_len = payload_len;
@@ -170,7 +170,7 @@ static void test_all_algs_in_one_token(void **state)
                 .format = JG_FORMAT_GENERAL, .detached = detached, .b64_false = b64_false};
             char *tok = NULL;
             assert_jg_ok(jg_jws_sign_multi("many.signers", 12, signers, NCASES, &o, &tok, NULL));
-            jg_jws_verify_opts opts = tk_opts(every);
+            jg_jws_verify_opts opts = tk_opts_mixed(every);
             opts.limits = &limits;
             opts.policy = JG_SIG_ALL;
             if (detached) {
@@ -281,7 +281,7 @@ static void test_header_building(void **state)
     char *tok = NULL;
     assert_jg_ok(jg_jws_sign("p", 1, &s, &flat, &tok, NULL));
     assert_null(strstr(tok, "protected"));
-    jg_jws_verify_opts vo = tk_opts(JG_ALGS_HMAC);
+    jg_jws_verify_opts vo = tk_opts_mixed(JG_ALGS_HMAC);
     jg_jws *jws = NULL;
     assert_jg_ok(jg_jws_verify(tok, strlen(tok), verifiers, &vo, &jws));
     char *pj = NULL;
@@ -334,7 +334,7 @@ static void test_header_fast_path_matches_json(void **state)
             char *tok = NULL;
             assert_jg_ok(jg_jws_sign("p", 1, &direct, &o, &tok, NULL));
             jg_jwks *set = tk_set(&k, 1);
-            jg_jws_verify_opts vo = tk_opts(JG_ALGS_HMAC);
+            jg_jws_verify_opts vo = tk_opts_mixed(JG_ALGS_HMAC);
             jg_jws *jws = NULL;
             assert_jg_ok(jg_jws_verify(tok, strlen(tok), set, &vo, &jws));
             const char *kid = NULL;
@@ -358,7 +358,7 @@ static void test_result_accessors(void **state)
     jg_jws_sign_opts o = {.format = JG_FORMAT_FLATTENED};
     char *tok = NULL;
     assert_jg_ok(jg_jws_sign("payload", 7, &s, &o, &tok, NULL));
-    jg_jws_verify_opts vo = tk_opts(JG_ALGS_EC_SIG);
+    jg_jws_verify_opts vo = tk_opts_mixed(JG_ALGS_EC_SIG);
     jg_jws *jws = NULL;
     assert_jg_ok(jg_jws_verify(tok, strlen(tok), verifiers, &vo, &jws));
     const char *v = NULL;
@@ -407,7 +407,7 @@ typedef struct thread_arg {
 static void *verify_loop(void *p)
 {
     thread_arg *arg = p;
-    jg_jws_verify_opts opts = tk_opts(JG_ALGS_HMAC | JG_ALGS_ASYMMETRIC_SIG);
+    jg_jws_verify_opts opts = tk_opts_mixed(JG_ALGS_HMAC | JG_ALGS_ASYMMETRIC_SIG);
     for (int round = 0; round < THREAD_ROUNDS; round++) {
         for (size_t i = 0; i < arg->n; i++) {
             jg_jws *jws = NULL;

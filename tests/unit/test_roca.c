@@ -92,6 +92,27 @@ static void expect_import(const BIGNUM *n, jg_err want)
     jg_jwks *set = NULL;
     assert_jg(want, jg_jwks_parse_any(json, strlen(json), 0, NULL, &set));
     jg_jwks_free(set);
+    if (want == JG_ERR_KEY_ROCA) {
+        /* In a JWKS next to a good key: skipped and named, the good key kept
+         * (issue 13 item 8). */
+        size_t cap = strlen(json) + 200;
+        char *doc = malloc(cap);
+        assert_non_null(doc);
+        snprintf(doc, cap,
+                 "{\"keys\":[%s,{\"kty\":\"oct\",\"kid\":\"good\","
+                 "\"k\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\"}]}",
+                 json);
+        assert_jg_ok(jg_jwks_parse(doc, strlen(doc), 0, NULL, &set));
+        assert_int_equal(jg_jwks_count(set), 1);
+        size_t pos = 9;
+        jg_err why = JG_OK;
+        assert_int_equal(jg_jwks_skipped_count(set), 1);
+        assert_jg_ok(jg_jwks_skipped_at(set, 0, &pos, NULL, &why));
+        assert_int_equal(pos, 0);
+        assert_int_equal(why, JG_ERR_KEY_ROCA);
+        jg_jwks_free(set);
+        free(doc);
+    }
 
     /* The flag lets the caller take such a key on purpose. */
     assert_jg_ok(jg_jwk_parse(json, strlen(json), JG_JWK_ALLOW_ROCA, &key));
