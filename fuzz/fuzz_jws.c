@@ -39,8 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const fz_keys *k = fz_keys_get();
     const char *token = (const char *)data;
-    jg_jws_verify_opts opts = {
-        .algs = fz_jws_algs(), .policy = JG_SIG_ANY, .crit = understood, .limits = &k->limits};
+    /* k->sig holds every kind of key on purpose (every algorithm reachable);
+     * the refusal of mixed sets has its own test (test_attacks.c) */
+    jg_jws_verify_opts opts = {.algs = fz_jws_algs(),
+                               .policy = JG_SIG_ANY,
+                               .crit = understood,
+                               .limits = &k->limits,
+                               .allow_mixed_keys = 1};
 
     jg_jws *jws = NULL;
     jg_err err = jg_jws_verify(token, size, k->sig, &opts, &jws);
@@ -63,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same token as a JWT: typ and claims behind a valid signature. */
     jg_jwt_policy policy = {.algs = fz_jws_algs(),
                             .allow_missing_exp = 1,
+                            .allow_mixed_keys = 1,
                             .clock = fz_clock,
                             .crit = understood,
                             .limits = &k->limits};

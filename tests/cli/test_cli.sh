@@ -175,6 +175,7 @@ head -c 17000000 /dev/zero | tr '\0' ' ' >huge.json
 run 2 --in jwt-pem -- jwt verify --key huge.json --alg ES256
 check "oversized key file explained" grep -q "larger than the size limit" err
 
+printf 'hello, world\n' >payload
 run 2 --in payload -- jws sign --key two.pem                                 # two PEM keys, no kid
 check "two PEM keys: kid-less explained" grep -q "PEM keys have no kid" err
 run 2 --in payload -- jws sign --key two.pem --kid any
