@@ -139,8 +139,11 @@ def main():
                           step=0.05, what='jwtgated ready')
         res['startup_s'] = time.monotonic() - t0
         res['rss_mib'] = rss_mib(srv.proc.pid)
-        res['snapshot_mb'] = os.path.getsize(srv.snapshot_path) / 1e6
-        with open(srv.snapshot_path, 'rb') as f:
+        snap_path = srv.snapshot_path
+        if not os.path.exists(snap_path):  # a jwtgated before format 2 (--build of an old one)
+            snap_path = os.path.join(srv.data, 'snapshot.json')
+        res['snapshot_mb'] = os.path.getsize(snap_path) / 1e6
+        with open(snap_path, 'rb') as f:
             res['snapshot_form'] = 'compiled' if f.read(6) == b'JGSNAP' else 'JSON'
 
         cid, secret = app['client_id'], app['client_secret']
