@@ -172,7 +172,8 @@ jg_err jg_snapshot_keys(const jg_snapshot *s, jg_snap_str *decryption, jg_snap_s
  * request path `path` (`len` bytes, no query) on a path-segment boundary:
  * "/orders" matches "/orders", "/orders/x" and "/orders?..." (the caller
  * strips the query) but not "/ordersx"; a base_path that ends in "/"
- * matches what starts with it. Cost: one hash probe per "/" in the path.
+ * matches what starts with it. Cost: at most two hash probes per "/" in the
+ * path (with and without the slash), longest first.
  * Errors: JG_ERR_NOT_FOUND (no API there), JG_ERR_INVALID_ARGUMENT,
  * JG_ERR_SNAPSHOT_UNVERIFIED, JG_ERR_SNAPSHOT_FORMAT (a bad reference).
  */

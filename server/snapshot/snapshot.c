@@ -2,8 +2,6 @@
 #include "server/snapshot/snapshot.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,21 +54,6 @@ static json_t *public_part(const struct view *v)
                      "generated_at", (json_int_t)v->built_at, "keys", keys, "verification_keys",
                      verify, "apis", apis, "subscriptions", v->subscriptions, "revoked_jti",
                      revoked, "suspended_clients", suspended);
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 long long snapshot_file_version(const char *path)
@@ -214,34 +197,9 @@ out:
     return rc;
 }
 
-int snapshot_write(jgd *d, const struct view *v)
+/* The view's snapshot as the JSON document (format 1, --snapshot-format json). */
+static int build_json(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
 {
-    long long published = atomic_load(&d->published_version);
-    if (v->version < published) {
-        if (!atomic_exchange(&d->snapshot_older, 1))
-            log_msg(L_ERR,
-                    "snapshot: the database (version %lld) is older than the published snapshot"
-                    " (version %lld); not replacing it. Was the database restored by hand? Stop"
-                    " jwtgated and use \"jwtgated restore --from FILE\" (docs/jwtgated.md)",
-                    (long long)v->version, published);
-        return -2;
-    }
-    atomic_store(&d->snapshot_older, 0);
-    if (d->cfg.snapshot_format == SNAPSHOT_COMPILED) {
-        uint8_t *bin = NULL;
-        size_t bin_len = 0;
-        if (build_compiled(d, v, &bin, &bin_len) != 0)
-            return -1;
-        jg_err err = jg_snapshot_write_file(d->cfg.snapshot_path, bin, bin_len);
-        int saved = errno;
-        jg_free_secret(bin, bin_len);
-        if (err != JG_OK) {
-            log_msg(L_ERR, "snapshot: cannot write %s: %s", d->cfg.snapshot_path, strerror(saved));
-            return -1;
-        }
-        atomic_store(&d->published_version, (long long)v->version);
-        return 0;
-    }
     json_t *doc = public_part(v);
     if (doc == NULL || json_object_set_new(doc, "issuer", json_string(d->cfg.issuer)) != 0 ||
         json_object_set_new(doc, "token_ttl", json_integer(d->cfg.token_ttl)) != 0) {
@@ -262,46 +220,37 @@ int snapshot_write(jgd *d, const struct view *v)
     sv_buf_puts(&b, pub + 1);
     sv_buf_puts(&b, "\n");
     free(pub);
-    size_t len = 0;
-    char *text = sv_buf_take(&b, &len);
-    if (text == NULL)
-        return -1;
+    *out = (uint8_t *)sv_buf_take(&b, out_len);
+    return *out != NULL ? 0 : -1;
+}
 
-    const char *path = d->cfg.snapshot_path;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    char *dir = strdup(path);
-    int rc = -1, fd = -1;
-    if (tmp == NULL || dir == NULL)
-        goto out;
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        log_msg(L_ERR, "snapshot: cannot create %s: %s", tmp, strerror(errno));
-        goto out;
+int snapshot_write(jgd *d, const struct view *v)
+{
+    long long published = atomic_load(&d->published_version);
+    if (v->version < published) {
+        if (!atomic_exchange(&d->snapshot_older, 1))
+            log_msg(L_ERR,
+                    "snapshot: the database (version %lld) is older than the published snapshot"
+                    " (version %lld); not replacing it. Was the database restored by hand? Stop"
+                    " jwtgated and use \"jwtgated restore --from FILE\" (docs/jwtgated.md)",
+                    (long long)v->version, published);
+        return -2;
     }
-    if (fchmod(fd, 0600) != 0 || write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-        log_msg(L_ERR, "snapshot: cannot write %s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        log_msg(L_ERR, "snapshot: cannot replace %s: %s", path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    /* Make the rename itself durable. */
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+    atomic_store(&d->snapshot_older, 0);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if ((d->cfg.snapshot_format == SNAPSHOT_COMPILED ? build_compiled(d, v, &data, &len)
+                                                     : build_json(d, v, &data, &len)) != 0)
+        return -1;
+    /* One atomic writer for both forms: the library's (temporary file in the
+     * same directory, mode 0600, fsync, rename, fsync of the directory). */
+    jg_err err = jg_snapshot_write_file(d->cfg.snapshot_path, data, len);
+    int saved = errno;
+    jg_free_secret(data, len);
+    if (err != JG_OK) {
+        log_msg(L_ERR, "snapshot: cannot write %s: %s", d->cfg.snapshot_path, strerror(saved));
+        return -1;
     }
     atomic_store(&d->published_version, (long long)v->version);
-    rc = 0;
-out:
-    jg_free_secret(text, len);
-    free(tmp);
-    free(dir);
-    return rc;
+    return 0;
 }

@@ -80,5 +80,26 @@ class Publisher(unittest.TestCase):
             srv.close()
 
 
+class Formats(unittest.TestCase):
+    def test_json_form_on_request(self):
+        # --snapshot-format json: format 1 for gateways that predate format 2,
+        # through the same publisher and atomic writer
+        with Server('--snapshot-format', 'json') as srv:
+            _, t = srv.admin('POST', '/tenants', {'name': 'json-form'}, expect=201)
+            doc = srv.snapshot()
+            with open(srv.snapshot_path, 'rb') as f:
+                self.assertEqual(f.read(1), b'{')
+            self.assertEqual((doc['format'], doc['format_version']), ('jwtgate-snapshot', 1))
+            self.assertTrue(all('d' in k for k in doc['decryption_keys']['keys']))
+            self.assertEqual(doc['version'], srv.versions()[0])
+
+    def test_compiled_by_default_and_unknown_form_refused(self):
+        with Server() as srv:
+            with open(srv.snapshot_path, 'rb') as f:
+                self.assertEqual(f.read(8), b'JGSNAP\r\n')
+        with self.assertRaises(RuntimeError):
+            Server('--snapshot-format', 'xml')
+
+
 if __name__ == '__main__':
     unittest.main()
