@@ -3,7 +3,6 @@ changes is one write, a revocation does not rebuild the view, a clean stop leave
 the newest snapshot, and every change still reaches the snapshot. Each fails
 against a jwtgated that writes the snapshot inside every change."""
 import re
-import time
 import unittest
 
 from jgtest import Server, World
@@ -34,13 +33,12 @@ class Publisher(unittest.TestCase):
     def test_a_change_is_answered_before_the_snapshot_is_written(self):
         with Server('--publish-delay', '3000') as srv:
             before = srv.versions()
-            t0 = time.monotonic()
             srv.admin('POST', '/tenants', {'name': 'quick'}, expect=201)
-            answered = time.monotonic() - t0
             view, published = srv.versions()
             self.assertEqual(view, before[0] + 1)
-            self.assertEqual(published, before[1])  # still the previous snapshot...
-            self.assertLess(answered, 3.0)  # ...and the answer did not wait for it
+            # answered while the file still holds the previous snapshot: the
+            # answer did not wait for the write (no timing threshold needed)
+            self.assertEqual(published, before[1])
             self.assertEqual(srv.snapshot(timeout=10)['version'], view)  # then written
 
     def test_a_revocation_derives_the_view(self):
