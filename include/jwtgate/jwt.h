@@ -114,7 +114,8 @@ void jg_claims_free(jg_claims *claims);
 
 /* ---- Validation --------------------------------------------------------- */
 
-/* A clock for validation: seconds since the epoch. NULL means time(NULL). */
+/* A clock for validation: seconds since the epoch. NULL means the system's
+ * CLOCK_REALTIME (not the coarse clock glibc's time() reads). */
 typedef int64_t (*jg_clock_fn)(void *ctx);
 
 typedef struct jg_jwt_policy {

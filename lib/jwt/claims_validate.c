@@ -252,6 +252,17 @@ static void scope_fault(jg_err err, const jg_claims *claims, const jg_jwt_policy
  *   9. scopes: "scope" well-formed, holding every scope of scopes_all and
  *      one of scopes_any.
  */
+/* CLOCK_REALTIME, not time(): glibc's time() reads the coarse clock, up to
+ * a tick behind the one issuers read, so a token issued this second would
+ * briefly look issued in the future ("iat" rule, leeway 0). */
+static int64_t system_now(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return (int64_t)time(NULL);
+    return (int64_t)ts.tv_sec;
+}
+
 jg_err jg_claims_validate_ex(const jg_claims *claims, const jg_jwt_policy *policy,
                              jg_detail *detail)
 {
@@ -261,8 +272,7 @@ jg_err jg_claims_validate_ex(const jg_claims *claims, const jg_jwt_policy *polic
         return JG_ERR_INVALID_ARGUMENT;
     }
 
-    const int64_t now =
-        policy->clock != NULL ? policy->clock(policy->clock_ctx) : (int64_t)time(NULL);
+    const int64_t now = policy->clock != NULL ? policy->clock(policy->clock_ctx) : system_now();
     const int64_t leeway = policy->leeway;
     int present;
     int64_t t;

@@ -17,9 +17,14 @@
 #include "jwtgate/base64url.h"
 #include "jwtgate/common.h"
 
+/* clock_gettime, not time(): glibc's time() reads the coarse clock, which
+ * lags CLOCK_REALTIME (what clients such as Python's time.time() read) by up
+ * to a tick, so a client's fresh "iat" could be a second in our future. */
 int64_t sv_now(void)
 {
-    return (int64_t)time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 double sv_mono(void)

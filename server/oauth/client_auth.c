@@ -193,7 +193,11 @@ static int verify_assertion(request *r, view *v, const char *assertion, const ch
         int64_t until = exp;
         if (has_iat && iat + MAX_ASSERTION_LIFETIME < until)
             until = iat + MAX_ASSERTION_LIFETIME;
-        if (until + ASSERTION_LEEWAY <= now || until - now > MAX_ASSERTION_LIFETIME)
+        /* A client whose clock runs ahead (within the leeway) signs a fresh
+         * iat that is still in our future: its window ends up to the
+         * leeway more than ten minutes from our now. */
+        if (until + ASSERTION_LEEWAY <= now ||
+            until - now > MAX_ASSERTION_LIFETIME + ASSERTION_LEEWAY)
             log_msg(L_INFO, "client %s: assertion refused: outside its ten-minute window",
                     client_id);
         else

@@ -321,6 +321,9 @@ class OAuthTest(unittest.TestCase):
             lambda k, c: self.assertion(k, c, exp=int(time.time()) + 3600,
                                         iat=int(time.time()) - 660),
             lambda k, c: self.assertion(k, c, exp=int(time.time()) - 120),  # expired
+            # iat two minutes in our future: beyond the leeway.
+            lambda k, c: self.assertion(k, c, iat=int(time.time()) + 120,
+                                        exp=int(time.time()) + 3600),
             lambda k, c: self.assertion(k, c, jti=None),
             lambda k, c: self.assertion(k, c, exp=None),
             lambda k, c: self.assertion(k, c, iss='someone-else'),
@@ -337,6 +340,11 @@ class OAuthTest(unittest.TestCase):
             r = self.pk_token(self.assertion(key, cid, aud=aud))
             self.assertEqual(r.status, 200, (aud, r))
         r = self.pk_token(self.assertion(key, cid, exp=int(time.time()) + 3600))
+        self.assertEqual(r.status, 200, r)
+        # A client clock 20 s ahead (within the 30 s leeway) signing an
+        # hour-long assertion: its window ends 10 min 20 s from our now.
+        ahead = int(time.time()) + 20
+        r = self.pk_token(self.assertion(key, cid, iat=ahead, exp=ahead + 3600))
         self.assertEqual(r.status, 200, r)
         r = self.srv.post_form('/oauth2/introspect', {
             'token': 'x', 'client_assertion_type': ASSERTION_TYPE,
