@@ -481,6 +481,7 @@ static void maintain(jgd *d, int64_t *last_purge)
                 store_rollback(tx);
         }
         pthread_mutex_unlock(&d->write_mu);
+        expire_revocations(d, now);
     }
 }
 

@@ -20,6 +20,8 @@ store_err change_begin(jgd *d, const char *actor, change *c)
     if (err != ST_OK) {
         pthread_mutex_unlock(&d->write_mu);
         c->tx = NULL;
+    } else {
+        store_journal_attach(c->tx, &c->journal);
     }
     return err;
 }
@@ -56,39 +58,31 @@ store_err change_audit(change *c, const char *action, const char *tenant_id, con
     return err;
 }
 
-void change_only_revokes(change *c, const char *jti, int64_t exp)
+/* The view after the change `c` committed as `version`, made inside its
+ * transaction (which sees the change) from the current view and the
+ * change's journal; NULL when that cannot be done (no current view, or one
+ * not at version - 1: another process wrote; a journal that overflowed),
+ * and then the commit builds the view from the store. */
+static view *derived_view(jgd *d, change *c, int64_t version)
 {
-    c->revokes_jti = jti;
-    c->revokes_exp = exp;
-}
-
-/* The view after the change `c` (NULL: reread everything) committed as
- * `version`: derived when only a revocation happened since the current
- * view, else built from the store. */
-static view *next_view(jgd *d, const change *c, int64_t version)
-{
-    view *v = NULL;
-    if (c != NULL && c->revokes_jti != NULL) {
-        view *cur = view_acquire(d);
-        if (cur != NULL && cur->version == version - 1 &&
-            view_derive_revoked(cur, c->revokes_jti, c->revokes_exp, version, &v) == 0)
-            atomic_fetch_add_explicit(&d->m.views_derived, 1, memory_order_relaxed);
-        view_release(cur);
-        if (v != NULL)
-            return v;
+    view *cur = view_acquire(d), *v = NULL;
+    if (cur != NULL && cur->version == version - 1 && !c->journal.overflow &&
+        view_derive(cur, version, &v) == 0 && view_apply(d, v, c->tx, &c->journal) != 0) {
+        log_msg(L_WARN, "view: applying the change failed; reading the whole store");
+        view_release(v);
+        v = NULL;
     }
-    if (view_build(d, &v) != 0)
-        return NULL;
-    atomic_fetch_add_explicit(&d->m.views_built, 1, memory_order_relaxed);
+    view_release(cur);
     return v;
 }
 
-static int rebuild_locked(jgd *d, const change *c, int64_t version)
+static int install_next(jgd *d, view *v)
 {
-    if (!d->publish)
-        return 0; /* an offline command: the next "serve" publishes */
-    view *v = next_view(d, c, version);
-    if (v == NULL) {
+    if (v != NULL) {
+        atomic_fetch_add_explicit(&d->m.views_derived, 1, memory_order_relaxed);
+    } else if (view_build(d, &v) == 0) {
+        atomic_fetch_add_explicit(&d->m.views_built, 1, memory_order_relaxed);
+    } else {
         atomic_store(&d->snapshot_ok, 0);
         log_msg(L_ERR, "view: rebuilding the view failed; keeping the previous one");
         return -1;
@@ -111,16 +105,21 @@ store_err change_commit(change *c)
         change_abort(c);
         return err;
     }
+    view *next = c->d->publish ? derived_view(c->d, c, version) : NULL;
     err = store_commit(c->tx);
     c->tx = NULL;
-    if (err == ST_OK)
-        rebuild_locked(c->d, c, version);
+    store_journal_free(&c->journal);
+    if (err == ST_OK && c->d->publish)
+        install_next(c->d, next);
+    else
+        view_release(next);
     pthread_mutex_unlock(&c->d->write_mu);
     return err;
 }
 
 void change_abort(change *c)
 {
+    store_journal_free(&c->journal);
     if (c->tx != NULL) {
         store_rollback(c->tx);
         c->tx = NULL;
@@ -130,8 +129,28 @@ void change_abort(change *c)
 
 int refresh_view(jgd *d)
 {
+    if (!d->publish)
+        return 0; /* an offline command: the next "serve" publishes */
     pthread_mutex_lock(&d->write_mu);
-    int rc = rebuild_locked(d, NULL, 0);
+    int rc = install_next(d, NULL);
+    pthread_mutex_unlock(&d->write_mu);
+    return rc;
+}
+
+int expire_revocations(jgd *d, int64_t now)
+{
+    pthread_mutex_lock(&d->write_mu);
+    view *cur = view_acquire(d), *v = NULL;
+    int rc = -1;
+    if (cur != NULL && view_derive(cur, cur->version, &v) == 0 && view_expire(v, now) == 0) {
+        rc = 0;
+        if (v->revoked.count != cur->revoked.count) {
+            view_install(d, v); /* the same version: the next change publishes it */
+            v = NULL;
+        }
+    }
+    view_release(v);
+    view_release(cur);
     pthread_mutex_unlock(&d->write_mu);
     return rc;
 }

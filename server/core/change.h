@@ -5,7 +5,7 @@
  *   change_begin(d, actor, &c);           takes the writer lock, opens a write transaction
  *   st_insert(c.tx, ...); change_audit(&c, "api.create", tenant, id, NULL, row);
  *   change_commit(&c);                    bumps the version, commits (durable),
- *                                         rebuilds the view, kicks the publisher
+ *                                         updates the view, kicks the publisher
  *
  * change_commit() refuses a change that recorded no audit entry, so a change
  * without its audit record cannot be committed.
@@ -21,8 +21,7 @@ typedef struct change {
     const char *actor;
     int audited;
     int64_t now;
-    const char *revokes_jti; /* change_only_revokes() */
-    int64_t revokes_exp;
+    store_journal journal; /* what the change wrote: the view applies it */
 } change;
 
 store_err change_begin(jgd *d, const char *actor, change *c);
@@ -30,11 +29,9 @@ store_err change_begin(jgd *d, const char *actor, change *c);
  * before/after. */
 store_err change_audit(change *c, const char *action, const char *tenant_id, const char *target,
                        const json_t *before, const json_t *after);
-/* Say that the change does nothing but revoke `jti` (borrowed until the
- * commit) until `exp`: the commit then derives the view from the current one
- * (view_derive_revoked) instead of reading the whole store again. */
-void change_only_revokes(change *c, const char *jti, int64_t exp);
-/* Commit; ST_OK once the change is durable. The snapshot is written after,
+/* Commit; ST_OK once the change is durable. The view is derived from the
+ * current one and what the change wrote (view.h), before the commit and
+ * inside its transaction; installed once durable. The snapshot is written after,
  * by the publisher (snapshot/publisher.h); a failed write is logged, retried
  * and reported by /readyz. */
 store_err change_commit(change *c);
@@ -44,5 +41,8 @@ void change_abort(change *c);
  * (start-up, and changes made by another process). Takes the writer lock.
  * 0 or -1 (logged). */
 int refresh_view(jgd *d);
+/* Drop revocations past their exp from the view (after the store purged
+ * them); the same version, so nothing is published for it alone. 0 or -1. */
+int expire_revocations(jgd *d, int64_t now);
 
 #endif

@@ -1,12 +1,166 @@
-/* view.c — build, swap and share the read model (see view.h). */
+/* view.c — the read model: records from rows, whole builds, and views derived
+ * from the previous one by what a change touched (see view.h). */
 #include "server/core/view.h"
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/core/log.h"
 #include "server/core/masterkey.h"
 #include "server/core/util.h"
+
+typedef struct v_text {
+    atomic_int refs;
+    size_t len;
+    char s[];
+} v_text;
+
+static void text_release(v_text *t)
+{
+    if (t != NULL && atomic_fetch_sub(&t->refs, 1) == 1)
+        free(t);
+}
+
+/* An index entry: a second key for a record (an API by audience, a client
+ * by app id), holding a reference to it. */
+typedef struct v_ref {
+    pitem h;
+    pitem *target;
+} v_ref;
+
+static void ref_destroy(pitem *i)
+{
+    pitem_release(((v_ref *)i)->target);
+    free(i);
+}
+
+static int index_set(pmap *m, const char *key, pitem *target)
+{
+    v_ref *r = malloc(sizeof *r);
+    if (r == NULL)
+        return -1;
+    pitem_init(&r->h, key, ref_destroy);
+    r->target = pitem_retain(target);
+    int rc = pmap_set(m, &r->h);
+    pitem_release(&r->h);
+    return rc;
+}
+
+static pitem *index_get(const pmap *m, const char *key)
+{
+    const v_ref *r = (const v_ref *)pmap_get(m, key);
+    return r != NULL ? r->target : NULL;
+}
+
+/* ---- Records from rows ---------------------------------------------------- */
+
+/* Strings of a record copied into one block after it: sizes first, then
+ * copies through a cursor. */
+typedef struct packer {
+    size_t need;
+    char *at;
+} packer;
+
+static char *pack(packer *p, const char *s)
+{
+    if (s == NULL)
+        s = "";
+    size_t n = strlen(s) + 1;
+    if (p->at == NULL) {
+        p->need += n;
+        return NULL;
+    }
+    char *out = memcpy(p->at, s, n);
+    p->at += n;
+    return out;
+}
+
+static const char *member(const json_t *row, const char *name)
+{
+    return json_string_value(json_object_get(row, name));
+}
+
+static void api_destroy(pitem *i)
+{
+    free(i);
+}
+
+static jg_api_state api_state(const char *s)
+{
+    static const char *const names[] = {"draft", "published", "deprecated", "retired"};
+    for (int k = 0; k < 4; k++)
+        if (s != NULL && strcmp(s, names[k]) == 0)
+            return (jg_api_state)k;
+    return JG_API_DRAFT;
+}
+
+static v_api *api_from_row(const json_t *row)
+{
+    const json_t *scopes = json_object_get(row, "scopes");
+    size_t n = json_array_size(scopes);
+    packer p = {0, NULL};
+    static const char *const cols[] = {"id",        "tenant_id", "name",    "version",
+                                       "base_path", "upstream",  "audience"};
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+        pack(&p, member(row, cols[k]));
+    for (size_t k = 0; k < n; k++)
+        pack(&p, json_string_value(json_array_get(scopes, k)));
+    size_t head = sizeof(v_api) + n * sizeof(char *);
+    v_api *a = calloc(1, head + p.need);
+    if (a == NULL)
+        return NULL;
+    a->scopes = (char **)(void *)(a + 1);
+    packer r = {0, (char *)a + head};
+    char **fields[] = {&a->id,        &a->tenant_id, &a->name,    &a->version,
+                       &a->base_path, &a->upstream,  &a->audience};
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+        *fields[k] = pack(&r, member(row, cols[k]));
+    for (size_t k = 0; k < n; k++)
+        a->scopes[k] = pack(&r, json_string_value(json_array_get(scopes, k)));
+    a->nscopes = n;
+    a->state = api_state(member(row, "state"));
+    a->sunset = json_integer_value(json_object_get(row, "sunset"));
+    a->deprecated_at = json_integer_value(json_object_get(row, "deprecated_at"));
+    pitem_init(&a->h, a->id, api_destroy);
+    return a;
+}
+
+/* A sub's strings in one block: its scopes array first. */
+static int sub_from_row(const json_t *row, v_sub *s)
+{
+    const json_t *scopes = json_object_get(row, "scopes");
+    size_t n = json_array_size(scopes);
+    packer p = {0, NULL};
+    pack(&p, member(row, "id"));
+    pack(&p, member(row, "api_id"));
+    for (size_t k = 0; k < n; k++)
+        pack(&p, json_string_value(json_array_get(scopes, k)));
+    size_t head = n * sizeof(char *);
+    char *blk = malloc(head + p.need);
+    if (blk == NULL)
+        return -1;
+    packer r = {0, blk + head};
+    s->scopes = (char **)(void *)blk;
+    s->id = pack(&r, member(row, "id"));
+    s->api_id = pack(&r, member(row, "api_id"));
+    for (size_t k = 0; k < n; k++)
+        s->scopes[k] = pack(&r, json_string_value(json_array_get(scopes, k)));
+    s->nscopes = n;
+    return 0;
+}
+
+static void client_destroy(pitem *i)
+{
+    v_client *c = (v_client *)i;
+    for (size_t k = 0; k < c->nsubs; k++)
+        free(c->subs[k].scopes);
+    free(c->subs);
+    if (c->secrets != NULL)
+        jg_free_secret(c->secrets, c->nsecrets * sizeof *c->secrets);
+    jg_jwks_free(c->keys);
+    free(c);
+}
 
 /* A warn line per key of a client's stored JWKS that the library skipped
  * (which key, why; never the key): such a key cannot authenticate. */
@@ -25,32 +179,190 @@ static void log_skipped(const char *client_id, const jg_jwks *set)
                 shown_kid, jg_strerror(why));
     }
 }
+
+/* A client record with room for nsecrets secrets and nsubs subscriptions
+ * (filled by the caller, counting up from 0). */
+static v_client *client_from_row(const json_t *row, size_t nsecrets, size_t nsubs)
+{
+    static const char *const cols[] = {"client_id", "id", "tenant_id", "name"};
+    packer p = {0, NULL};
+    for (size_t k = 0; k < 4; k++)
+        pack(&p, member(row, cols[k]));
+    v_client *c = calloc(1, sizeof *c + p.need);
+    if (c == NULL)
+        return NULL;
+    packer r = {0, (char *)(c + 1)};
+    c->client_id = pack(&r, member(row, "client_id"));
+    c->app_id = pack(&r, member(row, "id"));
+    c->tenant_id = pack(&r, member(row, "tenant_id"));
+    c->name = pack(&r, member(row, "name"));
+    pitem_init(&c->h, c->client_id, client_destroy);
+    const char *method = member(row, "auth_method");
+    c->private_key_jwt = method != NULL && strcmp(method, "private_key_jwt") == 0;
+    c->suspended = json_is_true(json_object_get(row, "suspended"));
+    c->secrets = nsecrets ? calloc(nsecrets, sizeof *c->secrets) : NULL;
+    c->subs = nsubs ? calloc(nsubs, sizeof *c->subs) : NULL;
+    if ((nsecrets && c->secrets == NULL) || (nsubs && c->subs == NULL)) {
+        pitem_release(&c->h);
+        return NULL;
+    }
+    const json_t *jwks = json_object_get(row, "jwks");
+    if (c->private_key_jwt && json_is_object(jwks)) {
+        char *text = json_dumps(jwks, JSON_COMPACT);
+        if (text != NULL &&
+            jg_jwks_parse(text, strlen(text), JG_JWK_PUBLIC_ONLY, NULL, &c->keys) == JG_OK)
+            log_skipped(c->client_id, c->keys);
+        free(text);
+    }
+    return c;
+}
+
+static void client_add_secret(v_client *c, const json_t *row)
+{
+    const char *hash = member(row, "hash");
+    v_secret *s = &c->secrets[c->nsecrets++];
+    if (hash != NULL && strlen(hash) < sizeof s->hash)
+        memcpy(s->hash, hash, strlen(hash) + 1);
+    s->expires_at = json_integer_value(json_object_get(row, "expires_at"));
+    if (json_is_integer(json_object_get(row, "expires_at")) && s->expires_at == 0)
+        s->expires_at = -1; /* expired at the epoch: never live */
+}
+
+static int client_add_sub(v_client *c, const json_t *row)
+{
+    if (sub_from_row(row, &c->subs[c->nsubs]) != 0)
+        return -1;
+    c->nsubs++;
+    return 0;
+}
+
+static void revoked_destroy(pitem *i)
+{
+    free(i);
+}
+
+static v_revoked *revoked_new(const char *jti, int64_t exp)
+{
+    size_t n = strlen(jti) + 1;
+    v_revoked *r = malloc(sizeof *r + n);
+    if (r == NULL)
+        return NULL;
+    memcpy(r->jti, jti, n);
+    r->exp = exp;
+    pitem_init(&r->h, r->jti, revoked_destroy);
+    return r;
+}
+
+/* ---- Keys ----------------------------------------------------------------- */
+
+static void keys_release(v_keys *k)
+{
+    if (k == NULL || atomic_fetch_sub(&k->refs, 1) != 1)
+        return;
+    jg_jwk_free(k->sign_key);
+    jg_jwk_free(k->enc_key);
+    jg_jwks_free(k->decrypt_keys);
+    jg_jwks_free(k->verify_keys);
+    if (k->decrypt_jwks != NULL)
+        jg_free_secret(k->decrypt_jwks, 0);
+    jg_free(k->jwks_json);
+    free(k->key_info);
+    free(k);
+}
+
+/* The keys that are in use: private ones unsealed with the master key. */
+static v_keys *load_keys(jgd *d, store_tx *tx)
+{
+    json_t *rows = NULL, *info = json_array();
+    v_keys *k = calloc(1, sizeof *k);
+    if (k == NULL || info == NULL || st_list(tx, T_KEYS, NULL, 0, &rows) != ST_OK)
+        goto fail;
+    atomic_init(&k->refs, 1);
+    if (jg_jwks_new(&k->decrypt_keys) != JG_OK || jg_jwks_new(&k->verify_keys) != JG_OK)
+        goto fail;
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row) {
+        const char *state = member(row, "state"), *id = member(row, "id");
+        const char *purpose = member(row, "purpose"), *sealed = member(row, "private_jwe");
+        if (state == NULL || id == NULL || purpose == NULL || sealed == NULL)
+            goto fail;
+        if (strcmp(state, "retired") == 0)
+            continue;
+        char *priv = NULL;
+        if (masterkey_open(d->master, id, sealed, &priv) != 0) {
+            log_msg(L_ERR, "keys: key %s does not open with this master key", id);
+            goto fail;
+        }
+        jg_jwk *key = NULL, *pub = NULL;
+        jg_err err = jg_jwk_parse(priv, strlen(priv), 0, &key);
+        jg_free_secret(priv, 0);
+        if (err == JG_OK)
+            err = jg_jwk_public(key, &pub);
+        int active = strcmp(state, "active") == 0;
+        if (err == JG_OK && strcmp(purpose, "signing") == 0) {
+            err = jg_jwks_add(k->verify_keys, pub);
+            if (err == JG_OK && active && k->sign_key == NULL)
+                k->sign_key = jg_jwk_ref(key);
+        } else if (err == JG_OK) {
+            err = jg_jwks_add(k->decrypt_keys, key);
+            if (err == JG_OK && active && k->enc_key == NULL)
+                k->enc_key = jg_jwk_ref(pub);
+        }
+        jg_jwk_free(key);
+        jg_jwk_free(pub);
+        if (err != JG_OK) {
+            log_msg(L_ERR, "keys: key %s: %s", id, jg_strerror(err));
+            goto fail;
+        }
+        json_array_append_new(info, json_pack("{sO sO sO sO}", "kid", json_object_get(row, "id"),
+                                              "purpose", json_object_get(row, "purpose"), "alg",
+                                              json_object_get(row, "alg"), "state",
+                                              json_object_get(row, "state")));
+    }
+    k->key_info = json_dumps(info, JSON_COMPACT);
+    if (k->key_info == NULL ||
+        jg_jwks_to_json(k->verify_keys, 0, &k->jwks_json, &k->jwks_len) != JG_OK ||
+        jg_jwks_to_json(k->decrypt_keys, JG_EXPORT_PRIVATE, &k->decrypt_jwks, NULL) != JG_OK)
+        goto fail;
+    json_decref(rows);
+    json_decref(info);
+    return k;
+fail:
+    json_decref(rows);
+    json_decref(info);
+    if (k != NULL) {
+        atomic_init(&k->refs, 1);
+        keys_release(k);
+    }
+    return NULL;
+}
+
+static void use_keys(view *v, v_keys *k)
+{
+    keys_release(v->keys);
+    v->keys = k;
+    v->sign_key = k->sign_key;
+    v->enc_key = k->enc_key;
+    v->decrypt_keys = k->decrypt_keys;
+    v->verify_keys = k->verify_keys;
+    v->jwks_json = k->jwks_json;
+    v->jwks_len = k->jwks_len;
+}
+
+/* ---- Views ---------------------------------------------------------------- */
+
 static void view_free(view *v)
 {
     if (v == NULL)
         return;
-    if (v->base != NULL) {
-        json_decref(v->revoked);
-        view_release(v->base);
-        free(v);
-        return;
-    }
-    for (size_t i = 0; i < v->npk; i++)
-        jg_jwks_free(v->pk[i].keys);
-    free(v->pk);
-    json_decref(v->clients);
-    json_decref(v->apis);
-    json_decref(v->subscriptions);
-    json_decref(v->revoked);
-    json_decref(v->key_rows);
-    jg_jwk_free(v->sign_key);
-    jg_jwk_free(v->enc_key);
-    jg_jwks_free(v->decrypt_keys);
-    jg_jwks_free(v->verify_keys);
-    if (v->decrypt_jwks != NULL)
-        jg_free_secret(v->decrypt_jwks, 0);
-    jg_free(v->jwks_json);
-    free(v->metadata_json);
+    pmap_clear(&v->apis);
+    pmap_clear(&v->audiences);
+    pmap_clear(&v->clients);
+    pmap_clear(&v->apps);
+    pmap_clear(&v->revoked);
+    keys_release(v->keys);
+    text_release(atomic_load(&v->metadata));
     free(v);
 }
 
@@ -79,238 +391,387 @@ void view_install(jgd *d, view *v)
     view_release(old);
 }
 
-int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version, view **out)
+const v_client *view_client(const view *v, const char *client_id)
 {
-    *out = NULL;
-    view *base = old->base != NULL ? old->base : (view *)old;
-    view *v = malloc(sizeof *v);
-    if (v == NULL)
-        return -1;
-    memcpy(v, base, sizeof *v);
-    atomic_init(&v->refs, 1);
-    v->base = base;
-    v->version = version;
-    v->built_at = sv_now();
-    v->revoked = json_object();
-    if (v->revoked == NULL) {
-        free(v);
-        return -1;
-    }
-    const char *k;
-    json_t *e;
-    int rc = 0;
-    json_object_foreach (old->revoked, k, e) {
-        if (json_integer_value(e) >= v->built_at && json_object_set(v->revoked, k, e) != 0)
-            rc = -1;
-    }
-    if (rc != 0 || json_object_set_new(v->revoked, jti, json_integer(exp)) != 0) {
-        json_decref(v->revoked);
-        free(v);
-        return -1;
-    }
-    atomic_fetch_add(&base->refs, 1);
-    *out = v;
-    return 0;
+    return client_id != NULL ? (const v_client *)pmap_get(&v->clients, client_id) : NULL;
 }
 
-static int pk_cmp(const void *a, const void *b)
+const v_api *view_api(const view *v, const char *id)
 {
-    return strcmp(((const pk_client *)a)->client_id, ((const pk_client *)b)->client_id);
+    return id != NULL ? (const v_api *)pmap_get(&v->apis, id) : NULL;
+}
+
+const v_api *view_api_by_audience(const view *v, const char *audience)
+{
+    return audience != NULL ? (const v_api *)index_get(&v->audiences, audience) : NULL;
+}
+
+int view_is_revoked(const view *v, const char *jti)
+{
+    return jti != NULL && pmap_get(&v->revoked, jti) != NULL;
 }
 
 const jg_jwks *view_client_keys(const view *v, const char *client_id)
 {
-    pk_client probe = {client_id, NULL};
-    const pk_client *hit = bsearch(&probe, v->pk, v->npk, sizeof *v->pk, pk_cmp);
-    return hit != NULL ? hit->keys : NULL;
+    const v_client *c = view_client(v, client_id);
+    return c != NULL && c->private_key_jwt ? c->keys : NULL;
 }
 
-/* Load the keys that are in use: private ones unsealed with the master key. */
-static int load_keys(jgd *d, store_tx *tx, view *v)
+int view_api_usable(const v_api *api, int64_t now)
 {
-    json_t *rows = NULL;
-    if (st_list(tx, T_KEYS, NULL, 0, &rows) != ST_OK)
+    if (api->state == JG_API_PUBLISHED)
+        return 1;
+    return api->state == JG_API_DEPRECATED && (api->sunset == 0 || api->sunset > now);
+}
+
+int view_sub_has_scope(const v_sub *s, const v_api *api, const char *scope)
+{
+    int in_sub = 0, in_api = 0;
+    for (size_t k = 0; k < s->nscopes && !in_sub; k++)
+        in_sub = strcmp(s->scopes[k], scope) == 0;
+    for (size_t k = 0; k < api->nscopes && in_sub && !in_api; k++)
+        in_api = strcmp(api->scopes[k], scope) == 0;
+    return in_sub && in_api;
+}
+
+/* Put an API in (replacing the one with its id) and keep the audience
+ * index pointing at it. */
+static int put_api(view *v, v_api *a)
+{
+    const v_api *old = view_api(v, a->id);
+    if (old != NULL && strcmp(old->audience, a->audience) != 0 &&
+        view_api_by_audience(v, old->audience) == old &&
+        pmap_del(&v->audiences, old->audience) != 0)
         return -1;
+    if (pmap_set(&v->apis, &a->h) != 0 || index_set(&v->audiences, a->audience, &a->h) != 0)
+        return -1;
+    return 0;
+}
+
+static int drop_api(view *v, const char *id)
+{
+    const v_api *old = view_api(v, id);
+    if (old == NULL)
+        return 0;
+    if (view_api_by_audience(v, old->audience) == old &&
+        pmap_del(&v->audiences, old->audience) != 0)
+        return -1;
+    return pmap_del(&v->apis, id);
+}
+
+static int drop_client_of_app(view *v, const char *app_id)
+{
+    const v_client *old = (const v_client *)index_get(&v->apps, app_id);
+    if (old == NULL)
+        return 0;
+    v->nsubs -= old->nsubs;
+    if (pmap_del(&v->clients, old->client_id) != 0)
+        return -1;
+    return pmap_del(&v->apps, app_id);
+}
+
+static int put_client(view *v, v_client *c)
+{
+    if (drop_client_of_app(v, c->app_id) != 0)
+        return -1;
+    if (pmap_set(&v->clients, &c->h) != 0 || index_set(&v->apps, c->app_id, &c->h) != 0)
+        return -1;
+    v->nsubs += c->nsubs;
+    return 0;
+}
+
+/* Read one app's client record back from the store (its secrets and
+ * approved subscriptions with it); gone from the store: gone here. */
+static int refresh_app(view *v, store_tx *tx, const char *app_id)
+{
+    json_t *app = NULL, *secrets = NULL, *subs = NULL, *where = NULL;
+    store_err err = st_get_id(tx, T_APPS, app_id, &app);
+    if (err == ST_NOT_FOUND)
+        return drop_client_of_app(v, app_id);
     int rc = -1;
-    if (jg_jwks_new(&v->decrypt_keys) != JG_OK || jg_jwks_new(&v->verify_keys) != JG_OK ||
-        (v->key_rows = json_array()) == NULL)
+    if (err != ST_OK)
+        goto out;
+    where = json_pack("{ss}", "app_id", app_id);
+    if (where == NULL || st_list(tx, T_SECRETS, where, 0, &secrets) != ST_OK)
+        goto out;
+    json_object_set_new(where, "state", json_string("approved"));
+    if (st_list(tx, T_SUBSCRIPTIONS, where, 0, &subs) != ST_OK)
+        goto out;
+    v_client *c = client_from_row(app, json_array_size(secrets), json_array_size(subs));
+    if (c == NULL)
         goto out;
     size_t i;
     json_t *row;
-    json_array_foreach (rows, i, row) {
-        const char *state = json_string_value(json_object_get(row, "state"));
-        const char *id = json_string_value(json_object_get(row, "id"));
-        const char *purpose = json_string_value(json_object_get(row, "purpose"));
-        const char *sealed = json_string_value(json_object_get(row, "private_jwe"));
-        if (state == NULL || id == NULL || purpose == NULL || sealed == NULL)
-            goto out;
-        if (strcmp(state, "retired") == 0)
-            continue;
-        char *priv = NULL;
-        if (masterkey_open(d->master, id, sealed, &priv) != 0) {
-            log_msg(L_ERR, "keys: key %s does not open with this master key", id);
-            goto out;
-        }
-        jg_jwk *key = NULL, *pub = NULL;
-        jg_err err = jg_jwk_parse(priv, strlen(priv), 0, &key);
-        jg_free_secret(priv, 0);
-        if (err == JG_OK)
-            err = jg_jwk_public(key, &pub);
-        int active = strcmp(state, "active") == 0;
-        if (err == JG_OK && strcmp(purpose, "signing") == 0) {
-            err = jg_jwks_add(v->verify_keys, pub);
-            if (err == JG_OK && active && v->sign_key == NULL)
-                v->sign_key = jg_jwk_ref(key);
-        } else if (err == JG_OK) {
-            err = jg_jwks_add(v->decrypt_keys, key);
-            if (err == JG_OK && active && v->enc_key == NULL)
-                v->enc_key = jg_jwk_ref(pub);
-        }
-        jg_jwk_free(key);
-        jg_jwk_free(pub);
-        if (err != JG_OK) {
-            log_msg(L_ERR, "keys: key %s: %s", id, jg_strerror(err));
-            goto out;
-        }
-        json_t *pubrow = json_deep_copy(row);
-        if (pubrow == NULL)
-            goto out;
-        json_object_del(pubrow, "private_jwe");
-        json_array_append_new(v->key_rows, pubrow);
-    }
-    if (jg_jwks_to_json(v->verify_keys, 0, &v->jwks_json, &v->jwks_len) != JG_OK ||
-        jg_jwks_to_json(v->decrypt_keys, JG_EXPORT_PRIVATE, &v->decrypt_jwks, NULL) != JG_OK)
-        goto out;
+    json_array_foreach (secrets, i, row)
+        client_add_secret(c, row);
     rc = 0;
+    json_array_foreach (subs, i, row)
+        if (client_add_sub(c, row) != 0)
+            rc = -1;
+    if (rc == 0)
+        rc = put_client(v, c);
+    pitem_release(&c->h);
 out:
-    json_decref(rows);
+    json_decref(app);
+    json_decref(secrets);
+    json_decref(subs);
+    json_decref(where);
     return rc;
 }
 
-/* Whether an API's subscriptions may get tokens (the sunset of a
- * deprecated API is checked per request: time passes between views). */
-static int api_usable(const json_t *api, int64_t now)
+static int refresh_api(view *v, store_tx *tx, const char *id)
 {
-    const char *state = json_string_value(json_object_get(api, "state"));
-    if (state == NULL)
-        return 0;
-    if (strcmp(state, "published") == 0)
-        return 1;
-    if (strcmp(state, "deprecated") != 0)
-        return 0;
-    const json_t *sunset = json_object_get(api, "sunset");
-    return now == 0 || !json_is_integer(sunset) || json_integer_value(sunset) > now;
+    json_t *row = NULL;
+    store_err err = st_get_id(tx, T_APIS, id, &row);
+    if (err == ST_NOT_FOUND)
+        return drop_api(v, id);
+    if (err != ST_OK)
+        return -1;
+    v_api *a = api_from_row(row);
+    json_decref(row);
+    if (a == NULL)
+        return -1;
+    int rc = put_api(v, a);
+    pitem_release(&a->h);
+    return rc;
 }
 
-/* The scopes of a subscription that its API still defines. The admin API
- * trims subscriptions when an API drops a scope; this is the second line, so
- * that a token, the snapshot and the gateway never carry a scope the API
- * does not define now, whatever the stored row says. */
-static json_t *current_scopes(const json_t *sub_scopes, const json_t *api_scopes)
+static int refresh_revoked(view *v, store_tx *tx, const char *jti)
 {
-    json_t *out = json_array();
-    size_t i, j;
-    json_t *s, *t;
-    json_array_foreach (sub_scopes, i, s) {
-        int defined = 0;
-        json_array_foreach (api_scopes, j, t)
-            defined |= json_equal(s, t);
-        if (defined && out != NULL)
-            json_array_append(out, s);
+    json_t *row = NULL;
+    store_err err = st_get_id(tx, T_REVOKED, jti, &row);
+    if (err == ST_NOT_FOUND)
+        return pmap_del(&v->revoked, jti);
+    if (err != ST_OK)
+        return -1;
+    int rc = view_add_revoked(v, jti, json_integer_value(json_object_get(row, "exp")));
+    json_decref(row);
+    return rc;
+}
+
+int view_add_revoked(view *v, const char *jti, int64_t exp)
+{
+    v_revoked *r = revoked_new(jti, exp);
+    if (r == NULL)
+        return -1;
+    int rc = pmap_set(&v->revoked, &r->h);
+    pitem_release(&r->h);
+    return rc;
+}
+
+int view_derive(const view *old, int64_t version, view **out)
+{
+    view *v = calloc(1, sizeof *v);
+    *out = NULL;
+    if (v == NULL)
+        return -1;
+    atomic_init(&v->refs, 1);
+    v->version = version;
+    v->built_at = sv_now();
+    v->apis = pmap_share(&old->apis);
+    v->audiences = pmap_share(&old->audiences);
+    v->clients = pmap_share(&old->clients);
+    v->apps = pmap_share(&old->apps);
+    v->revoked = pmap_share(&old->revoked);
+    v->nsubs = old->nsubs;
+    atomic_fetch_add(&old->keys->refs, 1);
+    use_keys(v, old->keys);
+    v_text *meta = atomic_load(&((view *)old)->metadata);
+    if (meta != NULL)
+        atomic_fetch_add(&meta->refs, 1);
+    atomic_init(&v->metadata, meta);
+    *out = v;
+    return 0;
+}
+
+static int seen_before(const store_journal *j, size_t upto, store_table t, const char *id)
+{
+    for (size_t k = 0; k < upto; k++)
+        if (j->v[k].t == t && strcmp(j->v[k].id, id) == 0)
+            return 1;
+    return 0;
+}
+
+int view_apply(jgd *d, view *v, store_tx *tx, const store_journal *j)
+{
+    if (j->overflow)
+        return -1;
+    int apis_changed = 0, keys_done = 0;
+    /* An app is refreshed once however many of its rows changed: the
+     * journal is short for an admin change, and an API's scope trim touches
+     * each subscription once, so the scan stays small next to the reads. */
+    pmap done = {0};
+    int rc = 0;
+    for (size_t k = 0; k < j->n && rc == 0; k++) {
+        const store_touch *e = &j->v[k];
+        switch (e->t) {
+        case T_APIS:
+            if (!seen_before(j, k, T_APIS, e->id))
+                rc = refresh_api(v, tx, e->id);
+            apis_changed = 1;
+            break;
+        case T_APPS:
+        case T_SECRETS:
+        case T_SUBSCRIPTIONS: {
+            const char *app = e->t == T_APPS ? e->id : e->app_id;
+            if (app == NULL || pmap_get(&done, app) != NULL)
+                break;
+            v_revoked *mark = revoked_new(app, 0); /* a set entry: the key is all */
+            if (mark == NULL || pmap_set(&done, &mark->h) != 0)
+                rc = -1;
+            if (mark != NULL)
+                pitem_release(&mark->h);
+            if (rc == 0)
+                rc = refresh_app(v, tx, app);
+            break;
+        }
+        case T_REVOKED:
+            rc = refresh_revoked(v, tx, e->id);
+            break;
+        case T_KEYS:
+            if (!keys_done) { /* every key row is read: once a change */
+                v_keys *keys = load_keys(d, tx);
+                if (keys == NULL)
+                    rc = -1;
+                else
+                    use_keys(v, keys);
+                keys_done = 1;
+            }
+            break;
+        default: /* users, tenants, members, tokens, assertions: not in the view */
+            break;
+        }
     }
-    return out;
+    pmap_clear(&done);
+    if (apis_changed)
+        text_release(atomic_exchange(&v->metadata, NULL));
+    return rc;
+}
+
+typedef struct expired {
+    int64_t now;
+    char **jti;
+    size_t n, cap;
+    int oom;
+} expired;
+
+static int collect_expired(pitem *i, void *ctx)
+{
+    expired *x = ctx;
+    v_revoked *r = (v_revoked *)i;
+    if (r->exp >= x->now)
+        return 0;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 64;
+        char **p = realloc(x->jti, cap * sizeof *p);
+        if (p == NULL) {
+            x->oom = 1;
+            return 1;
+        }
+        x->jti = p;
+        x->cap = cap;
+    }
+    x->jti[x->n++] = r->jti; /* borrowed: v still holds the entry */
+    return 0;
+}
+
+int view_expire(view *v, int64_t now)
+{
+    expired x = {.now = now};
+    pmap_each(&v->revoked, collect_expired, &x);
+    int rc = x.oom ? -1 : 0;
+    /* x.jti borrows from the entries: each is freed (if v held it alone) only
+     * by its own removal, after its key was last read. */
+    for (size_t k = 0; k < x.n && rc == 0; k++)
+        rc = pmap_del(&v->revoked, x.jti[k]); /* the key is not used once freed */
+    free(x.jti);
+    return rc;
+}
+
+/* ---- Whole builds --------------------------------------------------------- */
+
+/* Rows of `t` grouped by app: counts first (so each client's arrays are
+ * allocated once), then filled. */
+static int count_for_apps(pmap *apps, const json_t *rows, size_t *(*slot)(v_client *))
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row) {
+        v_client *c = (v_client *)index_get(apps, member(row, "app_id"));
+        if (c != NULL)
+            (*slot(c))++;
+    }
+    return 0;
+}
+
+static size_t *secrets_slot(v_client *c)
+{
+    return &c->nsecrets;
+}
+
+static size_t *subs_slot(v_client *c)
+{
+    return &c->nsubs;
 }
 
 static int load_clients(store_tx *tx, view *v)
 {
-    json_t *apps = NULL, *secrets = NULL, *subs = NULL, *api_by_id = json_object();
+    json_t *apps = NULL, *secrets = NULL, *subs = NULL;
     json_t *approved = json_pack("{ss}", "state", "approved");
+    pmap by_app = {0}; /* app id -> client, while counting and filling */
     int rc = -1;
     size_t i;
     json_t *row;
-    if (api_by_id == NULL || approved == NULL || st_list(tx, T_APPS, NULL, 0, &apps) != ST_OK ||
+    if (approved == NULL || st_list(tx, T_APPS, NULL, 0, &apps) != ST_OK ||
         st_list(tx, T_SECRETS, NULL, 0, &secrets) != ST_OK ||
         st_list(tx, T_SUBSCRIPTIONS, approved, 0, &subs) != ST_OK)
         goto out;
-    json_array_foreach (v->apis, i, row)
-        json_object_set(api_by_id, json_string_value(json_object_get(row, "id")), row);
-    json_t *by_app = json_object(); /* app id -> client object (borrowed) */
-    v->clients = json_object();
-    v->subscriptions = json_array();
-    if (by_app == NULL || v->clients == NULL || v->subscriptions == NULL) {
-        json_decref(by_app);
-        goto out;
-    }
-    v->pk = calloc(json_array_size(apps) + 1, sizeof *v->pk);
-    if (v->pk == NULL) {
-        json_decref(by_app);
-        goto out;
-    }
+    /* First: a record per app, with its counts. */
     json_array_foreach (apps, i, row) {
-        const char *client_id = json_string_value(json_object_get(row, "client_id"));
-        json_t *c = json_pack(
-            "{ss sO sO sO sO sO sO s[] s[]}", "client_id", client_id != NULL ? client_id : "",
-            "app_id", json_object_get(row, "id"), "tenant_id", json_object_get(row, "tenant_id"),
-            "name", json_object_get(row, "name"), "auth_method",
-            json_object_get(row, "auth_method"), "suspended", json_object_get(row, "suspended"),
-            "jwks", json_object_get(row, "jwks"), "secrets", "subs");
-        if (c == NULL || client_id == NULL || json_object_set_new(v->clients, client_id, c) != 0) {
-            json_decref(by_app);
+        v_client *c = client_from_row(row, 0, 0);
+        if (c == NULL || index_set(&by_app, c->app_id, &c->h) != 0) {
+            if (c != NULL)
+                pitem_release(&c->h);
             goto out;
         }
-        json_object_set(by_app, json_string_value(json_object_get(row, "id")), c);
-        const json_t *jwks = json_object_get(row, "jwks");
-        if (json_is_object(jwks)) {
-            char *text = json_dumps(jwks, JSON_COMPACT);
-            jg_jwks *set = NULL;
-            if (text != NULL &&
-                jg_jwks_parse(text, strlen(text), JG_JWK_PUBLIC_ONLY, NULL, &set) == JG_OK) {
-                log_skipped(client_id, set);
-                /* The key of the client_id string lives in v->clients. */
-                void *iter = json_object_iter_at(v->clients, client_id);
-                v->pk[v->npk].client_id = json_object_iter_key(iter);
-                v->pk[v->npk++].keys = set;
-            }
-            free(text);
+        pitem_release(&c->h);
+    }
+    count_for_apps(&by_app, secrets, secrets_slot);
+    count_for_apps(&by_app, subs, subs_slot);
+    /* Then the arrays, filled counting up again. */
+    json_array_foreach (apps, i, row) {
+        v_client *c = (v_client *)index_get(&by_app, member(row, "id"));
+        if (c == NULL)
+            continue;
+        c->secrets = c->nsecrets ? calloc(c->nsecrets, sizeof *c->secrets) : NULL;
+        c->subs = c->nsubs ? calloc(c->nsubs, sizeof *c->subs) : NULL;
+        if ((c->nsecrets && c->secrets == NULL) || (c->nsubs && c->subs == NULL)) {
+            c->nsecrets = c->nsubs = 0;
+            goto out;
         }
+        c->nsecrets = c->nsubs = 0;
     }
+    json_decref(apps);
+    apps = NULL;
     json_array_foreach (secrets, i, row) {
-        json_t *c = json_object_get(by_app, json_string_value(json_object_get(row, "app_id")));
+        v_client *c = (v_client *)index_get(&by_app, member(row, "app_id"));
         if (c != NULL)
-            json_array_append_new(json_object_get(c, "secrets"),
-                                  json_pack("{sO sO sO}", "id", json_object_get(row, "id"), "hash",
-                                            json_object_get(row, "hash"), "expires_at",
-                                            json_object_get(row, "expires_at")));
+            client_add_secret(c, row);
     }
+    json_decref(secrets);
+    secrets = NULL;
     json_array_foreach (subs, i, row) {
-        json_t *c = json_object_get(by_app, json_string_value(json_object_get(row, "app_id")));
-        json_t *api = json_object_get(api_by_id, json_string_value(json_object_get(row, "api_id")));
-        if (c == NULL || api == NULL)
-            continue;
-        json_t *scopes =
-            current_scopes(json_object_get(row, "scopes"), json_object_get(api, "scopes"));
-        json_t *s = json_pack(
-            "{sO sO sO sO so sO sO}", "id", json_object_get(row, "id"), "api_id",
-            json_object_get(api, "id"), "api_tenant_id", json_object_get(api, "tenant_id"),
-            "audience", json_object_get(api, "audience"), "scopes", scopes, "api_state",
-            json_object_get(api, "state"), "sunset", json_object_get(api, "sunset"));
-        if (s == NULL)
-            continue;
-        json_object_set_new(s, "usable", json_boolean(api_usable(api, 0)));
-        json_array_append(json_object_get(c, "subs"), s);
-        json_t *snap = json_pack(
-            "{sO sO sO sO sO}", "id", json_object_get(row, "id"), "client_id",
-            json_object_get(c, "client_id"), "api_id", json_object_get(api, "id"), "audience",
-            json_object_get(api, "audience"), "scopes", json_object_get(s, "scopes"));
-        json_decref(s);
-        if (snap != NULL)
-            json_array_append_new(v->subscriptions, snap);
+        v_client *c = (v_client *)index_get(&by_app, member(row, "app_id"));
+        if (c != NULL && client_add_sub(c, row) != 0)
+            goto out;
     }
-    json_decref(by_app);
-    qsort(v->pk, v->npk, sizeof *v->pk, pk_cmp);
+    json_decref(subs);
+    subs = NULL;
+    v->apps = by_app;
+    by_app = (pmap){0};
     rc = 0;
 out:
-    json_decref(api_by_id);
+    pmap_clear(&by_app);
     json_decref(approved);
     json_decref(apps);
     json_decref(secrets);
@@ -318,29 +779,123 @@ out:
     return rc;
 }
 
-static int build_metadata(jgd *d, view *v)
+static int add_client(pitem *i, void *ctx)
+{
+    view *v = ctx;
+    v_client *c = (v_client *)((v_ref *)i)->target;
+    v->nsubs += c->nsubs;
+    return pmap_set(&v->clients, &c->h) != 0;
+}
+
+int view_build(jgd *d, view **out)
+{
+    *out = NULL;
+    view *v = calloc(1, sizeof *v);
+    if (v == NULL)
+        return -1;
+    atomic_init(&v->refs, 1);
+    v->built_at = sv_now();
+    store_tx *tx = NULL;
+    json_t *rows = NULL;
+    int rc = -1;
+    v_keys *keys = NULL;
+    if (store_begin(d->st, 0, &tx) != ST_OK || st_get_version(tx, &v->version) != ST_OK ||
+        (keys = load_keys(d, tx)) == NULL)
+        goto out;
+    use_keys(v, keys);
+    if (st_list(tx, T_APIS, NULL, 0, &rows) != ST_OK)
+        goto out;
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row) {
+        v_api *a = api_from_row(row);
+        int bad = a == NULL || put_api(v, a) != 0;
+        if (a != NULL)
+            pitem_release(&a->h);
+        if (bad)
+            goto out;
+    }
+    json_decref(rows);
+    rows = NULL;
+    if (load_clients(tx, v) != 0 || pmap_each(&v->apps, add_client, v) != 0)
+        goto out;
+    if (st_list(tx, T_REVOKED, NULL, 0, &rows) != ST_OK)
+        goto out;
+    json_array_foreach (rows, i, row) {
+        json_t *exp = json_object_get(row, "exp");
+        if (json_integer_value(exp) >= v->built_at &&
+            view_add_revoked(v, member(row, "jti") ? member(row, "jti") : "",
+                             json_integer_value(exp)) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (tx != NULL)
+        store_rollback(tx);
+    json_decref(rows);
+    /* The rows were jansson trees: give the pages they used back, so the
+     * resident size is the view's, not the build's high-water mark. */
+    malloc_trim(0);
+    if (rc != 0) {
+        view_free(v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ---- Discovery ------------------------------------------------------------ */
+
+typedef struct scope_list {
+    const char **s;
+    size_t n, cap;
+    int64_t now;
+    int oom;
+} scope_list;
+
+static int collect_scopes(pitem *i, void *ctx)
+{
+    scope_list *l = ctx;
+    const v_api *a = (const v_api *)i;
+    if (!view_api_usable(a, l->now))
+        return 0;
+    for (size_t k = 0; k < a->nscopes; k++) {
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 64;
+            const char **p = realloc(l->s, cap * sizeof *p);
+            if (p == NULL) {
+                l->oom = 1;
+                return 1;
+            }
+            l->s = p;
+            l->cap = cap;
+        }
+        l->s[l->n++] = a->scopes[k];
+    }
+    return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static v_text *build_metadata(jgd *d, view *v)
 {
     const char *iss = d->cfg.issuer;
-    /* Every scope once, in the order the APIs define them; `seen` is the
-     * set (a jansson object: a hash table), so this is linear in the number
-     * of scopes — it was quadratic, and 20,000 scopes took seconds. */
-    json_t *scopes = json_array(), *seen = json_object();
-    size_t i;
-    json_t *api;
-    json_array_foreach (v->apis, i, api) {
-        if (!api_usable(api, v->built_at))
-            continue;
-        size_t k;
-        json_t *s;
-        json_array_foreach (json_object_get(api, "scopes"), k, s) {
-            const char *name = json_string_value(s);
-            if (name == NULL || json_object_get(seen, name) != NULL)
-                continue;
-            json_object_set_new(seen, name, json_true());
-            json_array_append(scopes, s);
-        }
+    /* Every scope of a usable API once, sorted: O(s log s) in the scopes. */
+    scope_list l = {.now = sv_now()};
+    pmap_each(&v->apis, collect_scopes, &l);
+    if (l.oom) {
+        free(l.s);
+        return NULL;
     }
-    json_decref(seen);
+    qsort(l.s, l.n, sizeof *l.s, str_cmp);
+    json_t *scopes = json_array();
+    for (size_t k = 0; k < l.n; k++)
+        if (k == 0 || strcmp(l.s[k], l.s[k - 1]) != 0)
+            json_array_append_new(scopes, json_string(l.s[k]));
+    free(l.s);
     char url[4][1024];
     snprintf(url[0], sizeof url[0], "%s/oauth2/token", iss);
     snprintf(url[1], sizeof url[1], "%s/.well-known/jwks.json", iss);
@@ -372,52 +927,35 @@ static int build_metadata(jgd *d, view *v)
     if (doc != NULL && json_array_size(scopes) > 0)
         json_object_set(doc, "scopes_supported", scopes);
     json_decref(scopes);
-    if (doc == NULL)
-        return -1;
-    v->metadata_json = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(doc);
-    if (v->metadata_json == NULL)
-        return -1;
-    v->metadata_len = strlen(v->metadata_json);
-    return 0;
+    if (text == NULL)
+        return NULL;
+    size_t len = strlen(text);
+    v_text *t = malloc(sizeof *t + len + 1);
+    if (t != NULL) {
+        atomic_init(&t->refs, 1);
+        t->len = len;
+        memcpy(t->s, text, len + 1);
+    }
+    free(text);
+    return t;
 }
 
-int view_build(jgd *d, view **out)
+const char *view_metadata(jgd *d, view *v, size_t *len)
 {
-    *out = NULL;
-    view *v = calloc(1, sizeof *v);
-    if (v == NULL)
-        return -1;
-    atomic_init(&v->refs, 1);
-    v->built_at = sv_now();
-    store_tx *tx = NULL;
-    json_t *revoked = NULL;
-    int rc = -1;
-    if (store_begin(d->st, 0, &tx) != ST_OK)
-        goto out;
-    if (st_get_version(tx, &v->version) != ST_OK || load_keys(d, tx, v) != 0 ||
-        st_list(tx, T_APIS, NULL, 0, &v->apis) != ST_OK || load_clients(tx, v) != 0 ||
-        st_list(tx, T_REVOKED, NULL, 0, &revoked) != ST_OK)
-        goto out;
-    v->revoked = json_object();
-    size_t i;
-    json_t *row;
-    json_array_foreach (revoked, i, row) {
-        json_t *exp = json_object_get(row, "exp");
-        if (json_integer_value(exp) >= v->built_at)
-            json_object_set(v->revoked, json_string_value(json_object_get(row, "jti")), exp);
+    v_text *t = atomic_load(&v->metadata);
+    if (t == NULL) {
+        v_text *made = build_metadata(d, v), *expected = NULL;
+        if (made == NULL)
+            return NULL;
+        if (atomic_compare_exchange_strong(&v->metadata, &expected, made)) {
+            t = made;
+        } else { /* another request made it first */
+            text_release(made);
+            t = expected;
+        }
     }
-    if (build_metadata(d, v) != 0)
-        goto out;
-    rc = 0;
-out:
-    if (tx != NULL)
-        store_rollback(tx);
-    json_decref(revoked);
-    if (rc != 0) {
-        view_free(v);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    *len = t->len;
+    return t->s;
 }

@@ -1,11 +1,22 @@
 /*
  * view.h — the in-memory read model that the token endpoint works from.
  *
- * Built from the store after every committed change (and at start) — or,
- * for a revocation, derived from the previous view — then swapped in; requests take a reference to
- * the current view and never touch the database on the hot path. A view is immutable once built, so
- * any number of threads read it without locks; jansson objects in it are only read (no reference
- * counts change while it is shared).
+ * Typed records (C structs) in persistent maps (server/core/pmap.h). A view
+ * is immutable once installed: any number of threads read it without locks,
+ * holding a reference. A committed change makes the next view from the
+ * current one (view_derive + view_apply): the maps are shared and only the
+ * records the change touched are read back from the store and replaced, so a
+ * change costs what it changed — an API, one app's client record (with its
+ * secrets and approved subscriptions), a revoked jti, the key set — not the
+ * size of the deployment. view_build reads everything (start-up, a change
+ * made by another process, a journal too long to apply).
+ *
+ * What the records hold is what the token endpoint, introspection and the
+ * snapshot need; the store stays the truth for everything else (audit,
+ * pending subscriptions, members). A subscription keeps its API's id, not a
+ * copy of the API: an API change replaces one record, and the API's current
+ * state, audience and scopes are read through `apis` when a token is asked
+ * for or a snapshot built.
  */
 #ifndef JGD_VIEW_H
 #define JGD_VIEW_H
@@ -13,33 +24,52 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
+#include "jwtgate/snapshot.h" /* jg_api_state */
 #include "server/core/daemon.h"
+#include "server/core/pmap.h"
 
-typedef struct pk_client {
-    const char *client_id; /* borrowed from the clients object */
-    jg_jwks *keys;         /* the client's registered public keys */
-} pk_client;
+typedef struct v_api {
+    pitem h; /* key: id */
+    char *id, *tenant_id, *name, *version, *base_path, *upstream, *audience;
+    jg_api_state state;
+    int64_t sunset;        /* 0: none */
+    int64_t deprecated_at; /* 0: none */
+    char **scopes;
+    size_t nscopes;
+} v_api;
 
-typedef struct view {
+typedef struct v_secret {
+    char hash[44];      /* base64url SHA-256 of the secret, NUL-terminated */
+    int64_t expires_at; /* 0: never */
+} v_secret;
+
+typedef struct v_sub {
+    char *id, *api_id;
+    char **scopes; /* as stored; intersect with the API's (view_sub_scope) */
+    size_t nscopes;
+} v_sub;
+
+typedef struct v_client {
+    pitem h; /* key: client_id */
+    char *client_id, *app_id, *tenant_id, *name;
+    int private_key_jwt; /* else client_secret */
+    int suspended;
+    jg_jwks *keys; /* private_key_jwt: the registered keys (NULL if none usable) */
+    v_secret *secrets;
+    size_t nsecrets;
+    v_sub *subs; /* approved subscriptions */
+    size_t nsubs;
+} v_client;
+
+typedef struct v_revoked {
+    pitem h; /* key: jti */
+    int64_t exp;
+    char jti[];
+} v_revoked;
+
+/* The keys in use, shared by every view until a key changes. */
+typedef struct v_keys {
     atomic_int refs;
-    /* A view derived from `base` by a revocation (view_derive_revoked) owns
-     * only `revoked`; every other member is borrowed from base, which it
-     * holds a reference to. NULL for a view built from the store. */
-    struct view *base;
-    int64_t version;
-    int64_t built_at;
-    /* client_id -> {app_id, tenant_id, name, auth_method, suspended,
-     *               secrets: [{id, hash, expires_at}],
-     *               subs: [{api_id, api_tenant_id, audience, scopes, state, sunset}]} */
-    json_t *clients;
-    pk_client *pk; /* sorted by client_id */
-    size_t npk;
-    json_t *apis;          /* every API row */
-    json_t *subscriptions; /* approved subscriptions, for the snapshot */
-    json_t *revoked;       /* jti -> exp */
-    json_t *key_rows;      /* keys in next/active/retiring (no private part) */
     jg_jwk *sign_key;      /* active issuer key (private) */
     jg_jwk *enc_key;       /* active gateway key (public part used to encrypt) */
     jg_jwks *decrypt_keys; /* gateway keys next/active/retiring (private) */
@@ -47,26 +77,69 @@ typedef struct view {
     char *decrypt_jwks;    /* the same, as JSON (private; for the snapshot) */
     char *jwks_json;       /* published issuer keys */
     size_t jwks_len;
-    char *metadata_json; /* RFC 8414 document */
-    size_t metadata_len;
+    char *key_info; /* [{kid, purpose, alg, state}] as JSON, for the snapshot */
+} v_keys;
+
+typedef struct view {
+    atomic_int refs;
+    int64_t version;
+    int64_t built_at;
+    pmap apis;      /* id -> v_api */
+    pmap audiences; /* audience -> an index item (view_api_by_audience) */
+    pmap clients;   /* client_id -> v_client */
+    pmap apps;      /* app id -> an index item (the client) */
+    pmap revoked;   /* jti -> v_revoked (entries past exp are dropped by view_expire) */
+    size_t nsubs;   /* approved subscriptions, all clients */
+    v_keys *keys;
+    /* Borrowed from keys, for the request paths. */
+    jg_jwk *sign_key, *enc_key;
+    jg_jwks *decrypt_keys, *verify_keys;
+    const char *jwks_json;
+    size_t jwks_len;
+    /* The RFC 8414 document, made on first use (it lists the scopes of every
+     * usable API) and shared by the next views until an API changes. */
+    _Atomic(struct v_text *) metadata;
 } view;
+
+/* What a change touched (server/store/store.h records it, change.c applies it). */
+typedef struct store_journal store_journal;
 
 /* Build a view from the store's current state. 0 or -1 (logged). */
 int view_build(jgd *d, view **out);
-/*
- * A new view that is `old` plus one revoked jti (until `exp`), at `version`:
- * what a revocation changes, without reading the store again. The revoked
- * map is copied (dropping entries past their exp); everything else is
- * shared with old's base. 0 or -1 (out of memory).
- */
-int view_derive_revoked(const view *old, const char *jti, int64_t exp, int64_t version, view **out);
+/* A new view sharing everything with `old`, at `version`; 0 or -1. */
+int view_derive(const view *old, int64_t version, view **out);
+/* Bring a derived view up to date with what `j` says changed, reading the
+ * touched records back through `tx` (the change's own transaction, so it
+ * sees the change). 0, or -1 (then throw `v` away and build). */
+int view_apply(jgd *d, view *v, store_tx *tx, const store_journal *j);
+/* Add one revoked jti (the revocation's fast path: nothing to read). */
+int view_add_revoked(view *v, const char *jti, int64_t exp);
+/* Drop revocations whose exp is before `now` from a derived view. The
+ * candidates are found in `old` (readable without the writer lock). */
+int view_expire(view *v, int64_t now);
 /* Make `v` current (takes over the reference) and drop the old one. */
 void view_install(jgd *d, view *v);
 /* The current view with a reference taken (NULL before the first). */
 view *view_acquire(jgd *d);
 void view_release(view *v);
 
+/* Lookups: borrowed from the view, NULL when absent. */
+const v_client *view_client(const view *v, const char *client_id);
+const v_api *view_api(const view *v, const char *id);
+const v_api *view_api_by_audience(const view *v, const char *audience);
+int view_is_revoked(const view *v, const char *jti);
 /* The prepared keys of a private_key_jwt client, or NULL. */
 const jg_jwks *view_client_keys(const view *v, const char *client_id);
+
+/* Whether an API's subscriptions get tokens at `now`: published, or
+ * deprecated before its sunset. */
+int view_api_usable(const v_api *api, int64_t now);
+/* Whether `scope` is one of the subscription's that its API still defines
+ * (the admin API trims subscriptions when an API drops a scope; this is the
+ * second line, so no token or snapshot carries a scope the API lost). */
+int view_sub_has_scope(const v_sub *s, const v_api *api, const char *scope);
+
+/* The RFC 8414 document (borrowed from the view); NULL out of memory. */
+const char *view_metadata(jgd *d, view *v, size_t *len);
 
 #endif

@@ -89,20 +89,18 @@ static void fail_client(request *r, int used_header, const char *client_id, cons
     refuse_client(r, used_header, why);
 }
 
-static int check_secret(const json_t *client, const char *secret, int64_t now)
+static int check_secret(const v_client *client, const char *secret, int64_t now)
 {
     char hash[44];
     if (sv_hash_b64(secret, strlen(secret), hash) != 0)
         return 0;
     int ok = 0;
-    size_t i;
-    json_t *s;
-    json_array_foreach (json_object_get(client, "secrets"), i, s) {
-        const char *h = json_string_value(json_object_get(s, "hash"));
-        const json_t *exp = json_object_get(s, "expires_at");
-        int live = !json_is_integer(exp) || json_integer_value(exp) > now;
+    size_t n = client != NULL ? client->nsecrets : 0;
+    for (size_t i = 0; i < n; i++) {
+        const v_secret *s = &client->secrets[i];
+        int live = s->expires_at == 0 || s->expires_at > now;
         /* Check every secret, whatever matched, so time does not tell which. */
-        ok |= live & (h != NULL && strlen(h) == 43 && jg_memeq_consttime(h, hash, 43));
+        ok |= live & (strlen(s->hash) == 43 && jg_memeq_consttime(s->hash, hash, 43));
     }
     return ok;
 }
@@ -269,22 +267,14 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
         http_set_header(r, "Retry-After", retry);
         goto out;
     }
-    const char *stored_id = NULL;
-    const json_t *client = NULL;
-    void *iter = json_object_iter_at(v->clients, client_id);
-    if (iter != NULL) {
-        stored_id = json_object_iter_key(iter);
-        client = json_object_iter_value(iter);
-    }
-    const char *method =
-        client != NULL ? json_string_value(json_object_get(client, "auth_method")) : NULL;
+    const v_client *client = view_client(v, client_id);
     int ok;
     if (secret != NULL) {
         /* Hash even for an unknown client, so that timing does not tell. */
         ok = check_secret(client, secret, sv_now());
-        ok &= method != NULL && strcmp(method, "client_secret") == 0;
+        ok &= client != NULL && !client->private_key_jwt;
     } else {
-        ok = method != NULL && strcmp(method, "private_key_jwt") == 0 &&
+        ok = client != NULL && client->private_key_jwt &&
              verify_assertion(r, v, assertion, client_id) == 0;
     }
     if (!ok) {
@@ -292,7 +282,7 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
         goto out;
     }
     throttle_success(r->d->throttle, client_id, r->client_ip);
-    out->client_id = stored_id;
+    out->client_id = client->client_id;
     out->client = client;
     rc = 0;
 out:

@@ -32,7 +32,14 @@ void oauth_metadata(request *r)
         http_problem(r, 503, NULL, "starting");
         return;
     }
-    serve_copy(r, "application/json", v->metadata_json, v->metadata_len);
+    size_t len = 0;
+    const char *doc = view_metadata(r->d, v, &len);
+    if (doc == NULL) {
+        view_release(v);
+        http_problem(r, 503, NULL, "out of memory");
+        return;
+    }
+    serve_copy(r, "application/json", doc, len);
     http_set_header(r, "Cache-Control", "public, max-age=300");
     view_release(v);
 }

@@ -35,14 +35,9 @@ static int owns_audience(const view *v, const char *tenant, const jg_claims *cla
 {
     size_t n = jg_claims_aud_count(claims);
     for (size_t k = 0; k < n; k++) {
-        const char *aud = jg_claims_aud_at(claims, k);
-        size_t i;
-        json_t *api;
-        json_array_foreach (v->apis, i, api) {
-            if (strcmp(json_string_value(json_object_get(api, "audience")), aud) == 0 &&
-                strcmp(json_string_value(json_object_get(api, "tenant_id")), tenant) == 0)
-                return 1;
-        }
+        const v_api *api = view_api_by_audience(v, jg_claims_aud_at(claims, k));
+        if (api != NULL && strcmp(api->tenant_id, tenant) == 0)
+            return 1;
     }
     return 0;
 }
@@ -96,12 +91,11 @@ void oauth_introspect(request *r)
     if (strlen(token) <= 16384 && oauth_open_token(r->d, v, token, &claims) == JG_OK &&
         jg_claims_get_string(claims, "client_id", &client_id) == JG_OK &&
         jg_claims_get_string(claims, "jti", &jti) == JG_OK &&
-        json_object_get(v->revoked, jti) == NULL) {
-        const json_t *owner = json_object_get(v->clients, client_id);
-        const char *caller_tenant = json_string_value(json_object_get(ca.client, "tenant_id"));
+        !view_is_revoked(v, jti)) {
+        const v_client *owner = view_client(v, client_id);
         int allowed = strcmp(client_id, ca.client_id) == 0 ||
-                      (caller_tenant != NULL && owns_audience(v, caller_tenant, claims));
-        if (owner != NULL && !json_is_true(json_object_get(owner, "suspended")) && allowed) {
+                      owns_audience(v, ca.client->tenant_id, claims);
+        if (owner != NULL && !owner->suspended && allowed) {
             char *text = NULL;
             json_t *c = NULL;
             if (jg_claims_to_json(claims, 0, &text) == JG_OK)
@@ -149,7 +143,7 @@ void oauth_revoke(request *r)
                      "the token was issued to another client");
         goto out;
     }
-    if (json_object_get(v->revoked, jti) == NULL) {
+    if (!view_is_revoked(v, jti)) {
         char actor[300];
         snprintf(actor, sizeof actor, "client:%s", client_id);
         change c;
@@ -158,11 +152,8 @@ void oauth_revoke(request *r)
         store_err err = row != NULL ? change_begin(r->d, actor, &c) : ST_NOMEM;
         if (err == ST_OK) {
             err = st_insert(c.tx, T_REVOKED, row);
-            change_only_revokes(&c, jti, exp);
             if (err == ST_OK)
-                err = change_audit(&c, "token.revoke",
-                                   json_string_value(json_object_get(ca.client, "tenant_id")), jti,
-                                   NULL, row);
+                err = change_audit(&c, "token.revoke", ca.client->tenant_id, jti, NULL, row);
             if (err == ST_OK)
                 err = change_commit(&c);
             else

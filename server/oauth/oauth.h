@@ -13,7 +13,7 @@
 /* The outcome of client authentication. */
 typedef struct client_auth {
     const char *client_id; /* borrowed from the view */
-    const json_t *client;  /* the view's client object */
+    const v_client *client; /* the view's client record */
 } client_auth;
 
 /*

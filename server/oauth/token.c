@@ -59,21 +59,12 @@ static void add_unique(json_t *arr, const char *s)
         json_array_append_new(arr, json_string(s));
 }
 
-/* A subscription gets tokens while its API is published, or deprecated
- * and before its sunset. */
-static int sub_usable(const json_t *s, int64_t now)
-{
-    const json_t *sunset = json_object_get(s, "sunset");
-    return json_is_true(json_object_get(s, "usable")) &&
-           (!json_is_integer(sunset) || json_integer_value(sunset) > now);
-}
-
 static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const char *scope)
 {
     jgd *d = r->d;
     char *jti = sv_new_id("", 16);
     int64_t now = sv_now();
-    const char *tenant = json_string_value(json_object_get(ca->client, "tenant_id"));
+    const char *tenant = ca->client->tenant_id;
     jg_claims *claims = NULL;
     char *token = NULL;
     size_t token_len = 0;
@@ -157,7 +148,7 @@ static void token_request(request *r, view *v)
                      "only client_credentials is supported");
         goto out;
     }
-    if (json_is_true(json_object_get(ca.client, "suspended"))) {
+    if (ca.client->suspended) {
         oauth_refuse(r, R_UNAUTHORIZED_CLIENT, 400, "unauthorized_client",
                      "the client is suspended");
         goto out;
@@ -192,22 +183,22 @@ static void token_request(request *r, view *v)
         oauth_refuse(r, R_SERVER_ERROR, 500, "server_error", NULL);
         goto out;
     }
-    const json_t *subs = json_object_get(ca.client, "subs");
+    /* Each approved subscription whose API is usable now, with its
+     * scopes that the API still defines. */
+    const v_client *c = ca.client;
     int64_t now = sv_now();
-    size_t i;
-    json_t *s;
     for (size_t k = 0; k < nres; k++) {
         int found = 0;
-        json_array_foreach (subs, i, s) {
-            if (sub_usable(s, now) &&
-                strcmp(json_string_value(json_object_get(s, "audience")), resources[k]) == 0) {
-                found = 1;
-                add_unique(aud, resources[k]);
-                size_t m;
-                json_t *sc;
-                json_array_foreach (json_object_get(s, "scopes"), m, sc)
-                    add_unique(approved, json_string_value(sc));
-            }
+        for (size_t i = 0; i < c->nsubs; i++) {
+            const v_sub *s = &c->subs[i];
+            const v_api *api = view_api(v, s->api_id);
+            if (api == NULL || !view_api_usable(api, now) || strcmp(api->audience, resources[k]))
+                continue;
+            found = 1;
+            add_unique(aud, resources[k]);
+            for (size_t m = 0; m < s->nscopes; m++)
+                if (view_sub_has_scope(s, api, s->scopes[m]))
+                    add_unique(approved, s->scopes[m]);
         }
         if (!found) {
             oauth_refuse(r, R_INVALID_TARGET, 400, "invalid_target",
@@ -216,20 +207,20 @@ static void token_request(request *r, view *v)
         }
     }
     if (nres == 0) {
-        json_array_foreach (subs, i, s) {
-            if (!sub_usable(s, now))
+        for (size_t i = 0; i < c->nsubs; i++) {
+            const v_sub *s = &c->subs[i];
+            const v_api *api = view_api(v, s->api_id);
+            if (api == NULL || !view_api_usable(api, now))
                 continue;
-            const json_t *sub_scopes = json_object_get(s, "scopes");
             int wanted = nscopes == 0;
             for (size_t k = 0; k < nscopes && !wanted; k++)
-                wanted = json_has_string(sub_scopes, req_scopes[k]);
+                wanted = view_sub_has_scope(s, api, req_scopes[k]);
             if (!wanted)
                 continue;
-            add_unique(aud, json_string_value(json_object_get(s, "audience")));
-            size_t m;
-            json_t *sc;
-            json_array_foreach (sub_scopes, m, sc)
-                add_unique(approved, json_string_value(sc));
+            add_unique(aud, api->audience);
+            for (size_t m = 0; m < s->nscopes; m++)
+                if (view_sub_has_scope(s, api, s->scopes[m]))
+                    add_unique(approved, s->scopes[m]);
         }
         if (json_array_size(aud) == 0) {
             oauth_refuse(r, R_INVALID_SCOPE, 400, "invalid_scope",
@@ -238,6 +229,8 @@ static void token_request(request *r, view *v)
             goto out;
         }
     }
+    size_t i;
+    json_t *s;
     if (nscopes == 0) {
         json_array_foreach (approved, i, s)
             add_unique(granted, json_string_value(s));

@@ -13,47 +13,186 @@
 #include "server/core/util.h"
 #include "server/core/view.h"
 
+/* ---- Walking the view ------------------------------------------------------
+ * Both forms are written from one walk of the view's maps: APIs (each given
+ * its position), then each client's approved subscriptions whose API is in
+ * the view (with the scopes the API still defines), the revocations still
+ * live, and the suspended clients. */
+
+typedef struct walk_ops {
+    int (*api)(void *ctx, const v_api *a, uint32_t *at);
+    int (*sub)(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at,
+               const v_api *a, const char **scopes, size_t nscopes);
+    int (*revoked)(void *ctx, const char *jti, int64_t exp);
+    int (*suspended)(void *ctx, const char *client_id);
+} walk_ops;
+
+typedef struct api_pos {
+    pitem h; /* key: the API's id (borrowed from the view) */
+    uint32_t at;
+    const v_api *api;
+} api_pos;
+
+typedef struct walk {
+    const walk_ops *ops;
+    void *ctx;
+    const view *v;
+    pmap pos; /* API id -> api_pos */
+    int64_t now;
+    const char **scopes;
+    size_t scopes_cap;
+} walk;
+
+static void pos_destroy(pitem *i)
+{
+    free(i);
+}
+
+static int walk_api(pitem *i, void *ctx)
+{
+    walk *w = ctx;
+    const v_api *a = (const v_api *)i;
+    api_pos *p = calloc(1, sizeof *p);
+    if (p == NULL || w->ops->api(w->ctx, a, &p->at) != 0) {
+        free(p);
+        return 1;
+    }
+    p->api = a;
+    pitem_init(&p->h, a->id, pos_destroy);
+    int rc = pmap_set(&w->pos, &p->h);
+    pitem_release(&p->h);
+    return rc != 0;
+}
+
+static int walk_client(pitem *i, void *ctx)
+{
+    walk *w = ctx;
+    const v_client *c = (const v_client *)i;
+    for (size_t k = 0; k < c->nsubs; k++) {
+        const v_sub *s = &c->subs[k];
+        const api_pos *p = (const api_pos *)pmap_get(&w->pos, s->api_id);
+        if (p == NULL)
+            continue; /* its API is not in the view: nothing to subscribe to */
+        if (s->nscopes > w->scopes_cap) {
+            const char **grown = realloc(w->scopes, s->nscopes * sizeof *grown);
+            if (grown == NULL)
+                return 1;
+            w->scopes = grown;
+            w->scopes_cap = s->nscopes;
+        }
+        size_t n = 0;
+        for (size_t m = 0; m < s->nscopes; m++)
+            if (view_sub_has_scope(s, p->api, s->scopes[m]))
+                w->scopes[n++] = s->scopes[m];
+        if (w->ops->sub(w->ctx, s, c->client_id, p->at, p->api, w->scopes, n) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int walk_revoked(pitem *i, void *ctx)
+{
+    walk *w = ctx;
+    const v_revoked *r = (const v_revoked *)i;
+    return r->exp >= w->now ? w->ops->revoked(w->ctx, r->jti, r->exp) != 0 : 0;
+}
+
+static int walk_suspended(pitem *i, void *ctx)
+{
+    walk *w = ctx;
+    const v_client *c = (const v_client *)i;
+    return c->suspended ? w->ops->suspended(w->ctx, c->client_id) != 0 : 0;
+}
+
+static int walk_view(const view *v, const walk_ops *ops, void *ctx)
+{
+    walk w = {.ops = ops, .ctx = ctx, .v = v, .now = sv_now()};
+    int rc = pmap_each(&v->apis, walk_api, &w) || pmap_each(&v->clients, walk_client, &w) ||
+             pmap_each(&v->revoked, walk_revoked, &w) ||
+             pmap_each(&v->clients, walk_suspended, &w);
+    pmap_clear(&w.pos);
+    free(w.scopes);
+    return rc ? -1 : 0;
+}
+
+/* ---- The JSON document (format 1) ----------------------------------------- */
+
+typedef struct json_out {
+    json_t *apis, *subs, *revoked, *suspended;
+    uint32_t napis;
+} json_out;
+
+static json_t *str_array(char *const *s, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < n && a != NULL; k++)
+        json_array_append_new(a, json_string(s[k]));
+    return a;
+}
+
+static int json_api(void *ctx, const v_api *a, uint32_t *at)
+{
+    static const char *const states[] = {"draft", "published", "deprecated", "retired"};
+    json_out *o = ctx;
+    json_t *row = json_pack(
+        "{ss ss ss ss ss ss ss so ss}", "id", a->id, "tenant_id", a->tenant_id, "name", a->name,
+        "version", a->version, "base_path", a->base_path, "upstream", a->upstream, "audience",
+        a->audience, "scopes", str_array(a->scopes, a->nscopes), "state", states[a->state]);
+    if (row == NULL)
+        return -1;
+    json_object_set_new(row, "sunset", a->sunset ? json_integer(a->sunset) : json_null());
+    if (a->deprecated_at)
+        json_object_set_new(row, "deprecated_at", json_integer(a->deprecated_at));
+    *at = o->napis++;
+    return json_array_append_new(o->apis, row);
+}
+
+static int json_sub(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at,
+                    const v_api *a, const char **scopes, size_t nscopes)
+{
+    json_out *o = ctx;
+    (void)api_at;
+    json_t *sc = json_array();
+    for (size_t k = 0; k < nscopes && sc != NULL; k++)
+        json_array_append_new(sc, json_string(scopes[k]));
+    return json_array_append_new(o->subs,
+                                 json_pack("{ss ss ss ss so}", "id", s->id, "client_id", client_id,
+                                           "api_id", a->id, "audience", a->audience, "scopes", sc));
+}
+
+static int json_revoked(void *ctx, const char *jti, int64_t exp)
+{
+    json_out *o = ctx;
+    return json_array_append_new(o->revoked, json_pack("{ss sI}", "jti", jti, "exp", (json_int_t)exp));
+}
+
+static int json_suspended(void *ctx, const char *client_id)
+{
+    json_out *o = ctx;
+    return json_array_append_new(o->suspended, json_string(client_id));
+}
+
 static json_t *public_part(const struct view *v)
 {
-    json_t *apis = json_array(), *revoked = json_array(), *suspended = json_array();
-    json_t *keys = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach (v->apis, i, row) {
-        json_array_append_new(
-            apis,
-            json_pack("{sO sO sO sO sO sO sO sO sO sO sO?}", "id", json_object_get(row, "id"),
-                      "tenant_id", json_object_get(row, "tenant_id"), "name",
-                      json_object_get(row, "name"), "version", json_object_get(row, "version"),
-                      "base_path", json_object_get(row, "base_path"), "upstream",
-                      json_object_get(row, "upstream"), "audience",
-                      json_object_get(row, "audience"), "scopes", json_object_get(row, "scopes"),
-                      "state", json_object_get(row, "state"), "sunset",
-                      json_object_get(row, "sunset"), "deprecated_at",
-                      json_object_get(row, "deprecated_at")));
-    }
-    const char *jti;
-    json_t *exp;
-    json_object_foreach (v->revoked, jti, exp)
-        json_array_append_new(revoked, json_pack("{ss sO}", "jti", jti, "exp", exp));
-    const char *client_id;
-    json_t *c;
-    json_object_foreach (v->clients, client_id, c) {
-        if (json_is_true(json_object_get(c, "suspended")))
-            json_array_append_new(suspended, json_string(client_id));
-    }
-    json_array_foreach (v->key_rows, i, row) {
-        json_array_append_new(keys, json_pack("{sO sO sO sO}", "kid", json_object_get(row, "id"),
-                                              "purpose", json_object_get(row, "purpose"), "alg",
-                                              json_object_get(row, "alg"), "state",
-                                              json_object_get(row, "state")));
-    }
+    static const walk_ops ops = {json_api, json_sub, json_revoked, json_suspended};
+    json_out o = {json_array(), json_array(), json_array(), json_array(), 0};
+    json_t *keys = json_loads(v->keys->key_info, 0, NULL);
     json_t *verify = json_loadb(v->jwks_json, v->jwks_len, 0, NULL);
-    return json_pack("{ss si sI sI so so so sO so so}", "format", "jwtgate-snapshot",
+    if (o.apis == NULL || o.subs == NULL || o.revoked == NULL || o.suspended == NULL ||
+        walk_view(v, &ops, &o) != 0) {
+        json_decref(o.apis);
+        json_decref(o.subs);
+        json_decref(o.revoked);
+        json_decref(o.suspended);
+        json_decref(keys);
+        json_decref(verify);
+        return NULL;
+    }
+    return json_pack("{ss si sI sI so so so so so so}", "format", "jwtgate-snapshot",
                      "format_version", SNAPSHOT_FORMAT_VERSION, "version", (json_int_t)v->version,
                      "generated_at", (json_int_t)v->built_at, "keys", keys, "verification_keys",
-                     verify, "apis", apis, "subscriptions", v->subscriptions, "revoked_jti",
-                     revoked, "suspended_clients", suspended);
+                     verify, "apis", o.apis, "subscriptions", o.subs, "revoked_jti", o.revoked,
+                     "suspended_clients", o.suspended);
 }
 
 long long snapshot_file_version(const char *path)
@@ -91,109 +230,64 @@ long long snapshot_file_version(const char *path)
     return version;
 }
 
-/* The view's snapshot in the compiled form (format 2, jwtgate/snapshot.h),
- * fed to the builder straight from the view: no JSON document is made. */
+/* ---- The compiled form (format 2, jwtgate/snapshot.h) ---------------------
+ * Fed to the builder straight from the view: no JSON document is made. */
+
+static int compiled_api(void *ctx, const v_api *a, uint32_t *at)
+{
+    jg_snapshot_api_in in = {.id = a->id,
+                             .tenant_id = a->tenant_id,
+                             .name = a->name,
+                             .version = a->version,
+                             .base_path = a->base_path,
+                             .upstream = a->upstream,
+                             .audience = a->audience,
+                             .state = a->state,
+                             .sunset = a->sunset,
+                             .deprecated_at = a->deprecated_at,
+                             .scopes = (const char **)a->scopes,
+                             .nscopes = a->nscopes};
+    jg_err err = jg_snapshot_builder_add_api(ctx, &in, at);
+    if (err != JG_OK)
+        log_msg(L_ERR, "snapshot: API %s: %s", a->id, jg_strerror(err));
+    return err != JG_OK;
+}
+
+static int compiled_sub(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at,
+                        const v_api *a, const char **scopes, size_t nscopes)
+{
+    (void)a;
+    return jg_snapshot_builder_add_subscription(ctx, s->id, client_id, api_at, scopes,
+                                                nscopes) != JG_OK;
+}
+
+static int compiled_revoked(void *ctx, const char *jti, int64_t exp)
+{
+    return jg_snapshot_builder_add_revoked(ctx, jti, exp) != JG_OK;
+}
+
+static int compiled_suspended(void *ctx, const char *client_id)
+{
+    return jg_snapshot_builder_add_suspended(ctx, client_id) != JG_OK;
+}
+
 static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
 {
+    static const walk_ops ops = {compiled_api, compiled_sub, compiled_revoked,
+                                 compiled_suspended};
     jg_snapshot_builder *b = NULL;
-    json_t *index = json_object(); /* API id -> index, for the subscriptions */
-    char *info = NULL;
-    const char **scopes = NULL;
+    const v_keys *k = v->keys;
     int rc = -1;
-    if (index == NULL || jg_snapshot_builder_new(&b) != JG_OK)
-        goto out;
-
-    json_t *keys = json_array();
-    size_t i;
-    json_t *row;
-    json_array_foreach (v->key_rows, i, row) {
-        json_array_append_new(keys, json_pack("{sO sO sO sO}", "kid", json_object_get(row, "id"),
-                                              "purpose", json_object_get(row, "purpose"), "alg",
-                                              json_object_get(row, "alg"), "state",
-                                              json_object_get(row, "state")));
-    }
-    info = json_dumps(keys, JSON_COMPACT);
-    json_decref(keys);
-    if (info == NULL ||
+    if (jg_snapshot_builder_new(&b) == JG_OK &&
         jg_snapshot_builder_set_info(b, v->version, v->built_at, d->cfg.token_ttl, d->cfg.issuer,
-                                     NULL) != JG_OK ||
-        jg_snapshot_builder_set_keys(b, v->decrypt_jwks, strlen(v->decrypt_jwks), v->jwks_json,
-                                     v->jwks_len, info, strlen(info)) != JG_OK)
-        goto out;
-
-    static const char *const states[] = {"draft", "published", "deprecated", "retired"};
-    json_array_foreach (v->apis, i, row) {
-        const json_t *sc = json_object_get(row, "scopes");
-        size_t n = json_array_size(sc);
-        free(scopes);
-        scopes = calloc(n ? n : 1, sizeof *scopes);
-        if (scopes == NULL)
-            goto out;
-        for (size_t k = 0; k < n; k++)
-            scopes[k] = json_string_value(json_array_get(sc, k));
-        const char *state = json_string_value(json_object_get(row, "state"));
-        jg_snapshot_api_in in = {.id = json_string_value(json_object_get(row, "id")),
-                                 .tenant_id = json_string_value(json_object_get(row, "tenant_id")),
-                                 .name = json_string_value(json_object_get(row, "name")),
-                                 .version = json_string_value(json_object_get(row, "version")),
-                                 .base_path = json_string_value(json_object_get(row, "base_path")),
-                                 .upstream = json_string_value(json_object_get(row, "upstream")),
-                                 .audience = json_string_value(json_object_get(row, "audience")),
-                                 .state = JG_API_DRAFT,
-                                 .sunset = json_integer_value(json_object_get(row, "sunset")),
-                                 .deprecated_at =
-                                     json_integer_value(json_object_get(row, "deprecated_at")),
-                                 .scopes = scopes,
-                                 .nscopes = n};
-        for (int k = 0; k < 4; k++)
-            if (state != NULL && strcmp(state, states[k]) == 0)
-                in.state = (jg_api_state)k;
-        uint32_t at = 0;
-        jg_err err = jg_snapshot_builder_add_api(b, &in, &at);
-        if (err != JG_OK) {
-            log_msg(L_ERR, "snapshot: API %s: %s", in.id ? in.id : "?", jg_strerror(err));
-            goto out;
-        }
-        json_object_set_new(index, in.id, json_integer(at));
-    }
-    json_array_foreach (v->subscriptions, i, row) {
-        const json_t *at =
-            json_object_get(index, json_string_value(json_object_get(row, "api_id")));
-        const json_t *sc = json_object_get(row, "scopes");
-        size_t n = json_array_size(sc);
-        if (at == NULL)
-            continue; /* its API is not in the view: nothing to subscribe to */
-        free(scopes);
-        scopes = calloc(n ? n : 1, sizeof *scopes);
-        if (scopes == NULL)
-            goto out;
-        for (size_t k = 0; k < n; k++)
-            scopes[k] = json_string_value(json_array_get(sc, k));
-        if (jg_snapshot_builder_add_subscription(
-                b, json_string_value(json_object_get(row, "id")),
-                json_string_value(json_object_get(row, "client_id")),
-                (uint32_t)json_integer_value(at), scopes, n) != JG_OK)
-            goto out;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach (v->revoked, key, val) {
-        if (jg_snapshot_builder_add_revoked(b, key, json_integer_value(val)) != JG_OK)
-            goto out;
-    }
-    json_object_foreach (v->clients, key, val) {
-        if (json_is_true(json_object_get(val, "suspended")) &&
-            jg_snapshot_builder_add_suspended(b, key) != JG_OK)
-            goto out;
-    }
-    rc = jg_snapshot_builder_finish(b, out, out_len) == JG_OK ? 0 : -1;
-out:
+                                     NULL) == JG_OK &&
+        jg_snapshot_builder_set_keys(b, k->decrypt_jwks, strlen(k->decrypt_jwks), k->jwks_json,
+                                     k->jwks_len, k->key_info, strlen(k->key_info)) == JG_OK &&
+        walk_view(v, &ops, b) == 0)
+        rc = jg_snapshot_builder_finish(b, out, out_len) == JG_OK ? 0 : -1;
     if (rc != 0)
         log_msg(L_ERR, "snapshot: cannot build the compiled snapshot");
     jg_snapshot_builder_free(b);
-    json_decref(index);
-    free(scopes);
-    free(info);
     return rc;
 }
 
@@ -215,7 +309,7 @@ static int build_json(jgd *d, const struct view *v, uint8_t **out, size_t *out_l
      * intermediate JSON tree holds them. */
     sv_buf b = {0};
     sv_buf_puts(&b, "{\"decryption_keys\":");
-    sv_buf_puts(&b, v->decrypt_jwks);
+    sv_buf_puts(&b, v->keys->decrypt_jwks);
     sv_buf_puts(&b, ",");
     sv_buf_puts(&b, pub + 1);
     sv_buf_puts(&b, "\n");

@@ -84,6 +84,9 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;",
     /* 2: when an API was deprecated (the gateway's Deprecation header, RFC 9745). */
     "ALTER TABLE apis ADD COLUMN deprecated_at INTEGER;",
+    /* 3: one app's subscriptions, read back after each change to them (the
+     * view is updated from what a change touched, server/core/view.h). */
+    "CREATE INDEX subscriptions_app ON subscriptions(app_id, state);",
 };
 
 size_t sqlite_migration_count(void)

@@ -5,6 +5,7 @@
  */
 #include "server/store/store_backend.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 store_err store_open(const char *location, store **out)
@@ -56,19 +57,109 @@ void store_rollback(store_tx *tx)
         tx->st->ops->rollback(tx);
 }
 
+void store_journal_attach(store_tx *tx, store_journal *j)
+{
+    tx->journal = j;
+}
+
+void store_journal_free(store_journal *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        free(j->v[i].id);
+        free(j->v[i].app_id);
+    }
+    free(j->v);
+    memset(j, 0, sizeof *j);
+}
+
+static void journal_add(store_journal *j, store_table t, const char *id, const char *app_id)
+{
+    if (j->overflow)
+        return;
+    if (id == NULL || j->n == JOURNAL_MAX) {
+        j->overflow = 1;
+        return;
+    }
+    if (j->n == j->cap) {
+        size_t cap = j->cap ? j->cap * 2 : 8;
+        store_touch *v = realloc(j->v, cap * sizeof *v);
+        if (v == NULL) {
+            j->overflow = 1;
+            return;
+        }
+        j->v = v;
+        j->cap = cap;
+    }
+    store_touch *e = &j->v[j->n];
+    e->t = t;
+    e->id = strdup(id);
+    e->app_id = app_id != NULL ? strdup(app_id) : NULL;
+    if (e->id == NULL || (app_id != NULL && e->app_id == NULL)) {
+        free(e->id);
+        free(e->app_id);
+        j->overflow = 1;
+        return;
+    }
+    j->n++;
+}
+
+static int owned_by_app(store_table t)
+{
+    return t == T_SECRETS || t == T_SUBSCRIPTIONS;
+}
+
+/* The app a stored secret or subscription belongs to (malloc'd), or NULL. */
+static char *stored_app_id(store_tx *tx, store_table t, const char *id)
+{
+    json_t *row = NULL;
+    char *app = NULL;
+    if (st_get_id(tx, t, id, &row) == ST_OK) {
+        const char *s = json_string_value(json_object_get(row, "app_id"));
+        app = s != NULL ? strdup(s) : NULL;
+    }
+    json_decref(row);
+    return app;
+}
+
 store_err st_insert(store_tx *tx, store_table t, const json_t *row)
 {
-    return tx->st->ops->insert(tx, t, row);
+    store_err err = tx->st->ops->insert(tx, t, row);
+    if (err == ST_OK && tx->journal != NULL) {
+        const store_table_desc *d = store_table_info(t);
+        journal_add(tx->journal, t, json_string_value(json_object_get(row, d->key)),
+                    owned_by_app(t) ? json_string_value(json_object_get(row, "app_id")) : NULL);
+        if (owned_by_app(t) && json_object_get(row, "app_id") == NULL)
+            tx->journal->overflow = 1;
+    }
+    return err;
+}
+
+/* Update and removal: the owner is read first, while the row is there. */
+static store_err journalled(store_tx *tx, store_table t, const char *id, const json_t *row)
+{
+    char *app = tx->journal != NULL && owned_by_app(t) ? stored_app_id(tx, t, id) : NULL;
+    store_err err =
+        row != NULL ? tx->st->ops->update(tx, t, id, row) : tx->st->ops->remove(tx, t, id);
+    if (err == ST_OK && tx->journal != NULL) {
+        if (owned_by_app(t) && app == NULL)
+            tx->journal->overflow = 1; /* no owner known: read everything */
+        else
+            journal_add(tx->journal, t, id, app);
+    }
+    free(app);
+    return err;
 }
 
 store_err st_update(store_tx *tx, store_table t, const char *id, const json_t *row)
 {
-    return tx->st->ops->update(tx, t, id, row);
+    if (row == NULL)
+        return ST_IO;
+    return journalled(tx, t, id, row);
 }
 
 store_err st_remove(store_tx *tx, store_table t, const char *id)
 {
-    return tx->st->ops->remove(tx, t, id);
+    return journalled(tx, t, id, NULL);
 }
 
 store_err st_list(store_tx *tx, store_table t, const json_t *where, unsigned limit, json_t **rows)

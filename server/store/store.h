@@ -136,6 +136,32 @@ extern const store_ops store_sqlite_ops;
 store_err store_sqlite_backup(const char *db_path, const char *to, char *why, size_t why_len);
 store_err store_sqlite_restore(const char *db_path, const char *from, char *why, size_t why_len);
 
+/*
+ * What a transaction's writes touched, so that the view can be brought up to
+ * date from that alone (server/core/view.c). Once a journal is attached,
+ * st_insert/st_update/st_remove record each write that succeeded: the table,
+ * the row's key and, for secrets and subscriptions, the app they belong to
+ * (read before an update or removal: the row may be gone after it). Writes a
+ * backend makes by itself (ON DELETE CASCADE) are not recorded; their owner
+ * is (an app's secrets and subscriptions go with it). Past JOURNAL_MAX
+ * entries `overflow` is set and recording stops: the caller reads everything.
+ */
+typedef struct store_touch {
+    store_table t;
+    char *id;
+    char *app_id; /* T_SECRETS, T_SUBSCRIPTIONS: the owning app; else NULL */
+} store_touch;
+struct store_journal {
+    store_touch *v;
+    size_t n, cap;
+    int overflow;
+};
+#define JOURNAL_MAX 50000
+typedef struct store_journal store_journal;
+/* Record tx's writes into j (owned by the caller; NULL stops recording). */
+void store_journal_attach(store_tx *tx, store_journal *j);
+void store_journal_free(store_journal *j);
+
 /* ---- Convenience wrappers (dispatch through the store's ops) -------------- */
 
 store_err store_open(const char *location, store **out);

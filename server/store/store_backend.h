@@ -9,6 +9,7 @@ struct store {
 };
 struct store_tx {
     store *st;
+    store_journal *journal; /* NULL: writes are not recorded */
 };
 
 #endif
