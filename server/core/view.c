@@ -890,7 +890,8 @@ static v_text *build_metadata(jgd *d, view *v)
         free(l.s);
         return NULL;
     }
-    qsort(l.s, l.n, sizeof *l.s, str_cmp);
+    if (l.n > 0)
+        qsort(l.s, l.n, sizeof *l.s, str_cmp);
     json_t *scopes = json_array();
     for (size_t k = 0; k < l.n; k++)
         if (k == 0 || strcmp(l.s[k], l.s[k - 1]) != 0)
