@@ -78,10 +78,16 @@ static view *derived_view(jgd *d, change *c, int64_t version)
 
 static int install_next(jgd *d, view *v)
 {
+    double t0 = sv_mono();
     if (v != NULL) {
         atomic_fetch_add_explicit(&d->m.views_derived, 1, memory_order_relaxed);
     } else if (view_build(d, &v) == 0) {
         atomic_fetch_add_explicit(&d->m.views_built, 1, memory_order_relaxed);
+        log_msg(L_INFO,
+                "view: version %lld read from the store in %.0f ms: %zu APIs, %zu clients, "
+                "%zu approved subscriptions, %zu revocations",
+                (long long)v->version, (sv_mono() - t0) * 1000, v->apis.count, v->clients.count,
+                v->nsubs, v->revoked.count);
     } else {
         atomic_store(&d->snapshot_ok, 0);
         log_msg(L_ERR, "view: rebuilding the view failed; keeping the previous one");

@@ -7,11 +7,14 @@
  * of present digits below it (popcount). Past the hash's 64 bits, keys whose
  * hashes are equal share a collision node, a plain list.
  *
- * Every change copies the nodes on the path from the root to the slot that
- * changed (taking references to all the slots it keeps) and then drops the
- * map's reference to the old root: a node the map alone held is freed right
- * there, one another map holds stays as it was. The copy is the simple way
- * to never write a node someone else can see.
+ * A change walks from the root to the slot that changes. A node on that walk
+ * that this map alone holds (its count is 1 and so was every node above it)
+ * is written in place; from the first node another map also holds, the rest
+ * of the path is copied (the copy taking references to every slot it keeps)
+ * and the map's reference to the old node is dropped. So a map being filled
+ * (a whole build) writes in place, a map just shared with the previous view
+ * copies one path per change, and no node another map can reach is ever
+ * written.
  */
 #include "server/core/pmap.h"
 
@@ -233,9 +236,28 @@ static uint64_t item_hash(const pitem *i)
     return hash_key(i->key);
 }
 
-/* The node that replaces nd once `it` is in it; NULL out of memory (then
- * nothing changed and no reference was taken). *added: a new key. */
-static pnode *insert(const pnode *nd, int shift, pitem *it, uint64_t h, int *added)
+/* Room for one more slot in an exclusive node (realloc: it may move). */
+static pnode *widen(pnode *nd)
+{
+    return realloc(nd, sizeof *nd + (nd->n + 1) * sizeof(void *));
+}
+
+/* Whether `nd` may be written in place: the map's walk came through nodes it
+ * alone holds (excl) and no other parent or map holds this one. */
+static int exclusive(int excl, const pnode *nd)
+{
+    return excl && atomic_load_explicit(&nd->refs, memory_order_acquire) == 1;
+}
+
+/*
+ * The node that replaces nd once `it` is in it (*added: a new key).
+ * excl: nd is the map's alone (exclusive()); then it is written in place
+ * and the caller's reference to it passes to the result. Otherwise nd is
+ * left as it is and the result is a copy with a reference of its own. NULL
+ * out of memory, with nothing changed: only the node that gets the new slot
+ * allocates when exclusive, and it is the deepest one written.
+ */
+static pnode *insert(pnode *nd, int shift, pitem *it, uint64_t h, int *added, int excl)
 {
     if (nd == NULL) {
         pnode *c = node_new(1);
@@ -249,33 +271,54 @@ static pnode *insert(const pnode *nd, int shift, pitem *it, uint64_t h, int *add
     }
     if (nd->collision) {
         for (uint32_t k = 0; k < nd->n; k++) {
-            if (strcmp(((pitem *)nd->slot[k])->key, it->key) == 0) {
-                pnode *c = copy_replace(nd, k, it, 0, 0);
-                if (c != NULL)
-                    pitem_retain(it);
-                return c;
+            if (strcmp(((pitem *)nd->slot[k])->key, it->key) != 0)
+                continue;
+            if (excl) {
+                pitem_release(nd->slot[k]);
+                nd->slot[k] = pitem_retain(it);
+                return nd;
             }
+            pnode *c = copy_replace(nd, k, it, 0, 0);
+            if (c != NULL)
+                pitem_retain(it);
+            return c;
         }
-        pnode *c = copy_insert(nd, nd->n, it, 0);
-        if (c != NULL) {
-            pitem_retain(it);
-            *added = 1;
-        }
+        pnode *c = excl ? widen(nd) : copy_insert(nd, nd->n, it, 0);
+        if (c == NULL)
+            return NULL;
+        if (excl)
+            c->slot[c->n++] = it;
+        pitem_retain(it);
+        *added = 1;
         return c;
     }
     uint32_t bit = 1u << digit(h, shift), pos = position(nd->map, bit);
     if ((nd->map & bit) == 0) {
-        pnode *c = copy_insert(nd, pos, it, bit);
-        if (c != NULL) {
-            pitem_retain(it);
-            *added = 1;
+        pnode *c = excl ? widen(nd) : copy_insert(nd, pos, it, bit);
+        if (c == NULL)
+            return NULL;
+        if (excl) {
+            memmove(c->slot + pos + 1, c->slot + pos, (c->n - pos) * sizeof(void *));
+            c->slot[pos] = it;
+            c->map |= bit;
+            c->n++;
         }
+        pitem_retain(it);
+        *added = 1;
         return c;
     }
     if (nd->nodes & bit) {
-        pnode *child = insert(nd->slot[pos], shift + 5, it, h, added);
+        pnode *old = nd->slot[pos];
+        int child_excl = exclusive(excl, old);
+        pnode *child = insert(old, shift + 5, it, h, added, child_excl);
         if (child == NULL)
             return NULL;
+        if (excl) {
+            if (!child_excl)
+                node_release(old); /* the copy replaces it here */
+            nd->slot[pos] = child;
+            return nd;
+        }
         pnode *c = copy_replace(nd, pos, child, bit, 1);
         if (c == NULL)
             node_release(child);
@@ -283,6 +326,11 @@ static pnode *insert(const pnode *nd, int shift, pitem *it, uint64_t h, int *add
     }
     pitem *e = nd->slot[pos];
     if (strcmp(e->key, it->key) == 0) {
+        if (excl) {
+            pitem_release(e);
+            nd->slot[pos] = pitem_retain(it);
+            return nd;
+        }
         pnode *c = copy_replace(nd, pos, it, bit, 0);
         if (c != NULL)
             pitem_retain(it);
@@ -293,6 +341,13 @@ static pnode *insert(const pnode *nd, int shift, pitem *it, uint64_t h, int *add
     pnode *sub = pair(shift + 5, e, item_hash(e), it, h);
     if (sub == NULL)
         return NULL; /* pair released both */
+    if (excl) {
+        pitem_release(e); /* the slot's reference: sub holds e now */
+        nd->slot[pos] = sub;
+        nd->nodes |= bit;
+        *added = 1;
+        return nd;
+    }
     pnode *c = copy_replace(nd, pos, sub, bit, 1);
     if (c == NULL) {
         node_release(sub);
@@ -302,56 +357,93 @@ static pnode *insert(const pnode *nd, int shift, pitem *it, uint64_t h, int *add
     return c;
 }
 
+/* Remove slot pos of an exclusive node, releasing what it held. */
+static void drop_slot(pnode *nd, uint32_t pos, uint32_t bit, int release)
+{
+    if (release)
+        pitem_release(nd->slot[pos]);
+    memmove(nd->slot + pos, nd->slot + pos + 1, (nd->n - pos - 1) * sizeof(void *));
+    nd->map &= ~bit;
+    nd->nodes &= ~bit;
+    nd->n--;
+}
+
 /* 0: not found (nothing changed); 1: removed, *out the replacement of nd
- * (NULL when it became empty); -1: out of memory. */
-static int del(const pnode *nd, int shift, const char *key, uint64_t h, pnode **out)
+ * (NULL when it became empty); -1: out of memory (nothing changed). excl as
+ * for insert: an exclusive nd is written in place or freed. */
+static int del(pnode *nd, int shift, const char *key, uint64_t h, pnode **out, int excl)
 {
     *out = NULL;
     if (nd == NULL)
         return 0;
+    uint32_t bit = 0, pos = 0;
     if (nd->collision) {
-        for (uint32_t k = 0; k < nd->n; k++) {
-            if (strcmp(((pitem *)nd->slot[k])->key, key) == 0) {
-                if (nd->n == 1)
-                    return 1;
-                *out = copy_remove(nd, k, 0);
-                return *out != NULL ? 1 : -1;
-            }
-        }
-        return 0;
+        for (pos = 0; pos < nd->n; pos++)
+            if (strcmp(((pitem *)nd->slot[pos])->key, key) == 0)
+                break;
+        if (pos == nd->n)
+            return 0;
+    } else {
+        bit = 1u << digit(h, shift);
+        pos = position(nd->map, bit);
+        if ((nd->map & bit) == 0)
+            return 0;
     }
-    uint32_t bit = 1u << digit(h, shift), pos = position(nd->map, bit);
-    if ((nd->map & bit) == 0)
-        return 0;
-    if (nd->nodes & bit) {
-        pnode *child = NULL;
-        int r = del(nd->slot[pos], shift + 5, key, h, &child);
+    if (!nd->collision && (nd->nodes & bit)) {
+        pnode *old = nd->slot[pos], *child = NULL;
+        int child_excl = exclusive(excl, old);
+        int r = del(old, shift + 5, key, h, &child, child_excl);
         if (r <= 0)
             return r;
-        if (child == NULL) {
-            if (nd->n == 1)
-                return 1;
-            *out = copy_remove(nd, pos, bit);
-        } else if (child->n == 1 && child->nodes == 0) {
+        pitem *only = NULL;
+        if (child != NULL && child->n == 1 && child->nodes == 0) {
             /* one item left below: pull it up, so paths stay short */
-            pitem *only = pitem_retain(child->slot[0]);
+            only = pitem_retain(child->slot[0]);
             node_release(child);
-            *out = copy_replace(nd, pos, only, bit, 0);
-            if (*out == NULL)
-                pitem_release(only);
-        } else {
-            *out = copy_replace(nd, pos, child, bit, 1);
-            if (*out == NULL)
-                node_release(child);
+            child = NULL;
         }
-        return *out != NULL ? 1 : -1;
-    }
-    if (strcmp(((pitem *)nd->slot[pos])->key, key) != 0)
+        if (excl) {
+            if (!child_excl)
+                node_release(old);
+            if (only != NULL) {
+                nd->slot[pos] = only;
+                nd->nodes &= ~bit;
+            } else if (child != NULL) {
+                nd->slot[pos] = child;
+            } else {
+                drop_slot(nd, pos, bit, 0);
+            }
+        } else if (only != NULL || child != NULL) {
+            *out = copy_replace(nd, pos, only != NULL ? (void *)only : child, bit, only == NULL);
+            if (*out == NULL) {
+                pitem_release(only);
+                node_release(child);
+                return -1;
+            }
+            return 1;
+        } else if (nd->n > 1) {
+            *out = copy_remove(nd, pos, bit);
+            return *out != NULL ? 1 : -1;
+        } else {
+            return 1; /* empty */
+        }
+    } else if (!nd->collision && strcmp(((pitem *)nd->slot[pos])->key, key) != 0) {
         return 0;
-    if (nd->n == 1)
+    } else if (excl) {
+        drop_slot(nd, pos, bit, 1);
+    } else if (nd->n > 1) {
+        *out = copy_remove(nd, pos, bit);
+        return *out != NULL ? 1 : -1;
+    } else {
+        return 1; /* empty */
+    }
+    /* exclusive and written in place */
+    if (nd->n == 0) {
+        free(nd);
         return 1;
-    *out = copy_remove(nd, pos, bit);
-    return *out != NULL ? 1 : -1;
+    }
+    *out = nd;
+    return 1;
 }
 
 pmap pmap_share(const pmap *m)
@@ -392,11 +484,12 @@ pitem *pmap_get(const pmap *m, const char *key)
 
 int pmap_set(pmap *m, pitem *i)
 {
-    int added = 0;
-    pnode *root = insert(m->root, 0, i, item_hash(i), &added);
+    int added = 0, excl = m->root != NULL && exclusive(1, m->root);
+    pnode *root = insert(m->root, 0, i, item_hash(i), &added, excl);
     if (root == NULL)
         return -1;
-    node_release(m->root);
+    if (!excl)
+        node_release(m->root);
     m->root = root;
     m->count += (size_t)added;
     return 0;
@@ -405,11 +498,13 @@ int pmap_set(pmap *m, pitem *i)
 int pmap_del(pmap *m, const char *key)
 {
     pnode *root = NULL;
-    int r = del(m->root, 0, key, hash_key(key), &root);
+    int excl = m->root != NULL && exclusive(1, m->root);
+    int r = del(m->root, 0, key, hash_key(key), &root, excl);
     if (r < 0)
         return -1;
     if (r > 0) {
-        node_release(m->root);
+        if (!excl)
+            node_release(m->root);
         m->root = root;
         m->count--;
     }

@@ -690,93 +690,66 @@ int view_expire(view *v, int64_t now)
 
 /* ---- Whole builds --------------------------------------------------------- */
 
-/* Rows of `t` grouped by app: counts first (so each client's arrays are
- * allocated once), then filled. */
-static int count_for_apps(pmap *apps, const json_t *rows, size_t *(*slot)(v_client *))
+/* A whole read streams the rows (st_each): each becomes its record and is
+ * freed at once, so no array of 200,000 jansson rows is ever held. A
+ * client's secrets and subscriptions arrive in any order and are appended
+ * (arrays doubled at powers of two). */
+
+static int grow(void **arr, size_t n, size_t size)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach (rows, i, row) {
-        v_client *c = (v_client *)index_get(apps, member(row, "app_id"));
-        if (c != NULL)
-            (*slot(c))++;
-    }
+    if (n != 0 && (n & (n - 1)) != 0)
+        return 0; /* room left: capacity is the next power of two */
+    void *p = realloc(*arr, (n ? n * 2 : 1) * size);
+    if (p == NULL)
+        return -1;
+    *arr = p;
     return 0;
 }
 
-static size_t *secrets_slot(v_client *c)
+static int each_app(const json_t *row, void *ctx)
 {
-    return &c->nsecrets;
-}
-
-static size_t *subs_slot(v_client *c)
-{
-    return &c->nsubs;
-}
-
-static int load_clients(store_tx *tx, view *v)
-{
-    json_t *apps = NULL, *secrets = NULL, *subs = NULL;
-    json_t *approved = json_pack("{ss}", "state", "approved");
-    pmap by_app = {0}; /* app id -> client, while counting and filling */
-    int rc = -1;
-    size_t i;
-    json_t *row;
-    if (approved == NULL || st_list(tx, T_APPS, NULL, 0, &apps) != ST_OK ||
-        st_list(tx, T_SECRETS, NULL, 0, &secrets) != ST_OK ||
-        st_list(tx, T_SUBSCRIPTIONS, approved, 0, &subs) != ST_OK)
-        goto out;
-    /* First: a record per app, with its counts. */
-    json_array_foreach (apps, i, row) {
-        v_client *c = client_from_row(row, 0, 0);
-        if (c == NULL || index_set(&by_app, c->app_id, &c->h) != 0) {
-            if (c != NULL)
-                pitem_release(&c->h);
-            goto out;
-        }
+    view *v = ctx;
+    v_client *c = client_from_row(row, 0, 0);
+    int rc = c == NULL || index_set(&v->apps, c->app_id, &c->h) != 0;
+    if (c != NULL)
         pitem_release(&c->h);
-    }
-    count_for_apps(&by_app, secrets, secrets_slot);
-    count_for_apps(&by_app, subs, subs_slot);
-    /* Then the arrays, filled counting up again. */
-    json_array_foreach (apps, i, row) {
-        v_client *c = (v_client *)index_get(&by_app, member(row, "id"));
-        if (c == NULL)
-            continue;
-        c->secrets = c->nsecrets ? calloc(c->nsecrets, sizeof *c->secrets) : NULL;
-        c->subs = c->nsubs ? calloc(c->nsubs, sizeof *c->subs) : NULL;
-        if ((c->nsecrets && c->secrets == NULL) || (c->nsubs && c->subs == NULL)) {
-            c->nsecrets = c->nsubs = 0;
-            goto out;
-        }
-        c->nsecrets = c->nsubs = 0;
-    }
-    json_decref(apps);
-    apps = NULL;
-    json_array_foreach (secrets, i, row) {
-        v_client *c = (v_client *)index_get(&by_app, member(row, "app_id"));
-        if (c != NULL)
-            client_add_secret(c, row);
-    }
-    json_decref(secrets);
-    secrets = NULL;
-    json_array_foreach (subs, i, row) {
-        v_client *c = (v_client *)index_get(&by_app, member(row, "app_id"));
-        if (c != NULL && client_add_sub(c, row) != 0)
-            goto out;
-    }
-    json_decref(subs);
-    subs = NULL;
-    v->apps = by_app;
-    by_app = (pmap){0};
-    rc = 0;
-out:
-    pmap_clear(&by_app);
-    json_decref(approved);
-    json_decref(apps);
-    json_decref(secrets);
-    json_decref(subs);
     return rc;
+}
+
+static int each_secret(const json_t *row, void *ctx)
+{
+    v_client *c = (v_client *)index_get(&((view *)ctx)->apps, member(row, "app_id"));
+    if (c == NULL)
+        return 0;
+    if (grow((void **)&c->secrets, c->nsecrets, sizeof *c->secrets) != 0)
+        return 1;
+    client_add_secret(c, row);
+    return 0;
+}
+
+static int each_sub(const json_t *row, void *ctx)
+{
+    v_client *c = (v_client *)index_get(&((view *)ctx)->apps, member(row, "app_id"));
+    if (c == NULL)
+        return 0;
+    return grow((void **)&c->subs, c->nsubs, sizeof *c->subs) != 0 || client_add_sub(c, row) != 0;
+}
+
+static int each_api(const json_t *row, void *ctx)
+{
+    v_api *a = api_from_row(row);
+    int rc = a == NULL || put_api(ctx, a) != 0;
+    if (a != NULL)
+        pitem_release(&a->h);
+    return rc;
+}
+
+static int each_revoked(const json_t *row, void *ctx)
+{
+    view *v = ctx;
+    int64_t exp = json_integer_value(json_object_get(row, "exp"));
+    const char *jti = member(row, "jti");
+    return jti != NULL && exp >= v->built_at && view_add_revoked(v, jti, exp) != 0;
 }
 
 static int add_client(pitem *i, void *ctx)
@@ -796,45 +769,27 @@ int view_build(jgd *d, view **out)
     atomic_init(&v->refs, 1);
     v->built_at = sv_now();
     store_tx *tx = NULL;
-    json_t *rows = NULL;
+    json_t *approved = json_pack("{ss}", "state", "approved");
     int rc = -1;
     v_keys *keys = NULL;
-    if (store_begin(d->st, 0, &tx) != ST_OK || st_get_version(tx, &v->version) != ST_OK ||
-        (keys = load_keys(d, tx)) == NULL)
+    if (approved == NULL || store_begin(d->st, 0, &tx) != ST_OK ||
+        st_get_version(tx, &v->version) != ST_OK || (keys = load_keys(d, tx)) == NULL)
         goto out;
     use_keys(v, keys);
-    if (st_list(tx, T_APIS, NULL, 0, &rows) != ST_OK)
+    if (st_each(tx, T_APIS, NULL, each_api, v) != ST_OK ||
+        st_each(tx, T_APPS, NULL, each_app, v) != ST_OK ||
+        st_each(tx, T_SECRETS, NULL, each_secret, v) != ST_OK ||
+        st_each(tx, T_SUBSCRIPTIONS, approved, each_sub, v) != ST_OK ||
+        pmap_each(&v->apps, add_client, v) != 0 ||
+        st_each(tx, T_REVOKED, NULL, each_revoked, v) != ST_OK)
         goto out;
-    size_t i;
-    json_t *row;
-    json_array_foreach (rows, i, row) {
-        v_api *a = api_from_row(row);
-        int bad = a == NULL || put_api(v, a) != 0;
-        if (a != NULL)
-            pitem_release(&a->h);
-        if (bad)
-            goto out;
-    }
-    json_decref(rows);
-    rows = NULL;
-    if (load_clients(tx, v) != 0 || pmap_each(&v->apps, add_client, v) != 0)
-        goto out;
-    if (st_list(tx, T_REVOKED, NULL, 0, &rows) != ST_OK)
-        goto out;
-    json_array_foreach (rows, i, row) {
-        json_t *exp = json_object_get(row, "exp");
-        if (json_integer_value(exp) >= v->built_at &&
-            view_add_revoked(v, member(row, "jti") ? member(row, "jti") : "",
-                             json_integer_value(exp)) != 0)
-            goto out;
-    }
     rc = 0;
 out:
     if (tx != NULL)
         store_rollback(tx);
-    json_decref(rows);
-    /* The rows were jansson trees: give the pages they used back, so the
-     * resident size is the view's, not the build's high-water mark. */
+    json_decref(approved);
+    /* Give back the pages the transient rows used, so the resident size is
+     * the view's, not the build's high-water mark. */
     malloc_trim(0);
     if (rc != 0) {
         view_free(v);

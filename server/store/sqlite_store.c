@@ -418,11 +418,14 @@ static store_err sq_remove(store_tx *tx, store_table t, const char *id)
 }
 
 /* Run a SELECT whose columns are described by `cols` (NULL: by name from `d`). */
-static store_err collect(sqlite3 *db, sqlite3_stmt *st, const store_table_desc *d,
-                         const store_column *cols, json_t **rows)
+/* The rows of a prepared statement: into an array (*rows), or one at a time
+ * to `fn` (then each row is freed after the call; non-zero stops: ST_IO). */
+static store_err collect_rows(sqlite3 *db, sqlite3_stmt *st, const store_table_desc *d,
+                              const store_column *cols, json_t **rows,
+                              int (*fn)(const json_t *row, void *ctx), void *ctx)
 {
-    json_t *out = json_array();
-    if (out == NULL) {
+    json_t *out = fn == NULL ? json_array() : NULL;
+    if (fn == NULL && out == NULL) {
         sqlite3_finalize(st);
         return ST_NOMEM;
     }
@@ -442,7 +445,18 @@ static store_err collect(sqlite3 *db, sqlite3_stmt *st, const store_table_desc *
                 row = NULL;
             }
         }
-        if (row == NULL || json_array_append_new(out, row) != 0) {
+        if (row == NULL) {
+            err = ST_NOMEM;
+            break;
+        }
+        if (fn != NULL) {
+            int stop = fn(row, ctx);
+            json_decref(row);
+            if (stop) {
+                err = ST_IO;
+                break;
+            }
+        } else if (json_array_append_new(out, row) != 0) {
             err = ST_NOMEM;
             break;
         }
@@ -454,16 +468,26 @@ static store_err collect(sqlite3 *db, sqlite3_stmt *st, const store_table_desc *
         json_decref(out);
         return err;
     }
-    *rows = out;
+    if (rows != NULL)
+        *rows = out;
     return ST_OK;
 }
 
-static store_err sq_list(store_tx *tx, store_table t, const json_t *where, unsigned limit,
-                         json_t **rows)
+static store_err collect(sqlite3 *db, sqlite3_stmt *st, const store_table_desc *d,
+                         const store_column *cols, json_t **rows)
+{
+    return collect_rows(db, st, d, cols, rows, NULL, NULL);
+}
+
+/* SELECT with `where` as equalities; ordered unless fn is given (a whole
+ * read does not need the order, and sorting 100,000 rows is not free). */
+static store_err select_rows(store_tx *tx, store_table t, const json_t *where, unsigned limit,
+                             json_t **rows, int (*fn)(const json_t *, void *), void *ctx)
 {
     sq_store *s = SQ(tx);
     const store_table_desc *d = store_table_info(t);
-    *rows = NULL;
+    if (rows != NULL)
+        *rows = NULL;
     if (d == NULL || (where != NULL && !json_is_object(where)))
         return ST_IO;
     char sql[1024];
@@ -481,7 +505,8 @@ static store_err sq_list(store_tx *tx, store_table t, const json_t *where, unsig
                 return ST_IO;
         }
     }
-    n += (size_t)snprintf(sql + n, sizeof sql - n, " ORDER BY %s, rowid", d->order);
+    if (fn == NULL)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " ORDER BY %s, rowid", d->order);
     if (limit > 0)
         n += (size_t)snprintf(sql + n, sizeof sql - n, " LIMIT %u", limit);
     if (n >= sizeof sql)
@@ -500,7 +525,19 @@ static store_err sq_list(store_tx *tx, store_table t, const json_t *where, unsig
             }
         }
     }
-    return collect(s->db, st, d, NULL, rows);
+    return collect_rows(s->db, st, d, NULL, rows, fn, ctx);
+}
+
+static store_err sq_list(store_tx *tx, store_table t, const json_t *where, unsigned limit,
+                         json_t **rows)
+{
+    return select_rows(tx, t, where, limit, rows, NULL, NULL);
+}
+
+static store_err sq_each(store_tx *tx, store_table t, const json_t *where,
+                         int (*fn)(const json_t *row, void *ctx), void *ctx)
+{
+    return select_rows(tx, t, where, 0, NULL, fn, ctx);
 }
 
 static store_err sq_audit_append(store_tx *tx, const store_audit *rec)
@@ -804,6 +841,7 @@ const store_ops store_sqlite_ops = {
     .update = sq_update,
     .remove = sq_remove,
     .list = sq_list,
+    .each = sq_each,
     .audit_append = sq_audit_append,
     .audit_query = sq_audit_query,
     .purge_expired = sq_purge_expired,

@@ -167,6 +167,12 @@ store_err st_list(store_tx *tx, store_table t, const json_t *where, unsigned lim
     return tx->st->ops->list(tx, t, where, limit, rows);
 }
 
+store_err st_each(store_tx *tx, store_table t, const json_t *where,
+                  int (*fn)(const json_t *row, void *ctx), void *ctx)
+{
+    return tx->st->ops->each(tx, t, where, fn, ctx);
+}
+
 store_err st_get(store_tx *tx, store_table t, const json_t *where, json_t **row)
 {
     json_t *rows = NULL;

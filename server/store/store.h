@@ -106,6 +106,11 @@ typedef struct store_ops {
      * in the table's order, at most `limit` (0: no limit). */
     store_err (*list)(store_tx *tx, store_table t, const json_t *where, unsigned limit,
                       json_t **rows);
+    /* The same rows, in no particular order, one at a time: fn gets each
+     * (borrowed for the call) and returns non-zero to stop (then ST_IO).
+     * For whole reads: no array of every row is ever held. */
+    store_err (*each)(store_tx *tx, store_table t, const json_t *where,
+                      int (*fn)(const json_t *row, void *ctx), void *ctx);
     store_err (*audit_append)(store_tx *tx, const store_audit *rec);
     /* Audit records of `tenant_id` (NULL: all) with since <= at < until and
      * seq > after_seq, oldest first, at most `limit`. */
@@ -176,6 +181,8 @@ store_err st_insert(store_tx *tx, store_table t, const json_t *row);
 store_err st_update(store_tx *tx, store_table t, const char *id, const json_t *row);
 store_err st_remove(store_tx *tx, store_table t, const char *id);
 store_err st_list(store_tx *tx, store_table t, const json_t *where, unsigned limit, json_t **rows);
+store_err st_each(store_tx *tx, store_table t, const json_t *where,
+                  int (*fn)(const json_t *row, void *ctx), void *ctx);
 /* The single row matching `where` (ST_NOT_FOUND if none). */
 store_err st_get(store_tx *tx, store_table t, const json_t *where, json_t **row);
 /* The row whose key is `id`. */
