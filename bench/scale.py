@@ -241,16 +241,31 @@ class Churn:
 
 # ---- jwtgated ----------------------------------------------------------------------------
 
+def hwm_mib(pid):
+    """The resident high-water mark (VmHWM): the peak, whenever it happened."""
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmHWM:'):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
 def measure_rss_over_changes(bench, res, changes):
-    """jwtgated's RSS after the first 100 changes and after `changes` (after start: the
-    caller's rss_mib)."""
+    """jwtgated's RSS at rest (the publisher caught up, so no snapshot build's buffers
+    are counted) after the first 100 changes and after `changes`, and the peak (VmHWM)
+    over the whole run; after start: the caller's rss_mib."""
+    def at_rest():
+        bench.wait_published()
+        time.sleep(0.3)
+        return rss_mib(bench.srv.proc.pid)
     first = min(100, changes)
     for i in range(changes):
         if i == first:
-            res['rss_after_100_mib'] = rss_mib(bench.srv.proc.pid)
+            res['rss_after_100_mib'] = at_rest()
         bench.change()
-    res.setdefault('rss_after_100_mib', rss_mib(bench.srv.proc.pid))
-    res['rss_after_changes_mib'] = rss_mib(bench.srv.proc.pid)
+    res.setdefault('rss_after_100_mib', at_rest())
+    res['rss_after_changes_mib'] = at_rest()
+    res['rss_peak_mib'] = hwm_mib(bench.srv.proc.pid)
     res['rss_changes'] = changes
 
 
@@ -546,11 +561,13 @@ def targets(res):
                 res['issue_50ps_ratio'] <= 2))
     rss = (res['rss_mib'], res['rss_after_100_mib'], res['rss_after_changes_mib'])
     growth = rss[2] - rss[1]
-    out.append(('jwtgated RSS ≤ 300 MB and flat over %d changes (≤ 5%% growth after the '
-                'first 100)' % res['rss_changes'],
-                '%.0f / %.0f / %.0f MB (start / 100 / all; +%.1f MB after 100)'
-                % (tuple(x * 1.048576 for x in rss) + (growth * 1.048576,)),
-                max(rss) * 1.048576 <= 300 and growth <= 0.05 * rss[1]))
+    peak = res['rss_peak_mib']
+    out.append(('jwtgated RSS ≤ 300 MB (peak) and flat over %d changes (at rest: ≤ 5%% growth '
+                'after the first 100)' % res['rss_changes'],
+                '%.0f / %.0f / %.0f MB at rest (start / 100 / all; %+.1f MB after 100), '
+                'peak %.0f MB' % (tuple(x * 1.048576 for x in rss) + (growth * 1.048576,
+                                                                      peak * 1.048576)),
+                peak * 1.048576 <= 300 and growth <= 0.05 * rss[1]))
     out.append(('start-up ≤ 2 s', '%.1f s' % res['startup_s'], res['startup_s'] <= 2))
     if 'gateway_ratio' in res:
         churn, steady = res['gateway_churn'], res['gateway_steady']
@@ -602,9 +619,10 @@ def report(res, n):
     print('| start-up until ready | %.1f s |' % res['startup_s'])
     print('| resident memory after start / at the end | %.0f / %.0f MiB |'
           % (res['rss_mib'], res['rss_end_mib']))
-    print('| resident memory after start / 100 changes / %d changes | %.0f / %.0f / %.0f MiB |'
+    print('| resident memory at rest after start / 100 changes / %d changes; peak | '
+          '%.0f / %.0f / %.0f MiB; %.0f MiB |'
           % (res['rss_changes'], res['rss_mib'], res['rss_after_100_mib'],
-             res['rss_after_changes_mib']))
+             res['rss_after_changes_mib'], res['rss_peak_mib']))
     print('| snapshot size at the start / the end | %.1f / %.1f MB (%s) |'
           % (res['snapshot_mb'], res['snapshot_end_mb'], res['snapshot_form']))
     if res.get('snapshot_write_s') is not None:

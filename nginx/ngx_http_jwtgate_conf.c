@@ -22,7 +22,7 @@
 #include "ngx_http_jwtgate_module.h"
 
 
-#define NGX_HTTP_JWTGATE_DEFAULT_INTERVAL  500
+#define NGX_HTTP_JWTGATE_DEFAULT_INTERVAL  250
 #define NGX_HTTP_JWTGATE_ALL_ENCS                                             \
     (JG_ENC_BIT(JG_ENC_A128GCM) | JG_ENC_BIT(JG_ENC_A192GCM)                   \
      | JG_ENC_BIT(JG_ENC_A256GCM) | JG_ENC_BIT(JG_ENC_A128CBC_HS256)          \
