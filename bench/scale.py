@@ -19,7 +19,7 @@ starts jwtgated on it and measures, on loopback:
   - token issuance latency (--issue requests) alone, while admin changes run back to
     back, and during a paced stream of 50 changes per second;
   - with a real nginx and ngx_http_jwtgate_module (2 workers, the module's default
-    snapshot check interval, 500 ms; the verified-token cache on) reading jwtgated's
+    snapshot check interval, 250 ms; the verified-token cache on) reading jwtgated's
     snapshot, unless --skip-gateway:
       - the gateway's memory: RSS and PSS of each worker, and of the snapshot's mapping;
       - a revocation enforced: from the revoke's answer until the gateway refuses the
@@ -378,7 +378,7 @@ def measure_snapshot_entries(bench, res, snap_path):
 GATEWAY_HTTP = r'''
     keepalive_requests 100000;
     jwtgate_cache zone=bench_tokens:10m;
-    # the module's default check interval (500 ms)
+    # the module's default check interval (250 ms)
     jwtgate_snapshot %(snapshot)s;
 '''
 
@@ -637,7 +637,7 @@ def report(res, n):
           '%.1f s) |' % (res['issue_50ps_p50_ms'], res['issue_50ps_p99_ms'],
                          res['changes_50ps'], res['changes_50ps_seconds']))
     if 'gateway_memory' in res:
-        print('| gateway | nginx, 2 workers, snapshot checked every 500 ms (the default), '
+        print('| gateway | nginx, 2 workers, snapshot checked every 250 ms (the default), '
               'token cache on |')
         m = res['gateway_memory']
         for r in m['processes']:
@@ -767,7 +767,7 @@ def main():
             bench.wait_published()
             gw = start_gateway(jgtest, srv)
             measure_gateway_enforcement(bench, gw, res, args.gateway_samples)
-            time.sleep(1.5)   # every worker has loaded the last snapshot (500 ms checks)
+            time.sleep(1.5)   # every worker has loaded the last snapshot (250 ms checks)
             measure_gateway_memory(gw, res, snap_path)
             measure_gateway_latency(bench, gw, res, args.gateway_seconds)
         measure_coalescing(bench, res, args.coalesce_seconds)

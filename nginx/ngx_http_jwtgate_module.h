@@ -47,8 +47,10 @@
 #define NGX_HTTP_JWTGATE_SNAPSHOT_JSON_MAX  ((off_t) 64 * 1024 * 1024)
 
 /* Bytes of the checksum a worker verifies per event-loop turn while a new
- * compiled snapshot is checked (about a millisecond). */
-#define NGX_HTTP_JWTGATE_SNAPSHOT_STEP    ((size_t) 1024 * 1024)
+ * compiled snapshot is checked: about a quarter of a millisecond, so a
+ * request that arrives during a slice waits at most that (1 MiB slices
+ * doubled the p99 of a gateway whose snapshot changed every second). */
+#define NGX_HTTP_JWTGATE_SNAPSHOT_STEP    ((size_t) 256 * 1024)
 
 
 typedef enum {

@@ -464,12 +464,14 @@ static void maintain(jgd *d, int64_t *last_purge)
         store_rollback(tx);
     }
     view *v = view_acquire(d);
-    /* only a store ahead of the view: a change committed between the two
-     * reads above has installed its own view already */
+    /* A store ahead of the view: another process wrote, or a change is
+     * between its commit and installing its view; refresh_view_if_stale()
+     * tells them apart under the writer lock (it was a whole rebuild each
+     * time a change was caught there: a second of 100,000 subscriptions). */
     int stale = v == NULL || v->version < version;
     view_release(v);
     if (stale)
-        refresh_view(d);
+        refresh_view_if_stale(d);
     int64_t now = sv_now();
     if (now - *last_purge >= 60) {
         *last_purge = now;

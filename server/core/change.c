@@ -133,6 +133,31 @@ void change_abort(change *c)
     }
 }
 
+int refresh_view_if_stale(jgd *d)
+{
+    if (!d->publish)
+        return 0;
+    pthread_mutex_lock(&d->write_mu);
+    /* Under the writer lock: a change that committed since the caller looked
+     * has installed its own view by now, so only another process's writes
+     * make the store ahead here. */
+    store_tx *tx = NULL;
+    int64_t version = 0;
+    int rc = 0;
+    if (store_begin(d->st, 0, &tx) == ST_OK) {
+        if (st_get_version(tx, &version) != ST_OK)
+            version = 0;
+        store_rollback(tx);
+    }
+    view *v = view_acquire(d);
+    int stale = v == NULL || v->version < version;
+    view_release(v);
+    if (stale)
+        rc = install_next(d, NULL);
+    pthread_mutex_unlock(&d->write_mu);
+    return rc;
+}
+
 int refresh_view(jgd *d)
 {
     if (!d->publish)

@@ -41,6 +41,9 @@ void change_abort(change *c);
  * (start-up, and changes made by another process). Takes the writer lock.
  * 0 or -1 (logged). */
 int refresh_view(jgd *d);
+/* The same, only if the store is ahead of the view once the writer lock is
+ * held (maintenance: writes by another process). 0 or -1. */
+int refresh_view_if_stale(jgd *d);
 /* Drop revocations past their exp from the view (after the store purged
  * them); the same version, so nothing is published for it alone. 0 or -1. */
 int expire_revocations(jgd *d, int64_t now);
