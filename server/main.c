@@ -49,7 +49,8 @@ static const char usage[] =
     "\n"
     "Options (all commands):\n"
     "  --data-dir DIR          database and snapshot location (default .)\n"
-    "  --db PATH               database (default DIR/jwtgated.db)\n"
+    "  --db PATH|URI           database (default DIR/jwtgated.db); postgresql://... for\n"
+    "                          a PostgreSQL database (any libpq connection URI)\n"
     "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.jgs)\n"
     "  --snapshot-format compiled|json\n"
     "                          compiled (default, format 2) or JSON (format 1: for\n"
@@ -273,33 +274,42 @@ static int setup(jgd *d, const opts *o, int need_master, int exclusive)
     d->lock.db_fd = d->lock.snap_fd = -1;
     d->cfg = o->cfg;
     d->cfg.db_path = o->db != NULL ? strdup(o->db) : join(o->cfg.data_dir, "jwtgated.db");
+    d->db_shown = store_location_shown(d->cfg.db_path); /* no password in a log */
     d->cfg.snapshot_path =
         o->snapshot != NULL ? strdup(o->snapshot) : join(o->cfg.data_dir, "snapshot.jgs");
     pthread_mutex_init(&d->write_mu, NULL);
     pthread_mutex_init(&d->view_mu, NULL);
     d->throttle = throttle_new();
     set_issuer(d, o->issuer);
-    if (d->cfg.db_path == NULL || d->cfg.snapshot_path == NULL || d->throttle == NULL ||
-        d->cfg.issuer == NULL)
+    if (d->cfg.db_path == NULL || d->db_shown == NULL || d->cfg.snapshot_path == NULL ||
+        d->throttle == NULL || d->cfg.issuer == NULL)
         return -1;
     char why[256];
     if (need_master && masterkey_load(d->cfg.master_key_file, &d->master, why, sizeof why) != 0) {
         log_msg(L_ERR, "refusing to start: %s", why);
         return -1;
     }
+    /* PostgreSQL: no database file to lock (several nodes may share the
+     * database), and no write-ahead log of ours; the snapshot is still one
+     * process's. */
+    int pg = store_is_postgresql(d->cfg.db_path);
     if (exclusive &&
-        (instance_lock_take(&d->lock, d->cfg.db_path, d->cfg.snapshot_path, why, sizeof why) != 0 ||
-         instance_check_wal(&d->lock, d->cfg.db_path, why, sizeof why) != 0)) {
+        (instance_lock_take(&d->lock, pg ? NULL : d->cfg.db_path, d->cfg.snapshot_path, why,
+                            sizeof why) != 0 ||
+         (!pg && instance_check_wal(&d->lock, d->cfg.db_path, why, sizeof why) != 0))) {
         log_msg(L_ERR, "refusing to start: %s", why);
         return -1;
     }
+    /* A transaction holds a connection: one per HTTP thread, the
+     * publisher's and the maintenance loop's. */
+    store_set_pool_size(d->cfg.threads + 2);
     store_err err = store_open(d->cfg.db_path, &d->st);
     if (err != ST_OK) {
-        log_msg(L_ERR, "cannot open the database %s: %s", d->cfg.db_path, store_err_name(err));
+        log_msg(L_ERR, "cannot open the database %s: %s", d->db_shown, store_err_name(err));
         return -1;
     }
     if (exclusive)
-        instance_lock_record(&d->lock, d->cfg.db_path);
+        instance_lock_record(&d->lock, pg ? NULL : d->cfg.db_path);
     return 0;
 }
 
@@ -311,6 +321,7 @@ static void teardown(jgd *d)
     jg_jwk_free(d->master);
     throttle_free(d->throttle);
     free(d->cfg.db_path);
+    free(d->db_shown);
     free(d->cfg.snapshot_path);
     free(d->cfg.issuer);
     free(d->token_endpoint);
@@ -350,7 +361,7 @@ static int cmd_init(const opts *o)
         goto out;
     if (st_list(c.tx, T_USERS, NULL, 1, &users) != ST_OK || json_array_size(users) > 0) {
         change_abort(&c);
-        log_msg(L_ERR, "the database %s is already initialised", d.cfg.db_path);
+        log_msg(L_ERR, "the database %s is already initialised", d.db_shown);
         goto out;
     }
     char *uid = sv_new_id("usr_", 12);
@@ -377,7 +388,7 @@ static int cmd_init(const opts *o)
     log_msg(L_INFO,
             "initialised %s; the line above is the token of system administrator \"%s\","
             " shown once",
-            d.cfg.db_path, o->admin);
+            d.db_shown, o->admin);
     rc = 0;
 out:
     if (token != NULL)
@@ -521,7 +532,7 @@ static int cmd_serve(const opts *o)
     }
     if (json_array_size(users) == 0) {
         json_decref(users);
-        log_msg(L_ERR, "the database %s is not initialised: run jwtgated init", d.cfg.db_path);
+        log_msg(L_ERR, "the database %s is not initialised: run jwtgated init", d.db_shown);
         teardown(&d);
         return 1;
     }
@@ -583,7 +594,8 @@ static int cmd_backup(const opts *o)
     if (db == NULL)
         return 1;
     if (strstr(db, "://") != NULL) {
-        fprintf(stderr, "jwtgated backup: only SQLite databases; use the database's own tools\n");
+        fprintf(stderr, "jwtgated backup: only SQLite databases; for PostgreSQL use pg_dump"
+                        " (see docs/jwtgated.md)\n");
         free(db);
         return 2;
     }
@@ -612,6 +624,12 @@ static int cmd_restore(const opts *o)
 {
     if (o->from == NULL) {
         fprintf(stderr, "jwtgated restore: --from FILE is required\n");
+        return 2;
+    }
+    if (o->db != NULL && strstr(o->db, "://") != NULL) {
+        fprintf(stderr, "jwtgated restore: only SQLite databases; for PostgreSQL use pg_restore"
+                        " with jwtgated stopped, then move the version past the published one"
+                        " (see docs/jwtgated.md)\n");
         return 2;
     }
     struct stat sb;

@@ -44,6 +44,7 @@ struct guard;
 
 typedef struct jgd {
     jgd_config cfg;
+    char *db_shown; /* cfg.db_path as logged: a URI's password hidden */
     store *st;
     jg_jwk *master;
     /* Serialises changes, so that snapshots are written in version order. */

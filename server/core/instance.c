@@ -79,7 +79,7 @@ int instance_lock_take(instance_lock *l, const char *db_path, const char *snapsh
                        size_t why_len)
 {
     l->db_fd = l->snap_fd = -1;
-    if (take_one(db_path, "database", &l->db_fd, why, why_len) != 0)
+    if (db_path != NULL && take_one(db_path, "database", &l->db_fd, why, why_len) != 0)
         return -1;
     if (take_one(snapshot_path, "snapshot", &l->snap_fd, why, why_len) != 0) {
         instance_lock_release(l);
@@ -115,7 +115,7 @@ void instance_lock_record(instance_lock *l, const char *db_path)
     struct stat db;
     char buf[128];
     int n;
-    if (stat(db_path, &db) == 0)
+    if (db_path != NULL && stat(db_path, &db) == 0)
         n = snprintf(buf, sizeof buf, "pid %ld dev %llu ino %llu\n", (long)getpid(),
                      (unsigned long long)db.st_dev, (unsigned long long)db.st_ino);
     else

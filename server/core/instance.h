@@ -27,14 +27,16 @@ typedef struct instance_lock {
     int db_fd, snap_fd;
 } instance_lock;
 
-/* Take both locks. 0, or -1 with a sentence in `why` (another process
- * holds one: its pid is named). */
+/* Take both locks (only the snapshot's when `db_path` is NULL: a
+ * PostgreSQL database, which several nodes share). 0, or -1 with a
+ * sentence in `why` (another process holds one: its pid is named). */
 int instance_lock_take(instance_lock *l, const char *db_path, const char *snapshot_path, char *why,
                        size_t why_len);
 /* Refuse (-1, `why`) when `db_path` is not the file a previous server
  * recorded while a write-ahead log from that server is still beside it. */
 int instance_check_wal(const instance_lock *l, const char *db_path, char *why, size_t why_len);
-/* Record this process and the database file's identity (after opening). */
+/* Record this process and the database file's identity (after opening;
+ * `db_path` NULL: no file). */
 void instance_lock_record(instance_lock *l, const char *db_path);
 void instance_lock_release(instance_lock *l);
 

@@ -56,8 +56,10 @@ const char *readiness_problem(jgd *d, char *buf, size_t len)
     unsigned long long need = MIN_FREE_MARGIN;
     if (stat(d->cfg.snapshot_path, &sb) == 0)
         need += (unsigned long long)sb.st_size;
+    /* A PostgreSQL database is not a file here: its server reports a full
+     * disk itself (ST_FULL above). */
     const char *paths[2] = {d->cfg.db_path, d->cfg.snapshot_path};
-    for (int i = 0; i < 2; i++) {
+    for (int i = store_is_postgresql(d->cfg.db_path) ? 1 : 0; i < 2; i++) {
         unsigned long long have = free_bytes(paths[i]);
         if (have < need) {
             snprintf(buf, len,

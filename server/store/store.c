@@ -1,18 +1,62 @@
 /*
  * store.c — choose a backend by location and dispatch to it. "sqlite:PATH"
- * or a plain path is SQLite; a PostgreSQL backend would claim
- * "postgresql://" here.
+ * or a plain path is SQLite; "postgresql://" and "postgres://" (libpq
+ * connection URIs) are PostgreSQL; any other "scheme://" is refused.
  */
 #include "server/store/store_backend.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+int store_is_postgresql(const char *location)
+{
+    return location != NULL && (strncmp(location, "postgresql://", 13) == 0 ||
+                                strncmp(location, "postgres://", 11) == 0);
+}
+
+char *store_location_shown(const char *location)
+{
+    if (location == NULL)
+        return NULL;
+    size_t len = strlen(location);
+    char *out = malloc(2 * len + 8), *o = out; /* each "***" grows it by 3 at most */
+    if (out == NULL)
+        return NULL;
+    const char *p = location, *scheme = strstr(location, "://");
+    if (scheme != NULL) {
+        const char *auth = scheme + 3, *end = auth + strcspn(auth, "/?#");
+        const char *at = memchr(auth, '@', (size_t)(end - auth));
+        const char *colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon != NULL) {
+            memcpy(o, location, (size_t)(colon + 1 - location));
+            o += colon + 1 - location;
+            memcpy(o, "***", 3);
+            o += 3;
+            p = at;
+        }
+    }
+    /* Query parameters: password=... up to the next '&'. */
+    while (*p != '\0') {
+        if (scheme != NULL && p > location && (p[-1] == '?' || p[-1] == '&') &&
+            strncmp(p, "password=", 9) == 0) {
+            memcpy(o, "password=***", 12);
+            o += 12;
+            p += 9 + strcspn(p + 9, "&#");
+            continue;
+        }
+        *o++ = *p++;
+    }
+    *o = '\0';
+    return out;
+}
+
 store_err store_open(const char *location, store **out)
 {
     *out = NULL;
     if (location == NULL)
         return ST_IO;
+    if (store_is_postgresql(location))
+        return store_pg_ops.open(location, out);
     if (strncmp(location, "sqlite:", 7) == 0)
         location += 7;
     else if (strstr(location, "://") != NULL)

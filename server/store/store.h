@@ -127,6 +127,19 @@ typedef struct store_ops {
 
 /* The SQLite backend (location: a file path). */
 extern const store_ops store_sqlite_ops;
+/* The PostgreSQL backend (location: a libpq URI, postgresql://...). */
+extern const store_ops store_pg_ops;
+
+/* Whether `location` names a PostgreSQL database (postgresql:// or
+ * postgres://): no file, no instance lock, no backup/restore of ours. */
+int store_is_postgresql(const char *location);
+/* Connections a PostgreSQL store opens at most (the server's threads: a
+ * transaction holds one), for the stores opened after the call; 0: the
+ * default (8). SQLite has one connection and ignores it. */
+void store_set_pool_size(unsigned n);
+/* `location` as it may be logged: a URI's password (user:PASSWORD@, or a
+ * password= parameter) replaced by "***". malloc'd, NULL without memory. */
+char *store_location_shown(const char *location);
 
 /*
  * Offline copies of a SQLite database, through SQLite's online backup API

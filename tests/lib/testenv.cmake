@@ -46,13 +46,13 @@ if(TARGET ngx_http_jwtgate_module)
   list(APPEND JG_PY_TEST_ENV "JG_NGX_MODULE=${JG_NGX_MODULE}")
 endif()
 
-# jg_add_python_test(NAME SCRIPT LABEL label TIMEOUT seconds
+# jg_add_python_test(NAME SCRIPT LABEL label... TIMEOUT seconds
 #                    [RUN_SERIAL] [ARGS args...] [ENV VAR=value...])
 function(jg_add_python_test name script)
-  cmake_parse_arguments(PT "RUN_SERIAL" "LABEL;TIMEOUT" "ARGS;ENV" ${ARGN})
+  cmake_parse_arguments(PT "RUN_SERIAL" "TIMEOUT" "LABEL;ARGS;ENV" ${ARGN})
   add_test(NAME ${name} COMMAND ${JG_PYTHON} ${script} ${PT_ARGS})
   set(env ${JG_PY_TEST_ENV} "JG_TEST_DIR=${CMAKE_CURRENT_BINARY_DIR}/scratch" ${PT_ENV})
-  set_tests_properties(${name} PROPERTIES LABELS ${PT_LABEL} TIMEOUT ${PT_TIMEOUT}
+  set_tests_properties(${name} PROPERTIES LABELS "${PT_LABEL}" TIMEOUT ${PT_TIMEOUT}
                        ENVIRONMENT "${env}")
   if(PT_RUN_SERIAL)
     set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)

@@ -3,6 +3,10 @@ that turns read-only, a full disk, a second server on the same data, a
 database deleted or replaced under a running server, and backup / restore.
 Each fails against a jwtgated without its fix.
 
+On the PostgreSQL store (JG_TEST_STORE=postgresql) the SQLite file's own faults
+(a full filesystem under it, the file removed or replaced, backup / restore of
+it) are skipped, and a PostgreSQL restart under a running server is tested.
+
 Small and read-only filesystems are real tmpfs mounts, so these tests run as
 root (CI does); they refuse to run otherwise rather than pass vacuously."""
 import json
@@ -120,7 +124,11 @@ class SnapshotRetry(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+SQLITE_FILE = 'the SQLite database file: on PostgreSQL there is none of ours'
+
+
 class DiskFull(unittest.TestCase):
+    @unittest.skipIf(jgtest.ON_POSTGRES, SQLITE_FILE + ' (a PostgreSQL full disk is 53100)')
     def test_full_disk_is_not_ready_and_says_so(self):
         # Item 12: ready while every write failed. Now: not ready, clear 503
         # answers, and ready again by itself once there is room.
@@ -165,7 +173,7 @@ class OneInstance(unittest.TestCase):
         try:
             before = srv.snapshot()
             out = run('serve', '--data-dir', srv.data, '--master-key-file', srv.master,
-                      '--port', '0')
+                      '--port', '0', *srv.db_args)
             self.assertNotEqual(out.returncode, 0)
             self.assertIn('another jwtgated (pid %d)' % srv.proc.pid, out.stderr)
             # Another database beside the same snapshot is refused too.
@@ -183,7 +191,8 @@ class OneInstance(unittest.TestCase):
             self.assertEqual(after['issuer'], 'https://auth.example.com')
             self.assertEqual(after['version'], before['version'])
             # rotate-keys runs beside the server, and never writes the snapshot itself.
-            out = run('rotate-keys', '--data-dir', srv.data, '--master-key-file', srv.master)
+            out = run('rotate-keys', '--data-dir', srv.data, '--master-key-file', srv.master,
+                      *srv.db_args)
             self.assertEqual(out.returncode, 0, out.stderr)
             snap = wait_for(lambda: srv.snapshot()['version'] > before['version'] and
                             srv.snapshot())
@@ -214,6 +223,7 @@ class OneInstance(unittest.TestCase):
             srv.close()
 
 
+@unittest.skipIf(jgtest.ON_POSTGRES, SQLITE_FILE)
 class DatabaseReplaced(unittest.TestCase):
     def test_removed_database_refuses_writes(self):
         # Item 14: after rm jwtgated.db, writes answered 201 and were lost at
@@ -257,6 +267,24 @@ class DatabaseReplaced(unittest.TestCase):
 
 
 class BackupRestore(unittest.TestCase):
+    @unittest.skipUnless(jgtest.ON_POSTGRES, 'the PostgreSQL store')
+    def test_postgresql_refused(self):
+        # Not ours to copy: pg_dump and pg_restore are (docs/jwtgated.md).
+        srv = Server()
+        try:
+            out = run('backup', '--to', os.path.join(srv.tmp, 'b.db'), *srv.db_args)
+            self.assertEqual(out.returncode, 2)
+            self.assertIn('pg_dump', out.stderr)
+            self.assertFalse(os.path.exists(os.path.join(srv.tmp, 'b.db')))
+            out = run('restore', '--from', srv.master, '--master-key-file', srv.master,
+                      *srv.db_args)
+            self.assertEqual(out.returncode, 2)
+            self.assertIn('pg_restore', out.stderr)
+            self.assertEqual(srv.admin('GET', '/me')[0], 200)
+        finally:
+            srv.close()
+
+    @unittest.skipIf(jgtest.ON_POSTGRES, SQLITE_FILE + ' (pg_dump, pg_restore)')
     def test_backup_while_serving_and_restore(self):
         srv = Server()
         try:
@@ -303,6 +331,37 @@ class BackupRestore(unittest.TestCase):
             # Tokens are issued from the restored keys.
             w.subscribe('a', 'a', ['orders:read'])
             self.assertEqual(srv.token(*w.client('a')).status, 200)
+        finally:
+            srv.close()
+
+
+@unittest.skipUnless(jgtest.ON_POSTGRES, 'the PostgreSQL store')
+class PostgresRestart(unittest.TestCase):
+    def test_recovers_by_itself(self):
+        # PostgreSQL stopped under a running jwtgated: tokens are still issued
+        # from the view, writes are refused (503) and it is not ready; once
+        # PostgreSQL is back, new connections replace the dead ones by themselves.
+        srv = Server()
+        try:
+            w = World(srv)
+            w.subscribe('a', 'a', ['orders:read'])
+            self.assertEqual(srv.request('GET', '/readyz').status, 200)
+            srv.pg.stop()
+            try:
+                self.assertEqual(srv.token(*w.client('a')).status, 200)
+                st, body = srv.admin('POST', '/tenants', {'name': 'while-down'})
+                self.assertEqual(st, 503, body)
+                self.assertTrue(wait_for(lambda: srv.request('GET', '/readyz').status == 503))
+                self.assertEqual(srv.token(*w.client('a')).status, 200)
+            finally:
+                srv.pg.start()
+            self.assertTrue(wait_for(lambda: srv.request('GET', '/readyz').status == 200),
+                            srv.request('GET', '/readyz'))
+            st, ten = srv.admin('POST', '/tenants', {'name': 'after-restart'})
+            self.assertEqual(st, 201, ten)
+            _, got = srv.admin('GET', '/tenants/%s' % ten['id'], expect=200)
+            self.assertEqual(got['name'], 'after-restart')
+            self.assertNotIn(srv.pg.password, srv.read_log())  # the URI is logged without it
         finally:
             srv.close()
 

@@ -33,8 +33,10 @@ Keys and tokens through the CLI (jgtest.tokens)
 jwtgated (jgtest.jwtgated)
     Server(*extra, token_ttl, data_dir, keep, access_log)  .start() .stop() .kill9()
         .close() .request() .post_form() .admin() .token() .snapshot() .read_log()
-        .crashes() .versions(); attributes tmp data master admin_token port issuer token_endpoint
-        snapshot_path log_path last
+        .crashes() .versions() .sql(); attributes tmp data master admin_token port issuer
+        token_endpoint snapshot_path log_path last db_url db_args pg
+    STORE, ON_POSTGRES   the store of every Server: $JG_TEST_STORE (sqlite, or postgresql:
+                         one cluster per test process, postgres_cluster(), a database per Server)
     World(srv)   two tenants, a user of every role, an API and an app each
     read_snapshot(path)   a snapshot file (compiled or JSON) as its JSON document
 
@@ -67,7 +69,7 @@ from .config import (JWTGATE_CLI, JWTGATED, NGINX, NGX_MODULE, REPO, SANITIZE, T
                      child_env, sanitizer_runtime, scratch)
 from .http import (Response, b64, b64url_decode, basic, form, jose_header, jwe_header,
                    raw_exchange, raw_request, request, unb64)
-from .jwtgated import Server, World, read_snapshot
+from .jwtgated import ON_POSTGRES, STORE, Server, World, postgres_cluster, read_snapshot
 from .nginx import ECHO_JSON, ECHO_TEXT, Nginx, NginxTest
 from .ports import free_port, free_port_range, free_ports
 from .postgres import PostgreSQL
@@ -78,9 +80,9 @@ from .upstream import Upstream
 
 __all__ = [
     'CRASH_MARKERS', 'ECHO_JSON', 'ECHO_TEXT', 'Gateway', 'JWTGATED', 'JWTGATE_CLI', 'Keys',
-    'NGINX', 'NGX_MODULE', 'Nginx', 'NginxTest', 'PostgreSQL', 'REPO', 'Response',
-    'SANITIZE', 'Server', 'Service', 'Stack', 'StackTest', 'TEST_DIR', 'Upstream', 'World',
-    'read_snapshot',
+    'NGINX', 'NGX_MODULE', 'Nginx', 'NginxTest', 'ON_POSTGRES', 'PostgreSQL', 'REPO',
+    'Response', 'SANITIZE', 'STORE', 'Server', 'Service', 'Stack', 'StackTest', 'TEST_DIR',
+    'Upstream', 'World', 'postgres_cluster', 'read_snapshot',
     'b64', 'b64url_decode', 'basic', 'child_env', 'children', 'claim_args', 'cli', 'config',
     'crash_lines', 'descendants', 'encrypted', 'form', 'free_port', 'free_port_range',
     'free_ports', 'jose_header', 'jwe_header', 'main', 'nested', 'raw_exchange',

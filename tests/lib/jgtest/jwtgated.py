@@ -1,14 +1,46 @@
 """jwtgated for tests: Server (one process with its own data directory, on a
 free loopback port it picks itself) and World (two tenants with a user of
-every role, an API and an app each)."""
+every role, an API and an app each).
+
+The store: SQLite in the data directory, or PostgreSQL when JG_TEST_STORE is
+"postgresql": one throwaway cluster per test process (jgtest.PostgreSQL,
+started with the first Server, removed at exit) and a new database per
+Server (dropped at close), passed as --db URL to init and serve."""
+import atexit
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
 
 from . import config, http, procs
+from .postgres import PostgreSQL
+
+#: the store of every Server: 'sqlite' (default) or 'postgresql'
+STORE = os.environ.get('JG_TEST_STORE') or 'sqlite'
+if STORE not in ('sqlite', 'postgresql'):
+    raise RuntimeError('JG_TEST_STORE: sqlite or postgresql, not %r' % STORE)
+ON_POSTGRES = STORE == 'postgresql'
+_cluster = None
+
+
+def postgres_cluster():
+    """The test process's PostgreSQL cluster (started on first use)."""
+    global _cluster
+    if _cluster is None:
+        _cluster = PostgreSQL().start()
+        atexit.register(_cluster.close)
+    return _cluster
+
+
+def _new_database():
+    """A new empty database on the cluster: its URL."""
+    pg = postgres_cluster()
+    name = 'jg_' + secrets.token_hex(6)
+    pg.psql('CREATE DATABASE %s' % name)
+    return pg.url(name)
 
 
 class Server:
@@ -40,9 +72,24 @@ class Server:
         self.last = None
         self.svc = None
         self.admin_token = None
-        if not os.path.exists(os.path.join(self.data, 'jwtgated.db')):
+        # PostgreSQL: the database's URL is kept in the directory, so that a
+        # Server on the same data_dir finds the same database.
+        self.db_url = None
+        url_file = os.path.join(self.tmp, 'db-url')
+        if ON_POSTGRES and os.path.exists(url_file):
+            with open(url_file) as f:
+                self.db_url = f.read().strip()
+            initialised = True
+        elif ON_POSTGRES:
+            self.db_url = _new_database()
+            with open(url_file, 'w') as f:
+                f.write(self.db_url + '\n')
+            initialised = False
+        else:
+            initialised = os.path.exists(os.path.join(self.data, 'jwtgated.db'))
+        if not initialised:
             out = subprocess.run([config.JWTGATED, 'init', '--data-dir', self.data,
-                                  '--master-key-file', self.master],
+                                  '--master-key-file', self.master] + self.db_args,
                                  capture_output=True, text=True, timeout=60)
             if out.returncode != 0:
                 raise RuntimeError('init failed: ' + out.stderr)
@@ -54,6 +101,34 @@ class Server:
 
     def __exit__(self, *exc):
         self.close()
+
+    @property
+    def db_args(self):
+        """What every jwtgated command on this server's store takes: ['--db', URL] on
+        PostgreSQL, nothing on SQLite (the database is in --data-dir)."""
+        return ['--db', self.db_url] if self.db_url else []
+
+    def sql(self, statement):
+        """Run SQL statements on this server's database as another client would (psql on
+        PostgreSQL, Python's sqlite3 on SQLite), in one transaction; psql's output (''
+        on SQLite). RuntimeError with the database's message when it fails."""
+        if self.db_url:
+            return self.pg.psql('BEGIN; %s; COMMIT' % statement,
+                                db=self.db_url.rsplit('/', 1)[1])
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data, 'jwtgated.db'), timeout=10)
+        try:
+            db.executescript('BEGIN; %s; COMMIT' % statement)
+        except sqlite3.DatabaseError as e:
+            raise RuntimeError(str(e)) from None
+        finally:
+            db.close()
+        return ''
+
+    @property
+    def pg(self):
+        """The PostgreSQL cluster (jgtest.PostgreSQL) of this server, or None."""
+        return postgres_cluster() if self.db_url else None
 
     @property
     def snapshot_path(self):
@@ -68,7 +143,7 @@ class Server:
         if os.path.exists(self.port_file):
             os.unlink(self.port_file)
         argv = [config.JWTGATED, 'serve', '--data-dir', self.data, '--master-key-file',
-                self.master, '--port', '0', '--port-file', self.port_file]
+                self.master, '--port', '0', '--port-file', self.port_file] + self.db_args
         if self.access_log:
             argv.append('--access-log')
         self.svc = procs.Service('jwtgated', argv + self.extra, self.log_path,
@@ -115,6 +190,9 @@ class Server:
         finally:
             if not self.keep:
                 shutil.rmtree(self.tmp, ignore_errors=True)
+                if self.db_url:
+                    postgres_cluster().psql('DROP DATABASE IF EXISTS %s WITH (FORCE)'
+                                            % self.db_url.rsplit('/', 1)[1], check=False)
 
     # ---- HTTP -------------------------------------------------------------------
 

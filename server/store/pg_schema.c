@@ -1,0 +1,118 @@
+/*
+ * pg_schema.c — the PostgreSQL schema as numbered migrations, one for one
+ * with sqlite_schema.c (migration N is the same model on both, so a schema
+ * version means the same thing whichever the backend). The version applied
+ * is the row of jwtgated_schema; each migration runs in its own transaction
+ * under an advisory lock (pg_store.c), so several nodes starting at once
+ * migrate once. Append new migrations; never edit one that has shipped.
+ *
+ * Types: TEXT for text and for JSON columns (the text jansson wrote, read
+ * back as JSON: rows are the same as SQLite's), BIGINT for integers (Unix
+ * times, the change counter), BOOLEAN for flags.
+ */
+#include "server/store/pg_schema.h"
+
+#include <stddef.h>
+
+/* Every table of rows has SQLite's rowid, made explicit: the order of
+ * insertion, which breaks ties of the table's order column (rows created in
+ * the same second) as on SQLite. Not a column of store_tables.c: never in a
+ * row. */
+#define ROWID " rowid BIGINT GENERATED ALWAYS AS IDENTITY,"
+
+static const char *const migrations[] = {
+    /* 1: the model of issue 7. */
+    "CREATE TABLE meta (k TEXT PRIMARY KEY, v BIGINT NOT NULL);"
+    "INSERT INTO meta (k, v) VALUES ('version', 0);"
+    "CREATE TABLE users (" ROWID " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " system_admin BOOLEAN NOT NULL DEFAULT false, created_at BIGINT NOT NULL);"
+    "CREATE TABLE tenants (" ROWID
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL);"
+    "CREATE TABLE members (" ROWID " id TEXT PRIMARY KEY,"
+    " tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'developer', 'viewer')),"
+    " created_at BIGINT NOT NULL, UNIQUE (tenant_id, user_id));"
+    "CREATE INDEX members_user ON members(user_id);"
+    "CREATE TABLE pats (" ROWID
+    " id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL,"
+    " expires_at BIGINT);"
+    "CREATE TABLE apis (" ROWID
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " name TEXT NOT NULL, version TEXT NOT NULL, base_path TEXT NOT NULL UNIQUE,"
+    " upstream TEXT NOT NULL, audience TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL,"
+    " policy TEXT NOT NULL CHECK (policy IN ('manual', 'automatic')),"
+    " state TEXT NOT NULL CHECK (state IN ('draft', 'published', 'deprecated', 'retired')),"
+    " sunset BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    " UNIQUE (tenant_id, name, version));"
+    "CREATE TABLE apps (" ROWID
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " name TEXT NOT NULL, client_id TEXT NOT NULL UNIQUE,"
+    " auth_method TEXT NOT NULL CHECK (auth_method IN ('client_secret', 'private_key_jwt')),"
+    " jwks TEXT, suspended BOOLEAN NOT NULL DEFAULT false,"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (tenant_id, name));"
+    "CREATE TABLE app_secrets (" ROWID
+    " id TEXT PRIMARY KEY, app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,"
+    " hash TEXT NOT NULL, hint TEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT);"
+    "CREATE INDEX app_secrets_app ON app_secrets(app_id);"
+    "CREATE TABLE subscriptions (" ROWID
+    " id TEXT PRIMARY KEY, app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,"
+    " api_id TEXT NOT NULL REFERENCES apis(id),"
+    " app_tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " api_tenant_id TEXT NOT NULL REFERENCES tenants(id), scopes TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'revoked')),"
+    " requested_by TEXT NOT NULL, requested_at BIGINT NOT NULL,"
+    " decided_by TEXT, decided_at BIGINT, reason TEXT);"
+    /* At most one live (pending or approved) subscription per app and API. */
+    "CREATE UNIQUE INDEX subscriptions_live ON subscriptions(app_id, api_id)"
+    " WHERE state IN ('pending', 'approved');"
+    "CREATE INDEX subscriptions_app_tenant ON subscriptions(app_tenant_id);"
+    "CREATE INDEX subscriptions_api_tenant ON subscriptions(api_tenant_id);"
+    "CREATE TABLE keys (" ROWID
+    " id TEXT PRIMARY KEY, purpose TEXT NOT NULL CHECK (purpose IN ('signing', 'encryption')),"
+    " alg TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('next', 'active', 'retiring', 'retired')),"
+    " public_jwk TEXT NOT NULL, private_jwe TEXT NOT NULL, created_at BIGINT NOT NULL,"
+    " activated_at BIGINT, retiring_at BIGINT, retired_at BIGINT);"
+    "CREATE UNIQUE INDEX keys_one_active ON keys(purpose) WHERE state = 'active';"
+    "CREATE UNIQUE INDEX keys_one_next ON keys(purpose) WHERE state = 'next';"
+    "CREATE TABLE revoked_tokens (" ROWID
+    " jti TEXT PRIMARY KEY, client_id TEXT NOT NULL, exp BIGINT NOT NULL,"
+    " revoked_at BIGINT NOT NULL);"
+    "CREATE TABLE assertion_jti (" ROWID " id TEXT PRIMARY KEY, exp BIGINT NOT NULL);"
+    /* seq: an identity, so it only grows; writers are serialised (the
+     * change counter's row lock), so seq order is commit order. */
+    "CREATE TABLE audit ("
+    " seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at BIGINT NOT NULL,"
+    " actor TEXT NOT NULL, action TEXT NOT NULL, tenant_id TEXT, target TEXT, before TEXT,"
+    " after TEXT);"
+    "CREATE INDEX audit_tenant_at ON audit(tenant_id, at);"
+    "CREATE INDEX audit_at ON audit(at);"
+    /* The audit log is append-only: the database itself refuses the rest
+     * (a constraint-class error, as SQLite's RAISE(ABORT) is), TRUNCATE too. */
+    "CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN RAISE EXCEPTION 'audit log is append-only' USING ERRCODE = 'restrict_violation';"
+    " END $$;"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " FOR EACH ROW EXECUTE FUNCTION audit_append_only();"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " FOR EACH ROW EXECUTE FUNCTION audit_append_only();"
+    "CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit"
+    " FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();",
+    /* 2: when an API was deprecated (the gateway's Deprecation header, RFC 9745). */
+    "ALTER TABLE apis ADD COLUMN deprecated_at BIGINT;",
+    /* 3: one app's subscriptions, read back after each change to them (the
+     * view is updated from what a change touched, server/core/view.h). */
+    "CREATE INDEX subscriptions_app ON subscriptions(app_id, state);",
+};
+
+size_t pg_migration_count(void)
+{
+    return sizeof migrations / sizeof migrations[0];
+}
+
+const char *pg_migration(size_t index)
+{
+    return index < pg_migration_count() ? migrations[index] : NULL;
+}
