@@ -524,12 +524,15 @@ def measure_gateway_latency(bench, gw, res, seconds):
     res['gateway_churn'] = dict(summary(during), failed=bad1, changes=churn.count,
                                 snapshots=(v1[1] - v0[1]) if v0 and v1 else None)
     res['gateway_ratio'] = res['gateway_churn']['p99_ms'] / res['gateway_steady']['p99_ms']
-    # each swap's notice: "checksum verified in N steps, the longest M us"
-    steps = [(int(n), int(us)) for n, us in
-             re.findall(r'verified in (\d+) steps, the longest (\d+) us', gw.logs())]
+    # each swap's notice: "checksum verified in N steps, the longest M us; keys and routes
+    # prepared in F us" (F: the one turn that makes the routing table)
+    steps = [(int(n), int(us), int(f)) for n, us, f in re.findall(
+        r'verified in (\d+) steps, the longest (\d+) us; keys and routes prepared in (\d+) us',
+        gw.logs())]
     res['gateway_reloads'] = len(steps)
-    res['gateway_longest_step_us'] = max((us for _, us in steps), default=None)
-    res['gateway_steps_per_reload'] = max((n for n, _ in steps), default=None)
+    res['gateway_longest_step_us'] = max((us for _, us, _ in steps), default=None)
+    res['gateway_steps_per_reload'] = max((n for n, _, _ in steps), default=None)
+    res['gateway_finish_us'] = max((f for _, _, f in steps), default=None)
 
 
 # ---- output ------------------------------------------------------------------------------
@@ -579,10 +582,11 @@ def targets(res):
         churn, steady = res['gateway_churn'], res['gateway_steady']
         if res.get('gateway_longest_step_us') is not None:
             out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
-                        'longest checksum step %d us over %d reloads (%d steps each)'
+                        'longest checksum step %d us over %d reloads (%d steps each); keys and '
+                        'routes prepared in at most %d us'
                         % (res['gateway_longest_step_us'], res['gateway_reloads'],
-                           res['gateway_steps_per_reload']),
-                        res['gateway_longest_step_us'] <= 1000))
+                           res['gateway_steps_per_reload'], res['gateway_finish_us']),
+                        max(res['gateway_longest_step_us'], res['gateway_finish_us']) <= 1000))
         out.append(('gateway p99 while the snapshot is replaced every second ≤ 1.5× steady',
                     '%.2f vs %.2f ms: %.2f×'
                     % (churn['p99_ms'], steady['p99_ms'], res['gateway_ratio']),
@@ -590,10 +594,11 @@ def targets(res):
     else:
         if res.get('gateway_longest_step_us') is not None:
             out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
-                        'longest checksum step %d us over %d reloads (%d steps each)'
+                        'longest checksum step %d us over %d reloads (%d steps each); keys and '
+                        'routes prepared in at most %d us'
                         % (res['gateway_longest_step_us'], res['gateway_reloads'],
-                           res['gateway_steps_per_reload']),
-                        res['gateway_longest_step_us'] <= 1000))
+                           res['gateway_steps_per_reload'], res['gateway_finish_us']),
+                        max(res['gateway_longest_step_us'], res['gateway_finish_us']) <= 1000))
         out.append(('gateway p99 while the snapshot is replaced every second ≤ 1.5× steady',
                     SKIPPED, None))
     if 'gateway_memory' in res:

@@ -133,6 +133,7 @@ typedef struct {
     size_t                        compiled_len;
     ngx_uint_t                    steps;           /* checksum slices */
     ngx_msec_t                    longest_step_us;
+    ngx_msec_t                    finish_us;       /* keys and routes, once */
     ngx_uint_t                    json;            /* read as format 1 */
 } ngx_http_jwtgate_snap_t;
 
