@@ -527,7 +527,8 @@ def measure_gateway_latency(bench, gw, res, seconds):
     # each swap's notice: "checksum verified in N steps, the longest M us; keys and routes
     # prepared in F us" (F: the one turn that makes the routing table)
     steps = [(int(n), int(us), int(f)) for n, us, f in re.findall(
-        r'verified in (\d+) steps, the longest (\d+) us; keys and routes prepared in (\d+) us',
+        r'verified in (\d+) steps, the longest (\d+) us; keys \w+ and routes prepared in '
+        r'turns of at most (\d+) us',
         gw.logs())]
     res['gateway_reloads'] = len(steps)
     res['gateway_longest_step_us'] = max((us for _, us, _ in steps), default=None)

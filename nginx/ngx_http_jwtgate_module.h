@@ -46,6 +46,10 @@
 #define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     ((off_t) 1024 * 1024 * 1024)
 #define NGX_HTTP_JWTGATE_SNAPSHOT_JSON_MAX  ((off_t) 64 * 1024 * 1024)
 
+/* APIs a worker reads into its routing table per event-loop turn once a
+ * new snapshot's checksum matched (a tenth of a millisecond or so). */
+#define NGX_HTTP_JWTGATE_SNAPSHOT_APIS    1024
+
 /* Bytes of the checksum a worker verifies per event-loop turn while a new
  * compiled snapshot is checked: about a quarter of a millisecond, so a
  * request that arrives during a slice waits at most that (1 MiB slices
@@ -111,6 +115,17 @@ typedef struct {
  * reference and every request's; workers are single-threaded).
  */
 
+/* Parsed key sets, shared by consecutive snapshots whose key texts and
+ * issuer are the same (keys change at a rotation, not with every change):
+ * parsing a private key is most of a millisecond. */
+
+typedef struct {
+    ngx_uint_t                    refs;
+    jg_jwks                      *decrypt_keys;
+    jg_jwks                      *verify_keys;
+} ngx_http_jwtgate_keyset_t;
+
+
 typedef struct {
     ngx_pool_t                   *pool;
     ngx_uint_t                    refs;
@@ -131,9 +146,14 @@ typedef struct {
     size_t                        map_len;
     uint8_t                      *compiled;        /* from JSON: wiped, freed */
     size_t                        compiled_len;
+    ngx_http_jwtgate_keyset_t    *keyset;          /* owns the two sets */
     ngx_uint_t                    steps;           /* checksum slices */
     ngx_msec_t                    longest_step_us;
-    ngx_msec_t                    finish_us;       /* keys and routes, once */
+    ngx_msec_t                    finish_us;       /* the longest turn after */
+    ngx_uint_t                    keys_reused;
+    ngx_uint_t                    stage;           /* 0 checksum, 1 apis */
+    uint32_t                      api_next;        /* the next API to read */
+    uint32_t                      api_count;
     ngx_uint_t                    json;            /* read as format 1 */
 } ngx_http_jwtgate_snap_t;
 

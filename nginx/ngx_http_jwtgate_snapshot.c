@@ -44,16 +44,18 @@ static jg_err ngx_http_jwtgate_snap_compile(ngx_http_jwtgate_snap_t *snap,
 static jg_err ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap,
     size_t budget);
 static ngx_int_t ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap,
-    ngx_log_t *log);
+    ngx_http_jwtgate_snap_t *prev, size_t budget, ngx_log_t *log);
+static ngx_int_t ngx_http_jwtgate_snap_prepare(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log);
 static ngx_http_jwtgate_snap_t *ngx_http_jwtgate_snap_load(
     ngx_http_jwtgate_source_t *src, ngx_log_t *log, struct stat *fi);
 static void ngx_http_jwtgate_snap_pool_cleanup(void *data);
 static ngx_int_t ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap,
-    ngx_log_t *log);
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_snap_digest(ngx_http_jwtgate_snap_t *snap);
 static void ngx_http_jwtgate_snap_str(jg_snap_str *in, ngx_str_t *out);
 static ngx_int_t ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
-    jg_snapshot_info *info, ngx_log_t *log);
+    size_t budget, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_table_init(ngx_pool_t *pool,
     ngx_http_jwtgate_table_t *t, ngx_uint_t n);
 static void *ngx_http_jwtgate_table_add(ngx_http_jwtgate_table_t *t,
@@ -343,41 +345,63 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
 }
 
 
-/* One slice of the pending snapshot's checksum; the swap after the last. */
+/*
+ * One turn of the pending snapshot: a slice of its checksum; once it
+ * matched, the keys (reused when unchanged) and the start of the routing
+ * table; then NGX_HTTP_JWTGATE_SNAPSHOT_APIS APIs a turn; the swap after
+ * the last. No turn does more than one of these.
+ */
 
 static void
 ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src)
 {
     jg_err                    err;
     ngx_int_t                 rc;
+    ngx_msec_t                us;
     struct timespec           t0, t1;
     ngx_http_jwtgate_snap_t  *snap;
 
     snap = src->pending;
 
-    err = ngx_http_jwtgate_snap_verify(snap, NGX_HTTP_JWTGATE_SNAPSHOT_STEP);
-    if (err == JG_ERR_AGAIN) {
-        return;
-    }
+    if (snap->stage == 0) {
+        err = ngx_http_jwtgate_snap_verify(snap,
+                                           NGX_HTTP_JWTGATE_SNAPSHOT_STEP);
+        if (err == JG_ERR_AGAIN) {
+            return;
+        }
 
-    src->pending = NULL;
+        if (err != JG_OK) {
+            src->pending = NULL;
+            ngx_log_error(NGX_LOG_ALERT, src->log, 0,
+                          "jwtgate: snapshot \"%V\": %s", &src->path,
+                          jg_strerror(err));
+            ngx_destroy_pool(snap->pool);
+            ngx_http_jwtgate_source_failed(src, &src->pending_fi);
+            return;
+        }
 
-    if (err != JG_OK) {
-        ngx_log_error(NGX_LOG_ALERT, src->log, 0,
-                      "jwtgate: snapshot \"%V\": %s", &src->path,
-                      jg_strerror(err));
-        ngx_destroy_pool(snap->pool);
-        ngx_http_jwtgate_source_failed(src, &src->pending_fi);
+        snap->stage = 1;
         return;
     }
 
     (void) clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = ngx_http_jwtgate_snap_finish(snap, src->log);
+    rc = ngx_http_jwtgate_snap_finish(snap, src->snap,
+                                      NGX_HTTP_JWTGATE_SNAPSHOT_APIS,
+                                      src->log);
     (void) clock_gettime(CLOCK_MONOTONIC, &t1);
 
-    /* the keys and the routing table: one turn, reported with the slices */
-    snap->finish_us = (ngx_msec_t) ((t1.tv_sec - t0.tv_sec) * 1000000
-                                    + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    us = (ngx_msec_t) ((t1.tv_sec - t0.tv_sec) * 1000000
+                       + (t1.tv_nsec - t0.tv_nsec) / 1000);
+
+    if (us > snap->finish_us) {
+        snap->finish_us = us;
+    }
+
+    if (rc == NGX_AGAIN) {
+        return;
+    }
+
+    src->pending = NULL;
 
     if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, src->log, 0,
@@ -445,9 +469,11 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
     ngx_log_error(NGX_LOG_NOTICE, src->log, 0,
                   "jwtgate: snapshot \"%V\" version %L loaded "
                   "(was %L): %ui APIs; checksum verified in %ui steps, "
-                  "the longest %M us; keys and routes prepared in %M us",
+                  "the longest %M us; keys %s and routes prepared in "
+                  "turns of at most %M us",
                   &src->path, snap->version, old->version, snap->napis,
-                  snap->steps, snap->longest_step_us, snap->finish_us);
+                  snap->steps, snap->longest_step_us,
+                  snap->keys_reused ? "kept" : "read", snap->finish_us);
 
     /* requests that started before keep the old snapshot until they end */
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, src->log, 0,
@@ -719,10 +745,36 @@ ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap, size_t budget)
 }
 
 
-/* Once verified: the header's facts, the keys and the APIs. */
+/*
+ * Once verified: the header's facts, the keys and the APIs, in parts of at
+ * most `budget` APIs (0: all at once) — NGX_AGAIN while some remain. `prev`
+ * (the snapshot in use, or NULL) lends its parsed keys when they did not
+ * change.
+ */
 
 static ngx_int_t
-ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
+ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, size_t budget, ngx_log_t *log)
+{
+    if (snap->stage == 1) {
+        if (ngx_http_jwtgate_snap_prepare(snap, prev, log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        snap->stage = 2;
+
+        if (budget != 0) {
+            return NGX_AGAIN;
+        }
+    }
+
+    return ngx_http_jwtgate_snap_apis(snap, budget, log);
+}
+
+
+static ngx_int_t
+ngx_http_jwtgate_snap_prepare(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log)
 {
     jg_snapshot_info  info;
 
@@ -749,9 +801,29 @@ ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
     snap->issuer.data = (u_char *) info.issuer.ptr;
     snap->issuer.len = info.issuer.len;
 
-    if (ngx_http_jwtgate_snap_keys(snap, log) != NGX_OK
-        || ngx_http_jwtgate_snap_digest(snap) != NGX_OK
-        || ngx_http_jwtgate_snap_apis(snap, &info, log) != NGX_OK)
+    if (ngx_http_jwtgate_snap_keys(snap, prev, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (snap->keys_reused && prev->issuer.len == snap->issuer.len
+        && ngx_memcmp(prev->issuer.data, snap->issuer.data,
+                      snap->issuer.len) == 0)
+    {
+        ngx_memcpy(snap->digest, prev->digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
+
+    } else if (ngx_http_jwtgate_snap_digest(snap) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    snap->api_count = info.apis;
+    snap->api_next = 0;
+
+    snap->apis = ngx_pcalloc(snap->pool, (info.apis ? info.apis : 1)
+                                         * sizeof(ngx_http_jwtgate_api_t));
+    if (snap->apis == NULL
+        || ngx_http_jwtgate_table_init(snap->pool, &snap->by_path,
+                                       info.apis)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -784,7 +856,9 @@ ngx_http_jwtgate_snap_load(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
         return NULL;
     }
 
-    if (ngx_http_jwtgate_snap_finish(snap, log) != NGX_OK) {
+    snap->stage = 1;
+
+    if (ngx_http_jwtgate_snap_finish(snap, NULL, 0, log) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "jwtgate: snapshot \"%V\" is invalid", &src->path);
         ngx_destroy_pool(snap->pool);
@@ -800,8 +874,12 @@ ngx_http_jwtgate_snap_pool_cleanup(void *data)
 {
     ngx_http_jwtgate_snap_t  *snap = data;
 
-    jg_jwks_free(snap->decrypt_keys);
-    jg_jwks_free(snap->verify_keys);
+    if (snap->keyset != NULL && --snap->keyset->refs == 0) {
+        jg_jwks_free(snap->keyset->decrypt_keys);
+        jg_jwks_free(snap->keyset->verify_keys);
+        ngx_free(snap->keyset);
+    }
+
     jg_snapshot_close(snap->js);
 
     if (snap->map != NULL) {
@@ -815,13 +893,16 @@ ngx_http_jwtgate_snap_pool_cleanup(void *data)
 
 
 /* The snapshot's two key sets; the algorithms they allow (those of
- * ngx_http_jwtgate_keys.c) become the snapshot's allow-lists. */
+ * ngx_http_jwtgate_keys.c) become the snapshot's allow-lists. The sets of
+ * `prev` are shared when the key texts are the same bytes. */
 
 static ngx_int_t
-ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
+ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log)
 {
-    jg_err       err;
-    jg_snap_str  dec, ver, info;
+    jg_err                      err;
+    jg_snap_str                 dec, ver, info, pdec, pver, pinfo;
+    ngx_http_jwtgate_keyset_t  *ks;
 
     if (jg_snapshot_keys(snap->js, &dec, &ver, &info) != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -829,7 +910,33 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
         return NGX_ERROR;
     }
 
-    err = jg_jwks_parse(dec.ptr, dec.len, 0, NULL, &snap->decrypt_keys);
+    if (prev != NULL && prev->keyset != NULL
+        && jg_snapshot_keys(prev->js, &pdec, &pver, &pinfo) == JG_OK
+        && dec.len == pdec.len && ver.len == pver.len
+        && ngx_memcmp(dec.ptr, pdec.ptr, dec.len) == 0
+        && ngx_memcmp(ver.ptr, pver.ptr, ver.len) == 0)
+    {
+        snap->keyset = prev->keyset;
+        snap->keyset->refs++;
+        snap->decrypt_keys = prev->decrypt_keys;
+        snap->verify_keys = prev->verify_keys;
+        snap->key_algs = prev->key_algs;
+        snap->sig_algs = prev->sig_algs;
+        snap->keys_reused = 1;
+        return NGX_OK;
+    }
+
+    ks = ngx_alloc(sizeof(ngx_http_jwtgate_keyset_t), log);
+    if (ks == NULL) {
+        return NGX_ERROR;
+    }
+
+    ks->refs = 1;
+    ks->decrypt_keys = NULL;
+    ks->verify_keys = NULL;
+    snap->keyset = ks;             /* the pool's cleanup frees it from now */
+
+    err = jg_jwks_parse(dec.ptr, dec.len, 0, NULL, &ks->decrypt_keys);
 
     if (err != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -839,7 +946,7 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
     }
 
     err = jg_jwks_parse(ver.ptr, ver.len, JG_JWK_PUBLIC_ONLY, NULL,
-                        &snap->verify_keys);
+                        &ks->verify_keys);
 
     if (err != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -847,6 +954,9 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
                       jg_strerror(err));
         return NGX_ERROR;
     }
+
+    snap->decrypt_keys = ks->decrypt_keys;
+    snap->verify_keys = ks->verify_keys;
 
     ngx_http_jwtgate_log_skipped(log, "snapshot \"decryption_keys\"", NULL,
                                  snap->decrypt_keys);
@@ -908,28 +1018,25 @@ ngx_http_jwtgate_snap_str(jg_snap_str *in, ngx_str_t *out)
 
 
 /* The APIs and their routing table (tens of thousands at most: built once
- * per snapshot; subscriptions, the hundreds of thousands, are not). */
+ * per snapshot, `budget` APIs at a time (0: all); subscriptions, the
+ * hundreds of thousands, are not). NGX_AGAIN while some remain. */
 
 static ngx_int_t
-ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
-    jg_snapshot_info *info, ngx_log_t *log)
+ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap, size_t budget,
+    ngx_log_t *log)
 {
-    uint32_t                 i, k;
+    uint32_t                 i, k, end;
     jg_snap_api              a;
     jg_snap_str              sc;
     ngx_http_jwtgate_api_t  *api;
 
-    snap->apis = ngx_pcalloc(snap->pool, (info->apis ? info->apis : 1)
-                                         * sizeof(ngx_http_jwtgate_api_t));
-    if (snap->apis == NULL
-        || ngx_http_jwtgate_table_init(snap->pool, &snap->by_path,
-                                       info->apis)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
+    end = snap->api_count;
+
+    if (budget != 0 && end - snap->api_next > budget) {
+        end = snap->api_next + (uint32_t) budget;
     }
 
-    for (i = 0; i < info->apis; i++) {
+    for (i = snap->api_next; i < end; i++) {
         api = &snap->apis[snap->napis];
 
         if (jg_snapshot_api(snap->js, i, &a) != JG_OK) {
@@ -1003,7 +1110,9 @@ ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
         snap->napis++;
     }
 
-    return NGX_OK;
+    snap->api_next = end;
+
+    return end < snap->api_count ? NGX_AGAIN : NGX_OK;
 }
 
 
