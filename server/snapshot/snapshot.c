@@ -21,8 +21,8 @@
 
 typedef struct walk_ops {
     int (*api)(void *ctx, const v_api *a, uint32_t *at);
-    int (*sub)(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at,
-               const v_api *a, const char **scopes, size_t nscopes);
+    int (*sub)(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at, const v_api *a,
+               const char **scopes, size_t nscopes);
     int (*revoked)(void *ctx, const char *jti, int64_t exp);
     int (*suspended)(void *ctx, const char *client_id);
 } walk_ops;
@@ -108,8 +108,7 @@ static int walk_view(const view *v, const walk_ops *ops, void *ctx)
 {
     walk w = {.ops = ops, .ctx = ctx, .v = v, .now = sv_now()};
     int rc = pmap_each(&v->apis, walk_api, &w) || pmap_each(&v->clients, walk_client, &w) ||
-             pmap_each(&v->revoked, walk_revoked, &w) ||
-             pmap_each(&v->clients, walk_suspended, &w);
+             pmap_each(&v->revoked, walk_revoked, &w) || pmap_each(&v->clients, walk_suspended, &w);
     pmap_clear(&w.pos);
     free(w.scopes);
     return rc ? -1 : 0;
@@ -134,10 +133,10 @@ static int json_api(void *ctx, const v_api *a, uint32_t *at)
 {
     static const char *const states[] = {"draft", "published", "deprecated", "retired"};
     json_out *o = ctx;
-    json_t *row = json_pack(
-        "{ss ss ss ss ss ss ss so ss}", "id", a->id, "tenant_id", a->tenant_id, "name", a->name,
-        "version", a->version, "base_path", a->base_path, "upstream", a->upstream, "audience",
-        a->audience, "scopes", str_array(a->scopes, a->nscopes), "state", states[a->state]);
+    json_t *row = json_pack("{ss ss ss ss ss ss ss so ss}", "id", a->id, "tenant_id", a->tenant_id,
+                            "name", a->name, "version", a->version, "base_path", a->base_path,
+                            "upstream", a->upstream, "audience", a->audience, "scopes",
+                            str_array(a->scopes, a->nscopes), "state", states[a->state]);
     if (row == NULL)
         return -1;
     json_object_set_new(row, "sunset", a->sunset ? json_integer(a->sunset) : json_null());
@@ -163,7 +162,8 @@ static int json_sub(void *ctx, const v_sub *s, const char *client_id, uint32_t a
 static int json_revoked(void *ctx, const char *jti, int64_t exp)
 {
     json_out *o = ctx;
-    return json_array_append_new(o->revoked, json_pack("{ss sI}", "jti", jti, "exp", (json_int_t)exp));
+    return json_array_append_new(o->revoked,
+                                 json_pack("{ss sI}", "jti", jti, "exp", (json_int_t)exp));
 }
 
 static int json_suspended(void *ctx, const char *client_id)
@@ -257,8 +257,8 @@ static int compiled_sub(void *ctx, const v_sub *s, const char *client_id, uint32
                         const v_api *a, const char **scopes, size_t nscopes)
 {
     (void)a;
-    return jg_snapshot_builder_add_subscription(ctx, s->id, client_id, api_at, scopes,
-                                                nscopes) != JG_OK;
+    return jg_snapshot_builder_add_subscription(ctx, s->id, client_id, api_at, scopes, nscopes) !=
+           JG_OK;
 }
 
 static int compiled_revoked(void *ctx, const char *jti, int64_t exp)
@@ -273,8 +273,7 @@ static int compiled_suspended(void *ctx, const char *client_id)
 
 static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
 {
-    static const walk_ops ops = {compiled_api, compiled_sub, compiled_revoked,
-                                 compiled_suspended};
+    static const walk_ops ops = {compiled_api, compiled_sub, compiled_revoked, compiled_suspended};
     jg_snapshot_builder *b = NULL;
     const v_keys *k = v->keys;
     int rc = -1;
