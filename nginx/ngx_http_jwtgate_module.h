@@ -131,6 +131,7 @@ typedef struct {
     ngx_uint_t                    refs;
     int64_t                       version;
     time_t                        generated_at;
+    u_char                        db_id[JG_SNAPSHOT_DB_ID_LEN]; /* 0: none */
     ngx_str_t                     issuer;          /* NUL-terminated */
     jg_jwks                      *decrypt_keys;
     jg_jwks                      *verify_keys;

@@ -34,6 +34,8 @@ static void ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src);
 static void ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src);
 static void ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
     ngx_http_jwtgate_snap_t *snap, struct stat *fi);
+static ngx_uint_t ngx_http_jwtgate_snap_other_db(ngx_http_jwtgate_snap_t *a,
+    ngx_http_jwtgate_snap_t *b);
 static void ngx_http_jwtgate_source_failed(ngx_http_jwtgate_source_t *src,
     struct stat *fi);
 static void ngx_http_jwtgate_source_cleanup(void *data);
@@ -415,6 +417,21 @@ ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src)
 }
 
 
+/* Whether two snapshots name different databases (an identity of zeros:
+ * none, hand-written; then only the version counts). */
+
+static ngx_uint_t
+ngx_http_jwtgate_snap_other_db(ngx_http_jwtgate_snap_t *a,
+    ngx_http_jwtgate_snap_t *b)
+{
+    static const u_char  none[JG_SNAPSHOT_DB_ID_LEN];
+
+    return ngx_memcmp(a->db_id, none, JG_SNAPSHOT_DB_ID_LEN) != 0
+           && ngx_memcmp(b->db_id, none, JG_SNAPSHOT_DB_ID_LEN) != 0
+           && ngx_memcmp(a->db_id, b->db_id, JG_SNAPSHOT_DB_ID_LEN) != 0;
+}
+
+
 /* A file that did not load: reported once, the current snapshot kept. */
 
 static void
@@ -436,6 +453,31 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
     ngx_uint_t                i;
     ngx_shm_zone_t          **zones;
     ngx_http_jwtgate_snap_t  *old;
+
+    if (ngx_http_jwtgate_snap_other_db(snap, src->snap)) {
+        /*
+         * Another database's snapshot (a second jwtgated writing the same
+         * file, a database made anew): its versions say nothing about
+         * ours, and it may bring back what was revoked. Switching is a
+         * decision: "nginx -s reload" takes it.
+         */
+        u_char  id[2 * JG_SNAPSHOT_DB_ID_LEN], used[2 * JG_SNAPSHOT_DB_ID_LEN];
+
+        (void) ngx_hex_dump(id, snap->db_id, JG_SNAPSHOT_DB_ID_LEN);
+        (void) ngx_hex_dump(used, src->snap->db_id, JG_SNAPSHOT_DB_ID_LEN);
+
+        ngx_log_error(NGX_LOG_ERR, src->log, 0,
+                      "jwtgate: snapshot \"%V\" version %L is from another "
+                      "database (%*s, the one in use is %*s): not installed "
+                      "(\"nginx -s reload\" takes it as it is)",
+                      &src->path, snap->version,
+                      (size_t) (2 * JG_SNAPSHOT_DB_ID_LEN), id,
+                      (size_t) (2 * JG_SNAPSHOT_DB_ID_LEN), used);
+        ngx_http_jwtgate_snap_release(snap);
+        src->failed_ino = fi->st_ino;
+        src->failed_mtim = fi->st_mtim;
+        return;
+    }
 
     if (snap->version < src->snap->version) {
         /*
@@ -791,6 +833,7 @@ ngx_http_jwtgate_snap_prepare(ngx_http_jwtgate_snap_t *snap,
 
     snap->version = info.version;
     snap->generated_at = (time_t) info.generated_at;
+    ngx_memcpy(snap->db_id, info.db_id, JG_SNAPSHOT_DB_ID_LEN);
 
     if (info.issuer.len == 0) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,

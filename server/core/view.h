@@ -84,12 +84,13 @@ typedef struct view {
     atomic_int refs;
     int64_t version;
     int64_t built_at;
-    pmap apis;      /* id -> v_api */
-    pmap audiences; /* audience -> an index item (view_api_by_audience) */
-    pmap clients;   /* client_id -> v_client */
-    pmap apps;      /* app id -> an index item (the client) */
-    pmap revoked;   /* jti -> v_revoked (entries past exp are dropped by view_expire) */
-    size_t nsubs;   /* approved subscriptions, all clients */
+    uint8_t identity[16]; /* the database's (store.h), for the snapshot */
+    pmap apis;            /* id -> v_api */
+    pmap audiences;       /* audience -> an index item (view_api_by_audience) */
+    pmap clients;         /* client_id -> v_client */
+    pmap apps;            /* app id -> an index item (the client) */
+    pmap revoked;         /* jti -> v_revoked (entries past exp are dropped by view_expire) */
+    size_t nsubs;         /* approved subscriptions, all clients */
     v_keys *keys;
     /* Borrowed from keys, for the request paths. */
     jg_jwk *sign_key, *enc_key;

@@ -279,7 +279,7 @@ static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *o
     int rc = -1;
     if (jg_snapshot_builder_new(&b) == JG_OK &&
         jg_snapshot_builder_set_info(b, v->version, v->built_at, d->cfg.token_ttl, d->cfg.issuer,
-                                     NULL) == JG_OK &&
+                                     v->identity) == JG_OK &&
         jg_snapshot_builder_set_keys(b, k->decrypt_jwks, strlen(k->decrypt_jwks), k->jwks_json,
                                      k->jwks_len, k->key_info, strlen(k->key_info)) == JG_OK &&
         walk_view(v, &ops, b) == 0)
@@ -294,7 +294,11 @@ static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *o
 static int build_json(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
 {
     json_t *doc = public_part(v);
+    char db_id[33];
+    for (size_t i = 0; i < sizeof v->identity; i++)
+        snprintf(db_id + 2 * i, 3, "%02x", v->identity[i]);
     if (doc == NULL || json_object_set_new(doc, "issuer", json_string(d->cfg.issuer)) != 0 ||
+        json_object_set_new(doc, "db_id", json_string(db_id)) != 0 ||
         json_object_set_new(doc, "token_ttl", json_integer(d->cfg.token_ttl)) != 0) {
         json_decref(doc);
         log_msg(L_ERR, "snapshot: cannot build the document");

@@ -525,6 +525,27 @@ class Reload(NginxTest):
         self.snap.write(revoked=['older-1'])
         self.wait_state('/orders/x', tok, 401, time.time())
 
+    def test_snapshot_of_another_database_is_not_installed(self):
+        # Every jwtgated snapshot names its database; one from another database (a
+        # second jwtgated writing the same file) is refused whatever its version, and
+        # the gateway keeps enforcing what its own database says.
+        ours, theirs = 'a1' * 16, 'b2' * 16
+        tok = token(self.keys, 'app1', ORDERS, 'orders:read', jti='otherdb-1')
+        self.snap.write_text(json.dumps(dict(self.snap.doc(revoked=['otherdb-1']), db_id=ours)))
+        self.wait_state('/orders/x', tok, 401, time.time())
+        self.snap.write_text(json.dumps(dict(self.snap.doc(), db_id=theirs)))
+        self.assertTrue(self.ng.wait_log('version %d is from another database (%s, the one in '
+                                         'use is %s): not installed'
+                                         % (self.snap.version, theirs, ours)))
+        for _ in range(40):
+            self.assertEqual(self.ng.get('/orders/x', tok).status, 401)
+        # its own database's next snapshot is taken, and one without an identity
+        # (hand-written) goes by its version alone
+        self.snap.write_text(json.dumps(dict(self.snap.doc(), db_id=ours)))
+        self.wait_state('/orders/x', tok, 200, time.time())
+        self.snap.write(revoked=['otherdb-1'])
+        self.wait_state('/orders/x', tok, 401, time.time())
+
     def test_cache_purged_on_revocation(self):
         tok = token(self.keys, 'app2', ORDERS, 'orders:read', jti='purge-1')
         sus = token(self.keys, 'app1', ORDERS, 'orders:read', jti='purge-2')
