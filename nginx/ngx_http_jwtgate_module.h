@@ -138,8 +138,7 @@ typedef struct {
     jg_alg_set                    sig_algs;
     jg_alg_set                    key_algs;
     u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
-    ngx_http_jwtgate_api_t       *apis;
-    ngx_uint_t                    napis;
+    ngx_uint_t                    napis;           /* routed */
     size_t                        max_base_path;
     ngx_http_jwtgate_table_t      by_path;         /* base_path -> api */
     jg_snapshot                  *js;
@@ -152,7 +151,8 @@ typedef struct {
     ngx_msec_t                    longest_step_us;
     ngx_msec_t                    finish_us;       /* the longest turn after */
     ngx_uint_t                    keys_reused;
-    ngx_uint_t                    stage;           /* 0 checksum, 1 apis */
+    ngx_uint_t                    stage;           /* see snap_finish */
+    size_t                        zero_next;       /* routing slots zeroed */
     uint32_t                      api_next;        /* the next API to read */
     uint32_t                      api_count;
     ngx_uint_t                    json;            /* read as format 1 */
