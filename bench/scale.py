@@ -579,27 +579,20 @@ def targets(res):
                                                                       peak * 1.048576)),
                 peak * 1.048576 <= 300 and growth <= 0.05 * rss[1]))
     out.append(('start-up ≤ 2 s', '%.1f s' % res['startup_s'], res['startup_s'] <= 2))
+    if res.get('gateway_longest_step_us') is not None:
+        out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
+                    'longest checksum step %d us over %d reloads (%d steps each); keys and '
+                    'routes prepared in turns of at most %d us (CPU time)'
+                    % (res['gateway_longest_step_us'], res['gateway_reloads'],
+                       res['gateway_steps_per_reload'], res['gateway_finish_us']),
+                    max(res['gateway_longest_step_us'], res['gateway_finish_us']) <= 1000))
     if 'gateway_ratio' in res:
         churn, steady = res['gateway_churn'], res['gateway_steady']
-        if res.get('gateway_longest_step_us') is not None:
-            out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
-                        'longest checksum step %d us over %d reloads (%d steps each); keys and '
-                        'routes prepared in at most %d us'
-                        % (res['gateway_longest_step_us'], res['gateway_reloads'],
-                           res['gateway_steps_per_reload'], res['gateway_finish_us']),
-                        max(res['gateway_longest_step_us'], res['gateway_finish_us']) <= 1000))
         out.append(('gateway p99 while the snapshot is replaced every second ≤ 1.5× steady',
                     '%.2f vs %.2f ms: %.2f×'
                     % (churn['p99_ms'], steady['p99_ms'], res['gateway_ratio']),
                     res['gateway_ratio'] <= 1.5 and not churn['failed']))
     else:
-        if res.get('gateway_longest_step_us') is not None:
-            out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
-                        'longest checksum step %d us over %d reloads (%d steps each); keys and '
-                        'routes prepared in at most %d us'
-                        % (res['gateway_longest_step_us'], res['gateway_reloads'],
-                           res['gateway_steps_per_reload'], res['gateway_finish_us']),
-                        max(res['gateway_longest_step_us'], res['gateway_finish_us']) <= 1000))
         out.append(('gateway p99 while the snapshot is replaced every second ≤ 1.5× steady',
                     SKIPPED, None))
     if 'gateway_memory' in res:
