@@ -47,14 +47,20 @@
 #define NGX_HTTP_JWTGATE_SNAPSHOT_JSON_MAX  ((off_t) 64 * 1024 * 1024)
 
 /* APIs a worker reads into its routing table per event-loop turn once a
- * new snapshot's checksum matched (a tenth of a millisecond or so). */
-#define NGX_HTTP_JWTGATE_SNAPSHOT_APIS    1024
+ * new snapshot's checksum matched: about 0.2 ms (1024 took up to 0.8 ms
+ * on a busy machine, close to the 1 ms a turn may take). */
+#define NGX_HTTP_JWTGATE_SNAPSHOT_APIS    512
 
 /* Bytes of the checksum a worker verifies per event-loop turn while a new
  * compiled snapshot is checked: about a quarter of a millisecond, so a
  * request that arrives during a slice waits at most that (1 MiB slices
- * doubled the p99 of a gateway whose snapshot changed every second). */
+ * doubled the p99 of a gateway whose snapshot changed every second). The
+ * slice is hashed in pieces and ends early once it has taken
+ * NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US of CPU time: a slice whose pages fault
+ * slowly (a busy machine, reclaim) took up to 1.3 ms in one piece. */
 #define NGX_HTTP_JWTGATE_SNAPSHOT_STEP    ((size_t) 256 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_PIECE   ((size_t) 32 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US 250
 
 
 typedef enum {

@@ -45,6 +45,8 @@ static jg_err ngx_http_jwtgate_snap_compile(ngx_http_jwtgate_snap_t *snap,
     ngx_fd_t fd, struct stat *fi, ngx_str_t *path, ngx_log_t *log);
 static jg_err ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap,
     size_t budget);
+static ngx_msec_t ngx_http_jwtgate_cpu_us(struct timespec *t0,
+    struct timespec *t1);
 static ngx_int_t ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap,
     ngx_http_jwtgate_snap_t *prev, size_t budget, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_snap_prepare(ngx_http_jwtgate_snap_t *snap,
@@ -395,8 +397,7 @@ ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src)
                                       src->log);
     (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
 
-    us = (ngx_msec_t) ((t1.tv_sec - t0.tv_sec) * 1000000
-                       + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    us = ngx_http_jwtgate_cpu_us(&t0, &t1);
 
     if (us > snap->finish_us) {
         snap->finish_us = us;
@@ -760,26 +761,41 @@ ngx_http_jwtgate_snap_compile(ngx_http_jwtgate_snap_t *snap, ngx_fd_t fd,
 }
 
 
-/* Hash at most `budget` more bytes of the checksum (0: all); JG_OK once it
- * matched, JG_ERR_AGAIN while bytes remain. Counts the slices and the
- * longest, for the log line of the swap: in CPU time, what the slice holds
- * the event loop for (a busy machine's preemption is not the module's). */
+/* Hash at most `budget` more bytes of the checksum (0: all), in pieces,
+ * stopping early once the slice took NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US;
+ * JG_OK once it matched, JG_ERR_AGAIN while bytes remain. Counts the
+ * slices and the longest, for the log line of the swap: in CPU time, what
+ * the slice holds the event loop for (a busy machine's preemption is not
+ * the module's). */
 
 static jg_err
 ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap, size_t budget)
 {
+    size_t           done;
     jg_err           err;
     ngx_msec_t       us;
     struct timespec  t0, t1;
 
     (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 
-    err = jg_snapshot_verify_step(snap->js, budget);
+    if (budget == 0) {
+        err = jg_snapshot_verify_step(snap->js, 0);
+        (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+        us = ngx_http_jwtgate_cpu_us(&t0, &t1);
 
-    (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    } else {
+        done = 0;
 
-    us = (ngx_msec_t) ((t1.tv_sec - t0.tv_sec) * 1000000
-                       + (t1.tv_nsec - t0.tv_nsec) / 1000);
+        do {
+            err = jg_snapshot_verify_step(snap->js,
+                                          NGX_HTTP_JWTGATE_SNAPSHOT_PIECE);
+            done += NGX_HTTP_JWTGATE_SNAPSHOT_PIECE;
+            (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+            us = ngx_http_jwtgate_cpu_us(&t0, &t1);
+
+        } while (err == JG_ERR_AGAIN && done < budget
+                 && us < NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US);
+    }
 
     snap->steps++;
 
@@ -788,6 +804,14 @@ ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap, size_t budget)
     }
 
     return err;
+}
+
+
+static ngx_msec_t
+ngx_http_jwtgate_cpu_us(struct timespec *t0, struct timespec *t1)
+{
+    return (ngx_msec_t) ((t1->tv_sec - t0->tv_sec) * 1000000
+                         + (t1->tv_nsec - t0->tv_nsec) / 1000);
 }
 
 

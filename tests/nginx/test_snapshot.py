@@ -371,7 +371,7 @@ class Compiled(NginxTest):
                          401)
 
     def test_many_apis_are_routed_in_parts_with_the_keys_kept(self):
-        # more APIs than a turn takes (1024): the routing table is made over several turns,
+        # more APIs than a turn takes (512): the routing table is made over several turns,
         # and the keys, the same bytes as the snapshot in use, are not parsed again
         extra = [api('api_n%d' % i, '/n/%d' % i, 'https://api.example/n/%d' % i, 'published',
                      ['n:read']) for i in range(3000)]
