@@ -36,8 +36,8 @@ targets (each figure and "met" or "missed"), and optionally JSON of every figure
 """
 import argparse
 import http.client
-import itertools
 import json
+import multiprocessing
 import os
 import re
 import sqlite3
@@ -157,8 +157,8 @@ class Bench:
         self.srv = srv
         self.cid, self.secret = app['client_id'], app['client_secret']
         self.api_path = '/tenants/%s/apis/%s' % (tenant['id'], api['id'])
-        self.changes = itertools.count()
-        self.lock = threading.Lock()
+        # shared with a Churn's process, so that every change sets a new upstream
+        self.changes = multiprocessing.get_context('fork').Value('q', 0)
 
     def post_form(self, path, fields):
         return self.http.request(
@@ -169,8 +169,9 @@ class Bench:
 
     def change(self):
         """One admin change: a PATCH of the benchmark API's upstream to a new value."""
-        with self.lock:
-            n = next(self.changes)
+        with self.changes.get_lock():
+            n = self.changes.value
+            self.changes.value += 1
         r = self.http.request(
             self.srv.port, '/admin/v1' + self.api_path, method='PATCH',
             body=json.dumps({'upstream': 'http://127.0.0.1:%d' % (1024 + n % 60000)}),
@@ -201,42 +202,45 @@ class Bench:
 
 
 class Churn:
-    """Admin changes in a thread while the `with` block runs: `rate` per second on a
-    schedule (sleeping to it; behind it, the next change goes at once), or back to back
-    when `rate` is None. self.count: the changes made."""
+    """Admin changes in another process while the `with` block runs: `rate` per second on
+    a schedule (sleeping to it; behind it, the next change goes at once), or back to back
+    when `rate` is None. A process, not a thread: a thread would hold the GIL the timed
+    client needs, and its waits would be counted as jwtgated's latency. self.count: the
+    changes made; self.seconds: for how long."""
 
     def __init__(self, bench, rate=None):
+        ctx = multiprocessing.get_context('fork')
         self.bench = bench
         self.rate = rate
         self.count = 0
         self.seconds = 0.0
-        self.error = None
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run)
+        self.stop = ctx.Event()
+        self.made = ctx.Value('q', 0)
+        self.took = ctx.Value('d', 0.0)
+        self.proc = ctx.Process(target=self.run, daemon=True)
 
     def run(self):
         t0 = time.monotonic()
-        try:
-            while not self.stop.is_set():
-                if self.rate:
-                    delay = t0 + self.count / self.rate - time.monotonic()
-                    if delay > 0 and self.stop.wait(delay):
-                        break
-                self.bench.change()
-                self.count += 1
-        except BaseException as e:  # shown by __exit__
-            self.error = e
-        self.seconds = time.monotonic() - t0
+        while not self.stop.is_set():
+            if self.rate:
+                delay = t0 + self.made.value / self.rate - time.monotonic()
+                if delay > 0 and self.stop.wait(delay):
+                    break
+            self.bench.change()  # an exception ends the process with exit code 1
+            self.made.value += 1
+        self.took.value = time.monotonic() - t0
 
     def __enter__(self):
-        self.thread.start()
+        self.proc.start()
         return self
 
     def __exit__(self, *exc):
         self.stop.set()
-        self.thread.join()
-        if self.error is not None and exc[0] is None:
-            raise self.error
+        self.proc.join()
+        self.count, self.seconds = self.made.value, self.took.value
+        if self.proc.exitcode != 0 and exc[0] is None:
+            raise RuntimeError('the admin changes failed (exit code %s; above)'
+                               % self.proc.exitcode)
 
 
 # ---- jwtgated ----------------------------------------------------------------------------
@@ -524,12 +528,16 @@ def measure_gateway_latency(bench, gw, res, seconds):
     res['gateway_churn'] = dict(summary(during), failed=bad1, changes=churn.count,
                                 snapshots=(v1[1] - v0[1]) if v0 and v1 else None)
     res['gateway_ratio'] = res['gateway_churn']['p99_ms'] / res['gateway_steady']['p99_ms']
-    # each swap's notice: "checksum verified in N steps, the longest M us"
-    steps = [(int(n), int(us)) for n, us in
-             re.findall(r'verified in (\d+) steps, the longest (\d+) us', gw.logs())]
+    # each swap's notice: "checksum verified in N steps, the longest M us; keys and routes
+    # prepared in F us" (F: the one turn that makes the routing table)
+    steps = [(int(n), int(us), int(f)) for n, us, f in re.findall(
+        r'verified in (\d+) steps, the longest (\d+) us; keys \w+ and routes prepared in '
+        r'turns of at most (\d+) us',
+        gw.logs())]
     res['gateway_reloads'] = len(steps)
-    res['gateway_longest_step_us'] = max((us for _, us in steps), default=None)
-    res['gateway_steps_per_reload'] = max((n for n, _ in steps), default=None)
+    res['gateway_longest_step_us'] = max((us for _, us, _ in steps), default=None)
+    res['gateway_steps_per_reload'] = max((n for n, _, _ in steps), default=None)
+    res['gateway_finish_us'] = max((f for _, _, f in steps), default=None)
 
 
 # ---- output ------------------------------------------------------------------------------
@@ -575,25 +583,20 @@ def targets(res):
                                                                       peak * 1.048576)),
                 peak * 1.048576 <= 300 and growth <= 0.05 * rss[1]))
     out.append(('start-up ≤ 2 s', '%.1f s' % res['startup_s'], res['startup_s'] <= 2))
+    if res.get('gateway_longest_step_us') is not None:
+        out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
+                    'longest checksum step %d us over %d reloads (%d steps each); keys and '
+                    'routes prepared in turns of at most %d us (CPU time)'
+                    % (res['gateway_longest_step_us'], res['gateway_reloads'],
+                       res['gateway_steps_per_reload'], res['gateway_finish_us']),
+                    max(res['gateway_longest_step_us'], res['gateway_finish_us']) <= 1000))
     if 'gateway_ratio' in res:
         churn, steady = res['gateway_churn'], res['gateway_steady']
-        if res.get('gateway_longest_step_us') is not None:
-            out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
-                        'longest checksum step %d us over %d reloads (%d steps each)'
-                        % (res['gateway_longest_step_us'], res['gateway_reloads'],
-                           res['gateway_steps_per_reload']),
-                        res['gateway_longest_step_us'] <= 1000))
         out.append(('gateway p99 while the snapshot is replaced every second ≤ 1.5× steady',
                     '%.2f vs %.2f ms: %.2f×'
                     % (churn['p99_ms'], steady['p99_ms'], res['gateway_ratio']),
                     res['gateway_ratio'] <= 1.5 and not churn['failed']))
     else:
-        if res.get('gateway_longest_step_us') is not None:
-            out.append(('a reload never blocks a gateway worker\'s event loop > 1 ms',
-                        'longest checksum step %d us over %d reloads (%d steps each)'
-                        % (res['gateway_longest_step_us'], res['gateway_reloads'],
-                           res['gateway_steps_per_reload']),
-                        res['gateway_longest_step_us'] <= 1000))
         out.append(('gateway p99 while the snapshot is replaced every second ≤ 1.5× steady',
                     SKIPPED, None))
     if 'gateway_memory' in res:

@@ -46,11 +46,21 @@
 #define NGX_HTTP_JWTGATE_SNAPSHOT_MAX     ((off_t) 1024 * 1024 * 1024)
 #define NGX_HTTP_JWTGATE_SNAPSHOT_JSON_MAX  ((off_t) 64 * 1024 * 1024)
 
+/* APIs a worker reads into its routing table per event-loop turn once a
+ * new snapshot's checksum matched: about 0.2 ms (1024 took up to 0.8 ms
+ * on a busy machine, close to the 1 ms a turn may take). */
+#define NGX_HTTP_JWTGATE_SNAPSHOT_APIS    512
+
 /* Bytes of the checksum a worker verifies per event-loop turn while a new
  * compiled snapshot is checked: about a quarter of a millisecond, so a
  * request that arrives during a slice waits at most that (1 MiB slices
- * doubled the p99 of a gateway whose snapshot changed every second). */
+ * doubled the p99 of a gateway whose snapshot changed every second). The
+ * slice is hashed in pieces and ends early once it has taken
+ * NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US of CPU time: a slice whose pages fault
+ * slowly (a busy machine, reclaim) took up to 1.3 ms in one piece. */
 #define NGX_HTTP_JWTGATE_SNAPSHOT_STEP    ((size_t) 256 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_PIECE   ((size_t) 32 * 1024)
+#define NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US 250
 
 
 typedef enum {
@@ -111,19 +121,30 @@ typedef struct {
  * reference and every request's; workers are single-threaded).
  */
 
+/* Parsed key sets, shared by consecutive snapshots whose key texts and
+ * issuer are the same (keys change at a rotation, not with every change):
+ * parsing a private key is most of a millisecond. */
+
+typedef struct {
+    ngx_uint_t                    refs;
+    jg_jwks                      *decrypt_keys;
+    jg_jwks                      *verify_keys;
+} ngx_http_jwtgate_keyset_t;
+
+
 typedef struct {
     ngx_pool_t                   *pool;
     ngx_uint_t                    refs;
     int64_t                       version;
     time_t                        generated_at;
+    u_char                        db_id[JG_SNAPSHOT_DB_ID_LEN]; /* 0: none */
     ngx_str_t                     issuer;          /* NUL-terminated */
     jg_jwks                      *decrypt_keys;
     jg_jwks                      *verify_keys;
     jg_alg_set                    sig_algs;
     jg_alg_set                    key_algs;
     u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
-    ngx_http_jwtgate_api_t       *apis;
-    ngx_uint_t                    napis;
+    ngx_uint_t                    napis;           /* routed */
     size_t                        max_base_path;
     ngx_http_jwtgate_table_t      by_path;         /* base_path -> api */
     jg_snapshot                  *js;
@@ -131,8 +152,15 @@ typedef struct {
     size_t                        map_len;
     uint8_t                      *compiled;        /* from JSON: wiped, freed */
     size_t                        compiled_len;
+    ngx_http_jwtgate_keyset_t    *keyset;          /* owns the two sets */
     ngx_uint_t                    steps;           /* checksum slices */
     ngx_msec_t                    longest_step_us;
+    ngx_msec_t                    finish_us;       /* the longest turn after */
+    ngx_uint_t                    keys_reused;
+    ngx_uint_t                    stage;           /* see snap_finish */
+    size_t                        zero_next;       /* routing slots zeroed */
+    uint32_t                      api_next;        /* the next API to read */
+    uint32_t                      api_count;
     ngx_uint_t                    json;            /* read as format 1 */
 } ngx_http_jwtgate_snap_t;
 

@@ -34,6 +34,8 @@ static void ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src);
 static void ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src);
 static void ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
     ngx_http_jwtgate_snap_t *snap, struct stat *fi);
+static ngx_uint_t ngx_http_jwtgate_snap_other_db(ngx_http_jwtgate_snap_t *a,
+    ngx_http_jwtgate_snap_t *b);
 static void ngx_http_jwtgate_source_failed(ngx_http_jwtgate_source_t *src,
     struct stat *fi);
 static void ngx_http_jwtgate_source_cleanup(void *data);
@@ -43,17 +45,21 @@ static jg_err ngx_http_jwtgate_snap_compile(ngx_http_jwtgate_snap_t *snap,
     ngx_fd_t fd, struct stat *fi, ngx_str_t *path, ngx_log_t *log);
 static jg_err ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap,
     size_t budget);
+static ngx_msec_t ngx_http_jwtgate_cpu_us(struct timespec *t0,
+    struct timespec *t1);
 static ngx_int_t ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap,
-    ngx_log_t *log);
+    ngx_http_jwtgate_snap_t *prev, size_t budget, ngx_log_t *log);
+static ngx_int_t ngx_http_jwtgate_snap_prepare(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log);
 static ngx_http_jwtgate_snap_t *ngx_http_jwtgate_snap_load(
     ngx_http_jwtgate_source_t *src, ngx_log_t *log, struct stat *fi);
 static void ngx_http_jwtgate_snap_pool_cleanup(void *data);
 static ngx_int_t ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap,
-    ngx_log_t *log);
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_snap_digest(ngx_http_jwtgate_snap_t *snap);
 static void ngx_http_jwtgate_snap_str(jg_snap_str *in, ngx_str_t *out);
 static ngx_int_t ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
-    jg_snapshot_info *info, ngx_log_t *log);
+    size_t budget, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_table_init(ngx_pool_t *pool,
     ngx_http_jwtgate_table_t *t, ngx_uint_t n);
 static void *ngx_http_jwtgate_table_add(ngx_http_jwtgate_table_t *t,
@@ -72,7 +78,10 @@ ngx_http_jwtgate_table_init(ngx_pool_t *pool, ngx_http_jwtgate_table_t *t,
     /* at most half full, so that probes stay short */
     for (size = 8; size < 2 * n; size <<= 1) { /* void */ }
 
-    t->slots = ngx_pcalloc(pool, size * sizeof(ngx_http_jwtgate_slot_t));
+    /* not zeroed here: the caller zeroes the slots, a slice a turn
+     * (fresh pages are faulted in as they are written: 0.8 MB of slots for
+     * 10,000 APIs is most of a millisecond) */
+    t->slots = ngx_palloc(pool, size * sizeof(ngx_http_jwtgate_slot_t));
     if (t->slots == NULL) {
         return NGX_ERROR;
     }
@@ -343,33 +352,64 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
 }
 
 
-/* One slice of the pending snapshot's checksum; the swap after the last. */
+/*
+ * One turn of the pending snapshot: a slice of its checksum; once it
+ * matched, the keys (reused when unchanged) and the start of the routing
+ * table; then NGX_HTTP_JWTGATE_SNAPSHOT_APIS APIs a turn; the swap after
+ * the last. No turn does more than one of these.
+ */
 
 static void
 ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src)
 {
     jg_err                    err;
+    ngx_int_t                 rc;
+    ngx_msec_t                us;
+    struct timespec           t0, t1;
     ngx_http_jwtgate_snap_t  *snap;
 
     snap = src->pending;
 
-    err = ngx_http_jwtgate_snap_verify(snap, NGX_HTTP_JWTGATE_SNAPSHOT_STEP);
-    if (err == JG_ERR_AGAIN) {
+    if (snap->stage == 0) {
+        err = ngx_http_jwtgate_snap_verify(snap,
+                                           NGX_HTTP_JWTGATE_SNAPSHOT_STEP);
+        if (err == JG_ERR_AGAIN) {
+            return;
+        }
+
+        if (err != JG_OK) {
+            src->pending = NULL;
+            ngx_log_error(NGX_LOG_ALERT, src->log, 0,
+                          "jwtgate: snapshot \"%V\": %s", &src->path,
+                          jg_strerror(err));
+            ngx_destroy_pool(snap->pool);
+            ngx_http_jwtgate_source_failed(src, &src->pending_fi);
+            return;
+        }
+
+        snap->stage = 1;
+        return;
+    }
+
+    (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    rc = ngx_http_jwtgate_snap_finish(snap, src->snap,
+                                      NGX_HTTP_JWTGATE_SNAPSHOT_APIS,
+                                      src->log);
+    (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+
+    us = ngx_http_jwtgate_cpu_us(&t0, &t1);
+
+    if (us > snap->finish_us) {
+        snap->finish_us = us;
+    }
+
+    if (rc == NGX_AGAIN) {
         return;
     }
 
     src->pending = NULL;
 
-    if (err != JG_OK) {
-        ngx_log_error(NGX_LOG_ALERT, src->log, 0,
-                      "jwtgate: snapshot \"%V\": %s", &src->path,
-                      jg_strerror(err));
-        ngx_destroy_pool(snap->pool);
-        ngx_http_jwtgate_source_failed(src, &src->pending_fi);
-        return;
-    }
-
-    if (ngx_http_jwtgate_snap_finish(snap, src->log) != NGX_OK) {
+    if (rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, src->log, 0,
                       "jwtgate: snapshot \"%V\" is invalid", &src->path);
         ngx_destroy_pool(snap->pool);
@@ -378,6 +418,21 @@ ngx_http_jwtgate_source_verify(ngx_http_jwtgate_source_t *src)
     }
 
     ngx_http_jwtgate_source_install(src, snap, &src->pending_fi);
+}
+
+
+/* Whether two snapshots name different databases (an identity of zeros:
+ * none, hand-written; then only the version counts). */
+
+static ngx_uint_t
+ngx_http_jwtgate_snap_other_db(ngx_http_jwtgate_snap_t *a,
+    ngx_http_jwtgate_snap_t *b)
+{
+    static const u_char  none[JG_SNAPSHOT_DB_ID_LEN];
+
+    return ngx_memcmp(a->db_id, none, JG_SNAPSHOT_DB_ID_LEN) != 0
+           && ngx_memcmp(b->db_id, none, JG_SNAPSHOT_DB_ID_LEN) != 0
+           && ngx_memcmp(a->db_id, b->db_id, JG_SNAPSHOT_DB_ID_LEN) != 0;
 }
 
 
@@ -402,6 +457,31 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
     ngx_uint_t                i;
     ngx_shm_zone_t          **zones;
     ngx_http_jwtgate_snap_t  *old;
+
+    if (ngx_http_jwtgate_snap_other_db(snap, src->snap)) {
+        /*
+         * Another database's snapshot (a second jwtgated writing the same
+         * file, a database made anew): its versions say nothing about
+         * ours, and it may bring back what was revoked. Switching is a
+         * decision: "nginx -s reload" takes it.
+         */
+        u_char  id[2 * JG_SNAPSHOT_DB_ID_LEN], used[2 * JG_SNAPSHOT_DB_ID_LEN];
+
+        (void) ngx_hex_dump(id, snap->db_id, JG_SNAPSHOT_DB_ID_LEN);
+        (void) ngx_hex_dump(used, src->snap->db_id, JG_SNAPSHOT_DB_ID_LEN);
+
+        ngx_log_error(NGX_LOG_ERR, src->log, 0,
+                      "jwtgate: snapshot \"%V\" version %L is from another "
+                      "database (%*s, the one in use is %*s): not installed "
+                      "(\"nginx -s reload\" takes it as it is)",
+                      &src->path, snap->version,
+                      (size_t) (2 * JG_SNAPSHOT_DB_ID_LEN), id,
+                      (size_t) (2 * JG_SNAPSHOT_DB_ID_LEN), used);
+        ngx_http_jwtgate_snap_release(snap);
+        src->failed_ino = fi->st_ino;
+        src->failed_mtim = fi->st_mtim;
+        return;
+    }
 
     if (snap->version < src->snap->version) {
         /*
@@ -435,9 +515,11 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
     ngx_log_error(NGX_LOG_NOTICE, src->log, 0,
                   "jwtgate: snapshot \"%V\" version %L loaded "
                   "(was %L): %ui APIs; checksum verified in %ui steps, "
-                  "the longest %M us",
+                  "the longest %M us; keys %s and routes prepared in "
+                  "turns of at most %M us",
                   &src->path, snap->version, old->version, snap->napis,
-                  snap->steps, snap->longest_step_us);
+                  snap->steps, snap->longest_step_us,
+                  snap->keys_reused ? "kept" : "read", snap->finish_us);
 
     /* requests that started before keep the old snapshot until they end */
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, src->log, 0,
@@ -679,25 +761,41 @@ ngx_http_jwtgate_snap_compile(ngx_http_jwtgate_snap_t *snap, ngx_fd_t fd,
 }
 
 
-/* Hash at most `budget` more bytes of the checksum (0: all); JG_OK once it
- * matched, JG_ERR_AGAIN while bytes remain. Counts the slices and the
- * longest, for the log line of the swap. */
+/* Hash at most `budget` more bytes of the checksum (0: all), in pieces,
+ * stopping early once the slice took NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US;
+ * JG_OK once it matched, JG_ERR_AGAIN while bytes remain. Counts the
+ * slices and the longest, for the log line of the swap: in CPU time, what
+ * the slice holds the event loop for (a busy machine's preemption is not
+ * the module's). */
 
 static jg_err
 ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap, size_t budget)
 {
+    size_t           done;
     jg_err           err;
     ngx_msec_t       us;
     struct timespec  t0, t1;
 
-    (void) clock_gettime(CLOCK_MONOTONIC, &t0);
+    (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 
-    err = jg_snapshot_verify_step(snap->js, budget);
+    if (budget == 0) {
+        err = jg_snapshot_verify_step(snap->js, 0);
+        (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+        us = ngx_http_jwtgate_cpu_us(&t0, &t1);
 
-    (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    } else {
+        done = 0;
 
-    us = (ngx_msec_t) ((t1.tv_sec - t0.tv_sec) * 1000000
-                       + (t1.tv_nsec - t0.tv_nsec) / 1000);
+        do {
+            err = jg_snapshot_verify_step(snap->js,
+                                          NGX_HTTP_JWTGATE_SNAPSHOT_PIECE);
+            done += NGX_HTTP_JWTGATE_SNAPSHOT_PIECE;
+            (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+            us = ngx_http_jwtgate_cpu_us(&t0, &t1);
+
+        } while (err == JG_ERR_AGAIN && done < budget
+                 && us < NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US);
+    }
 
     snap->steps++;
 
@@ -709,10 +807,69 @@ ngx_http_jwtgate_snap_verify(ngx_http_jwtgate_snap_t *snap, size_t budget)
 }
 
 
-/* Once verified: the header's facts, the keys and the APIs. */
+static ngx_msec_t
+ngx_http_jwtgate_cpu_us(struct timespec *t0, struct timespec *t1)
+{
+    return (ngx_msec_t) ((t1->tv_sec - t0->tv_sec) * 1000000
+                         + (t1->tv_nsec - t0->tv_nsec) / 1000);
+}
+
+
+/*
+ * Once verified (stage 1): the header's facts and the keys (`prev`, the
+ * snapshot in use or NULL, lends its parsed keys when they did not change);
+ * stage 2: the routing table's slots zeroed, NGX_HTTP_JWTGATE_SNAPSHOT_STEP
+ * bytes a call; stage 3: the APIs, `budget` a call. With budget 0 all of it
+ * at once; else one part a call and NGX_AGAIN while some remain.
+ */
 
 static ngx_int_t
-ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
+ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, size_t budget, ngx_log_t *log)
+{
+    size_t  total, n;
+
+    if (snap->stage == 1) {
+        if (ngx_http_jwtgate_snap_prepare(snap, prev, log) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        snap->stage = 2;
+        snap->zero_next = 0;
+
+        if (budget != 0) {
+            return NGX_AGAIN;
+        }
+    }
+
+    if (snap->stage == 2) {
+        total = (snap->by_path.mask + 1) * sizeof(ngx_http_jwtgate_slot_t);
+
+        do {
+            n = ngx_min(total - snap->zero_next,
+                        (size_t) NGX_HTTP_JWTGATE_SNAPSHOT_STEP);
+            ngx_memzero((u_char *) snap->by_path.slots + snap->zero_next, n);
+            snap->zero_next += n;
+        } while (budget == 0 && snap->zero_next < total);
+
+        if (snap->zero_next < total) {
+            return NGX_AGAIN;
+        }
+
+        snap->stage = 3;
+
+        if (budget != 0) {
+            return NGX_AGAIN;
+        }
+    }
+
+    return ngx_http_jwtgate_snap_apis(snap, budget, log);
+}
+
+
+static ngx_int_t
+ngx_http_jwtgate_snap_prepare(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log)
 {
     jg_snapshot_info  info;
 
@@ -728,6 +885,7 @@ ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
 
     snap->version = info.version;
     snap->generated_at = (time_t) info.generated_at;
+    ngx_memcpy(snap->db_id, info.db_id, JG_SNAPSHOT_DB_ID_LEN);
 
     if (info.issuer.len == 0) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -739,14 +897,25 @@ ngx_http_jwtgate_snap_finish(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
     snap->issuer.data = (u_char *) info.issuer.ptr;
     snap->issuer.len = info.issuer.len;
 
-    if (ngx_http_jwtgate_snap_keys(snap, log) != NGX_OK
-        || ngx_http_jwtgate_snap_digest(snap) != NGX_OK
-        || ngx_http_jwtgate_snap_apis(snap, &info, log) != NGX_OK)
-    {
+    if (ngx_http_jwtgate_snap_keys(snap, prev, log) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    if (snap->keys_reused && prev->issuer.len == snap->issuer.len
+        && ngx_memcmp(prev->issuer.data, snap->issuer.data,
+                      snap->issuer.len) == 0)
+    {
+        ngx_memcpy(snap->digest, prev->digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
+
+    } else if (ngx_http_jwtgate_snap_digest(snap) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    snap->api_count = info.apis;
+    snap->api_next = 0;
+
+    /* the APIs themselves are allocated a part at a time */
+    return ngx_http_jwtgate_table_init(snap->pool, &snap->by_path, info.apis);
 }
 
 
@@ -774,7 +943,9 @@ ngx_http_jwtgate_snap_load(ngx_http_jwtgate_source_t *src, ngx_log_t *log,
         return NULL;
     }
 
-    if (ngx_http_jwtgate_snap_finish(snap, log) != NGX_OK) {
+    snap->stage = 1;
+
+    if (ngx_http_jwtgate_snap_finish(snap, NULL, 0, log) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "jwtgate: snapshot \"%V\" is invalid", &src->path);
         ngx_destroy_pool(snap->pool);
@@ -790,8 +961,12 @@ ngx_http_jwtgate_snap_pool_cleanup(void *data)
 {
     ngx_http_jwtgate_snap_t  *snap = data;
 
-    jg_jwks_free(snap->decrypt_keys);
-    jg_jwks_free(snap->verify_keys);
+    if (snap->keyset != NULL && --snap->keyset->refs == 0) {
+        jg_jwks_free(snap->keyset->decrypt_keys);
+        jg_jwks_free(snap->keyset->verify_keys);
+        ngx_free(snap->keyset);
+    }
+
     jg_snapshot_close(snap->js);
 
     if (snap->map != NULL) {
@@ -805,13 +980,16 @@ ngx_http_jwtgate_snap_pool_cleanup(void *data)
 
 
 /* The snapshot's two key sets; the algorithms they allow (those of
- * ngx_http_jwtgate_keys.c) become the snapshot's allow-lists. */
+ * ngx_http_jwtgate_keys.c) become the snapshot's allow-lists. The sets of
+ * `prev` are shared when the key texts are the same bytes. */
 
 static ngx_int_t
-ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
+ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap,
+    ngx_http_jwtgate_snap_t *prev, ngx_log_t *log)
 {
-    jg_err       err;
-    jg_snap_str  dec, ver, info;
+    jg_err                      err;
+    jg_snap_str                 dec, ver, info, pdec, pver, pinfo;
+    ngx_http_jwtgate_keyset_t  *ks;
 
     if (jg_snapshot_keys(snap->js, &dec, &ver, &info) != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -819,7 +997,33 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
         return NGX_ERROR;
     }
 
-    err = jg_jwks_parse(dec.ptr, dec.len, 0, NULL, &snap->decrypt_keys);
+    if (prev != NULL && prev->keyset != NULL
+        && jg_snapshot_keys(prev->js, &pdec, &pver, &pinfo) == JG_OK
+        && dec.len == pdec.len && ver.len == pver.len
+        && ngx_memcmp(dec.ptr, pdec.ptr, dec.len) == 0
+        && ngx_memcmp(ver.ptr, pver.ptr, ver.len) == 0)
+    {
+        snap->keyset = prev->keyset;
+        snap->keyset->refs++;
+        snap->decrypt_keys = prev->decrypt_keys;
+        snap->verify_keys = prev->verify_keys;
+        snap->key_algs = prev->key_algs;
+        snap->sig_algs = prev->sig_algs;
+        snap->keys_reused = 1;
+        return NGX_OK;
+    }
+
+    ks = ngx_alloc(sizeof(ngx_http_jwtgate_keyset_t), log);
+    if (ks == NULL) {
+        return NGX_ERROR;
+    }
+
+    ks->refs = 1;
+    ks->decrypt_keys = NULL;
+    ks->verify_keys = NULL;
+    snap->keyset = ks;             /* the pool's cleanup frees it from now */
+
+    err = jg_jwks_parse(dec.ptr, dec.len, 0, NULL, &ks->decrypt_keys);
 
     if (err != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -829,7 +1033,7 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
     }
 
     err = jg_jwks_parse(ver.ptr, ver.len, JG_JWK_PUBLIC_ONLY, NULL,
-                        &snap->verify_keys);
+                        &ks->verify_keys);
 
     if (err != JG_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -837,6 +1041,9 @@ ngx_http_jwtgate_snap_keys(ngx_http_jwtgate_snap_t *snap, ngx_log_t *log)
                       jg_strerror(err));
         return NGX_ERROR;
     }
+
+    snap->decrypt_keys = ks->decrypt_keys;
+    snap->verify_keys = ks->verify_keys;
 
     ngx_http_jwtgate_log_skipped(log, "snapshot \"decryption_keys\"", NULL,
                                  snap->decrypt_keys);
@@ -898,29 +1105,33 @@ ngx_http_jwtgate_snap_str(jg_snap_str *in, ngx_str_t *out)
 
 
 /* The APIs and their routing table (tens of thousands at most: built once
- * per snapshot; subscriptions, the hundreds of thousands, are not). */
+ * per snapshot, `budget` APIs at a time (0: all); subscriptions, the
+ * hundreds of thousands, are not). NGX_AGAIN while some remain. */
 
 static ngx_int_t
-ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
-    jg_snapshot_info *info, ngx_log_t *log)
+ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap, size_t budget,
+    ngx_log_t *log)
 {
-    uint32_t                 i, k;
+    uint32_t                 i, k, end;
     jg_snap_api              a;
     jg_snap_str              sc;
-    ngx_http_jwtgate_api_t  *api;
+    ngx_http_jwtgate_api_t  *api, *part;
 
-    snap->apis = ngx_pcalloc(snap->pool, (info->apis ? info->apis : 1)
-                                         * sizeof(ngx_http_jwtgate_api_t));
-    if (snap->apis == NULL
-        || ngx_http_jwtgate_table_init(snap->pool, &snap->by_path,
-                                       info->apis)
-           != NGX_OK)
-    {
+    end = snap->api_count;
+
+    if (budget != 0 && end - snap->api_next > budget) {
+        end = snap->api_next + (uint32_t) budget;
+    }
+
+    part = ngx_pcalloc(snap->pool, (end > snap->api_next
+                                    ? end - snap->api_next : 1)
+                                   * sizeof(ngx_http_jwtgate_api_t));
+    if (part == NULL) {
         return NGX_ERROR;
     }
 
-    for (i = 0; i < info->apis; i++) {
-        api = &snap->apis[snap->napis];
+    for (i = snap->api_next; i < end; i++) {
+        api = &part[i - snap->api_next];
 
         if (jg_snapshot_api(snap->js, i, &a) != JG_OK) {
             ngx_log_error(NGX_LOG_ALERT, log, 0,
@@ -993,7 +1204,9 @@ ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap,
         snap->napis++;
     }
 
-    return NGX_OK;
+    snap->api_next = end;
+
+    return end < snap->api_count ? NGX_AGAIN : NGX_OK;
 }
 
 

@@ -568,6 +568,7 @@ int view_derive(const view *old, int64_t version, view **out)
     atomic_init(&v->refs, 1);
     v->version = version;
     v->built_at = sv_now();
+    memcpy(v->identity, old->identity, sizeof v->identity);
     v->apis = pmap_share(&old->apis);
     v->audiences = pmap_share(&old->audiences);
     v->clients = pmap_share(&old->clients);
@@ -773,7 +774,8 @@ int view_build(jgd *d, view **out)
     int rc = -1;
     v_keys *keys = NULL;
     if (approved == NULL || store_begin(d->st, 0, &tx) != ST_OK ||
-        st_get_version(tx, &v->version) != ST_OK || (keys = load_keys(d, tx)) == NULL)
+        st_get_version(tx, &v->version) != ST_OK || st_get_identity(tx, v->identity) != ST_OK ||
+        (keys = load_keys(d, tx)) == NULL)
         goto out;
     use_keys(v, keys);
     if (st_each(tx, T_APIS, NULL, each_api, v) != ST_OK ||

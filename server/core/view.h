@@ -84,12 +84,13 @@ typedef struct view {
     atomic_int refs;
     int64_t version;
     int64_t built_at;
-    pmap apis;      /* id -> v_api */
-    pmap audiences; /* audience -> an index item (view_api_by_audience) */
-    pmap clients;   /* client_id -> v_client */
-    pmap apps;      /* app id -> an index item (the client) */
-    pmap revoked;   /* jti -> v_revoked (entries past exp are dropped by view_expire) */
-    size_t nsubs;   /* approved subscriptions, all clients */
+    uint8_t identity[16]; /* the database's (store.h), for the snapshot */
+    pmap apis;            /* id -> v_api */
+    pmap audiences;       /* audience -> an index item (view_api_by_audience) */
+    pmap clients;         /* client_id -> v_client */
+    pmap apps;            /* app id -> an index item (the client) */
+    pmap revoked;         /* jti -> v_revoked (entries past exp are dropped by view_expire) */
+    size_t nsubs;         /* approved subscriptions, all clients */
     v_keys *keys;
     /* Borrowed from keys, for the request paths. */
     jg_jwk *sign_key, *enc_key;
@@ -112,10 +113,10 @@ int view_derive(const view *old, int64_t version, view **out);
  * touched records back through `tx` (the change's own transaction, so it
  * sees the change). 0, or -1 (then throw `v` away and build). */
 int view_apply(jgd *d, view *v, store_tx *tx, const store_journal *j);
-/* Add one revoked jti (the revocation's fast path: nothing to read). */
+/* Add (or replace) one revoked jti. 0 or -1 (out of memory). */
 int view_add_revoked(view *v, const char *jti, int64_t exp);
 /* Drop revocations whose exp is before `now` from a derived view. The
- * candidates are found in `old` (readable without the writer lock). */
+ * whole revoked map is walked (once a minute, under the writer lock). */
 int view_expire(view *v, int64_t now);
 /* Make `v` current (takes over the reference) and drop the old one. */
 void view_install(jgd *d, view *v);

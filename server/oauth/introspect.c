@@ -90,11 +90,10 @@ void oauth_introspect(request *r)
     const char *client_id = NULL, *jti = NULL;
     if (strlen(token) <= 16384 && oauth_open_token(r->d, v, token, &claims) == JG_OK &&
         jg_claims_get_string(claims, "client_id", &client_id) == JG_OK &&
-        jg_claims_get_string(claims, "jti", &jti) == JG_OK &&
-        !view_is_revoked(v, jti)) {
+        jg_claims_get_string(claims, "jti", &jti) == JG_OK && !view_is_revoked(v, jti)) {
         const v_client *owner = view_client(v, client_id);
-        int allowed = strcmp(client_id, ca.client_id) == 0 ||
-                      owns_audience(v, ca.client->tenant_id, claims);
+        int allowed =
+            strcmp(client_id, ca.client_id) == 0 || owns_audience(v, ca.client->tenant_id, claims);
         if (owner != NULL && !owner->suspended && allowed) {
             char *text = NULL;
             json_t *c = NULL;

@@ -12,7 +12,7 @@
 
 /* The outcome of client authentication. */
 typedef struct client_auth {
-    const char *client_id; /* borrowed from the view */
+    const char *client_id;  /* borrowed from the view */
     const v_client *client; /* the view's client record */
 } client_auth;
 

@@ -192,7 +192,8 @@ static void token_request(request *r, view *v)
         for (size_t i = 0; i < c->nsubs; i++) {
             const v_sub *s = &c->subs[i];
             const v_api *api = view_api(v, s->api_id);
-            if (api == NULL || !view_api_usable(api, now) || strcmp(api->audience, resources[k]))
+            if (api == NULL || !view_api_usable(api, now) ||
+                strcmp(api->audience, resources[k]) != 0)
                 continue;
             found = 1;
             add_unique(aud, resources[k]);

@@ -21,8 +21,8 @@
 
 typedef struct walk_ops {
     int (*api)(void *ctx, const v_api *a, uint32_t *at);
-    int (*sub)(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at,
-               const v_api *a, const char **scopes, size_t nscopes);
+    int (*sub)(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at, const v_api *a,
+               const char **scopes, size_t nscopes);
     int (*revoked)(void *ctx, const char *jti, int64_t exp);
     int (*suspended)(void *ctx, const char *client_id);
 } walk_ops;
@@ -108,8 +108,7 @@ static int walk_view(const view *v, const walk_ops *ops, void *ctx)
 {
     walk w = {.ops = ops, .ctx = ctx, .v = v, .now = sv_now()};
     int rc = pmap_each(&v->apis, walk_api, &w) || pmap_each(&v->clients, walk_client, &w) ||
-             pmap_each(&v->revoked, walk_revoked, &w) ||
-             pmap_each(&v->clients, walk_suspended, &w);
+             pmap_each(&v->revoked, walk_revoked, &w) || pmap_each(&v->clients, walk_suspended, &w);
     pmap_clear(&w.pos);
     free(w.scopes);
     return rc ? -1 : 0;
@@ -134,10 +133,10 @@ static int json_api(void *ctx, const v_api *a, uint32_t *at)
 {
     static const char *const states[] = {"draft", "published", "deprecated", "retired"};
     json_out *o = ctx;
-    json_t *row = json_pack(
-        "{ss ss ss ss ss ss ss so ss}", "id", a->id, "tenant_id", a->tenant_id, "name", a->name,
-        "version", a->version, "base_path", a->base_path, "upstream", a->upstream, "audience",
-        a->audience, "scopes", str_array(a->scopes, a->nscopes), "state", states[a->state]);
+    json_t *row = json_pack("{ss ss ss ss ss ss ss so ss}", "id", a->id, "tenant_id", a->tenant_id,
+                            "name", a->name, "version", a->version, "base_path", a->base_path,
+                            "upstream", a->upstream, "audience", a->audience, "scopes",
+                            str_array(a->scopes, a->nscopes), "state", states[a->state]);
     if (row == NULL)
         return -1;
     json_object_set_new(row, "sunset", a->sunset ? json_integer(a->sunset) : json_null());
@@ -163,7 +162,8 @@ static int json_sub(void *ctx, const v_sub *s, const char *client_id, uint32_t a
 static int json_revoked(void *ctx, const char *jti, int64_t exp)
 {
     json_out *o = ctx;
-    return json_array_append_new(o->revoked, json_pack("{ss sI}", "jti", jti, "exp", (json_int_t)exp));
+    return json_array_append_new(o->revoked,
+                                 json_pack("{ss sI}", "jti", jti, "exp", (json_int_t)exp));
 }
 
 static int json_suspended(void *ctx, const char *client_id)
@@ -257,8 +257,8 @@ static int compiled_sub(void *ctx, const v_sub *s, const char *client_id, uint32
                         const v_api *a, const char **scopes, size_t nscopes)
 {
     (void)a;
-    return jg_snapshot_builder_add_subscription(ctx, s->id, client_id, api_at, scopes,
-                                                nscopes) != JG_OK;
+    return jg_snapshot_builder_add_subscription(ctx, s->id, client_id, api_at, scopes, nscopes) !=
+           JG_OK;
 }
 
 static int compiled_revoked(void *ctx, const char *jti, int64_t exp)
@@ -273,14 +273,13 @@ static int compiled_suspended(void *ctx, const char *client_id)
 
 static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
 {
-    static const walk_ops ops = {compiled_api, compiled_sub, compiled_revoked,
-                                 compiled_suspended};
+    static const walk_ops ops = {compiled_api, compiled_sub, compiled_revoked, compiled_suspended};
     jg_snapshot_builder *b = NULL;
     const v_keys *k = v->keys;
     int rc = -1;
     if (jg_snapshot_builder_new(&b) == JG_OK &&
         jg_snapshot_builder_set_info(b, v->version, v->built_at, d->cfg.token_ttl, d->cfg.issuer,
-                                     NULL) == JG_OK &&
+                                     v->identity) == JG_OK &&
         jg_snapshot_builder_set_keys(b, k->decrypt_jwks, strlen(k->decrypt_jwks), k->jwks_json,
                                      k->jwks_len, k->key_info, strlen(k->key_info)) == JG_OK &&
         walk_view(v, &ops, b) == 0)
@@ -295,7 +294,11 @@ static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *o
 static int build_json(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
 {
     json_t *doc = public_part(v);
+    char db_id[33];
+    for (size_t i = 0; i < sizeof v->identity; i++)
+        snprintf(db_id + 2 * i, 3, "%02x", v->identity[i]);
     if (doc == NULL || json_object_set_new(doc, "issuer", json_string(d->cfg.issuer)) != 0 ||
+        json_object_set_new(doc, "db_id", json_string(db_id)) != 0 ||
         json_object_set_new(doc, "token_ttl", json_integer(d->cfg.token_ttl)) != 0) {
         json_decref(doc);
         log_msg(L_ERR, "snapshot: cannot build the document");

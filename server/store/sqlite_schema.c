@@ -87,6 +87,11 @@ static const char *const migrations[] = {
     /* 3: one app's subscriptions, read back after each change to them (the
      * view is updated from what a change touched, server/core/view.h). */
     "CREATE INDEX subscriptions_app ON subscriptions(app_id, state);",
+    /* 4: the database's identity (128 random bits, two meta rows), written
+     * into every snapshot: a gateway refuses a snapshot from another
+     * database (a second jwtgated writing the same file). A backup carries
+     * it, so a restore is the same database. */
+    "INSERT INTO meta (k, v) VALUES ('identity_hi', random()), ('identity_lo', random());",
 };
 
 size_t sqlite_migration_count(void)

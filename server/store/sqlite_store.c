@@ -630,6 +630,27 @@ static store_err sq_get_version(store_tx *tx, int64_t *version)
     return err;
 }
 
+static store_err sq_get_identity(store_tx *tx, uint8_t id[16])
+{
+    sq_store *s = SQ(tx);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "SELECT k, v FROM meta WHERE k IN ('identity_hi', 'identity_lo')", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    int found = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        uint64_t v = (uint64_t)sqlite3_column_int64(st, 1);
+        int at = k != NULL && strcmp(k, "identity_lo") == 0 ? 8 : 0;
+        for (int i = 0; i < 8; i++)
+            id[at + i] = (uint8_t)(v >> (56 - 8 * i));
+        found++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE && found == 2 ? ST_OK : ST_IO;
+}
+
 static store_err sq_bump_version(store_tx *tx, int64_t floor, int64_t *version)
 {
     sq_store *s = SQ(tx);
@@ -847,4 +868,5 @@ const store_ops store_sqlite_ops = {
     .purge_expired = sq_purge_expired,
     .bump_version = sq_bump_version,
     .get_version = sq_get_version,
+    .get_identity = sq_get_identity,
 };

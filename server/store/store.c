@@ -273,6 +273,11 @@ store_err st_bump_version_past(store_tx *tx, int64_t floor, int64_t *version)
     return tx->st->ops->bump_version(tx, floor, version);
 }
 
+store_err st_get_identity(store_tx *tx, uint8_t id[16])
+{
+    return tx->st->ops->get_identity(tx, id);
+}
+
 store_err st_get_version(store_tx *tx, int64_t *version)
 {
     return tx->st->ops->get_version(tx, version);

@@ -123,6 +123,9 @@ typedef struct store_ops {
      * move past versions published before (a restore). */
     store_err (*bump_version)(store_tx *tx, int64_t floor, int64_t *version);
     store_err (*get_version)(store_tx *tx, int64_t *version);
+    /* The database's identity: 16 random bytes made once, at its creation
+     * (or its upgrade to schema 4), kept by backups. */
+    store_err (*get_identity)(store_tx *tx, uint8_t id[16]);
 } store_ops;
 
 /* The SQLite backend (location: a file path). */
@@ -207,5 +210,6 @@ store_err st_purge_expired(store_tx *tx, int64_t now);
 store_err st_bump_version(store_tx *tx, int64_t *version);
 store_err st_bump_version_past(store_tx *tx, int64_t floor, int64_t *version);
 store_err st_get_version(store_tx *tx, int64_t *version);
+store_err st_get_identity(store_tx *tx, uint8_t id[16]);
 
 #endif

@@ -143,6 +143,18 @@ class Publisher(unittest.TestCase):
             self.assertEqual(derived[0]['version'], rebuilt[0]['version'])
             self.assertEqual(derived, rebuilt)
 
+    def test_every_snapshot_names_its_database(self):
+        # 128 random bits made with the database, in every snapshot, the same after a
+        # restart; another database has another (the gateway refuses to mix them)
+        with Server() as a, Server() as b:
+            ida = a.snapshot()['db_id']
+            self.assertRegex(ida, '^[0-9a-f]{32}$')
+            self.assertNotEqual(ida, b.snapshot()['db_id'])
+            a.admin('POST', '/tenants', {'name': 'x'}, expect=201)
+            a.stop()
+            a.start()
+            self.assertEqual(a.snapshot()['db_id'], ida)
+
     def test_a_clean_stop_writes_what_is_pending(self):
         srv = Server('--publish-delay', '30000')
         try:

@@ -179,6 +179,32 @@ static void audit_and_expiry(void **state)
     sqlite3_close(db);
 }
 
+static void read_identity(uint8_t id[16])
+{
+    store *st = open_store();
+    store_tx *tx = NULL;
+    assert_int_equal(store_begin(st, 0, &tx), ST_OK);
+    assert_int_equal(st_get_identity(tx, id), ST_OK);
+    store_rollback(tx);
+    store_close(st);
+}
+
+/* Made once with the database, the same on every open; another database
+ * (the same path, recreated) has another. */
+static void identity(void **state)
+{
+    (void)state;
+    static const uint8_t zero[16];
+    uint8_t a[16], b[16], c[16];
+    read_identity(a);
+    read_identity(b);
+    assert_memory_equal(a, b, 16);
+    assert_memory_not_equal(a, zero, 16);
+    teardown(NULL);
+    read_identity(c);
+    assert_memory_not_equal(a, c, 16);
+}
+
 static void schema_versions(void **state)
 {
     (void)state;
@@ -189,7 +215,7 @@ static void schema_versions(void **state)
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 3);
+    assert_int_equal(sqlite3_column_int(q, 0), 4);
     sqlite3_finalize(q);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
@@ -210,6 +236,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(rows, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(identity, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_versions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
