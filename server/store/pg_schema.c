@@ -105,6 +105,14 @@ static const char *const migrations[] = {
     /* 3: one app's subscriptions, read back after each change to them (the
      * view is updated from what a change touched, server/core/view.h). */
     "CREATE INDEX subscriptions_app ON subscriptions(app_id, state);",
+    /* 4: the database's identity (128 bits, two meta rows), written into
+     * every snapshot so that a gateway refuses one of another database.
+     * gen_random_uuid() is PostgreSQL's strong random source (122 of the
+     * 128 bits random: the UUID's version and variant bits are fixed). */
+    "WITH u AS (SELECT replace(gen_random_uuid()::text, '-', '') AS h)"
+    " INSERT INTO meta (k, v)"
+    " SELECT 'identity_hi', ('x' || substr(h, 1, 16))::bit(64)::bigint FROM u"
+    " UNION ALL SELECT 'identity_lo', ('x' || substr(h, 17, 16))::bit(64)::bigint FROM u;",
 };
 
 size_t pg_migration_count(void)

@@ -848,6 +848,29 @@ static store_err pg_get_version(store_tx *tx, int64_t *version)
                    version);
 }
 
+static store_err pg_get_identity(store_tx *tx, uint8_t id[16])
+{
+    PGresult *r =
+        run(CONN(tx), "SELECT k, v FROM meta WHERE k IN ('identity_hi', 'identity_lo')", NULL);
+    store_err err = map_res(CONN(tx), r);
+    if (err != ST_OK) {
+        PQclear(r);
+        return err;
+    }
+    int found = 0;
+    for (int row = 0; row < PQntuples(r); row++) {
+        const char *k = PQgetvalue(r, row, 0);
+        /* a bigint's text: signed, as the two's complement of the bits */
+        uint64_t v = (uint64_t)strtoll(PQgetvalue(r, row, 1), NULL, 10);
+        int at = strcmp(k, "identity_lo") == 0 ? 8 : 0;
+        for (int i = 0; i < 8; i++)
+            id[at + i] = (uint8_t)(v >> (56 - 8 * i));
+        found++;
+    }
+    PQclear(r);
+    return found == 2 ? ST_OK : ST_IO;
+}
+
 /* In the write transaction, whose first statement locked this row: the
  * counter moves once per transaction, forward, and commits with it. */
 static store_err pg_bump_version(store_tx *tx, int64_t floor, int64_t *version)
@@ -900,4 +923,5 @@ const store_ops store_pg_ops = {
     .purge_expired = pg_purge_expired,
     .bump_version = pg_bump_version,
     .get_version = pg_get_version,
+    .get_identity = pg_get_identity,
 };
