@@ -263,7 +263,7 @@ static store_err migrate(PGconn *c)
 static void pg_close(store *st)
 {
     pg_store *s = (pg_store *)st;
-    for (size_t i = 0; i < s->nidle; i++)
+    for (size_t i = 0; s->idle != NULL && i < s->nidle; i++)
         PQfinish(s->idle[i]);
     free(s->idle);
     free(s->uri);
@@ -292,7 +292,7 @@ static store_err pg_open(const char *uri, store **out)
     atomic_init(&s->write_fail, ST_OK);
     s->max = atomic_load(&pool_size);
     s->uri = strdup(uri);
-    s->idle = calloc(s->max, sizeof *s->idle);
+    s->idle = calloc(s->max, sizeof(PGconn *));
     if (s->uri == NULL || s->idle == NULL) {
         pg_close(&s->base);
         return ST_NOMEM;
