@@ -488,7 +488,9 @@ static void maintain(jgd *d, int64_t *last_purge)
         *last_purge = now;
         pthread_mutex_lock(&d->write_mu);
         if (store_begin(d->st, 1, &tx) == ST_OK) {
-            if (st_purge_expired(tx, now) == ST_OK)
+            /* housekeeping, not a change: no version, no audit record */
+            if (st_purge_expired(tx, now) == ST_OK &&
+                st_prune_changes(tx, version - CHANGE_LOG_KEEP) == ST_OK)
                 store_commit(tx);
             else
                 store_rollback(tx);
@@ -568,12 +570,17 @@ static int cmd_serve(const opts *o)
     log_msg(L_INFO, "serving on %s port %u as issuer %s (%u threads)", d.cfg.listen, port,
             d.cfg.issuer, d.cfg.threads);
     int64_t last_purge = 0;
+    double last_maintain = sv_mono();
     while (!stop_requested) {
-        struct timespec ts = {0, 200000000L};
-        nanosleep(&ts, NULL);
-        static int ticks;
-        if (++ticks % 5 == 0)
+        /* A change signalled by another node (PostgreSQL NOTIFY) is applied
+         * at once; maintenance (and the poll that finds any change the
+         * signal missed) runs every second. */
+        if (store_wait_change(d.st, 200) == 1)
+            refresh_view_if_stale(&d);
+        if (sv_mono() - last_maintain >= 1.0) {
+            last_maintain = sv_mono();
             maintain(&d, &last_purge);
+        }
     }
     log_msg(L_INFO, "stopping");
     rc = 0;

@@ -2,6 +2,7 @@
  * snapshot. */
 #include "server/core/change.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/core/log.h"
@@ -107,6 +108,12 @@ store_err change_commit(change *c)
     }
     int64_t version = 0;
     store_err err = st_bump_version(c->tx, &version);
+    if (err == ST_OK) {
+        /* For the other processes on the database (refresh_view_if_stale). */
+        char *touches = store_journal_to_text(&c->journal);
+        err = st_log_change(c->tx, version, c->now, touches);
+        free(touches);
+    }
     if (err != ST_OK) {
         change_abort(c);
         return err;
@@ -133,6 +140,44 @@ void change_abort(change *c)
     }
 }
 
+/* The view at `version` from `cur` and what the change log says the
+ * changes after it wrote, read in `tx` (which sees `version`): NULL when
+ * the log does not hold every one of them (pruned, or a change that wrote
+ * too much to be listed), and then the caller reads everything. */
+static view *view_from_log(jgd *d, view *cur, store_tx *tx, int64_t version)
+{
+    int64_t behind = version - cur->version;
+    if (behind <= 0 || behind > CHANGE_LOG_KEEP)
+        return NULL;
+    json_t *rows = NULL;
+    if (st_changes_since(tx, cur->version, (unsigned)behind, &rows) != ST_OK)
+        return NULL;
+    store_journal j = {0};
+    int ok = json_array_size(rows) == (size_t)behind;
+    size_t i;
+    json_t *row;
+    json_array_foreach (rows, i, row) {
+        /* one entry per version, none missing, none overflowed */
+        if (!ok ||
+            json_integer_value(json_object_get(row, "version")) != cur->version + 1 + (int64_t)i) {
+            ok = 0;
+            break;
+        }
+        const char *text = json_string_value(json_object_get(row, "touches"));
+        if (text == NULL || store_journal_add_text(&j, text) != 0)
+            ok = 0;
+    }
+    json_decref(rows);
+    view *v = NULL;
+    if (ok && (view_derive(cur, version, &v) != 0 || view_apply(d, v, tx, &j) != 0)) {
+        log_msg(L_WARN, "view: applying the change log failed; reading the whole store");
+        view_release(v);
+        v = NULL;
+    }
+    store_journal_free(&j);
+    return v;
+}
+
 int refresh_view_if_stale(jgd *d)
 {
     if (!d->publish)
@@ -140,20 +185,26 @@ int refresh_view_if_stale(jgd *d)
     pthread_mutex_lock(&d->write_mu);
     /* Under the writer lock: a change that committed since the caller looked
      * has installed its own view by now, so only another process's writes
-     * make the store ahead here. */
+     * make the store ahead here. Those are applied from the change log, in
+     * one read transaction that sees the version and every row it names. */
     store_tx *tx = NULL;
     int64_t version = 0;
     int rc = 0;
+    view *v = view_acquire(d), *next = NULL;
+    int stale = 0;
     if (store_begin(d->st, 0, &tx) == ST_OK) {
         if (st_get_version(tx, &version) != ST_OK)
             version = 0;
+        stale = v == NULL || v->version < version;
+        if (stale && v != NULL)
+            next = view_from_log(d, v, tx, version);
         store_rollback(tx);
+    } else {
+        stale = v == NULL;
     }
-    view *v = view_acquire(d);
-    int stale = v == NULL || v->version < version;
     view_release(v);
     if (stale)
-        rc = install_next(d, NULL);
+        rc = install_next(d, next);
     pthread_mutex_unlock(&d->write_mu);
     return rc;
 }

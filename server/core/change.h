@@ -42,8 +42,13 @@ void change_abort(change *c);
  * 0 or -1 (logged). */
 int refresh_view(jgd *d);
 /* The same, only if the store is ahead of the view once the writer lock is
- * held (maintenance: writes by another process). 0 or -1. */
+ * held (another process wrote: a node on the same PostgreSQL database, an
+ * offline command): applied from the change log when it holds every change
+ * since the view, else read whole. 0 or -1. */
 int refresh_view_if_stale(jgd *d);
+/* Change log entries kept (maintenance prunes older ones): a process
+ * further behind reads the whole store. */
+#define CHANGE_LOG_KEEP 10000
 /* Drop revocations past their exp from the view (after the store purged
  * them); the same version, so nothing is published for it alone. 0 or -1. */
 int expire_revocations(jgd *d, int64_t now);

@@ -113,6 +113,9 @@ static const char *const migrations[] = {
     " INSERT INTO meta (k, v)"
     " SELECT 'identity_hi', ('x' || substr(h, 1, 16))::bit(64)::bigint FROM u"
     " UNION ALL SELECT 'identity_lo', ('x' || substr(h, 17, 16))::bit(64)::bigint FROM u;",
+    /* 5: the change log (sqlite_schema.c); the other nodes on the database
+     * apply each change to their views from it. */
+    "CREATE TABLE change_log (version BIGINT PRIMARY KEY, at BIGINT NOT NULL, touches TEXT);",
 };
 
 size_t pg_migration_count(void)

@@ -23,11 +23,14 @@
  * connection marks the store unhealthy until a write succeeds again (probe).
  * ST_GONE is SQLite's (a removed file); it never happens here.
  */
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -57,6 +60,8 @@ typedef struct pg_store {
     size_t open; /* connections in use or idle */
     size_t max;
     atomic_int write_fail; /* store_err of the last failed write, ST_OK after a success */
+    PGconn *listener;      /* LISTEN jwtgated_changes (wait_change's, one caller) */
+    double listen_retry;   /* CLOCK_MONOTONIC seconds: when to connect it again */
 } pg_store;
 
 typedef struct pg_tx {
@@ -263,6 +268,8 @@ static store_err migrate(PGconn *c)
 static void pg_close(store *st)
 {
     pg_store *s = (pg_store *)st;
+    if (s->listener != NULL)
+        PQfinish(s->listener);
     for (size_t i = 0; s->idle != NULL && i < s->nidle; i++)
         PQfinish(s->idle[i]);
     free(s->idle);
@@ -883,7 +890,109 @@ static store_err pg_bump_version(store_tx *tx, int64_t floor, int64_t *version)
                       "UPDATE meta SET v = GREATEST(v, $1::bigint) + 1 WHERE k = 'version'"
                       " RETURNING v",
                       &p);
-    return noted(PGS(tx), one_int(CONN(tx), r, version));
+    store_err err = noted(PGS(tx), one_int(CONN(tx), r, version));
+    if (err != ST_OK)
+        return err;
+    /* Delivered to every listener when (and only if) the transaction
+     * commits: the other nodes apply the change within milliseconds. */
+    params n = {0};
+    add_int(&n, (long long)*version);
+    return run_write(tx, "SELECT pg_notify('jwtgated_changes', $1)", &n, NULL);
+}
+
+static store_err pg_log_change(store_tx *tx, int64_t version, int64_t at, const char *touches)
+{
+    params p = {0};
+    add_int(&p, (long long)version);
+    add_int(&p, (long long)at);
+    add_text(&p, touches);
+    return run_write(tx, "INSERT INTO change_log (version, at, touches) VALUES ($1, $2, $3)", &p,
+                     NULL);
+}
+
+static store_err pg_changes_since(store_tx *tx, int64_t after, unsigned limit, json_t **rows)
+{
+    params p = {0};
+    add_int(&p, (long long)after);
+    add_int(&p, limit > 0 ? (long long)limit : (long long)INT64_MAX);
+    PGresult *r = run(CONN(tx),
+                      "SELECT version, touches FROM change_log WHERE version > $1"
+                      " ORDER BY version LIMIT $2",
+                      &p);
+    store_err err = map_res(CONN(tx), r);
+    json_t *a = err == ST_OK ? json_array() : NULL;
+    if (err == ST_OK && a == NULL)
+        err = ST_NOMEM;
+    for (int i = 0; err == ST_OK && i < PQntuples(r); i++) {
+        json_t *e = json_pack(
+            "{sIso}", "version", (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "touches",
+            PQgetisnull(r, i, 1) ? json_null() : json_string(PQgetvalue(r, i, 1)));
+        if (e == NULL || json_array_append_new(a, e) != 0)
+            err = ST_NOMEM;
+    }
+    PQclear(r);
+    if (err != ST_OK) {
+        json_decref(a);
+        return err;
+    }
+    *rows = a;
+    return ST_OK;
+}
+
+static store_err pg_prune_changes(store_tx *tx, int64_t before)
+{
+    params p = {0};
+    add_int(&p, (long long)before);
+    return run_write(tx, "DELETE FROM change_log WHERE version < $1", &p, NULL);
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A connection of its own that LISTENs; when it cannot be had the caller
+ * sleeps (the serve loop's poll of the change counter still finds every
+ * change), and it is tried again every 5 s. */
+static int pg_wait_change(store *st, int timeout_ms)
+{
+    pg_store *s = (pg_store *)st;
+    if (s->listener == NULL && mono_now() >= s->listen_retry) {
+        s->listener = connect_db(s);
+        if (s->listener != NULL && exec_sql(s->listener, "LISTEN jwtgated_changes") != ST_OK) {
+            PQfinish(s->listener);
+            s->listener = NULL;
+        }
+        if (s->listener == NULL)
+            s->listen_retry = mono_now() + 5.0;
+    }
+    if (s->listener == NULL) {
+        struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return 0;
+    }
+    struct pollfd pfd = {.fd = PQsocket(s->listener), .events = POLLIN};
+    int got = 0;
+    if (pfd.fd >= 0 && poll(&pfd, 1, timeout_ms) > 0) {
+        if (PQconsumeInput(s->listener) == 0) {
+            log_msg(L_WARN, "postgresql: the change listener's connection failed; polling");
+            PQfinish(s->listener);
+            s->listener = NULL;
+            return 0;
+        }
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(s->listener)) != NULL) {
+        got = 1;
+        PQfreemem(n);
+    }
+    if (pfd.fd < 0 || PQstatus(s->listener) != CONNECTION_OK) {
+        PQfinish(s->listener);
+        s->listener = NULL;
+    }
+    return got;
 }
 
 static store_err pg_probe(store *st)
@@ -924,4 +1033,8 @@ const store_ops store_pg_ops = {
     .bump_version = pg_bump_version,
     .get_version = pg_get_version,
     .get_identity = pg_get_identity,
+    .log_change = pg_log_change,
+    .changes_since = pg_changes_since,
+    .prune_changes = pg_prune_changes,
+    .wait_change = pg_wait_change,
 };

@@ -92,6 +92,10 @@ static const char *const migrations[] = {
      * database (a second jwtgated writing the same file). A backup carries
      * it, so a restore is the same database. */
     "INSERT INTO meta (k, v) VALUES ('identity_hi', random()), ('identity_lo', random());",
+    /* 5: the change log: what each change wrote, so that the other
+     * processes on the database apply it to their views instead of reading
+     * every row (server/core/change.c); the last entries only are kept. */
+    "CREATE TABLE change_log (version INTEGER PRIMARY KEY, at INTEGER NOT NULL, touches TEXT);",
 };
 
 size_t sqlite_migration_count(void)

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -664,6 +665,75 @@ static store_err sq_bump_version(store_tx *tx, int64_t floor, int64_t *version)
     return err != ST_OK ? err : sq_get_version(tx, version);
 }
 
+static store_err sq_log_change(store_tx *tx, int64_t version, int64_t at, const char *touches)
+{
+    sq_store *s = SQ(tx);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "INSERT INTO change_log (version, at, touches) VALUES (?, ?, ?)", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    sqlite3_bind_int64(st, 1, version);
+    sqlite3_bind_int64(st, 2, at);
+    if (touches != NULL)
+        sqlite3_bind_text(st, 3, touches, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 3);
+    return step_done(s, st);
+}
+
+static store_err sq_changes_since(store_tx *tx, int64_t after, unsigned limit, json_t **rows)
+{
+    sq_store *s = SQ(tx);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "SELECT version, touches FROM change_log WHERE version > ? ORDER BY version LIMIT ?",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, limit > 0 ? (sqlite3_int64)limit : -1);
+    json_t *a = json_array();
+    store_err err = a != NULL ? ST_OK : ST_NOMEM;
+    while (err == ST_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        json_t *e = json_pack("{sIso}", "version", (json_int_t)sqlite3_column_int64(st, 0),
+                              "touches", t != NULL ? json_string(t) : json_null());
+        if (e == NULL || json_array_append_new(a, e) != 0)
+            err = ST_NOMEM;
+    }
+    if (err == ST_OK && rc != SQLITE_DONE)
+        err = map_rc(s->db, rc);
+    sqlite3_finalize(st);
+    if (err != ST_OK) {
+        json_decref(a);
+        return err;
+    }
+    *rows = a;
+    return ST_OK;
+}
+
+static store_err sq_prune_changes(store_tx *tx, int64_t before)
+{
+    sq_store *s = SQ(tx);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "DELETE FROM change_log WHERE version < ?", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    sqlite3_bind_int64(st, 1, before);
+    return step_done(s, st);
+}
+
+/* One process writes a SQLite database (the instance lock); a change by an
+ * offline command (rotate-keys) is found by the serve loop's poll. */
+static int sq_wait_change(store *st, int timeout_ms)
+{
+    (void)st;
+    struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
 static store_err sq_probe(store *st)
 {
     store_tx *tx = NULL;
@@ -869,4 +939,8 @@ const store_ops store_sqlite_ops = {
     .bump_version = sq_bump_version,
     .get_version = sq_get_version,
     .get_identity = sq_get_identity,
+    .log_change = sq_log_change,
+    .changes_since = sq_changes_since,
+    .prune_changes = sq_prune_changes,
+    .wait_change = sq_wait_change,
 };

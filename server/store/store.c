@@ -282,3 +282,80 @@ store_err st_get_version(store_tx *tx, int64_t *version)
 {
     return tx->st->ops->get_version(tx, version);
 }
+
+store_err st_log_change(store_tx *tx, int64_t version, int64_t at, const char *touches)
+{
+    return tx->st->ops->log_change(tx, version, at, touches);
+}
+
+store_err st_changes_since(store_tx *tx, int64_t after, unsigned limit, json_t **rows)
+{
+    *rows = NULL;
+    return tx->st->ops->changes_since(tx, after, limit, rows);
+}
+
+store_err st_prune_changes(store_tx *tx, int64_t before)
+{
+    return tx->st->ops->prune_changes(tx, before);
+}
+
+int store_wait_change(store *st, int timeout_ms)
+{
+    return st->ops->wait_change(st, timeout_ms);
+}
+
+/* ---- The journal as text (the change log) ----------------------------------------- */
+
+char *store_journal_to_text(const store_journal *j)
+{
+    if (j->overflow)
+        return NULL;
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < j->n; i++) {
+        const store_touch *t = &j->v[i];
+        json_t *e = json_pack("[sso]", store_table_info(t->t)->name, t->id,
+                              t->app_id != NULL ? json_string(t->app_id) : json_null());
+        if (e == NULL || json_array_append_new(a, e) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    char *text = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    return text;
+}
+
+static int table_named(const char *name, store_table *out)
+{
+    for (int t = 0; t < T__COUNT; t++) {
+        if (strcmp(store_table_info((store_table)t)->name, name) == 0) {
+            *out = (store_table)t;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int store_journal_add_text(store_journal *j, const char *text)
+{
+    json_t *a = text != NULL ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    int rc = json_is_array(a) ? 0 : -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach (a, i, e) {
+        const char *name = json_string_value(json_array_get(e, 0));
+        const char *id = json_string_value(json_array_get(e, 1));
+        json_t *app = json_array_get(e, 2);
+        store_table t;
+        if (rc != 0 || name == NULL || id == NULL || table_named(name, &t) != 0 ||
+            !(json_is_null(app) || json_is_string(app))) {
+            rc = -1;
+            break;
+        }
+        journal_add(j, t, id, json_string_value(app));
+    }
+    json_decref(a);
+    if (rc != 0)
+        j->overflow = 1;
+    return j->overflow ? -1 : 0;
+}

@@ -126,6 +126,21 @@ typedef struct store_ops {
     /* The database's identity: 16 random bytes made once, at its creation
      * (or its upgrade to schema 4), kept by backups. */
     store_err (*get_identity)(store_tx *tx, uint8_t id[16]);
+    /* The change log (schema 5): what each change wrote — its journal as
+     * JSON text (store_journal_to_text), NULL when the journal overflowed —
+     * so that the other processes on the database bring their views up to
+     * date from it (server/core/change.c). In the change's transaction. */
+    store_err (*log_change)(store_tx *tx, int64_t version, int64_t at, const char *touches);
+    /* Entries with version > after, oldest first, at most `limit`: an array
+     * of {"version": N, "touches": "..." or null}. */
+    store_err (*changes_since)(store_tx *tx, int64_t after, unsigned limit, json_t **rows);
+    /* Delete the entries with version < before (a write transaction). */
+    store_err (*prune_changes)(store_tx *tx, int64_t before);
+    /* Wait up to timeout_ms for a change committed by any process on the
+     * database: 1 when one was signalled (PostgreSQL NOTIFY), 0 on timeout,
+     * on an interruption or where there are no signals (SQLite sleeps).
+     * One caller at a time (the serve loop). */
+    int (*wait_change)(store *st, int timeout_ms);
 } store_ops;
 
 /* The SQLite backend (location: a file path). */
@@ -182,6 +197,13 @@ typedef struct store_journal store_journal;
 /* Record tx's writes into j (owned by the caller; NULL stops recording). */
 void store_journal_attach(store_tx *tx, store_journal *j);
 void store_journal_free(store_journal *j);
+/* The journal as the change log keeps it: [["apis","api_1",null],...] with
+ * the tables' names (stable across versions of the enum); NULL when it
+ * overflowed or without memory (the reader then reads everything). */
+char *store_journal_to_text(const store_journal *j);
+/* Append the journal of `text` (as store_journal_to_text wrote it) to j;
+ * -1 if it is malformed or names an unknown table (j then overflows). */
+int store_journal_add_text(store_journal *j, const char *text);
 
 /* ---- Convenience wrappers (dispatch through the store's ops) -------------- */
 
@@ -211,5 +233,9 @@ store_err st_bump_version(store_tx *tx, int64_t *version);
 store_err st_bump_version_past(store_tx *tx, int64_t floor, int64_t *version);
 store_err st_get_version(store_tx *tx, int64_t *version);
 store_err st_get_identity(store_tx *tx, uint8_t id[16]);
+store_err st_log_change(store_tx *tx, int64_t version, int64_t at, const char *touches);
+store_err st_changes_since(store_tx *tx, int64_t after, unsigned limit, json_t **rows);
+store_err st_prune_changes(store_tx *tx, int64_t before);
+int store_wait_change(store *st, int timeout_ms);
 
 #endif

@@ -55,9 +55,14 @@ class Server:
 
     stop() is SIGTERM and raises RuntimeError if jwtgated exited with an error, was
     killed by another signal than SIGKILL, or left a crash or sanitizer report in its
-    log; close() stops and removes the directory unless `keep`."""
+    log; close() stops and removes the directory unless `keep`.
 
-    def __init__(self, *extra, token_ttl=None, data_dir=None, keep=False, access_log=True):
+    join=other (PostgreSQL only): another node of `other`'s cluster — its database and
+    master key, its own directory, port and snapshot; `admin_token` is other's; close()
+    leaves the database to `other`."""
+
+    def __init__(self, *extra, token_ttl=None, data_dir=None, keep=False, access_log=True,
+                 join=None):
         self.tmp = data_dir or config.scratch('jwtgated-')
         self.keep = keep
         self.data = os.path.join(self.tmp, 'data')
@@ -75,8 +80,18 @@ class Server:
         # PostgreSQL: the database's URL is kept in the directory, so that a
         # Server on the same data_dir finds the same database.
         self.db_url = None
+        self.owns_db = join is None
         url_file = os.path.join(self.tmp, 'db-url')
-        if ON_POSTGRES and os.path.exists(url_file):
+        if join is not None:
+            if not join.db_url:
+                raise RuntimeError('join: only servers on PostgreSQL share a database')
+            self.db_url = join.db_url
+            os.makedirs(self.data, mode=0o700, exist_ok=True)  # init would have made it
+            shutil.copyfile(join.master, self.master)
+            os.chmod(self.master, 0o600)
+            self.admin_token = join.admin_token
+            initialised = True
+        elif ON_POSTGRES and os.path.exists(url_file):
             with open(url_file) as f:
                 self.db_url = f.read().strip()
             initialised = True
@@ -190,7 +205,7 @@ class Server:
         finally:
             if not self.keep:
                 shutil.rmtree(self.tmp, ignore_errors=True)
-                if self.db_url:
+                if self.db_url and self.owns_db:
                     postgres_cluster().psql('DROP DATABASE IF EXISTS %s WITH (FORCE)'
                                             % self.db_url.rsplit('/', 1)[1], check=False)
 

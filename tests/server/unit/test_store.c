@@ -205,6 +205,63 @@ static void identity(void **state)
     assert_memory_not_equal(a, c, 16);
 }
 
+/* The change log: entries in version order, pruned from below; the
+ * journal's text form read back, and refused when malformed. */
+static void change_log(void **state)
+{
+    (void)state;
+    store *st = open_store();
+    store_tx *tx = NULL;
+    assert_int_equal(store_begin(st, 1, &tx), ST_OK);
+    assert_int_equal(st_log_change(tx, 7, 100, "[[\"apis\",\"api_1\",null]]"), ST_OK);
+    assert_int_equal(st_log_change(tx, 8, 101, NULL), ST_OK); /* overflowed */
+    assert_int_equal(st_log_change(tx, 9, 102, "[[\"app_secrets\",\"sec_1\",\"app_1\"]]"), ST_OK);
+    assert_int_equal(st_log_change(tx, 9, 102, "[]"), ST_CONFLICT); /* one per version */
+    assert_int_equal(store_commit(tx), ST_OK);
+    json_t *rows = NULL;
+    assert_int_equal(store_begin(st, 0, &tx), ST_OK);
+    assert_int_equal(st_changes_since(tx, 7, 0, &rows), ST_OK);
+    assert_int_equal(json_array_size(rows), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "version")), 8);
+    assert_true(json_is_null(json_object_get(json_array_get(rows, 0), "touches")));
+    const char *text = json_string_value(json_object_get(json_array_get(rows, 1), "touches"));
+    store_journal j = {0};
+    assert_int_equal(store_journal_add_text(&j, text), 0);
+    assert_int_equal(j.n, 1);
+    assert_int_equal(j.v[0].t, T_SECRETS);
+    assert_string_equal(j.v[0].id, "sec_1");
+    assert_string_equal(j.v[0].app_id, "app_1");
+    char *again = store_journal_to_text(&j);
+    assert_string_equal(again, text);
+    free(again);
+    store_journal_free(&j);
+    json_decref(rows);
+    assert_int_equal(st_changes_since(tx, 0, 1, &rows), ST_OK); /* the limit */
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    store_rollback(tx);
+    assert_int_equal(store_begin(st, 1, &tx), ST_OK);
+    assert_int_equal(st_prune_changes(tx, 9), ST_OK);
+    assert_int_equal(st_changes_since(tx, 0, 0, &rows), ST_OK);
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    assert_int_equal(store_commit(tx), ST_OK);
+    store_close(st);
+    /* malformed text: the journal overflows, so the reader reads everything */
+    static const char *const bad[] = {
+        "not json", "{}", "[[\"nope\",\"x\",null]]", "[[\"apis\",7,null]]", "[[\"apis\",\"x\",1]]",
+        NULL};
+    for (const char *const *b = bad; *b != NULL; b++) {
+        store_journal k = {0};
+        assert_int_equal(store_journal_add_text(&k, *b), -1);
+        assert_true(k.overflow);
+        assert_null(store_journal_to_text(&k));
+        store_journal_free(&k);
+    }
+    assert_int_equal(store_journal_add_text(&j, NULL), -1);
+    store_journal_free(&j);
+}
+
 static void schema_versions(void **state)
 {
     (void)state;
@@ -215,7 +272,7 @@ static void schema_versions(void **state)
     assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(q, 0), 4);
+    assert_int_equal(sqlite3_column_int(q, 0), 5);
     sqlite3_finalize(q);
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(q), SQLITE_ROW);
@@ -238,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rows, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_and_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(identity, setup, teardown),
+        cmocka_unit_test_setup_teardown(change_log, setup, teardown),
         cmocka_unit_test_setup_teardown(schema_versions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
