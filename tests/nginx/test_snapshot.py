@@ -13,6 +13,7 @@ import unittest
 from email.utils import formatdate
 
 from jgtest import NginxTest, config, nested, request
+from jgtest.procs import wait_until
 
 ISS = 'https://auth.example'
 ORDERS = 'https://api.example/orders'
@@ -379,11 +380,13 @@ class Compiled(NginxTest):
         version = self.snap.write_compiled(apis=self.apis + extra, subs=SUBS + [{
             'id': 'sub_last', 'client_id': 'app2', 'api_id': 'api_n2999',
             'audience': 'https://api.example/n/2999', 'scopes': ['n:read']}])
-        line = 'version %d loaded' % version
-        self.assertTrue(self.ng.wait_log(line, timeout=20), line)
-        notices = re.findall(r'version %d loaded .*: (\d+) APIs; .* keys (\w+) and routes'
-                             % version, self.ng.logs())
-        self.assertEqual(notices, [(str(len(self.apis) + 3000), 'kept')] * 2)  # both workers
+
+        def notices():
+            return re.findall(r'version %d loaded .*: (\d+) APIs; .* keys (\w+) and routes'
+                              % version, self.ng.logs())
+        # both workers (each in its own time: one line is not the other's)
+        wait_until(lambda: len(notices()) >= 2, 20, what='both workers loaded %d' % version)
+        self.assertEqual(notices(), [(str(len(self.apis) + 3000), 'kept')] * 2)
         self.wait_status('/n/2999/x', token(self.keys, 'app2', 'https://api.example/n/2999',
                                             'n:read'), 200)
 
