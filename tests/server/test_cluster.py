@@ -2,7 +2,8 @@
 one node is in every node's view and snapshot, applied from the change log (not read
 whole); a token issued by one node and revoked through another is inactive everywhere;
 a key rotation happens once; a write missing from the log is found by the poll and read
-whole; a node killed leaves the others serving. PostgreSQL only (CTest: server.pg.cluster).
+whole; a node killed leaves the others serving; PostgreSQL restarted under them.
+PostgreSQL only (CTest: server.pg.cluster).
 
 The waits are generous (10 s): how fast a change reaches the other nodes is measured
 by scripts/bench-cluster, not asserted here."""
@@ -194,6 +195,29 @@ class Cluster(unittest.TestCase):
         n3.start()
         caught_up(self.nodes)
         self.assertEqual(state(n3), state(self.n1))
+
+    def test_zz_postgresql_restarted_under_the_cluster(self):
+        """Every node keeps issuing from its view and refuses writes while PostgreSQL is
+        down; afterwards every node is ready again by itself and follows the others."""
+        self.n1.pg.stop()
+        try:
+            for n in self.nodes:
+                self.assertEqual(n.token(*self.w.client('a')).status, 200)
+            st, _ = self.n2.admin('POST', '/tenants', {'name': 'while-down'})
+            self.assertEqual(st, 503)
+            for n in self.nodes:
+                wait_until(lambda: n.request('GET', '/readyz').status == 503, WAIT,
+                           what='not ready while PostgreSQL is down')
+        finally:
+            self.n1.pg.start()
+        for n in self.nodes:
+            wait_until(lambda: n.request('GET', '/readyz').status == 200, 30,
+                       what='ready again')
+        _, t = self.n3.admin('POST', '/tenants', {'name': 'after-restart'}, expect=201)
+        caught_up(self.nodes)
+        for n in self.nodes:
+            n.admin('GET', '/tenants/%s' % t['id'], expect=200)
+        self.assertEqual(state(self.n1), state(self.n3))
 
 
 if __name__ == '__main__':
