@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -386,7 +387,8 @@ static void say(const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     fputs("jwtgate: gateway sync: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    /* clang 14's analyzer misreads va_start here (false positive). */
+    vfprintf(stderr, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
     fputc('\n', stderr);
     va_end(ap);
 }
@@ -490,7 +492,14 @@ static int accept_body(sync_state *s, const fetch_result *f)
     }
     size_t plen = 0;
     const unsigned char *plain = jg_jwe_plaintext(e, &plen);
-    jg_jws_verify_opts vopts = {.algs = JG_ALGS_ASYMMETRIC_SIG, .limits = &lim};
+    /* The control plane signs with an asymmetric key: never HMAC. */
+    static const jg_alg sig_algs[] = {JG_ALG_ES256, JG_ALG_ES384, JG_ALG_ES512,  JG_ALG_RS256,
+                                      JG_ALG_RS384, JG_ALG_RS512, JG_ALG_PS256,  JG_ALG_PS384,
+                                      JG_ALG_PS512, JG_ALG_EDDSA, JG_ALG_ED25519};
+    jg_alg_set algs = 0;
+    for (size_t i = 0; i < sizeof sig_algs / sizeof sig_algs[0]; i++)
+        algs |= (jg_alg_set)1 << (unsigned)sig_algs[i];
+    jg_jws_verify_opts vopts = {.algs = algs, .limits = &lim};
     err = jg_jws_verify((const char *)plain, plen, s->trust, &vopts, &w);
     if (err != JG_OK) {
         say("the snapshot's signature is not from a trusted control-plane key: %s",
@@ -592,7 +601,7 @@ static int poll_once(sync_state *s, long wait)
 static void sleep_interruptible(double seconds)
 {
     struct timespec ts = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
-    for (double t = 0; t < seconds && !stop_flag; t += 0.1)
+    for (long ticks = (long)(seconds * 10); ticks > 0 && !stop_flag; ticks--)
         nanosleep(&ts, NULL);
 }
 
@@ -651,7 +660,6 @@ static int cmd_sync(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    srand((unsigned)getpid() ^ (unsigned)time(NULL)); /* backoff jitter only */
     int status = EXIT_USAGE;
     if (load_credential(&s) != 0)
         goto out;
@@ -693,7 +701,10 @@ static int cmd_sync(int argc, char **argv)
         }
         /* Bounded exponential backoff with jitter (many gateways must not
          * return in step after an outage). */
-        double jitter = (double)(rand() % 1000) / 1000.0 * backoff * 0.5;
+        unsigned char r = 0;
+        if (getrandom(&r, 1, 0) != 1)
+            r = 128;
+        double jitter = (double)r / 255.0 * backoff * 0.5;
         sleep_interruptible(backoff + jitter);
         backoff = backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : backoff * 2;
     }

@@ -438,12 +438,8 @@ static gw_body *body_for(jgd *d, gateway_hub *h, gw_snap *s, const json_t *row)
         }
     }
     if (found != NULL) {
-        /* front of the list; the oldest past the bound goes */
-        found->next = h->cache;
-        h->cache = found;
-        h->ncache++;
-        atomic_fetch_add(&found->refs, 1); /* the caller's */
-        if (h->ncache > GATEWAY_CACHE_MAX) {
+        /* the least recently used goes first when the cache is full */
+        if (h->ncache >= GATEWAY_CACHE_MAX && h->cache != NULL) {
             gw_body **q = &h->cache;
             while ((*q)->next != NULL)
                 q = &(*q)->next;
@@ -451,6 +447,10 @@ static gw_body *body_for(jgd *d, gateway_hub *h, gw_snap *s, const json_t *row)
             *q = NULL;
             h->ncache--;
         }
+        found->next = h->cache; /* in front: the most recently used */
+        h->cache = found;
+        h->ncache++;
+        atomic_fetch_add(&found->refs, 1); /* the caller's */
     }
     pthread_mutex_unlock(&h->build_mu);
     return found;

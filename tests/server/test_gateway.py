@@ -3,7 +3,6 @@
 the long poll, revocation, audit, metrics). The JOSE is checked with python3-jwcrypto, an
 implementation that is not ours."""
 import json
-import os
 import re
 import subprocess
 import tempfile
