@@ -275,16 +275,12 @@ static json_t *authenticate(request *r)
     const char *cred = auth + 7;
     while (*cred == ' ')
         cred++;
-    size_t n = strlen(cred);
-    const char *dot = memchr(cred, '.', n);
     char id[64];
-    if (n > CREDENTIAL_MAX || dot == NULL || strncmp(cred, "jgw_", 4) != 0 ||
-        (size_t)(dot - cred) >= sizeof id) {
+    const char *secret = NULL;
+    if (gateway_credential_split(cred, id, sizeof id, &secret) != 0) {
         refuse(r, "invalid_token", "the gateway credential was refused");
         return NULL;
     }
-    memcpy(id, cred, (size_t)(dot - cred));
-    id[dot - cred] = '\0';
     double now = sv_mono();
     double wait = throttle_blocked(d->throttle, id, r->client_ip, now);
     if (wait > 0) {
@@ -295,7 +291,6 @@ static json_t *authenticate(request *r)
         return NULL;
     }
     char hash[44];
-    const char *secret = dot + 1;
     if (sv_hash_b64(secret, strlen(secret), hash) != 0) {
         http_problem(r, 500, NULL, "cannot hash the credential");
         return NULL;
@@ -328,8 +323,25 @@ static json_t *authenticate(request *r)
     return row;
 }
 
-/* Whether If-None-Match names `etag` (a list, weak or strong, or "*"). */
-static int etag_matches(const char *inm, const char *etag)
+int gateway_credential_split(const char *credential, char *id, size_t id_len, const char **secret)
+{
+    size_t n = strlen(credential);
+    const char *dot = memchr(credential, '.', n);
+    if (n > CREDENTIAL_MAX || dot == NULL || strncmp(credential, "jgw_", 4) != 0 ||
+        (size_t)(dot - credential) >= id_len || dot[1] == '\0')
+        return -1;
+    /* the id is base64url (sv_new_id): anything else cannot name a row */
+    for (const char *p = credential + 4; p < dot; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return -1;
+    memcpy(id, credential, (size_t)(dot - credential));
+    id[dot - credential] = '\0';
+    *secret = dot + 1;
+    return 0;
+}
+
+int gateway_etag_matches(const char *inm, const char *etag)
 {
     if (inm == NULL)
         return 0;
@@ -529,7 +541,7 @@ void gateway_snapshot(request *r)
         http_set_header(r, "Retry-After", "1");
         return;
     }
-    if (etag_matches(http_req_header(r, "If-None-Match"), s->etag)) {
+    if (gateway_etag_matches(http_req_header(r, "If-None-Match"), s->etag)) {
         if (sv_mono() < g->deadline && wait_for_change(h, r, g)) {
             g->suspended_once = 1;
         } else if (h->stopping && sv_mono() < g->deadline) {

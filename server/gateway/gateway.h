@@ -57,6 +57,14 @@ void gateway_published(jgd *d, const struct view *v, uint8_t *data, size_t len);
 /* GET /gateway/v1/snapshot (router.c). */
 void gateway_snapshot(request *r);
 
+/* Pure helpers (unit-tested). Whether an If-None-Match value (a list of
+ * entity tags, weak or strong, or "*"; NULL: none) names `etag`. */
+int gateway_etag_matches(const char *if_none_match, const char *etag);
+/* Split a credential "jgw_<id>.<secret>": the id into `id` (id_len bytes at
+ * most, NUL included) and *secret pointing after the dot. 0, or -1 when it
+ * cannot be one (no dot, wrong prefix, too long, empty secret). */
+int gateway_credential_split(const char *credential, char *id, size_t id_len, const char **secret);
+
 /* Requests waiting in a long poll now (for /metrics). */
 unsigned long gateway_waiting(jgd *d);
 
