@@ -13,9 +13,11 @@
 #include "server/core/view.h"
 #include "server/oauth/throttle.h"
 
-/* Encrypted bodies kept (one per gateway, its newest version): past this the
- * least recently used is dropped and made again on the next poll. */
-#define GATEWAY_CACHE_MAX 256
+/* Encrypted bodies kept: one per gateway, of the newest version only (a new
+ * snapshot drops the others), at most this many bytes in all (a 16 MB
+ * snapshot makes a 29 MB body); past it the least recently used is dropped
+ * and made again on that gateway's next poll. */
+#define GATEWAY_CACHE_BYTES ((size_t)256 << 20)
 /* The credential: "jgw_<id>.<secret>"; the id picks the row, the secret's
  * hash is compared in constant time (as client secrets are). */
 #define CREDENTIAL_MAX 160
@@ -61,7 +63,7 @@ typedef struct gateway_hub {
     int thread_started;
     pthread_mutex_t build_mu; /* making a JWS or a body: once per version */
     gw_body *cache;
-    size_t ncache;
+    size_t cache_bytes;
 } gateway_hub;
 
 /* The per-request state a long poll keeps across its suspension. */
@@ -223,6 +225,7 @@ void gateway_published(jgd *d, const view *v, uint8_t *data, size_t len)
     s->data = data;
     s->len = len;
     s->sign_key = jg_jwk_ref(v->sign_key);
+    int64_t version = s->version; /* s is the hub's once installed */
     pthread_mutex_lock(&h->mu);
     gw_snap *old = h->snap;
     if (old != NULL && old->version >= s->version) {
@@ -234,6 +237,20 @@ void gateway_published(jgd *d, const view *v, uint8_t *data, size_t len)
     resume_locked(h, 1); /* each re-checks: 200 with the new version */
     pthread_mutex_unlock(&h->mu);
     snap_release(old);
+    /* Bodies of older versions will never be served again (a gateway gets
+     * the newest); responses still sending one hold their own reference. */
+    pthread_mutex_lock(&h->build_mu);
+    for (gw_body **p = &h->cache; *p != NULL;) {
+        gw_body *b = *p;
+        if (b->version < version) {
+            *p = b->next;
+            h->cache_bytes -= b->len;
+            body_release(b);
+        } else {
+            p = &b->next;
+        }
+    }
+    pthread_mutex_unlock(&h->build_mu);
 }
 
 unsigned long gateway_waiting(jgd *d)
@@ -396,7 +413,7 @@ static gw_body *body_for(jgd *d, gateway_hub *h, gw_snap *s, const json_t *row)
         if (strcmp((*p)->gateway_id, id) == 0) {
             found = *p;
             *p = found->next; /* taken out: back in front, or replaced */
-            h->ncache--;
+            h->cache_bytes -= found->len;
             break;
         }
     }
@@ -450,18 +467,18 @@ static gw_body *body_for(jgd *d, gateway_hub *h, gw_snap *s, const json_t *row)
         }
     }
     if (found != NULL) {
-        /* the least recently used goes first when the cache is full */
-        if (h->ncache >= GATEWAY_CACHE_MAX && h->cache != NULL) {
+        /* the least recently used go first while the cache is over its bound */
+        while (h->cache != NULL && h->cache_bytes + found->len > GATEWAY_CACHE_BYTES) {
             gw_body **q = &h->cache;
             while ((*q)->next != NULL)
                 q = &(*q)->next;
+            h->cache_bytes -= (*q)->len;
             body_release(*q);
             *q = NULL;
-            h->ncache--;
         }
         found->next = h->cache; /* in front: the most recently used */
         h->cache = found;
-        h->ncache++;
+        h->cache_bytes += found->len;
         atomic_fetch_add(&found->refs, 1); /* the caller's */
     }
     pthread_mutex_unlock(&h->build_mu);
