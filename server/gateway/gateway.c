@@ -68,8 +68,7 @@ typedef struct gateway_hub {
 
 /* The per-request state a long poll keeps across its suspension. */
 typedef struct gw_req {
-    double deadline;
-    int suspended_once;
+    double deadline; /* sv_mono() at which a long poll answers 304 */
 } gw_req;
 
 static void snap_release(gw_snap *s)
@@ -485,7 +484,8 @@ static gw_body *body_for(jgd *d, gateway_hub *h, gw_snap *s, const json_t *row)
     return found;
 }
 
-/* Suspend `r` until a newer snapshot or its deadline. 1 if suspended. */
+/* Suspend `r` until a newer snapshot or its deadline: 1 if suspended, 0
+ * out of memory (answered at once), -1 the service is stopping. */
 static int wait_for_change(gateway_hub *h, request *r, gw_req *g)
 {
     gw_waiter *w = calloc(1, sizeof *w);
@@ -497,7 +497,7 @@ static int wait_for_change(gateway_hub *h, request *r, gw_req *g)
     if (h->stopping) {
         pthread_mutex_unlock(&h->mu);
         free(w);
-        return 0;
+        return -1;
     }
     /* Suspended before the waiter is visible: a publish cannot resume a
      * connection that is not suspended yet (libmicrohttpd forbids it). */
@@ -559,9 +559,10 @@ void gateway_snapshot(request *r)
         return;
     }
     if (gateway_etag_matches(http_req_header(r, "If-None-Match"), s->etag)) {
-        if (sv_mono() < g->deadline && wait_for_change(h, r, g)) {
-            g->suspended_once = 1;
-        } else if (h->stopping && sv_mono() < g->deadline) {
+        int waiting = sv_mono() < g->deadline ? wait_for_change(h, r, g) : 0;
+        if (waiting == 1) {
+            /* answered when resumed */
+        } else if (waiting == -1) {
             http_problem(r, 503, NULL, "the service is stopping");
             http_set_header(r, "Retry-After", "1");
         } else {
