@@ -12,7 +12,7 @@ import time
 import unittest
 
 from jgtest import config, ports, procs
-from jgtest.jwtgated import Server
+from jgtest.jwtgated import Server, read_snapshot
 from jgtest.stack import Gateway, Stack
 
 
@@ -180,6 +180,39 @@ class RemoteGateway(unittest.TestCase):
         out = s.sync_once(s.srv.issuer)
         self.assertEqual(out.returncode, 4, out.stderr)
         self.assertEqual(self.gw.get('/kept/1', tok).status, 200)
+
+    def test_zz_failover_when_the_node_dies(self):
+        """Another gateway's agent with two live URLs: the node it polls is killed
+        (SIGKILL) and comes back as another node (another port, the same database); the
+        agent moves to it and gets the next change."""
+        s = self.stack
+        cred2 = os.path.join(s.remote, 'edge2.json')
+        out = cli('admin', 'gateway', 'create', 'edge-2', '--out', cred2, env=s.env)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        first = s.srv.issuer
+        second_port = ports.free_port()
+        snap2 = os.path.join(s.remote, 'snapshot2.jgs')
+        log2 = os.path.join(s.remote, 'agent2.log')
+        agent2 = procs.Service('agent2', [
+            config.JWTGATE_CLI, 'gateway', 'sync', '--url', first,
+            '--url', 'http://127.0.0.1:%d' % second_port, '--credential', cred2, '--out', snap2,
+            '--wait', '20'], log2, env=config.child_env()).start()
+        try:
+            agent2.wait_ready(lambda: os.path.exists(snap2))
+            s.srv.kill9()
+            s.srv.extra += ['--port', str(second_port)]
+            s.srv.start()
+            self.assertEqual(s.srv.port, second_port)
+            s.api('after-failover')
+            want = s.srv.versions()[0]
+            procs.wait_until(lambda: read_snapshot(snap2)['version'] >= want, 30,
+                             what='the agent to fetch from the second node')
+            text = procs.read_text(log2)
+            self.assertIn(first, text)   # the first node failed, and was reported
+        finally:
+            code = agent2.stop(signal.SIGTERM)
+        self.assertEqual(code, 0, procs.read_text(log2)[-2000:])
+        self.assertEqual(agent2.crashes(), [])
 
 
 if __name__ == '__main__':
