@@ -4,6 +4,7 @@ module reads that file only (never jwtgated's own snapshot). A change made throu
 admin API is enforced by the gateway; the first --url is dead (failover); a revoked
 credential gets 401 and the last snapshot is kept (--once: exit 4); every node down:
 the snapshot is kept (--once: exit 3); SIGTERM: exit 0."""
+import json
 import os
 import shutil
 import signal
@@ -14,6 +15,13 @@ import unittest
 from jgtest import config, ports, procs
 from jgtest.jwtgated import Server, read_snapshot
 from jgtest.stack import Gateway, Stack
+
+
+def cli_input(args, text):
+    out = subprocess.run([config.JWTGATE_CLI] + list(args), input=text, capture_output=True,
+                         text=True, env=config.child_env(), timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 def cli(*args, env=None, timeout=60):
@@ -119,9 +127,7 @@ class RemoteGateway(unittest.TestCase):
         self.assertIn('written to', text)
         # no key, credential or token in the agent's log
         with open(self.stack.cred) as f:
-            cred = f.read()
-        import json
-        doc = json.loads(cred)
+            doc = json.load(f)
         self.assertNotIn(doc['credential'], text)
         self.assertNotIn(doc['key']['d'], text)
 
@@ -133,6 +139,24 @@ class RemoteGateway(unittest.TestCase):
         self.assertEqual(out.returncode, 3, out.stderr)
         self.assertIn('keeping the snapshot on disk', out.stderr)
         self.assertTrue(os.path.exists(s.snapshot))
+        # trust that does not hold the control plane's keys: the snapshot is refused (5)
+        # and the file on disk is left alone
+        with open(s.cred) as f:
+            doc = json.load(f)
+        other = cli('key', 'generate', '--alg', 'ES256')
+        self.assertEqual(other.returncode, 0, other.stderr)
+        pub = cli_input(['key', 'public'], other.stdout)
+        doc['trust'] = {'keys': [json.loads(pub)]}
+        wrong = os.path.join(s.remote, 'wrong-trust.json')
+        with open(wrong, 'w') as f:
+            json.dump(doc, f)
+        os.chmod(wrong, 0o600)
+        elsewhere = os.path.join(s.remote, 'elsewhere.jgs')
+        out = cli('gateway', 'sync', '--url', s.srv.issuer, '--credential', wrong, '--out',
+                  elsewhere, '--once')
+        self.assertEqual(out.returncode, 5, out.stderr)
+        self.assertIn('not from a trusted control-plane key', out.stderr)
+        self.assertFalse(os.path.exists(elsewhere))
         # a credential file that is not one: setup error
         bad = os.path.join(s.remote, 'bad.json')
         with open(bad, 'w') as f:
@@ -144,7 +168,6 @@ class RemoteGateway(unittest.TestCase):
     def test_d_trust_follows_key_rotation(self):
         """Two signing-key rotations: each snapshot is verified with the keys the
         previous one announced, and the credential file's trust follows."""
-        import json
         s = self.stack
         with open(s.cred) as f:
             trust0 = {k['kid'] for k in json.load(f)['trust']['keys']}

@@ -249,6 +249,36 @@ class GatewayTest(unittest.TestCase):
         self.assertEqual((st, again['revoked_at']), (200, rev['revoked_at']))
 
 
+class JsonFormatTest(unittest.TestCase):
+    def test_gateways_get_the_compiled_form(self):
+        """--snapshot-format json writes JSON locally; gateways still get format 2."""
+        srv = Server('--snapshot-format', 'json')
+        try:
+            key = new_key()
+            _, doc = srv.admin('POST', '/gateways', {'name': 'gw-json',
+                                                     'jwk': json.loads(key.export_public())},
+                               expect=201)
+            h = {'Authorization': 'Bearer ' + doc['credential']}
+            r = srv.request('GET', '/gateway/v1/snapshot', headers=h)
+            self.assertEqual(r.status, 200, r)
+            tok = jwe.JWE()
+            tok.deserialize(r.body.decode(), key=key)
+            sig = jws.JWS()
+            sig.deserialize(tok.payload.decode())
+            self.assertTrue(sig.objects['payload'].startswith(b'JGSNAP'))
+            with open(srv.snapshot_path, 'rb') as f:
+                self.assertEqual(f.read(1), b'{')
+            # HEAD as GET without the body; other methods are refused
+            r = srv.request('HEAD', '/gateway/v1/snapshot', headers=h)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, b'')
+            r = srv.request('POST', '/gateway/v1/snapshot', headers=h)
+            self.assertEqual(r.status, 405)
+            self.assertEqual(r.header('Allow'), 'GET, HEAD')
+        finally:
+            srv.close()
+
+
 class StopTest(unittest.TestCase):
     def test_stop_with_waiting_polls(self):
         """SIGTERM while long polls wait: they are answered and jwtgated exits 0."""
