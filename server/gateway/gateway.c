@@ -76,7 +76,8 @@ static void snap_release(gw_snap *s)
     if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
     jg_free_secret(s->data, s->len);
-    jg_free(s->jws);
+    if (s->jws != NULL)
+        jg_free_secret(s->jws, s->jws_len); /* the snapshot, base64url: private keys */
     jg_jwk_free(s->sign_key);
     free(s);
 }
