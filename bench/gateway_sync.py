@@ -83,6 +83,19 @@ def main():
             cached.append(time.monotonic() - t0)
         res['cached_request_s'] = statistics.median(cached)
         res['encryptions_after_cached'] = metric('jwtgated_gateway_encryptions_total')
+        # a second gateway of the same version: its encryption only (the JWS is made)
+        cred2 = os.path.join(srv.tmp, 'edge2.json')
+        subprocess.run([jgtest.config.JWTGATE_CLI, 'admin', 'gateway', 'create', 'edge2',
+                        '--out', cred2], env=env, check=True, capture_output=True)
+        with open(cred2) as f:
+            h2 = {'Authorization': 'Bearer ' + json.load(f)['credential']}
+        r = jgtest.wait_until(settled, 120, step=0.05, what='settled')  # signs the new version
+        res['sign_and_encrypt_s'] = metric('jwtgated_gateway_encrypt_seconds')
+        t0 = time.monotonic()
+        r2 = srv.request('GET', '/gateway/v1/snapshot', headers=h2, timeout=600)
+        res['second_gateway_request_s'] = time.monotonic() - t0
+        assert r2.header('ETag') == r.header('ETag'), 'a change in between'
+        res['encrypt_only_s'] = metric('jwtgated_gateway_encrypt_seconds')
         # DEFLATE of the JWS (the JWE plaintext): what zip would buy
         jws_len = len(r.body) * 3 // 4  # about: the JWE's ciphertext is the JWS, base64url
         with open(srv.snapshot_path, 'rb') as f:

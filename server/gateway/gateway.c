@@ -421,11 +421,11 @@ static gw_body *body_for(jgd *d, gateway_hub *h, gw_snap *s, const json_t *row)
         body_release(found);
         found = NULL;
     }
+    double t0 = sv_mono(); /* the first body of a version includes the signature */
     if (found == NULL && sign_locked(s) == 0) {
-        double t0 = sv_mono();
         char *jwk_text = json_dumps(json_object_get(row, "jwk"), JSON_COMPACT);
         jg_jwk *key = NULL;
-        char kid[44];
+        char kid[44] = "";
         jg_err err =
             jwk_text != NULL ? jg_jwk_parse(jwk_text, strlen(jwk_text), 0, &key) : JG_ERR_NOMEM;
         free(jwk_text);
