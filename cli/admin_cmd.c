@@ -420,6 +420,43 @@ static const admin_cmd commands[] = {
       END},
      "seq,at,actor,action,target",
      "a tenant's audit log (admins)"},
+    {"gateway",
+     "list",
+     "GET",
+     "/gateways",
+     "",
+     NULL,
+     {END},
+     "id,name,state,kid,created_at",
+     "list registered gateways (system administrators)"},
+    {"gateway",
+     "get",
+     "GET",
+     "/gateways/{gateway}",
+     "gateway",
+     NULL,
+     {END},
+     "id,name,state,kid,created_at,revoked_at",
+     "show a gateway"},
+    /* Done here, not by the table: the key pair is made locally (gateway_cmd.c). */
+    {"gateway",
+     "create",
+     "POST",
+     "/gateways",
+     "body:name",
+     NULL,
+     {{"out", "out", O_STR}, END},
+     "id,name",
+     "register a gateway: key pair made here, credential file written (0600)"},
+    {"gateway",
+     "revoke",
+     "POST",
+     "/gateways/{gateway}/revoke",
+     "gateway",
+     NULL,
+     {END},
+     "id,name,state,revoked_at",
+     "revoke a gateway's credential (its agent gets 401)"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -665,6 +702,20 @@ int cli_admin(int argc, char **argv)
     char cmdname[64];
     snprintf(cmdname, sizeof cmdname, "admin %s %s", cmd->resource, cmd->action);
     i += 2;
+    if (strcmp(cmd->resource, "gateway") == 0 && strcmp(cmd->action, "create") == 0) {
+        char *file_token = token_file != NULL ? cli_read_file(token_file, NULL, 1) : NULL;
+        if (token_file != NULL && file_token == NULL)
+            return EXIT_USAGE;
+        const char *t = file_token != NULL ? file_token : token;
+        int rc =
+            t == NULL || *t == '\0'
+                ? cli_usage("admin", "no token: give --token, --token-file or $JWTGATE_ADMIN_TOKEN")
+                : cli_admin_gateway_create(url != NULL ? url : "http://127.0.0.1:8080", t, as_json,
+                                           argc - i, argv + i);
+        if (file_token != NULL)
+            jg_free_secret(file_token, 0);
+        return rc;
+    }
     json_t *body = cmd->fixed != NULL ? json_loads(cmd->fixed, 0, NULL) : json_object();
     char path[2048] = "", query[1024] = "";
     const char *pos_vals[8];

@@ -134,4 +134,13 @@ int cli_inspect(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);
 
+/* ---- Gateways (gateway_cmd.c) ------------------------------------------------ */
+
+/* "jwtgate gateway ..." (sync). */
+int cli_gateway(int argc, char **argv);
+/* "jwtgate admin gateway create NAME [--out FILE]": argv holds what follows
+ * "create"; `url` and `token` are the admin client's. Exit status as admin. */
+int cli_admin_gateway_create(const char *url, const char *token, int as_json, int argc,
+                             char **argv);
+
 #endif /* JG_CLI_H */

@@ -34,6 +34,7 @@
 #include "server/http/http.h"
 #include "server/keys/keys.h"
 #include "server/oauth/throttle.h"
+#include "server/gateway/gateway.h"
 #include "server/snapshot/publisher.h"
 #include "server/snapshot/snapshot.h"
 
@@ -539,7 +540,11 @@ static int cmd_serve(const opts *o)
         return 1;
     }
     json_decref(users);
-    /* The publisher first: every change from the first request on kicks it. */
+    /* The gateway hub before the publisher (it hands each snapshot over),
+     * the publisher before the server: every change from the first request
+     * on kicks it. */
+    if (gateway_start(&d) != 0)
+        goto out;
     if (publisher_start(&d) != 0)
         goto out;
     if (http_start(&d, &httpd, &port) != 0)
@@ -585,8 +590,10 @@ static int cmd_serve(const opts *o)
     log_msg(L_INFO, "stopping");
     rc = 0;
 out:
+    gateway_stop(&d); /* long polls answered: libmicrohttpd stops with none suspended */
     http_stop(&d, httpd);
     publisher_stop(&d); /* after the last change: writes what is pending */
+    gateway_free(&d);
     teardown(&d);
     return rc;
 }

@@ -83,6 +83,7 @@ void admin_tenant_audit(actx *a, const char *tenant_id);
 void admin_catalog(actx *a);
 void admin_keys(actx *a);
 void admin_audit(actx *a);
+void admin_gateways(actx *a);
 
 /*
  * An API now defines only `api_scopes`: every live (pending or approved)

@@ -41,6 +41,7 @@ typedef struct jgd_config {
 struct view;
 struct throttle;
 struct guard;
+struct gateway_hub;
 
 typedef struct jgd {
     jgd_config cfg;
@@ -61,8 +62,9 @@ typedef struct jgd {
     instance_lock lock; /* one process per database and snapshot (instance.h) */
     metrics m;
     struct throttle *throttle;
-    struct guard *guard;  /* connection limits and deadlines (http/guard.h) */
-    char *token_endpoint; /* <issuer>/oauth2/token */
+    struct guard *guard;    /* connection limits and deadlines (http/guard.h) */
+    struct gateway_hub *gw; /* the snapshot for remote gateways (gateway/gateway.h) */
+    char *token_endpoint;   /* <issuer>/oauth2/token */
     atomic_int stopping;
     /* The snapshot publisher's thread (snapshot/publisher.h). */
     pthread_t pub_thread;

@@ -101,6 +101,26 @@ char *metrics_render(metrics *m, const metrics_state *st, size_t *len)
     sv_buf_printf(&b, "jwtgated_views_total{how=\"built\"} %lu\n", atomic_load(&m->views_built));
     sv_buf_printf(&b, "jwtgated_views_total{how=\"derived\"} %lu\n",
                   atomic_load(&m->views_derived));
+    sv_buf_puts(&b, "# HELP jwtgated_gateway_snapshot_requests_total GET /gateway/v1/snapshot by "
+                    "answer.\n# TYPE jwtgated_gateway_snapshot_requests_total counter\n");
+    sv_buf_printf(&b, "jwtgated_gateway_snapshot_requests_total{answer=\"200\"} %lu\n",
+                  atomic_load(&m->gateway_snapshots));
+    sv_buf_printf(&b, "jwtgated_gateway_snapshot_requests_total{answer=\"304\"} %lu\n",
+                  atomic_load(&m->gateway_not_modified));
+    sv_buf_printf(&b, "jwtgated_gateway_snapshot_requests_total{answer=\"401\"} %lu\n",
+                  atomic_load(&m->gateway_refused));
+    sv_buf_puts(&b, "# HELP jwtgated_gateway_encryptions_total Snapshot bodies encrypted "
+                    "(once per gateway and version).\n"
+                    "# TYPE jwtgated_gateway_encryptions_total counter\n");
+    sv_buf_printf(&b, "jwtgated_gateway_encryptions_total %lu\n",
+                  atomic_load(&m->gateway_encryptions));
+    sv_buf_puts(&b, "# HELP jwtgated_gateway_encrypt_seconds How long the last snapshot "
+                    "encryption took (the first of a version: with its signature).\n# TYPE jwtgated_gateway_encrypt_seconds gauge\n");
+    sv_buf_printf(&b, "jwtgated_gateway_encrypt_seconds %.6f\n",
+                  (double)atomic_load(&m->gateway_encrypt_us) / 1e6);
+    sv_buf_puts(&b, "# HELP jwtgated_gateway_waiting Gateway long polls waiting for a change.\n"
+                    "# TYPE jwtgated_gateway_waiting gauge\n");
+    sv_buf_printf(&b, "jwtgated_gateway_waiting %lu\n", st->gateway_waiting);
     sv_buf_puts(&b, "# HELP jwtgated_ready 1 when /readyz answers 200.\n"
                     "# TYPE jwtgated_ready gauge\n");
     sv_buf_printf(&b, "jwtgated_ready %d\n", st->ready);

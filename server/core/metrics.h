@@ -38,6 +38,11 @@ typedef struct metrics {
     atomic_ulong snapshot_write_us;       /* how long the last one took */
     atomic_ulong views_derived;           /* revocations that did not rebuild the view */
     atomic_ulong views_built;             /* whole rebuilds of the view */
+    atomic_ulong gateway_snapshots;       /* GET /gateway/v1/snapshot answered 200 */
+    atomic_ulong gateway_not_modified;    /* ... answered 304 (at once, or a long poll's end) */
+    atomic_ulong gateway_refused;         /* ... refused 401 (credential missing, bad, revoked) */
+    atomic_ulong gateway_encryptions;     /* bodies encrypted (once per gateway and version) */
+    atomic_ulong gateway_encrypt_us;      /* how long the last one took (the first of a version: its signature too) */
 } metrics;
 
 const char *refusal_name(refusal r);
@@ -51,6 +56,7 @@ typedef struct metrics_state {
     int ready;
     unsigned long connections_refused; /* over the per-address limit */
     unsigned long connections_cut;     /* past the request deadline */
+    unsigned long gateway_waiting;     /* long polls suspended now */
 } metrics_state;
 
 /* The exposition text; malloc'd. */

@@ -39,6 +39,14 @@ typedef struct request {
     const char *hname[MAX_RESP_HEADERS];
     char *hvalue[MAX_RESP_HEADERS];
     size_t nheaders;
+    /* A body shared with others (http_body_shared): released, not wiped. */
+    void (*resp_release)(void *ctx);
+    void *resp_ctx;
+    /* A handler's state kept across a suspension (gateway long polls),
+     * freed with ext_free when the request ends. */
+    void *ext;
+    void (*ext_free)(void *ext);
+    int suspended; /* http_suspend() called and not resumed yet */
 } request;
 
 /* Start and stop the server. 0 or -1 (logged). */
@@ -54,6 +62,17 @@ int http_has_query(request *r);
 /* Responses (each replaces any previous body). */
 void http_set_header(request *r, const char *name, const char *value);
 void http_body(request *r, unsigned status, const char *ctype, char *owned, size_t len);
+/* A body that is not the request's: `data` stays valid until
+ * release(ctx), which libmicrohttpd calls once it has sent it (a cached
+ * ciphertext shared by many requests; never wiped). */
+void http_body_shared(request *r, unsigned status, const char *ctype, const char *data, size_t len,
+                      void (*release)(void *ctx), void *ctx);
+/* Long polls: suspend the request without answering, so that it holds no
+ * worker thread (libmicrohttpd's suspend/resume); http_resume() (from any
+ * thread) routes it again in a worker, where the handler answers. Call
+ * suspend only from the handler, resume exactly once per suspend. */
+void http_suspend(request *r);
+void http_resume(request *r);
 void http_json(request *r, unsigned status, const json_t *doc);
 void http_json_new(request *r, unsigned status, json_t *doc); /* steals doc */
 /* RFC 9457 problem details: type "about:blank" unless `type` given. */

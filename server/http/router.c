@@ -6,6 +6,7 @@
 #include "server/admin/admin.h"
 #include "server/core/readiness.h"
 #include "server/core/view.h"
+#include "server/gateway/gateway.h"
 #include "server/http/guard.h"
 #include "server/http/http.h"
 #include "server/oauth/oauth.h"
@@ -50,7 +51,8 @@ static void metrics_page(request *r)
                         .snapshot_ok = atomic_load(&d->snapshot_ok),
                         .ready = readiness_problem(d, buf, sizeof buf) == NULL,
                         .connections_refused = guard_refused(d->guard),
-                        .connections_cut = guard_cut(d->guard)};
+                        .connections_cut = guard_cut(d->guard),
+                        .gateway_waiting = gateway_waiting(d)};
     view_release(v);
     size_t len = 0;
     char *page = metrics_render(&d->m, &st, &len);
@@ -81,6 +83,8 @@ void http_route(request *r)
         oauth_metadata(r); /* the same RFC 8414 document: OpenID-aware clients look there first */
     else if (strcmp(p, "/.well-known/jwks.json") == 0)
         oauth_jwks(r);
+    else if (strcmp(p, "/gateway/v1/snapshot") == 0)
+        gateway_snapshot(r);
     else if (strncmp(p, "/admin/v1/", 10) == 0)
         admin_route(r, p + 10);
     else if (strcmp(p, "/healthz") == 0) {

@@ -56,10 +56,19 @@ void http_set_header(request *r, const char *name, const char *value)
     }
 }
 
+static void release_shared(request *r)
+{
+    if (r->resp_release != NULL)
+        r->resp_release(r->resp_ctx);
+    r->resp_release = NULL;
+    r->resp_ctx = NULL;
+}
+
 void http_body(request *r, unsigned status, const char *ctype, char *owned, size_t len)
 {
-    if (r->resp != NULL)
+    if (r->resp != NULL && r->resp_release == NULL)
         jg_free_secret(r->resp, r->resp_len);
+    release_shared(r);
     r->status = status;
     r->ctype = ctype;
     r->resp = owned;
@@ -68,6 +77,31 @@ void http_body(request *r, unsigned status, const char *ctype, char *owned, size
         r->status = 500;
         r->ctype = "text/plain";
     }
+}
+
+void http_body_shared(request *r, unsigned status, const char *ctype, const char *data, size_t len,
+                      void (*release)(void *ctx), void *ctx)
+{
+    if (r->resp != NULL)
+        jg_free_secret(r->resp, r->resp_len);
+    release_shared(r);
+    r->status = status;
+    r->ctype = ctype;
+    r->resp = (char *)data;
+    r->resp_len = len;
+    r->resp_release = release;
+    r->resp_ctx = ctx;
+}
+
+void http_suspend(request *r)
+{
+    r->suspended = 1;
+    MHD_suspend_connection(r->conn);
+}
+
+void http_resume(request *r)
+{
+    MHD_resume_connection(r->conn);
 }
 
 void http_json(request *r, unsigned status, const json_t *doc)
@@ -141,8 +175,11 @@ static void request_free(request *r)
         return;
     if (r->body != NULL)
         jg_free_secret(r->body, r->body_len); /* may hold client secrets */
-    if (r->resp != NULL)
+    if (r->resp != NULL && r->resp_release == NULL)
         jg_free_secret(r->resp, r->resp_len); /* may hold tokens */
+    release_shared(r);
+    if (r->ext_free != NULL)
+        r->ext_free(r->ext);
     for (size_t i = 0; i < r->nheaders; i++)
         free(r->hvalue[i]);
     free(r);
@@ -201,16 +238,26 @@ static MHD_Result_t respond(request *r)
         r->resp = strdup("internal error\n");
         r->resp_len = r->resp != NULL ? strlen(r->resp) : 0;
     }
-    owned_body *ob = malloc(sizeof *ob);
-    if (ob == NULL)
-        return MHD_NO;
-    ob->data = r->resp;
-    ob->len = r->resp_len;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback_cls(r->resp_len, r->resp, wipe_body, ob);
-    if (resp == NULL) {
-        free(ob);
-        return MHD_NO;
+    struct MHD_Response *resp = NULL;
+    if (r->resp_release != NULL) {
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(r->resp_len, r->resp,
+                                                                      r->resp_release, r->resp_ctx);
+        if (resp == NULL)
+            return MHD_NO;
+        r->resp_release = NULL; /* the response releases it now */
+        r->resp_ctx = NULL;
+    } else {
+        owned_body *ob = malloc(sizeof *ob);
+        if (ob == NULL)
+            return MHD_NO;
+        ob->data = r->resp;
+        ob->len = r->resp_len;
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(r->resp_len, r->resp,
+                                                                      wipe_body, ob);
+        if (resp == NULL) {
+            free(ob);
+            return MHD_NO;
+        }
     }
     r->resp = NULL; /* owned by the response now */
     MHD_add_response_header(resp, "Content-Type", r->ctype != NULL ? r->ctype : "text/plain");
@@ -367,8 +414,12 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         guard_received(d->guard, sc->socket_context);
     if (r->too_large)
         http_problem(r, 413, NULL, "the request body is too large");
-    else
+    else {
+        r->suspended = 0; /* a resumed long poll is routed again */
         http_route(r);
+    }
+    if (r->suspended)
+        return MHD_YES; /* answered when resumed (http_resume) */
     return respond(r);
 }
 
@@ -413,7 +464,9 @@ int http_start(jgd *d, void **handle, unsigned *bound_port)
     memset(&ss, 0, sizeof ss);
     struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    /* Suspend/resume: gateway long polls wait without a worker thread. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, d->cfg.listen, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)d->cfg.port);

@@ -12,6 +12,7 @@
 #include "server/core/log.h"
 #include "server/core/util.h"
 #include "server/core/view.h"
+#include "server/gateway/gateway.h"
 
 /* ---- Walking the view ------------------------------------------------------
  * Both forms are written from one walk of the view's maps: APIs (each given
@@ -343,11 +344,24 @@ int snapshot_write(jgd *d, const struct view *v)
      * same directory, mode 0600, fsync, rename, fsync of the directory). */
     jg_err err = jg_snapshot_write_file(d->cfg.snapshot_path, data, len);
     int saved = errno;
-    jg_free_secret(data, len);
     if (err != JG_OK) {
+        jg_free_secret(data, len);
         log_msg(L_ERR, "snapshot: cannot write %s: %s", d->cfg.snapshot_path, strerror(saved));
         return -1;
     }
     atomic_store(&d->published_version, (long long)v->version);
+    /* The same bytes for the remote gateways (gateway.h), which always get
+     * the compiled form: with --snapshot-format json it is built too. */
+    if (d->gw != NULL) {
+        if (d->cfg.snapshot_format != SNAPSHOT_COMPILED) {
+            jg_free_secret(data, len);
+            data = NULL;
+            if (build_compiled(d, v, &data, &len) != 0)
+                return 0; /* logged; the local file is written */
+        }
+        gateway_published(d, v, data, len);
+    } else {
+        jg_free_secret(data, len);
+    }
     return 0;
 }

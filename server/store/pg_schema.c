@@ -116,6 +116,12 @@ static const char *const migrations[] = {
     /* 5: the change log (sqlite_schema.c); the other nodes on the database
      * apply each change to their views from it. */
     "CREATE TABLE change_log (version BIGINT PRIMARY KEY, at BIGINT NOT NULL, touches TEXT);",
+    /* 6: registered gateways on other hosts (sqlite_schema.c). */
+    "CREATE TABLE gateways (" ROWID
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, jwk TEXT NOT NULL, kid TEXT NOT NULL,"
+    " hash TEXT NOT NULL UNIQUE,"
+    " state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
+    " created_at BIGINT NOT NULL, revoked_at BIGINT);",
 };
 
 size_t pg_migration_count(void)

@@ -96,6 +96,15 @@ static const char *const migrations[] = {
      * processes on the database apply it to their views instead of reading
      * every row (server/core/change.c); the last entries only are kept. */
     "CREATE TABLE change_log (version INTEGER PRIMARY KEY, at INTEGER NOT NULL, touches TEXT);",
+    /* 6: registered gateways on other hosts (GET /gateway/v1/snapshot):
+     * the public encryption JWK the snapshot is encrypted to, its
+     * thumbprint, and the SHA-256 of the credential they authenticate with.
+     * Portable DDL (TEXT, BIGINT): PostgreSQL's schema 6 is the same. */
+    "CREATE TABLE gateways ("
+    " id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, jwk TEXT NOT NULL, kid TEXT NOT NULL,"
+    " hash TEXT NOT NULL UNIQUE,"
+    " state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
+    " created_at BIGINT NOT NULL, revoked_at BIGINT);",
 };
 
 size_t sqlite_migration_count(void)

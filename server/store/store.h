@@ -48,6 +48,7 @@ typedef enum store_table {
     T_KEYS,
     T_REVOKED,
     T_ASSERTIONS,
+    T_GATEWAYS, /* registered remote gateways (schema 6) */
     T__COUNT
 } store_table;
 

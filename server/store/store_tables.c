@@ -59,6 +59,13 @@ static const store_column revoked_cols[] = {{"jti", COL_TEXT},
 static const store_column assertions_cols[] = {
     {"id", COL_TEXT}, {"exp", COL_INT}, {NULL, COL_TEXT}};
 
+/* A gateway's public encryption key (the snapshot is encrypted to it) and
+ * the hash of its credential; the private key never leaves the gateway. */
+static const store_column gateways_cols[] = {
+    {"id", COL_TEXT},        {"name", COL_TEXT},      {"jwk", COL_JSON},
+    {"kid", COL_TEXT},       {"hash", COL_TEXT},      {"state", COL_TEXT},
+    {"created_at", COL_INT}, {"revoked_at", COL_INT}, {NULL, COL_TEXT}};
+
 static const store_table_desc tables[T__COUNT] = {
     [T_USERS] = {"users", "id", "created_at", users_cols},
     [T_TENANTS] = {"tenants", "id", "created_at", tenants_cols},
@@ -71,6 +78,7 @@ static const store_table_desc tables[T__COUNT] = {
     [T_KEYS] = {"keys", "id", "created_at", keys_cols},
     [T_REVOKED] = {"revoked_tokens", "jti", "exp", revoked_cols},
     [T_ASSERTIONS] = {"assertion_jti", "id", "exp", assertions_cols},
+    [T_GATEWAYS] = {"gateways", "id", "created_at", gateways_cols},
 };
 
 const store_table_desc *store_table_info(store_table t)
