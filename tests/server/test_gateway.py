@@ -202,7 +202,9 @@ class GatewayTest(unittest.TestCase):
         self.assertNotEqual(got['r'].header('ETag'), etag)
         wake = got['t'] - changed
         print('long-poll wake latency after the admin change: %.0f ms' % (wake * 1000))
-        self.assertLess(wake, 1.0)
+        # woken by the change, not by the 30 s timeout (how fast is measured by
+        # bench/gateway_sync.py, not asserted: these machines are shared)
+        self.assertLess(wake, 15.0)
         self.open(key, got['r'].body)
 
     def test_long_poll_times_out_304(self):
