@@ -1,7 +1,8 @@
 """The README quick start's first command, as a user runs it: scripts/demo starts the stack and
 prints commands; the test runs the printed commands verbatim in a shell (token, call, revoke,
 call), then presses Ctrl-C (SIGINT to the demo's process group) and checks that nothing is left
-running. And scripts/demo --check, which scripts/test also runs.
+running. And scripts/demo --check, which scripts/test also runs, and scripts/demo --cluster
+--check (PostgreSQL, three jwtgated nodes, two gateways with their sync agents).
 
 Environment: JWTGATE_DEMO_BUILD (the build directory with jwtgate, server/jwtgated and
 nginx/ngx_http_jwtgate_module.so), JWTGATE_DEMO_DIR (a scratch directory)."""
@@ -31,6 +32,14 @@ class Demo(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn('demo --check: OK', p.stdout)
         self.assertRegex(p.stdout, r'revoked: 401 invalid_token after \d+ ms')
+
+    def test_cluster_check_mode(self):
+        # scripts/demo --cluster --check: PostgreSQL, three nodes, two gateways with agents
+        p = subprocess.run([DEMO, '--cluster', '--check'], env=self.env('cluster'),
+                           capture_output=True, text=True, timeout=180)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn('demo --cluster --check: OK', p.stdout)
+        self.assertRegex(p.stdout, r'revoked through node 3: 401 from both gateways after \d+ ms')
 
     def test_printed_commands_then_ctrl_c(self):
         env = self.env('interactive')
