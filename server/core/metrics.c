@@ -115,7 +115,8 @@ char *metrics_render(metrics *m, const metrics_state *st, size_t *len)
     sv_buf_printf(&b, "jwtgated_gateway_encryptions_total %lu\n",
                   atomic_load(&m->gateway_encryptions));
     sv_buf_puts(&b, "# HELP jwtgated_gateway_encrypt_seconds How long the last snapshot "
-                    "encryption took (the first of a version: with its signature).\n# TYPE jwtgated_gateway_encrypt_seconds gauge\n");
+                    "encryption took (the first of a version: with its signature).\n# TYPE "
+                    "jwtgated_gateway_encrypt_seconds gauge\n");
     sv_buf_printf(&b, "jwtgated_gateway_encrypt_seconds %.6f\n",
                   (double)atomic_load(&m->gateway_encrypt_us) / 1e6);
     sv_buf_puts(&b, "# HELP jwtgated_gateway_waiting Gateway long polls waiting for a change.\n"

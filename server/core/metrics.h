@@ -42,7 +42,8 @@ typedef struct metrics {
     atomic_ulong gateway_not_modified;    /* ... answered 304 (at once, or a long poll's end) */
     atomic_ulong gateway_refused;         /* ... refused 401 (credential missing, bad, revoked) */
     atomic_ulong gateway_encryptions;     /* bodies encrypted (once per gateway and version) */
-    atomic_ulong gateway_encrypt_us;      /* how long the last one took (the first of a version: its signature too) */
+    atomic_ulong gateway_encrypt_us;      /* how long the last one took (the first of a version: its
+                                             signature too) */
 } metrics;
 
 const char *refusal_name(refusal r);

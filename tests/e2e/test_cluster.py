@@ -23,12 +23,16 @@ class ClusterEndToEnd(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.c = Cluster(nodes=3, gateways=2)
-        cls.n1, cls.n2, cls.n3 = cls.c.nodes
-        cls.gws = cls.c.gateways
-        cls.api = cls.c.api('orders')
-        cls.app = cls.c.app('shop')
-        cls.c.subscribe(cls.app, cls.api, ['orders:read'])
+        cls.c = Cluster(nodes=3, gateways=2)  # closes what it started if it fails
+        try:
+            cls.n1, cls.n2, cls.n3 = cls.c.nodes
+            cls.gws = cls.c.gateways
+            cls.api = cls.c.api('orders')
+            cls.app = cls.c.app('shop')
+            cls.c.subscribe(cls.app, cls.api, ['orders:read'])
+        except BaseException:
+            cls.c.close()
+            raise
 
     @classmethod
     def tearDownClass(cls):

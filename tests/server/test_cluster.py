@@ -52,13 +52,20 @@ class Cluster(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # one issuer, as behind a load balancer: a token of one node is every node's
-        cls.n1 = Server(*ISSUER)
-        cls.n2 = Server(*ISSUER, join=cls.n1)
-        cls.n3 = Server(*ISSUER, join=cls.n1)
-        cls.nodes = [cls.n1, cls.n2, cls.n3]
-        cls.w = World(cls.n1)
-        cls.w.subscribe('a', 'a', ['orders:read'])
-        caught_up(cls.nodes)
+        cls.nodes = []
+        try:
+            cls.n1 = Server(*ISSUER)
+            cls.nodes.append(cls.n1)
+            cls.n2 = Server(*ISSUER, join=cls.n1)
+            cls.nodes.append(cls.n2)
+            cls.n3 = Server(*ISSUER, join=cls.n1)
+            cls.nodes.append(cls.n3)
+            cls.w = World(cls.n1)
+            cls.w.subscribe('a', 'a', ['orders:read'])
+            caught_up(cls.nodes)
+        except BaseException:
+            cls.tearDownClass()  # no node outlives a failed set-up
+            raise
 
     @classmethod
     def tearDownClass(cls):
