@@ -149,7 +149,23 @@ typedef enum jg_err {
     JG_ERR_KEYSET_MIXED, /* a verification set mixes "oct" secrets and public keys
                             (see allow_mixed_keys) */
 
-    JG_ERR__COUNT /* number of codes; not an error */
+    /* DPoP proofs (jwtgate/dpop.h, RFC 9449). */
+    JG_ERR_DPOP_TYP,           /* DPoP proof "typ" is not "dpop+jwt" */
+    JG_ERR_DPOP_ALG_SYMMETRIC, /* DPoP proof with a symmetric (HMAC) alg or key */
+    JG_ERR_DPOP_JWK_MISSING,   /* DPoP proof without a "jwk" object in its header */
+    JG_ERR_DPOP_JWK_PRIVATE,   /* DPoP proof "jwk" carries private key members */
+    JG_ERR_DPOP_JWK_ALG,       /* DPoP proof "jwk" does not fit its "alg" */
+    JG_ERR_DPOP_JTI_LENGTH,    /* DPoP proof "jti" empty or longer than allowed */
+    JG_ERR_DPOP_HTM,           /* DPoP proof "htm" is not the request's method */
+    JG_ERR_DPOP_HTU_INVALID,   /* DPoP "htu" not an http(s) URI, or with query or fragment */
+    JG_ERR_DPOP_HTU,           /* DPoP proof "htu" is not the request's URI */
+    JG_ERR_DPOP_IAT_FUTURE,    /* DPoP proof "iat" in the future (beyond leeway) */
+    JG_ERR_DPOP_IAT_STALE,     /* DPoP proof "iat" older than the window */
+    JG_ERR_DPOP_ATH_MISSING,   /* DPoP proof without "ath" for the presented token */
+    JG_ERR_DPOP_ATH,           /* DPoP proof "ath" is not the hash of the token */
+    JG_ERR_DPOP_NONCE_MISSING, /* DPoP proof without the "nonce" the server requires */
+    JG_ERR_DPOP_NONCE,         /* DPoP proof "nonce" is not the server's nonce */
+    JG_ERR__COUNT              /* number of codes; not an error */
 } jg_err;
 
 /*
