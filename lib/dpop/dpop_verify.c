@@ -379,12 +379,9 @@ static jg_err check_claims(const jg__jws_parsed *p, const rules *r, jg_dpop_resu
     return err;
 }
 
-jg_err jg_dpop_verify(const char *proof, size_t proof_len, const jg_dpop_policy *policy,
-                      jg_dpop_result *out, jg_detail *detail)
+static jg_err verify(const char *proof, size_t proof_len, const jg_dpop_policy *policy,
+                     jg_dpop_result *out, jg_detail *detail)
 {
-    jg__detail_clear(detail);
-    if (out != NULL)
-        memset(out, 0, sizeof *out);
     if (proof == NULL || policy == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
     rules r;
@@ -426,7 +423,17 @@ jg_err jg_dpop_verify(const char *proof, size_t proof_len, const jg_dpop_policy 
         out->alg = alg;
     jg_jwk_free(key);
     jg__jws_parsed_free(&p);
-    if (err != JG_OK)
+    return err;
+}
+
+jg_err jg_dpop_verify(const char *proof, size_t proof_len, const jg_dpop_policy *policy,
+                      jg_dpop_result *out, jg_detail *detail)
+{
+    jg__detail_clear(detail);
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    jg_err err = verify(proof, proof_len, policy, out, detail);
+    if (err != JG_OK && out != NULL)
         memset(out, 0, sizeof *out);
     jg__detail_finish(detail, err);
     return err;

@@ -95,9 +95,10 @@ static inline char *td_forge(const char *header, const char *claims, const jg_jw
 /* Claims for GET TD_HTU at `iat` with jti "j1" and `extra` members. */
 static inline char *td_claims(int64_t iat, const char *extra)
 {
-    char *c = malloc(4096);
+    size_t cap = 512 + (extra ? strlen(extra) : 0);
+    char *c = malloc(cap);
     assert_non_null(c);
-    snprintf(c, 4096, "{\"jti\":\"j1\",\"htm\":\"GET\",\"htu\":\"" TD_HTU "\",\"iat\":%lld%s}",
+    snprintf(c, cap, "{\"jti\":\"j1\",\"htm\":\"GET\",\"htu\":\"" TD_HTU "\",\"iat\":%lld%s}",
              (long long)iat, extra ? extra : "");
     return c;
 }
