@@ -198,6 +198,44 @@ JG_NODISCARD jg_err jg_dpop_verify(const char *proof, size_t proof_len,
                                    const jg_dpop_policy *policy, jg_dpop_result *out,
                                    jg_detail *detail);
 
+/* ---- A cache of prepared proof keys ------------------------------------------ */
+
+/*
+ * A caller-owned cache for jg_dpop_verify_cached(): the proofs of one client
+ * carry the same header each time, so its checks, the import of its key
+ * and the key's thumbprint are done on the first proof and reused while the
+ * header stays byte for byte the same (the signature and the claims are
+ * checked on every proof). Direct-mapped slots of about 1.6 KiB each; a
+ * header longer than 1536 characters is never cached. Not thread-safe: one
+ * cache per thread (an nginx worker, a server thread).
+ */
+typedef struct jg_dpop_cache jg_dpop_cache;
+
+#define JG_DPOP_CACHE_DEFAULT_SLOTS 256u
+#define JG_DPOP_CACHE_MAX_SLOTS     (1u << 20)
+
+/*
+ * jg_dpop_cache_new — a cache of `slots` entries (0: the default). Free with
+ * jg_dpop_cache_free(). On failure *out is NULL. Errors:
+ * JG_ERR_INVALID_ARGUMENT (NULL out, slots above JG_DPOP_CACHE_MAX_SLOTS),
+ * JG_ERR_NOMEM. Thread-safe.
+ */
+jg_err jg_dpop_cache_new(size_t slots, jg_dpop_cache **out);
+
+/* jg_dpop_cache_free — release a cache and the keys it holds. NULL: no-op. */
+void jg_dpop_cache_free(jg_dpop_cache *cache);
+
+/*
+ * jg_dpop_verify_cached — jg_dpop_verify() with a key cache (`cache` NULL:
+ * none, the same call). Same rules, order, errors, result and detail: a
+ * cached header is one that passed rules 3 to 7 before; rule 5's policy
+ * check (the alg in policy->algs) is made on every call. Thread-safe for
+ * different caches; a cache is used by one thread at a time.
+ */
+JG_NODISCARD jg_err jg_dpop_verify_cached(const char *proof, size_t proof_len,
+                                          const jg_dpop_policy *policy, jg_dpop_cache *cache,
+                                          jg_dpop_result *out, jg_detail *detail);
+
 /*
  * jg_dpop_ath — base64url(SHA-256(access_token)), the "ath" value, into
  * `out` (43 characters and a NUL). Errors: JG_ERR_INVALID_ARGUMENT,

@@ -24,6 +24,7 @@
 #include "core/jdoc.h"
 #include "jwk/jwk_build.h"
 #include "jws/jws_internal.h"
+#include "dpop/dpop_internal.h"
 #include "jws/sig.h"
 #include "jwtgate/base64url.h"
 #include "jwtgate/dpop.h"
@@ -380,7 +381,7 @@ static jg_err check_claims(const jg__jws_parsed *p, const rules *r, jg_dpop_resu
 }
 
 static jg_err verify(const char *proof, size_t proof_len, const jg_dpop_policy *policy,
-                     jg_dpop_result *out, jg_detail *detail)
+                     jg_dpop_cache *cache, jg_dpop_result *out, jg_detail *detail)
 {
     if (proof == NULL || policy == NULL || out == NULL)
         return JG_ERR_INVALID_ARGUMENT;
@@ -401,24 +402,38 @@ static jg_err verify(const char *proof, size_t proof_len, const jg_dpop_policy *
     if (err != JG_OK)
         return err;
     jg_jwk *key = NULL;
+    const jg_jwk *use = NULL;
     jg__jhdr h = jg__jws_prot(&p.one);
     if (!p.compact || p.n != 1 || p.one.prot == NULL)
         err = JG_ERR_TOKEN_FORMAT;
-    if (err == JG_OK)
-        err = check_typ(h, detail); /* rule 4 */
     jg_alg alg = JG_ALG_UNKNOWN;
+    /* A header that verified before: rules 4 to 7 passed for exactly these
+     * bytes; only the policy's alg list may have changed. */
+    if (err == JG_OK && cache != NULL &&
+        (use = jg__dpop_cache_get(cache, p.one.prot_b64, p.one.prot_b64_len, &alg, out->jkt)) !=
+            NULL &&
+        (policy->algs & JG_ALG_BIT(alg)) == 0)
+        err = check_alg(h, policy->algs, &alg, detail); /* the refusal, with its detail */
+    if (use == NULL) {
+        if (err == JG_OK)
+            err = check_typ(h, detail); /* rule 4 */
+        if (err == JG_OK)
+            err = check_alg(h, policy->algs, &alg, detail); /* rule 5 */
+        if (err == JG_OK && (err = jg__crit_check_jdoc(h, NULL, 0, NULL, NULL)) != JG_OK)
+            header_fault(detail, err, "crit", "absent", NULL); /* rule 6 */
+        if (err == JG_OK)
+            err = header_key(h, alg, &key, detail); /* rule 7 */
+        use = key;
+    }
     if (err == JG_OK)
-        err = check_alg(h, policy->algs, &alg, detail);                               /* rule 5 */
-    if (err == JG_OK && (err = jg__crit_check_jdoc(h, NULL, 0, NULL, NULL)) != JG_OK) /* rule 6 */
-        header_fault(detail, err, "crit", "absent", NULL);
-    if (err == JG_OK)
-        err = header_key(h, alg, &key, detail); /* rule 7 */
-    if (err == JG_OK)
-        err = check_signature(proof, &p, key, alg); /* rule 8 */
+        err = check_signature(proof, &p, use, alg); /* rule 8 */
+    if (err == JG_OK && key != NULL) {
+        err = jg_jwk_thumbprint_b64(key, out->jkt);
+        if (err == JG_OK && cache != NULL)
+            jg__dpop_cache_put(cache, p.one.prot_b64, p.one.prot_b64_len, key, alg, out->jkt);
+    }
     if (err == JG_OK)
         err = check_claims(&p, &r, out, detail); /* rules 9-15 */
-    if (err == JG_OK)
-        err = jg_jwk_thumbprint_b64(key, out->jkt);
     if (err == JG_OK)
         out->alg = alg;
     jg_jwk_free(key);
@@ -426,15 +441,21 @@ static jg_err verify(const char *proof, size_t proof_len, const jg_dpop_policy *
     return err;
 }
 
-jg_err jg_dpop_verify(const char *proof, size_t proof_len, const jg_dpop_policy *policy,
-                      jg_dpop_result *out, jg_detail *detail)
+jg_err jg_dpop_verify_cached(const char *proof, size_t proof_len, const jg_dpop_policy *policy,
+                             jg_dpop_cache *cache, jg_dpop_result *out, jg_detail *detail)
 {
     jg__detail_clear(detail);
     if (out != NULL)
         memset(out, 0, sizeof *out);
-    jg_err err = verify(proof, proof_len, policy, out, detail);
+    jg_err err = verify(proof, proof_len, policy, cache, out, detail);
     if (err != JG_OK && out != NULL)
         memset(out, 0, sizeof *out);
     jg__detail_finish(detail, err);
     return err;
+}
+
+jg_err jg_dpop_verify(const char *proof, size_t proof_len, const jg_dpop_policy *policy,
+                      jg_dpop_result *out, jg_detail *detail)
+{
+    return jg_dpop_verify_cached(proof, proof_len, policy, NULL, out, detail);
 }

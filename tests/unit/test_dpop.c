@@ -447,6 +447,83 @@ static void test_policy_checks(void **state)
     jg_jwk_free(key);
 }
 
+/* ---- the key cache ------------------------------------------------------------ */
+
+/* The same verdicts and results with a cache as without, over hits, misses
+ * and evictions (one slot, two clients). */
+static void test_cache_same_verdicts(void **state)
+{
+    (void)state;
+    jg_dpop_cache *cache = NULL;
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_dpop_cache_new(JG_DPOP_CACHE_MAX_SLOTS + 1, &cache));
+    assert_null(cache);
+    assert_jg_ok(jg_dpop_cache_new(1, &cache));
+    jg_jwk *a = td_generate(JG_ALG_ES256), *b = td_generate(JG_ALG_EDDSA);
+    char *pa = td_proof(a, TD_NOW, NULL, NULL), *pb = td_proof(b, TD_NOW, NULL, NULL);
+    char *stale = td_proof(a, TD_NOW - 1000, NULL, NULL);
+    jg_dpop_policy p = td_policy();
+    for (int round = 0; round < 3; round++) {
+        const char *proofs[] = {pa, pa, pb, pa, stale, pb};
+        for (size_t i = 0; i < sizeof proofs / sizeof proofs[0]; i++) {
+            jg_dpop_result plain, cached;
+            jg_err want = jg_dpop_verify(proofs[i], strlen(proofs[i]), &p, &plain, NULL);
+            assert_jg(want, jg_dpop_verify_cached(proofs[i], strlen(proofs[i]), &p, cache, &cached,
+                                                  NULL));
+            assert_memory_equal(&plain, &cached, sizeof plain);
+        }
+    }
+    /* A cached header is still judged by the policy's alg list. */
+    p.algs = JG_ALG_BIT(JG_ALG_EDDSA);
+    jg_dpop_result r;
+    jg_detail d;
+    assert_jg_ok(jg_dpop_verify_cached(pb, strlen(pb), &p, cache, &r, NULL)); /* b cached */
+    p.algs = JG_ALG_BIT(JG_ALG_ES256);
+    assert_jg(JG_ERR_ALG_NOT_ALLOWED, jg_dpop_verify_cached(pb, strlen(pb), &p, cache, &r, &d));
+    assert_string_equal(d.name, "alg");
+    jg_free(pa);
+    jg_free(pb);
+    jg_free(stale);
+    jg_jwk_free(a);
+    jg_jwk_free(b);
+    jg_dpop_cache_free(cache);
+    jg_dpop_cache_free(NULL);
+}
+
+/* A cached header does not vouch for the signature: a proof with the same
+ * header and other claims is checked in full; a refused header is never
+ * cached. */
+static void test_cache_checks_every_signature(void **state)
+{
+    (void)state;
+    jg_dpop_cache *cache = NULL;
+    assert_jg_ok(jg_dpop_cache_new(0, &cache));
+    jg_jwk *key = td_generate(JG_ALG_ES256), *other = td_generate(JG_ALG_ES256);
+    char *good = td_proof(key, TD_NOW, NULL, NULL);
+    jg_dpop_policy p = td_policy();
+    jg_dpop_result r;
+    assert_jg_ok(jg_dpop_verify_cached(good, strlen(good), &p, cache, &r, NULL));
+    /* The same header (key's jwk), claims signed by another key. */
+    char *jwk = td_public_jwk(key);
+    char *hdr = td_header("dpop+jwt", "ES256", jwk);
+    char *claims = td_claims(TD_NOW, NULL);
+    char *forged = td_forge(hdr, claims, other, JG_ALG_ES256);
+    size_t hl = strcspn(good, ".");
+    assert_memory_equal(good, forged, hl); /* the very header the cache holds */
+    assert_jg(JG_ERR_SIGNATURE, jg_dpop_verify_cached(forged, strlen(forged), &p, cache, &r, NULL));
+    /* The good proof with one signature character changed. */
+    char *sig = good + strlen(good) - 10;
+    *sig = *sig == 'A' ? 'B' : 'A';
+    assert_jg(JG_ERR_SIGNATURE, jg_dpop_verify_cached(good, strlen(good), &p, cache, &r, NULL));
+    jg_free(good);
+    jg_free(forged);
+    free(claims);
+    free(hdr);
+    jg_free(jwk);
+    jg_jwk_free(key);
+    jg_jwk_free(other);
+    jg_dpop_cache_free(cache);
+}
+
 /* Every DPoP code has its own name and message. */
 static void test_every_error_has_a_message(void **state)
 {
@@ -473,6 +550,8 @@ int main(void)
         cmocka_unit_test(test_htm_is_case_sensitive),
         cmocka_unit_test(test_missing_and_mistyped_claims),
         cmocka_unit_test(test_policy_checks),
+        cmocka_unit_test(test_cache_same_verdicts),
+        cmocka_unit_test(test_cache_checks_every_signature),
         cmocka_unit_test(test_every_error_has_a_message),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
