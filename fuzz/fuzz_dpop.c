@@ -4,7 +4,8 @@
  * asymmetric alg with a wide window), with the invariants of a verified
  * result checked, and jg_dpop_htu_normalize() on the same bytes read as a
  * URI: the normal form must be a fixed point and never longer than the
- * input plus the path's "/". Seeds: proofs made by make_seeds with the
+ * input plus the path's "/". jg_dpop_verify_cached() with a small cache
+ * shared by all inputs must agree with the uncached call. Seeds: proofs made by make_seeds with the
  * harness's keys (fuzz/make_seeds.c), so mutations of the claims and of the
  * header get past the signature check where the mutation keeps it.
  */
@@ -32,12 +33,21 @@ static void check_result(const jg_dpop_result *r, const jg_dpop_policy *p)
         abort();
 }
 
+/* A small cache shared by every input: hits, misses and evictions must give
+ * the verdicts and results of the uncached call. */
+static jg_dpop_cache *cache;
+
 static void verify_under(const char *in, size_t len, const jg_dpop_policy *p)
 {
-    jg_dpop_result r;
+    jg_dpop_result r, rc;
     jg_detail d;
     jg_err err = jg_dpop_verify(in, len, p, &r, &d);
     if (d.err != err)
+        abort();
+    if (cache == NULL && jg_dpop_cache_new(4, &cache) != JG_OK)
+        abort();
+    jg_err errc = jg_dpop_verify_cached(in, len, p, cache, &rc, NULL);
+    if (errc != err || memcmp(&r, &rc, sizeof r) != 0)
         abort();
     if (err == JG_OK) {
         check_result(&r, p);
