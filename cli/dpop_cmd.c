@@ -125,6 +125,19 @@ static const char verify_usage[] =
     "  jwtgate dpop verify --htm GET --htu https://api.example/orders --token token \\\n"
     "      --jkt \"$(jwtgate key thumbprint < client.jwk)\" < proof\n";
 
+/* Every asymmetric JWS alg of `set` (none, HMAC and JWE algs left out). */
+static jg_alg_set asymmetric(jg_alg_set set)
+{
+    jg_alg_set out = 0;
+    for (unsigned a = 1; a < (unsigned)JG_ALG__COUNT; a++) {
+        jg_alg alg = (jg_alg)a;
+        if ((set & JG_ALG_BIT(alg)) != 0 && jg_alg_kind_of(alg) == JG_ALG_KIND_JWS &&
+            strncmp(jg_alg_name(alg), "HS", 2) != 0)
+            out |= JG_ALG_BIT(alg);
+    }
+    return out;
+}
+
 static int dpop_verify(int argc, char **argv)
 {
     static const struct option opts[] = {{"htm", required_argument, NULL, 'm'},
@@ -139,7 +152,7 @@ static int dpop_verify(int argc, char **argv)
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *token_path = NULL, *jkt = NULL;
-    jg_dpop_policy p = {.algs = JG_ALGS_ASYMMETRIC_SIG};
+    jg_dpop_policy p = {.algs = asymmetric(~(jg_alg_set)0)};
     int64_t span = 0;
     int c, status;
     opterr = 0;
@@ -175,7 +188,7 @@ static int dpop_verify(int argc, char **argv)
         case 'a':
             if (cli_list_empty(optarg) || jg_alg_set_parse(optarg, &p.algs) != JG_OK)
                 return cli_usage("dpop verify", "--alg: not a list of algorithms: \"%s\"", optarg);
-            if ((p.algs & ~JG_ALGS_ASYMMETRIC_SIG) != 0)
+            if (asymmetric(p.algs) != p.algs)
                 return cli_usage("dpop verify",
                                  "--alg: DPoP proofs use asymmetric signature algorithms only");
             break;

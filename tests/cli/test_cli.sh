@@ -285,7 +285,7 @@ run 0 --in dpop-proof -- inspect && check "proof: typ dpop+jwt" grep -q '"typ": 
 check "proof: htu without query and fragment" grep -q '"htu": "https://API.example:443/orders"' out
 check "proof: ath present" grep -q '"ath": "' out
 check "proof: nonce present" grep -q '"nonce": "n-1"' out
-check "proof: no private key in the header" not grep -qF "$(json_get dpop-client.jwk 'd["d"]')" out
+check "proof: no private key in the header" not grep -qF -- "$(json_get dpop-client.jwk 'd["d"]')" out
 run 0 --in dpop-proof -- dpop verify --htm GET --htu https://api.example/orders?x --token dpop-token \
   --nonce n-1 --jkt "$(cat dpop-jkt)" && cp out dpop-result.json
 check "verify: jkt is the key thumbprint" [ "$(json_get dpop-result.json 'd["jkt"]')" = "$(cat dpop-jkt)" ]
