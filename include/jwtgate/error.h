@@ -189,7 +189,7 @@ const char *jg_err_name(jg_err err);
  * policy asked for and what the token said, the times compared, the kid and
  * alg a key was looked up for. The *_ex() entry points (jg_jws_verify_ex(),
  * jg_jwe_decrypt_ex(), jg_jwt_verify_ex(), jg_access_token_open_ex(),
- * jg_claims_validate_ex(), jg_jwks_parse_ex()) take an optional trailing
+ * jg_claims_validate_ex(), jg_jwks_parse_ex(), jg_dpop_verify()) take an optional trailing
  * `jg_detail *` (NULL: none). On success they zero it (err JG_OK, kind
  * JG_DETAIL_NONE); on failure `err` is the returned error and the other
  * fields say what is known about it (kind JG_DETAIL_NONE when nothing
