@@ -512,6 +512,81 @@ static void hostile_cells(void)
     jg_jwks_free(set);
 }
 
+/* DPoP (RFC 9449): one proof verify per request, as a gateway does it (ES256
+ * proof with "ath" of the presented token, the policy of a resource
+ * request), against a bare ES256 JWS verify with a prepared key in the same
+ * run: the issue's target is dpop_es256_verify <= 1.1 x es256_jws_verify. */
+typedef struct dpop_cell {
+    jg_dpop_policy policy;
+    char *proof;
+    jg_jwks *set;
+    char *jws;
+    size_t jws_len;
+    jg_dpop_cache *cache;
+} dpop_cell;
+
+static int do_dpop_verify(void *ctx)
+{
+    dpop_cell *c = ctx;
+    jg_dpop_result r;
+    return jg_dpop_verify(c->proof, strlen(c->proof), &c->policy, &r, NULL) != JG_OK;
+}
+
+static int do_dpop_verify_cached(void *ctx)
+{
+    dpop_cell *c = ctx;
+    jg_dpop_result r;
+    return jg_dpop_verify_cached(c->proof, strlen(c->proof), &c->policy, c->cache, &r, NULL) !=
+           JG_OK;
+}
+
+static int do_jws_verify(void *ctx)
+{
+    dpop_cell *c = ctx;
+    jg_jws_verify_opts opts = {.algs = JG_ALG_BIT(JG_ALG_ES256)};
+    jg_jws *jws = NULL;
+    if (jg_jws_verify(c->jws, c->jws_len, c->set, &opts, &jws) != JG_OK)
+        return 1;
+    jg_jws_free(jws);
+    return 0;
+}
+
+static void dpop_cells(void)
+{
+    static const char token[] =
+        "eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.an-access-token-of-the-usual-size";
+    dpop_cell c = {0};
+    jg_jwk *key = load_key("es256", 0);
+    c.set = set_of("es256", 1);
+    jg_dpop_proof_opts o = {
+        .key = key, .alg = JG_ALG_ES256, .htm = "GET", .htu = BENCH_AUD, .access_token = token};
+    jg_jws_signer signer = {.key = key, .alg = JG_ALG_ES256};
+    if (jg_dpop_proof_create(&o, &c.proof, NULL) != JG_OK ||
+        jg_jws_sign(claims_json, claims_len, &signer, NULL, &c.jws, &c.jws_len) != JG_OK) {
+        bench_fail("dpop_es256_verify", "could not make a proof");
+    } else {
+        c.policy = (jg_dpop_policy){.algs = JG_ALG_BIT(JG_ALG_ES256),
+                                    .htm = "GET",
+                                    .htm_len = 3,
+                                    .htu = BENCH_AUD "?page=1",
+                                    .htu_len = strlen(BENCH_AUD "?page=1"),
+                                    .access_token = token,
+                                    .access_token_len = strlen(token),
+                                    .window = 86400};
+        bench_cell("es256_jws_verify", do_jws_verify, &c, "jg_jws_verify: ES256, a prepared key");
+        bench_cell("dpop_es256_verify", do_dpop_verify, &c,
+                   "jg_dpop_verify: ES256 proof, jwk import, htm, htu, iat, ath, jkt out");
+        if (jg_dpop_cache_new(0, &c.cache) == JG_OK)
+            bench_cell("dpop_es256_verify_cached", do_dpop_verify_cached, &c,
+                       "jg_dpop_verify_cached: the same, the client's key prepared (cache hit)");
+        jg_dpop_cache_free(c.cache);
+    }
+    jg_free(c.proof);
+    jg_free(c.jws);
+    jg_jwks_free(c.set);
+    jg_jwk_free(key);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--keys") == 0) {
@@ -545,6 +620,7 @@ int main(int argc, char **argv)
     enc_cells("ecdh_x25519", JG_ALG_ECDH_ES_A256KW, "ecdh_x25519");
     enc_cells("rsa_oaep", JG_ALG_RSA_OAEP_256, "rsa_oaep");
     nested_cells();
+    dpop_cells();
     parse_cells();
     jg_claims_free(claims);
     return 0;

@@ -130,6 +130,7 @@ int cli_key(int argc, char **argv);
 int cli_jws(int argc, char **argv);
 int cli_jwe(int argc, char **argv);
 int cli_jwt(int argc, char **argv);
+int cli_dpop(int argc, char **argv);
 int cli_inspect(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 int cli_snapshot(int argc, char **argv);

@@ -15,6 +15,7 @@ static const char top_usage[] =
     "  jws sign|verify                                       JSON Web Signature\n"
     "  jwe encrypt|decrypt                                   JSON Web Encryption\n"
     "  jwt sign|verify|seal|open                             JWTs and encrypted access tokens\n"
+    "  dpop proof|verify                                     DPoP proofs (RFC 9449)\n"
     "  inspect                                               decode a token WITHOUT checking it\n"
     "  snapshot compile|dump|info                            the gateway's compiled snapshot\n"
     "  admin <resource> <action>                             manage a running jwtgated (admin "
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
         {"jws", cli_jws, "JSON Web Signature: sign, verify"},
         {"jwe", cli_jwe, "JSON Web Encryption: encrypt, decrypt"},
         {"jwt", cli_jwt, "JWTs: sign, verify, seal, open"},
+        {"dpop", cli_dpop, "DPoP proofs (RFC 9449): proof, verify"},
         {"inspect", cli_inspect, "decode a token without checking it"},
         {"snapshot", cli_snapshot, "the gateway's compiled snapshot: compile, dump, info"},
         {"admin", cli_admin,

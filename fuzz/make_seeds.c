@@ -288,6 +288,32 @@ static void claims_seeds(void)
     seed_str("b64url", "bad", "a+b/c=");
 }
 
+/* DPoP proofs for fuzz_dpop's policies, by the harness's keys. */
+static void dpop_seeds(const fz_keys *k)
+{
+    const jg_jwk *keys[] = {k->p256, k->rsa, k->ed25519, k->p384};
+    const char *labels[] = {"p256", "rsa", "ed25519", "p384"};
+    for (size_t i = 0; i < 4; i++) {
+        for (int kind = 0; kind < 2; kind++) {
+            jg_dpop_proof_opts o = {.key = keys[i], .iat = FZ_NOW, .jti = "fuzz-jti"};
+            o.htm = kind ? "GET" : "POST";
+            o.htu = kind ? "https://api.example.com/orders" : "https://as.example.com/oauth2/token";
+            o.access_token = kind ? "fuzz-token" : NULL;
+            o.nonce = kind ? "fuzz-nonce" : NULL;
+            char *proof = NULL;
+            jg_err err = jg_dpop_proof_create(&o, &proof, NULL);
+            if (err != JG_OK)
+                fail("dpop proof", err);
+            char label[64];
+            snprintf(label, sizeof label, "%s-%s", labels[i], kind ? "resource" : "token");
+            seed_str("dpop", label, proof);
+            jg_free(proof);
+        }
+    }
+    seed_str("dpop", "htu", "HTTPS://Api.Example.COM:443/a%2fb?q#f");
+    seed_str("dpop", "htu-v6", "http://[2001:db8::1]:8080");
+}
+
 /* ---- Test vectors ------------------------------------------------------------ */
 
 static int is_token_text(const char *s, size_t *dots)
@@ -422,6 +448,7 @@ int main(int argc, char **argv)
     access_token_seeds(k);
     key_seeds(k);
     claims_seeds();
+    dpop_seeds(k);
     snapshot_seeds();
     vector_seeds(argv[1]);
     printf("make_seeds: %u seeds in %s\n", written, out_dir);

@@ -149,7 +149,23 @@ typedef enum jg_err {
     JG_ERR_KEYSET_MIXED, /* a verification set mixes "oct" secrets and public keys
                             (see allow_mixed_keys) */
 
-    JG_ERR__COUNT /* number of codes; not an error */
+    /* DPoP proofs (jwtgate/dpop.h, RFC 9449). */
+    JG_ERR_DPOP_TYP,           /* DPoP proof "typ" is not "dpop+jwt" */
+    JG_ERR_DPOP_ALG_SYMMETRIC, /* DPoP proof with a symmetric (HMAC) alg or key */
+    JG_ERR_DPOP_JWK_MISSING,   /* DPoP proof without a "jwk" object in its header */
+    JG_ERR_DPOP_JWK_PRIVATE,   /* DPoP proof "jwk" carries private key members */
+    JG_ERR_DPOP_JWK_ALG,       /* DPoP proof "jwk" does not fit its "alg" */
+    JG_ERR_DPOP_JTI_LENGTH,    /* DPoP proof "jti" empty or longer than allowed */
+    JG_ERR_DPOP_HTM,           /* DPoP proof "htm" is not the request's method */
+    JG_ERR_DPOP_HTU_INVALID,   /* DPoP "htu" not an http(s) URI, or with query or fragment */
+    JG_ERR_DPOP_HTU,           /* DPoP proof "htu" is not the request's URI */
+    JG_ERR_DPOP_IAT_FUTURE,    /* DPoP proof "iat" in the future (beyond leeway) */
+    JG_ERR_DPOP_IAT_STALE,     /* DPoP proof "iat" older than the window */
+    JG_ERR_DPOP_ATH_MISSING,   /* DPoP proof without "ath" for the presented token */
+    JG_ERR_DPOP_ATH,           /* DPoP proof "ath" is not the hash of the token */
+    JG_ERR_DPOP_NONCE_MISSING, /* DPoP proof without the "nonce" the server requires */
+    JG_ERR_DPOP_NONCE,         /* DPoP proof "nonce" is not the server's nonce */
+    JG_ERR__COUNT              /* number of codes; not an error */
 } jg_err;
 
 /*
@@ -173,7 +189,7 @@ const char *jg_err_name(jg_err err);
  * policy asked for and what the token said, the times compared, the kid and
  * alg a key was looked up for. The *_ex() entry points (jg_jws_verify_ex(),
  * jg_jwe_decrypt_ex(), jg_jwt_verify_ex(), jg_access_token_open_ex(),
- * jg_claims_validate_ex(), jg_jwks_parse_ex()) take an optional trailing
+ * jg_claims_validate_ex(), jg_jwks_parse_ex(), jg_dpop_verify()) take an optional trailing
  * `jg_detail *` (NULL: none). On success they zero it (err JG_OK, kind
  * JG_DETAIL_NONE); on failure `err` is the returned error and the other
  * fields say what is known about it (kind JG_DETAIL_NONE when nothing

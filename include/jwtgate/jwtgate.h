@@ -9,6 +9,7 @@
 #include "jwtgate/alg.h"
 #include "jwtgate/base64url.h"
 #include "jwtgate/common.h"
+#include "jwtgate/dpop.h"
 #include "jwtgate/error.h"
 #include "jwtgate/jwe.h"
 #include "jwtgate/jwk.h"

@@ -268,6 +268,70 @@ $PY -c 'import json; d=json.load(open("es256.pub.json")); d.pop("alg"); json.dum
 run 2 --in jws-compact -- jws verify --key noalg.json
 run 0 --in jws-compact -- jws verify --key noalg.json --alg ES256
 
+# ---- dpop proof / verify (RFC 9449) --------------------------------------------------------
+run 0 -- dpop --help && check "dpop help" grep -q "Commands:" out
+run 2 -- dpop
+run 2 -- dpop nosuch
+run 0 -- dpop proof --help && check "dpop proof help" grep -q -- "--htu URL" out
+run 0 -- dpop verify --help && check "dpop verify help" grep -q -- "--window SECONDS" out
+run 0 -- key generate --alg ES256 && cp out dpop-client.jwk
+run 0 --in dpop-client.jwk -- key thumbprint
+cp out dpop-jkt
+printf 'the-access-token' >dpop-token
+run 0 -- dpop proof --key dpop-client.jwk --htm GET --htu 'https://API.example:443/orders?page=2#f' \
+  --token dpop-token --nonce n-1 && cp out dpop-proof
+check "proof: three parts" [ "$(tr -cd . <dpop-proof | wc -c)" = 2 ]
+run 0 --in dpop-proof -- inspect && check "proof: typ dpop+jwt" grep -q '"typ": "dpop+jwt"' out
+check "proof: htu without query and fragment" grep -q '"htu": "https://API.example:443/orders"' out
+check "proof: ath present" grep -q '"ath": "' out
+check "proof: nonce present" grep -q '"nonce": "n-1"' out
+check "proof: no private key in the header" not grep -qF -- "$(json_get dpop-client.jwk 'd["d"]')" out
+run 0 --in dpop-proof -- dpop verify --htm GET --htu https://api.example/orders?x --token dpop-token \
+  --nonce n-1 --jkt "$(cat dpop-jkt)" && cp out dpop-result.json
+check "verify: jkt is the key thumbprint" [ "$(json_get dpop-result.json 'd["jkt"]')" = "$(cat dpop-jkt)" ]
+check "verify: jti of 22 characters" [ "$(json_get dpop-result.json 'len(d["jti"])')" = 22 ]
+check "verify: expires = iat + 300" [ "$(json_get dpop-result.json 'd["expires"] - d["iat"]')" = 300 ]
+check "verify: alg" [ "$(json_get dpop-result.json 'd["alg"]')" = ES256 ]
+run 0 -- dpop verify --htm GET --htu https://api.example/orders --token dpop-token "$(cat dpop-proof)"
+run 1 --in dpop-proof -- dpop verify --htm POST --htu https://api.example/orders &&
+  check "wrong method explained" grep -q 'htm: expected "POST", got "GET"' err
+run 1 --in dpop-proof -- dpop verify --htm GET --htu https://api.example/other &&
+  check "wrong URI explained" grep -q '"htu" does not match' err
+printf 'another-token' >dpop-token2
+run 1 --in dpop-proof -- dpop verify --htm GET --htu https://api.example/orders --token dpop-token2 &&
+  check "ath mismatch explained" grep -q '"ath" does not match' err
+run 1 --in dpop-proof -- dpop verify --htm GET --htu https://api.example/orders --nonce n-2 &&
+  check "nonce mismatch explained" grep -q 'not the expected nonce' err
+run 1 --in dpop-proof -- dpop verify --htm GET --htu https://api.example/orders --jkt AAAA &&
+  check "jkt mismatch explained" grep -q 'not the one bound to the token' err
+run 1 --in dpop-proof -- dpop verify --htm GET --htu https://api.example/orders --alg EdDSA
+run 0 -- dpop proof --key dpop-client.jwk --htm GET --htu https://api.example/orders --iat @1000 &&
+  cp out dpop-old
+run 1 --in dpop-old -- dpop verify --htm GET --htu https://api.example/orders &&
+  check "stale proof explained" grep -q 'older than the accepted window' err
+run 0 --in dpop-old -- dpop verify --htm GET --htu https://api.example/orders --now @1010 --window 30s
+run 1 --in dpop-old -- dpop verify --htm GET --htu https://api.example/orders --now @990 &&
+  check "future proof explained" grep -q 'in the future' err
+run 0 --in dpop-old -- dpop verify --htm GET --htu https://api.example/orders --now @990 --leeway 10
+run 0 --in dpop-old -- jws verify --key dpop-client.jwk --alg ES256 # an ordinary JWS, too
+run 1 --in jws-compact -- dpop verify --htm GET --htu https://api.example/orders
+check "a proof without typ refused" grep -q '"typ" is not "dpop+jwt"' err
+# setup errors: exit 2
+run 2 -- dpop verify --htu https://api.example/orders
+run 2 -- dpop verify --htm GET --htu /orders
+run 2 -- dpop verify --htm GET --htu https://api.example/orders --alg HS256
+run 2 -- dpop verify --htm GET --htu https://api.example/orders --window 0
+run 2 -- dpop verify --htm GET --htu https://api.example/orders --token missing-file
+run 2 -- dpop proof --key dpop-client.jwk --htm GET
+run 2 -- dpop proof --key key-HS256.json --htm GET --htu https://api.example/orders &&
+  check "HMAC key refused" grep -q "symmetric" err
+check "HMAC key: no secret on stderr" no_secret_in_err key-HS256.json
+run 0 --in dpop-client.jwk -- key public
+cp out dpop-client.pub.jwk
+run 2 -- dpop proof --key dpop-client.pub.jwk --htm GET --htu https://api.example/orders &&
+  check "public key refused" grep -q "private key" err
+run 2 -- dpop proof --key dpop-client.jwk --htm GET --htu 'https://a.example/"x'
+
 # ---- jwe encrypt / decrypt -----------------------------------------------------------------
 printf 'the quick brown fox\n' >plain
 for alg in A128KW A256GCMKW RSA-OAEP RSA-OAEP-256 RSA-OAEP-512 ECDH-ES ECDH-ES+A256KW PBES2-HS256+A128KW; do

@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Interoperability of jwtgate with an independent JOSE implementation.
 
-    interop.py --cli PATH/TO/jwtgate --peer jwcrypto|jose [--only jwk,jws,jwe,nested]
+    interop.py --cli PATH/TO/jwtgate --peer jwcrypto|jose [--only jws,jwe,nested,encrypted,dpop]
 
 Both directions for every algorithm the peer supports: we make (keys, JWS,
-JWE, nested access tokens) and the peer checks; the peer makes and we check.
+JWE, nested access tokens, DPoP proofs) and the peer checks; the peer makes and we check.
 jwtgate is driven only through its command-line tool; the peer is
 python3-jwcrypto (in process) or npm jose (peer_jose.mjs, one Node process
 speaking JSON lines). A tampered token must be refused in both directions, so
@@ -409,13 +409,65 @@ class Run:
                 self.jg(base + ['--form', 'encrypted'], tamper(reply['token']).encode(), expect=1)
             self.check('encrypted peer->ours', label, they_encrypt)
 
+    # -- DPoP proofs (RFC 9449) both ways --
+    def dpop(self):
+        token = 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyJ9.an-access-token'
+        token_path = os.path.join(self.tmp, 'dpop-token')
+        with open(token_path, 'w') as f:
+            f.write(token)
+        htu = 'https://api.example.com/orders'
+        for alg, crv in (('ES256', None), ('ES384', None), ('PS256', None), ('EdDSA', 'Ed25519')):
+            label = alg
+            ours = self.our_key(alg, crv)
+            ours_path = self.keyfile(ours)
+            jkt = self.jg(['key', 'thumbprint'], json.dumps(ours).encode()).decode().strip()
+
+            def we_prove():
+                proof = self.jg(['dpop', 'proof', '--key', ours_path, '--htm', 'GET', '--htu',
+                                 htu + '?page=2', '--token', token_path, '--nonce', 'n-1']
+                                ).decode().strip()
+                got = self.peer.call('dpop_verify', proof=proof, htm='GET', htu=htu, token=token,
+                                     nonce='n-1', now=int(time.time()))
+                assert got['jkt'] == jkt, 'thumbprint %s != %s' % (got['jkt'], jkt)
+                for bad in (tamper(proof),):
+                    try:
+                        self.peer.call('dpop_verify', proof=bad, htm='GET', htu=htu, token=token,
+                                       nonce='n-1', now=int(time.time()))
+                    except PeerError:
+                        continue
+                    raise AssertionError('peer accepted a tampered proof')
+                try:
+                    self.peer.call('dpop_verify', proof=proof, htm='POST', htu=htu, token=token,
+                                   nonce='n-1', now=int(time.time()))
+                except PeerError:
+                    return
+                raise AssertionError('peer accepted a proof for another method')
+            self.check('dpop ours->peer', label, we_prove)
+
+            theirs = self.peer.call('gen_key', alg=alg, crv=crv)['jwk']
+
+            def they_prove():
+                reply = self.peer.call('dpop_proof', alg=alg, jwk=theirs, htm='POST', htu=htu,
+                                       token=token, nonce='n-2')
+                proof = reply['proof'].encode()
+                base = ['dpop', 'verify', '--htm', 'POST', '--htu', htu, '--token', token_path,
+                        '--nonce', 'n-2']
+                out = json.loads(self.jg(base + ['--jkt', reply['jkt']], proof))
+                assert out['jkt'] == reply['jkt'], 'thumbprint differs'
+                self.jg(['dpop', 'verify', '--htm', 'GET', '--htu', htu, '--token', token_path,
+                         '--nonce', 'n-2'], proof, expect=1)
+                self.jg(base, tamper(reply['proof']).encode(), expect=1)
+                self.jg(['dpop', 'verify', '--htm', 'POST', '--htu', htu, '--nonce', 'n-2',
+                         '--token', self.keyfile({'other': 'token'})], proof, expect=1)
+            self.check('dpop peer->ours', label, they_prove)
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--cli', default=jgtest.JWTGATE_CLI)
     parser.add_argument('--peer', choices=['jwcrypto', 'jose'], required=True)
     parser.add_argument('--node', default='node')
-    parser.add_argument('--only', default='jws,jwe,nested,encrypted')
+    parser.add_argument('--only', default='jws,jwe,nested,encrypted,dpop')
     args = parser.parse_args()
     peer = (JwcryptoPeer if args.peer == 'jwcrypto' else JosePeer)(args)
     run = Run(args, peer)

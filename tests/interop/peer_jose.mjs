@@ -121,6 +121,37 @@ const ops = {
       verifyKey, { algorithms: [sign_alg], issuer, audience, typ: 'at+jwt' });
     return { claims: payload, typ: inner.typ };
   },
+
+  // DPoP (RFC 9449): a proof checked by jose alone (the key from the proof's
+  // own "jwk" header, EmbeddedJWK; typ, alg, then the claims by hand as a
+  // resource server does), and a proof made by jose.
+  async dpop_verify({ proof, htm, htu, token, nonce, now }) {
+    const { payload, protectedHeader } = await jose.jwtVerify(proof, jose.EmbeddedJWK, {
+      typ: 'dpop+jwt', algorithms: ['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA'],
+      currentDate: new Date(now * 1000), maxTokenAge: 300,
+    });
+    if (protectedHeader.jwk.d !== undefined) throw new Error('private jwk');
+    if (payload.htm !== htm) throw new Error('htm');
+    if (payload.htu !== htu) throw new Error('htu');
+    if (typeof payload.jti !== 'string' || payload.jti.length === 0) throw new Error('jti');
+    if (token !== undefined && token !== null) {
+      const ath = b64.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
+      if (payload.ath !== ath) throw new Error('ath');
+    }
+    if (nonce !== undefined && nonce !== null && payload.nonce !== nonce) throw new Error('nonce');
+    return { jkt: await jose.calculateJwkThumbprint(protectedHeader.jwk), jti: payload.jti };
+  },
+
+  async dpop_proof({ alg, jwk, htm, htu, token, nonce }) {
+    const key = await jose.importJWK(jwk, alg);
+    const { d, p, q, dp, dq, qi, kid, alg: _a, ...pub } = jwk;
+    const claims = { htm, htu, jti: crypto.randomUUID() };
+    if (token) claims.ath = b64.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token))));
+    if (nonce) claims.nonce = nonce;
+    const proof = await new jose.SignJWT(claims)
+      .setProtectedHeader({ alg, typ: 'dpop+jwt', jwk: pub }).setIssuedAt().sign(key);
+    return { proof, jkt: await jose.calculateJwkThumbprint(pub) };
+  },
 };
 
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });

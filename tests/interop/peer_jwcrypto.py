@@ -150,3 +150,56 @@ def encrypt_jwt(claims, enc_jwk, key_alg, enc):
     token.make_encrypted_token(_key(enc_jwk))
     text = token.serialize()
     return {'token': text, 'header': json.loads(b64d(text.split('.')[0]))}
+
+
+# DPoP (RFC 9449): a proof crafted with jwcrypto alone, and a proof checked
+# by jwcrypto alone (the key from the proof's own "jwk" header).
+def _ath(token):
+    import hashlib
+    return b64e(hashlib.sha256(token.encode()).digest())
+
+
+def dpop_proof(alg, jwk, htm, htu, token=None, nonce=None):
+    import time
+    import uuid
+    key = _key(jwk)
+    pub = json.loads(key.export_public())
+    for k in ('kid', 'alg', 'use', 'key_ops'):
+        pub.pop(k, None)
+    claims = {'jti': str(uuid.uuid4()), 'htm': htm, 'htu': htu, 'iat': int(time.time())}
+    if token:
+        claims['ath'] = _ath(token)
+    if nonce:
+        claims['nonce'] = nonce
+    tok = jws.JWS(json_encode(claims).encode())
+    tok.add_signature(key, None, json_encode({'typ': 'dpop+jwt', 'alg': alg, 'jwk': pub}))
+    return {'proof': tok.serialize(compact=True), 'jkt': jwk_mod_thumbprint(pub)}
+
+
+def jwk_mod_thumbprint(pub):
+    return jwk.JWK(**pub).thumbprint()
+
+
+def dpop_verify(proof, htm, htu, token=None, nonce=None, now=None):
+    import time
+    head = json.loads(b64d(proof.split('.')[0]))
+    if head.get('typ') != 'dpop+jwt':
+        raise ValueError('typ')
+    pub = head['jwk']
+    if any(k in pub for k in ('d', 'p', 'q', 'dp', 'dq', 'qi', 'k')):
+        raise ValueError('private jwk')
+    obj = jws.JWS()
+    obj.allowed_algs = ['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA']
+    obj.deserialize(proof)
+    obj.verify(jwk.JWK(**pub), alg=head['alg'])
+    claims = json.loads(obj.payload)
+    now = now or int(time.time())
+    if claims['htm'] != htm or claims['htu'] != htu or not claims.get('jti'):
+        raise ValueError('htm/htu/jti')
+    if not (now - 300 <= claims['iat'] <= now + 5):
+        raise ValueError('iat')
+    if token is not None and claims.get('ath') != _ath(token):
+        raise ValueError('ath')
+    if nonce is not None and claims.get('nonce') != nonce:
+        raise ValueError('nonce')
+    return {'jkt': jwk.JWK(**pub).thumbprint(), 'jti': claims['jti']}
