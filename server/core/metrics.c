@@ -8,15 +8,10 @@ static const double bounds[METRICS_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.0
 
 const char *refusal_name(refusal r)
 {
-    static const char *const names[R__COUNT] = {"invalid_request",
-                                                "invalid_client",
-                                                "invalid_grant",
-                                                "unauthorized_client",
-                                                "unsupported_grant_type",
-                                                "invalid_scope",
-                                                "invalid_target",
-                                                "throttled",
-                                                "server_error"};
+    static const char *const names[R__COUNT] = {
+        "invalid_request",        "invalid_client",    "invalid_grant",  "unauthorized_client",
+        "unsupported_grant_type", "invalid_scope",     "invalid_target", "throttled",
+        "server_error",           "invalid_dpop_proof"};
     return (unsigned)r < R__COUNT ? names[r] : "unknown";
 }
 

@@ -19,6 +19,7 @@ typedef enum refusal {
     R_INVALID_TARGET,
     R_THROTTLED,
     R_SERVER_ERROR,
+    R_INVALID_DPOP_PROOF, /* RFC 9449 */
     R__COUNT
 } refusal;
 

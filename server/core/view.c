@@ -884,6 +884,15 @@ static v_text *build_metadata(jgd *d, view *v)
     json_decref(algs);
     if (doc != NULL && json_array_size(scopes) > 0)
         json_object_set(doc, "scopes_supported", scopes);
+    /* RFC 9449 section 5.1: the proof algorithms the token endpoint takes */
+    json_t *dpop = json_array();
+    char list[] = OAUTH_DPOP_ALGS;
+    for (char *save = NULL, *t = strtok_r(list, ",", &save); dpop != NULL && t != NULL;
+         t = strtok_r(NULL, ",", &save))
+        json_array_append_new(dpop, json_string(t));
+    if (doc != NULL && dpop != NULL)
+        json_object_set(doc, "dpop_signing_alg_values_supported", dpop);
+    json_decref(dpop);
     json_decref(scopes);
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(doc);

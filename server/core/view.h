@@ -143,4 +143,8 @@ int view_sub_has_scope(const v_sub *s, const v_api *api, const char *scope);
 /* The RFC 8414 document (borrowed from the view); NULL out of memory. */
 const char *view_metadata(jgd *d, view *v, size_t *len);
 
+/* The DPoP proof algorithms the token endpoint accepts (asymmetric only),
+ * as its metadata lists them (dpop_signing_alg_values_supported). */
+#define OAUTH_DPOP_ALGS "ES256,ES384,ES512,EdDSA,PS256,PS384,PS512,RS256,RS384,RS512"
+
 #endif

@@ -104,7 +104,9 @@ void oauth_introspect(request *r)
                 json_decref(doc);
                 doc = c;
                 json_object_set_new(doc, "active", json_true());
-                json_object_set_new(doc, "token_type", json_string("Bearer"));
+                /* a DPoP-bound token's "cnf" is returned as is (RFC 9449 section 6.2) */
+                int dpop = json_is_string(json_object_get(json_object_get(doc, "cnf"), "jkt"));
+                json_object_set_new(doc, "token_type", json_string(dpop ? "DPoP" : "Bearer"));
             } else {
                 json_decref(c);
             }

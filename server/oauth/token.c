@@ -10,10 +10,18 @@
  * subscribed APIs that define a requested scope; without either, every
  * subscribed API. The scope granted is the requested scope intersected with
  * what those subscriptions approved (all of it when none was requested).
+ *
+ * DPoP (RFC 9449): a request with a DPoP header gets a token bound to the
+ * proof's key ("cnf": {"jkt": thumbprint}, token_type DPoP). The proof is
+ * checked for this endpoint (htm POST, htu the token endpoint), fresh (iat
+ * within DPOP_WINDOW), asymmetric, and used once: its jti is recorded in
+ * the store, so a replay is refused by every node of a cluster.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jwtgate/dpop.h>
 
 #include "server/core/log.h"
 #include "server/core/util.h"
@@ -21,6 +29,11 @@
 
 #define MAX_SCOPES    64
 #define MAX_RESOURCES 16
+/* A proof is fresh for a minute (iat within 60 s before now, 5 s of clock
+ * skew either way): long enough for a slow client, short enough that the
+ * store keeps few jtis. */
+#define DPOP_WINDOW 60
+#define DPOP_LEEWAY 5
 
 /* Split a scope string into tokens (in place in `buf`). RFC 6749 section
  * 3.3: scope = scope-token *( SP scope-token ), so exactly one space
@@ -59,7 +72,68 @@ static void add_unique(json_t *arr, const char *s)
         json_array_append_new(arr, json_string(s));
 }
 
-static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const char *scope)
+/* Record a proof's jti until it expires; -1 if it was seen before (by any
+ * node) or cannot be stored (then the proof is refused: fail closed). */
+static int dpop_once(jgd *d, const jg_dpop_result *p)
+{
+    char id[300];
+    if (snprintf(id, sizeof id, "dpop:%s:%.*s", p->jkt, (int)p->jti_len, p->jti) >= (int)sizeof id)
+        return -1;
+    json_t *row = json_pack("{ss sI}", "id", id, "exp", (json_int_t)p->expires);
+    store_tx *tx = NULL;
+    int rc = -1;
+    if (row != NULL && store_begin(d->st, 1, &tx) == ST_OK) {
+        if (st_insert(tx, T_ASSERTIONS, row) == ST_OK && store_commit(tx) == ST_OK)
+            rc = 0;
+        else
+            store_rollback(tx);
+    }
+    json_decref(row);
+    return rc;
+}
+
+/* The DPoP header, if any: 0 none, 1 a valid proof (jkt set), -1 refused
+ * (answered: 400 invalid_dpop_proof, RFC 9449 section 5). */
+static int dpop_check(request *r, char jkt[44])
+{
+    const char *proof = http_req_header(r, "DPoP");
+    if (proof == NULL)
+        return 0;
+    jg_alg_set algs = 0;
+    jg_dpop_policy pol = {0};
+    jg_dpop_result res;
+    jg_detail why;
+    const char *te = r->d->token_endpoint;
+    pol.htm = "POST";
+    pol.htm_len = 4;
+    pol.htu = te;
+    pol.htu_len = strlen(te);
+    pol.window = DPOP_WINDOW;
+    pol.leeway = DPOP_LEEWAY;
+    jg_err err = jg_alg_set_parse(OAUTH_DPOP_ALGS, &algs);
+    pol.algs = algs;
+    if (err == JG_OK)
+        err = jg_dpop_verify(proof, strlen(proof), &pol, &res, &why);
+    if (err != JG_OK) {
+        char msg[400], det[300];
+        det[0] = '\0';
+        (void)jg_detail_format(&why, det, sizeof det);
+        snprintf(msg, sizeof msg, "the DPoP proof was refused: %s%s%s", jg_strerror(err),
+                 det[0] ? ": " : "", det);
+        oauth_refuse(r, R_INVALID_DPOP_PROOF, 400, "invalid_dpop_proof", msg);
+        return -1;
+    }
+    if (dpop_once(r->d, &res) != 0) {
+        oauth_refuse(r, R_INVALID_DPOP_PROOF, 400, "invalid_dpop_proof",
+                     "the DPoP proof was used before");
+        return -1;
+    }
+    memcpy(jkt, res.jkt, 44);
+    return 1;
+}
+
+static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const char *scope,
+                  const char *jkt)
 {
     jgd *d = r->d;
     char *jti = sv_new_id("", 16);
@@ -95,6 +169,11 @@ static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const
         err = jg_claims_set_int(claims, "exp", now + d->cfg.token_ttl);
     if (err == JG_OK)
         err = jg_claims_set_string(claims, "jti", jti);
+    if (err == JG_OK && jkt != NULL) {
+        char cnf[80];
+        snprintf(cnf, sizeof cnf, "{\"jkt\":\"%s\"}", jkt);
+        err = jg_claims_set_json(claims, "cnf", cnf);
+    }
     jg_seal_opts opts = {.enc = JG_ENC_A256GCM};
     if (err == JG_OK)
         err = jg_access_token_seal(claims, v->sign_key, v->enc_key, &opts, &token, &token_len);
@@ -117,7 +196,7 @@ static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const
         sv_buf_puts(&b, scope_json != NULL ? scope_json : "\"\"");
         free(scope_json);
     }
-    sv_buf_puts(&b, ",\"token_type\":\"Bearer\"}");
+    sv_buf_puts(&b, jkt != NULL ? ",\"token_type\":\"DPoP\"}" : ",\"token_type\":\"Bearer\"}");
     jg_free_secret(token, token_len);
     size_t len = 0;
     char *body = sv_buf_take(&b, &len);
@@ -136,6 +215,8 @@ static void token_request(request *r, view *v)
     client_auth ca;
     json_t *aud = NULL, *granted = NULL, *approved = NULL;
     char *scope_buf = NULL;
+    char jkt[44];
+    int bound = 0;
     if (client_authenticate(r, &f, v, &ca) != 0)
         goto out;
     const char *grant = form_get(&f, "grant_type", NULL);
@@ -249,6 +330,10 @@ static void token_request(request *r, view *v)
         oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "no active keys");
         goto out;
     }
+    /* last, so that a proof is spent only on a request that is otherwise granted */
+    bound = dpop_check(r, jkt);
+    if (bound < 0)
+        goto out;
     sv_buf sb = {0};
     json_array_foreach (granted, i, s) {
         if (i > 0)
@@ -256,7 +341,7 @@ static void token_request(request *r, view *v)
         sv_buf_puts(&sb, json_string_value(s));
     }
     char *scope = sv_buf_take(&sb, NULL);
-    issue(r, v, &ca, aud, scope != NULL ? scope : "");
+    issue(r, v, &ca, aud, scope != NULL ? scope : "", bound ? jkt : NULL);
     free(scope);
 out:
     free(scope_buf);
