@@ -27,6 +27,21 @@ function must(cond, what) {
   if (!cond) throw new Error(what);
 }
 
+// RFC 7638 thumbprint of an EC public key: what cnf.jkt must be.
+async function jkt(publicKey) {
+  const j = await crypto.subtle.exportKey('jwk', publicKey);
+  const text = JSON.stringify({ crv: j.crv, kty: j.kty, x: j.x, y: j.y });
+  const d = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Buffer.from(d).toString('base64url');
+}
+
+async function introspectCnf(as, token) {
+  const c = { client_id: cfg.basic.id };
+  const res = await oauth.introspectionRequest(as, c, oauth.ClientSecretBasic(cfg.basic.secret),
+                                               token);
+  return (await oauth.processIntrospectionResponse(as, c, res)).cnf;
+}
+
 async function privateKey() {
   return crypto.subtle.importKey('jwk', cfg.pkjwt.jwk, { name: 'ECDSA', namedCurve: 'P-256' },
                                  false, ['sign']);
@@ -79,6 +94,17 @@ async function runO4w() {
     const t = await o4wToken(as, cfg.basic.id, oauth.ClientSecretBasic(cfg.basic.secret),
                              { resource: cfg.audience });
     must(t.access_token, 'token');
+  });
+  await check(lib, 'client_credentials with DPoP (RFC 9449): a bound token', async () => {
+    const c = { client_id: cfg.basic.id };
+    const kp = await oauth.generateKeyPair('ES256');
+    const res = await oauth.clientCredentialsGrantRequest(
+      as, c, oauth.ClientSecretBasic(cfg.basic.secret), new URLSearchParams({}),
+      { DPoP: oauth.DPoP(c, kp) });
+    const t = await oauth.processClientCredentialsResponse(as, c, res);
+    must(t.token_type.toLowerCase() === 'dpop', 'token_type ' + t.token_type);
+    const cnf = await introspectCnf(as, t.access_token);
+    must(cnf && cnf.jkt === await jkt(kp.publicKey), 'cnf ' + JSON.stringify(cnf));
   });
   await check(lib, 'wrong secret (basic): 401 with a Basic challenge, invalid_client', async () => {
     try {
@@ -161,6 +187,14 @@ async function runOpenidClient() {
                                      client.PrivateKeyJwt({ key, kid: cfg.pkjwt.jwk.kid }));
     const t = await client.clientCredentialsGrant(c, { resource: cfg.audience });
     must(t.access_token, 'token');
+  });
+  await check(lib, 'client_credentials with DPoP (its DPoP handle)', async () => {
+    const kp = await client.randomDPoPKeyPair('ES256');
+    const t = await client.clientCredentialsGrant(config, { scope: 'orders:read' },
+                                                  { DPoP: client.getDPoPHandle(config, kp) });
+    must(t.token_type.toLowerCase() === 'dpop', 'token_type ' + t.token_type);
+    const info = await client.tokenIntrospection(config, t.access_token);
+    must(info.cnf && info.cnf.jkt === await jkt(kp.publicKey), 'cnf');
   });
   await check(lib, 'wrong secret: invalid_client', async () => {
     const c = await client.discovery(issuer, cfg.wrong.id, 'jgs_wrong');

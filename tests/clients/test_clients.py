@@ -128,8 +128,8 @@ class Clients(unittest.TestCase):
             print('  %-14s %-55s %s' % (c['lib'], c['name'], 'ok' if c['ok'] else c['detail']),
                   file=sys.stderr)
         self.assertEqual(failed, [])
-        self.assertEqual(len([c for c in cases if c['lib'] == 'oauth4webapi']), 11)
-        self.assertEqual(len([c for c in cases if c['lib'] == 'openid-client']), 7)
+        self.assertEqual(len([c for c in cases if c['lib'] == 'oauth4webapi']), 12)
+        self.assertEqual(len([c for c in cases if c['lib'] == 'openid-client']), 8)
 
     # ---- Authlib (Debian) ------------------------------------------------------------
 
