@@ -14,6 +14,7 @@
 #include "lib/core/json.h" /* the one library-internal header the daemon uses: see HACKING.md */
 #include "server/core/log.h"
 #include "server/core/util.h"
+#include "server/core/view.h"
 
 #define METHOD(m)   (strcmp(a->r->method, (m)) == 0)
 #define MAX_SECRETS 5
@@ -152,18 +153,28 @@ static void reply_with_secret(actx *a, change *c, const json_t *row, char *secre
     json_decref(shown);
 }
 
+#define BINDING_VALUES "\"token_binding\" must be none, dpop_optional or dpop_required"
+
 static void create_app(actx *a, const char *tenant_id)
 {
-    static const char *const allowed[] = {"name", "auth_method", "jwks", "secret_expires_in", NULL};
-    const char *name, *method;
+    static const char *const allowed[] = {"name",          "auth_method",       "jwks",
+                                          "token_binding", "secret_expires_in", NULL};
+    const char *name, *method, *binding;
     int64_t expires_in = 0;
     int has_exp = 0;
     if (!require_role_first(a, tenant_id, ROLE_DEVELOPER))
         return;
     if (!body_only(a, allowed) || !body_string(a, "name", 1, 64, &name) ||
         !body_string(a, "auth_method", 0, 32, &method) ||
+        !body_string(a, "token_binding", 0, 32, &binding) ||
         !body_int(a, "secret_expires_in", 0, 60, 10LL * 365 * 86400, &expires_in, &has_exp))
         return;
+    if (binding == NULL)
+        binding = "dpop_optional";
+    if (view_binding_parse(binding) < 0) {
+        reply_invalid(a, BINDING_VALUES);
+        return;
+    }
     if (!sv_is_simple_name(name, 64)) {
         reply_invalid(a, "\"name\": letters, digits, '.', '_', '-'");
         return;
@@ -195,10 +206,11 @@ static void create_app(actx *a, const char *tenant_id)
         return;
     }
     char *id = sv_new_id("app_", 12), *client_id = sv_new_id("jgc_", 16);
-    json_t *row = json_pack("{ss ss ss ss ss sb sI sI}", "id", id != NULL ? id : "", "tenant_id",
+    json_t *row = json_pack("{ss ss ss ss ss sb sI sI ss}", "id", id != NULL ? id : "", "tenant_id",
                             tenant_id, "name", name, "client_id",
                             client_id != NULL ? client_id : "", "auth_method", method, "suspended",
-                            0, "created_at", (json_int_t)c.now, "updated_at", (json_int_t)c.now);
+                            0, "created_at", (json_int_t)c.now, "updated_at", (json_int_t)c.now,
+                            "token_binding", binding);
     free(id);
     free(client_id);
     if (row != NULL && jwks != NULL)
@@ -228,12 +240,18 @@ static void create_app(actx *a, const char *tenant_id)
 
 static void update_app(actx *a, const char *tenant_id, const char *id)
 {
-    static const char *const allowed[] = {"jwks", "suspended", NULL};
+    static const char *const allowed[] = {"jwks", "suspended", "token_binding", NULL};
     int suspended = 0, has_susp = 0;
+    const char *binding = NULL;
     if (!require_role_first(a, tenant_id, ROLE_DEVELOPER))
         return;
-    if (!body_only(a, allowed) || !body_bool(a, "suspended", &suspended, &has_susp))
+    if (!body_only(a, allowed) || !body_bool(a, "suspended", &suspended, &has_susp) ||
+        !body_string(a, "token_binding", 0, 32, &binding))
         return;
+    if (binding != NULL && view_binding_parse(binding) < 0) {
+        reply_invalid(a, BINDING_VALUES);
+        return;
+    }
     if (json_object_size(a->body) == 0) {
         reply_invalid(a, "nothing to change");
         return;
@@ -264,6 +282,8 @@ static void update_app(actx *a, const char *tenant_id, const char *id)
         json_object_set(upd, "jwks", jwks);
     if (has_susp)
         json_object_set_new(upd, "suspended", json_boolean(suspended));
+    if (binding != NULL)
+        json_object_set_new(upd, "token_binding", json_string(binding));
     json_object_set_new(upd, "updated_at", json_integer(c.now));
     after = json_deep_copy(before);
     json_object_update(after, upd);

@@ -200,6 +200,8 @@ static v_client *client_from_row(const json_t *row, size_t nsecrets, size_t nsub
     const char *method = member(row, "auth_method");
     c->private_key_jwt = method != NULL && strcmp(method, "private_key_jwt") == 0;
     c->suspended = json_is_true(json_object_get(row, "suspended"));
+    int binding = view_binding_parse(member(row, "token_binding"));
+    c->binding = binding < 0 ? V_BIND_DPOP_OPTIONAL : (v_binding)binding;
     c->secrets = nsecrets ? calloc(nsecrets, sizeof *c->secrets) : NULL;
     c->subs = nsubs ? calloc(nsubs, sizeof *c->subs) : NULL;
     if ((nsecrets && c->secrets == NULL) || (nsubs && c->subs == NULL)) {
@@ -925,4 +927,15 @@ const char *view_metadata(jgd *d, view *v, size_t *len)
     }
     *len = t->len;
     return t->s;
+}
+
+int view_binding_parse(const char *s)
+{
+    if (s == NULL || strcmp(s, "dpop_optional") == 0)
+        return V_BIND_DPOP_OPTIONAL;
+    if (strcmp(s, "none") == 0)
+        return V_BIND_NONE;
+    if (strcmp(s, "dpop_required") == 0)
+        return V_BIND_DPOP_REQUIRED;
+    return -1;
 }

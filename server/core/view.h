@@ -49,11 +49,21 @@ typedef struct v_sub {
     size_t nscopes;
 } v_sub;
 
+/* How an application's tokens are bound to a key it holds (RFC 9449). */
+typedef enum v_binding {
+    V_BIND_DPOP_OPTIONAL = 0, /* bound when the token request carries a proof (the default) */
+    V_BIND_NONE,              /* bearer tokens only: a DPoP header is ignored */
+    V_BIND_DPOP_REQUIRED      /* no token without a proof */
+} v_binding;
+/* The binding named `s` (as stored), or -1. */
+int view_binding_parse(const char *s);
+
 typedef struct v_client {
     pitem h; /* key: client_id */
     char *client_id, *app_id, *tenant_id, *name;
     int private_key_jwt; /* else client_secret */
     int suspended;
+    v_binding binding;
     jg_jwks *keys; /* private_key_jwt: the registered keys (NULL if none usable) */
     v_secret *secrets;
     size_t nsecrets;

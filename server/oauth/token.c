@@ -330,10 +330,16 @@ static void token_request(request *r, view *v)
         oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "no active keys");
         goto out;
     }
-    /* last, so that a proof is spent only on a request that is otherwise granted */
-    bound = dpop_check(r, jkt);
-    if (bound < 0)
+    /* last, so that a proof is spent only on a request that is otherwise
+     * granted; an application bound to none ignores the header (RFC 9449
+     * section 10.2: as a server without DPoP would) */
+    if (c->binding != V_BIND_NONE && (bound = dpop_check(r, jkt)) < 0)
         goto out;
+    if (!bound && c->binding == V_BIND_DPOP_REQUIRED) {
+        oauth_refuse(r, R_INVALID_DPOP_PROOF, 400, "invalid_dpop_proof",
+                     "this client's tokens are DPoP-bound: send a DPoP proof");
+        goto out;
+    }
     sv_buf sb = {0};
     json_array_foreach (granted, i, s) {
         if (i > 0)

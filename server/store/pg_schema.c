@@ -122,6 +122,8 @@ static const char *const migrations[] = {
     " hash TEXT NOT NULL UNIQUE,"
     " state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
     " created_at BIGINT NOT NULL, revoked_at BIGINT);",
+    /* 7: an application's token binding (sqlite_schema.c). */
+    "ALTER TABLE apps ADD COLUMN token_binding TEXT NOT NULL DEFAULT 'dpop_optional';",
 };
 
 size_t pg_migration_count(void)

@@ -105,6 +105,10 @@ static const char *const migrations[] = {
     " hash TEXT NOT NULL UNIQUE,"
     " state TEXT NOT NULL CHECK (state IN ('active', 'revoked')),"
     " created_at BIGINT NOT NULL, revoked_at BIGINT);",
+    /* 7: how an application's tokens are bound to a key it holds (RFC
+     * 9449): none, dpop_optional (the default: bound when a proof comes),
+     * dpop_required. */
+    "ALTER TABLE apps ADD COLUMN token_binding TEXT NOT NULL DEFAULT 'dpop_optional';",
 };
 
 size_t sqlite_migration_count(void)

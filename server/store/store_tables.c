@@ -29,7 +29,8 @@ static const store_column apps_cols[] = {{"id", COL_TEXT},          {"tenant_id"
                                          {"name", COL_TEXT},        {"client_id", COL_TEXT},
                                          {"auth_method", COL_TEXT}, {"jwks", COL_JSON},
                                          {"suspended", COL_BOOL},   {"created_at", COL_INT},
-                                         {"updated_at", COL_INT},   {NULL, COL_TEXT}};
+                                         {"updated_at", COL_INT},   {"token_binding", COL_TEXT},
+                                         {NULL, COL_TEXT}};
 static const store_column secrets_cols[] = {
     {"id", COL_TEXT},        {"app_id", COL_TEXT},    {"hash", COL_TEXT}, {"hint", COL_TEXT},
     {"created_at", COL_INT}, {"expires_at", COL_INT}, {NULL, COL_TEXT}};

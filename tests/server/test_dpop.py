@@ -3,7 +3,9 @@ token bound to the proof's key (token_type DPoP, cnf.jkt in the claims, shown by
 introspection); proofs made by an independent implementation (python3-jwcrypto) and by
 `jwtgate dpop proof` are accepted; a replayed proof, one for another URL or method, a
 stale one, one whose jwk holds the private key, an HMAC one and garbage are refused with
-400 invalid_dpop_proof and nothing issued; the metadata lists the proof algorithms."""
+400 invalid_dpop_proof and nothing issued; the metadata lists the proof algorithms; an
+application's token_binding (dpop_optional, dpop_required, none) decides what a request
+without or with a proof gets."""
 import base64
 import hashlib
 import json
@@ -146,6 +148,66 @@ class DPoP(unittest.TestCase):
         self.assertIn('ES256', algs)
         self.assertIn('EdDSA', algs)
         self.assertFalse([a for a in algs if a.startswith('HS') or a == 'none'])
+
+
+class Binding(unittest.TestCase):
+    """An application's token_binding: dpop_optional (the default), dpop_required (no
+    token without a proof), none (the DPoP header ignored: a bearer token)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.w = World(cls.srv)
+        cls.w.subscribe('a', 'a', ['orders:read'])
+        cls.key = jwk.JWK.generate(kty='EC', crv='P-256')
+        cls.path = '/tenants/%s/apps/%s' % (cls.w.tenants['a'], cls.w.apps['a']['id'])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.close()
+
+    def token(self, with_proof):
+        h = {'DPoP': proof(self.key, self.srv.token_endpoint)} if with_proof else {}
+        return self.srv.post_form('/oauth2/token', {'grant_type': 'client_credentials'},
+                                  auth=self.w.client('a'), headers=h)
+
+    def bind(self, value, expect=200):
+        return self.srv.admin('PATCH', self.path, {'token_binding': value}, expect=expect)[1]
+
+    def test_the_default_is_optional(self):
+        _, app = self.srv.admin('GET', self.path, expect=200)
+        self.assertEqual(app['token_binding'], 'dpop_optional')
+
+    def test_required_refuses_a_request_without_a_proof(self):
+        self.assertEqual(self.bind('dpop_required')['token_binding'], 'dpop_required')
+        try:
+            r = self.token(False)
+            self.assertEqual((r.status, r.json()['error']), (400, 'invalid_dpop_proof'))
+            r = self.token(True)
+            self.assertEqual((r.status, r.json()['token_type']), (200, 'DPoP'))
+        finally:
+            self.bind('dpop_optional')
+
+    def test_none_ignores_the_header(self):
+        self.bind('none')
+        try:
+            r = self.token(True)
+            self.assertEqual((r.status, r.json()['token_type']), (200, 'Bearer'))
+            info = self.srv.post_form('/oauth2/introspect', {'token': r.json()['access_token']},
+                                      auth=self.w.client('a')).json()
+            self.assertNotIn('cnf', info)
+        finally:
+            self.bind('dpop_optional')
+
+    def test_bad_values_are_refused_and_new_apps_can_choose(self):
+        self.bind('mtls', expect=422)
+        self.bind(7, expect=422)
+        _, app = self.srv.admin('POST', '/tenants/%s/apps' % self.w.tenants['a'],
+                                {'name': 'strict', 'token_binding': 'dpop_required'},
+                                expect=201)
+        self.assertEqual(app['token_binding'], 'dpop_required')
+        self.srv.admin('POST', '/tenants/%s/apps' % self.w.tenants['a'],
+                       {'name': 'odd', 'token_binding': 'sometimes'}, expect=422)
 
 
 if __name__ == '__main__':
