@@ -206,11 +206,11 @@ static void create_app(actx *a, const char *tenant_id)
         return;
     }
     char *id = sv_new_id("app_", 12), *client_id = sv_new_id("jgc_", 16);
-    json_t *row = json_pack("{ss ss ss ss ss sb sI sI ss}", "id", id != NULL ? id : "", "tenant_id",
-                            tenant_id, "name", name, "client_id",
-                            client_id != NULL ? client_id : "", "auth_method", method, "suspended",
-                            0, "created_at", (json_int_t)c.now, "updated_at", (json_int_t)c.now,
-                            "token_binding", binding);
+    json_t *row =
+        json_pack("{ss ss ss ss ss sb sI sI ss}", "id", id != NULL ? id : "", "tenant_id",
+                  tenant_id, "name", name, "client_id", client_id != NULL ? client_id : "",
+                  "auth_method", method, "suspended", 0, "created_at", (json_int_t)c.now,
+                  "updated_at", (json_int_t)c.now, "token_binding", binding);
     free(id);
     free(client_id);
     if (row != NULL && jwks != NULL)
