@@ -50,8 +50,8 @@ typedef struct words {
 
 static int push(words *w, const char *s, size_t len)
 {
-    if (w->n + 1 >= w->cap) {
-        int cap = w->cap ? w->cap * 2 : 16;
+    if (w->v == NULL || w->n + 1 >= w->cap) {
+        int cap = w->v != NULL ? w->cap * 2 : 16;
         char **v = realloc(w->v, (size_t)cap * sizeof *v);
         if (v == NULL)
             return -1;
@@ -189,12 +189,15 @@ int conffile_expand(int argc, char **argv, int *out_argc, char ***out_argv, char
     }
     int rc = 0;
     for (int i = 0; i < argc && i < 2 && rc == 0; i++)
-        rc = push(&w, argv[i], strlen(argv[i]));
+        if (argv[i] != NULL)
+            rc = push(&w, argv[i], strlen(argv[i]));
     if (rc == 0 && path != NULL && read_file(path, argc, argv, &w, why, why_len) != 0) {
         conffile_free(w.n, w.v);
         return -1;
     }
     for (int i = 2; i < argc && rc == 0; i++) {
+        if (argv[i] == NULL)
+            continue;
         if (strcmp(argv[i], "--config") == 0) {
             i++;
             continue;

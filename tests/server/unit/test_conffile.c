@@ -38,11 +38,9 @@ static void expect(const char *const *args, const char *want)
     char why[256] = "";
     assert_int_equal(conffile_expand(argc, argv, &xargc, &xargv, why, sizeof why), 0);
     char got[1024] = "";
-    for (int i = 0; i < xargc; i++) {
-        if (i > 0)
-            strcat(got, " ");
-        strcat(got, xargv[i]);
-    }
+    size_t used = 0;
+    for (int i = 0; i < xargc && used < sizeof got; i++)
+        used += (size_t)snprintf(got + used, sizeof got - used, "%s%s", i > 0 ? " " : "", xargv[i]);
     assert_null(xargv[xargc]);
     assert_string_equal(got, want);
     conffile_free(xargc, xargv);
