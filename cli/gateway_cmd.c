@@ -369,7 +369,8 @@ typedef struct sync_state {
     const char *cred_path, *out;
     long wait;
     int once;
-    json_t *cred; /* the credential file's document */
+    unsigned mode; /* of the snapshot file: 0600 or 0640 (--mode) */
+    json_t *cred;  /* the credential file's document */
     const char *credential;
     jg_jwks *dec;   /* the gateway's private key */
     jg_jwks *trust; /* the control plane's signing keys we trust */
@@ -525,7 +526,7 @@ static int accept_body(sync_state *s, const fetch_result *f)
         goto out;
     }
     if (!s->have || info.version > s->version) {
-        if (jg_snapshot_write_file(s->out, data, len) != JG_OK) {
+        if (jg_snapshot_write_file_mode(s->out, data, len, s->mode) != JG_OK) {
             say("cannot write %s: %s", s->out, strerror(errno));
             rc = EXIT_USAGE;
             goto out;
@@ -607,12 +608,14 @@ static void sleep_interruptible(double seconds)
 
 static const char sync_usage[] =
     "Usage: jwtgate gateway sync --url URL [--url URL ...] --credential FILE --out PATH\n"
-    "                            [--wait SECONDS] [--once]\n"
+    "                            [--wait SECONDS] [--mode 0600|0640] [--once]\n"
     "Keep PATH (the nginx module's jwtgate_snapshot file) up to date from jwtgated's\n"
     "GET /gateway/v1/snapshot: long polls (--wait, default 30, at most 60) with failover\n"
     "between the URLs; each snapshot is decrypted with the credential's key, its signature\n"
     "checked against the trusted control-plane keys, and written atomically. Runs in the\n"
     "foreground until SIGTERM/SIGINT; --once fetches once (no wait unless --wait) and exits.\n"
+    "--mode: the snapshot file's mode, 0600 (default) or 0640 (its group reads it: the\n"
+    "nginx workers through the jwtgate group on a packaged host, docs/SECURITY.md).\n"
     "Exit status: 0 fresh (or a clean stop), 2 usage or setup, 3 every node unreachable\n"
     "(the last snapshot is kept), 4 the credential was refused (401), 5 invalid snapshot.\n"
     "\n"
@@ -623,7 +626,7 @@ static const char sync_usage[] =
 
 static int cmd_sync(int argc, char **argv)
 {
-    sync_state s = {.wait = -1};
+    sync_state s = {.wait = -1, .mode = 0600};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -641,6 +644,14 @@ static int cmd_sync(int argc, char **argv)
             s.cred_path = argv[++i];
         } else if (strcmp(a, "--out") == 0) {
             s.out = argv[++i];
+        } else if (strcmp(a, "--mode") == 0) {
+            const char *m = argv[++i];
+            if (strcmp(m, "0600") == 0 || strcmp(m, "600") == 0)
+                s.mode = 0600;
+            else if (strcmp(m, "0640") == 0 || strcmp(m, "640") == 0)
+                s.mode = 0640;
+            else
+                return cli_usage("gateway sync", "--mode: 0600 or 0640, not %s", m);
         } else if (strcmp(a, "--wait") == 0) {
             uint64_t w = 0;
             if (cli_parse_uint("gateway sync", "--wait", argv[++i], 60, &w) != EXIT_OK)

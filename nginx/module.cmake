@@ -34,3 +34,10 @@ add_custom_command(
   COMMENT "Building ngx_http_jwtgate_module.so (${JG_NGX_FLAVOUR}) against ${JG_NGX_SRC}"
   VERBATIM)
 add_custom_target(ngx_http_jwtgate_module ALL DEPENDS ${JG_NGX_MODULE})
+
+# Installed where Debian's nginx loads dynamic modules from (load_module
+# modules/NAME.so): PREFIX/lib/nginx/modules, /usr/lib/nginx/modules for the
+# packages (debian/, docs/packages.md).
+set(JG_NGX_MODULE_DIR "lib/nginx/modules" CACHE STRING
+    "where the nginx module is installed, relative to the prefix")
+install(FILES ${JG_NGX_MODULE} DESTINATION ${JG_NGX_MODULE_DIR})

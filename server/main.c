@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "server/core/change.h"
+#include "server/core/conffile.h"
 #include "server/core/log.h"
 #include "server/core/masterkey.h"
 #include "server/core/util.h"
@@ -47,12 +48,20 @@ static const char usage[] =
     "  rotate-keys  rotate keys: --purpose signing|encryption|both (default both)\n"
     "  backup       --to FILE: a consistent copy of the database, while serving\n"
     "  restore      --from FILE: replace the database by a backup (jwtgated stopped)\n"
+    "  create-master-key\n"
+    "               create --master-key-file (mode 0600) unless it exists: a service's\n"
+    "               first start (ExecStartPre of the packaged unit)\n"
     "\n"
     "Options (all commands):\n"
+    "  --config FILE           \"key = value\" lines, a key per long option below (without\n"
+    "                          the dashes; access-log = true); the command line wins\n"
     "  --data-dir DIR          database and snapshot location (default .)\n"
     "  --db PATH|URI           database (default DIR/jwtgated.db); postgresql://... for\n"
     "                          a PostgreSQL database (any libpq connection URI)\n"
     "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.jgs)\n"
+    "  --snapshot-mode 0600|0640\n"
+    "                          the snapshot file's mode (default 0600; 0640: readable by\n"
+    "                          the group, e.g. jwtgate on a packaged host)\n"
     "  --snapshot-format compiled|json\n"
     "                          compiled (default, format 2) or JSON (format 1: for\n"
     "                          gateways older than format 2)\n"
@@ -127,6 +136,7 @@ static int parse_args(int argc, char **argv, opts *o)
     o->cfg.max_per_ip = 32;
     o->cfg.request_timeout = 10;
     o->cfg.publish_delay_ms = 100;
+    o->cfg.snapshot_mode = 0600;
     o->cfg.real_ip_header = NET_X_FORWARDED_FOR;
     o->cfg.signing_alg = JG_ALG_ES256;
     o->cfg.encryption_alg = JG_ALG_ECDH_ES_A256KW;
@@ -191,6 +201,13 @@ static int parse_args(int argc, char **argv, opts *o)
                 o->cfg.snapshot_format = SNAPSHOT_COMPILED;
             else if (strcmp(v, "json") == 0)
                 o->cfg.snapshot_format = SNAPSHOT_JSON;
+            else
+                goto bad;
+        } else if (TAKES("--snapshot-mode")) {
+            if (strcmp(v, "0600") == 0 || strcmp(v, "600") == 0)
+                o->cfg.snapshot_mode = 0600;
+            else if (strcmp(v, "0640") == 0 || strcmp(v, "640") == 0)
+                o->cfg.snapshot_mode = 0640;
             else
                 goto bad;
         } else if (TAKES("--publish-delay")) {
@@ -328,6 +345,33 @@ static void teardown(jgd *d)
     free(d->token_endpoint);
     pthread_mutex_destroy(&d->write_mu);
     pthread_mutex_destroy(&d->view_mu);
+}
+
+/* The packaged unit's first start: the master key, once (0600, the
+ * running user's). An existing file is left as it is, checked as at any
+ * start (not readable by others, 43 base64url characters). */
+static int cmd_create_master_key(const opts *o)
+{
+    char why[256] = "";
+    if (o->cfg.master_key_file == NULL) {
+        log_msg(L_ERR, "create-master-key: --master-key-file is required");
+        return 2;
+    }
+    if (access(o->cfg.master_key_file, F_OK) == 0) {
+        jg_jwk *k = NULL;
+        int rc = masterkey_load(o->cfg.master_key_file, &k, why, sizeof why);
+        jg_jwk_free(k);
+        if (rc != 0)
+            log_msg(L_ERR, "%s", why);
+        return rc != 0;
+    }
+    if (masterkey_create(o->cfg.master_key_file, why, sizeof why) != 0) {
+        log_msg(L_ERR, "%s", why);
+        return 1;
+    }
+    log_msg(L_INFO, "created the master key %s: back it up, keep it secret",
+            o->cfg.master_key_file);
+    return 0;
 }
 
 static int cmd_init(const opts *o)
@@ -727,19 +771,32 @@ int main(int argc, char **argv)
         printf("jwtgated %s\n", jg_version());
         return 0;
     }
-    opts o;
-    if (parse_args(argc, argv, &o) != 0)
+    /* --config FILE: its options go before the command line's, which win. */
+    char why[512] = "";
+    int xargc = 0;
+    char **xargv = NULL;
+    if (conffile_expand(argc, argv, &xargc, &xargv, why, sizeof why) != 0) {
+        fprintf(stderr, "jwtgated: %s\n", why);
         return 2;
-    if (strcmp(argv[1], "init") == 0)
-        return cmd_init(&o);
-    if (strcmp(argv[1], "serve") == 0)
-        return cmd_serve(&o);
-    if (strcmp(argv[1], "rotate-keys") == 0)
-        return cmd_rotate(&o);
-    if (strcmp(argv[1], "backup") == 0)
-        return cmd_backup(&o);
-    if (strcmp(argv[1], "restore") == 0)
-        return cmd_restore(&o);
-    fprintf(stderr, "jwtgated: unknown command \"%s\"\n%s", argv[1], usage);
-    return 2;
+    }
+    opts o;
+    int rc = 2;
+    if (parse_args(xargc, xargv, &o) != 0)
+        rc = 2;
+    else if (strcmp(argv[1], "init") == 0)
+        rc = cmd_init(&o);
+    else if (strcmp(argv[1], "serve") == 0)
+        rc = cmd_serve(&o);
+    else if (strcmp(argv[1], "rotate-keys") == 0)
+        rc = cmd_rotate(&o);
+    else if (strcmp(argv[1], "backup") == 0)
+        rc = cmd_backup(&o);
+    else if (strcmp(argv[1], "restore") == 0)
+        rc = cmd_restore(&o);
+    else if (strcmp(argv[1], "create-master-key") == 0)
+        rc = cmd_create_master_key(&o);
+    else
+        fprintf(stderr, "jwtgated: unknown command \"%s\"\n%s", argv[1], usage);
+    conffile_free(xargc, xargv);
+    return rc;
 }

@@ -280,6 +280,17 @@ void jg_snapshot_builder_free(jg_snapshot_builder *b);
  */
 jg_err jg_snapshot_write_file(const char *path, const uint8_t *data, size_t len);
 
+/*
+ * jg_snapshot_write_file_mode — jg_snapshot_write_file with the file's mode:
+ * 0600 (as above) or 0640, for a gateway whose nginx workers read the file
+ * through its group (the group is the writer's, or the directory's when it
+ * is set-group-ID: docs/SECURITY.md). The mode is set before any byte is
+ * written, so the file is never readable by more than `mode` says.
+ * Errors: JG_ERR_INVALID_ARGUMENT (also any other mode), JG_ERR_FILE.
+ */
+jg_err jg_snapshot_write_file_mode(const char *path, const uint8_t *data, size_t len,
+                                   unsigned mode);
+
 /* ---- The JSON form (format 1) -------------------------------------------------- */
 
 /*

@@ -678,7 +678,13 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 
 jg_err jg_snapshot_write_file(const char *path, const uint8_t *data, size_t len)
 {
-    if (!path || !*path || (!data && len))
+    return jg_snapshot_write_file_mode(path, data, len, 0600);
+}
+
+jg_err jg_snapshot_write_file_mode(const char *path, const uint8_t *data, size_t len, unsigned mode)
+{
+    /* The owner reads and writes; the group may read; others never. */
+    if (!path || !*path || (!data && len) || (mode & 0600u) != 0600u || (mode & ~0640u) != 0)
         return JG_ERR_INVALID_ARGUMENT;
     size_t plen = strlen(path);
     char *tmp = malloc(plen + sizeof ".tmp.XXXXXX");
@@ -704,7 +710,7 @@ jg_err jg_snapshot_write_file(const char *path, const uint8_t *data, size_t len)
     int fd = mkstemp(tmp);
     if (fd < 0)
         goto fail;
-    if (fchmod(fd, 0600) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+    if (fchmod(fd, (mode_t)mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         saved = errno;
         close(fd);
         unlink(tmp);

@@ -34,6 +34,7 @@ typedef struct jgd_config {
     jg_alg signing_alg;          /* default ES256 */
     jg_alg encryption_alg;       /* default ECDH-ES+A256KW (P-256) */
     int access_log;              /* one line per request */
+    unsigned snapshot_mode;      /* the snapshot file's mode: 0600 (default) or 0640 */
     unsigned publish_delay_ms;   /* gather changes this long before a snapshot write; 100 */
     int snapshot_format;         /* SNAPSHOT_COMPILED (default) or SNAPSHOT_JSON: snapshot.h */
 } jgd_config;

@@ -341,8 +341,10 @@ int snapshot_write(jgd *d, const struct view *v)
                                                      : build_json(d, v, &data, &len)) != 0)
         return -1;
     /* One atomic writer for both forms: the library's (temporary file in the
-     * same directory, mode 0600, fsync, rename, fsync of the directory). */
-    jg_err err = jg_snapshot_write_file(d->cfg.snapshot_path, data, len);
+     * same directory, mode 0600 or --snapshot-mode 0640, fsync, rename,
+     * fsync of the directory). */
+    jg_err err = jg_snapshot_write_file_mode(d->cfg.snapshot_path, data, len,
+                                             d->cfg.snapshot_mode ? d->cfg.snapshot_mode : 0600);
     int saved = errno;
     if (err != JG_OK) {
         jg_free_secret(data, len);

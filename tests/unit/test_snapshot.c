@@ -170,6 +170,37 @@ static void test_build_and_read(void **state)
     jg_free_secret(buf, len);
 }
 
+/* The group-readable mode of a packaged gateway (docs/SECURITY.md): 0640
+ * whatever the umask, replacing a 0600 file; every other mode refused. */
+static void test_write_file_mode(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/jg_snapmodeXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/snapshot.jgs", dir);
+    const uint8_t data[4] = {1, 2, 3, 4};
+    mode_t old = umask(077);
+    assert_jg_ok(jg_snapshot_write_file(path, data, sizeof data));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_jg_ok(jg_snapshot_write_file_mode(path, data, sizeof data, 0640));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    assert_jg_ok(jg_snapshot_write_file_mode(path, data, sizeof data, 0600));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    umask(old);
+    static const unsigned bad[] = {0644, 0660, 0604, 0400, 0700, 0200, 04640, 0};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_write_file_mode(path, data, 4, bad[i]));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    unlink(path);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void expect_route(const jg_snapshot *s, const char *path, const char *api_id)
 {
     jg_snap_api a;
@@ -705,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_torn_and_foreign_files_are_refused),
         cmocka_unit_test(test_hostile_content_under_a_valid_checksum),
         cmocka_unit_test(test_write_file_and_map),
+        cmocka_unit_test(test_write_file_mode),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_refusals_say_where),
         cmocka_unit_test(test_large_sets_find_everything),

@@ -2,7 +2,8 @@
 Everything that states a version must state that one: the configured header
 and the shared library (jg_version()), `jwtgate --version`, `jwtgated
 --version`, the pkg-config file, the man pages' .TH lines, the OpenAPI
-document jwtgated serves, and CHANGELOG.md (a section for it)."""
+document jwtgated serves, CHANGELOG.md (a section for it) and the Debian
+packages' version (debian/changelog's first entry: VERSION, or VERSION-N)."""
 import json
 import os
 import re
@@ -63,6 +64,12 @@ class Version(unittest.TestCase):
             fields = [a or b for a, b in fields]
             self.assertEqual(fields[3], 'jwtgate ' + VERSION, (page, th[0]))
             self.assertRegex(fields[2], r'^\d{4}-\d{2}-\d{2}$', page)
+
+    def test_debian_changelog(self):
+        first = read('debian', 'changelog').splitlines()[0]
+        m = re.match(r'^jwtgate \(([^)]+)\) ', first)
+        self.assertIsNotNone(m, first)
+        self.assertRegex(m.group(1), r'^%s(-\d+)?$' % re.escape(VERSION), first)
 
     def test_openapi(self):
         # jwtgated serves docs/openapi.json (embedded); scripts/gen-openapi writes it
