@@ -17,6 +17,7 @@
  * within DPOP_WINDOW), asymmetric, and used once: its jti is recorded in
  * the store, so a replay is refused by every node of a cluster.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,16 @@ static int dpop_once(jgd *d, const jg_dpop_result *p)
     return rc;
 }
 
+/* The allow-list of proof algorithms, parsed once (not per request). */
+static pthread_once_t dpop_once_flag = PTHREAD_ONCE_INIT;
+static jg_alg_set dpop_algs;
+
+static void dpop_algs_parse(void)
+{
+    if (jg_alg_set_parse(OAUTH_DPOP_ALGS, &dpop_algs) != JG_OK)
+        dpop_algs = 0; /* refused below: fail closed */
+}
+
 /* The DPoP header, if any: 0 none, 1 a valid proof (jkt set), -1 refused
  * (answered: 400 invalid_dpop_proof, RFC 9449 section 5). */
 static int dpop_check(request *r, char jkt[44])
@@ -99,7 +110,6 @@ static int dpop_check(request *r, char jkt[44])
     const char *proof = http_req_header(r, "DPoP");
     if (proof == NULL)
         return 0;
-    jg_alg_set algs = 0;
     jg_dpop_policy pol = {0};
     jg_dpop_result res;
     jg_detail why;
@@ -110,8 +120,9 @@ static int dpop_check(request *r, char jkt[44])
     pol.htu_len = strlen(te);
     pol.window = DPOP_WINDOW;
     pol.leeway = DPOP_LEEWAY;
-    jg_err err = jg_alg_set_parse(OAUTH_DPOP_ALGS, &algs);
-    pol.algs = algs;
+    pthread_once(&dpop_once_flag, dpop_algs_parse);
+    pol.algs = dpop_algs;
+    jg_err err = dpop_algs != 0 ? JG_OK : JG_ERR_ALGS_EMPTY;
     if (err == JG_OK)
         err = jg_dpop_verify(proof, strlen(proof), &pol, &res, &why);
     if (err != JG_OK) {

@@ -919,24 +919,8 @@ static store_err pg_changes_since(store_tx *tx, int64_t after, unsigned limit, j
                       "SELECT version, touches FROM change_log WHERE version > $1"
                       " ORDER BY version LIMIT $2",
                       &p);
-    store_err err = map_res(CONN(tx), r);
-    json_t *a = err == ST_OK ? json_array() : NULL;
-    if (err == ST_OK && a == NULL)
-        err = ST_NOMEM;
-    for (int i = 0; err == ST_OK && i < PQntuples(r); i++) {
-        json_t *e = json_pack(
-            "{sIso}", "version", (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "touches",
-            PQgetisnull(r, i, 1) ? json_null() : json_string(PQgetvalue(r, i, 1)));
-        if (e == NULL || json_array_append_new(a, e) != 0)
-            err = ST_NOMEM;
-    }
-    PQclear(r);
-    if (err != ST_OK) {
-        json_decref(a);
-        return err;
-    }
-    *rows = a;
-    return ST_OK;
+    static const store_column cols[] = {{"version", COL_INT}, {"touches", COL_TEXT}};
+    return collect(CONN(tx), r, NULL, cols, rows);
 }
 
 static store_err pg_prune_changes(store_tx *tx, int64_t before)
