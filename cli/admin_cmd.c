@@ -40,7 +40,7 @@ typedef struct admin_cmd {
     const char *path;  /* {name} is replaced by the positional argument of that name */
     const char *args;  /* positional names, space-separated; "body:" prefix = body string */
     const char *fixed; /* JSON members always in the body, or NULL */
-    opt_spec opts[8];
+    opt_spec opts[10];
     const char *columns; /* for tables */
     const char *summary;
 } admin_cmd;
@@ -176,6 +176,7 @@ static const admin_cmd commands[] = {
       {"audience", "audience", O_STR},
       {"scope", "scopes", O_LIST},
       {"policy", "policy", O_STR},
+      {"require-binding", "require_binding", O_STR},
       END},
      "id,name,version,state,base_path,audience,scopes",
      "create an API (draft)"},
@@ -190,8 +191,9 @@ static const admin_cmd commands[] = {
       {"policy", "policy", O_STR},
       {"base-path", "base_path", O_STR},
       {"audience", "audience", O_STR},
+      {"require-binding", "require_binding", O_STR},
       END},
-     "id,name,state,base_path,upstream,audience,scopes,policy",
+     "id,name,state,base_path,upstream,audience,scopes,policy,require_binding",
      "change an API"},
     {"api",
      "publish",

@@ -76,11 +76,30 @@ typedef enum jg_api_state {
     JG_API_RETIRED
 } jg_api_state;
 
+/* What an API demands of the tokens presented to it at a gateway. A bearer
+ * token is enough (NONE), or the token must be sender-constrained: bound to
+ * a DPoP key (RFC 9449, cnf.jkt), to a client certificate (RFC 8705,
+ * cnf["x5t#S256"]), or to either (ANY). A gateway applies the stricter of
+ * this and its own configuration. */
+typedef enum jg_api_binding {
+    JG_API_BIND_NONE = 0,
+    JG_API_BIND_DPOP,
+    JG_API_BIND_MTLS,
+    JG_API_BIND_ANY
+} jg_api_binding;
+
+/* The binding named `name` ("none", "dpop", "mtls", "any"; NULL is "none"),
+ * or -1 for any other string. Thread-safe. */
+int jg_api_binding_parse(const char *name);
+/* The name of `b`, or NULL for a value outside the enum. Thread-safe. */
+const char *jg_api_binding_name(jg_api_binding b);
+
 /* One API as read from a snapshot (filled by jg_snapshot_api / _route). */
 typedef struct jg_snap_api {
     uint32_t index; /* 0 .. jg_snapshot_info.apis - 1 */
     jg_snap_str id, tenant_id, name, version, base_path, upstream, audience;
     jg_api_state state;
+    jg_api_binding require_binding;
     int64_t sunset;        /* seconds since the epoch; 0: none */
     int64_t deprecated_at; /* 0: not known */
     uint32_t nscopes;      /* read with jg_snapshot_api_scope() */
@@ -219,7 +238,8 @@ jg_err jg_snapshot_suspended_at(const jg_snapshot *s, uint32_t i, jg_snap_str *c
 typedef struct jg_snapshot_api_in {
     const char *id, *tenant_id, *name, *version, *base_path, *upstream, *audience;
     jg_api_state state;
-    int64_t sunset, deprecated_at; /* 0: none */
+    jg_api_binding require_binding; /* JG_API_BIND_NONE (0) unless set */
+    int64_t sunset, deprecated_at;  /* 0: none */
     const char *const *scopes;     /* `nscopes` scope strings */
     size_t nscopes;
 } jg_snapshot_api_in;

@@ -363,6 +363,7 @@ jg_err jg_snapshot_builder_add_api(jg_snapshot_builder *b, const jg_snapshot_api
         return err;
     a.nscopes = (uint32_t)in->nscopes;
     a.state = (uint32_t)in->state;
+    a.binding = (uint32_t)in->require_binding;
     a.sunset = in->sunset;
     a.deprecated_at = in->deprecated_at;
     b->apis[b->napis] = a;

@@ -84,7 +84,7 @@ typedef struct snap_api {
     snap_ref id, tenant_id, name, version, base_path, upstream, audience;
     uint32_t state;
     uint32_t scopes_first, nscopes;
-    uint32_t pad_;
+    uint32_t binding; /* jg_api_binding; was padding (0 = none) before it existed */
     int64_t sunset, deprecated_at;
 } snap_api;
 

@@ -47,6 +47,22 @@ static int hex_digit(char c)
 }
 
 static const char *const state_names[] = {"draft", "published", "deprecated", "retired"};
+static const char *const binding_names[] = {"none", "dpop", "mtls", "any"};
+
+int jg_api_binding_parse(const char *name)
+{
+    if (name == NULL)
+        return JG_API_BIND_NONE;
+    for (int k = 0; k <= JG_API_BIND_ANY; k++)
+        if (strcmp(name, binding_names[k]) == 0)
+            return k;
+    return -1;
+}
+
+const char *jg_api_binding_name(jg_api_binding b)
+{
+    return (unsigned)b <= JG_API_BIND_ANY ? binding_names[b] : NULL;
+}
 
 /* ---- Compiling -------------------------------------------------------------------- */
 
@@ -172,7 +188,7 @@ static jg_err compile_api(compiler *c, const json_t *a, size_t i)
     }
     jg_snapshot_api_in in;
     memset(&in, 0, sizeof in);
-    const char *state = NULL;
+    const char *state = NULL, *binding = NULL;
     jg_err err;
     if ((err = get_string(c, a, "apis", i, "id", 0, &in.id)) ||
         (err = get_string(c, a, "apis", i, "tenant_id", 1, &in.tenant_id)) ||
@@ -182,6 +198,7 @@ static jg_err compile_api(compiler *c, const json_t *a, size_t i)
         (err = get_string(c, a, "apis", i, "upstream", 1, &in.upstream)) ||
         (err = get_string(c, a, "apis", i, "audience", 0, &in.audience)) ||
         (err = get_string(c, a, "apis", i, "state", 0, &state)) ||
+        (err = get_string(c, a, "apis", i, "require_binding", 1, &binding)) ||
         (err = get_int(c, a, "apis[]", "sunset", 1, &in.sunset)) ||
         (err = get_int(c, a, "apis[]", "deprecated_at", 1, &in.deprecated_at)))
         return err;
@@ -195,6 +212,12 @@ static jg_err compile_api(compiler *c, const json_t *a, size_t i)
         say(c->detail, c->detail_len, "apis[%zu]: unknown state \"%s\"", i, state);
         return JG_ERR_SNAPSHOT_FORMAT;
     }
+    int bind = jg_api_binding_parse(binding);
+    if (bind < 0) {
+        say(c->detail, c->detail_len, "apis[%zu]: unknown require_binding \"%s\"", i, binding);
+        return JG_ERR_SNAPSHOT_FORMAT;
+    }
+    in.require_binding = (jg_api_binding)bind;
     const char **scopes;
     if ((err = get_scopes(c, a, "apis", i, &scopes, &in.nscopes)))
         return err;
@@ -465,6 +488,8 @@ static jg_err put_api(const jg_snapshot *s, json_t *apis, uint32_t i)
         (err = put_str(o, "version", a.version)) || (err = put_str(o, "base_path", a.base_path)) ||
         (err = put_str(o, "upstream", a.upstream)) || (err = put_str(o, "audience", a.audience)) ||
         (err = put(o, "state", json_string(state_names[a.state]))) ||
+        (a.require_binding != JG_API_BIND_NONE &&
+         (err = put(o, "require_binding", json_string(jg_api_binding_name(a.require_binding))))) ||
         (err = put(o, "sunset", time_json(a.sunset))) ||
         (err = put(o, "deprecated_at", time_json(a.deprecated_at))))
         return err;

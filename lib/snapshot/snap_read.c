@@ -345,7 +345,8 @@ jg_err jg_snapshot_api(const jg_snapshot *s, uint32_t index, jg_snap_api *out)
     snap_api a;
     read_record(s, SNAP_APIS, index, &a);
     memset(out, 0, sizeof *out);
-    if (a.state > JG_API_RETIRED || check_scopes(s, a.scopes_first, a.nscopes))
+    if (a.state > JG_API_RETIRED || a.binding > JG_API_BIND_ANY ||
+        check_scopes(s, a.scopes_first, a.nscopes))
         return JG_ERR_SNAPSHOT_FORMAT;
     if ((err = get_str(s, a.id, &out->id)) || (err = get_str(s, a.tenant_id, &out->tenant_id)) ||
         (err = get_str(s, a.name, &out->name)) || (err = get_str(s, a.version, &out->version)) ||
@@ -355,6 +356,7 @@ jg_err jg_snapshot_api(const jg_snapshot *s, uint32_t index, jg_snap_api *out)
         return err;
     out->index = index;
     out->state = (jg_api_state)a.state;
+    out->require_binding = (jg_api_binding)a.binding;
     out->sunset = a.sunset;
     out->deprecated_at = a.deprecated_at;
     out->nscopes = a.nscopes;

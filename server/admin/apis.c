@@ -37,11 +37,17 @@ static int valid_upstream(const char *u)
            sv_is_absolute_uri(u);
 }
 
+/* What an API demands of the tokens presented to it at a gateway: a bearer
+ * token is enough (none), or it must be sender-constrained (RFC 9449 DPoP,
+ * RFC 8705 certificate-bound, or either). */
+#define BINDING_VALUES "\"require_binding\" must be none, dpop, mtls or any"
+
 static void create_api(actx *a, const char *tenant_id)
 {
     static const char *const allowed[] = {"name",     "version", "base_path", "upstream",
-                                          "audience", "scopes",  "policy",    NULL};
-    const char *name, *version, *base_path, *upstream, *audience, *policy;
+                                          "audience", "scopes",  "policy",    "require_binding",
+                                          NULL};
+    const char *name, *version, *base_path, *upstream, *audience, *policy, *binding;
     json_t *scopes = NULL;
     if (!require_role_first(a, tenant_id, ROLE_ADMIN))
         return;
@@ -50,7 +56,8 @@ static void create_api(actx *a, const char *tenant_id)
         !body_string(a, "base_path", 1, 256, &base_path) ||
         !body_string(a, "upstream", 1, 2048, &upstream) ||
         !body_string(a, "audience", 1, 2048, &audience) ||
-        !body_string(a, "policy", 0, 16, &policy) || !body_scopes(a, "scopes", 0, &scopes))
+        !body_string(a, "policy", 0, 16, &policy) ||
+        !body_string(a, "require_binding", 0, 16, &binding) || !body_scopes(a, "scopes", 0, &scopes))
         return;
     const char *problem =
         !sv_is_simple_name(name, 64)      ? "\"name\": letters, digits, '.', '_', '-'"
@@ -61,7 +68,8 @@ static void create_api(actx *a, const char *tenant_id)
         : !sv_is_absolute_uri(audience) ? "\"audience\" must be an absolute URI without a fragment"
         : policy != NULL && strcmp(policy, "manual") != 0 && strcmp(policy, "automatic") != 0
             ? "\"policy\" must be manual or automatic"
-            : NULL;
+        : binding != NULL && jg_api_binding_parse(binding) < 0 ? BINDING_VALUES
+                                                               : NULL;
     if (problem != NULL) {
         json_decref(scopes);
         reply_invalid(a, problem);
@@ -79,11 +87,12 @@ static void create_api(actx *a, const char *tenant_id)
     }
     char *id = sv_new_id("api_", 12);
     json_t *row =
-        json_pack("{ss ss ss ss ss ss ss so ss ss sI sI}", "id", id != NULL ? id : "", "tenant_id",
+        json_pack("{ss ss ss ss ss ss ss so ss ss sI sI ss}", "id", id != NULL ? id : "", "tenant_id",
                   tenant_id, "name", name, "version", version, "base_path", base_path, "upstream",
                   upstream, "audience", audience, "scopes", scopes != NULL ? scopes : json_array(),
                   "policy", policy != NULL ? policy : "manual", "state", "draft", "created_at",
-                  (json_int_t)c.now, "updated_at", (json_int_t)c.now);
+                  (json_int_t)c.now, "updated_at", (json_int_t)c.now, "require_binding",
+                  binding != NULL ? binding : "none");
     free(id);
     store_err err = row != NULL ? st_insert(c.tx, T_APIS, row) : ST_NOMEM;
     if (err == ST_OK)
@@ -100,16 +109,17 @@ static void create_api(actx *a, const char *tenant_id)
 
 static void update_api(actx *a, const char *tenant_id, const char *id)
 {
-    static const char *const allowed[] = {"upstream",  "scopes",   "policy",
-                                          "base_path", "audience", NULL};
-    const char *upstream, *policy, *base_path, *audience;
+    static const char *const allowed[] = {"upstream", "scopes",          "policy", "base_path",
+                                          "audience", "require_binding", NULL};
+    const char *upstream, *policy, *base_path, *audience, *binding;
     json_t *scopes = NULL;
     if (!require_role_first(a, tenant_id, ROLE_ADMIN))
         return;
     if (!body_only(a, allowed) || !body_string(a, "upstream", 0, 2048, &upstream) ||
         !body_string(a, "policy", 0, 16, &policy) ||
         !body_string(a, "base_path", 0, 256, &base_path) ||
-        !body_string(a, "audience", 0, 2048, &audience) || !body_scopes(a, "scopes", 0, &scopes))
+        !body_string(a, "audience", 0, 2048, &audience) ||
+        !body_string(a, "require_binding", 0, 16, &binding) || !body_scopes(a, "scopes", 0, &scopes))
         return;
     const char *problem =
         upstream != NULL && !valid_upstream(upstream) ? "\"upstream\" must be an http or https URL"
@@ -117,7 +127,8 @@ static void update_api(actx *a, const char *tenant_id, const char *id)
         : audience != NULL && !sv_is_absolute_uri(audience) ? "\"audience\" must be an absolute URI"
         : policy != NULL && strcmp(policy, "manual") != 0 && strcmp(policy, "automatic") != 0
             ? "\"policy\" must be manual or automatic"
-        : json_object_size(a->body) == 0 ? "nothing to change"
+        : binding != NULL && jg_api_binding_parse(binding) < 0 ? BINDING_VALUES
+        : json_object_size(a->body) == 0                       ? "nothing to change"
                                          : NULL;
     if (problem != NULL) {
         json_decref(scopes);
@@ -150,6 +161,8 @@ static void update_api(actx *a, const char *tenant_id, const char *id)
         json_object_set_new(upd, "upstream", json_string(upstream));
     if (policy != NULL)
         json_object_set_new(upd, "policy", json_string(policy));
+    if (binding != NULL)
+        json_object_set_new(upd, "require_binding", json_string(binding));
     if (base_path != NULL)
         json_object_set_new(upd, "base_path", json_string(base_path));
     if (audience != NULL)

@@ -120,6 +120,9 @@ static v_api *api_from_row(const json_t *row)
         a->scopes[k] = pack(&r, json_string_value(json_array_get(scopes, k)));
     a->nscopes = n;
     a->state = api_state(member(row, "state"));
+    int binding = jg_api_binding_parse(member(row, "require_binding"));
+    /* an unknown value (a newer daemon's) is the strictest one: fail closed */
+    a->require_binding = binding < 0 ? JG_API_BIND_ANY : (jg_api_binding)binding;
     a->sunset = json_integer_value(json_object_get(row, "sunset"));
     a->deprecated_at = json_integer_value(json_object_get(row, "deprecated_at"));
     pitem_init(&a->h, a->id, api_destroy);

@@ -32,6 +32,7 @@ typedef struct v_api {
     pitem h; /* key: id */
     char *id, *tenant_id, *name, *version, *base_path, *upstream, *audience;
     jg_api_state state;
+    jg_api_binding require_binding; /* what gateways demand of its tokens */
     int64_t sunset;        /* 0: none */
     int64_t deprecated_at; /* 0: none */
     char **scopes;

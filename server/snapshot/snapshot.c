@@ -143,6 +143,9 @@ static int json_api(void *ctx, const v_api *a, uint32_t *at)
     json_object_set_new(row, "sunset", a->sunset ? json_integer(a->sunset) : json_null());
     if (a->deprecated_at)
         json_object_set_new(row, "deprecated_at", json_integer(a->deprecated_at));
+    if (a->require_binding != JG_API_BIND_NONE)
+        json_object_set_new(row, "require_binding",
+                            json_string(jg_api_binding_name(a->require_binding)));
     *at = o->napis++;
     return json_array_append_new(o->apis, row);
 }
@@ -244,6 +247,7 @@ static int compiled_api(void *ctx, const v_api *a, uint32_t *at)
                              .upstream = a->upstream,
                              .audience = a->audience,
                              .state = a->state,
+                             .require_binding = a->require_binding,
                              .sunset = a->sunset,
                              .deprecated_at = a->deprecated_at,
                              .scopes = (const char **)a->scopes,

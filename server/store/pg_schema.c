@@ -124,6 +124,8 @@ static const char *const migrations[] = {
     " created_at BIGINT NOT NULL, revoked_at BIGINT);",
     /* 7: an application's token binding (sqlite_schema.c). */
     "ALTER TABLE apps ADD COLUMN token_binding TEXT NOT NULL DEFAULT 'dpop_optional';",
+    /* 8: what gateways demand of an API's tokens (sqlite_schema.c). */
+    "ALTER TABLE apis ADD COLUMN require_binding TEXT NOT NULL DEFAULT 'none';",
 };
 
 size_t pg_migration_count(void)

@@ -109,6 +109,10 @@ static const char *const migrations[] = {
      * 9449): none, dpop_optional (the default: bound when a proof comes),
      * dpop_required. */
     "ALTER TABLE apps ADD COLUMN token_binding TEXT NOT NULL DEFAULT 'dpop_optional';",
+    /* 8: what gateways demand of the tokens presented to an API: none (a
+     * bearer token is enough), dpop, mtls, any (sender-constrained either
+     * way). */
+    "ALTER TABLE apis ADD COLUMN require_binding TEXT NOT NULL DEFAULT 'none';",
 };
 
 size_t sqlite_migration_count(void)

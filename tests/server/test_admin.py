@@ -224,6 +224,37 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(self.srv.admin('DELETE', '/tenants/%s/apis/%s' % (self.ta,
                                                                            draft['id']))[0], 204)
 
+    def test_require_binding(self):
+        # What gateways demand of an API's tokens: none unless set; set at
+        # creation or later; anything else refused; in the snapshot (only
+        # when set, so snapshots of APIs without it are unchanged); audited.
+        st, api = self.new_api()
+        self.assertEqual((st, api['require_binding']), (201, 'none'))
+        self.problem(self.new_api(require_binding='cert'), status=422)
+        self.problem(self.new_api(require_binding=1), status=422)
+        st, dpop = self.new_api(require_binding='dpop')
+        self.assertEqual((st, dpop['require_binding']), (201, 'dpop'))
+        path = '/tenants/%s/apis/%s' % (self.ta, api['id'])
+        self.problem(self.srv.admin('PATCH', path, {'require_binding': 'DPoP'}), status=422)
+        st, up = self.srv.admin('PATCH', path, {'require_binding': 'any'})
+        self.assertEqual((st, up['require_binding']), (200, 'any'))
+        self.lifecycle(api, 'published')
+        self.lifecycle(dpop, 'published')
+        st, up = self.srv.admin('PATCH', path, {'require_binding': 'mtls'})
+        self.assertEqual((st, up['require_binding']), (200, 'mtls'))  # not fixed once published
+        snap = {a['id']: a for a in self.srv.snapshot()['apis']}
+        self.assertEqual(snap[api['id']]['require_binding'], 'mtls')
+        self.assertEqual(snap[dpop['id']]['require_binding'], 'dpop')
+        _, plain = self.new_api()
+        self.lifecycle(plain, 'published')
+        self.assertNotIn('require_binding',
+                         [a for a in self.srv.snapshot()['apis'] if a['id'] == plain['id']][0])
+        _, audit = self.srv.admin('GET', '/tenants/%s/audit?limit=1000' % self.ta)
+        changes = [(e['before'].get('require_binding'), e['after']['require_binding'])
+                   for e in audit['items']
+                   if e['action'] == 'api.update' and e['target'] == api['id']]
+        self.assertEqual(sorted(changes), [('any', 'mtls'), ('none', 'any')])
+
     def test_lifecycle(self):
         now = int(time.time())
         _, api = self.new_api()

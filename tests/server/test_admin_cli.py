@@ -53,6 +53,9 @@ class AdminCli(unittest.TestCase):
                       '--audience', 'https://api.example.com/orders', '--scope',
                       'orders:read', '--scope', 'orders:write', '--policy', 'manual')
         self.assertEqual(api['scopes'], ['orders:read', 'orders:write'])
+        self.assertEqual(api['require_binding'], 'none')
+        self.assertEqual(self.js('api', 'update', tid, api['id'], '--require-binding',
+                                 'dpop')['require_binding'], 'dpop')
         self.assertEqual(self.js('api', 'publish', tid, api['id'])['state'], 'published')
         self.assertIn('orders', self.run_cli('api', 'catalog').stdout)
         app = self.js('app', 'create', tid, 'shop')

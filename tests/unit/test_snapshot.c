@@ -49,6 +49,7 @@ static void build_small(uint8_t **buf, size_t *len)
                                 .base_path = "/files/",
                                 .audience = "aud2",
                                 .state = JG_API_DEPRECATED,
+                                .require_binding = JG_API_BIND_DPOP,
                                 .sunset = 5000,
                                 .deprecated_at = 10};
     uint32_t i1, i2;
@@ -126,6 +127,7 @@ static void test_build_and_read(void **state)
     assert_true(str_eq(a.version, "v1") && str_eq(a.upstream, "http://up"));
     assert_true(str_eq(a.audience, "https://aud/orders"));
     assert_int_equal(a.state, JG_API_PUBLISHED);
+    assert_int_equal(a.require_binding, JG_API_BIND_NONE);
     assert_int_equal(a.nscopes, 2);
     jg_snap_str sc;
     assert_jg_ok(jg_snapshot_api_scope(s, &a, 1, &sc));
@@ -136,6 +138,7 @@ static void test_build_and_read(void **state)
     assert_jg_ok(jg_snapshot_api(s, 1, &a));
     assert_true(str_eq(a.tenant_id, "") && str_eq(a.name, ""));
     assert_int_equal(a.state, JG_API_DEPRECATED);
+    assert_int_equal(a.require_binding, JG_API_BIND_DPOP);
     assert_int_equal(a.sunset, 5000);
     assert_int_equal(a.deprecated_at, 10);
     assert_jg(JG_ERR_NOT_FOUND, jg_snapshot_api(s, 2, &a));
@@ -449,6 +452,14 @@ static void test_hostile_content_under_a_valid_checksum(void **state)
     s = open_buf(buf, len);
     assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_api(s, 0, &out));
     jg_snapshot_close(s);
+    /* a binding this build does not know: refused, never read as "none" */
+    a = saved;
+    a.binding = 4;
+    memcpy(buf + apis->offset, &a, sizeof a);
+    reseal(buf, len);
+    s = open_buf(buf, len);
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_api(s, 0, &out));
+    jg_snapshot_close(s);
     memcpy(buf + apis->offset, &saved, sizeof saved);
 
     /* a subscription naming an API that does not exist */
@@ -563,6 +574,7 @@ static const char DOC[] =
     "\"scopes\":[\"r\",\"w\"],\"state\":\"published\",\"sunset\":null,\"deprecated_at\":null},"
     "{\"id\":\"api_2\",\"tenant_id\":\"t\",\"name\":\"b\",\"version\":\"v2\",\"base_path\":\"/b\","
     "\"upstream\":\"\",\"audience\":\"aud2\",\"scopes\":[],\"state\":\"retired\",\"sunset\":50,"
+    "\"require_binding\":\"mtls\","
     "\"deprecated_at\":40}],"
     "\"subscriptions\":[{\"id\":\"s1\",\"client_id\":\"c1\",\"api_id\":\"api_1\","
     "\"audience\":\"aud\",\"scopes\":[\"r\"]}],"
@@ -580,6 +592,7 @@ static void test_json_round_trip(void **state)
     jg_snap_api a;
     assert_jg_ok(jg_snapshot_route(s, "/b/x", 4, &a));
     assert_int_equal(a.state, JG_API_RETIRED);
+    assert_int_equal(a.require_binding, JG_API_BIND_MTLS);
     assert_int_equal(a.sunset, 50);
     jg_snapshot_info info;
     assert_jg_ok(jg_snapshot_get_info(s, &info));
@@ -590,6 +603,7 @@ static void test_json_round_trip(void **state)
     assert_int_equal(strlen(j1), l1);
     assert_non_null(strstr(j1, "\"db_id\":\"000102030405060708090a0b0c0d0e0f\""));
     assert_non_null(strstr(j1, "\"sunset\":null"));
+    assert_non_null(strstr(j1, "\"require_binding\":\"mtls\""));
     assert_null(strstr(j1, "unknown_member"));
 
     uint8_t *bin2;
@@ -646,6 +660,9 @@ static void test_json_refusals_say_where(void **state)
     assert_jg(JG_ERR_SNAPSHOT_FORMAT,
               compile_edited("\"state\":\"published\"", "\"state\":\"live\"", d, sizeof d));
     assert_non_null(strstr(d, "unknown state \"live\""));
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, compile_edited("\"require_binding\":\"mtls\"",
+                                                     "\"require_binding\":\"cert\"", d, sizeof d));
+    assert_non_null(strstr(d, "apis[1]: unknown require_binding \"cert\""));
     assert_jg(JG_ERR_JSON_TYPE,
               compile_edited("\"scopes\":[\"r\"]", "\"scopes\":[1]", d, sizeof d));
     assert_jg(JG_ERR_KEYSET_INVALID, compile_edited("\"verification_keys\":{\"keys\":[]}",
