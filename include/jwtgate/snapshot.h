@@ -240,7 +240,7 @@ typedef struct jg_snapshot_api_in {
     jg_api_state state;
     jg_api_binding require_binding; /* JG_API_BIND_NONE (0) unless set */
     int64_t sunset, deprecated_at;  /* 0: none */
-    const char *const *scopes;     /* `nscopes` scope strings */
+    const char *const *scopes;      /* `nscopes` scope strings */
     size_t nscopes;
 } jg_snapshot_api_in;
 

@@ -44,9 +44,9 @@ static int valid_upstream(const char *u)
 
 static void create_api(actx *a, const char *tenant_id)
 {
-    static const char *const allowed[] = {"name",     "version", "base_path", "upstream",
-                                          "audience", "scopes",  "policy",    "require_binding",
-                                          NULL};
+    static const char *const allowed[] = {"name",     "version",         "base_path",
+                                          "upstream", "audience",        "scopes",
+                                          "policy",   "require_binding", NULL};
     const char *name, *version, *base_path, *upstream, *audience, *policy, *binding;
     json_t *scopes = NULL;
     if (!require_role_first(a, tenant_id, ROLE_ADMIN))
@@ -57,7 +57,8 @@ static void create_api(actx *a, const char *tenant_id)
         !body_string(a, "upstream", 1, 2048, &upstream) ||
         !body_string(a, "audience", 1, 2048, &audience) ||
         !body_string(a, "policy", 0, 16, &policy) ||
-        !body_string(a, "require_binding", 0, 16, &binding) || !body_scopes(a, "scopes", 0, &scopes))
+        !body_string(a, "require_binding", 0, 16, &binding) ||
+        !body_scopes(a, "scopes", 0, &scopes))
         return;
     const char *problem =
         !sv_is_simple_name(name, 64)      ? "\"name\": letters, digits, '.', '_', '-'"
@@ -86,13 +87,12 @@ static void create_api(actx *a, const char *tenant_id)
         return;
     }
     char *id = sv_new_id("api_", 12);
-    json_t *row =
-        json_pack("{ss ss ss ss ss ss ss so ss ss sI sI ss}", "id", id != NULL ? id : "", "tenant_id",
-                  tenant_id, "name", name, "version", version, "base_path", base_path, "upstream",
-                  upstream, "audience", audience, "scopes", scopes != NULL ? scopes : json_array(),
-                  "policy", policy != NULL ? policy : "manual", "state", "draft", "created_at",
-                  (json_int_t)c.now, "updated_at", (json_int_t)c.now, "require_binding",
-                  binding != NULL ? binding : "none");
+    json_t *row = json_pack(
+        "{ss ss ss ss ss ss ss so ss ss sI sI ss}", "id", id != NULL ? id : "", "tenant_id",
+        tenant_id, "name", name, "version", version, "base_path", base_path, "upstream", upstream,
+        "audience", audience, "scopes", scopes != NULL ? scopes : json_array(), "policy",
+        policy != NULL ? policy : "manual", "state", "draft", "created_at", (json_int_t)c.now,
+        "updated_at", (json_int_t)c.now, "require_binding", binding != NULL ? binding : "none");
     free(id);
     store_err err = row != NULL ? st_insert(c.tx, T_APIS, row) : ST_NOMEM;
     if (err == ST_OK)
@@ -119,7 +119,8 @@ static void update_api(actx *a, const char *tenant_id, const char *id)
         !body_string(a, "policy", 0, 16, &policy) ||
         !body_string(a, "base_path", 0, 256, &base_path) ||
         !body_string(a, "audience", 0, 2048, &audience) ||
-        !body_string(a, "require_binding", 0, 16, &binding) || !body_scopes(a, "scopes", 0, &scopes))
+        !body_string(a, "require_binding", 0, 16, &binding) ||
+        !body_scopes(a, "scopes", 0, &scopes))
         return;
     const char *problem =
         upstream != NULL && !valid_upstream(upstream) ? "\"upstream\" must be an http or https URL"
@@ -129,7 +130,7 @@ static void update_api(actx *a, const char *tenant_id, const char *id)
             ? "\"policy\" must be manual or automatic"
         : binding != NULL && jg_api_binding_parse(binding) < 0 ? BINDING_VALUES
         : json_object_size(a->body) == 0                       ? "nothing to change"
-                                         : NULL;
+                                                               : NULL;
     if (problem != NULL) {
         json_decref(scopes);
         reply_invalid(a, problem);

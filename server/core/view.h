@@ -33,8 +33,8 @@ typedef struct v_api {
     char *id, *tenant_id, *name, *version, *base_path, *upstream, *audience;
     jg_api_state state;
     jg_api_binding require_binding; /* what gateways demand of its tokens */
-    int64_t sunset;        /* 0: none */
-    int64_t deprecated_at; /* 0: none */
+    int64_t sunset;                 /* 0: none */
+    int64_t deprecated_at;          /* 0: none */
     char **scopes;
     size_t nscopes;
 } v_api;
