@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "server/core/conffile.h"
 #include "server/core/log.h"
 #include "server/core/masterkey.h"
+#include "server/core/password.h"
 #include "server/core/util.h"
 #include "server/core/view.h"
 #include "server/admin/admin_internal.h"
@@ -48,6 +50,9 @@ static const char usage[] =
     "  rotate-keys  rotate keys: --purpose signing|encryption|both (default both)\n"
     "  backup       --to FILE: a consistent copy of the database, while serving\n"
     "  restore      --from FILE: replace the database by a backup (jwtgated stopped)\n"
+    "  passwd       set a user's console password: --user NAME (default admin), the\n"
+    "               password on standard input (a line), or --generate: a first-login\n"
+    "               password printed once, to be changed at the first sign-in\n"
     "  create-master-key\n"
     "               create --master-key-file (mode 0600) unless it exists: a service's\n"
     "               first start (ExecStartPre of the packaged unit)\n"
@@ -88,7 +93,9 @@ static const char usage[] =
     "  --real-ip-header NAME   X-Forwarded-For (default) or Forwarded\n"
     "  --access-log            log one line per request (never bodies or query strings)\n"
     "Options (init):\n"
-    "  --admin NAME            the first system administrator (default admin)\n"
+    "  --admin NAME            the first system administrator (default admin); when\n"
+    "                          standard error is a terminal, init also prints a\n"
+    "                          first-login console password for it there\n"
     "\n"
     "Example:\n"
     "  jwtgated init --data-dir /var/lib/jwtgated --master-key-file /etc/jwtgated/master.key\n"
@@ -109,6 +116,8 @@ typedef struct opts {
     const char *purpose;
     const char *db, *snapshot, *issuer;
     const char *to, *from;
+    const char *user; /* passwd */
+    int generate;     /* passwd --generate */
 } opts;
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -148,6 +157,10 @@ static int parse_args(int argc, char **argv, opts *o)
 #define TAKES(name) (strcmp(a, name) == 0 && v != NULL && (++i, 1))
         if (strcmp(a, "--access-log") == 0)
             o->cfg.access_log = 1;
+        else if (strcmp(a, "--generate") == 0)
+            o->generate = 1;
+        else if (TAKES("--user"))
+            o->user = v;
         else if (TAKES("--data-dir"))
             o->cfg.data_dir = v;
         else if (TAKES("--db"))
@@ -298,9 +311,10 @@ static int setup(jgd *d, const opts *o, int need_master, int exclusive)
     pthread_mutex_init(&d->write_mu, NULL);
     pthread_mutex_init(&d->view_mu, NULL);
     d->throttle = throttle_new();
+    d->login_throttle = throttle_new();
     set_issuer(d, o->issuer);
     if (d->cfg.db_path == NULL || d->db_shown == NULL || d->cfg.snapshot_path == NULL ||
-        d->throttle == NULL || d->cfg.issuer == NULL)
+        d->throttle == NULL || d->login_throttle == NULL || d->cfg.issuer == NULL)
         return -1;
     char why[256];
     if (need_master && masterkey_load(d->cfg.master_key_file, &d->master, why, sizeof why) != 0) {
@@ -338,6 +352,7 @@ static void teardown(jgd *d)
     instance_lock_release(&d->lock);
     jg_jwk_free(d->master);
     throttle_free(d->throttle);
+    throttle_free(d->login_throttle);
     free(d->cfg.db_path);
     free(d->db_shown);
     free(d->cfg.snapshot_path);
@@ -401,7 +416,7 @@ static int cmd_init(const opts *o)
     int rc = 1;
     change c;
     json_t *users = NULL, *user = NULL, *pat = NULL;
-    char *token = NULL;
+    char *token = NULL, *first_pw = NULL;
     if (change_begin(&d, "system:init", &c) != ST_OK)
         goto out;
     if (st_list(c.tx, T_USERS, NULL, 1, &users) != ST_OK || json_array_size(users) > 0) {
@@ -409,6 +424,10 @@ static int cmd_init(const opts *o)
         log_msg(L_ERR, "the database %s is already initialised", d.db_shown);
         goto out;
     }
+    /* A first-login password only for a person at a terminal: in a log or a
+     * captured output (a unit's journal, a script's file) it would be a
+     * password anyone reading could use first. Otherwise: jwtgated passwd. */
+    first_pw = isatty(STDERR_FILENO) ? password_generate() : NULL;
     char *uid = sv_new_id("usr_", 12);
     user = json_pack("{ss ss sb sI}", "id", uid != NULL ? uid : "", "name", o->admin,
                      "system_admin", 1, "created_at", (json_int_t)c.now);
@@ -419,6 +438,8 @@ static int cmd_init(const opts *o)
                      user) != ST_OK ||
         pat_create(&c, json_string_value(json_object_get(user, "id")), "init", 0, &token, &pat) !=
             0 ||
+        (first_pw != NULL &&
+         password_set(&c, json_string_value(json_object_get(user, "id")), first_pw, 1) != ST_OK) ||
         keys_ensure(&c, &changed, why, sizeof why) != 0) {
         change_abort(&c);
         log_msg(L_ERR, "init failed: %s", why[0] ? why : "storage error");
@@ -434,13 +455,103 @@ static int cmd_init(const opts *o)
             "initialised %s; the line above is the token of system administrator \"%s\","
             " shown once",
             d.db_shown, o->admin);
+    if (first_pw != NULL)
+        fprintf(stderr,
+                "jwtgated: console sign-in: user \"%s\", first-login password %s (shown once;"
+                " to be changed at the first sign-in)\n",
+                o->admin, first_pw);
+    else
+        log_msg(L_INFO, "no console password set (not a terminal): jwtgated passwd --user %s",
+                o->admin);
     rc = 0;
 out:
     if (token != NULL)
         jg_free_secret(token, 0);
+    if (first_pw != NULL)
+        jg_free_secret(first_pw, 0);
     json_decref(users);
     json_decref(user);
     json_decref(pat);
+    teardown(&d);
+    return rc;
+}
+
+/* A line of standard input, without echo when it is a terminal; malloc'd
+ * (jg_free_secret), NULL at end of input or without memory. */
+static char *read_password(void)
+{
+    struct termios old, quiet;
+    int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+    if (tty) {
+        fprintf(stderr, "New console password: ");
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        fprintf(stderr, "\n");
+    }
+    if (n < 0) {
+        if (line != NULL)
+            jg_free_secret(line, cap);
+        return NULL;
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    return line;
+}
+
+/* passwd: beside a running server too (a change like any other: it picks
+ * it up within a second); the user's sessions end. */
+static int cmd_passwd(const opts *o)
+{
+    const char *name = o->user != NULL ? o->user : o->admin;
+    char *pw = o->generate ? password_generate() : read_password();
+    if (pw == NULL) {
+        log_msg(L_ERR, "passwd: no password on standard input");
+        return 2;
+    }
+    const char *why = password_unacceptable(pw, strlen(pw), name);
+    if (why != NULL) {
+        log_msg(L_ERR, "passwd: %s", why);
+        jg_free_secret(pw, 0);
+        return 2;
+    }
+    jgd d;
+    if (setup(&d, o, 0, 0) != 0) {
+        teardown(&d);
+        jg_free_secret(pw, 0);
+        return 1;
+    }
+    int rc = 1;
+    change c;
+    json_t *where = json_pack("{ss}", "name", name), *user = NULL;
+    if (change_begin(&d, "system:passwd", &c) == ST_OK) {
+        store_err err = st_get(c.tx, T_USERS, where, &user);
+        if (err == ST_NOT_FOUND)
+            log_msg(L_ERR, "passwd: no user \"%s\"", name);
+        if (err != ST_OK || password_set(&c, json_string_value(json_object_get(user, "id")), pw,
+                                         o->generate) != ST_OK)
+            change_abort(&c);
+        else if (change_commit(&c) == ST_OK)
+            rc = 0;
+    }
+    json_decref(where);
+    json_decref(user);
+    if (rc == 0 && o->generate) {
+        printf("%s\n", pw);
+        fflush(stdout);
+        log_msg(L_INFO, "the line above is a first-login password of \"%s\", shown once", name);
+    } else if (rc == 0) {
+        log_msg(L_INFO, "console password of \"%s\" set; its sessions have ended", name);
+    } else {
+        log_msg(L_ERR, "passwd failed");
+    }
+    jg_free_secret(pw, 0);
     teardown(&d);
     return rc;
 }
@@ -787,6 +898,8 @@ int main(int argc, char **argv)
         rc = cmd_init(&o);
     else if (strcmp(argv[1], "serve") == 0)
         rc = cmd_serve(&o);
+    else if (strcmp(argv[1], "passwd") == 0)
+        rc = cmd_passwd(&o);
     else if (strcmp(argv[1], "rotate-keys") == 0)
         rc = cmd_rotate(&o);
     else if (strcmp(argv[1], "backup") == 0)

@@ -357,8 +357,14 @@ void change_finish(actx *a, change *c, unsigned status, const json_t *row)
 static int authenticate(actx *a)
 {
     const char *h = http_req_header(a->r, "Authorization");
+    if (h == NULL && session_present(a)) {
+        if (!session_authenticate(a))
+            return 0;
+        goto known;
+    }
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
-        http_problem(a->r, 401, NULL, "a personal access token is required (Bearer)");
+        http_problem(a->r, 401, NULL,
+                     "a personal access token (Bearer) or a console session is required");
         http_set_header(a->r, "WWW-Authenticate", "Bearer realm=\"jwtgated-admin\"");
         return 0;
     }
@@ -398,6 +404,7 @@ static int authenticate(actx *a)
         }
         return 0;
     }
+known:
     a->user_id = json_string_value(json_object_get(a->user, "id"));
     a->sysadmin = json_is_true(json_object_get(a->user, "system_admin"));
     snprintf(a->actor, sizeof a->actor, "user:%s", a->user_id);
@@ -474,11 +481,23 @@ void admin_route(request *r, const char *rest)
         http_problem(r, 404, NULL, "no such endpoint");
         goto out;
     }
-    if (!authenticate(&a) || !parse_body(&a))
-        goto out;
     const char *s0 = a.seg[0];
-    if (strcmp(s0, "me") == 0 && a.nseg == 1)
+    int sign_in = strcmp(s0, "session") == 0 && a.nseg == 1 && strcmp(r->method, "POST") == 0;
+    if ((!sign_in && !authenticate(&a)) || !parse_body(&a))
+        goto out;
+    int own_password = strcmp(s0, "me") == 0 && a.nseg == 2 && strcmp(a.seg[1], "password") == 0;
+    if (a.restricted && !own_password && strcmp(s0, "session") != 0) {
+        http_problem(r, 403, NULL, "change the first-login password first (POST me/password)");
+        goto out;
+    }
+    if (strcmp(s0, "session") == 0 && a.nseg == 1)
+        admin_session(&a);
+    else if (own_password)
+        admin_my_password(&a);
+    else if (strcmp(s0, "me") == 0 && a.nseg == 1)
         admin_me(&a);
+    else if (strcmp(s0, "users") == 0 && a.nseg == 3)
+        admin_user_auth(&a);
     else if (strcmp(s0, "users") == 0)
         admin_users(&a);
     else if (strcmp(s0, "tokens") == 0)
@@ -513,5 +532,6 @@ out:
     for (size_t i = 0; i < a.nseg; i++)
         free(a.seg[i]);
     json_decref(a.user);
+    json_decref(a.session);
     json_decref(a.body);
 }

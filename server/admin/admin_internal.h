@@ -16,7 +16,10 @@ typedef struct actx {
     const char *user_id;
     int sysadmin;
     char actor[96];
-    json_t *body; /* parsed JSON object for POST/PUT/PATCH ({} when empty) */
+    json_t *body;        /* parsed JSON object for POST/PUT/PATCH ({} when empty) */
+    json_t *session;     /* signed in by a console session (session.c): its row; else NULL */
+    char session_id[44]; /* its key (the SHA-256 of its token) */
+    int restricted;      /* a first-login password's session: it may only change it */
     char *seg[MAX_SEGMENTS];
     size_t nseg;
 } actx;
@@ -84,6 +87,17 @@ void admin_catalog(actx *a);
 void admin_keys(actx *a);
 void admin_audit(actx *a);
 void admin_gateways(actx *a);
+/* Console sessions and passwords (session.c). */
+void admin_session(actx *a);
+void admin_my_password(actx *a);
+void admin_user_auth(actx *a);
+/* Whether the request carries a session cookie; authenticate by it (1, or 0
+ * with the reply made: 401, or 403 for a change without its CSRF token). */
+int session_present(actx *a);
+int session_authenticate(actx *a);
+/* Hash `pw` and make it user_id's password (must_change: a first-login
+ * one), ending the user's sessions; audited as user.password. In c. */
+store_err password_set(change *c, const char *user_id, const char *pw, int must_change);
 
 /*
  * An API now defines only `api_scopes`: every live (pending or approved)

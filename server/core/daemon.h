@@ -62,10 +62,11 @@ typedef struct jgd {
     int publish;        /* serve: rebuild the view and write the snapshot after changes */
     instance_lock lock; /* one process per database and snapshot (instance.h) */
     metrics m;
-    struct throttle *throttle;
-    struct guard *guard;    /* connection limits and deadlines (http/guard.h) */
-    struct gateway_hub *gw; /* the snapshot for remote gateways (gateway/gateway.h) */
-    char *token_endpoint;   /* <issuer>/oauth2/token */
+    struct throttle *throttle;       /* client authentication failures */
+    struct throttle *login_throttle; /* console sign-in failures (per user name and address) */
+    struct guard *guard;             /* connection limits and deadlines (http/guard.h) */
+    struct gateway_hub *gw;          /* the snapshot for remote gateways (gateway/gateway.h) */
+    char *token_endpoint;            /* <issuer>/oauth2/token */
     atomic_int stopping;
     /* The snapshot publisher's thread (snapshot/publisher.h). */
     pthread_t pub_thread;

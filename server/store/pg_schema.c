@@ -126,6 +126,17 @@ static const char *const migrations[] = {
     "ALTER TABLE apps ADD COLUMN token_binding TEXT NOT NULL DEFAULT 'dpop_optional';",
     /* 8: what gateways demand of an API's tokens (sqlite_schema.c). */
     "ALTER TABLE apis ADD COLUMN require_binding TEXT NOT NULL DEFAULT 'none';",
+    /* 9: console passwords and sessions (sqlite_schema.c). */
+    "CREATE TABLE passwords (" ROWID
+    " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    " hash TEXT NOT NULL,"
+    " must_change BOOLEAN NOT NULL DEFAULT FALSE,"
+    " changed_at BIGINT NOT NULL);"
+    "CREATE TABLE sessions (" ROWID " id TEXT PRIMARY KEY,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " restricted BOOLEAN NOT NULL DEFAULT FALSE,"
+    " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, seen_at BIGINT NOT NULL);"
+    "CREATE INDEX sessions_user ON sessions(user_id);",
 };
 
 size_t pg_migration_count(void)

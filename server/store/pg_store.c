@@ -834,6 +834,8 @@ static store_err pg_purge_expired(store_tx *tx, int64_t now)
     store_err err = run_write(tx, "DELETE FROM revoked_tokens WHERE exp < $1", &p, NULL);
     if (err == ST_OK)
         err = run_write(tx, "DELETE FROM assertion_jti WHERE exp < $1", &p, NULL);
+    if (err == ST_OK)
+        err = run_write(tx, "DELETE FROM sessions WHERE expires_at < $1", &p, NULL);
     return err;
 }
 

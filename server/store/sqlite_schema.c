@@ -113,6 +113,22 @@ static const char *const migrations[] = {
      * bearer token is enough), dpop, mtls, any (sender-constrained either
      * way). */
     "ALTER TABLE apis ADD COLUMN require_binding TEXT NOT NULL DEFAULT 'none';",
+    /* 9: the console's sign-in: a user's password (an Argon2id string; a
+     * table of its own so that no user row, and so no audit record of one,
+     * ever holds it) and the sessions (the SHA-256 of the cookie's token;
+     * `restricted`: signed in with a first-login password, which can only
+     * be changed). */
+    "CREATE TABLE passwords ("
+    " user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    " hash TEXT NOT NULL,"
+    " must_change INTEGER NOT NULL DEFAULT 0 CHECK (must_change IN (0, 1)),"
+    " changed_at INTEGER NOT NULL);"
+    "CREATE TABLE sessions ("
+    " id TEXT PRIMARY KEY,"
+    " user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " restricted INTEGER NOT NULL DEFAULT 0 CHECK (restricted IN (0, 1)),"
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, seen_at INTEGER NOT NULL);"
+    "CREATE INDEX sessions_user ON sessions(user_id);",
 };
 
 size_t sqlite_migration_count(void)

@@ -600,8 +600,9 @@ static store_err sq_purge_expired(store_tx *tx, int64_t now)
 {
     sq_store *s = SQ(tx);
     static const char *const sql[] = {"DELETE FROM revoked_tokens WHERE exp < ?",
-                                      "DELETE FROM assertion_jti WHERE exp < ?"};
-    for (size_t i = 0; i < 2; i++) {
+                                      "DELETE FROM assertion_jti WHERE exp < ?",
+                                      "DELETE FROM sessions WHERE expires_at < ?"};
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         sqlite3_stmt *st = NULL;
         int rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL);
         if (rc != SQLITE_OK)

@@ -48,7 +48,9 @@ typedef enum store_table {
     T_KEYS,
     T_REVOKED,
     T_ASSERTIONS,
-    T_GATEWAYS, /* registered remote gateways (schema 6) */
+    T_GATEWAYS,  /* registered remote gateways (schema 6) */
+    T_PASSWORDS, /* console passwords, Argon2id (schema 9) */
+    T_SESSIONS,  /* console sessions (schema 9) */
     T__COUNT
 } store_table;
 

@@ -68,6 +68,18 @@ static const store_column gateways_cols[] = {
     {"kid", COL_TEXT},       {"hash", COL_TEXT},      {"state", COL_TEXT},
     {"created_at", COL_INT}, {"revoked_at", COL_INT}, {NULL, COL_TEXT}};
 
+/* A user's console password (Argon2id string) and the sessions of signed-in
+ * users, by the SHA-256 of their token. */
+static const store_column passwords_cols[] = {{"user_id", COL_TEXT},
+                                              {"hash", COL_TEXT},
+                                              {"must_change", COL_BOOL},
+                                              {"changed_at", COL_INT},
+                                              {NULL, COL_TEXT}};
+static const store_column sessions_cols[] = {{"id", COL_TEXT},         {"user_id", COL_TEXT},
+                                             {"restricted", COL_BOOL}, {"created_at", COL_INT},
+                                             {"expires_at", COL_INT},  {"seen_at", COL_INT},
+                                             {NULL, COL_TEXT}};
+
 static const store_table_desc tables[T__COUNT] = {
     [T_USERS] = {"users", "id", "created_at", users_cols},
     [T_TENANTS] = {"tenants", "id", "created_at", tenants_cols},
@@ -81,6 +93,8 @@ static const store_table_desc tables[T__COUNT] = {
     [T_REVOKED] = {"revoked_tokens", "jti", "exp", revoked_cols},
     [T_ASSERTIONS] = {"assertion_jti", "id", "exp", assertions_cols},
     [T_GATEWAYS] = {"gateways", "id", "created_at", gateways_cols},
+    [T_PASSWORDS] = {"passwords", "user_id", "changed_at", passwords_cols},
+    [T_SESSIONS] = {"sessions", "id", "created_at", sessions_cols},
 };
 
 const store_table_desc *store_table_info(store_table t)
