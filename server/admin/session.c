@@ -46,9 +46,9 @@
 #include "server/oauth/throttle.h"
 
 #define METHOD(m)    (strcmp(a->r->method, (m)) == 0)
-#define SESSION_TTL  (8 * 3600) /* seconds after sign-in */
-#define SESSION_IDLE (30 * 60)  /* seconds after the last request */
-#define SEEN_EVERY   60         /* seconds: seen_at is written at most this often */
+#define SESSION_TTL  ((int64_t)8 * 3600) /* seconds after sign-in */
+#define SESSION_IDLE ((int64_t)30 * 60)  /* seconds after the last request */
+#define SEEN_EVERY   60                  /* seconds: seen_at is written at most this often */
 #define TOKEN_PREFIX "jgu_"
 #define CSRF_LEN     43
 
@@ -198,9 +198,10 @@ static json_t *session_doc(actx *a, const char *token, int64_t expires, int64_t 
     char csrf[CSRF_LEN + 1];
     if (csrf_of(token, csrf) != 0)
         return NULL;
+    int64_t idle_end = seen + SESSION_IDLE;
     json_t *doc = json_pack("{so ss sI sI sb}", "user", public_row(a->user), "csrf_token", csrf,
                             "expires_at", (json_int_t)expires, "idle_expires_at",
-                            (json_int_t)(seen + SESSION_IDLE), "must_change_password", restricted);
+                            (json_int_t)idle_end, "must_change_password", restricted);
     jg_memzero(csrf, sizeof csrf);
     return doc;
 }
