@@ -31,6 +31,7 @@
 #include "server/core/log.h"
 #include "server/core/masterkey.h"
 #include "server/core/password.h"
+#include "server/core/stats.h"
 #include "server/core/util.h"
 #include "server/core/view.h"
 #include "server/admin/admin_internal.h"
@@ -312,9 +313,11 @@ static int setup(jgd *d, const opts *o, int need_master, int exclusive)
     pthread_mutex_init(&d->view_mu, NULL);
     d->throttle = throttle_new();
     d->login_throttle = throttle_new();
+    d->stats = stats_new();
     set_issuer(d, o->issuer);
     if (d->cfg.db_path == NULL || d->db_shown == NULL || d->cfg.snapshot_path == NULL ||
-        d->throttle == NULL || d->login_throttle == NULL || d->cfg.issuer == NULL)
+        d->throttle == NULL || d->login_throttle == NULL || d->stats == NULL ||
+        d->cfg.issuer == NULL)
         return -1;
     char why[256];
     if (need_master && masterkey_load(d->cfg.master_key_file, &d->master, why, sizeof why) != 0) {
@@ -353,6 +356,7 @@ static void teardown(jgd *d)
     jg_jwk_free(d->master);
     throttle_free(d->throttle);
     throttle_free(d->login_throttle);
+    stats_free(d->stats);
     free(d->cfg.db_path);
     free(d->db_shown);
     free(d->cfg.snapshot_path);
@@ -610,6 +614,7 @@ static int write_port_file(const char *path, unsigned port)
  * revocations purged (every minute). Readiness follows by itself. */
 static void maintain(jgd *d, int64_t *last_purge)
 {
+    stats_tick(d->stats, &d->m, sv_now());
     store_err health = store_health(d->st);
     static store_err last_health = ST_OK;
     if (health == ST_FULL || health == ST_IO) {

@@ -86,6 +86,7 @@ void admin_tenant_audit(actx *a, const char *tenant_id);
 void admin_catalog(actx *a);
 void admin_keys(actx *a);
 void admin_audit(actx *a);
+void admin_stats(actx *a);
 void admin_gateways(actx *a);
 /* Console sessions and passwords (session.c). */
 void admin_session(actx *a);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "server/admin/admin_internal.h"
+#include "server/core/stats.h"
 #include "server/core/util.h"
 #include "server/http/http.h"
 #include "server/keys/keys.h"
@@ -35,9 +36,10 @@ void admin_catalog(actx *a)
             continue;
         json_array_append_new(
             items,
-            json_pack("{sO sO sO sO sO sO sO sO sO}", "id", json_object_get(row, "id"), "tenant_id",
-                      json_object_get(row, "tenant_id"), "name", json_object_get(row, "name"),
-                      "version", json_object_get(row, "version"), "audience",
+            json_pack("{sO sO sO sO sO sO sO sO sO sO}", "id", json_object_get(row, "id"),
+                      "tenant_id", json_object_get(row, "tenant_id"), "name",
+                      json_object_get(row, "name"), "version", json_object_get(row, "version"),
+                      "base_path", json_object_get(row, "base_path"), "audience",
                       json_object_get(row, "audience"), "scopes", json_object_get(row, "scopes"),
                       "policy", json_object_get(row, "policy"), "state",
                       json_object_get(row, "state"), "sunset", json_object_get(row, "sunset")));
@@ -159,6 +161,24 @@ void admin_tenant_audit(actx *a, const char *tenant_id)
         return;
     }
     audit_query(a, tenant_id);
+}
+
+/* stats: GET, system administrators (the counters are the node's, not a
+ * tenant's). */
+void admin_stats(actx *a)
+{
+    if (!require_sysadmin(a))
+        return;
+    if (!METHOD("GET")) {
+        reply_method(a, "GET");
+        return;
+    }
+    size_t len = 0;
+    char *doc = stats_json(a->d->stats, &a->d->m, sv_now(), &len);
+    if (doc == NULL)
+        http_problem(a->r, 500, NULL, "out of memory");
+    else
+        http_body(a->r, 200, "application/json", doc, len);
 }
 
 void admin_audit(actx *a)

@@ -64,6 +64,7 @@ typedef struct jgd {
     metrics m;
     struct throttle *throttle;       /* client authentication failures */
     struct throttle *login_throttle; /* console sign-in failures (per user name and address) */
+    struct stats *stats;             /* the token endpoint per minute (the console's pictures) */
     struct guard *guard;             /* connection limits and deadlines (http/guard.h) */
     struct gateway_hub *gw;          /* the snapshot for remote gateways (gateway/gateway.h) */
     char *token_endpoint;            /* <issuer>/oauth2/token */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "server/admin/admin.h"
+#include "server/console/console.h"
 #include "server/core/readiness.h"
 #include "server/core/view.h"
 #include "server/gateway/gateway.h"
@@ -87,6 +88,8 @@ void http_route(request *r)
         gateway_snapshot(r);
     else if (strncmp(p, "/admin/v1/", 10) == 0)
         admin_route(r, p + 10);
+    else if (strcmp(p, "/console") == 0 || strncmp(p, "/console/", 9) == 0)
+        console_route(r, p + 8);
     else if (strcmp(p, "/healthz") == 0) {
         if (is_get(r))
             text(r, 200, "ok\n");

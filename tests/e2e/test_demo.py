@@ -65,6 +65,8 @@ class Demo(unittest.TestCase):
             cmds = [c.strip() for c in re.split(r'\n(?=\S)', block.strip())
                     if c.strip() and not c.startswith('#')]
             self.assertEqual(len(cmds), 4, cmds)   # token, call, revoke, call
+            self.assertRegex(text, r'Web console: http://127\.0\.0\.1:\d+/console/ - sign in as '
+                                   r'admin with [a-z2-9]{5}(-[a-z2-9]{5}){3} ')
             self.assertTrue(cmds[0].startswith('TOKEN=$(curl'), cmds[0])
             script = ('set -e\n%s\necho "CALL1 $(%s | head -1)"\n%s\nsleep 1.2\n'
                       'echo "CALL2 $(%s | head -1)"\n' % (cmds[0], cmds[1], cmds[2], cmds[3]))
