@@ -251,7 +251,7 @@ async function route() {
   frame();
   const [, name, id] = (location.hash || '#/catalog').split('/');
   const views = { catalog, apps, apis, approvals, members, audit, dashboard, tenants, users,
-    keys, gateways, password: () => changePassword(false) };
+    keys, gateways, doc, password: () => changePassword(false) };
   const view = views[name] || catalog;
   try {
     await view(id);
@@ -271,8 +271,61 @@ async function catalog() {
       items, (a) => [el('strong', {}, a.name + ' ' + a.version), el('span', {}, badge(a.state),
         a.sunset ? el('span', { class: 'sunset' }, ' sunset ' + when(a.sunset)) : null),
       el('code', {}, a.base_path || ''), el('code', {}, a.audience), a.scopes.join(' '),
-      a.policy === 'automatic' ? 'approved at once' : 'needs approval'])
+      el('span', {}, a.policy === 'automatic' ? 'approved at once' : 'needs approval',
+        a.openapi ? [el('br'), el('a', { href: '#/doc/' + a.id, class: 'doc-link' },
+          'Documentation')] : null)])
       : el('p', {}, 'Nothing is published yet.'));
+}
+
+// ---- An API's OpenAPI document, rendered ---------------------------------------------
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+function schemaText(s) {
+  if (!s || typeof s !== 'object') return '';
+  if (s.$ref) return String(s.$ref).split('/').pop();
+  if (s.type === 'array') return schemaText(s.items) + '[]';
+  return [s.type, s.format].filter(Boolean).join(' ') || (s.oneOf ? 'one of ' +
+    s.oneOf.map(schemaText).join(' | ') : 'object');
+}
+
+async function doc(id) {
+  let d;
+  try {
+    d = await api('GET', '/catalog/' + id + '/openapi');
+  } catch (e) {
+    if (e.status !== 404 || !state.tenant) throw e;
+    d = await api('GET', '/tenants/' + state.tenant + '/apis/' + id + '/openapi');
+  }
+  const info = d.info || {};
+  const kids = [el('p', { class: 'muted' }, (d.openapi ? 'OpenAPI ' + d.openapi : 'Swagger ' +
+    d.swagger) + (info.version ? ' | version ' + info.version : '')),
+  info.description ? el('p', { class: 'prose' }, String(info.description)) : null];
+  const servers = (d.servers || []).map((s) => s && s.url).filter(Boolean);
+  if (servers.length) kids.push(el('p', {}, 'Servers: ', servers.map((u) => el('code', {}, u + ' '))));
+  const paths = Object.keys(d.paths || {}).sort();
+  for (const p of paths) {
+    const item = d.paths[p] || {};
+    for (const m of METHODS.filter((x) => item[x])) {
+      const op = item[m] || {};
+      const params = [...(item.parameters || []), ...(op.parameters || [])].filter((x) => x && x.name);
+      const responses = Object.entries(op.responses || {});
+      const body = op.requestBody && op.requestBody.content ? Object.keys(op.requestBody.content) : [];
+      kids.push(el('section', { class: 'op' },
+        el('h2', {}, el('span', { class: 'badge method' }, m.toUpperCase()), ' ', el('code', {}, p)),
+        op.summary ? el('p', {}, el('strong', {}, String(op.summary))) : null,
+        op.description ? el('p', { class: 'prose' }, String(op.description)) : null,
+        params.length ? table(['Parameter', 'In', 'Required', 'Type', 'Description'], params,
+          (x) => [el('code', {}, x.name), x.in || '', x.required ? 'yes' : '',
+            schemaText(x.schema || x), x.description || '']) : null,
+        body.length ? el('p', {}, 'Request body: ', body.map((c) => el('code', {}, c + ' ')),
+          op.requestBody.required ? '(required)' : '') : null,
+        responses.length ? table(['Response', 'Description'], responses, ([code, r]) =>
+          [el('code', {}, code), (r && r.description) || '']) : null));
+    }
+  }
+  if (!paths.length) kids.push(el('p', {}, 'The document lists no paths.'));
+  page(String(info.title || 'API documentation'), ...kids);
 }
 
 // ---- Applications --------------------------------------------------------------------
@@ -429,6 +482,17 @@ async function apis() {
     } catch (e) { out.replaceChildren(problem(e)); }
   };
   const next = { draft: ['published'], published: ['deprecated'], deprecated: ['retired'] };
+  const upload = (a) => {
+    const input = el('input', { type: 'file', accept: 'application/json,.json',
+      'aria-label': 'OpenAPI document of ' + a.name, 'data-doc': a.id, onchange: async () => {
+        try {
+          const text = await input.files[0].text();
+          await api('PUT', '/tenants/' + t + '/apis/' + a.id + '/openapi', JSON.parse(text));
+          toast('OpenAPI document of ' + a.name + ' saved');
+        } catch (e) { out.replaceChildren(problem(e)); }
+      } });
+    return el('label', { class: 'check' }, 'OpenAPI (JSON):', input);
+  };
   const kids = [out, table(['API', 'State', 'Base path', 'Upstream', 'Scopes', 'Live subscriptions', ''],
     list.items, (a) => [el('strong', {}, a.name + ' ' + a.version),
       el('span', {}, badge(a.state), a.sunset ? ' sunset ' + when(a.sunset) : ''),
@@ -437,7 +501,10 @@ async function apis() {
       can('admin') ? el('div', { class: 'actions' }, (next[a.state] || []).map((to) =>
         el('button', { class: to === 'retired' ? 'danger' : '', 'data-api': a.id,
           'data-action': to, onclick: () => move(a, to) },
-        to === 'published' ? 'Publish' : to === 'deprecated' ? 'Deprecate' : 'Retire'))) : ''])];
+        to === 'published' ? 'Publish' : to === 'deprecated' ? 'Deprecate' : 'Retire')),
+      a.state !== 'retired' ? upload(a) : null,
+      el('a', { href: '#/doc/' + a.id }, 'Documentation')) : el('a', { href: '#/doc/' + a.id },
+        'Documentation')])];
   if (can('admin')) {
     const f = {};
     for (const k of ['name', 'version', 'base_path', 'upstream', 'audience', 'scopes']) {

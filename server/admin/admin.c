@@ -427,7 +427,10 @@ static int parse_body(actx *a)
             http_problem(r, 415, NULL, "the body must be application/json");
             return 0;
         }
-        jg_err err = jg__json_parse_object(r->body, r->body_len, 16, MAX_BODY, &a->body);
+        /* an OpenAPI document nests deeper than any admin object */
+        size_t limit = http_body_limit(r->path);
+        jg_err err = jg__json_parse_object(r->body, r->body_len, limit > MAX_BODY ? 64 : 16, limit,
+                                           &a->body);
         if (err != JG_OK) {
             http_problem(r, 400, "Malformed JSON", jg_strerror(err));
             return 0;
@@ -504,6 +507,8 @@ void admin_route(request *r, const char *rest)
         admin_tokens(&a);
     else if (strcmp(s0, "catalog") == 0 && a.nseg == 1)
         admin_catalog(&a);
+    else if (strcmp(s0, "catalog") == 0 && a.nseg == 3 && strcmp(a.seg[2], "openapi") == 0)
+        admin_catalog_doc(&a, a.seg[1]);
     else if (strcmp(s0, "keys") == 0)
         admin_keys(&a);
     else if (strcmp(s0, "audit") == 0 && a.nseg == 1)

@@ -87,6 +87,11 @@ void admin_catalog(actx *a);
 void admin_keys(actx *a);
 void admin_audit(actx *a);
 void admin_stats(actx *a);
+/* An API's OpenAPI document (apidocs.c): apis/{api}/openapi and catalog/{api}/openapi;
+ * api_doc_facts: {api_id: {title, doc_version, size, updated_at}} of every API that has one. */
+void admin_api_doc(actx *a, const char *tenant_id, const char *id);
+void admin_catalog_doc(actx *a, const char *id);
+json_t *api_doc_facts(store_tx *tx);
 void admin_gateways(actx *a);
 /* Console sessions and passwords (session.c). */
 void admin_session(actx *a);

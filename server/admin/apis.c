@@ -315,6 +315,10 @@ void admin_apis(actx *a, const char *tenant_id)
             reply_method(a, "POST");
         return;
     }
+    if (a->nseg == 5 && strcmp(a->seg[4], "openapi") == 0) {
+        admin_api_doc(a, tenant_id, a->seg[3]);
+        return;
+    }
     if (a->nseg > 5 || (a->nseg == 5 && strcmp(a->seg[4], "lifecycle") != 0)) {
         http_problem(a->r, 404, NULL, "no such endpoint");
         return;

@@ -22,6 +22,7 @@ void admin_catalog(actx *a)
     if (!read_begin(a, &tx))
         return;
     store_err err = st_list(tx, T_APIS, NULL, 0, &rows);
+    json_t *docs = err == ST_OK ? api_doc_facts(tx) : NULL;
     store_rollback(tx);
     if (err != ST_OK) {
         reply_store_error(a, err, "API");
@@ -43,8 +44,14 @@ void admin_catalog(actx *a)
                       json_object_get(row, "audience"), "scopes", json_object_get(row, "scopes"),
                       "policy", json_object_get(row, "policy"), "state",
                       json_object_get(row, "state"), "sunset", json_object_get(row, "sunset")));
+        const json_t *doc = json_object_get(docs, json_string_value(json_object_get(row, "id")));
+        if (doc != NULL)
+            json_object_set_new(json_array_get(items, json_array_size(items) - 1), "openapi",
+                                json_pack("{sO sO}", "title", json_object_get(doc, "title"),
+                                          "version", json_object_get(doc, "doc_version")));
     }
     json_decref(rows);
+    json_decref(docs);
     http_json_new(a->r, 200, json_pack("{so}", "items", items));
 }
 

@@ -17,6 +17,7 @@
 #include "server/core/daemon.h"
 
 #define MAX_BODY         ((size_t)64 * 1024)
+#define MAX_DOC_BODY     ((size_t)1024 * 1024) /* an API's OpenAPI document (http_body_limit) */
 #define MAX_RESP_HEADERS 8
 
 struct MHD_Connection;
@@ -48,6 +49,10 @@ typedef struct request {
     void (*ext_free)(void *ext);
     int suspended; /* http_suspend() called and not resumed yet */
 } request;
+
+/* The largest body a request to `path` may carry: MAX_DOC_BODY for an API's
+ * OpenAPI document (PUT /admin/v1/tenants/T/apis/A/openapi), MAX_BODY else. */
+size_t http_body_limit(const char *path);
 
 /* Start and stop the server. 0 or -1 (logged). */
 int http_start(jgd *d, void **handle, unsigned *bound_port);

@@ -70,6 +70,15 @@ static void openapi(request *r)
     http_body(r, 200, "application/json", copy, jgd_openapi_json_len);
 }
 
+size_t http_body_limit(const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(path, "/admin/v1/tenants/", 18) == 0 && n > 8 &&
+                   strcmp(path + n - 8, "/openapi") == 0
+               ? MAX_DOC_BODY
+               : MAX_BODY;
+}
+
 void http_route(request *r)
 {
     const char *p = r->path;

@@ -395,7 +395,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (r->too_large || r->body_len + n > MAX_BODY) {
+        if (r->too_large || r->body_len + n > http_body_limit(r->path)) {
             r->too_large = 1; /* keep reading, keep nothing */
             return MHD_YES;
         }

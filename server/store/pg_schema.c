@@ -137,6 +137,14 @@ static const char *const migrations[] = {
     " restricted BOOLEAN NOT NULL DEFAULT FALSE,"
     " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, seen_at BIGINT NOT NULL);"
     "CREATE INDEX sessions_user ON sessions(user_id);",
+    /* 10: an API's OpenAPI document (sqlite_schema.c). */
+    "CREATE TABLE api_docs (" ROWID
+    " api_id TEXT PRIMARY KEY REFERENCES apis(id) ON DELETE CASCADE,"
+    " title TEXT NOT NULL, doc_version TEXT NOT NULL, size BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL);"
+    "CREATE TABLE api_doc_bodies (" ROWID
+    " api_id TEXT PRIMARY KEY REFERENCES apis(id) ON DELETE CASCADE,"
+    " doc TEXT NOT NULL);",
 };
 
 size_t pg_migration_count(void)

@@ -129,6 +129,15 @@ static const char *const migrations[] = {
     " restricted INTEGER NOT NULL DEFAULT 0 CHECK (restricted IN (0, 1)),"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, seen_at INTEGER NOT NULL);"
     "CREATE INDEX sessions_user ON sessions(user_id);",
+    /* 10: an API's OpenAPI document (the console's catalogue): its facts,
+     * listed for every API, and the document, read one at a time. */
+    "CREATE TABLE api_docs ("
+    " api_id TEXT PRIMARY KEY REFERENCES apis(id) ON DELETE CASCADE,"
+    " title TEXT NOT NULL, doc_version TEXT NOT NULL, size INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE TABLE api_doc_bodies ("
+    " api_id TEXT PRIMARY KEY REFERENCES apis(id) ON DELETE CASCADE,"
+    " doc TEXT NOT NULL);",
 };
 
 size_t sqlite_migration_count(void)

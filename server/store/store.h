@@ -48,9 +48,11 @@ typedef enum store_table {
     T_KEYS,
     T_REVOKED,
     T_ASSERTIONS,
-    T_GATEWAYS,  /* registered remote gateways (schema 6) */
-    T_PASSWORDS, /* console passwords, Argon2id (schema 9) */
-    T_SESSIONS,  /* console sessions (schema 9) */
+    T_GATEWAYS,       /* registered remote gateways (schema 6) */
+    T_PASSWORDS,      /* console passwords, Argon2id (schema 9) */
+    T_SESSIONS,       /* console sessions (schema 9) */
+    T_API_DOCS,       /* an API's OpenAPI document: what it is (schema 10) */
+    T_API_DOC_BODIES, /* ... and the document itself, read one at a time */
     T__COUNT
 } store_table;
 

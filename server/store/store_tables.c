@@ -80,6 +80,14 @@ static const store_column sessions_cols[] = {{"id", COL_TEXT},         {"user_id
                                              {"expires_at", COL_INT},  {"seen_at", COL_INT},
                                              {NULL, COL_TEXT}};
 
+/* An API's OpenAPI document, in two tables: the facts the catalogue lists
+ * (cheap to read for every API) and the document (read one at a time). */
+static const store_column api_docs_cols[] = {{"api_id", COL_TEXT},      {"title", COL_TEXT},
+                                             {"doc_version", COL_TEXT}, {"size", COL_INT},
+                                             {"updated_at", COL_INT},   {NULL, COL_TEXT}};
+static const store_column api_doc_bodies_cols[] = {
+    {"api_id", COL_TEXT}, {"doc", COL_JSON}, {NULL, COL_TEXT}};
+
 static const store_table_desc tables[T__COUNT] = {
     [T_USERS] = {"users", "id", "created_at", users_cols},
     [T_TENANTS] = {"tenants", "id", "created_at", tenants_cols},
@@ -95,6 +103,8 @@ static const store_table_desc tables[T__COUNT] = {
     [T_GATEWAYS] = {"gateways", "id", "created_at", gateways_cols},
     [T_PASSWORDS] = {"passwords", "user_id", "changed_at", passwords_cols},
     [T_SESSIONS] = {"sessions", "id", "created_at", sessions_cols},
+    [T_API_DOCS] = {"api_docs", "api_id", "updated_at", api_docs_cols},
+    [T_API_DOC_BODIES] = {"api_doc_bodies", "api_id", "api_id", api_doc_bodies_cols},
 };
 
 const store_table_desc *store_table_info(store_table t)

@@ -1,7 +1,8 @@
 """The web console (issue 19) in a real browser: Debian's chromium driven by
 python3-selenium through chromium-driver, on a real jwtgated and a real nginx gateway.
 
-The story of the issue, step by step: an owner signs in, creates and publishes an API; a
+The story of the issue, step by step: an owner signs in, creates and publishes an API (and
+attaches its OpenAPI document, which the consumer then reads in the catalogue); a
 consumer of another tenant creates an application, copies its secret from the page and
 requests a subscription; the owner approves it with a reason; the consumer's curl, as the
 page shows it, gets a token that the gateway accepts; the owner deprecates the API and the
@@ -154,6 +155,23 @@ class Console(unittest.TestCase):
         self.confirm()
         self.wait('button[data-action=deprecated]')
         self.shot('apis')
+        # its OpenAPI document, uploaded as a file
+        doc_path = os.path.join(self.tmp, 'orders.json')
+        with open(doc_path, 'w') as f:
+            json.dump({'openapi': '3.0.3', 'info': {
+                'title': 'Orders API', 'version': '1.4', 'description': 'Orders of the shop.'},
+                'servers': [{'url': 'https://api.example.com/orders'}],
+                'paths': {'/{id}': {'get': {
+                    'summary': 'One order', 'parameters': [{
+                        'name': 'id', 'in': 'path', 'required': True, 'schema': {'type': 'string'},
+                        'description': 'the order id'}],
+                    'responses': {'200': {'description': 'the order'},
+                                  '404': {'description': 'no such order'}}}},
+                    '/': {'post': {'summary': 'Place an order', 'requestBody': {
+                        'required': True, 'content': {'application/json': {}}},
+                        'responses': {'201': {'description': 'placed'}}}}}}, f)
+        self.wait('input[data-doc]').send_keys(doc_path)
+        self.wait_text('OpenAPI document of orders saved')
         _, apis = self.srv.admin('GET', '/tenants/%s/apis' % self.acme['id'])
         api = [a for a in apis['items'] if a['name'] == 'orders'][0]
         self.assertEqual(api['state'], 'published')
@@ -163,6 +181,11 @@ class Console(unittest.TestCase):
         self.go('#/catalog')
         self.wait_text('orders v1')
         self.shot('catalog')
+        self.wait('a.doc-link').click()
+        self.wait_text('no such order')
+        self.assertIn('Orders API', self.text())
+        self.assertIn('Place an order', self.text())
+        self.shot('api-documentation')
         self.go('#/apps')
         self.wait('#app-name').send_keys('shop-web')
         b.find_element(By.CSS_SELECTOR, 'form.stack button[type=submit]').click()

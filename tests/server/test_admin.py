@@ -224,6 +224,61 @@ class AdminTest(unittest.TestCase):
         self.assertEqual(self.srv.admin('DELETE', '/tenants/%s/apis/%s' % (self.ta,
                                                                            draft['id']))[0], 204)
 
+    def test_openapi_document(self):
+        # An owner attaches an OpenAPI document (JSON, up to 1 MiB, bigger than any other
+        # admin body); the catalogue lists it and serves it while the API is published.
+        _, api = self.new_api()
+        path = '/tenants/%s/apis/%s/openapi' % (self.ta, api['id'])
+        doc = {'openapi': '3.1.0', 'info': {'title': 'Orders', 'version': '2.3'},
+               'paths': {'/orders/{id}': {'get': {'summary': 'one order', 'responses': {
+                   '200': {'description': 'the order'}}}}},
+               'components': {'schemas': {'Big': {'description': 'x' * 100000}}}}
+        st, facts = self.srv.admin('PUT', path, doc)
+        self.assertEqual((st, facts['title'], facts['doc_version']), (200, 'Orders', '2.3'), facts)
+        self.assertGreater(facts['size'], 100000)
+        for bad in ({'info': {'title': 't'}, 'paths': {}}, {'openapi': '3.0.0', 'paths': {}},
+                    {'openapi': '3.0.0', 'info': {'title': 't'}, 'paths': []},
+                    {'openapi': '4', 'info': {'title': 't'}, 'paths': {}},
+                    {'swagger': '1.2', 'info': {'title': 't'}, 'paths': {}}):
+            self.problem(self.srv.admin('PUT', path, bad), status=422)
+        huge = dict(doc, components={'x': 'y' * (1024 * 1024)})
+        self.assertEqual(self.srv.admin('PUT', path, huge)[0], 413)
+        deep = {'openapi': '3.0.0', 'info': {'title': 't'}, 'paths': {}}
+        nest = deep
+        for _ in range(100):
+            nest['x'] = {}
+            nest = nest['x']
+        self.assertEqual(self.srv.admin('PUT', path, deep)[0], 400)  # depth is bounded too
+        st, got = self.srv.admin('GET', path)
+        self.assertEqual((st, got), (200, doc))
+        # not in the catalogue while a draft
+        cat = '/catalog/%s/openapi' % api['id']
+        self.assertEqual(self.srv.admin('GET', cat)[0], 404)
+        self.lifecycle(api, 'published')
+        self.assertEqual(self.srv.admin('GET', cat), (200, doc))
+        item = [x for x in self.srv.admin('GET', '/catalog')[1]['items'] if x['id'] == api['id']]
+        self.assertEqual(item[0]['openapi'], {'title': 'Orders', 'version': '2.3'})
+        _, other = self.new_api()
+        self.lifecycle(other, 'published')
+        item = [x for x in self.srv.admin('GET', '/catalog')[1]['items'] if x['id'] == other['id']]
+        self.assertNotIn('openapi', item[0])
+        # a developer of the tenant may read it but not replace it; another tenant's
+        # user reads it through the catalogue only
+        dev = self.w.tokens['a-developer']
+        self.assertEqual(self.srv.admin('GET', path, token=dev)[0], 200)
+        self.assertEqual(self.srv.admin('PUT', path, doc, token=dev)[0], 403)
+        outsider = self.w.tokens['b-owner']
+        self.assertEqual(self.srv.admin('GET', path, token=outsider)[0], 403)
+        self.assertEqual(self.srv.admin('GET', cat, token=outsider), (200, doc))
+        # the audit log has the facts, not the document
+        _, audit = self.srv.admin('GET', '/tenants/%s/audit?limit=1000' % self.ta)
+        entries = [e for e in audit['items'] if e['action'] == 'api.openapi']
+        self.assertEqual(entries[-1]['after']['title'], 'Orders')
+        self.assertNotIn('xxxxxxxx', json.dumps(entries))
+        self.assertEqual(self.srv.admin('DELETE', path)[0], 204)
+        self.assertEqual(self.srv.admin('GET', cat)[0], 404)
+        self.assertEqual(self.srv.admin('DELETE', path)[0], 404)
+
     def test_require_binding(self):
         # What gateways demand of an API's tokens: none unless set; set at
         # creation or later; anything else refused; in the snapshot (only
