@@ -31,6 +31,10 @@ typedef struct request {
     int too_large;
     double started;
     char client_ip[64];
+    int from_proxy; /* the peer is a --trusted-proxy */
+    /* The forwarded client certificate (client_cert.h), read on first use. */
+    struct client_cert *cert;
+    int cert_state; /* 0 unread, else client_cert_get()'s answer + 2 */
     /* Response. */
     unsigned status;
     char *resp;

@@ -126,6 +126,11 @@ static const char *const migrations[] = {
     "ALTER TABLE apps ADD COLUMN token_binding TEXT NOT NULL DEFAULT 'dpop_optional';",
     /* 8: what gateways demand of an API's tokens (sqlite_schema.c). */
     "ALTER TABLE apis ADD COLUMN require_binding TEXT NOT NULL DEFAULT 'none';",
+    /* 9: client authentication by TLS certificate (sqlite_schema.c). */
+    "ALTER TABLE apps DROP CONSTRAINT apps_auth_method_check;"
+    "ALTER TABLE apps ADD CONSTRAINT apps_auth_method_check CHECK (auth_method IN"
+    " ('client_secret', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'));"
+    "ALTER TABLE apps ADD COLUMN tls_client_auth TEXT;",
 };
 
 size_t pg_migration_count(void)
