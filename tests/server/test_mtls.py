@@ -13,88 +13,22 @@ and a certificate together; the metadata; the admin API's checks; and --dpop-non
 use_dpop_nonce with a DPoP-Nonce header, the retry with it, a nonce of another node of a
 PostgreSQL cluster."""
 import base64
-import hashlib
 import http.client
 import json
 import os
-import shutil
-import subprocess
 import time
 import unittest
-import urllib.parse
 import uuid
 
 from jwcrypto import jwk, jws
 
-from jgtest import Server, World, config
+from jgtest import Certs, Server, World
 from jgtest import http as jhttp
 from jgtest.jwtgated import ON_POSTGRES
 
 
 def b64u(data):
     return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
-
-
-def openssl(*args, cwd):
-    subprocess.run(['openssl'] + list(args), cwd=cwd, check=True, capture_output=True)
-
-
-class Certs:
-    """A test CA, two client certificates it issued and a self-signed one (EC P-256)."""
-
-    def __init__(self):
-        self.dir = config.scratch('mtls-certs-')
-        d = self.dir
-        openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-                '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2',
-                '-subj', '/CN=jwtgate test CA', cwd=d)
-        self.issue('one', '/C=DE/O=Example/CN=client-one',
-                   'DNS:one.example.com,URI:spiffe://example.com/one,IP:10.1.2.3,'
-                   'email:one@example.com')
-        self.issue('two', '/C=DE/O=Example/CN=client-two',
-                   'DNS:two.example.com,URI:spiffe://example.com/two,IP:10.9.9.9,'
-                   'email:two@example.com')
-        openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
-                '-nodes', '-keyout', 'self.key', '-out', 'self.pem', '-days', '2',
-                '-subj', '/CN=self-signed client', cwd=d)
-
-    def issue(self, name, subject, san):
-        d = self.dir
-        openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-                '-keyout', name + '.key', '-out', name + '.csr', '-subj', subject, cwd=d)
-        with open(os.path.join(d, name + '.ext'), 'w') as f:
-            f.write('subjectAltName=%s\nextendedKeyUsage=clientAuth\n' % san)
-        openssl('x509', '-req', '-in', name + '.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
-                '-CAcreateserial', '-out', name + '.pem', '-days', '2', '-extfile',
-                name + '.ext', cwd=d)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def pem(self, name):
-        with open(self.path(name + '.pem')) as f:
-            return f.read()
-
-    def der(self, name):
-        return base64.b64decode(''.join(
-            ln for ln in self.pem(name).splitlines() if not ln.startswith('-----')))
-
-    def rfc9440(self, name):
-        return ':%s:' % base64.b64encode(self.der(name)).decode()
-
-    def escaped(self, name):
-        """nginx's $ssl_client_escaped_cert: the PEM, URL-encoded."""
-        return urllib.parse.quote(self.pem(name), safe='')
-
-    def x5t(self, name):
-        return b64u(hashlib.sha256(self.der(name)).digest())
-
-    def public_jwk(self, name):
-        with open(self.path(name + '.key'), 'rb') as f:
-            return jwk.JWK.from_pem(f.read()).export_public(as_dict=True)
-
-    def close(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def proof(key, htu, nonce=None):
