@@ -59,6 +59,8 @@ void http_stop(jgd *d, void *handle);
 
 /* Request accessors. */
 const char *http_req_header(request *r, const char *name);
+/* How many times the request has the header `name` (case-insensitive). */
+size_t http_req_header_count(request *r, const char *name);
 const char *http_query(request *r, const char *name);
 /* Whether the request has any query parameter at all. */
 int http_has_query(request *r);

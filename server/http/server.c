@@ -32,6 +32,29 @@ const char *http_req_header(request *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+typedef struct header_count {
+    const char *name;
+    size_t n;
+} header_count;
+
+static MHD_Result_t count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    header_count *c = cls;
+    (void)kind;
+    (void)value;
+    if (key != NULL && strcasecmp(key, c->name) == 0)
+        c->n++;
+    return MHD_YES;
+}
+
+size_t http_req_header_count(request *r, const char *name)
+{
+    header_count c = {name, 0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &c);
+    return c.n;
+}
+
 const char *http_query(request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);

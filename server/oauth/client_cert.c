@@ -144,6 +144,10 @@ int client_cert_get(request *r, const client_cert **out)
         if (v != NULL && !r->from_proxy) {
             /* anyone can write a header: only a trusted proxy's is believed */
             atomic_fetch_add_explicit(&r->d->m.client_cert_ignored, 1, memory_order_relaxed);
+        } else if (v != NULL && http_req_header_count(r, name) != 1) {
+            /* a proxy that appends instead of replacing would put the
+             * client's own header first: refuse rather than pick one */
+            state = -1;
         } else if (v != NULL) {
             size_t len = strnlen(v, CLIENT_CERT_MAX_HEADER + 1);
             state = client_cert_parse(v, len, &r->cert) == 0 ? 1 : -1;

@@ -29,7 +29,7 @@ typedef struct client_cert {
  * The request's forwarded certificate, parsed on first use and kept with
  * the request (freed by request_free): 1 and *out borrowed, 0 none (no
  * header, or a header from an untrusted peer), -1 malformed or too long
- * (nothing is answered: the caller refuses). Accepted forms: RFC 9440
+ * or repeated (nothing is answered: the caller refuses). Accepted forms: RFC 9440
  * (":base64-of-DER:") and nginx's $ssl_client_escaped_cert (URL-encoded
  * PEM).
  */

@@ -16,13 +16,14 @@ import base64
 import http.client
 import json
 import os
+import subprocess
 import time
 import unittest
 import uuid
 
 from jwcrypto import jwk, jws
 
-from jgtest import Certs, Server, World
+from jgtest import Certs, Server, World, config
 from jgtest import http as jhttp
 from jgtest.jwtgated import ON_POSTGRES
 
@@ -181,6 +182,38 @@ class TlsClientAuth(Base):
                 self.assertClientRefused(self.token(app['client_id'], value), 'malformed')
         time.sleep(0.3)
         self.assertEqual(self.token(app['client_id'], self.certs.rfc9440('one')).status, 200)
+
+    def test_a_repeated_header_is_refused(self):
+        # a proxy that appends rather than replaces would let the client's header come first
+        app = self.app(auth_method='tls_client_auth', tls_client_auth_san_dns='one.example.com')
+        body = jhttp.form({'grant_type': 'client_credentials', 'client_id': app['client_id']})
+        cert = self.certs.rfc9440('one')
+        raw = ('POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n'
+               'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n'
+               'Client-Cert: %s\r\nClient-Cert: %s\r\n\r\n%s'
+               % (len(body), cert, cert, body)).encode()
+        answer = jhttp.raw_exchange(self.srv.port, raw)
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400'), answer[:200])
+        self.assertIn(b'malformed', answer)
+
+    def test_the_admin_cli_registers_and_changes_the_name(self):
+        env = dict(os.environ, JWTGATE_ADMIN_URL=self.srv.issuer,
+                   JWTGATE_ADMIN_TOKEN=self.srv.admin_token)
+
+        def cli(*args):
+            out = subprocess.run([config.JWTGATE_CLI, 'admin', '--json'] + list(args),
+                                 capture_output=True, text=True, timeout=60, env=env)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return json.loads(out.stdout)
+        app = cli('app', 'create', self.tid, 'by-cli', '--auth-method', 'tls_client_auth',
+                  '--tls-san-uri', 'spiffe://example.com/two', '--token-binding', 'mtls_required')
+        self.assertEqual(app['tls_client_auth'],
+                         {'tls_client_auth_san_uri': 'spiffe://example.com/two'})
+        self.assertEqual(app['token_binding'], 'mtls_required')
+        app = cli('app', 'set-tls-name', self.tid, app['id'], '--tls-san-ip', '10.1.2.3')
+        self.assertEqual(app['tls_client_auth'], {'tls_client_auth_san_ip': '10.1.2.3'})
+        self.assertEqual(cli('app', 'set-binding', self.tid, app['id'], '--token-binding',
+                             'dpop_optional')['token_binding'], 'dpop_optional')
 
     def test_a_secret_with_a_certificate_is_secret_authentication(self):
         self.w.subscribe('a', 'a', ['orders:read'])
