@@ -348,6 +348,33 @@ class CustomHeader(Base):
         self.assertEqual(r.status, 401, r)
 
 
+class ConfigFile(Base):
+    """client-cert-header and dpop-nonce as configuration file keys."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.conf = os.path.join(config.scratch('mtls-conf-'), 'jwtgated.conf')
+        with open(cls.conf, 'w') as f:
+            f.write('trusted-proxy = 127.0.0.1/32\nclient-cert-header = "X-SSL-Cert"\n'
+                    'dpop-nonce = true\n')
+        cls.extra = ('--config', cls.conf)
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            os.unlink(cls.conf)
+            os.rmdir(os.path.dirname(cls.conf))
+
+    def test_the_keys_are_read(self):
+        app = self.app(auth_method='tls_client_auth', tls_client_auth_san_dns='one.example.com')
+        r = self.token(app['client_id'], headers={'X-SSL-Cert': self.certs.escaped('one')})
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header('DPoP-Nonce'))
+
+
 class Nonce(Base):
     extra = ('--dpop-nonce',)
 
