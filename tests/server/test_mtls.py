@@ -13,6 +13,8 @@ and a certificate together; the metadata; the admin API's checks; and --dpop-non
 use_dpop_nonce with a DPoP-Nonce header, the retry with it, a nonce of another node of a
 PostgreSQL cluster."""
 import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -390,6 +392,8 @@ class Nonce(Base):
 
     def test_a_proof_without_the_nonce_gets_one_and_the_retry_works(self):
         htu = self.srv.token_endpoint
+        if int(time.time()) % 120 > 115:
+            time.sleep(6)  # not across a slot's end: the nonce is compared below
         r = self.request(self.srv, proof(self.key, htu))
         self.assertEqual((r.status, r.json()['error']), (400, 'use_dpop_nonce'), r)
         nonce = r.header('DPoP-Nonce')
@@ -402,6 +406,29 @@ class Nonce(Base):
         self.assertIn('stale', r.json()['error_description'])
         self.assertIn('reason="use_dpop_nonce"',
                       self.srv.request('GET', '/metrics').body.decode())
+
+    def nonce(self, back=0):
+        """The nonce as docs/jwtgated.md defines it: base64url(HMAC-SHA-256(HKDF-SHA-256(
+        master key, info "jwtgate dpop nonce"), the 120 s slot as 8 bytes big-endian))."""
+        with open(self.srv.master) as f:
+            text = f.read().strip()
+        ikm = base64.urlsafe_b64decode(text + '=' * (-len(text) % 4))
+        prk = hmac.new(b'\0' * 32, ikm, hashlib.sha256).digest()
+        key = hmac.new(prk, b'jwtgate dpop nonce\x01', hashlib.sha256).digest()
+        slot = int(time.time()) // 120 - back
+        return b64u(hmac.new(key, slot.to_bytes(8, 'big'), hashlib.sha256).digest())
+
+    def test_the_nonce_is_the_documented_one_and_lives_two_slots(self):
+        htu = self.srv.token_endpoint
+        if int(time.time()) % 120 > 115:
+            time.sleep(6)  # not across a slot's end
+        got = self.srv.token(*self.w.client('a')).header('DPoP-Nonce')
+        self.assertEqual(got, self.nonce(0))
+        r = self.request(self.srv, proof(self.key, htu, self.nonce(1)))
+        self.assertEqual((r.status, r.json()['token_type']), (200, 'DPoP'), r)
+        for back in (2, -1):
+            r = self.request(self.srv, proof(self.key, htu, self.nonce(back)))
+            self.assertEqual((r.status, r.json()['error']), (400, 'use_dpop_nonce'), r)
 
     def test_a_bearer_request_needs_no_nonce_but_gets_one(self):
         r = self.srv.token(*self.w.client('a'))
