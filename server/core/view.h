@@ -54,7 +54,7 @@ typedef struct v_sub {
  * 8705 section 3). */
 typedef enum v_binding {
     V_BIND_DPOP_OPTIONAL = 0, /* bound when the token request carries a proof (the default) */
-    V_BIND_NONE,              /* bearer tokens only: a DPoP header is ignored */
+    V_BIND_NONE,              /* a DPoP header is ignored (certificate auth still binds) */
     V_BIND_DPOP_REQUIRED,     /* no token without a proof */
     V_BIND_MTLS_REQUIRED      /* no token without a client certificate; a proof binds too */
 } v_binding;
