@@ -185,6 +185,22 @@ class TlsClientAuth(Base):
         time.sleep(0.3)
         self.assertEqual(self.token(app['client_id'], self.certs.rfc9440('one')).status, 200)
 
+    def test_certificate_authentication_always_binds(self):
+        cert = self.certs.rfc9440('one')
+        app = self.app(auth_method='tls_client_auth', tls_client_auth_san_dns='one.example.com',
+                       token_binding='none')
+        r = self.token(app['client_id'], cert)
+        self.assertEqual(self.introspect(r.json()['access_token'], app['client_id'], cert)['cnf'],
+                         {'x5t#S256': self.certs.x5t('one')})
+        # with a DPoP proof (dpop_optional): bound to both
+        app = self.app(auth_method='tls_client_auth', tls_client_auth_san_dns='one.example.com')
+        key = jwk.JWK.generate(kty='EC', crv='P-256')
+        r = self.token(app['client_id'], cert,
+                       headers={'DPoP': proof(key, self.srv.token_endpoint)})
+        self.assertEqual((r.status, r.json()['token_type']), (200, 'DPoP'), r)
+        cnf = self.introspect(r.json()['access_token'], app['client_id'], cert)['cnf']
+        self.assertEqual(set(cnf), {'jkt', 'x5t#S256'})
+
     def test_a_repeated_header_is_refused(self):
         # a proxy that appends rather than replaces would let the client's header come first
         app = self.app(auth_method='tls_client_auth', tls_client_auth_san_dns='one.example.com')
