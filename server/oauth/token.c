@@ -186,7 +186,9 @@ static int dpop_check(request *r, char jkt[44])
     jg_dpop_cache *cache = dpop_cache();
     if (err == JG_OK)
         err = jg_dpop_verify_cached(proof, strlen(proof), &pol, cache, &res, &why);
-    if (err == JG_ERR_DPOP_NONCE && pol.nonce != NULL) { /* the previous slot's */
+    /* the previous slot's: one more signature check, only for a proof
+     * whose nonce is not the current one */
+    if (err == JG_ERR_DPOP_NONCE && pol.nonce != NULL) {
         pol.nonce = nonce[1];
         err = jg_dpop_verify_cached(proof, strlen(proof), &pol, cache, &res, &why);
     }
@@ -416,9 +418,6 @@ static void token_request(request *r, view *v)
         oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "no active keys");
         goto out;
     }
-    /* last, so that a proof is spent only on a request that is otherwise
-     * granted; an application bound to none ignores the header (RFC 9449
-     * section 10.2: as a server without DPoP would) */
     const client_cert *cert = ca.cert;
     int cert_state = ca.by_cert                           ? 1
                      : c->binding == V_BIND_MTLS_REQUIRED ? client_cert_get(r, &cert)
@@ -432,6 +431,9 @@ static void token_request(request *r, view *v)
                                       "connect with a TLS client certificate");
         goto out;
     }
+    /* last, so that a proof is spent only on a request that is otherwise
+     * granted; an application bound to none ignores the header (RFC 9449
+     * section 10.2: as a server without DPoP would) */
     if (c->binding != V_BIND_NONE && (bound = dpop_check(r, jkt)) < 0)
         goto out;
     if (!bound && c->binding == V_BIND_DPOP_REQUIRED) {
