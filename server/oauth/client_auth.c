@@ -289,6 +289,18 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
              ((client->auth == V_AUTH_TLS &&
                client_cert_names(cert, (int)client->tls_field, client->tls_value)) ||
               (client->auth == V_AUTH_SELF_SIGNED_TLS && client_cert_key_in(cert, client->keys)));
+        if (!ok && client != NULL) { /* which rule, for the operator; never the certificate */
+            char shown[65];
+            sv_printable(shown, sizeof shown, client_id);
+            if (client->auth == V_AUTH_TLS)
+                log_msg(L_INFO, "client %s: certificate refused: not the registered %s", shown,
+                        view_tls_field_names[client->tls_field]);
+            else
+                log_msg(L_INFO, "client %s: certificate refused: %s", shown,
+                        client->auth == V_AUTH_SELF_SIGNED_TLS
+                            ? "its key is not one of the registered keys"
+                            : "the client does not authenticate by certificate");
+        }
     } else if (secret != NULL) {
         /* Hash even for an unknown client, so that timing does not tell. */
         ok = check_secret(client, secret, sv_now());

@@ -145,6 +145,9 @@ class TlsClientAuth(Base):
                 other = self.app(auth_method='tls_client_auth', **{field: wrong})
                 self.assertClientRefused(self.token(other['client_id'],
                                                     self.certs.rfc9440('one')))
+        log = self.srv.read_log()
+        self.assertIn('certificate refused: not the registered tls_client_auth_san_dns', log)
+        self.assertNotIn(self.certs.rfc9440('one')[1:40], log)  # never the certificate
 
     def test_the_subject_dn_is_compared_normalised(self):
         app = self.app(auth_method='tls_client_auth',
