@@ -883,8 +883,15 @@ static v_text *build_metadata(jgd *d, view *v)
     snprintf(url[1], sizeof url[1], "%s/.well-known/jwks.json", iss);
     snprintf(url[2], sizeof url[2], "%s/oauth2/introspect", iss);
     snprintf(url[3], sizeof url[3], "%s/oauth2/revoke", iss);
-    json_t *auth = json_pack("[sssss]", "client_secret_basic", "client_secret_post",
-                             "private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth");
+    /* RFC 8705 only with a proxy to forward certificates: without a
+     * --trusted-proxy none is ever read, and the metadata must not promise */
+    int mtls = d->cfg.trusted_proxies.n > 0;
+    json_t *auth =
+        json_pack("[sss]", "client_secret_basic", "client_secret_post", "private_key_jwt");
+    if (mtls && auth != NULL) {
+        json_array_append_new(auth, json_string("tls_client_auth"));
+        json_array_append_new(auth, json_string("self_signed_tls_client_auth"));
+    }
     json_t *algs = json_pack("[sssssssss]", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512",
                              "RS256", "EdDSA", "Ed25519");
     /* RFC 8414 section 2 makes response_types_supported REQUIRED even for
@@ -919,7 +926,7 @@ static v_text *build_metadata(jgd *d, view *v)
     json_decref(dpop);
     /* RFC 8705 section 3.3: certificate-bound tokens, at the one token
      * endpoint (behind the TLS-terminating proxy: no mtls_endpoint_aliases) */
-    if (doc != NULL)
+    if (doc != NULL && mtls)
         json_object_set_new(doc, "tls_client_certificate_bound_access_tokens", json_true());
     json_decref(scopes);
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;

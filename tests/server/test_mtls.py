@@ -319,6 +319,9 @@ class Admin(Base):
         for m in ('tls_client_auth', 'self_signed_tls_client_auth'):
             self.assertIn(m, meta['token_endpoint_auth_methods_supported'])
         self.assertNotIn('mtls_endpoint_aliases', meta)
+        # the introspection and revocation endpoints authenticate the same way
+        for m in ('introspection', 'revocation'):
+            self.assertIn('tls_client_auth', meta[m + '_endpoint_auth_methods_supported'])
 
 
 class MtlsRequired(Base):
