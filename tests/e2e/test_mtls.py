@@ -53,15 +53,20 @@ class Mtls(unittest.TestCase):
         cls.proxy = jgtest.Nginx('e2e-mtls', '', TLS_SERVERS, ports_named=('ca', 'self'),
                                  params={'certs': cls.certs.dir})
         cls.srv = jgtest.Server('--trusted-proxy', '127.0.0.1/32')
-        cls.proxy.params['jwtgated'] = cls.srv.port
-        cls.proxy.start()
-        cls.w = jgtest.World(cls.srv)
-        cls.tid = cls.w.tenants['a']
+        try:
+            cls.proxy.params['jwtgated'] = cls.srv.port
+            cls.proxy.start()
+            cls.w = jgtest.World(cls.srv)
+            cls.tid = cls.w.tenants['a']
+        except BaseException:  # tearDownClass does not run after a failed setUpClass
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
         try:
-            cls.proxy.stop()
+            if cls.proxy.proc is not None:
+                cls.proxy.stop()
             cls.srv.close()
         finally:
             cls.certs.close()
