@@ -37,6 +37,7 @@
 #include "server/admin/admin_internal.h"
 #include "server/http/http.h"
 #include "server/keys/keys.h"
+#include "server/oauth/dpop_nonce.h"
 #include "server/oauth/throttle.h"
 #include "server/gateway/gateway.h"
 #include "server/snapshot/publisher.h"
@@ -93,6 +94,11 @@ static const char usage[] =
     "                          (repeatable; e.g. 127.0.0.1/32)\n"
     "  --real-ip-header NAME   X-Forwarded-For (default) or Forwarded\n"
     "  --access-log            log one line per request (never bodies or query strings)\n"
+    "  --client-cert-header NAME\n"
+    "                          the header a trusted proxy forwards the TLS client\n"
+    "                          certificate in (RFC 8705; default Client-Cert)\n"
+    "  --dpop-nonce            the token endpoint requires DPoP proofs to carry its\n"
+    "                          DPoP-Nonce (RFC 9449 section 8)\n"
     "Options (init):\n"
     "  --admin NAME            the first system administrator (default admin); when\n"
     "                          standard error is a terminal, init also prints a\n"
@@ -162,7 +168,16 @@ static int parse_args(int argc, char **argv, opts *o)
             o->generate = 1;
         else if (TAKES("--user"))
             o->user = v;
-        else if (TAKES("--data-dir"))
+        else if (strcmp(a, "--dpop-nonce") == 0)
+            o->cfg.dpop_nonce = 1;
+        else if (TAKES("--client-cert-header")) {
+            /* a field name (RFC 9110 section 5.1): a token, bounded */
+            if (*v == '\0' || strlen(v) > 64 ||
+                strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+                          "klmnopqrstuvwxyz0123456789-_") != strlen(v))
+                goto bad;
+            o->cfg.client_cert_header = v;
+        } else if (TAKES("--data-dir"))
             o->cfg.data_dir = v;
         else if (TAKES("--db"))
             o->db = v;
@@ -677,6 +692,10 @@ static int cmd_serve(const opts *o)
         return 1;
     }
     d.publish = 1;
+    if (d.cfg.dpop_nonce && dpop_nonce_init(&d) != 0) {
+        teardown(&d);
+        return 1;
+    }
     long long published = snapshot_file_version(d.cfg.snapshot_path);
     if (published < 0) {
         log_msg(L_WARN, "snapshot: %s cannot be read as a snapshot; it will be replaced",

@@ -7,6 +7,7 @@
  * public keys (a JWK or a JWKS), checked by libjwtgate and stored as a public
  * JWKS.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,12 +154,57 @@ static void reply_with_secret(actx *a, change *c, const json_t *row, char *secre
     json_decref(shown);
 }
 
-#define BINDING_VALUES "\"token_binding\" must be none, dpop_optional or dpop_required"
+#define BINDING_VALUES                                                                             \
+    "\"token_binding\" must be none, dpop_optional, dpop_required or mtls_required"
+
+/* The RFC 8705 section 2.1.2 member a tls_client_auth application
+ * registers (exactly one of the five; `count` says how many the body has):
+ * {"tls_client_auth_<field>": value}, or NULL (answered 422 if invalid). */
+static json_t *tls_member(actx *a, int *count)
+{
+    json_t *out = NULL;
+    *count = 0;
+    for (int i = 0; i < V_TLS__COUNT; i++) {
+        const char *name = view_tls_field_names[i], *value = NULL;
+        if (json_object_get(a->body, name) == NULL)
+            continue;
+        if (!body_string(a, name, 1, 1024, &value)) {
+            json_decref(out);
+            *count = -1;
+            return NULL;
+        }
+        unsigned char ip[16];
+        if (i == V_TLS_SAN_IP && inet_pton(AF_INET, value, ip) != 1 &&
+            inet_pton(AF_INET6, value, ip) != 1) {
+            json_decref(out);
+            reply_invalid(a, "\"tls_client_auth_san_ip\" must be an IPv4 or IPv6 address");
+            *count = -1;
+            return NULL;
+        }
+        if (++*count == 1)
+            out = json_pack("{ss}", name, value);
+    }
+    return out;
+}
+
+#define TLS_ONE                                                                                    \
+    "tls_client_auth needs exactly one of \"tls_client_auth_subject_dn\", "                        \
+    "\"tls_client_auth_san_dns\", \"tls_client_auth_san_uri\", \"tls_client_auth_san_ip\", "       \
+    "\"tls_client_auth_san_email\""
 
 static void create_app(actx *a, const char *tenant_id)
 {
-    static const char *const allowed[] = {"name",          "auth_method",       "jwks",
-                                          "token_binding", "secret_expires_in", NULL};
+    static const char *const allowed[] = {"name",
+                                          "auth_method",
+                                          "jwks",
+                                          "token_binding",
+                                          "secret_expires_in",
+                                          "tls_client_auth_subject_dn",
+                                          "tls_client_auth_san_dns",
+                                          "tls_client_auth_san_uri",
+                                          "tls_client_auth_san_ip",
+                                          "tls_client_auth_san_email",
+                                          NULL};
     const char *name, *method, *binding;
     int64_t expires_in = 0;
     int has_exp = 0;
@@ -181,28 +227,47 @@ static void create_app(actx *a, const char *tenant_id)
     }
     if (method == NULL)
         method = "client_secret";
-    int pkjwt = strcmp(method, "private_key_jwt") == 0;
-    if (!pkjwt && strcmp(method, "client_secret") != 0) {
-        reply_invalid(a, "\"auth_method\" must be client_secret or private_key_jwt");
+    int secret_app = strcmp(method, "client_secret") == 0;
+    int tls = strcmp(method, "tls_client_auth") == 0;
+    /* both authenticate with a key the client registered */
+    int pkjwt = strcmp(method, "private_key_jwt") == 0 ||
+                strcmp(method, "self_signed_tls_client_auth") == 0;
+    if (!pkjwt && !secret_app && !tls) {
+        reply_invalid(a, "\"auth_method\" must be client_secret, private_key_jwt, "
+                         "tls_client_auth or self_signed_tls_client_auth");
         return;
     }
     const json_t *given = json_object_get(a->body, "jwks");
     if (pkjwt != (given != NULL)) {
-        reply_invalid(a,
-                      pkjwt ? "private_key_jwt needs \"jwks\"" : "\"jwks\" is for private_key_jwt");
+        reply_invalid(a, pkjwt ? "this auth_method needs \"jwks\""
+                               : "\"jwks\" is for private_key_jwt and "
+                                 "self_signed_tls_client_auth");
+        return;
+    }
+    int ntls = 0;
+    json_t *tls_auth = tls_member(a, &ntls);
+    if (ntls < 0)
+        return;
+    if (tls != (ntls == 1) || ntls > 1) {
+        json_decref(tls_auth);
+        reply_invalid(a, tls ? TLS_ONE : "\"tls_client_auth_*\" is for tls_client_auth");
         return;
     }
     json_t *jwks = NULL;
-    if (pkjwt && (jwks = client_jwks(a, given)) == NULL)
+    if (pkjwt && (jwks = client_jwks(a, given)) == NULL) {
+        json_decref(tls_auth);
         return;
+    }
     change c;
     if (!change_start(a, &c)) {
         json_decref(jwks);
+        json_decref(tls_auth);
         return;
     }
     if (!require_role(a, c.tx, tenant_id, ROLE_DEVELOPER)) {
         change_abort(&c);
         json_decref(jwks);
+        json_decref(tls_auth);
         return;
     }
     char *id = sv_new_id("app_", 12), *client_id = sv_new_id("jgc_", 16);
@@ -217,13 +282,17 @@ static void create_app(actx *a, const char *tenant_id)
         json_object_set_new(row, "jwks", jwks);
     else
         json_decref(jwks);
+    if (row != NULL && tls_auth != NULL)
+        json_object_set_new(row, "tls_client_auth", tls_auth);
+    else
+        json_decref(tls_auth);
     const char *app_id = json_string_value(json_object_get(row, "id"));
     store_err err = row != NULL ? st_insert(c.tx, T_APPS, row) : ST_NOMEM;
     if (err == ST_OK)
         err = change_audit(&c, "app.create", tenant_id, app_id, NULL, row);
     char *secret = NULL;
     json_t *srow = NULL;
-    if (err == ST_OK && !pkjwt)
+    if (err == ST_OK && secret_app)
         err = add_secret(&c, tenant_id, app_id, has_exp ? c.now + expires_in : 0, &secret, &srow);
     if (err != ST_OK) {
         change_abort(&c);
@@ -240,7 +309,15 @@ static void create_app(actx *a, const char *tenant_id)
 
 static void update_app(actx *a, const char *tenant_id, const char *id)
 {
-    static const char *const allowed[] = {"jwks", "suspended", "token_binding", NULL};
+    static const char *const allowed[] = {"jwks",
+                                          "suspended",
+                                          "token_binding",
+                                          "tls_client_auth_subject_dn",
+                                          "tls_client_auth_san_dns",
+                                          "tls_client_auth_san_uri",
+                                          "tls_client_auth_san_ip",
+                                          "tls_client_auth_san_email",
+                                          NULL};
     int suspended = 0, has_susp = 0;
     const char *binding = NULL;
     if (!require_role_first(a, tenant_id, ROLE_DEVELOPER))
@@ -256,13 +333,25 @@ static void update_app(actx *a, const char *tenant_id, const char *id)
         reply_invalid(a, "nothing to change");
         return;
     }
+    int ntls = 0;
+    json_t *tls_auth = tls_member(a, &ntls);
+    if (ntls < 0)
+        return;
+    if (ntls > 1) {
+        json_decref(tls_auth);
+        reply_invalid(a, TLS_ONE);
+        return;
+    }
     const json_t *given = json_object_get(a->body, "jwks");
     json_t *jwks = NULL;
-    if (given != NULL && (jwks = client_jwks(a, given)) == NULL)
+    if (given != NULL && (jwks = client_jwks(a, given)) == NULL) {
+        json_decref(tls_auth);
         return;
+    }
     change c;
     if (!change_start(a, &c)) {
         json_decref(jwks);
+        json_decref(tls_auth);
         return;
     }
     json_t *before = NULL, *after = NULL, *upd = json_object();
@@ -272,14 +361,23 @@ static void update_app(actx *a, const char *tenant_id, const char *id)
         change_abort(&c);
         goto out;
     }
-    if (jwks != NULL &&
-        strcmp(json_string_value(json_object_get(before, "auth_method")), "private_key_jwt") != 0) {
+    const char *method = json_string_value(json_object_get(before, "auth_method"));
+    if (jwks != NULL && strcmp(method, "private_key_jwt") != 0 &&
+        strcmp(method, "self_signed_tls_client_auth") != 0) {
         change_abort(&c);
-        reply_invalid(a, "\"jwks\" is for private_key_jwt applications");
+        reply_invalid(
+            a, "\"jwks\" is for private_key_jwt and self_signed_tls_client_auth applications");
+        goto out;
+    }
+    if (tls_auth != NULL && strcmp(method, "tls_client_auth") != 0) {
+        change_abort(&c);
+        reply_invalid(a, "\"tls_client_auth_*\" is for tls_client_auth applications");
         goto out;
     }
     if (jwks != NULL)
         json_object_set(upd, "jwks", jwks);
+    if (tls_auth != NULL)
+        json_object_set(upd, "tls_client_auth", tls_auth);
     if (has_susp)
         json_object_set_new(upd, "suspended", json_boolean(suspended));
     if (binding != NULL)
@@ -299,6 +397,7 @@ static void update_app(actx *a, const char *tenant_id, const char *id)
     }
 out:
     json_decref(jwks);
+    json_decref(tls_auth);
     json_decref(before);
     json_decref(after);
     json_decref(upd);
@@ -374,7 +473,7 @@ static void secrets(actx *a, const char *tenant_id, const char *app_id)
     if (strcmp(json_string_value(json_object_get(app, "auth_method")), "client_secret") != 0) {
         change_abort(&c);
         json_decref(app);
-        http_problem(a->r, 409, NULL, "this application authenticates with private_key_jwt");
+        http_problem(a->r, 409, NULL, "this application does not authenticate with secrets");
         return;
     }
     json_t *where = json_pack("{ss}", "app_id", app_id);

@@ -36,6 +36,8 @@ static const struct {
     {"trusted-proxy", 1, 1},
     {"real-ip-header", 1, 0},
     {"access-log", 0, 0},
+    {"client-cert-header", 1, 0},
+    {"dpop-nonce", 0, 0},
     {"admin", 1, 0},
     {"purpose", 1, 0},
     {"to", 1, 0},

@@ -9,9 +9,9 @@ static const double bounds[METRICS_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.0
 const char *refusal_name(refusal r)
 {
     static const char *const names[R__COUNT] = {
-        "invalid_request",        "invalid_client",    "invalid_grant",  "unauthorized_client",
-        "unsupported_grant_type", "invalid_scope",     "invalid_target", "throttled",
-        "server_error",           "invalid_dpop_proof"};
+        "invalid_request",        "invalid_client",     "invalid_grant",  "unauthorized_client",
+        "unsupported_grant_type", "invalid_scope",      "invalid_target", "throttled",
+        "server_error",           "invalid_dpop_proof", "use_dpop_nonce"};
     return (unsigned)r < R__COUNT ? names[r] : "unknown";
 }
 
@@ -62,6 +62,11 @@ char *metrics_render(metrics *m, const metrics_state *st, size_t *len)
     sv_buf_puts(&b, "# HELP jwtgated_introspections_total Introspection requests answered.\n"
                     "# TYPE jwtgated_introspections_total counter\n");
     sv_buf_printf(&b, "jwtgated_introspections_total %lu\n", atomic_load(&m->introspections));
+    sv_buf_puts(&b, "# HELP jwtgated_client_cert_ignored_total Client certificate headers ignored: "
+                    "the peer is not a trusted proxy.\n"
+                    "# TYPE jwtgated_client_cert_ignored_total counter\n");
+    sv_buf_printf(&b, "jwtgated_client_cert_ignored_total %lu\n",
+                  atomic_load(&m->client_cert_ignored));
     sv_buf_puts(&b, "# HELP jwtgated_revocations_total Tokens revoked.\n"
                     "# TYPE jwtgated_revocations_total counter\n");
     sv_buf_printf(&b, "jwtgated_revocations_total %lu\n", atomic_load(&m->revocations));

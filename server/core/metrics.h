@@ -20,6 +20,7 @@ typedef enum refusal {
     R_THROTTLED,
     R_SERVER_ERROR,
     R_INVALID_DPOP_PROOF, /* RFC 9449 */
+    R_USE_DPOP_NONCE,     /* RFC 9449 section 8: a proof without the server's current nonce */
     R__COUNT
 } refusal;
 
@@ -33,6 +34,7 @@ typedef struct metrics {
     atomic_ulong latency_sum_us;
     atomic_ulong http_status[6]; /* 1xx..5xx by class, [0] other */
     atomic_ulong introspections;
+    atomic_ulong client_cert_ignored; /* a client certificate header from an untrusted peer */
     atomic_ulong revocations;
     atomic_ulong snapshot_writes;         /* snapshot files written (or tried) */
     atomic_ulong snapshot_write_failures; /* of which failed */

@@ -191,6 +191,13 @@ static v_client *client_from_row(const json_t *row, size_t nsecrets, size_t nsub
     packer p = {0, NULL};
     for (size_t k = 0; k < 4; k++)
         pack(&p, member(row, cols[k]));
+    /* tls_client_auth: {"tls_client_auth_<field>": value}, one member */
+    const char *tls_name = NULL;
+    const json_t *tls_v = NULL;
+    json_object_foreach ((json_t *)json_object_get(row, "tls_client_auth"), tls_name, tls_v)
+        break;
+    const char *tls_value = json_string_value(tls_v);
+    pack(&p, tls_value);
     v_client *c = calloc(1, sizeof *c + p.need);
     if (c == NULL)
         return NULL;
@@ -201,7 +208,16 @@ static v_client *client_from_row(const json_t *row, size_t nsecrets, size_t nsub
     c->name = pack(&r, member(row, "name"));
     pitem_init(&c->h, c->client_id, client_destroy);
     const char *method = member(row, "auth_method");
-    c->private_key_jwt = method != NULL && strcmp(method, "private_key_jwt") == 0;
+    c->auth = method == NULL                                       ? V_AUTH_SECRET
+              : strcmp(method, "private_key_jwt") == 0             ? V_AUTH_PRIVATE_KEY_JWT
+              : strcmp(method, "tls_client_auth") == 0             ? V_AUTH_TLS
+              : strcmp(method, "self_signed_tls_client_auth") == 0 ? V_AUTH_SELF_SIGNED_TLS
+                                                                   : V_AUTH_SECRET;
+    int field = view_tls_field_parse(tls_name);
+    if (c->auth == V_AUTH_TLS && field >= 0 && tls_value != NULL) {
+        c->tls_field = (v_tls_field)field;
+        c->tls_value = pack(&r, tls_value);
+    }
     c->suspended = json_is_true(json_object_get(row, "suspended"));
     int binding = view_binding_parse(member(row, "token_binding"));
     c->binding = binding < 0 ? V_BIND_DPOP_OPTIONAL : (v_binding)binding;
@@ -212,7 +228,8 @@ static v_client *client_from_row(const json_t *row, size_t nsecrets, size_t nsub
         return NULL;
     }
     const json_t *jwks = json_object_get(row, "jwks");
-    if (c->private_key_jwt && json_is_object(jwks)) {
+    if ((c->auth == V_AUTH_PRIVATE_KEY_JWT || c->auth == V_AUTH_SELF_SIGNED_TLS) &&
+        json_is_object(jwks)) {
         char *text = json_dumps(jwks, JSON_COMPACT);
         if (text != NULL &&
             jg_jwks_parse(text, strlen(text), JG_JWK_PUBLIC_ONLY, NULL, &c->keys) == JG_OK)
@@ -419,7 +436,9 @@ int view_is_revoked(const view *v, const char *jti)
 const jg_jwks *view_client_keys(const view *v, const char *client_id)
 {
     const v_client *c = view_client(v, client_id);
-    return c != NULL && c->private_key_jwt ? c->keys : NULL;
+    return c != NULL && (c->auth == V_AUTH_PRIVATE_KEY_JWT || c->auth == V_AUTH_SELF_SIGNED_TLS)
+               ? c->keys
+               : NULL;
 }
 
 int view_api_usable(const v_api *api, int64_t now)
@@ -864,8 +883,15 @@ static v_text *build_metadata(jgd *d, view *v)
     snprintf(url[1], sizeof url[1], "%s/.well-known/jwks.json", iss);
     snprintf(url[2], sizeof url[2], "%s/oauth2/introspect", iss);
     snprintf(url[3], sizeof url[3], "%s/oauth2/revoke", iss);
+    /* RFC 8705 only with a proxy to forward certificates: without a
+     * --trusted-proxy none is ever read, and the metadata must not promise */
+    int mtls = d->cfg.trusted_proxies.n > 0;
     json_t *auth =
         json_pack("[sss]", "client_secret_basic", "client_secret_post", "private_key_jwt");
+    if (mtls && auth != NULL) {
+        json_array_append_new(auth, json_string("tls_client_auth"));
+        json_array_append_new(auth, json_string("self_signed_tls_client_auth"));
+    }
     json_t *algs = json_pack("[sssssssss]", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512",
                              "RS256", "EdDSA", "Ed25519");
     /* RFC 8414 section 2 makes response_types_supported REQUIRED even for
@@ -898,6 +924,10 @@ static v_text *build_metadata(jgd *d, view *v)
     if (doc != NULL && dpop != NULL)
         json_object_set(doc, "dpop_signing_alg_values_supported", dpop);
     json_decref(dpop);
+    /* RFC 8705 section 3.3: certificate-bound tokens, at the one token
+     * endpoint (behind the TLS-terminating proxy: no mtls_endpoint_aliases) */
+    if (doc != NULL && mtls)
+        json_object_set_new(doc, "tls_client_certificate_bound_access_tokens", json_true());
     json_decref(scopes);
     char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(doc);
@@ -932,6 +962,18 @@ const char *view_metadata(jgd *d, view *v, size_t *len)
     return t->s;
 }
 
+const char *const view_tls_field_names[V_TLS__COUNT] = {
+    "tls_client_auth_subject_dn", "tls_client_auth_san_dns", "tls_client_auth_san_uri",
+    "tls_client_auth_san_ip", "tls_client_auth_san_email"};
+
+int view_tls_field_parse(const char *s)
+{
+    for (int i = 0; s != NULL && i < V_TLS__COUNT; i++)
+        if (strcmp(s, view_tls_field_names[i]) == 0)
+            return i;
+    return -1;
+}
+
 int view_binding_parse(const char *s)
 {
     if (s == NULL || strcmp(s, "dpop_optional") == 0)
@@ -940,5 +982,7 @@ int view_binding_parse(const char *s)
         return V_BIND_NONE;
     if (strcmp(s, "dpop_required") == 0)
         return V_BIND_DPOP_REQUIRED;
+    if (strcmp(s, "mtls_required") == 0)
+        return V_BIND_MTLS_REQUIRED;
     return -1;
 }

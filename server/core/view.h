@@ -50,22 +50,48 @@ typedef struct v_sub {
     size_t nscopes;
 } v_sub;
 
-/* How an application's tokens are bound to a key it holds (RFC 9449). */
+/* How an application's tokens are bound to a key it holds (RFC 9449, RFC
+ * 8705 section 3). */
 typedef enum v_binding {
     V_BIND_DPOP_OPTIONAL = 0, /* bound when the token request carries a proof (the default) */
-    V_BIND_NONE,              /* bearer tokens only: a DPoP header is ignored */
-    V_BIND_DPOP_REQUIRED      /* no token without a proof */
+    V_BIND_NONE,              /* a DPoP header is ignored (certificate auth still binds) */
+    V_BIND_DPOP_REQUIRED,     /* no token without a proof */
+    V_BIND_MTLS_REQUIRED      /* no token without a client certificate; a proof binds too */
 } v_binding;
 /* The binding named `s` (as stored), or -1. */
 int view_binding_parse(const char *s);
 
+/* How a client authenticates (RFC 6749, RFC 7523, RFC 8705 section 2). */
+typedef enum v_auth {
+    V_AUTH_SECRET = 0,      /* client_secret_basic / client_secret_post */
+    V_AUTH_PRIVATE_KEY_JWT, /* keys: the registered JWKS */
+    V_AUTH_TLS,             /* tls_client_auth: a CA-issued certificate naming the client */
+    V_AUTH_SELF_SIGNED_TLS  /* self_signed_tls_client_auth: the certificate's key is in keys */
+} v_auth;
+
+/* Which certificate field a tls_client_auth client registered (RFC 8705
+ * section 2.1.2); the names are those of the client metadata. */
+typedef enum v_tls_field {
+    V_TLS_SUBJECT_DN = 0,
+    V_TLS_SAN_DNS,
+    V_TLS_SAN_URI,
+    V_TLS_SAN_IP,
+    V_TLS_SAN_EMAIL,
+    V_TLS__COUNT
+} v_tls_field;
+/* "tls_client_auth_subject_dn" ... by field; the field named `s`, or -1. */
+extern const char *const view_tls_field_names[V_TLS__COUNT];
+int view_tls_field_parse(const char *s);
+
 typedef struct v_client {
     pitem h; /* key: client_id */
     char *client_id, *app_id, *tenant_id, *name;
-    int private_key_jwt; /* else client_secret */
+    v_auth auth;
+    v_tls_field tls_field; /* V_AUTH_TLS: which field tls_value is */
+    char *tls_value;       /* V_AUTH_TLS: the registered value; else NULL */
     int suspended;
     v_binding binding;
-    jg_jwks *keys; /* private_key_jwt: the registered keys (NULL if none usable) */
+    jg_jwks *keys; /* private_key_jwt, self-signed TLS: the registered keys (NULL if none usable) */
     v_secret *secrets;
     size_t nsecrets;
     v_sub *subs; /* approved subscriptions */
@@ -140,7 +166,7 @@ const v_client *view_client(const view *v, const char *client_id);
 const v_api *view_api(const view *v, const char *id);
 const v_api *view_api_by_audience(const view *v, const char *audience);
 int view_is_revoked(const view *v, const char *jti);
-/* The prepared keys of a private_key_jwt client, or NULL. */
+/* The prepared keys of a private_key_jwt or self-signed TLS client, or NULL. */
 const jg_jwks *view_client_keys(const view *v, const char *client_id);
 
 /* Whether an API's subscriptions get tokens at `now`: published, or

@@ -32,6 +32,10 @@ typedef struct request {
     int too_large;
     double started;
     char client_ip[64];
+    int from_proxy; /* the peer is a --trusted-proxy */
+    /* The forwarded client certificate (client_cert.h), read on first use. */
+    struct client_cert *cert;
+    int cert_state; /* 0 unread, else client_cert_get()'s answer + 2 */
     /* Response. */
     unsigned status;
     char *resp;
@@ -60,6 +64,8 @@ void http_stop(jgd *d, void *handle);
 
 /* Request accessors. */
 const char *http_req_header(request *r, const char *name);
+/* How many times the request has the header `name` (case-insensitive). */
+size_t http_req_header_count(request *r, const char *name);
 const char *http_query(request *r, const char *name);
 /* Whether the request has any query parameter at all. */
 int http_has_query(request *r);

@@ -19,6 +19,7 @@
 #include "server/http/guard.h"
 #include "server/http/http.h"
 #include "server/http/net.h"
+#include "server/oauth/client_cert.h"
 
 #if MHD_VERSION < 0x00097002
 typedef int MHD_Result_t;
@@ -29,6 +30,29 @@ typedef enum MHD_Result MHD_Result_t;
 const char *http_req_header(request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+typedef struct header_count {
+    const char *name;
+    size_t n;
+} header_count;
+
+static MHD_Result_t count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    header_count *c = cls;
+    (void)kind;
+    (void)value;
+    if (key != NULL && strcasecmp(key, c->name) == 0)
+        c->n++;
+    return MHD_YES;
+}
+
+size_t http_req_header_count(request *r, const char *name)
+{
+    header_count c = {name, 0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &c);
+    return c.n;
 }
 
 const char *http_query(request *r, const char *name)
@@ -178,6 +202,7 @@ static void request_free(request *r)
     if (r->resp != NULL && r->resp_release == NULL)
         jg_free_secret(r->resp, r->resp_len); /* may hold tokens */
     release_shared(r);
+    client_cert_free(r->cert);
     if (r->ext_free != NULL)
         r->ext_free(r->ext);
     for (size_t i = 0; i < r->nheaders; i++)
@@ -296,7 +321,7 @@ static MHD_Result_t join_header(void *cls, enum MHD_ValueKind kind, const char *
 
 /* The address the request is from: the peer, or behind a trusted proxy
  * the client it forwarded for (net.h). */
-static void client_ip(jgd *d, struct MHD_Connection *conn, char *out, size_t len)
+static void client_ip(jgd *d, struct MHD_Connection *conn, char *out, size_t len, int *from_proxy)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -306,6 +331,7 @@ static void client_ip(jgd *d, struct MHD_Connection *conn, char *out, size_t len
         return;
     net_addr client = peer;
     if (net_match(&d->cfg.trusted_proxies, &peer)) {
+        *from_proxy = 1;
         header_join j = {.name = d->cfg.real_ip_header == NET_FORWARDED ? "Forwarded"
                                                                         : "X-Forwarded-For"};
         MHD_get_connection_values(conn, MHD_HEADER_KIND, join_header, &j);
@@ -376,7 +402,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         r->method = method;
         r->path = url;
         r->started = sv_mono();
-        client_ip(d, conn, r->client_ip, sizeof r->client_ip);
+        client_ip(d, conn, r->client_ip, sizeof r->client_ip, &r->from_proxy);
         *con_cls = r;
         const char *bad = framing_error(conn, version);
         if (bad != NULL) {

@@ -1,8 +1,14 @@
 /*
  * client_auth.c — client authentication at the token, introspection and
  * revocation endpoints: client_secret_basic, client_secret_post (RFC 6749
- * section 2.3.1) and private_key_jwt (RFC 7523 section 2.2, OpenID Connect
- * Core section 9), exactly one method per request.
+ * section 2.3.1), private_key_jwt (RFC 7523 section 2.2, OpenID Connect
+ * Core section 9), and RFC 8705 section 2's tls_client_auth (the
+ * certificate names the client in the registered field) and
+ * self_signed_tls_client_auth (its key is one the client registered),
+ * exactly one method per request. A certificate is the method only when
+ * the request presents no other credential and names its client_id: a
+ * client_secret client behind a proxy that forwards every certificate still
+ * authenticates with its secret.
  *
  * Secrets are compared as SHA-256 hashes in constant time against every
  * unexpired secret of the client; an unknown client costs the same hash.
@@ -25,6 +31,7 @@
 
 #include "server/core/log.h"
 #include "server/core/util.h"
+#include "server/oauth/client_cert.h"
 #include "server/oauth/oauth.h"
 #include "server/oauth/throttle.h"
 
@@ -221,14 +228,18 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
                      "use exactly one client authentication method");
         return -1;
     }
-    if (methods == 0) { /* 401 with the challenge: tells the client how */
+    const client_cert *cert = NULL;
+    int by_cert = methods == 0 && form_id != NULL ? client_cert_get(r, &cert) : 0;
+    if (methods == 0 && by_cert == 0) { /* 401 with the challenge: tells the client how */
         oauth_refuse(r, R_INVALID_CLIENT, 401, "invalid_client", "client authentication required");
         return -1;
     }
     char *id = NULL, *secret = NULL;
     const char *client_id = NULL;
     int rc = -1;
-    if (basic) {
+    if (by_cert != 0) {
+        client_id = form_id;
+    } else if (basic) {
         if (basic_parse(authz, &id, &secret) != 0) {
             refuse_client(r, 1, "malformed Basic credentials");
             return -1;
@@ -269,21 +280,44 @@ int client_authenticate(request *r, const form *f, view *v, client_auth *out)
     }
     const v_client *client = view_client(v, client_id);
     int ok;
-    if (secret != NULL) {
+    const char *failed = "client authentication failed";
+    if (by_cert < 0) {
+        ok = 0;
+        failed = "the client certificate forwarded by the proxy is malformed";
+    } else if (by_cert > 0) {
+        ok = client != NULL &&
+             ((client->auth == V_AUTH_TLS &&
+               client_cert_names(cert, (int)client->tls_field, client->tls_value)) ||
+              (client->auth == V_AUTH_SELF_SIGNED_TLS && client_cert_key_in(cert, client->keys)));
+        if (!ok && client != NULL) { /* which rule, for the operator; never the certificate */
+            char shown[65];
+            sv_printable(shown, sizeof shown, client_id);
+            if (client->auth == V_AUTH_TLS)
+                log_msg(L_INFO, "client %s: certificate refused: not the registered %s", shown,
+                        view_tls_field_names[client->tls_field]);
+            else
+                log_msg(L_INFO, "client %s: certificate refused: %s", shown,
+                        client->auth == V_AUTH_SELF_SIGNED_TLS
+                            ? "its key is not one of the registered keys"
+                            : "the client does not authenticate by certificate");
+        }
+    } else if (secret != NULL) {
         /* Hash even for an unknown client, so that timing does not tell. */
         ok = check_secret(client, secret, sv_now());
-        ok &= client != NULL && !client->private_key_jwt;
+        ok &= client != NULL && client->auth == V_AUTH_SECRET;
     } else {
-        ok = client != NULL && client->private_key_jwt &&
+        ok = client != NULL && client->auth == V_AUTH_PRIVATE_KEY_JWT &&
              verify_assertion(r, v, assertion, client_id) == 0;
     }
     if (!ok) {
-        fail_client(r, basic, client_id, "client authentication failed");
+        fail_client(r, basic, client_id, failed);
         goto out;
     }
     throttle_success(r->d->throttle, client_id, r->client_ip);
     out->client_id = client->client_id;
     out->client = client;
+    out->by_cert = by_cert > 0;
+    out->cert = by_cert > 0 ? cert : NULL;
     rc = 0;
 out:
     if (id != NULL)

@@ -12,13 +12,17 @@
 
 /* The outcome of client authentication. */
 typedef struct client_auth {
-    const char *client_id;  /* borrowed from the view */
-    const v_client *client; /* the view's client record */
+    const char *client_id;          /* borrowed from the view */
+    const v_client *client;         /* the view's client record */
+    int by_cert;                    /* tls_client_auth or self_signed_tls_client_auth */
+    const struct client_cert *cert; /* by_cert: the certificate (borrowed from the request) */
 } client_auth;
 
 /*
  * Authenticate the client of a token, introspection or revocation request
- * (client_secret_basic, client_secret_post, private_key_jwt). On failure the
+ * (client_secret_basic, client_secret_post, private_key_jwt, and RFC 8705's
+ * tls_client_auth and self_signed_tls_client_auth: a client_id and nothing
+ * else, with a certificate a trusted proxy forwarded). On failure the
  * error response is already set in `r`, the refusal counted, and -1 returned.
  */
 int client_authenticate(request *r, const form *f, view *v, client_auth *out);

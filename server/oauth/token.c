@@ -15,7 +15,19 @@
  * proof's key ("cnf": {"jkt": thumbprint}, token_type DPoP). The proof is
  * checked for this endpoint (htm POST, htu the token endpoint), fresh (iat
  * within DPOP_WINDOW), asymmetric, and used once: its jti is recorded in
- * the store, so a replay is refused by every node of a cluster.
+ * the store, so a replay is refused by every node of a cluster. With
+ * --dpop-nonce a proof must also carry the server's current (or previous)
+ * nonce (dpop_nonce.h); without one it is answered use_dpop_nonce and every
+ * answer carries a fresh DPoP-Nonce.
+ *
+ * Certificate-bound tokens (RFC 8705 section 3): a client that
+ * authenticated by certificate (tls_client_auth, self-signed), or whose
+ * token_binding is mtls_required, gets "cnf": {"x5t#S256": ...} of the
+ * certificate a trusted proxy forwarded (client_cert.h); mtls_required
+ * issues nothing without one. A certificate that merely comes along with
+ * another authentication binds nothing (the client did not ask for it). A
+ * DPoP proof on such a request binds the token to both (RFC 9449 section
+ * 6.1 allows several confirmation methods in one cnf; token_type DPoP).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -26,6 +38,8 @@
 
 #include "server/core/log.h"
 #include "server/core/util.h"
+#include "server/oauth/client_cert.h"
+#include "server/oauth/dpop_nonce.h"
 #include "server/oauth/oauth.h"
 
 #define MAX_SCOPES    64
@@ -103,8 +117,43 @@ static void dpop_algs_parse(void)
         dpop_algs = 0; /* refused below: fail closed */
 }
 
+/* One proof-key cache per HTTP thread (jg_dpop_cache is single-threaded):
+ * made on a thread's first proof, freed when the thread exits (the pool's
+ * threads exit at shutdown). */
+static pthread_key_t dpop_cache_key;
+static pthread_once_t dpop_cache_once = PTHREAD_ONCE_INIT;
+
+static void dpop_cache_release(void *c)
+{
+    jg_dpop_cache_free(c);
+}
+
+static void dpop_cache_key_make(void)
+{
+    (void)pthread_key_create(&dpop_cache_key, dpop_cache_release);
+}
+
+static jg_dpop_cache *dpop_cache(void)
+{
+    pthread_once(&dpop_cache_once, dpop_cache_key_make);
+    jg_dpop_cache *c = pthread_getspecific(dpop_cache_key);
+    if (c == NULL && jg_dpop_cache_new(0, &c) == JG_OK && pthread_setspecific(dpop_cache_key, c)) {
+        jg_dpop_cache_free(c); /* no slot: verify without a cache */
+        c = NULL;
+    }
+    return c;
+}
+
+/* Answer use_dpop_nonce (RFC 9449 section 8); the DPoP-Nonce header is
+ * added by token_request for every answer. */
+static void refuse_nonce(request *r, const char *why)
+{
+    oauth_refuse(r, R_USE_DPOP_NONCE, 400, "use_dpop_nonce", why);
+}
+
 /* The DPoP header, if any: 0 none, 1 a valid proof (jkt set), -1 refused
- * (answered: 400 invalid_dpop_proof, RFC 9449 section 5). */
+ * (answered: 400 invalid_dpop_proof, RFC 9449 section 5, or
+ * use_dpop_nonce). */
 static int dpop_check(request *r, char jkt[44])
 {
     const char *proof = http_req_header(r, "DPoP");
@@ -114,6 +163,7 @@ static int dpop_check(request *r, char jkt[44])
     jg_dpop_result res;
     jg_detail why;
     const char *te = r->d->token_endpoint;
+    char nonce[2][44];
     pol.htm = "POST";
     pol.htm_len = 4;
     pol.htu = te;
@@ -123,8 +173,31 @@ static int dpop_check(request *r, char jkt[44])
     pthread_once(&dpop_once_flag, dpop_algs_parse);
     pol.algs = dpop_algs;
     jg_err err = dpop_algs != 0 ? JG_OK : JG_ERR_ALGS_EMPTY;
+    if (err == JG_OK && r->d->cfg.dpop_nonce) {
+        int64_t now = sv_now();
+        if (dpop_nonce_make(r->d, now, 0, nonce[0]) != 0 ||
+            dpop_nonce_make(r->d, now, 1, nonce[1]) != 0) {
+            oauth_refuse(r, R_SERVER_ERROR, 500, "server_error", "no DPoP nonce");
+            return -1;
+        }
+        pol.nonce = nonce[0];
+        pol.nonce_len = 43;
+    }
+    jg_dpop_cache *cache = dpop_cache();
     if (err == JG_OK)
-        err = jg_dpop_verify(proof, strlen(proof), &pol, &res, &why);
+        err = jg_dpop_verify_cached(proof, strlen(proof), &pol, cache, &res, &why);
+    /* the previous slot's: one more signature check, only for a proof
+     * whose nonce is not the current one */
+    if (err == JG_ERR_DPOP_NONCE && pol.nonce != NULL) {
+        pol.nonce = nonce[1];
+        err = jg_dpop_verify_cached(proof, strlen(proof), &pol, cache, &res, &why);
+    }
+    if (err == JG_ERR_DPOP_NONCE_MISSING || err == JG_ERR_DPOP_NONCE) {
+        refuse_nonce(r, err == JG_ERR_DPOP_NONCE_MISSING
+                            ? "this server requires a DPoP nonce: use the DPoP-Nonce header's"
+                            : "the DPoP nonce is stale or unknown: use the DPoP-Nonce header's");
+        return -1;
+    }
     if (err != JG_OK) {
         char msg[400], det[300];
         det[0] = '\0';
@@ -144,7 +217,7 @@ static int dpop_check(request *r, char jkt[44])
 }
 
 static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const char *scope,
-                  const char *jkt)
+                  const char *jkt, const char *x5t)
 {
     jgd *d = r->d;
     char *jti = sv_new_id("", 16);
@@ -180,9 +253,13 @@ static void issue(request *r, view *v, const client_auth *ca, json_t *aud, const
         err = jg_claims_set_int(claims, "exp", now + d->cfg.token_ttl);
     if (err == JG_OK)
         err = jg_claims_set_string(claims, "jti", jti);
-    if (err == JG_OK && jkt != NULL) {
-        char cnf[80];
-        snprintf(cnf, sizeof cnf, "{\"jkt\":\"%s\"}", jkt);
+    if (err == JG_OK && (jkt != NULL || x5t != NULL)) {
+        /* both base64url: nothing to escape */
+        char cnf[160];
+        snprintf(cnf, sizeof cnf, "{%s%s%s%s%s%s%s}", jkt != NULL ? "\"jkt\":\"" : "",
+                 jkt != NULL ? jkt : "", jkt != NULL ? "\"" : "",
+                 jkt != NULL && x5t != NULL ? "," : "", x5t != NULL ? "\"x5t#S256\":\"" : "",
+                 x5t != NULL ? x5t : "", x5t != NULL ? "\"" : "");
         err = jg_claims_set_json(claims, "cnf", cnf);
     }
     jg_seal_opts opts = {.enc = JG_ENC_A256GCM};
@@ -341,6 +418,19 @@ static void token_request(request *r, view *v)
         oauth_refuse(r, R_SERVER_ERROR, 503, "temporarily_unavailable", "no active keys");
         goto out;
     }
+    const client_cert *cert = ca.cert;
+    int cert_state = ca.by_cert                           ? 1
+                     : c->binding == V_BIND_MTLS_REQUIRED ? client_cert_get(r, &cert)
+                                                          : 0;
+    if (c->binding == V_BIND_MTLS_REQUIRED && cert == NULL) {
+        /* before the proof, so that none is spent; invalid_request: the
+         * client did authenticate, a part of the request is missing */
+        oauth_refuse(r, R_INVALID_REQUEST, 400, "invalid_request",
+                     cert_state < 0 ? "the client certificate forwarded by the proxy is malformed"
+                                    : "this client's tokens are certificate-bound (RFC 8705): "
+                                      "connect with a TLS client certificate");
+        goto out;
+    }
     /* last, so that a proof is spent only on a request that is otherwise
      * granted; an application bound to none ignores the header (RFC 9449
      * section 10.2: as a server without DPoP would) */
@@ -358,7 +448,8 @@ static void token_request(request *r, view *v)
         sv_buf_puts(&sb, json_string_value(s));
     }
     char *scope = sv_buf_take(&sb, NULL);
-    issue(r, v, &ca, aud, scope != NULL ? scope : "", bound ? jkt : NULL);
+    issue(r, v, &ca, aud, scope != NULL ? scope : "", bound ? jkt : NULL,
+          cert != NULL ? cert->x5t : NULL);
     free(scope);
 out:
     free(scope_buf);
@@ -378,5 +469,9 @@ void oauth_token(request *r)
     }
     token_request(r, v);
     view_release(v);
+    /* RFC 9449 section 8: every answer carries the nonce to use next */
+    char nonce[44];
+    if (r->d->cfg.dpop_nonce && dpop_nonce_make(r->d, sv_now(), 0, nonce) == 0)
+        http_set_header(r, "DPoP-Nonce", nonce);
     metrics_token_latency(&r->d->m, sv_mono() - t0);
 }

@@ -145,6 +145,11 @@ static const char *const migrations[] = {
     "CREATE TABLE api_doc_bodies (" ROWID
     " api_id TEXT PRIMARY KEY REFERENCES apis(id) ON DELETE CASCADE,"
     " doc TEXT NOT NULL);",
+    /* 11: client authentication by TLS certificate (sqlite_schema.c). */
+    "ALTER TABLE apps DROP CONSTRAINT apps_auth_method_check;"
+    "ALTER TABLE apps ADD CONSTRAINT apps_auth_method_check CHECK (auth_method IN"
+    " ('client_secret', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'));"
+    "ALTER TABLE apps ADD COLUMN tls_client_auth TEXT;",
 };
 
 size_t pg_migration_count(void)

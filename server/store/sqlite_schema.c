@@ -138,6 +138,27 @@ static const char *const migrations[] = {
     "CREATE TABLE api_doc_bodies ("
     " api_id TEXT PRIMARY KEY REFERENCES apis(id) ON DELETE CASCADE,"
     " doc TEXT NOT NULL);",
+    /* 11: client authentication by TLS certificate (RFC 8705 section 2):
+     * two more auth_method values (a rebuild: the CHECK is in the table's
+     * definition) and what a tls_client_auth app registered, a JSON object
+     * of one member (tls_client_auth_subject_dn, _san_dns, _san_uri,
+     * _san_ip or _san_email). */
+    SQLITE_REBUILD
+    "CREATE TABLE apps_11 ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+    " name TEXT NOT NULL, client_id TEXT NOT NULL UNIQUE,"
+    " auth_method TEXT NOT NULL CHECK (auth_method IN ('client_secret', 'private_key_jwt',"
+    " 'tls_client_auth', 'self_signed_tls_client_auth')),"
+    " jwks TEXT, suspended INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1)),"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " token_binding TEXT NOT NULL DEFAULT 'dpop_optional', tls_client_auth TEXT,"
+    " UNIQUE (tenant_id, name));"
+    "INSERT INTO apps_11 (id, tenant_id, name, client_id, auth_method, jwks, suspended,"
+    " created_at, updated_at, token_binding)"
+    " SELECT id, tenant_id, name, client_id, auth_method, jwks, suspended, created_at,"
+    " updated_at, token_binding FROM apps;"
+    "DROP TABLE apps;"
+    "ALTER TABLE apps_11 RENAME TO apps;",
 };
 
 size_t sqlite_migration_count(void)

@@ -92,6 +92,17 @@ static store_err exec_sql(sqlite3 *db, const char *sql)
     return map_rc(db, rc);
 }
 
+/* Whether PRAGMA foreign_key_check finds a row that violates one. */
+static int foreign_keys_broken(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return 1;
+    int broken = sqlite3_step(st) != SQLITE_DONE;
+    sqlite3_finalize(st);
+    return broken;
+}
+
 static store_err migrate(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
@@ -109,15 +120,27 @@ static store_err migrate(sqlite3 *db)
     for (size_t i = (size_t)have; i < want; i++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %zu;", i + 1);
-        store_err err = exec_sql(db, "BEGIN IMMEDIATE");
+        const char *sql = sqlite_migration(i);
+        int rebuild = strncmp(sql, SQLITE_REBUILD, strlen(SQLITE_REBUILD)) == 0;
+        /* outside the transaction: inside one the pragma is a no-op */
+        store_err err = rebuild ? exec_sql(db, "PRAGMA foreign_keys = OFF") : ST_OK;
         if (err == ST_OK)
-            err = exec_sql(db, sqlite_migration(i));
+            err = exec_sql(db, "BEGIN IMMEDIATE");
+        if (err == ST_OK)
+            err = exec_sql(db, sql);
+        if (err == ST_OK && rebuild && foreign_keys_broken(db)) {
+            log_msg(L_ERR, "store: migration %zu breaks a foreign key", i + 1);
+            err = ST_IO;
+        }
         if (err == ST_OK)
             err = exec_sql(db, pragma);
         if (err == ST_OK)
             err = exec_sql(db, "COMMIT");
-        if (err != ST_OK) {
+        if (err != ST_OK)
             exec_sql(db, "ROLLBACK");
+        if (rebuild)
+            exec_sql(db, "PRAGMA foreign_keys = ON");
+        if (err != ST_OK) {
             log_msg(L_ERR, "store: migration %zu failed", i + 1);
             return err;
         }

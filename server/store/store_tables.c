@@ -26,11 +26,17 @@ static const store_column apis_cols[] = {
     {"state", COL_TEXT},     {"sunset", COL_INT},        {"created_at", COL_INT},
     {"updated_at", COL_INT}, {"deprecated_at", COL_INT}, {"require_binding", COL_TEXT},
     {NULL, COL_TEXT}};
-static const store_column apps_cols[] = {{"id", COL_TEXT},          {"tenant_id", COL_TEXT},
-                                         {"name", COL_TEXT},        {"client_id", COL_TEXT},
-                                         {"auth_method", COL_TEXT}, {"jwks", COL_JSON},
-                                         {"suspended", COL_BOOL},   {"created_at", COL_INT},
-                                         {"updated_at", COL_INT},   {"token_binding", COL_TEXT},
+static const store_column apps_cols[] = {{"id", COL_TEXT},
+                                         {"tenant_id", COL_TEXT},
+                                         {"name", COL_TEXT},
+                                         {"client_id", COL_TEXT},
+                                         {"auth_method", COL_TEXT},
+                                         {"jwks", COL_JSON},
+                                         {"suspended", COL_BOOL},
+                                         {"created_at", COL_INT},
+                                         {"updated_at", COL_INT},
+                                         {"token_binding", COL_TEXT},
+                                         {"tls_client_auth", COL_JSON},
                                          {NULL, COL_TEXT}};
 static const store_column secrets_cols[] = {
     {"id", COL_TEXT},        {"app_id", COL_TEXT},    {"hash", COL_TEXT}, {"hint", COL_TEXT},

@@ -5,6 +5,7 @@
 // when the library accepts the server's answer (or, for a wrong secret,
 // reports the RFC 6749 error it should).
 import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 
@@ -105,6 +106,36 @@ async function runO4w() {
     must(t.token_type.toLowerCase() === 'dpop', 'token_type ' + t.token_type);
     const cnf = await introspectCnf(as, t.access_token);
     must(cnf && cnf.jkt === await jkt(kp.publicKey), 'cnf ' + JSON.stringify(cnf));
+  });
+  await check(lib, 'client_credentials, tls_client_auth (RFC 8705): a certificate-bound token',
+              async () => {
+    // Node's fetch takes no client certificate: oauth4webapi's customFetch over node:https
+    const tls = { cert: readFileSync(cfg.mtls.dir + '/client.pem'),
+                  key: readFileSync(cfg.mtls.dir + '/client.key'),
+                  ca: readFileSync(cfg.mtls.dir + '/ca.pem') };
+    const mtlsFetch = (url, options) => new Promise((resolve, reject) => {
+      const req = httpsRequest(url, { ...tls, method: options.method,
+                                      headers: Object.fromEntries(new Headers(options.headers)) },
+                                    (res) => {
+        const chunks = [];
+        res.on('data', (b) => chunks.push(b));
+        res.on('end', () => resolve(new Response(Buffer.concat(chunks), {
+          status: res.statusCode,
+          headers: Object.entries(res.headers).map(([k, v]) => [k, String(v)]) })));
+      });
+      req.on('error', reject);
+      req.end(options.body === undefined ? undefined : String(options.body));
+    });
+    const c = { client_id: cfg.mtls.id, tls_client_certificate_bound_access_tokens: true };
+    const res = await oauth.clientCredentialsGrantRequest(
+      as, c, oauth.TlsClientAuth(), new URLSearchParams({}),
+      { [oauth.customFetch]: mtlsFetch });
+    const t = await oauth.processClientCredentialsResponse(as, c, res);
+    must(t.token_type.toLowerCase() === 'bearer', 'token_type ' + t.token_type);
+    const cnf = await introspectCnf(as, t.access_token);
+    const der = Buffer.from(tls.cert.toString().replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const x5t = Buffer.from(await crypto.subtle.digest('SHA-256', der)).toString('base64url');
+    must(cnf && cnf['x5t#S256'] === x5t, 'cnf ' + JSON.stringify(cnf));
   });
   await check(lib, 'wrong secret (basic): 401 with a Basic challenge, invalid_client', async () => {
     try {

@@ -8,7 +8,8 @@ Four independent libraries, each with its own defaults:
   (Debian python3-requests-oauthlib).
 Each case is the library's own flow: discovery (RFC 8414, and the OpenID
 location openid-client tries first), client credentials with
-client_secret_basic, client_secret_post and private_key_jwt, scope and
+client_secret_basic, client_secret_post and private_key_jwt (and oauth4webapi's
+tls_client_auth with a client certificate nginx verifies and forwards), scope and
 resource, introspection, revocation, and the errors a wrong secret or an
 unknown scope must produce. The server's own conformance rules are in
 tests/server/test_trials.py; this suite shows that real clients agree.
@@ -44,6 +45,13 @@ def make_ca(dir):
         f.write('subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n')
     ossl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
          '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf')
+    # a client certificate for tls_client_auth (RFC 8705)
+    ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+         '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=node-mtls')
+    with open(os.path.join(dir, 'client.cnf'), 'w') as f:
+        f.write('subjectAltName=DNS:node-mtls.example.com\nextendedKeyUsage=clientAuth\n')
+    ossl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key',
+         '-CAcreateserial', '-out', 'client.pem', '-days', '2', '-extfile', 'client.cnf')
     return os.path.join(dir, 'ca.pem')
 
 
@@ -53,11 +61,14 @@ TLS_SERVER = r"""
         listen 127.0.0.1:%(port_tls)d ssl;
         ssl_certificate %(certs)s/server.pem;
         ssl_certificate_key %(certs)s/server.key;
+        ssl_client_certificate %(certs)s/ca.pem;
+        ssl_verify_client optional;
         location / {
             proxy_pass http://127.0.0.1:%(jwtgated)d;
             proxy_set_header Host $host:$server_port;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header Client-Cert $ssl_client_escaped_cert;
         }
     }
 """
@@ -100,6 +111,8 @@ class Clients(unittest.TestCase):
             a = app(name)
             cls.clients[name] = (a['client_id'], a['client_secret'])
         cls.pk_id = pk['client_id']
+        cls.mtls_id = app('node-mtls', auth_method='tls_client_auth',
+                          tls_client_auth_san_dns='node-mtls.example.com')['client_id']
 
     @classmethod
     def tearDownClass(cls):
@@ -114,7 +127,8 @@ class Clients(unittest.TestCase):
                'basic': dict(zip(('id', 'secret'), self.clients['node-basic'])),
                'post': dict(zip(('id', 'secret'), self.clients['node-post'])),
                'wrong': {'id': self.clients['node-wrong'][0]},
-               'pkjwt': {'id': self.pk_id, 'jwk': json.loads(self.key.export_private())}}
+               'pkjwt': {'id': self.pk_id, 'jwk': json.loads(self.key.export_private())},
+               'mtls': {'id': self.mtls_id, 'dir': self.tmp}}
         path = os.path.join(self.tmp, 'panva.json')
         with open(path, 'w') as f:
             json.dump(cfg, f)
@@ -128,7 +142,7 @@ class Clients(unittest.TestCase):
             print('  %-14s %-55s %s' % (c['lib'], c['name'], 'ok' if c['ok'] else c['detail']),
                   file=sys.stderr)
         self.assertEqual(failed, [])
-        self.assertEqual(len([c for c in cases if c['lib'] == 'oauth4webapi']), 12)
+        self.assertEqual(len([c for c in cases if c['lib'] == 'oauth4webapi']), 13)
         self.assertEqual(len([c for c in cases if c['lib'] == 'openid-client']), 8)
 
     # ---- Authlib (Debian) ------------------------------------------------------------

@@ -457,6 +457,8 @@ class OAuthTest(unittest.TestCase):
         self.assertEqual(m['grant_types_supported'], ['client_credentials'])
         self.assertEqual(sorted(m['token_endpoint_auth_methods_supported']),
                          ['client_secret_basic', 'client_secret_post', 'private_key_jwt'])
+        # RFC 8705 needs a --trusted-proxy to forward certificates (test_mtls.py)
+        self.assertNotIn('tls_client_certificate_bound_access_tokens', m)
         self.assertIn('ES256', m['token_endpoint_auth_signing_alg_values_supported'])
         self.assertIn('orders:read', m['scopes_supported'])
         self.assertIn('response_types_supported', m)

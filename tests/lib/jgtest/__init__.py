@@ -53,6 +53,9 @@ Other services
     Upstream(handler)     an HTTP server in the test process (jgtest.upstream)
     PostgreSQL(version)   a throwaway cluster as an unprivileged user (jgtest.postgres)
 
+A test PKI (jgtest.certs)
+    Certs()   a CA, a server certificate for 127.0.0.1, two client certificates and a
+              self-signed one (openssl); .rfc9440() .escaped() .x5t() .public_jwk()
 The whole stack (jgtest.stack)
     Stack(token_ttl, workers)   jwtgated + Gateway + upstream, admin helpers, mint(),
                                 until()
@@ -65,6 +68,7 @@ import unittest
 
 from . import config
 from .tokens import Keys, claim_args, cli, encrypted, nested, signed
+from .certs import Certs
 from .config import (JWTGATE_CLI, JWTGATED, NGINX, NGX_MODULE, REPO, SANITIZE, TEST_DIR,
                      child_env, sanitizer_runtime, scratch)
 from .http import (Response, b64, b64url_decode, basic, form, jose_header, jwe_header,
@@ -79,7 +83,7 @@ from .stack import Gateway, Stack, StackTest
 from .upstream import Upstream
 
 __all__ = [
-    'CRASH_MARKERS', 'ECHO_JSON', 'ECHO_TEXT', 'Gateway', 'JWTGATED', 'JWTGATE_CLI', 'Keys',
+    'CRASH_MARKERS', 'Certs', 'ECHO_JSON', 'ECHO_TEXT', 'Gateway', 'JWTGATED', 'JWTGATE_CLI', 'Keys',
     'NGINX', 'NGX_MODULE', 'Nginx', 'NginxTest', 'ON_POSTGRES', 'PostgreSQL', 'REPO',
     'Response', 'SANITIZE', 'STORE', 'Server', 'Service', 'Stack', 'StackTest', 'TEST_DIR',
     'Upstream', 'World', 'postgres_cluster', 'read_snapshot',
