@@ -80,7 +80,7 @@
 /* The replay zone every location with DPoP on uses unless it names one
  * (jwtgate_dpop_replay). */
 #define NGX_HTTP_JWTGATE_DPOP_ZONE        "jwtgate_dpop"
-#define NGX_HTTP_JWTGATE_DPOP_ZONE_SIZE   (4 * 1024 * 1024)
+#define NGX_HTTP_JWTGATE_DPOP_ZONE_SIZE   ((size_t) 4 * 1024 * 1024)
 
 /* base64url of a SHA-256 digest, and the nonces' length */
 #define NGX_HTTP_JWTGATE_B64_SHA256_LEN   43
