@@ -678,9 +678,17 @@ ngx_http_jwtgate_htu(ngx_http_request_t *r,
 
     htu->data = p;
 
+    /* host and port may be empty, and memcpy() must not see NULL */
     p = ngx_cpymem(p, origin.data, origin.len);
-    p = ngx_cpymem(p, host.data, host.len);
-    p = ngx_cpymem(p, port.data, port.len);
+
+    if (host.len) {
+        p = ngx_cpymem(p, host.data, host.len);
+    }
+
+    if (port.len) {
+        p = ngx_cpymem(p, port.data, port.len);
+    }
+
     p = ngx_cpymem(p, path.data, path.len);
 
     htu->len = p - htu->data;
