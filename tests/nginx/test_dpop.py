@@ -355,6 +355,16 @@ class DPoPTest(NginxTest):
         self.assertDPoP(self.send('/proxied/x', t, self.good('/proxied/x', t)), 401,
                         'invalid_dpop_proof')
 
+    def test_config_errors(self):
+        for bad in ('jwtgate_dpop_algorithms HS256;', 'jwtgate_dpop_algorithms none;',
+                    'jwtgate_dpop maybe;', 'jwtgate_dpop_replay tiny:1m;',
+                    'jwtgate_dpop_htu_origin https://api.example.com/;',
+                    'jwtgate_dpop_window 0s;'):
+            ng = Nginx(self.__class__.__name__ + '-bad', 'jwtgate api; %s' % bad)
+            ok, said = ng.test_config()
+            self.assertFalse(ok, bad)
+            self.assertIn('emerg', said, bad)
+
     def test_no_error_log_alerts(self):
         self.assertEqual(self.ng.alerts(), [])
 
