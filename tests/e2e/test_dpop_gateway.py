@@ -33,6 +33,15 @@ class DPoPGateway(StackTest):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        try:
+            cls.setUpWorld()
+        except BaseException:
+            # tearDownClass does not run when setUpClass fails: no jwtgated or nginx left
+            cls.stack.close()
+            raise
+
+    @classmethod
+    def setUpWorld(cls):
         s = cls.stack
         cls.orders = s.api('orders')
         cls.vault = s.api('vault')
