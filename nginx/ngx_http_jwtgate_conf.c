@@ -55,6 +55,10 @@ static char *ngx_http_jwtgate_forward_claim(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_jwtgate_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_jwtgate_dpop_replay(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_jwtgate_dpop_htu_origin(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 
 
 static ngx_conf_enum_t  ngx_http_jwtgate_log_levels[] = {
@@ -62,6 +66,14 @@ static ngx_conf_enum_t  ngx_http_jwtgate_log_levels[] = {
     { ngx_string("notice"), NGX_LOG_NOTICE },
     { ngx_string("warn"), NGX_LOG_WARN },
     { ngx_string("error"), NGX_LOG_ERR },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_jwtgate_dpop_modes[] = {
+    { ngx_string("off"), NGX_HTTP_JWTGATE_DPOP_OFF },
+    { ngx_string("optional"), NGX_HTTP_JWTGATE_DPOP_OPTIONAL },
+    { ngx_string("required"), NGX_HTTP_JWTGATE_DPOP_REQUIRED },
     { ngx_null_string, 0 }
 };
 
@@ -190,6 +202,48 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
       offsetof(ngx_http_jwtgate_loc_conf_t, log_level),
       &ngx_http_jwtgate_log_levels },
 
+    { ngx_string("jwtgate_dpop"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_jwtgate_loc_conf_t, dpop),
+      &ngx_http_jwtgate_dpop_modes },
+
+    { ngx_string("jwtgate_dpop_algorithms"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_jwtgate_str_list,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_jwtgate_loc_conf_t, dpop_algorithms),
+      NULL },
+
+    { ngx_string("jwtgate_dpop_window"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_jwtgate_loc_conf_t, dpop_window),
+      NULL },
+
+    { ngx_string("jwtgate_dpop_replay"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_jwtgate_dpop_replay,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("jwtgate_dpop_htu_origin"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_jwtgate_dpop_htu_origin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("jwtgate_dpop_nonce"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_jwtgate_loc_conf_t, dpop_nonce),
+      NULL },
+
       ngx_null_command
 };
 
@@ -297,6 +351,12 @@ ngx_http_jwtgate_create_loc_conf(ngx_conf_t *cf)
     conf->cache = NGX_CONF_UNSET_PTR;
     conf->cache_max_ttl = NGX_CONF_UNSET;
     conf->log_level = NGX_CONF_UNSET_UINT;
+    conf->dpop = NGX_CONF_UNSET_UINT;
+    conf->dpop_algorithms = NGX_CONF_UNSET_PTR;
+    conf->dpop_window = NGX_CONF_UNSET;
+    conf->dpop_replay = NGX_CONF_UNSET_PTR;
+    conf->dpop_htu_origin = NGX_CONF_UNSET_PTR;
+    conf->dpop_nonce = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -308,6 +368,7 @@ ngx_http_jwtgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_jwtgate_loc_conf_t *prev = parent;
     ngx_http_jwtgate_loc_conf_t *conf = child;
 
+    ngx_str_t         name;
     ngx_uint_t        i;
     ngx_shm_zone_t  **zone;
 
@@ -386,6 +447,41 @@ ngx_http_jwtgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_sec_value(conf->cache_max_ttl, 0, 0);
 
     ngx_conf_merge_uint_value(conf->log_level, prev->log_level, NGX_LOG_ERR);
+
+    ngx_conf_merge_uint_value(conf->dpop, prev->dpop,
+                              NGX_HTTP_JWTGATE_DPOP_OPTIONAL);
+    ngx_conf_merge_ptr_value(conf->dpop_algorithms, prev->dpop_algorithms,
+                             NULL);
+    ngx_conf_merge_sec_value(conf->dpop_window, prev->dpop_window, 60);
+    ngx_conf_merge_ptr_value(conf->dpop_replay, prev->dpop_replay, NULL);
+    ngx_conf_merge_ptr_value(conf->dpop_htu_origin, prev->dpop_htu_origin,
+                             NULL);
+    ngx_conf_merge_value(conf->dpop_nonce, prev->dpop_nonce, 0);
+
+    if (conf->dpop_window <= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"jwtgate_dpop_window\" must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
+    /* replay protection is never off: a location that takes DPoP proofs
+     * and names no zone shares the default one */
+
+    if (conf->realm != NULL && conf->dpop != NGX_HTTP_JWTGATE_DPOP_OFF
+        && conf->dpop_replay == NULL)
+    {
+        ngx_str_set(&name, NGX_HTTP_JWTGATE_DPOP_ZONE);
+
+        conf->dpop_replay = ngx_http_jwtgate_replay_zone(cf, &name,
+                                              NGX_HTTP_JWTGATE_DPOP_ZONE_SIZE);
+        if (conf->dpop_replay == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_jwtgate_dpop_prepare(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (conf->source != NULL && conf->cache != NULL) {
         zone = conf->source->zones.elts;
@@ -1038,6 +1134,105 @@ ngx_http_jwtgate_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* jwtgate_dpop_replay zone=NAME[:SIZE] */
+
+static char *
+ngx_http_jwtgate_dpop_replay(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_jwtgate_loc_conf_t *jlcf = conf;
+
+    u_char     *p;
+    ssize_t     size;
+    ngx_str_t  *value, name, s;
+
+    if (jlcf->dpop_replay != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "zone=", 5) != 0) {
+        return "needs zone=NAME:SIZE";
+    }
+
+    name.data = value[1].data + 5;
+    p = (u_char *) ngx_strchr(name.data, ':');
+    size = 0;
+
+    if (p != NULL) {
+        name.len = p - name.data;
+        s.data = p + 1;
+        s.len = value[1].data + value[1].len - s.data;
+
+        size = ngx_parse_size(&s);
+
+        if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid zone size \"%V\" (at least 8 pages)",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+    } else {
+        name.len = value[1].len - 5;
+    }
+
+    if (name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone name \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    jlcf->dpop_replay = ngx_http_jwtgate_replay_zone(cf, &name, size);
+    if (jlcf->dpop_replay == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* jwtgate_dpop_htu_origin https://api.example.com (variables allowed) */
+
+static char *
+ngx_http_jwtgate_dpop_htu_origin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_jwtgate_loc_conf_t *jlcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (jlcf->dpop_htu_origin != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len && value[1].data[value[1].len - 1] == '/') {
+        return "takes an origin without a path (no trailing \"/\")";
+    }
+
+    jlcf->dpop_htu_origin = ngx_palloc(cf->pool,
+                                       sizeof(ngx_http_complex_value_t));
+    if (jlcf->dpop_htu_origin == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = jlcf->dpop_htu_origin;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* ---- processes ---------------------------------------------------------- */
 
 
@@ -1058,6 +1253,10 @@ ngx_http_jwtgate_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_jwtgate_dpop_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     src = jmcf->sources.elts;
 
     for (i = 0; i < jmcf->sources.nelts; i++) {
@@ -1074,4 +1273,5 @@ static void
 ngx_http_jwtgate_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_jwtgate_cache_exit_process(cycle);
+    ngx_http_jwtgate_dpop_exit_process(cycle);
 }

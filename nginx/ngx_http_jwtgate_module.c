@@ -8,10 +8,12 @@
  * Per request (access phase): route the URI to an API of the snapshot and
  * check its lifecycle state; take the bearer token; look the token up in
  * the verified-token cache, or open it with libjwtgate (decrypt, verify,
- * validate the claims) and cache the claims; check revocation, the
- * client's subscription, the audience and the scopes against the current
- * snapshot; evaluate jwtgate_require; set the forwarded headers. Nothing
- * waits: every step is computation on data already in memory.
+ * validate the claims) and cache the claims; check what the token is bound
+ * to (a DPoP proof, a client certificate: ngx_http_jwtgate_dpop.c); check
+ * revocation, the client's subscription, the audience and the scopes
+ * against the current snapshot; evaluate jwtgate_require; set the
+ * forwarded headers. Nothing waits: every step is computation on data
+ * already in memory.
  *
  * Each decision is also written to the debug log (NGX_LOG_DEBUG_HTTP), with
  * its reason and never the token.
@@ -48,7 +50,7 @@ static ngx_int_t ngx_http_jwtgate_route(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
     ngx_http_jwtgate_refusal_t *ref, const char **reason);
 static ngx_int_t ngx_http_jwtgate_token(ngx_http_request_t *r,
-    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_str_t *token);
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx);
 static ngx_int_t ngx_http_jwtgate_b64token_check(ngx_str_t *token);
 static ngx_int_t ngx_http_jwtgate_open(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
@@ -64,7 +66,13 @@ static ngx_int_t ngx_http_jwtgate_refuse(ngx_http_request_t *r,
     ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
     ngx_http_jwtgate_refusal_t *ref, const char *reason, jg_err err);
 static ngx_int_t ngx_http_jwtgate_challenge(ngx_http_request_t *r,
-    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_refusal_t *ref);
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
+    ngx_http_jwtgate_refusal_t *ref);
+static ngx_table_elt_t *ngx_http_jwtgate_challenge_add(ngx_http_request_t *r,
+    const char *scheme, ngx_str_t *name, ngx_str_t *value,
+    ngx_http_jwtgate_refusal_t *ref);
+static ngx_int_t ngx_http_jwtgate_retry_after(ngx_http_request_t *r,
+    time_t seconds);
 static const char *ngx_http_jwtgate_describe(jg_err err);
 static ngx_int_t ngx_http_jwtgate_has_scope(ngx_str_t *list, ngx_str_t *s);
 static ngx_int_t ngx_http_jwtgate_list_has(ngx_str_t *list, ngx_uint_t n,
@@ -174,7 +182,7 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
 
     /* the token */
 
-    rc = ngx_http_jwtgate_token(r, jlcf, &ctx->token);
+    rc = ngx_http_jwtgate_token(r, jlcf, ctx);
 
     if (rc == NGX_ERROR) {
         return ngx_http_jwtgate_decide(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -212,6 +220,19 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
         ref.description = ngx_http_jwtgate_describe(err);
         return ngx_http_jwtgate_refuse(r, jlcf, ctx, &ref, jg_strerror(err),
                                        err);
+    }
+
+    /* its binding: a DPoP proof, a client certificate */
+
+    rc = ngx_http_jwtgate_binding(r, jlcf, ctx, &ref.status, &ref.error,
+                                  &ref.description, &reason);
+
+    if (rc == NGX_ERROR) {
+        return ngx_http_jwtgate_decide(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_jwtgate_refuse(r, jlcf, ctx, &ref, reason, JG_OK);
     }
 
     /* the API policy, the location's scopes, jwtgate_require */
@@ -420,17 +441,19 @@ static u_char  ngx_http_jwtgate_b64token[256] = {
 
 
 /*
- * The bearer token: from token=$variable, or the Authorization header
- * (RFC 6750 section 2.1). NGX_OK, NGX_DECLINED (none: another scheme or
- * nothing), NGX_HTTP_BAD_REQUEST ("Bearer" and nothing) or NGX_ERROR.
+ * The access token into ctx->token: from token=$variable, or the
+ * Authorization header (RFC 6750 section 2.1; RFC 9449 section 7.1 sets
+ * ctx->dpop_scheme). NGX_OK, NGX_DECLINED (none: another scheme or
+ * nothing), NGX_HTTP_BAD_REQUEST (the scheme and nothing) or NGX_ERROR.
  * Whether it is a b64token is checked later, by ngx_http_jwtgate_open().
  */
 
 static ngx_int_t
 ngx_http_jwtgate_token(ngx_http_request_t *r,
-    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_str_t *token)
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx)
 {
     u_char     *p, *last;
+    size_t      len;
     ngx_str_t   value;
 
     if (jlcf->token != NULL) {
@@ -452,17 +475,33 @@ ngx_http_jwtgate_token(ngx_http_request_t *r,
 
         value = r->headers_in.authorization->value;
 
-        if (value.len < sizeof("Bearer") - 1
-            || ngx_strncasecmp(value.data, (u_char *) "Bearer",
-                               sizeof("Bearer") - 1) != 0
-            || (value.len > sizeof("Bearer") - 1
-                && value.data[sizeof("Bearer") - 1] != ' '))
+        /* "Bearer", or "DPoP" (RFC 9449 section 7.1) where it is on */
+
+        if (value.len >= sizeof("Bearer") - 1
+            && ngx_strncasecmp(value.data, (u_char *) "Bearer",
+                               sizeof("Bearer") - 1) == 0)
         {
+            len = sizeof("Bearer") - 1;
+
+        } else if (jlcf->dpop != NGX_HTTP_JWTGATE_DPOP_OFF
+                   && value.len >= sizeof("DPoP") - 1
+                   && ngx_strncasecmp(value.data, (u_char *) "DPoP",
+                                      sizeof("DPoP") - 1) == 0)
+        {
+            len = sizeof("DPoP") - 1;
+            ctx->dpop_scheme = 1;
+
+        } else {
             /* another authentication scheme */
             return NGX_DECLINED;
         }
 
-        p = value.data + sizeof("Bearer") - 1;
+        if (value.len > len && value.data[len] != ' ') {
+            ctx->dpop_scheme = 0;
+            return NGX_DECLINED;
+        }
+
+        p = value.data + len;
         last = value.data + value.len;
 
         while (p < last && *p == ' ') {
@@ -474,8 +513,8 @@ ngx_http_jwtgate_token(ngx_http_request_t *r,
         }
     }
 
-    token->data = p;
-    token->len = last - p;
+    ctx->token.data = p;
+    ctx->token.len = last - p;
 
     return NGX_OK;
 }
@@ -1201,13 +1240,46 @@ ngx_http_jwtgate_refuse(ngx_http_request_t *r,
         || ref->status == NGX_HTTP_BAD_REQUEST
         || (ref->status == NGX_HTTP_FORBIDDEN && ref->error != NULL))
     {
-        if (ngx_http_jwtgate_challenge(r, jlcf, ref) != NGX_OK) {
+        if (ngx_http_jwtgate_challenge(r, jlcf, ctx, ref) != NGX_OK) {
             return ngx_http_jwtgate_decide(ctx,
                                            NGX_HTTP_INTERNAL_SERVER_ERROR);
         }
     }
 
+    if (ref->status == NGX_HTTP_SERVICE_UNAVAILABLE && ctx->retry_after
+        && ngx_http_jwtgate_retry_after(r, ctx->retry_after) != NGX_OK)
+    {
+        return ngx_http_jwtgate_decide(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+
     return ngx_http_jwtgate_decide(ctx, ref->status);
+}
+
+
+/* A full DPoP replay zone: when its oldest entry goes. */
+
+static ngx_int_t
+ngx_http_jwtgate_retry_after(ngx_http_request_t *r, time_t seconds)
+{
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    h->value.data = p;
+    h->value.len = ngx_sprintf(p, "%T", seconds) - p;
+
+    return NGX_OK;
 }
 
 
@@ -1232,74 +1304,162 @@ ngx_http_jwtgate_quote(u_char *p, u_char *s, size_t len)
 }
 
 
-/* WWW-Authenticate: Bearer realm="...", error="...",
- * error_description="...", scope="..." (RFC 6750 section 3) */
+/*
+ * The challenges of a refusal: "Bearer" (RFC 6750 section 3) where bearer
+ * tokens are taken, "DPoP" (RFC 9449 section 7.1) where DPoP is on; the
+ * error goes into the challenge of the scheme the client used, or the
+ * only one offered. A use_dpop_nonce refusal adds the nonce to use.
+ */
 
 static ngx_int_t
 ngx_http_jwtgate_challenge(ngx_http_request_t *r,
-    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_refusal_t *ref)
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
+    ngx_http_jwtgate_refusal_t *ref)
+{
+    ngx_str_t         realm, name;
+    ngx_uint_t        bearer, dpop, in_dpop;
+    ngx_table_elt_t  *h, *first;
+
+    dpop = jlcf->dpop != NGX_HTTP_JWTGATE_DPOP_OFF;
+    bearer = !dpop || ngx_http_jwtgate_bearer_ok(jlcf, ctx);
+    in_dpop = dpop && (ctx->dpop_scheme || !bearer);
+    first = NULL;
+
+    if (bearer) {
+        if (ngx_http_complex_value(r, jlcf->realm, &realm) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_str_set(&name, "realm");
+
+        h = ngx_http_jwtgate_challenge_add(r, "Bearer", &name, &realm,
+                                           in_dpop ? NULL : ref);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        r->headers_out.www_authenticate = h;
+        first = h;
+    }
+
+    if (dpop) {
+        ngx_str_set(&name, "algs");
+
+        h = ngx_http_jwtgate_challenge_add(r, "DPoP", &name,
+                                           &jlcf->dpop_algs_text,
+                                           in_dpop ? ref : NULL);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (first != NULL) {
+#if (nginx_version >= 1023000)
+            first->next = h;
+#endif
+
+        } else {
+            r->headers_out.www_authenticate = h;
+        }
+    }
+
+    if (ctx->nonce.len) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "DPoP-Nonce");
+        h->value = ctx->nonce;
+    }
+
+    return NGX_OK;
+}
+
+
+/* WWW-Authenticate: SCHEME [realm="..."][, ]error="...",
+ * error_description="...", scope="..."[, algs="..."]: the realm first,
+ * algs last, as the RFCs' examples put them. */
+
+static ngx_table_elt_t *
+ngx_http_jwtgate_challenge_add(ngx_http_request_t *r, const char *scheme,
+    ngx_str_t *name, ngx_str_t *value, ngx_http_jwtgate_refusal_t *ref)
 {
     u_char           *p;
     size_t            len;
-    ngx_str_t         realm;
+    ngx_uint_t        first, realm;
     ngx_table_elt_t  *h;
 
-    if (ngx_http_complex_value(r, jlcf->realm, &realm) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    realm = name->len == sizeof("realm") - 1;
 
-    len = sizeof("Bearer realm=\"\"") - 1 + 2 * realm.len;
+    len = ngx_strlen(scheme) + sizeof(" =\"\", ") - 1 + name->len
+          + 2 * value->len;
 
-    if (ref->error != NULL) {
+    if (ref != NULL && ref->error != NULL) {
         len += sizeof(", error=\"\"") - 1 + ngx_strlen(ref->error);
     }
 
-    if (ref->description != NULL) {
+    if (ref != NULL && ref->description != NULL) {
         len += sizeof(", error_description=\"\"") - 1
                + ngx_strlen(ref->description);
     }
 
-    if (ref->scope.len) {
+    if (ref != NULL && ref->scope.len) {
         len += sizeof(", scope=\"\"") - 1 + 2 * ref->scope.len;
     }
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     h->hash = 1;
     ngx_str_set(&h->key, "WWW-Authenticate");
     h->value.data = p;
+#if (nginx_version >= 1023000)
+    /* nginx 1.23 links headers of one name */
+    h->next = NULL;
+#endif
 
-    p = ngx_cpymem(p, "Bearer realm=\"", sizeof("Bearer realm=\"") - 1);
-    p = ngx_http_jwtgate_quote(p, realm.data, realm.len);
-    *p++ = '"';
+    p = ngx_sprintf(p, "%s ", scheme);
+    first = 1;
 
-    if (ref->error != NULL) {
-        p = ngx_sprintf(p, ", error=\"%s\"", ref->error);
+    if (realm) {
+        p = ngx_sprintf(p, "%V=\"", name);
+        p = ngx_http_jwtgate_quote(p, value->data, value->len);
+        *p++ = '"';
+        first = 0;
     }
 
-    if (ref->description != NULL) {
+    if (ref != NULL && ref->error != NULL) {
+        p = ngx_sprintf(p, "%serror=\"%s\"", first ? "" : ", ", ref->error);
+        first = 0;
+    }
+
+    if (ref != NULL && ref->description != NULL) {
         p = ngx_sprintf(p, ", error_description=\"%s\"", ref->description);
     }
 
-    if (ref->scope.len) {
+    if (ref != NULL && ref->scope.len) {
         p = ngx_cpymem(p, ", scope=\"", sizeof(", scope=\"") - 1);
         p = ngx_http_jwtgate_quote(p, ref->scope.data, ref->scope.len);
         *p++ = '"';
     }
 
+    if (!realm) {
+        p = ngx_sprintf(p, "%s%V=\"", first ? "" : ", ", name);
+        p = ngx_http_jwtgate_quote(p, value->data, value->len);
+        *p++ = '"';
+    }
+
     h->value.len = p - h->value.data;
 
-    r->headers_out.www_authenticate = h;
-
-    return NGX_OK;
+    return h;
 }
 
 

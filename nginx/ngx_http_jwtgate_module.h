@@ -19,6 +19,11 @@
  *   ngx_http_jwtgate_cache.c      the verified-token cache in shared memory
  *                                 and its key; a worker's recent tokens
  *   ngx_http_jwtgate_variables.c  the variables and claim values
+ *   ngx_http_jwtgate_dpop.c       sender-constrained tokens: the DPoP
+ *                                 proof (RFC 9449) and the client
+ *                                 certificate (RFC 8705) a token is bound to
+ *   ngx_http_jwtgate_replay.c     the DPoP replay cache in shared memory and
+ *                                 the server's DPoP nonces
  */
 
 
@@ -62,6 +67,25 @@
 #define NGX_HTTP_JWTGATE_SNAPSHOT_PIECE   ((size_t) 32 * 1024)
 #define NGX_HTTP_JWTGATE_SNAPSHOT_TURN_US 250
 
+/* jwtgate_dpop */
+#define NGX_HTTP_JWTGATE_DPOP_OFF         0
+#define NGX_HTTP_JWTGATE_DPOP_OPTIONAL    1
+#define NGX_HTTP_JWTGATE_DPOP_REQUIRED    2
+
+/* The smallest leeway a proof's "iat" gets, seconds: a proof made just now
+ * may carry a second that nginx's cached clock has not reached yet, and
+ * clients' clocks drift (jwtgate_leeway, when larger, applies instead). */
+#define NGX_HTTP_JWTGATE_DPOP_LEEWAY      5
+
+/* The replay zone every location with DPoP on uses unless it names one
+ * (jwtgate_dpop_replay). */
+#define NGX_HTTP_JWTGATE_DPOP_ZONE        "jwtgate_dpop"
+#define NGX_HTTP_JWTGATE_DPOP_ZONE_SIZE   ((size_t) 4 * 1024 * 1024)
+
+/* base64url of a SHA-256 digest, and the nonces' length */
+#define NGX_HTTP_JWTGATE_B64_SHA256_LEN   43
+#define NGX_HTTP_JWTGATE_NONCE_LEN        22
+
 
 typedef enum {
     NGX_HTTP_JWTGATE_API_DRAFT = 0,
@@ -98,6 +122,9 @@ typedef struct {
     ngx_uint_t                    state;
     time_t                        sunset;          /* 0: none */
     time_t                        deprecated_at;   /* 0: not known */
+    ngx_uint_t                    binding;         /* jg_api_binding: the
+                                                      sender constraint the
+                                                      API requires */
 } ngx_http_jwtgate_api_t;
 
 
@@ -243,6 +270,16 @@ typedef struct {
 
     ngx_uint_t                    log_level;
 
+    ngx_uint_t                    dpop;            /* NGX_HTTP_JWTGATE_DPOP_* */
+    ngx_array_t                  *dpop_algorithms; /* ngx_str_t */
+    jg_alg_set                    dpop_algs;
+    ngx_str_t                     dpop_algs_text;  /* "ES256 PS256 ...",
+                                                      for the challenge */
+    time_t                        dpop_window;
+    ngx_shm_zone_t               *dpop_replay;
+    ngx_http_complex_value_t     *dpop_htu_origin; /* NULL: the request's */
+    ngx_flag_t                    dpop_nonce;
+
     jg_open_policy                policy;
     u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
 } ngx_http_jwtgate_loc_conf_t;
@@ -276,9 +313,14 @@ typedef struct {
     ngx_str_t                     payload;         /* claims JSON, lazily */
     ngx_int_t                     status;          /* decision, once taken */
     ngx_uint_t                    cache_status;
+    ngx_str_t                     dpop_jkt;        /* a verified proof's */
+    ngx_str_t                     cnf_x5t;         /* a verified binding */
+    ngx_str_t                     nonce;           /* to send: DPoP-Nonce */
+    time_t                        retry_after;     /* replay zone full */
     time_t                        sunset;          /* response headers */
     time_t                        deprecated_at;
     unsigned                      deprecated:1;
+    unsigned                      dpop_scheme:1;   /* Authorization: DPoP */
 } ngx_http_jwtgate_ctx_t;
 
 
@@ -351,6 +393,26 @@ ngx_http_jwtgate_recent_t *ngx_http_jwtgate_recent_put(
     ngx_str_t *token, time_t expires, jg_claims *claims, ngx_str_t *payload);
 void ngx_http_jwtgate_recent_release(ngx_http_jwtgate_recent_t *e);
 void ngx_http_jwtgate_recent_flush(void);
+
+/* sender-constrained tokens (ngx_http_jwtgate_dpop.c) */
+ngx_int_t ngx_http_jwtgate_dpop_init_process(ngx_cycle_t *cycle);
+void ngx_http_jwtgate_dpop_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_jwtgate_dpop_prepare(ngx_conf_t *cf,
+    ngx_http_jwtgate_loc_conf_t *conf);
+ngx_int_t ngx_http_jwtgate_binding(ngx_http_request_t *r,
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
+    ngx_uint_t *status, const char **error, const char **description,
+    const char **reason);
+ngx_uint_t ngx_http_jwtgate_bearer_ok(ngx_http_jwtgate_loc_conf_t *jlcf,
+    ngx_http_jwtgate_ctx_t *ctx);
+
+/* the DPoP replay cache and nonces (ngx_http_jwtgate_replay.c) */
+ngx_shm_zone_t *ngx_http_jwtgate_replay_zone(ngx_conf_t *cf,
+    ngx_str_t *name, size_t size);
+ngx_int_t ngx_http_jwtgate_replay_check(ngx_shm_zone_t *zone,
+    jg_dpop_result *proof, time_t *retry_after, ngx_log_t *log);
+ngx_int_t ngx_http_jwtgate_nonce(ngx_shm_zone_t *zone, time_t slot_len,
+    ngx_uint_t previous, u_char *out);
 
 /* variables and claim values (ngx_http_jwtgate_variables.c) */
 ngx_int_t ngx_http_jwtgate_add_variables(ngx_conf_t *cf);

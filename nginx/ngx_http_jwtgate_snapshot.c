@@ -1146,6 +1146,7 @@ ngx_http_jwtgate_snap_apis(ngx_http_jwtgate_snap_t *snap, size_t budget,
         ngx_http_jwtgate_snap_str(&a.upstream, &api->upstream);
         ngx_http_jwtgate_snap_str(&a.audience, &api->audience);
         api->state = (ngx_uint_t) a.state;
+        api->binding = (ngx_uint_t) a.require_binding;
         api->sunset = a.sunset > 0 ? (time_t) a.sunset : 0;
         api->deprecated_at = a.deprecated_at > 0 ? (time_t) a.deprecated_at
                                                  : 0;

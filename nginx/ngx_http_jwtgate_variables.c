@@ -55,6 +55,8 @@ static ngx_int_t ngx_http_jwtgate_set_value(ngx_http_variable_value_t *v,
 static ngx_int_t ngx_http_jwtgate_dump(ngx_http_request_t *r, json_t *j,
     ngx_str_t *out);
 static void ngx_http_jwtgate_sanitize(u_char *p, size_t len);
+static ngx_int_t ngx_http_jwtgate_ctx_str_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_jwtgate_vars[] = {
@@ -88,6 +90,16 @@ static ngx_http_variable_t  ngx_http_jwtgate_vars[] = {
     { ngx_string("jwtgate_api_upstream"), NULL,
       ngx_http_jwtgate_api_variable,
       offsetof(ngx_http_jwtgate_api_t, upstream),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("jwtgate_dpop_jkt"), NULL,
+      ngx_http_jwtgate_ctx_str_variable,
+      offsetof(ngx_http_jwtgate_ctx_t, dpop_jkt),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("jwtgate_cnf_x5t"), NULL,
+      ngx_http_jwtgate_ctx_str_variable,
+      offsetof(ngx_http_jwtgate_ctx_t, cnf_x5t),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -729,6 +741,33 @@ ngx_http_jwtgate_api_variable(ngx_http_request_t *r,
 
     /* the request holds a reference to the snapshot the API lives in */
     value = (ngx_str_t *) ((char *) ctx->api + data);
+
+    return ngx_http_jwtgate_set_value(v, NGX_OK, value);
+}
+
+
+/* $jwtgate_dpop_jkt, $jwtgate_cnf_x5t: the key or certificate a request's
+ * token was verified to be bound to (empty: not bound, or not checked). */
+
+static ngx_int_t
+ngx_http_jwtgate_ctx_str_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t               *value;
+    ngx_http_jwtgate_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_jwtgate_module);
+    if (ctx == NULL || ctx->status != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    value = (ngx_str_t *) ((char *) ctx + data);
+
+    if (value->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
 
     return ngx_http_jwtgate_set_value(v, NGX_OK, value);
 }

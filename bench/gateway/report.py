@@ -4,7 +4,8 @@
     report.py HITS LOGGED ROUNDS   (in the working directory of the run)
 
 results.txt has one line per run: NAME REQUESTS_PER_S US_PER_REQUEST (the
-library timings as lib_hs256, lib_hit, lib_nested with 0 requests/s).
+library timings as lib_hs256, lib_hit, lib_nested, lib_dpop_cached, lib_dpop,
+lib_es256 with 0 requests/s).
 Medians over the rounds; the overheads are taken round by round (a round
 runs every scenario and the library timings back to back) and their median
 reported.
@@ -27,10 +28,16 @@ names = {'plain': 'plain proxying, no token',
          'plain_hs': 'plain proxying, HS256 token header (ceiling for njs, HS256)',
          'plain_nested': 'plain proxying, nested token header (ceiling for warm, cold)',
          'njs': 'njs HS256 + auth_request', 'hs256': 'module, HS256 JWS',
-         'warm': 'module, nested, warm cache', 'cold': 'module, nested, all new (cache misses)'}
+         'warm': 'module, nested, warm cache', 'cold': 'module, nested, all new (cache misses)',
+         'plain_dpop': 'plain proxying, DPoP token and proof headers (ceiling for dpop)',
+         'dpop': 'module, nested DPoP-bound, warm cache, a fresh proof per request'}
 ceiling = {'plain': 'plain', 'plain_hs': 'plain', 'plain_nested': 'plain', 'njs': 'plain_hs',
-           'hs256': 'plain_hs', 'warm': 'plain_nested', 'cold': 'plain_nested'}
-for n in ('plain', 'plain_hs', 'plain_nested', 'njs', 'hs256', 'warm', 'cold'):
+           'hs256': 'plain_hs', 'warm': 'plain_nested', 'cold': 'plain_nested',
+           'plain_dpop': 'plain', 'dpop': 'plain_dpop'}
+for n in ('plain', 'plain_hs', 'plain_nested', 'njs', 'hs256', 'warm', 'cold', 'plain_dpop',
+          'dpop'):
+    if n not in med:
+        continue
     rps, us = med[n]
     c_rps, c_us = med[ceiling[n]]
     print('| %s | %s | %.2f | %.1f | %.1f | %.2f |' % (
@@ -77,3 +84,24 @@ else:
           '(rounds: %s), %.1f us above their sum (rounds: %s); target <= 1.1x: %s' % (
               r, fmt(ratios, '%.2f'), statistics.median(over), fmt(over), verdict(r <= 1.1)))
 print('cold scenario cache hits: %d of %d requests' % (hits, logged))
+if 'dpop' in rows:
+    lib_d = {k: statistics.median(u for _, u in rows['lib_' + k])
+             for k in ('dpop_cached', 'dpop', 'es256')}
+    print('library, DPoP (gen_proofs --time on the gateway CPU, median of %d): '
+          'jg_dpop_verify_cached %.1f us, jg_dpop_verify %.1f us, bare ES256 jg_jws_verify '
+          '%.1f us: cached proof / bare verify %.2fx; target <= 1.1x: %s' % (
+              nrounds, lib_d['dpop_cached'], lib_d['dpop'], lib_d['es256'],
+              lib_d['dpop_cached'] / lib_d['es256'],
+              verdict(lib_d['dpop_cached'] <= 1.1 * lib_d['es256'])))
+    # the proof's share at the gateway: (dpop - its ceiling) - (warm - its ceiling),
+    # round by round, against that round's bare ES256 verify
+    share = [(d[1] - pd[1]) - (w[1] - pn[1]) for d, pd, w, pn in zip(
+        rows['dpop'], rows['plain_dpop'], rows['warm'], rows['plain_nested'])]
+    ratio = [x / e[1] for x, e in zip(share, rows['lib_es256'])]
+    print('dpop at the gateway: %.1f us of CPU per request more than warm (median), %.2fx '
+          'warm\'s requests/s; the proof check (dpop - plain_dpop) - (warm - plain_nested): '
+          'median %.1f us (rounds: %s) = %.2fx the bare ES256 verify (rounds: %s); '
+          'target <= 1.1x: %s' % (
+              med['dpop'][1] - med['warm'][1], med['dpop'][0] / med['warm'][0],
+              statistics.median(share), fmt(share), statistics.median(ratio),
+              fmt(ratio, '%.2f'), verdict(statistics.median(ratio) <= 1.1)))

@@ -5,11 +5,13 @@ self-signed ones) and forwards the certificate to jwtgated as docs/jwtgated.md s
 (--trusted-proxy 127.0.0.1/32). A client with a certificate (Python's ssl) gets a token
 bound to it (cnf x5t#S256 = its SHA-256) by tls_client_auth, self_signed_tls_client_auth
 and mtls_required; without a certificate, or with its own Client-Cert header, it gets
-none."""
+none. The bound token then passes ngx_http_jwtgate_module on a TLS server that verifies client
+certificates only with the certificate it is bound to."""
 import base64
 import http.client
 import json
 import ssl
+import time
 import unittest
 import urllib.parse
 
@@ -42,6 +44,24 @@ TLS_SERVERS = r"""
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header Client-Cert $ssl_client_escaped_cert;
         }
+    }
+"""
+
+
+# The gateway: TLS with client certificates verified against the test CA, the module
+# reading jwtgated's snapshot, an echo upstream of the same nginx.
+GATEWAY_TLS = r"""
+    listen 127.0.0.1:%(port_tls)d ssl;
+    ssl_certificate %(certs)s/server.pem;
+    ssl_certificate_key %(certs)s/server.key;
+    ssl_client_certificate %(certs)s/ca.pem;
+    ssl_verify_client optional;
+    jwtgate_snapshot %(snapshot)s interval=100ms;
+    jwtgate mtls;
+    jwtgate_type nested;
+    location / {
+        add_header X-X5t $jwtgate_cnf_x5t always;
+        proxy_pass http://echo;
     }
 """
 
@@ -151,16 +171,55 @@ class Mtls(unittest.TestCase):
         r = self.post('/oauth2/token', form, auth=auth)
         self.assertEqual((r.status, r.json()['error']), (400, 'invalid_request'), r)
 
-    # ---- COORDINATOR: the gateway check goes here ---------------------------------------
-    # A token bound above (test_mtls_required_with_a_secret's `token`, cnf x5t#S256 of
-    # certificate "two") used through ngx_http_jwtgate_module on a TLS server with
-    # ssl_verify_client and the same CA: certificate "two" -> 200, certificate "one" ->
-    # 401, no certificate -> 401 (RFC 8705 section 3; the module compares
-    # cnf["x5t#S256"] with the SHA-256 of the verified certificate in constant time).
-    # Needs the nginx helper's work (nginx/), not on this branch.
-    @unittest.skip('COORDINATOR: the gateway check of cnf x5t#S256 (nginx/ branch)')
+    # ---- the gateway checks the binding ---------------------------------------------------
+
     def test_gateway_checks_the_binding(self):
-        pass
+        # The bound token used through ngx_http_jwtgate_module on a TLS server that verifies
+        # client certificates with the same CA (RFC 8705 section 3): the certificate it is
+        # bound to -> 200, another one -> 401, none -> 401; an unbound token needs none.
+        app = self.app(token_binding='mtls_required', name='gateway-bound')
+        auth = (app['client_id'], app['client_secret'])
+        r = self.post('/oauth2/token', {'grant_type': 'client_credentials'}, cert='two', auth=auth)
+        self.assertEqual(r.status, 200, r)
+        bound = r.json()['access_token']
+        plain_app = self.app(name='gateway-plain')
+        plain = self.srv.token(plain_app['client_id'], plain_app['client_secret']).json()[
+            'access_token']
+        gw = jgtest.Nginx('e2e-mtls-gateway', GATEWAY_TLS, '', ports_named=('tls',),
+                          params={'certs': self.certs.dir, 'snapshot': self.srv.snapshot_path})
+        gw.start()
+        try:
+            path = self.w.apis['a']['base_path'] + '/1'
+
+            def get(token, cert=None):
+                ctx = ssl.create_default_context(cafile=self.certs.path('ca.pem'))
+                if cert is not None:
+                    ctx.load_cert_chain(self.certs.path(cert + '.pem'),
+                                        self.certs.path(cert + '.key'))
+                conn = http.client.HTTPSConnection('127.0.0.1', gw.port_tls, context=ctx,
+                                                   timeout=30)
+                try:
+                    conn.request('GET', path, headers={'Authorization': 'Bearer ' + token})
+                    resp = conn.getresponse()
+                    return jgtest.Response(resp.status, resp.getheaders(), resp.read())
+                finally:
+                    conn.close()
+            # the snapshot with the new subscriptions reaches the gateway within its interval
+            deadline = time.time() + 10
+            while get(plain).status != 200 and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(get(plain).status, 200)      # unbound: no certificate needed
+            r = get(bound, 'two')
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.header('X-X5t'), self.certs.x5t('two'))
+            for cert in ('one', None):
+                r = get(bound, cert)
+                self.assertEqual(r.status, 401, (cert, r))
+                self.assertEqual(r.challenge().get('error'), 'invalid_token', r)
+        finally:
+            gw.stop()
+        problems = gw.crashes() + gw.alerts()
+        self.assertEqual(problems, [])
 
 
 if __name__ == '__main__':
