@@ -7,15 +7,11 @@ bound to it (cnf x5t#S256 = its SHA-256) by tls_client_auth, self_signed_tls_cli
 and mtls_required; without a certificate, or with its own Client-Cert header, it gets
 none. The bound token then passes ngx_http_jwtgate_module on a TLS server that verifies client
 certificates only with the certificate it is bound to."""
-import base64
 import http.client
-import json
 import ssl
 import time
 import unittest
 import urllib.parse
-
-from jwcrypto import jwk
 
 import jgtest
 
@@ -216,6 +212,25 @@ class Mtls(unittest.TestCase):
                 r = get(bound, cert)
                 self.assertEqual(r.status, 401, (cert, r))
                 self.assertEqual(r.challenge().get('error'), 'invalid_token', r)
+            # an API that requires bound tokens (require_binding, in the snapshot): mtls and
+            # any refuse the unbound token and take the certificate-bound one; dpop refuses both
+            api = self.w.apis['a']
+            api_path = '/tenants/%s/apis/%s' % (self.tid, api['id'])
+            try:
+                for binding, plain_ok, bound_ok in (('mtls', False, True), ('any', False, True),
+                                                    ('dpop', False, False)):
+                    self.srv.admin('PATCH', api_path, {'require_binding': binding}, expect=200)
+
+                    def seen():  # what the gateway does once the new snapshot is in
+                        return ((get(plain, 'two').status == 200) == plain_ok and
+                                (get(bound, 'two').status == 200) == bound_ok)
+                    deadline = time.time() + 10
+                    while not seen() and time.time() < deadline:
+                        time.sleep(0.1)
+                    self.assertEqual(get(plain, 'two').status, 401, binding)
+                    self.assertEqual(get(bound, 'two').status == 200, bound_ok, binding)
+            finally:
+                self.srv.admin('PATCH', api_path, {'require_binding': 'none'}, expect=200)
         finally:
             gw.stop()
         problems = gw.crashes() + gw.alerts()
