@@ -87,6 +87,8 @@ void admin_catalog(actx *a);
 void admin_keys(actx *a);
 void admin_audit(actx *a);
 void admin_gateways(actx *a);
+/* An llm API's providers and their key pools (llm.c); seg[4] is "providers". */
+void admin_llm(actx *a, const char *tenant_id, const char *api_id);
 /* Console sessions and passwords (session.c). */
 void admin_session(actx *a);
 void admin_my_password(actx *a);

@@ -137,6 +137,22 @@ static const char *const migrations[] = {
     " restricted BOOLEAN NOT NULL DEFAULT FALSE,"
     " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, seen_at BIGINT NOT NULL);"
     "CREATE INDEX sessions_user ON sessions(user_id);",
+    /* 10: LLM APIs: kind, providers, provider key pools (sqlite_schema.c). */
+    "ALTER TABLE apis ADD COLUMN kind TEXT NOT NULL DEFAULT 'http'"
+    " CHECK (kind IN ('http', 'llm'));"
+    "CREATE TABLE llm_providers (" ROWID
+    " id TEXT PRIMARY KEY, api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,"
+    " tenant_id TEXT NOT NULL, name TEXT NOT NULL, priority BIGINT NOT NULL,"
+    " format TEXT NOT NULL, base_url TEXT NOT NULL, models TEXT NOT NULL,"
+    " timeout_ms BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    " UNIQUE (api_id, name));"
+    "CREATE TABLE llm_keys (" ROWID
+    " id TEXT PRIMARY KEY,"
+    " provider_id TEXT NOT NULL REFERENCES llm_providers(id) ON DELETE CASCADE,"
+    " api_id TEXT NOT NULL, tenant_id TEXT NOT NULL, sealed TEXT NOT NULL, hint TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),"
+    " created_at BIGINT NOT NULL, disabled_at BIGINT);"
+    "CREATE INDEX llm_keys_provider ON llm_keys(provider_id);",
 };
 
 size_t pg_migration_count(void)

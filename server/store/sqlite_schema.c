@@ -129,6 +129,27 @@ static const char *const migrations[] = {
     " restricted INTEGER NOT NULL DEFAULT 0 CHECK (restricted IN (0, 1)),"
     " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, seen_at INTEGER NOT NULL);"
     "CREATE INDEX sessions_user ON sessions(user_id);",
+    /* 10: LLM APIs (docs/ai-gateway.md): an API's kind; an llm API's
+     * providers, tried in ascending priority (the fallback chain), each with
+     * its wire format, base URL and public -> provider model names; and each
+     * provider's pool of API keys, sealed under the master key (a JWE whose
+     * protected header binds the API and the key id: rows cannot be
+     * swapped), with the last 4 characters as the only thing shown. */
+    "ALTER TABLE apis ADD COLUMN kind TEXT NOT NULL DEFAULT 'http'"
+    " CHECK (kind IN ('http', 'llm'));"
+    "CREATE TABLE llm_providers ("
+    " id TEXT PRIMARY KEY, api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,"
+    " tenant_id TEXT NOT NULL, name TEXT NOT NULL, priority INTEGER NOT NULL,"
+    " format TEXT NOT NULL, base_url TEXT NOT NULL, models TEXT NOT NULL,"
+    " timeout_ms INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " UNIQUE (api_id, name));"
+    "CREATE TABLE llm_keys ("
+    " id TEXT PRIMARY KEY,"
+    " provider_id TEXT NOT NULL REFERENCES llm_providers(id) ON DELETE CASCADE,"
+    " api_id TEXT NOT NULL, tenant_id TEXT NOT NULL, sealed TEXT NOT NULL, hint TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),"
+    " created_at INTEGER NOT NULL, disabled_at INTEGER);"
+    "CREATE INDEX llm_keys_provider ON llm_keys(provider_id);",
 };
 
 size_t sqlite_migration_count(void)

@@ -48,9 +48,11 @@ typedef enum store_table {
     T_KEYS,
     T_REVOKED,
     T_ASSERTIONS,
-    T_GATEWAYS,  /* registered remote gateways (schema 6) */
-    T_PASSWORDS, /* console passwords, Argon2id (schema 9) */
-    T_SESSIONS,  /* console sessions (schema 9) */
+    T_GATEWAYS,      /* registered remote gateways (schema 6) */
+    T_PASSWORDS,     /* console passwords, Argon2id (schema 9) */
+    T_SESSIONS,      /* console sessions (schema 9) */
+    T_LLM_PROVIDERS, /* an llm API's providers (schema 10) */
+    T_LLM_KEYS,      /* their provider key pools, sealed (schema 10) */
     T__COUNT
 } store_table;
 

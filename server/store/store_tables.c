@@ -19,13 +19,23 @@ static const store_column members_cols[] = {{"id", COL_TEXT},        {"tenant_id
 static const store_column pats_cols[] = {
     {"id", COL_TEXT},        {"user_id", COL_TEXT},   {"name", COL_TEXT}, {"hash", COL_TEXT},
     {"created_at", COL_INT}, {"expires_at", COL_INT}, {NULL, COL_TEXT}};
-static const store_column apis_cols[] = {
-    {"id", COL_TEXT},        {"tenant_id", COL_TEXT},    {"name", COL_TEXT},
-    {"version", COL_TEXT},   {"base_path", COL_TEXT},    {"upstream", COL_TEXT},
-    {"audience", COL_TEXT},  {"scopes", COL_JSON},       {"policy", COL_TEXT},
-    {"state", COL_TEXT},     {"sunset", COL_INT},        {"created_at", COL_INT},
-    {"updated_at", COL_INT}, {"deprecated_at", COL_INT}, {"require_binding", COL_TEXT},
-    {NULL, COL_TEXT}};
+static const store_column apis_cols[] = {{"id", COL_TEXT},
+                                         {"tenant_id", COL_TEXT},
+                                         {"name", COL_TEXT},
+                                         {"version", COL_TEXT},
+                                         {"base_path", COL_TEXT},
+                                         {"upstream", COL_TEXT},
+                                         {"audience", COL_TEXT},
+                                         {"scopes", COL_JSON},
+                                         {"policy", COL_TEXT},
+                                         {"state", COL_TEXT},
+                                         {"sunset", COL_INT},
+                                         {"created_at", COL_INT},
+                                         {"updated_at", COL_INT},
+                                         {"deprecated_at", COL_INT},
+                                         {"require_binding", COL_TEXT},
+                                         {"kind", COL_TEXT},
+                                         {NULL, COL_TEXT}};
 static const store_column apps_cols[] = {{"id", COL_TEXT},          {"tenant_id", COL_TEXT},
                                          {"name", COL_TEXT},        {"client_id", COL_TEXT},
                                          {"auth_method", COL_TEXT}, {"jwks", COL_JSON},
@@ -80,6 +90,18 @@ static const store_column sessions_cols[] = {{"id", COL_TEXT},         {"user_id
                                              {"expires_at", COL_INT},  {"seen_at", COL_INT},
                                              {NULL, COL_TEXT}};
 
+/* An llm API's providers and their key pools (schema 10); "sealed" is the
+ * provider key under the master key, never shown nor audited. */
+static const store_column llm_providers_cols[] = {
+    {"id", COL_TEXT},        {"api_id", COL_TEXT},    {"tenant_id", COL_TEXT}, {"name", COL_TEXT},
+    {"priority", COL_INT},   {"format", COL_TEXT},    {"base_url", COL_TEXT},  {"models", COL_JSON},
+    {"timeout_ms", COL_INT}, {"created_at", COL_INT}, {"updated_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column llm_keys_cols[] = {{"id", COL_TEXT},         {"provider_id", COL_TEXT},
+                                             {"api_id", COL_TEXT},     {"tenant_id", COL_TEXT},
+                                             {"sealed", COL_TEXT},     {"hint", COL_TEXT},
+                                             {"state", COL_TEXT},      {"created_at", COL_INT},
+                                             {"disabled_at", COL_INT}, {NULL, COL_TEXT}};
+
 static const store_table_desc tables[T__COUNT] = {
     [T_USERS] = {"users", "id", "created_at", users_cols},
     [T_TENANTS] = {"tenants", "id", "created_at", tenants_cols},
@@ -95,6 +117,8 @@ static const store_table_desc tables[T__COUNT] = {
     [T_GATEWAYS] = {"gateways", "id", "created_at", gateways_cols},
     [T_PASSWORDS] = {"passwords", "user_id", "changed_at", passwords_cols},
     [T_SESSIONS] = {"sessions", "id", "created_at", sessions_cols},
+    [T_LLM_PROVIDERS] = {"llm_providers", "id", "priority", llm_providers_cols},
+    [T_LLM_KEYS] = {"llm_keys", "id", "created_at", llm_keys_cols},
 };
 
 const store_table_desc *store_table_info(store_table t)
