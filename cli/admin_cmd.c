@@ -29,7 +29,9 @@ typedef enum opt_kind {
     O_DURATION, /* --x 1h: body integer seconds */
     O_QUERY,    /* --x VALUE: query parameter */
     O_MAP,      /* --x A=B (repeatable): body object {"A": "B"} */
-    O_SECRET    /* --x FILE ("-": stdin): body string read from FILE, wiped after the request */
+    O_SECRET,   /* --x FILE ("-": stdin): body string read from FILE, wiped after the request */
+    O_JSON,     /* --x TEXT: body JSON value given inline */
+    O_NULL      /* --x: body null (clears the member) */
 } opt_kind;
 
 typedef struct opt_spec {
@@ -463,9 +465,72 @@ static const admin_cmd commands[] = {
      "/tenants/{tenant}/subscriptions/{sub}/approve",
      "tenant sub",
      NULL,
-     {{"reason", "reason", O_STR}, END},
-     "id,state,decided_by,reason",
-     "approve (API owner's admins)"},
+     {{"reason", "reason", O_STR},
+      {"plan", "plan_id", O_STR},
+      {"limits", "limits", O_JSON},
+      {"limits-file", "limits", O_JSONFILE},
+      END},
+     "id,state,decided_by,reason,plan_id,limits",
+     "approve (API owner's admins; llm APIs: --plan ID or --limits JSON)"},
+    {"subscription",
+     "limits",
+     "PUT",
+     "/tenants/{tenant}/subscriptions/{sub}/limits",
+     "tenant sub",
+     NULL,
+     {{"plan", "plan_id", O_STR},
+      {"limits", "limits", O_JSON},
+      {"limits-file", "limits", O_JSONFILE},
+      {"no-plan", "plan_id", O_NULL},
+      {"no-limits", "limits", O_NULL},
+      END},
+     "id,state,plan_id,limits",
+     "set an llm subscription's plan or inline limits (API owner's admins)"},
+    {"plan",
+     "list",
+     "GET",
+     "/tenants/{tenant}/plans",
+     "tenant",
+     NULL,
+     {END},
+     "id,name,limits",
+     "a tenant's plans (limit sets for llm subscriptions)"},
+    {"plan",
+     "get",
+     "GET",
+     "/tenants/{tenant}/plans/{plan}",
+     "tenant plan",
+     NULL,
+     {END},
+     "id,name,limits,updated_at",
+     "show a plan"},
+    {"plan",
+     "create",
+     "POST",
+     "/tenants/{tenant}/plans",
+     "tenant body:name",
+     NULL,
+     {{"limits", "limits", O_JSON}, {"limits-file", "limits", O_JSONFILE}, END},
+     "id,name,limits",
+     "create a plan (--limits '{\"tokens_per_minute\":10000}')"},
+    {"plan",
+     "update",
+     "PATCH",
+     "/tenants/{tenant}/plans/{plan}",
+     "tenant plan",
+     NULL,
+     {{"limits", "limits", O_JSON}, {"limits-file", "limits", O_JSONFILE}, END},
+     "id,name,limits",
+     "replace a plan's limits (every subscription on it follows)"},
+    {"plan",
+     "delete",
+     "DELETE",
+     "/tenants/{tenant}/plans/{plan}",
+     "tenant plan",
+     NULL,
+     {END},
+     "",
+     "delete a plan no live subscription uses"},
     {"subscription",
      "reject",
      "POST",
@@ -807,6 +872,16 @@ static int add_body_option(const char *cmdname, const opt_spec *o, const char *v
         jg_free_secret(text, len);
         break;
     }
+    case O_JSON: {
+        json_error_t e;
+        v = json_loads(value, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+        if (v == NULL)
+            return cli_usage(cmdname, "%s: not JSON: %s", opt, e.text);
+        break;
+    }
+    case O_NULL:
+        v = json_null();
+        break;
     case O_QUERY:
         return EXIT_OK;
     }
@@ -891,12 +966,12 @@ int cli_admin(int argc, char **argv)
             for (const opt_spec *p = cmd->opts; p->flag != NULL; p++)
                 if (strcmp(argv[i] + 2, p->flag) == 0)
                     o = p;
-        if (o == NULL || (o->kind != O_FLAG && i + 1 >= argc)) {
+        if (o == NULL || (o->kind != O_FLAG && o->kind != O_NULL && i + 1 >= argc)) {
             status =
                 cli_usage(cmdname, "unknown option, missing value or extra argument: %s", argv[i]);
             goto out;
         }
-        const char *value = o->kind == O_FLAG ? NULL : argv[++i];
+        const char *value = o->kind == O_FLAG || o->kind == O_NULL ? NULL : argv[++i];
         if (o->kind == O_QUERY) {
             size_t q = strlen(query);
             snprintf(query + q, sizeof query - q, "%c%s=", q ? '&' : '?', o->member);

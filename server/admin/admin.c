@@ -523,6 +523,8 @@ void admin_route(request *r, const char *rest)
             admin_apps(&a, t);
         else if (strcmp(area, "subscriptions") == 0)
             admin_subscriptions(&a, t);
+        else if (strcmp(area, "plans") == 0)
+            admin_plans(&a, t);
         else if (strcmp(area, "audit") == 0 && a.nseg == 3)
             admin_tenant_audit(&a, t);
         else

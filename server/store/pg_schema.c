@@ -146,13 +146,19 @@ static const char *const migrations[] = {
     " format TEXT NOT NULL, base_url TEXT NOT NULL, models TEXT NOT NULL,"
     " timeout_ms BIGINT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
     " UNIQUE (api_id, name));"
-    "CREATE TABLE llm_keys (" ROWID
-    " id TEXT PRIMARY KEY,"
+    "CREATE TABLE llm_keys (" ROWID " id TEXT PRIMARY KEY,"
     " provider_id TEXT NOT NULL REFERENCES llm_providers(id) ON DELETE CASCADE,"
     " api_id TEXT NOT NULL, tenant_id TEXT NOT NULL, sealed TEXT NOT NULL, hint TEXT NOT NULL,"
     " state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),"
     " created_at BIGINT NOT NULL, disabled_at BIGINT);"
-    "CREATE INDEX llm_keys_provider ON llm_keys(provider_id);",
+    "CREATE INDEX llm_keys_provider ON llm_keys(provider_id);"
+    "CREATE TABLE llm_plans (" ROWID
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, limits TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (tenant_id, name));"
+    "ALTER TABLE subscriptions ADD COLUMN plan_id TEXT REFERENCES llm_plans(id) ON DELETE SET NULL;"
+    "ALTER TABLE subscriptions ADD COLUMN limits TEXT;"
+    "CREATE INDEX subscriptions_plan ON subscriptions(plan_id);",
 };
 
 size_t pg_migration_count(void)

@@ -149,7 +149,16 @@ static const char *const migrations[] = {
     " api_id TEXT NOT NULL, tenant_id TEXT NOT NULL, sealed TEXT NOT NULL, hint TEXT NOT NULL,"
     " state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),"
     " created_at INTEGER NOT NULL, disabled_at INTEGER);"
-    "CREATE INDEX llm_keys_provider ON llm_keys(provider_id);",
+    "CREATE INDEX llm_keys_provider ON llm_keys(provider_id);"
+    /* Limits of subscriptions to llm APIs: inline (a JSON object), or a
+     * plan, a named limit set of the API owner's tenant (server/admin/limits.c). */
+    "CREATE TABLE llm_plans ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, limits TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (tenant_id, name));"
+    "ALTER TABLE subscriptions ADD COLUMN plan_id TEXT REFERENCES llm_plans(id) ON DELETE SET NULL;"
+    "ALTER TABLE subscriptions ADD COLUMN limits TEXT;"
+    "CREATE INDEX subscriptions_plan ON subscriptions(plan_id);",
 };
 
 size_t sqlite_migration_count(void)

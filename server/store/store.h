@@ -53,6 +53,7 @@ typedef enum store_table {
     T_SESSIONS,      /* console sessions (schema 9) */
     T_LLM_PROVIDERS, /* an llm API's providers (schema 10) */
     T_LLM_KEYS,      /* their provider key pools, sealed (schema 10) */
+    T_LLM_PLANS,     /* named limit sets of subscriptions to llm APIs (schema 10) */
     T__COUNT
 } store_table;
 

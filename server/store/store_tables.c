@@ -57,6 +57,8 @@ static const store_column subs_cols[] = {{"id", COL_TEXT},
                                          {"decided_by", COL_TEXT},
                                          {"decided_at", COL_INT},
                                          {"reason", COL_TEXT},
+                                         {"plan_id", COL_TEXT},
+                                         {"limits", COL_JSON},
                                          {NULL, COL_TEXT}};
 static const store_column keys_cols[] = {
     {"id", COL_TEXT},        {"purpose", COL_TEXT},     {"alg", COL_TEXT},
@@ -102,6 +104,10 @@ static const store_column llm_keys_cols[] = {{"id", COL_TEXT},         {"provide
                                              {"state", COL_TEXT},      {"created_at", COL_INT},
                                              {"disabled_at", COL_INT}, {NULL, COL_TEXT}};
 
+static const store_column llm_plans_cols[] = {
+    {"id", COL_TEXT},        {"tenant_id", COL_TEXT}, {"name", COL_TEXT}, {"limits", COL_JSON},
+    {"created_at", COL_INT}, {"updated_at", COL_INT}, {NULL, COL_TEXT}};
+
 static const store_table_desc tables[T__COUNT] = {
     [T_USERS] = {"users", "id", "created_at", users_cols},
     [T_TENANTS] = {"tenants", "id", "created_at", tenants_cols},
@@ -119,6 +125,7 @@ static const store_table_desc tables[T__COUNT] = {
     [T_SESSIONS] = {"sessions", "id", "created_at", sessions_cols},
     [T_LLM_PROVIDERS] = {"llm_providers", "id", "priority", llm_providers_cols},
     [T_LLM_KEYS] = {"llm_keys", "id", "created_at", llm_keys_cols},
+    [T_LLM_PLANS] = {"llm_plans", "id", "created_at", llm_plans_cols},
 };
 
 const store_table_desc *store_table_info(store_table t)

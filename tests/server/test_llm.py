@@ -261,6 +261,116 @@ class LlmTest(unittest.TestCase):
             st, _ = self.srv.admin('GET', self.pv(api, suffix))
             self.assertEqual(st, 404, suffix)
 
+    # ---- limits and plans ---------------------------------------------------------------
+
+    def llm_sub(self, approve_body=None):
+        """A pending (or, with approve_body, approved) subscription of tenant b's app to a
+        published llm API of tenant a."""
+        api = self.llm_api()
+        self.srv.admin('POST', '/tenants/%s/apis/%s/lifecycle' % (self.ta, api['id']),
+                       {'state': 'published'}, expect=200)
+        tb = self.w.tenants['b']
+        _, app = self.srv.admin('POST', '/tenants/%s/apps' % tb,
+                                {'name': 'c' + uuid.uuid4().hex[:8]}, expect=201)
+        _, sub = self.srv.admin('POST', '/tenants/%s/subscriptions' % tb, {
+            'app_id': app['id'], 'api_id': api['id'], 'scopes': ['chat']}, expect=201)
+        if approve_body is not None:
+            st, sub = self.srv.admin('POST', '/tenants/%s/subscriptions/%s/approve'
+                                     % (self.ta, sub['id']), approve_body)
+            self.assertEqual(st, 200, sub)
+        return api, sub
+
+    def test_plans(self):
+        limits = {'requests_per_minute': 60, 'tokens_per_minute': 10000,
+                  'tokens_per_day': 1000000, 'input_weight': 1, 'output_weight': 4,
+                  'models': {'gpt-4o': {'tokens_per_day': 50000}}}
+        name = 'gold' + uuid.uuid4().hex[:6]
+        _, plan = self.srv.admin('POST', '/tenants/%s/plans' % self.ta,
+                                 {'name': name, 'limits': limits}, expect=201)
+        self.assertEqual(plan['limits'], limits)
+        st, _ = self.srv.admin('POST', '/tenants/%s/plans' % self.ta,
+                               {'name': name, 'limits': {}})
+        self.assertEqual(st, 409)
+        _, lst = self.srv.admin('GET', '/tenants/%s/plans' % self.ta,
+                                token=self.w.tokens['a-viewer'], expect=200)
+        self.assertIn(plan['id'], [p['id'] for p in lst['items']])
+        st, _ = self.srv.admin('GET', '/tenants/%s/plans/%s' % (self.w.tenants['b'], plan['id']))
+        self.assertEqual(st, 404)
+        for who in ('a-viewer', 'a-developer', 'b-admin'):
+            st, _ = self.srv.admin('POST', '/tenants/%s/plans' % self.ta,
+                                   {'name': 'x', 'limits': {}}, token=self.w.tokens[who])
+            self.assertIn(st, (403, 404), who)
+        bad = [{'requests_per_minute': 0}, {'tokens_per_day': 'x'}, {'input_weight': -1},
+               {'output_weight': 1001}, {'burst': 3}, {'models': {'m': {'input_weight': 2}}},
+               {'models': {'m': 5}}, {'models': {'': {}}}, [], {'tokens_per_minute': 1.5}]
+        for b in bad:
+            st, doc = self.srv.admin('POST', '/tenants/%s/plans' % self.ta,
+                                     {'name': 'bad', 'limits': b})
+            self.assertEqual(st, 422, (b, doc))
+        _, upd = self.srv.admin('PATCH', '/tenants/%s/plans/%s' % (self.ta, plan['id']),
+                                {'limits': {'requests_per_minute': 5}}, expect=200)
+        self.assertEqual(upd['limits'], {'requests_per_minute': 5})
+        # in use: not deleted
+        _, sub = self.llm_sub({'plan_id': plan['id']})
+        self.assertEqual(sub['plan_id'], plan['id'])
+        st, _ = self.srv.admin('DELETE', '/tenants/%s/plans/%s' % (self.ta, plan['id']))
+        self.assertEqual(st, 409)
+        self.srv.admin('POST', '/tenants/%s/subscriptions/%s/revoke' % (self.ta, sub['id']),
+                       {}, expect=200)
+        self.srv.admin('DELETE', '/tenants/%s/plans/%s' % (self.ta, plan['id']), expect=204)
+        _, audit = self.srv.admin('GET', '/tenants/%s/audit?limit=1000' % self.ta)
+        acts = [(e['action'], e['target']) for e in audit['items']]
+        for a in ('plan.create', 'plan.update', 'plan.delete'):
+            self.assertIn((a, plan['id']), acts)
+
+    def test_subscription_limits(self):
+        inline = {'requests_per_minute': 10, 'tokens_per_minute': 500}
+        api, sub = self.llm_sub({'reason': 'ok', 'limits': inline})
+        self.assertEqual(sub['limits'], inline)
+        self.assertIsNone(sub['plan_id'])
+        path = '/tenants/%s/subscriptions/%s/limits' % (self.ta, sub['id'])
+        _, plan = self.srv.admin('POST', '/tenants/%s/plans' % self.ta, {
+            'name': 'p' + uuid.uuid4().hex[:6], 'limits': {'tokens_per_day': 100}}, expect=201)
+        _, s2 = self.srv.admin('PUT', path, {'plan_id': plan['id'], 'limits': None}, expect=200)
+        self.assertEqual(s2['plan_id'], plan['id'])
+        self.assertIsNone(s2['limits'])
+        # only the API owner's admins; the consumer sees but cannot set
+        tb = self.w.tenants['b']
+        st, _ = self.srv.admin('PUT', '/tenants/%s/subscriptions/%s/limits' % (tb, sub['id']),
+                               {'limits': {}})
+        self.assertEqual(st, 403)
+        for who in ('a-developer', 'a-viewer', 'b-owner'):
+            st, _ = self.srv.admin('PUT', path, {'limits': {}}, token=self.w.tokens[who])
+            self.assertIn(st, (403, 404), who)
+        _, seen = self.srv.admin('GET', '/tenants/%s/subscriptions/%s' % (tb, sub['id']),
+                                 token=self.w.tokens['b-viewer'], expect=200)
+        self.assertEqual(seen['plan_id'], plan['id'])
+        # a plan of another tenant, a bad plan id, bad limits, nothing
+        _, other = self.srv.admin('POST', '/tenants/%s/plans' % tb, {
+            'name': 'o' + uuid.uuid4().hex[:6], 'limits': {}}, expect=201)
+        for body in ({'plan_id': other['id']}, {'plan_id': 'pln_nope'}, {'plan_id': 5},
+                     {'limits': {'requests_per_minute': -1}}, {}, {'x': 1}):
+            st, doc = self.srv.admin('PUT', path, body)
+            self.assertEqual(st, 422, (body, doc))
+        # an http API's subscription has no limits
+        _, hsub = self.srv.admin('POST', '/tenants/%s/subscriptions' % tb, {
+            'app_id': self.w.apps['b']['id'], 'api_id': self.w.apis['a']['id'],
+            'scopes': ['orders:read']}, expect=201)
+        st, doc = self.srv.admin('POST', '/tenants/%s/subscriptions/%s/approve'
+                                 % (self.ta, hsub['id']), {'limits': {}})
+        self.assertEqual(st, 409, doc)
+        st, _ = self.srv.admin('PUT', '/tenants/%s/subscriptions/%s/limits'
+                               % (self.ta, hsub['id']), {'limits': {}})
+        self.assertEqual(st, 409)
+        # reject and revoke take no limits
+        _, pending = self.llm_sub()
+        st, _ = self.srv.admin('POST', '/tenants/%s/subscriptions/%s/reject'
+                               % (self.ta, pending['id']), {'limits': {}})
+        self.assertEqual(st, 422)
+        _, audit = self.srv.admin('GET', '/tenants/%s/audit?limit=1000' % tb)
+        self.assertIn(('subscription.limits', sub['id']),
+                      [(e['action'], e['target']) for e in audit['items']])
+
 
 class LlmCli(unittest.TestCase):
     """jwtgate admin api provider / api key."""
@@ -330,6 +440,36 @@ class LlmCli(unittest.TestCase):
         self.assertEqual(len(self.js('api', 'provider', 'list', t, a)['items']), 1)
         self.run_cli('api', 'provider', 'get', t, a, 'claude', expect=1)
         self.assertNotIn(secret, self.srv.read_log())
+
+    def test_plans_and_limits(self):
+        t = self.js('tenant', 'create', 'llm2')['id']
+        c = self.js('tenant', 'create', 'consumer')['id']
+        a = self.js('api', 'create', t, '--name', 'chat', '--version', 'v1', '--kind', 'llm',
+                    '--base-path', '/chat2', '--upstream', 'https://llm.test',
+                    '--audience', 'https://llm.test/chat2', '--scope', 'chat')['id']
+        self.js('api', 'publish', t, a)
+        plan = self.js('plan', 'create', t, 'gold', '--limits',
+                       '{"tokens_per_minute": 10000, "output_weight": 3}')
+        self.assertEqual(plan['limits'], {'tokens_per_minute': 10000, 'output_weight': 3})
+        self.run_cli('plan', 'create', t, 'bad', '--limits', '{nope', expect=2)
+        self.run_cli('plan', 'create', t, 'bad', '--limits', '{"rpm": 1}', expect=1)
+        self.assertIn('gold', self.run_cli('plan', 'list', t).stdout)
+        with tempfile.NamedTemporaryFile('w', suffix='.json') as f:
+            json.dump({'requests_per_minute': 7}, f)
+            f.flush()
+            self.assertEqual(self.js('plan', 'update', t, plan['id'], '--limits-file',
+                                     f.name)['limits'], {'requests_per_minute': 7})
+        app = self.js('app', 'create', c, 'shop')
+        sub = self.js('subscription', 'request', c, '--app', app['id'], '--api', a,
+                      '--scope', 'chat')
+        got = self.js('subscription', 'approve', t, sub['id'], '--plan', plan['id'])
+        self.assertEqual(got['plan_id'], plan['id'])
+        got = self.js('subscription', 'limits', t, sub['id'], '--no-plan', '--limits',
+                      '{"tokens_per_day": 99}')
+        self.assertIsNone(got['plan_id'])
+        self.assertEqual(got['limits'], {'tokens_per_day': 99})
+        self.run_cli('plan', 'delete', t, plan['id'])
+        self.run_cli('plan', 'get', t, plan['id'], expect=1)
 
 
 if __name__ == '__main__':
