@@ -509,6 +509,8 @@ void admin_route(request *r, const char *rest)
         admin_keys(&a);
     else if (strcmp(s0, "audit") == 0 && a.nseg == 1)
         admin_audit(&a);
+    else if (strcmp(s0, "usage") == 0 && a.nseg == 1)
+        admin_usage(&a);
     else if (strcmp(s0, "gateways") == 0 && a.nseg <= 3)
         admin_gateways(&a);
     else if (strcmp(s0, "tenants") == 0 && a.nseg <= 2)

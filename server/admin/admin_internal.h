@@ -94,6 +94,8 @@ void admin_gateways(actx *a);
  * (an llm API; a plan of the API owner's tenant) and adds them to `upd`;
  * answered and 0 if refused. */
 void admin_plans(actx *a, const char *tenant_id);
+/* GET /admin/v1/usage (usage.c). */
+void admin_usage(actx *a);
 const char *limits_check(const json_t *l);
 int limits_body_check(actx *a);
 int limits_apply(actx *a, change *c, const json_t *sub, json_t *upd);

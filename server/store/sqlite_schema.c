@@ -158,7 +158,19 @@ static const char *const migrations[] = {
     " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (tenant_id, name));"
     "ALTER TABLE subscriptions ADD COLUMN plan_id TEXT REFERENCES llm_plans(id) ON DELETE SET NULL;"
     "ALTER TABLE subscriptions ADD COLUMN limits TEXT;"
-    "CREATE INDEX subscriptions_plan ON subscriptions(plan_id);",
+    "CREATE INDEX subscriptions_plan ON subscriptions(plan_id);"
+    /* LLM usage reported by gateways (server/gateway/usage.c), summed per
+     * minute and key; the batches seen, so that a retry counts once. */
+    "CREATE TABLE usage_minutes ("
+    " minute BIGINT NOT NULL, client_id TEXT NOT NULL, api_id TEXT NOT NULL,"
+    " model TEXT NOT NULL, provider TEXT NOT NULL, key_id TEXT NOT NULL, status INTEGER NOT NULL,"
+    " app_id TEXT, app_tenant_id TEXT, api_tenant_id TEXT,"
+    " requests BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,"
+    " PRIMARY KEY (minute, client_id, api_id, model, provider, key_id, status));"
+    "CREATE INDEX usage_minutes_api_tenant ON usage_minutes(api_tenant_id, minute);"
+    "CREATE INDEX usage_minutes_app_tenant ON usage_minutes(app_tenant_id, minute);"
+    "CREATE TABLE usage_batches (gateway_id TEXT NOT NULL, batch_id TEXT NOT NULL,"
+    " received_at BIGINT NOT NULL, records INTEGER NOT NULL, PRIMARY KEY (gateway_id, batch_id));",
 };
 
 size_t sqlite_migration_count(void)

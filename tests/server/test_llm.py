@@ -371,6 +371,116 @@ class LlmTest(unittest.TestCase):
         self.assertIn(('subscription.limits', sub['id']),
                       [(e['action'], e['target']) for e in audit['items']])
 
+    # ---- usage ----------------------------------------------------------------------------
+
+    def gateway(self):
+        from jwcrypto import jwk
+        key = jwk.JWK.generate(kty='EC', crv='P-256')
+        _, doc = self.srv.admin('POST', '/gateways', {'name': 'gw-' + uuid.uuid4().hex[:8],
+                                                      'jwk': json.loads(key.export_public())},
+                                expect=201)
+        return doc
+
+    def report(self, cred, body):
+        r = self.srv.request('POST', '/gateway/v1/usage', json.dumps(body),
+                             {'Authorization': 'Bearer ' + cred,
+                              'Content-Type': 'application/json'})
+        return r.status, (r.json() if r.body else None)
+
+    def usage_setup(self):
+        api, sub = self.llm_sub({})
+        tb = self.w.tenants['b']
+        _, app = self.srv.admin('GET', '/tenants/%s/apps/%s' % (tb, sub['app_id']), expect=200)
+        return api, app
+
+    def rec(self, api, app, minute, model='gpt-4o', status=200, req=1, inp=10, out=5):
+        return {'minute': minute, 'client_id': app['client_id'], 'api': api['id'],
+                'model': model, 'provider': 'openai', 'key_id': 'pk_x', 'requests': req,
+                'input_tokens': inp, 'output_tokens': out, 'status': status}
+
+    def test_usage_ingest_and_query(self):
+        import time
+        gw = self.gateway()
+        api, app = self.usage_setup()
+        hour = int(time.time()) // 3600 * 3600 - 3600  # the previous hour: two minutes in it
+        m1, m2 = hour + 60, hour + 120
+        batch = {'batch_id': 'b-' + uuid.uuid4().hex, 'records': [
+            self.rec(api, app, m1, inp=100, out=50), self.rec(api, app, m1, inp=1, out=2),
+            self.rec(api, app, m2, status=429, inp=0, out=0),
+            self.rec(api, app, m2, model='fast', inp=7, out=3),
+            dict(self.rec(api, app, m2), client_id='jgc_unknown')]}
+        st, doc = self.report(gw['credential'], batch)
+        self.assertEqual(st, 200, doc)
+        self.assertEqual((doc['accepted'], doc['skipped'], doc['duplicate']), (4, 1, False))
+        # the same batch again: acknowledged, not counted
+        st, doc = self.report(gw['credential'], batch)
+        self.assertEqual((st, doc['duplicate']), (200, True))
+        q = '/usage?tenant=%s&api=%s&from=%d&to=%d' % (self.ta, api['id'], hour, hour + 3600)
+        _, got = self.srv.admin('GET', q + '&step=minute', expect=200)
+        rows = [(i['t'], i['model'], i['requests'], i['input_tokens'], i['output_tokens'])
+                for i in got['items']]
+        self.assertEqual(rows, [(m1, 'gpt-4o', 2, 101, 52), (m2, 'fast', 1, 7, 3),
+                                (m2, 'gpt-4o', 1, 0, 0)])
+        _, got = self.srv.admin('GET', q + '&step=hour', expect=200)
+        self.assertEqual([(i['t'], i['model'], i['requests'], i['input_tokens'])
+                          for i in got['items']], [(hour, 'fast', 1, 7), (hour, 'gpt-4o', 3, 101)])
+        _, got = self.srv.admin('GET', q + '&step=hour&model=fast', expect=200)
+        self.assertEqual(len(got['items']), 1)
+        # the consumer's tenant sees its app's usage; others do not
+        tb = self.w.tenants['b']
+        _, got = self.srv.admin('GET', '/usage?tenant=%s&app=%s&from=%d&to=%d&step=day'
+                                % (tb, app['id'], hour, hour + 3600),
+                                token=self.w.tokens['b-viewer'], expect=200)
+        self.assertEqual(sum(i['requests'] for i in got['items']), 4)
+        st, _ = self.srv.admin('GET', '/usage?tenant=%s' % self.ta,
+                               token=self.w.tokens['outsider'])
+        self.assertEqual(st, 403)
+        st, _ = self.srv.admin('GET', '/usage', token=self.w.tokens['a-owner'])
+        self.assertEqual(st, 400)
+        for bad in ('step=week', 'from=10&to=5', 'from=x', 'from=0&to=999999999&step=minute'):
+            st, _ = self.srv.admin('GET', '/usage?tenant=%s&%s' % (self.ta, bad))
+            self.assertEqual(st, 400, bad)
+        # Prometheus: bounded labels, counted once
+        text = self.srv.request('GET', '/metrics').body.decode()
+        self.assertIn('jwtgated_llm_tokens_total{api="%s",model="gpt-4o",direction="input"} 101'
+                      % api['id'], text)
+        self.assertIn('jwtgated_llm_requests_total{api="%s",model="gpt-4o",status="429"} 1'
+                      % api['id'], text)
+
+    def test_usage_refusals(self):
+        import time
+        gw = self.gateway()
+        api, app = self.usage_setup()
+        now = int(time.time()) // 60 * 60
+        good = {'batch_id': 'b-' + uuid.uuid4().hex, 'records': [self.rec(api, app, now)]}
+        for cred in ('jgw_nope.secret', gw['credential'] + 'x', ''):
+            st, _ = self.report(cred, good)
+            self.assertEqual(st, 401, cred)
+        bad_records = [dict(self.rec(api, app, now), minute=now + 1),
+                       dict(self.rec(api, app, now), minute=now + 3600),
+                       dict(self.rec(api, app, now), minute=now - 40 * 86400),
+                       dict(self.rec(api, app, now), requests=-1),
+                       dict(self.rec(api, app, now), status=42),
+                       dict(self.rec(api, app, now), model='a b'),
+                       dict(self.rec(api, app, now), extra=1), 'x']
+        for r in bad_records:
+            st, doc = self.report(gw['credential'], {'batch_id': 'x', 'records': [r]})
+            self.assertEqual(st, 422, (r, doc))
+        for body in ({'records': []}, {'batch_id': 'x'}, {'batch_id': 'x', 'records': {}},
+                     {'batch_id': 'x', 'records': [self.rec(api, app, now)] * 501}):
+            st, _ = self.report(gw['credential'], body)
+            self.assertIn(st, (413, 422), body.keys())
+        st, doc = self.report(gw['credential'], good)
+        self.assertEqual(st, 200, doc)
+        # revoked: 401, nothing stored
+        self.srv.admin('POST', '/gateways/%s/revoke' % gw['id'], expect=200)
+        good['batch_id'] = 'b-' + uuid.uuid4().hex
+        st, _ = self.report(gw['credential'], good)
+        self.assertEqual(st, 401)
+        _, got = self.srv.admin('GET', '/usage?tenant=%s&api=%s&from=%d&to=%d&step=minute'
+                                % (self.ta, api['id'], now, now + 60), expect=200)
+        self.assertEqual(sum(i['requests'] for i in got['items']), 1)
+
 
 class LlmCli(unittest.TestCase):
     """jwtgate admin api provider / api key."""
@@ -470,6 +580,40 @@ class LlmCli(unittest.TestCase):
         self.assertEqual(got['limits'], {'tokens_per_day': 99})
         self.run_cli('plan', 'delete', t, plan['id'])
         self.run_cli('plan', 'get', t, plan['id'], expect=1)
+
+    def test_usage(self):
+        import time
+        from jwcrypto import jwk
+        t = self.js('tenant', 'create', 'llm3')['id']
+        a = self.js('api', 'create', t, '--name', 'chat', '--version', 'v1', '--kind', 'llm',
+                    '--base-path', '/chat3', '--upstream', 'https://llm.test',
+                    '--audience', 'https://llm.test/chat3', '--scope', 'chat')['id']
+        self.js('api', 'publish', t, a)
+        app = self.js('app', 'create', t, 'own')
+        sub = self.js('subscription', 'request', t, '--app', app['id'], '--api', a,
+                      '--scope', 'chat')
+        self.js('subscription', 'approve', t, sub['id'])
+        key = jwk.JWK.generate(kty='EC', crv='P-256')
+        _, gw = self.srv.admin('POST', '/gateways', {'name': 'gw-cli',
+                                                     'jwk': json.loads(key.export_public())},
+                               expect=201)
+        minute = int(time.time()) // 60 * 60 - 120
+        r = self.srv.request('POST', '/gateway/v1/usage', json.dumps({
+            'batch_id': 'cli-1', 'records': [{
+                'minute': minute, 'client_id': app['client_id'], 'api': a, 'model': 'gpt-4o',
+                'provider': 'openai', 'key_id': 'pk_1', 'requests': 3, 'input_tokens': 30,
+                'output_tokens': 12, 'status': 200}]}),
+            {'Authorization': 'Bearer ' + gw['credential']})
+        self.assertEqual(r.status, 200, r)
+        args = ('usage', 'query', '--tenant', t, '--step', 'minute', '--from', str(minute - 60))
+        got = self.js(*args)
+        self.assertEqual([(i['t'], i['requests'], i['input_tokens'], i['output_tokens'])
+                          for i in got['items']], [(minute, 3, 30, 12)])
+        table = self.run_cli(*args).stdout.splitlines()
+        self.assertEqual(table[0].split(), ['T', 'API_ID', 'MODEL', 'REQUESTS', 'INPUT_TOKENS',
+                                            'OUTPUT_TOKENS'])
+        self.assertEqual(table[1].split(), [str(minute), a, 'gpt-4o', '3', '30', '12'])
+        self.run_cli('usage', 'query', '--tenant', t, '--step', 'week', expect=1)
 
 
 if __name__ == '__main__':
