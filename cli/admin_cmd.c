@@ -10,7 +10,6 @@
  * $JWTGATE_ADMIN_TOKEN. Exit status: 0 success, 1 the server refused
  * (its problem details on stderr), 2 usage or connection errors.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -806,8 +805,13 @@ static void wipe_secrets(const admin_cmd *cmd, json_t *body)
 {
     for (const opt_spec *o = cmd->opts; o->flag != NULL; o++) {
         json_t *v = o->kind == O_SECRET ? json_object_get(body, o->member) : NULL;
-        if (json_is_string(v))
-            jg_memzero((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+        if (json_is_string(v)) {
+            union {
+                const char *c;
+                char *m;
+            } text = {.c = json_string_value(v)};
+            jg_memzero(text.m, json_string_length(v));
+        }
     }
 }
 

@@ -5,15 +5,17 @@
 #ifndef JGD_USAGE_H
 #define JGD_USAGE_H
 
+#include <stdint.h>
+
 #include "server/core/daemon.h"
 #include "server/core/util.h"
 #include "server/http/http.h"
 #include "server/store/store.h"
 
 /* Minute rows are kept this long (queries sum them by hour or day). */
-#define USAGE_KEEP_DAYS 35
+#define USAGE_KEEP_DAYS INT64_C(35)
 /* A batch id is remembered this long: a retry after that would count again. */
-#define USAGE_BATCH_KEEP_DAYS 7
+#define USAGE_BATCH_KEEP_DAYS INT64_C(7)
 
 /* POST /gateway/v1/usage (router.c). */
 void gateway_usage(request *r);
