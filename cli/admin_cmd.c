@@ -26,7 +26,11 @@ typedef enum opt_kind {
     O_JSONFILE, /* --x FILE: body JSON value read from FILE */
     O_TIME,     /* --x 30d | @epoch: body integer (seconds since the epoch) */
     O_DURATION, /* --x 1h: body integer seconds */
-    O_QUERY     /* --x VALUE: query parameter */
+    O_QUERY,    /* --x VALUE: query parameter */
+    O_MAP,      /* --x A=B (repeatable): body object {"A": "B"} */
+    O_SECRET,   /* --x FILE ("-": stdin): body string read from FILE, wiped after the request */
+    O_JSON,     /* --x TEXT: body JSON value given inline */
+    O_NULL      /* --x: body null (clears the member) */
 } opt_kind;
 
 typedef struct opt_spec {
@@ -177,9 +181,10 @@ static const admin_cmd commands[] = {
       {"scope", "scopes", O_LIST},
       {"policy", "policy", O_STR},
       {"require-binding", "require_binding", O_STR},
+      {"kind", "kind", O_STR},
       END},
-     "id,name,version,state,base_path,audience,scopes",
-     "create an API (draft)"},
+     "id,name,version,kind,state,base_path,audience,scopes",
+     "create an API (draft; --kind http|llm)"},
     {"api",
      "update",
      "PATCH",
@@ -231,6 +236,108 @@ static const admin_cmd commands[] = {
      {END},
      "",
      "delete a draft API"},
+    /* An llm API's providers (the fallback chain, by priority) and their key
+     * pools. The key is read from a file or stdin, never from the command
+     * line (ps would show it). */
+    {"api provider",
+     "list",
+     "GET",
+     "/tenants/{tenant}/apis/{api}/providers",
+     "tenant api",
+     NULL,
+     {END},
+     "name,priority,format,base_url,models,timeout_ms",
+     "an llm API's providers, in fallback order"},
+    {"api provider",
+     "get",
+     "GET",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}",
+     "tenant api provider",
+     NULL,
+     {END},
+     "id,name,priority,format,base_url,models,timeout_ms,updated_at",
+     "show a provider"},
+    {"api provider",
+     "add",
+     "POST",
+     "/tenants/{tenant}/apis/{api}/providers",
+     "tenant api body:name",
+     NULL,
+     {{"format", "format", O_STR},
+      {"base-url", "base_url", O_STR},
+      {"model", "models", O_MAP},
+      {"priority", "priority", O_INT},
+      {"timeout-ms", "timeout_ms", O_INT},
+      END},
+     "id,name,priority,format,base_url,models,timeout_ms",
+     "add a provider (--format openai|anthropic, --model PUBLIC=PROVIDER ...)"},
+    {"api provider",
+     "update",
+     "PATCH",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}",
+     "tenant api provider",
+     NULL,
+     {{"base-url", "base_url", O_STR},
+      {"model", "models", O_MAP},
+      {"priority", "priority", O_INT},
+      {"timeout-ms", "timeout_ms", O_INT},
+      END},
+     "id,name,priority,format,base_url,models,timeout_ms",
+     "change a provider (--model replaces the whole model map)"},
+    {"api provider",
+     "delete",
+     "DELETE",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}",
+     "tenant api provider",
+     NULL,
+     {END},
+     "",
+     "delete a provider and its keys"},
+    {"api key",
+     "list",
+     "GET",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}/keys",
+     "tenant api provider",
+     NULL,
+     {END},
+     "id,hint,state,created_at,disabled_at",
+     "a provider's key pool (last 4 characters only)"},
+    {"api key",
+     "add",
+     "POST",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}/keys",
+     "tenant api provider",
+     NULL,
+     {{"key-file", "key", O_SECRET}, END},
+     "id,hint,state",
+     "add a provider key (--key-file FILE, - for stdin)"},
+    {"api key",
+     "disable",
+     "PATCH",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}/keys/{key}",
+     "tenant api provider key",
+     "{\"state\":\"disabled\"}",
+     {END},
+     "id,hint,state,disabled_at",
+     "take a key out of the pool (rotation: add the new one, disable the old)"},
+    {"api key",
+     "enable",
+     "PATCH",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}/keys/{key}",
+     "tenant api provider key",
+     "{\"state\":\"active\"}",
+     {END},
+     "id,hint,state",
+     "put a disabled key back into the pool"},
+    {"api key",
+     "delete",
+     "DELETE",
+     "/tenants/{tenant}/apis/{api}/providers/{provider}/keys/{key}",
+     "tenant api provider key",
+     NULL,
+     {END},
+     "",
+     "delete a provider key"},
     {"app",
      "list",
      "GET",
@@ -386,9 +493,88 @@ static const admin_cmd commands[] = {
      "/tenants/{tenant}/subscriptions/{sub}/approve",
      "tenant sub",
      NULL,
-     {{"reason", "reason", O_STR}, END},
-     "id,state,decided_by,reason",
-     "approve (API owner's admins)"},
+     {{"reason", "reason", O_STR},
+      {"plan", "plan_id", O_STR},
+      {"limits", "limits", O_JSON},
+      {"limits-file", "limits", O_JSONFILE},
+      END},
+     "id,state,decided_by,reason,plan_id,limits",
+     "approve (API owner's admins; llm APIs: --plan ID or --limits JSON)"},
+    {"subscription",
+     "limits",
+     "PUT",
+     "/tenants/{tenant}/subscriptions/{sub}/limits",
+     "tenant sub",
+     NULL,
+     {{"plan", "plan_id", O_STR},
+      {"limits", "limits", O_JSON},
+      {"limits-file", "limits", O_JSONFILE},
+      {"no-plan", "plan_id", O_NULL},
+      {"no-limits", "limits", O_NULL},
+      END},
+     "id,state,plan_id,limits",
+     "set an llm subscription's plan or inline limits (API owner's admins)"},
+    {"usage",
+     "query",
+     "GET",
+     "/usage",
+     "",
+     NULL,
+     {{"tenant", "tenant", O_QUERY},
+      {"app", "app", O_QUERY},
+      {"api", "api", O_QUERY},
+      {"model", "model", O_QUERY},
+      {"from", "from", O_QUERY},
+      {"to", "to", O_QUERY},
+      {"step", "step", O_QUERY},
+      END},
+     "t,api_id,model,requests,input_tokens,output_tokens",
+     "LLM usage per step (minute|hour|day), API and model (--from/--to: epoch seconds)"},
+    {"plan",
+     "list",
+     "GET",
+     "/tenants/{tenant}/plans",
+     "tenant",
+     NULL,
+     {END},
+     "id,name,limits",
+     "a tenant's plans (limit sets for llm subscriptions)"},
+    {"plan",
+     "get",
+     "GET",
+     "/tenants/{tenant}/plans/{plan}",
+     "tenant plan",
+     NULL,
+     {END},
+     "id,name,limits,updated_at",
+     "show a plan"},
+    {"plan",
+     "create",
+     "POST",
+     "/tenants/{tenant}/plans",
+     "tenant body:name",
+     NULL,
+     {{"limits", "limits", O_JSON}, {"limits-file", "limits", O_JSONFILE}, END},
+     "id,name,limits",
+     "create a plan (--limits '{\"tokens_per_minute\":10000}')"},
+    {"plan",
+     "update",
+     "PATCH",
+     "/tenants/{tenant}/plans/{plan}",
+     "tenant plan",
+     NULL,
+     {{"limits", "limits", O_JSON}, {"limits-file", "limits", O_JSONFILE}, END},
+     "id,name,limits",
+     "replace a plan's limits (every subscription on it follows)"},
+    {"plan",
+     "delete",
+     "DELETE",
+     "/tenants/{tenant}/plans/{plan}",
+     "tenant plan",
+     NULL,
+     {END},
+     "",
+     "delete a plan no live subscription uses"},
     {"subscription",
      "reject",
      "POST",
@@ -642,6 +828,22 @@ static void append_encoded(char *out, size_t cap, const char *s)
     out[n] = '\0';
 }
 
+/* The O_SECRET members of the body, zeroed in place before it is freed
+ * (jansson has no wiping release; the string is ours until json_decref). */
+static void wipe_secrets(const admin_cmd *cmd, json_t *body)
+{
+    for (const opt_spec *o = cmd->opts; o->flag != NULL; o++) {
+        json_t *v = o->kind == O_SECRET ? json_object_get(body, o->member) : NULL;
+        if (json_is_string(v)) {
+            union {
+                const char *c;
+                char *m;
+            } text = {.c = json_string_value(v)};
+            jg_memzero(text.m, json_string_length(v));
+        }
+    }
+}
+
 static int add_body_option(const char *cmdname, const opt_spec *o, const char *value, json_t *body)
 {
     json_t *v = NULL;
@@ -695,6 +897,40 @@ static int add_body_option(const char *cmdname, const opt_spec *o, const char *v
             return cli_usage(cmdname, "%s: %s is not JSON: %s", opt, value, e.text);
         break;
     }
+    case O_MAP: {
+        const char *eq = strchr(value, '=');
+        if (eq == NULL || eq == value || eq[1] == '\0')
+            return cli_usage(cmdname, "%s wants NAME=VALUE, not %s", opt, value);
+        json_t *obj = json_object_get(body, o->member);
+        if (obj == NULL) {
+            obj = json_object();
+            json_object_set_new(body, o->member, obj);
+        }
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - value), value);
+        if (json_object_set_new(obj, name, json_string(eq + 1)) != 0)
+            return cli_fail(EXIT_USAGE, "out of memory");
+        return EXIT_OK;
+    }
+    case O_SECRET: {
+        size_t len = 0;
+        char *text = cli_read_file(value, &len, 1);
+        if (text == NULL)
+            return EXIT_USAGE;
+        v = json_stringn(text, len);
+        jg_free_secret(text, len);
+        break;
+    }
+    case O_JSON: {
+        json_error_t e;
+        v = json_loads(value, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
+        if (v == NULL)
+            return cli_usage(cmdname, "%s: not JSON: %s", opt, e.text);
+        break;
+    }
+    case O_NULL:
+        v = json_null();
+        break;
     case O_QUERY:
         return EXIT_OK;
     }
@@ -727,9 +963,17 @@ int cli_admin(int argc, char **argv)
         print_usage(stderr);
         return EXIT_USAGE;
     }
-    const admin_cmd *cmd = find(argv[i], argv[i + 1]);
+    /* "api provider ..." and "api key ...": a resource of two words. */
+    char resource[32];
+    snprintf(resource, sizeof resource, "%s", argv[i]);
+    if (strcmp(argv[i], "api") == 0 && argc - i >= 3 &&
+        (strcmp(argv[i + 1], "provider") == 0 || strcmp(argv[i + 1], "key") == 0)) {
+        snprintf(resource, sizeof resource, "api %s", argv[i + 1]);
+        i++;
+    }
+    const admin_cmd *cmd = find(resource, argv[i + 1]);
     if (cmd == NULL)
-        return cli_usage("admin", "unknown command \"%s %s\"", argv[i], argv[i + 1]);
+        return cli_usage("admin", "unknown command \"%s %s\"", resource, argv[i + 1]);
     char cmdname[64];
     snprintf(cmdname, sizeof cmdname, "admin %s %s", cmd->resource, cmd->action);
     i += 2;
@@ -771,12 +1015,12 @@ int cli_admin(int argc, char **argv)
             for (const opt_spec *p = cmd->opts; p->flag != NULL; p++)
                 if (strcmp(argv[i] + 2, p->flag) == 0)
                     o = p;
-        if (o == NULL || (o->kind != O_FLAG && i + 1 >= argc)) {
+        if (o == NULL || (o->kind != O_FLAG && o->kind != O_NULL && i + 1 >= argc)) {
             status =
                 cli_usage(cmdname, "unknown option, missing value or extra argument: %s", argv[i]);
             goto out;
         }
-        const char *value = o->kind == O_FLAG ? NULL : argv[++i];
+        const char *value = o->kind == O_FLAG || o->kind == O_NULL ? NULL : argv[++i];
         if (o->kind == O_QUERY) {
             size_t q = strlen(query);
             snprintf(query + q, sizeof query - q, "%c%s=", q ? '&' : '?', o->member);
@@ -855,6 +1099,7 @@ int cli_admin(int argc, char **argv)
     if (resp != NULL)
         jg_free_secret(resp, resp_len); /* may hold a one-time secret */
 out:
+    wipe_secrets(cmd, body);
     json_decref(body);
     return status;
 }

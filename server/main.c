@@ -40,6 +40,7 @@
 #include "server/oauth/dpop_nonce.h"
 #include "server/oauth/throttle.h"
 #include "server/gateway/gateway.h"
+#include "server/gateway/usage.h"
 #include "server/snapshot/publisher.h"
 #include "server/snapshot/snapshot.h"
 
@@ -666,7 +667,8 @@ static void maintain(jgd *d, int64_t *last_purge)
         if (store_begin(d->st, 1, &tx) == ST_OK) {
             /* housekeeping, not a change: no version, no audit record */
             if (st_purge_expired(tx, now) == ST_OK &&
-                st_prune_changes(tx, version - CHANGE_LOG_KEEP) == ST_OK)
+                st_prune_changes(tx, version - CHANGE_LOG_KEEP) == ST_OK &&
+                usage_prune(tx, now) == ST_OK)
                 store_commit(tx);
             else
                 store_rollback(tx);

@@ -134,6 +134,7 @@ json_t *public_row(const json_t *row)
     if (json_is_object(copy)) {
         json_object_del(copy, "hash");
         json_object_del(copy, "private_jwe");
+        json_object_del(copy, "sealed");
     }
     return copy;
 }
@@ -515,6 +516,8 @@ void admin_route(request *r, const char *rest)
         admin_audit(&a);
     else if (strcmp(s0, "stats") == 0 && a.nseg == 1)
         admin_stats(&a);
+    else if (strcmp(s0, "usage") == 0 && a.nseg == 1)
+        admin_usage(&a);
     else if (strcmp(s0, "gateways") == 0 && a.nseg <= 3)
         admin_gateways(&a);
     else if (strcmp(s0, "tenants") == 0 && a.nseg <= 2)
@@ -529,6 +532,8 @@ void admin_route(request *r, const char *rest)
             admin_apps(&a, t);
         else if (strcmp(area, "subscriptions") == 0)
             admin_subscriptions(&a, t);
+        else if (strcmp(area, "plans") == 0)
+            admin_plans(&a, t);
         else if (strcmp(area, "audit") == 0 && a.nseg == 3)
             admin_tenant_audit(&a, t);
         else

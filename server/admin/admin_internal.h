@@ -93,6 +93,20 @@ void admin_api_doc(actx *a, const char *tenant_id, const char *id);
 void admin_catalog_doc(actx *a, const char *id);
 json_t *api_doc_facts(store_tx *tx);
 void admin_gateways(actx *a);
+/* Plans and subscription limits (limits.c). limits_check: NULL if `l` is a
+ * valid limits object, else the problem. limits_body_check: the body's
+ * "plan_id" and "limits" (each optional, null clears), answered 422 if bad.
+ * limits_apply: inside change c, checks them against subscription `sub`
+ * (an llm API; a plan of the API owner's tenant) and adds them to `upd`;
+ * answered and 0 if refused. */
+void admin_plans(actx *a, const char *tenant_id);
+/* GET /admin/v1/usage (usage.c). */
+void admin_usage(actx *a);
+const char *limits_check(const json_t *l);
+int limits_body_check(actx *a);
+int limits_apply(actx *a, change *c, const json_t *sub, json_t *upd);
+/* An llm API's providers and their key pools (llm.c); seg[4] is "providers". */
+void admin_llm(actx *a, const char *tenant_id, const char *api_id);
 /* Console sessions and passwords (session.c). */
 void admin_session(actx *a);
 void admin_my_password(actx *a);

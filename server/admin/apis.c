@@ -3,6 +3,7 @@
  * draft -> published -> deprecated (with a sunset date) -> retired.
  * Base path and audience are unique across all tenants (the gateway routes
  * by base path; tokens name APIs by audience) and fixed once published.
+ * An API's kind (http, or llm: its providers in llm.c) is fixed at creation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +45,10 @@ static int valid_upstream(const char *u)
 
 static void create_api(actx *a, const char *tenant_id)
 {
-    static const char *const allowed[] = {"name",     "version",         "base_path",
-                                          "upstream", "audience",        "scopes",
-                                          "policy",   "require_binding", NULL};
-    const char *name, *version, *base_path, *upstream, *audience, *policy, *binding;
+    static const char *const allowed[] = {"name",     "version", "base_path", "upstream",
+                                          "audience", "scopes",  "policy",    "require_binding",
+                                          "kind",     NULL};
+    const char *name, *version, *base_path, *upstream, *audience, *policy, *binding, *kind;
     json_t *scopes = NULL;
     if (!require_role_first(a, tenant_id, ROLE_ADMIN))
         return;
@@ -58,10 +59,12 @@ static void create_api(actx *a, const char *tenant_id)
         !body_string(a, "audience", 1, 2048, &audience) ||
         !body_string(a, "policy", 0, 16, &policy) ||
         !body_string(a, "require_binding", 0, 16, &binding) ||
-        !body_scopes(a, "scopes", 0, &scopes))
+        !body_string(a, "kind", 0, 8, &kind) || !body_scopes(a, "scopes", 0, &scopes))
         return;
     const char *problem =
-        !sv_is_simple_name(name, 64)      ? "\"name\": letters, digits, '.', '_', '-'"
+        kind != NULL && strcmp(kind, "http") != 0 && strcmp(kind, "llm") != 0
+            ? "\"kind\" must be http or llm"
+        : !sv_is_simple_name(name, 64)    ? "\"name\": letters, digits, '.', '_', '-'"
         : !sv_is_simple_name(version, 32) ? "\"version\": letters, digits, '.', '_', '-'"
         : !valid_base_path(base_path) ? "\"base_path\" must be an absolute path without '.', '..', "
                                         "'//', '%', '?', '#' or a trailing '/'"
@@ -88,11 +91,12 @@ static void create_api(actx *a, const char *tenant_id)
     }
     char *id = sv_new_id("api_", 12);
     json_t *row = json_pack(
-        "{ss ss ss ss ss ss ss so ss ss sI sI ss}", "id", id != NULL ? id : "", "tenant_id",
+        "{ss ss ss ss ss ss ss so ss ss sI sI ss ss}", "id", id != NULL ? id : "", "tenant_id",
         tenant_id, "name", name, "version", version, "base_path", base_path, "upstream", upstream,
         "audience", audience, "scopes", scopes != NULL ? scopes : json_array(), "policy",
         policy != NULL ? policy : "manual", "state", "draft", "created_at", (json_int_t)c.now,
-        "updated_at", (json_int_t)c.now, "require_binding", binding != NULL ? binding : "none");
+        "updated_at", (json_int_t)c.now, "require_binding", binding != NULL ? binding : "none",
+        "kind", kind != NULL ? kind : "http");
     free(id);
     store_err err = row != NULL ? st_insert(c.tx, T_APIS, row) : ST_NOMEM;
     if (err == ST_OK)
@@ -317,6 +321,10 @@ void admin_apis(actx *a, const char *tenant_id)
     }
     if (a->nseg == 5 && strcmp(a->seg[4], "openapi") == 0) {
         admin_api_doc(a, tenant_id, a->seg[3]);
+        return;
+    }
+    if (a->nseg >= 5 && strcmp(a->seg[4], "providers") == 0) {
+        admin_llm(a, tenant_id, a->seg[3]);
         return;
     }
     if (a->nseg > 5 || (a->nseg == 5 && strcmp(a->seg[4], "lifecycle") != 0)) {

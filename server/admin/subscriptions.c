@@ -185,15 +185,17 @@ static json_t *load_sub(actx *a, store_tx *tx, const char *tenant_id, const char
 
 static void decide(actx *a, const char *tenant_id, const char *id, const char *verb)
 {
+    /* Approval may set the limits of an llm API's subscription (limits.c). */
     static const char *const allowed[] = {"reason", NULL};
+    static const char *const allowed_approve[] = {"reason", "plan_id", "limits", NULL};
     const char *reason = NULL;
+    int approve = strcmp(verb, "approve") == 0;
     if (!require_role_first(a, tenant_id, ROLE_ADMIN))
         return;
-    if (!body_only(a, allowed) || !body_string(a, "reason", 0, 1024, &reason))
+    if (!body_only(a, approve ? allowed_approve : allowed) ||
+        !body_string(a, "reason", 0, 1024, &reason) || (approve && !limits_body_check(a)))
         return;
-    const char *to = strcmp(verb, "approve") == 0  ? "approved"
-                     : strcmp(verb, "reject") == 0 ? "rejected"
-                                                   : "revoked";
+    const char *to = approve ? "approved" : strcmp(verb, "reject") == 0 ? "rejected" : "revoked";
     change c;
     if (!change_start(a, &c))
         return;
@@ -234,6 +236,12 @@ static void decide(actx *a, const char *tenant_id, const char *id, const char *v
     upd = json_pack("{ss ss sI}", "state", to, "decided_by", a->actor, "decided_at",
                     (json_int_t)c.now);
     json_object_set_new(upd, "reason", reason != NULL ? json_string(reason) : json_null());
+    if (approve && !limits_apply(a, &c, before, upd)) {
+        change_abort(&c);
+        json_decref(before);
+        json_decref(upd);
+        return;
+    }
     after = json_deep_copy(before);
     json_object_update(after, upd);
     store_err err = st_update(c.tx, T_SUBSCRIPTIONS, id, upd);
@@ -247,6 +255,61 @@ static void decide(actx *a, const char *tenant_id, const char *id, const char *v
     } else {
         change_finish(a, &c, 200, after);
     }
+    json_decref(before);
+    json_decref(after);
+    json_decref(upd);
+}
+
+/* PUT .../subscriptions/{id}/limits {plan_id?, limits?}: the API owner's
+ * admins, a live (pending or approved) subscription to an llm API. */
+static void set_limits(actx *a, const char *tenant_id, const char *id)
+{
+    static const char *const allowed[] = {"plan_id", "limits", NULL};
+    if (!require_role_first(a, tenant_id, ROLE_ADMIN))
+        return;
+    if (!body_only(a, allowed) || !limits_body_check(a))
+        return;
+    if (json_object_size(a->body) == 0) {
+        reply_invalid(a, "give \"plan_id\" or \"limits\" (null clears either)");
+        return;
+    }
+    change c;
+    if (!change_start(a, &c))
+        return;
+    json_t *before = NULL, *after = NULL, *upd = json_object();
+    if (!require_role(a, c.tx, tenant_id, ROLE_ADMIN) ||
+        (before = load_sub(a, c.tx, tenant_id, id)) == NULL) {
+        change_abort(&c);
+        goto out;
+    }
+    const char *state = json_string_value(json_object_get(before, "state"));
+    const char *problem =
+        strcmp(json_string_value(json_object_get(before, "api_tenant_id")), tenant_id) != 0
+            ? "only the API owner's admins set a subscription's limits"
+        : strcmp(state, "pending") != 0 && strcmp(state, "approved") != 0
+            ? "only a live subscription has limits"
+            : NULL;
+    if (problem != NULL) {
+        change_abort(&c);
+        http_problem(a->r, strstr(problem, "owner") != NULL ? 403 : 409, NULL, problem);
+        goto out;
+    }
+    if (!limits_apply(a, &c, before, upd)) {
+        change_abort(&c);
+        goto out;
+    }
+    after = json_deep_copy(before);
+    json_object_update(after, upd);
+    store_err err = st_update(c.tx, T_SUBSCRIPTIONS, id, upd);
+    if (err == ST_OK)
+        err = audit_both(&c, "subscription.limits", before, after);
+    if (err != ST_OK) {
+        change_abort(&c);
+        reply_store_error(a, err, "subscription");
+    } else {
+        change_finish(a, &c, 200, after);
+    }
+out:
     json_decref(before);
     json_decref(after);
     json_decref(upd);
@@ -302,6 +365,13 @@ void admin_subscriptions(actx *a, const char *tenant_id)
             decide(a, tenant_id, a->seg[3], a->seg[4]);
         else
             reply_method(a, "POST");
+        return;
+    }
+    if (a->nseg == 5 && strcmp(a->seg[4], "limits") == 0) {
+        if (METHOD("PUT"))
+            set_limits(a, tenant_id, a->seg[3]);
+        else
+            reply_method(a, "PUT");
         return;
     }
     if (a->nseg > 4) {

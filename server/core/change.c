@@ -36,6 +36,7 @@ static json_t *redact(const json_t *row)
     if (json_is_object(copy)) {
         json_object_del(copy, "hash");
         json_object_del(copy, "private_jwe");
+        json_object_del(copy, "sealed");
     }
     return copy;
 }

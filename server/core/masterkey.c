@@ -99,7 +99,13 @@ int masterkey_create(const char *path, char *why, size_t why_len)
 
 int masterkey_seal(const jg_jwk *master, const char *key_id, const char *plaintext, char **out)
 {
-    json_t *hdr = json_pack("{ss ss}", "cty", "jwk+json", "jg_key", key_id);
+    return masterkey_seal_as(master, key_id, "jwk+json", plaintext, out);
+}
+
+int masterkey_seal_as(const jg_jwk *master, const char *bound, const char *cty,
+                      const char *plaintext, char **out)
+{
+    json_t *hdr = json_pack("{ss ss}", "cty", cty, "jg_key", bound);
     char *hdr_text = hdr != NULL ? json_dumps(hdr, JSON_COMPACT) : NULL;
     json_decref(hdr);
     if (hdr_text == NULL)

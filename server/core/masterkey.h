@@ -27,6 +27,11 @@ int masterkey_create(const char *path, char *why, size_t why_len);
 /* Encrypt `plaintext` (a private JWK) for the row `key_id`. malloc'd. */
 int masterkey_seal(const jg_jwk *master, const char *key_id, const char *plaintext, char **out);
 
+/* The same for any secret: `bound` (authenticated, in the protected
+ * header's "jg_key") names what the ciphertext belongs to, `cty` what it
+ * holds. masterkey_open(master, bound, ...) opens it. */
+int masterkey_seal_as(const jg_jwk *master, const char *bound, const char *cty,
+                      const char *plaintext, char **out);
 /* Decrypt and check that it was made for `key_id`; *out freed with
  * jg_free_secret(). */
 int masterkey_open(const jg_jwk *master, const char *key_id, const char *sealed, char **out);

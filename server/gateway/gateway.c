@@ -278,7 +278,7 @@ static void refuse(request *r, const char *error, const char *description)
 }
 
 /* The gateway row of the request's credential, or NULL (answered). */
-static json_t *authenticate(request *r)
+json_t *gateway_authenticate(request *r)
 {
     jgd *d = r->d;
     const char *auth = http_req_header(r, "Authorization");
@@ -549,7 +549,7 @@ void gateway_snapshot(request *r)
     }
     /* Authenticated on every pass: a credential revoked during a long poll
      * (a change, so the poll is woken) is refused at once. */
-    json_t *row = authenticate(r);
+    json_t *row = gateway_authenticate(r);
     if (row == NULL)
         return;
     gw_snap *s = h != NULL ? current(h) : NULL;

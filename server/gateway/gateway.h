@@ -54,6 +54,10 @@ void gateway_free(jgd *d);
  */
 void gateway_published(jgd *d, const struct view *v, uint8_t *data, size_t len);
 
+/* The row of the registered, active gateway whose credential the request
+ * carries (throttled like client authentication); else NULL, answered 401
+ * (429, 503). The caller releases the row. */
+json_t *gateway_authenticate(request *r);
 /* GET /gateway/v1/snapshot (router.c). */
 void gateway_snapshot(request *r);
 

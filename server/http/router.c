@@ -8,6 +8,7 @@
 #include "server/core/readiness.h"
 #include "server/core/view.h"
 #include "server/gateway/gateway.h"
+#include "server/gateway/usage.h"
 #include "server/http/guard.h"
 #include "server/http/http.h"
 #include "server/oauth/oauth.h"
@@ -57,6 +58,11 @@ static void metrics_page(request *r)
     view_release(v);
     size_t len = 0;
     char *page = metrics_render(&d->m, &st, &len);
+    sv_buf b = {0};
+    sv_buf_add(&b, page, len);
+    free(page);
+    usage_metrics_render(&b);
+    page = sv_buf_take(&b, &len);
     http_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", page, len);
 }
 
@@ -95,6 +101,8 @@ void http_route(request *r)
         oauth_jwks(r);
     else if (strcmp(p, "/gateway/v1/snapshot") == 0)
         gateway_snapshot(r);
+    else if (strcmp(p, "/gateway/v1/usage") == 0)
+        gateway_usage(r);
     else if (strncmp(p, "/admin/v1/", 10) == 0)
         admin_route(r, p + 10);
     else if (strcmp(p, "/console") == 0 || strncmp(p, "/console/", 9) == 0)

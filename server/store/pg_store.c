@@ -839,6 +839,38 @@ static store_err pg_purge_expired(store_tx *tx, int64_t now)
     return err;
 }
 
+static store_err pg_query(store_tx *tx, const char *sql, const json_t *args,
+                          const store_column *cols, json_t **rows)
+{
+    if (json_array_size(args) > MAX_PARAMS)
+        return ST_IO;
+    char *text = strdup(sql);
+    if (text == NULL)
+        return ST_NOMEM;
+    for (char *c = text; *c; c++)
+        if (*c == '?')
+            *c = '$'; /* ?N -> $N: the statements hold no other '?' */
+    params p = {0};
+    size_t i;
+    json_t *v;
+    store_err err = ST_OK;
+    json_array_foreach ((json_t *)args, i, v) {
+        if (json_is_integer(v))
+            add_int(&p, (long long)json_integer_value(v));
+        else if (json_is_string(v) || json_is_null(v))
+            add_text(&p, json_string_value(v));
+        else
+            err = ST_IO;
+    }
+    if (err == ST_OK && cols == NULL)
+        err = run_write(tx, text, &p, NULL);
+    else if (err == ST_OK)
+        err = collect(CONN(tx), run(CONN(tx), text, &p), NULL, cols, rows);
+    params_free(&p);
+    free(text);
+    return err;
+}
+
 /* The one integer a query returns, or ST_IO. */
 static store_err one_int(PGconn *c, PGresult *r, int64_t *out)
 {
@@ -1016,6 +1048,7 @@ const store_ops store_pg_ops = {
     .audit_append = pg_audit_append,
     .audit_query = pg_audit_query,
     .purge_expired = pg_purge_expired,
+    .query = pg_query,
     .bump_version = pg_bump_version,
     .get_version = pg_get_version,
     .get_identity = pg_get_identity,

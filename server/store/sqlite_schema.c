@@ -159,6 +159,48 @@ static const char *const migrations[] = {
     " updated_at, token_binding FROM apps;"
     "DROP TABLE apps;"
     "ALTER TABLE apps_11 RENAME TO apps;",
+    /* 12: LLM APIs (docs/ai-gateway.md): an API's kind; an llm API's
+     * providers, tried in ascending priority (the fallback chain), each with
+     * its wire format, base URL and public -> provider model names; and each
+     * provider's pool of API keys, sealed under the master key (a JWE whose
+     * protected header binds the API and the key id: rows cannot be
+     * swapped), with the last 4 characters as the only thing shown. */
+    "ALTER TABLE apis ADD COLUMN kind TEXT NOT NULL DEFAULT 'http'"
+    " CHECK (kind IN ('http', 'llm'));"
+    "CREATE TABLE llm_providers ("
+    " id TEXT PRIMARY KEY, api_id TEXT NOT NULL REFERENCES apis(id) ON DELETE CASCADE,"
+    " tenant_id TEXT NOT NULL, name TEXT NOT NULL, priority INTEGER NOT NULL,"
+    " format TEXT NOT NULL, base_url TEXT NOT NULL, models TEXT NOT NULL,"
+    " timeout_ms INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    " UNIQUE (api_id, name));"
+    "CREATE TABLE llm_keys ("
+    " id TEXT PRIMARY KEY,"
+    " provider_id TEXT NOT NULL REFERENCES llm_providers(id) ON DELETE CASCADE,"
+    " api_id TEXT NOT NULL, tenant_id TEXT NOT NULL, sealed TEXT NOT NULL, hint TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('active', 'disabled')),"
+    " created_at INTEGER NOT NULL, disabled_at INTEGER);"
+    "CREATE INDEX llm_keys_provider ON llm_keys(provider_id);"
+    /* Limits of subscriptions to llm APIs: inline (a JSON object), or a
+     * plan, a named limit set of the API owner's tenant (server/admin/limits.c). */
+    "CREATE TABLE llm_plans ("
+    " id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL, limits TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE (tenant_id, name));"
+    "ALTER TABLE subscriptions ADD COLUMN plan_id TEXT REFERENCES llm_plans(id) ON DELETE SET NULL;"
+    "ALTER TABLE subscriptions ADD COLUMN limits TEXT;"
+    "CREATE INDEX subscriptions_plan ON subscriptions(plan_id);"
+    /* LLM usage reported by gateways (server/gateway/usage.c), summed per
+     * minute and key; the batches seen, so that a retry counts once. */
+    "CREATE TABLE usage_minutes ("
+    " minute BIGINT NOT NULL, client_id TEXT NOT NULL, api_id TEXT NOT NULL,"
+    " model TEXT NOT NULL, provider TEXT NOT NULL, key_id TEXT NOT NULL, status INTEGER NOT NULL,"
+    " app_id TEXT, app_tenant_id TEXT, api_tenant_id TEXT,"
+    " requests BIGINT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,"
+    " PRIMARY KEY (minute, client_id, api_id, model, provider, key_id, status));"
+    "CREATE INDEX usage_minutes_api_tenant ON usage_minutes(api_tenant_id, minute);"
+    "CREATE INDEX usage_minutes_app_tenant ON usage_minutes(app_tenant_id, minute);"
+    "CREATE TABLE usage_batches (gateway_id TEXT NOT NULL, batch_id TEXT NOT NULL,"
+    " received_at BIGINT NOT NULL, records INTEGER NOT NULL, PRIMARY KEY (gateway_id, batch_id));",
 };
 
 size_t sqlite_migration_count(void)

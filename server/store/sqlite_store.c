@@ -638,6 +638,34 @@ static store_err sq_purge_expired(store_tx *tx, int64_t now)
     return ST_OK;
 }
 
+static store_err sq_query(store_tx *tx, const char *sql, const json_t *params,
+                          const store_column *cols, json_t **rows)
+{
+    sq_store *s = SQ(tx);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return map_rc(s->db, rc);
+    size_t i;
+    json_t *v;
+    json_array_foreach ((json_t *)params, i, v) {
+        int idx = (int)i + 1;
+        rc = json_is_integer(v)  ? sqlite3_bind_int64(st, idx, json_integer_value(v))
+             : json_is_string(v) ? sqlite3_bind_text(st, idx, json_string_value(v),
+                                                     (int)json_string_length(v), SQLITE_TRANSIENT)
+             : json_is_null(v)   ? sqlite3_bind_null(st, idx)
+                                 : SQLITE_MISMATCH;
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(st);
+            return ST_IO;
+        }
+    }
+    if (cols == NULL)
+        return step_done(s, st);
+    *rows = NULL;
+    return collect(s->db, st, NULL, cols, rows);
+}
+
 static store_err sq_get_version(store_tx *tx, int64_t *version)
 {
     sq_store *s = SQ(tx);
@@ -960,6 +988,7 @@ const store_ops store_sqlite_ops = {
     .audit_append = sq_audit_append,
     .audit_query = sq_audit_query,
     .purge_expired = sq_purge_expired,
+    .query = sq_query,
     .bump_version = sq_bump_version,
     .get_version = sq_get_version,
     .get_identity = sq_get_identity,

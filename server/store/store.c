@@ -252,6 +252,12 @@ store_err st_audit_append(store_tx *tx, const store_audit *rec)
     return tx->st->ops->audit_append(tx, rec);
 }
 
+store_err st_query(store_tx *tx, const char *sql, const json_t *params, const store_column *cols,
+                   json_t **rows)
+{
+    return tx->st->ops->query(tx, sql, params, cols, rows);
+}
+
 store_err st_audit_query(store_tx *tx, const char *tenant_id, int64_t since, int64_t until,
                          int64_t after_seq, unsigned limit, json_t **rows)
 {

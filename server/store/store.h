@@ -53,6 +53,9 @@ typedef enum store_table {
     T_SESSIONS,       /* console sessions (schema 9) */
     T_API_DOCS,       /* an API's OpenAPI document: what it is (schema 10) */
     T_API_DOC_BODIES, /* ... and the document itself, read one at a time */
+    T_LLM_PROVIDERS, /* an llm API's providers (schema 12) */
+    T_LLM_KEYS,      /* their provider key pools, sealed (schema 12) */
+    T_LLM_PLANS,     /* named limit sets of subscriptions to llm APIs (schema 12) */
     T__COUNT
 } store_table;
 
@@ -123,6 +126,14 @@ typedef struct store_ops {
                              int64_t after_seq, unsigned limit, json_t **rows);
     /* Delete revocations and assertion jtis whose exp < now. */
     store_err (*purge_expired)(store_tx *tx, int64_t now);
+    /* A statement the row operations cannot express (sums over ranges,
+     * upserts that add; usage, server/gateway/usage.c): `sql` is the same on
+     * every backend, its parameters ?1..?N (PostgreSQL gets $1..$N), values
+     * from `params`, a JSON array of integers, strings and nulls (at most
+     * 32). With `cols` (the result's columns, in order) its rows go to
+     * *rows; without, it is a write. */
+    store_err (*query)(store_tx *tx, const char *sql, const json_t *params,
+                       const store_column *cols, json_t **rows);
     /* The change counter: bump (in a write transaction) and read. The
      * new value is max(current, floor) + 1: floor 0 for a change, higher to
      * move past versions published before (a restore). */
@@ -231,6 +242,8 @@ store_err st_get(store_tx *tx, store_table t, const json_t *where, json_t **row)
 /* The row whose key is `id`. */
 store_err st_get_id(store_tx *tx, store_table t, const char *id, json_t **row);
 store_err st_audit_append(store_tx *tx, const store_audit *rec);
+store_err st_query(store_tx *tx, const char *sql, const json_t *params, const store_column *cols,
+                   json_t **rows);
 store_err st_audit_query(store_tx *tx, const char *tenant_id, int64_t since, int64_t until,
                          int64_t after_seq, unsigned limit, json_t **rows);
 store_err st_purge_expired(store_tx *tx, int64_t now);

@@ -25,7 +25,7 @@ static const store_column apis_cols[] = {
     {"audience", COL_TEXT},  {"scopes", COL_JSON},       {"policy", COL_TEXT},
     {"state", COL_TEXT},     {"sunset", COL_INT},        {"created_at", COL_INT},
     {"updated_at", COL_INT}, {"deprecated_at", COL_INT}, {"require_binding", COL_TEXT},
-    {NULL, COL_TEXT}};
+    {"kind", COL_TEXT},      {NULL, COL_TEXT}};
 static const store_column apps_cols[] = {{"id", COL_TEXT},
                                          {"tenant_id", COL_TEXT},
                                          {"name", COL_TEXT},
@@ -53,6 +53,8 @@ static const store_column subs_cols[] = {{"id", COL_TEXT},
                                          {"decided_by", COL_TEXT},
                                          {"decided_at", COL_INT},
                                          {"reason", COL_TEXT},
+                                         {"plan_id", COL_TEXT},
+                                         {"limits", COL_JSON},
                                          {NULL, COL_TEXT}};
 static const store_column keys_cols[] = {
     {"id", COL_TEXT},        {"purpose", COL_TEXT},     {"alg", COL_TEXT},
@@ -93,6 +95,21 @@ static const store_column api_docs_cols[] = {{"api_id", COL_TEXT},      {"title"
                                              {"updated_at", COL_INT},   {NULL, COL_TEXT}};
 static const store_column api_doc_bodies_cols[] = {
     {"api_id", COL_TEXT}, {"doc", COL_JSON}, {NULL, COL_TEXT}};
+/* An llm API's providers and their key pools (schema 12); "sealed" is the
+ * provider key under the master key, never shown nor audited. */
+static const store_column llm_providers_cols[] = {
+    {"id", COL_TEXT},        {"api_id", COL_TEXT},    {"tenant_id", COL_TEXT}, {"name", COL_TEXT},
+    {"priority", COL_INT},   {"format", COL_TEXT},    {"base_url", COL_TEXT},  {"models", COL_JSON},
+    {"timeout_ms", COL_INT}, {"created_at", COL_INT}, {"updated_at", COL_INT}, {NULL, COL_TEXT}};
+static const store_column llm_keys_cols[] = {{"id", COL_TEXT},         {"provider_id", COL_TEXT},
+                                             {"api_id", COL_TEXT},     {"tenant_id", COL_TEXT},
+                                             {"sealed", COL_TEXT},     {"hint", COL_TEXT},
+                                             {"state", COL_TEXT},      {"created_at", COL_INT},
+                                             {"disabled_at", COL_INT}, {NULL, COL_TEXT}};
+
+static const store_column llm_plans_cols[] = {
+    {"id", COL_TEXT},        {"tenant_id", COL_TEXT}, {"name", COL_TEXT}, {"limits", COL_JSON},
+    {"created_at", COL_INT}, {"updated_at", COL_INT}, {NULL, COL_TEXT}};
 
 static const store_table_desc tables[T__COUNT] = {
     [T_USERS] = {"users", "id", "created_at", users_cols},
@@ -111,6 +128,9 @@ static const store_table_desc tables[T__COUNT] = {
     [T_SESSIONS] = {"sessions", "id", "created_at", sessions_cols},
     [T_API_DOCS] = {"api_docs", "api_id", "updated_at", api_docs_cols},
     [T_API_DOC_BODIES] = {"api_doc_bodies", "api_id", "api_id", api_doc_bodies_cols},
+    [T_LLM_PROVIDERS] = {"llm_providers", "id", "priority", llm_providers_cols},
+    [T_LLM_KEYS] = {"llm_keys", "id", "created_at", llm_keys_cols},
+    [T_LLM_PLANS] = {"llm_plans", "id", "created_at", llm_plans_cols},
 };
 
 const store_table_desc *store_table_info(store_table t)
