@@ -54,8 +54,8 @@ static double cpu_seconds(void)
 
 static int make(jg_jwk *key, const char *htu, const char *token, char **out)
 {
-    jg_dpop_proof_opts o = {.key = key, .alg = JG_ALG_ES256, .htm = "GET", .htu = htu,
-                            .access_token = token};
+    jg_dpop_proof_opts o = {
+        .key = key, .alg = JG_ALG_ES256, .htm = "GET", .htu = htu, .access_token = token};
     return jg_dpop_proof_create(&o, out, NULL) != JG_OK;
 }
 

@@ -53,9 +53,9 @@ typedef enum store_table {
     T_SESSIONS,       /* console sessions (schema 9) */
     T_API_DOCS,       /* an API's OpenAPI document: what it is (schema 10) */
     T_API_DOC_BODIES, /* ... and the document itself, read one at a time */
-    T_LLM_PROVIDERS, /* an llm API's providers (schema 12) */
-    T_LLM_KEYS,      /* their provider key pools, sealed (schema 12) */
-    T_LLM_PLANS,     /* named limit sets of subscriptions to llm APIs (schema 12) */
+    T_LLM_PROVIDERS,  /* an llm API's providers (schema 12) */
+    T_LLM_KEYS,       /* their provider key pools, sealed (schema 12) */
+    T_LLM_PLANS,      /* named limit sets of subscriptions to llm APIs (schema 12) */
     T__COUNT
 } store_table;
 

@@ -19,13 +19,23 @@ static const store_column members_cols[] = {{"id", COL_TEXT},        {"tenant_id
 static const store_column pats_cols[] = {
     {"id", COL_TEXT},        {"user_id", COL_TEXT},   {"name", COL_TEXT}, {"hash", COL_TEXT},
     {"created_at", COL_INT}, {"expires_at", COL_INT}, {NULL, COL_TEXT}};
-static const store_column apis_cols[] = {
-    {"id", COL_TEXT},        {"tenant_id", COL_TEXT},    {"name", COL_TEXT},
-    {"version", COL_TEXT},   {"base_path", COL_TEXT},    {"upstream", COL_TEXT},
-    {"audience", COL_TEXT},  {"scopes", COL_JSON},       {"policy", COL_TEXT},
-    {"state", COL_TEXT},     {"sunset", COL_INT},        {"created_at", COL_INT},
-    {"updated_at", COL_INT}, {"deprecated_at", COL_INT}, {"require_binding", COL_TEXT},
-    {"kind", COL_TEXT},      {NULL, COL_TEXT}};
+static const store_column apis_cols[] = {{"id", COL_TEXT},
+                                         {"tenant_id", COL_TEXT},
+                                         {"name", COL_TEXT},
+                                         {"version", COL_TEXT},
+                                         {"base_path", COL_TEXT},
+                                         {"upstream", COL_TEXT},
+                                         {"audience", COL_TEXT},
+                                         {"scopes", COL_JSON},
+                                         {"policy", COL_TEXT},
+                                         {"state", COL_TEXT},
+                                         {"sunset", COL_INT},
+                                         {"created_at", COL_INT},
+                                         {"updated_at", COL_INT},
+                                         {"deprecated_at", COL_INT},
+                                         {"require_binding", COL_TEXT},
+                                         {"kind", COL_TEXT},
+                                         {NULL, COL_TEXT}};
 static const store_column apps_cols[] = {{"id", COL_TEXT},
                                          {"tenant_id", COL_TEXT},
                                          {"name", COL_TEXT},

@@ -83,8 +83,8 @@ from .stack import Gateway, Stack, StackTest
 from .upstream import Upstream
 
 __all__ = [
-    'CRASH_MARKERS', 'Certs', 'ECHO_JSON', 'ECHO_TEXT', 'Gateway', 'JWTGATED', 'JWTGATE_CLI', 'Keys',
-    'NGINX', 'NGX_MODULE', 'Nginx', 'NginxTest', 'ON_POSTGRES', 'PostgreSQL', 'REPO',
+    'CRASH_MARKERS', 'Certs', 'ECHO_JSON', 'ECHO_TEXT', 'Gateway', 'JWTGATED', 'JWTGATE_CLI',
+    'Keys', 'NGINX', 'NGX_MODULE', 'Nginx', 'NginxTest', 'ON_POSTGRES', 'PostgreSQL', 'REPO',
     'Response', 'SANITIZE', 'STORE', 'Server', 'Service', 'Stack', 'StackTest', 'TEST_DIR',
     'Upstream', 'World', 'postgres_cluster', 'read_snapshot',
     'b64', 'b64url_decode', 'basic', 'child_env', 'children', 'claim_args', 'cli', 'config',
