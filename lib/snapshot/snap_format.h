@@ -48,6 +48,9 @@ enum snap_section_id {
     SNAP_SUSPENDED_INDEX,
     SNAP_NSECTIONS
 };
+/* Sections a reader accepts in a file: the ones above, and up to this many in
+ * all (newer ones, ignored: snap_read.c). */
+#define SNAP_MAX_SECTIONS 64
 
 typedef struct snap_ref {
     uint32_t off, len; /* into STRINGS; STRINGS[off + len] is a NUL */

@@ -89,30 +89,45 @@ static jg_err check_string(const jg_snapshot *s, snap_ref r)
     return JG_OK;
 }
 
+/*
+ * The layout. A file may have more sections than this build knows (a newer
+ * jwtgated's, of the same format version): they come after the known ones in
+ * the table, are checked for their place in the file like every section
+ * (aligned, inside it, in order, not overlapping) and are otherwise ignored,
+ * so that a section can be added without a new format version and a fleet
+ * of gateways of two releases keeps loading snapshots. Their bytes are in
+ * the checksum all the same.
+ */
 static jg_err check_layout(jg_snapshot *s)
 {
-    const size_t hsize = sizeof(snap_header) + SNAP_NSECTIONS * sizeof(snap_section);
     if (s->len < sizeof(snap_header) || memcmp(s->base, SNAP_MAGIC, SNAP_MAGIC_LEN) != 0)
         return JG_ERR_SNAPSHOT_FORMAT;
     memcpy(&s->hdr, s->base, sizeof s->hdr);
     if (s->hdr.format_version != JG_SNAPSHOT_FORMAT_VERSION)
         return JG_ERR_SNAPSHOT_VERSION;
-    if (s->hdr.flags != 0 || s->hdr.header_size != hsize || s->hdr.nsections != SNAP_NSECTIONS ||
-        s->len < hsize || s->hdr.file_size != s->len)
+    uint32_t nsec = s->hdr.nsections;
+    if (nsec < SNAP_NSECTIONS || nsec > SNAP_MAX_SECTIONS)
+        return JG_ERR_SNAPSHOT_FORMAT;
+    const size_t hsize = sizeof(snap_header) + (size_t)nsec * sizeof(snap_section);
+    if (s->hdr.flags != 0 || s->hdr.header_size != hsize || s->len < hsize ||
+        s->hdr.file_size != s->len)
         return JG_ERR_SNAPSHOT_FORMAT;
     memcpy(s->sec, s->base + sizeof(snap_header), sizeof s->sec);
 
     uint64_t end = hsize;
-    for (int i = 0; i < SNAP_NSECTIONS; i++) {
-        const snap_section *c = &s->sec[i];
+    for (uint32_t i = 0; i < nsec; i++) {
+        snap_section c_any;
+        memcpy(&c_any, s->base + sizeof(snap_header) + (size_t)i * sizeof(snap_section),
+               sizeof c_any);
+        const snap_section *c = &c_any;
         if (c->offset % 8 || c->offset < end || c->offset > s->len || c->size > s->len - c->offset)
             return JG_ERR_SNAPSHOT_FORMAT;
         end = c->offset + c->size;
-        if (i == SNAP_STRINGS)
-            continue;
+        if (i == SNAP_STRINGS || i >= SNAP_NSECTIONS)
+            continue; /* the string pool's size is its own; a newer section is not ours */
         if (c->size != (uint64_t)c->count * record_size[i])
             return JG_ERR_SNAPSHOT_FORMAT;
-        int rec = index_of(i);
+        int rec = index_of((int)i);
         if (rec >= 0) {
             uint32_t n = c->count;
             if ((n & (n - 1)) != 0 || n < s->sec[rec].count || (s->sec[rec].count && !n) ||

@@ -413,6 +413,84 @@ static void test_torn_and_foreign_files_are_refused(void **state)
     jg_free_secret(buf, len);
 }
 
+/* The small snapshot with one more section, as a newer jwtgated would write
+ * it: the table grows by one entry (every offset moves by its size) and the
+ * new section (`extra` bytes, 8-aligned) comes last. */
+static uint8_t *with_extra_section(const uint8_t *buf, size_t len, size_t extra, size_t *out_len)
+{
+    const size_t entry = sizeof(snap_section), head = sizeof(snap_header);
+    snap_header h;
+    memcpy(&h, buf, sizeof h);
+    size_t table = (size_t)h.nsections * entry;
+    *out_len = len + entry + extra;
+    uint8_t *out = calloc(1, *out_len);
+    assert_non_null(out);
+    memcpy(out, buf, head + table);
+    memcpy(out + head + table + entry, buf + head + table, len - head - table);
+    for (uint32_t i = 0; i < h.nsections; i++)
+        ((snap_section *)(void *)(out + head))[i].offset += entry;
+    snap_section add = {.offset = len + entry, .size = extra, .count = 3, .aux = 7};
+    memcpy(out + head + table, &add, sizeof add);
+    memset(out + len + entry, 0xAB, extra);
+    h.nsections++;
+    h.header_size += (uint32_t)entry;
+    h.file_size = *out_len;
+    memcpy(out, &h, sizeof h);
+    reseal(out, *out_len);
+    return out;
+}
+
+/* A section this build does not know (a newer writer's) is skipped, not
+ * refused, as long as it sits properly in the file. */
+static void test_unknown_sections_are_skipped(void **state)
+{
+    (void)state;
+    uint8_t *buf, *big;
+    size_t len, big_len;
+    build_small(&buf, &len);
+    big = with_extra_section(buf, len, 64, &big_len);
+    jg_snapshot *s = open_buf(big, big_len);
+    jg_snap_api a;
+    assert_jg_ok(jg_snapshot_route(s, "/orders/7", 9, &a));
+    assert_true(str_eq(a.id, "api_1"));
+    jg_snap_sub sub;
+    assert_jg_ok(jg_snapshot_subscription(s, "client_a", 8, 0, &sub));
+    jg_snapshot_close(s);
+
+    /* ... but its place is checked like any other's: past the end, misaligned */
+    snap_section *extra = section(big, SNAP_NSECTIONS);
+    snap_section saved = *extra;
+    extra->size = 1u << 20;
+    reseal(big, big_len);
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
+    *extra = saved;
+    extra->offset -= 4;
+    reseal(big, big_len);
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
+    *extra = saved;
+    /* overlapping the section before it */
+    extra->offset = section(big, SNAP_NSECTIONS - 1)->offset;
+    reseal(big, big_len);
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
+    *extra = saved;
+    /* a section count past the bound, or below the known ones */
+    snap_header h;
+    memcpy(&h, big, sizeof h);
+    snap_header bad = h;
+    bad.nsections = SNAP_MAX_SECTIONS + 1;
+    memcpy(big, &bad, sizeof bad);
+    reseal(big, big_len);
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
+    bad = h;
+    bad.nsections = SNAP_NSECTIONS - 1;
+    bad.header_size = (uint32_t)(sizeof(snap_header) + bad.nsections * sizeof(snap_section));
+    memcpy(big, &bad, sizeof bad);
+    reseal(big, big_len);
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
+    free(big);
+    jg_free_secret(buf, len);
+}
+
 /* A file with a correct checksum is still only data: bad references give
  * errors, never reads outside the file (ASan watches this test). */
 static void test_hostile_content_under_a_valid_checksum(void **state)
@@ -751,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_lookups_wait_for_the_checksum),
         cmocka_unit_test(test_corrupted_byte_is_refused),
         cmocka_unit_test(test_torn_and_foreign_files_are_refused),
+        cmocka_unit_test(test_unknown_sections_are_skipped),
         cmocka_unit_test(test_hostile_content_under_a_valid_checksum),
         cmocka_unit_test(test_write_file_and_map),
         cmocka_unit_test(test_write_file_mode),
