@@ -1221,6 +1221,22 @@ ngx_http_jwtgate_refuse(ngx_http_request_t *r,
 
     ngx_http_jwtgate_log_jti(ctx, &jti);
 
+    /* for access logs ($jwtgate_refusal, $jwtgate_error): the same words as
+     * the error log's line, never the token */
+    ctx->refusal.len = ngx_strlen(reason);
+    ctx->refusal.data = ngx_pnalloc(r->pool, ctx->refusal.len);
+    if (ctx->refusal.data == NULL) {
+        ctx->refusal.len = 0;
+
+    } else {
+        ngx_memcpy(ctx->refusal.data, reason, ctx->refusal.len);
+    }
+
+    if (ref->error) {
+        ctx->error.data = (u_char *) ref->error;
+        ctx->error.len = ngx_strlen(ref->error);
+    }
+
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "jwtgate: refused with %ui (%s): %s", ref->status,
                    ref->error ? ref->error : "no error code", reason);

@@ -57,6 +57,8 @@ static ngx_int_t ngx_http_jwtgate_dump(ngx_http_request_t *r, json_t *j,
 static void ngx_http_jwtgate_sanitize(u_char *p, size_t len);
 static ngx_int_t ngx_http_jwtgate_ctx_str_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_jwtgate_refusal_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_jwtgate_vars[] = {
@@ -100,6 +102,16 @@ static ngx_http_variable_t  ngx_http_jwtgate_vars[] = {
     { ngx_string("jwtgate_cnf_x5t"), NULL,
       ngx_http_jwtgate_ctx_str_variable,
       offsetof(ngx_http_jwtgate_ctx_t, cnf_x5t),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("jwtgate_refusal"), NULL,
+      ngx_http_jwtgate_refusal_variable,
+      offsetof(ngx_http_jwtgate_ctx_t, refusal),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("jwtgate_error"), NULL,
+      ngx_http_jwtgate_refusal_variable,
+      offsetof(ngx_http_jwtgate_ctx_t, error),
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -758,6 +770,32 @@ ngx_http_jwtgate_ctx_str_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r->main, ngx_http_jwtgate_module);
     if (ctx == NULL || ctx->status != NGX_OK) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    value = (ngx_str_t *) ((char *) ctx + data);
+
+    if (value->len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_jwtgate_set_value(v, NGX_OK, value);
+}
+
+
+/* $jwtgate_refusal, $jwtgate_error: set for a refused request only. */
+
+static ngx_int_t
+ngx_http_jwtgate_refusal_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t               *value;
+    ngx_http_jwtgate_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_jwtgate_module);
+    if (ctx == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }

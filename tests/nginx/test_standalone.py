@@ -108,6 +108,8 @@ class Standalone(NginxTest):
             add_header X-Org-Name $org_name always;
             add_header X-Kid $hdr_kid always;
             add_header X-Cache $jwtgate_cache_status always;
+            add_header X-Refusal $jwtgate_refusal always;
+            add_header X-Error $jwtgate_error always;
             proxy_pass http://echo;
         }
         location /cached/ {
@@ -312,6 +314,23 @@ class Standalone(NginxTest):
         self.assertIsNone(r.header('X-Payload'))
 
     # ---- the cache ------------------------------------------------------------
+
+    def test_refusal_variables(self):
+        # $jwtgate_refusal and $jwtgate_error, for access logs: the reason the error log
+        # names and the RFC 6750 error code; empty when the request passes
+        r = self.ng.get('/vars/x', self.tok(iss='https://evil.example'))
+        self.assertEqual(r.status, 401)
+        self.assertEqual(r.header('X-Error'), 'invalid_token')
+        reason = r.header('X-Refusal')
+        self.assertTrue(reason, r)
+        self.assertIn('jwtgate: 401: ' + reason, self.ng.logs())
+        r = self.ng.get('/vars/x')
+        self.assertEqual((r.status, r.header('X-Error')), (401, None))  # no token: no code
+        self.assertTrue(r.header('X-Refusal'))
+        r = self.ng.get('/vars/x', self.tok())
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.header('X-Refusal'))
+        self.assertIsNone(r.header('X-Error'))
 
     def test_cache_max_ttl(self):
         t = self.tok(jti='ttl-1')
