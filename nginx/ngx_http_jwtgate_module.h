@@ -317,7 +317,7 @@ typedef struct {
     ngx_str_t                     cnf_x5t;         /* a verified binding */
     ngx_str_t                     nonce;           /* to send: DPoP-Nonce */
     ngx_str_t                     refusal;         /* $jwtgate_refusal: why */
-    ngx_str_t                     error;           /* $jwtgate_error: RFC 6750 */
+    ngx_str_t                     error;           /* $jwtgate_error */
     time_t                        retry_after;     /* replay zone full */
     time_t                        sunset;          /* response headers */
     time_t                        deprecated_at;
