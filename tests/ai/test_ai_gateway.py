@@ -1,0 +1,528 @@
+"""The AI gateway's data plane (issue 18): ngx_http_jwtgate_ai_module in a real
+nginx in front of mock LLM providers (jgtest.llm_mock, OpenAI and Anthropic wire
+formats), called by the official npm clients `openai` and `@anthropic-ai/sdk`
+with our encrypted access token as their API key (tests/ai/clients.mjs).
+
+The snapshot is written by hand (format 1, compiled by the module) with an `llm`
+section whose provider keys are sealed to a gateway secrets key, as jwtgated
+publishes them (docs/ai-gateway.md)."""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from jgtest import Nginx, NginxTest, config, nested, request
+from jgtest.llm_mock import LLMMock
+from jgtest.tokens import cli
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ISS = 'https://issuer.ai.test'
+AUD = 'https://llm.ai.test'
+API = 'api_llm'
+NOW = int(time.time())
+
+SERVER = '''
+        jwtgate_snapshot %(dir)s/snapshot.json;
+
+        # Anthropic clients send their API key (our token) as x-api-key
+        # (or, as recent SDKs do, as Authorization: Bearer)
+        location /llm/v1/messages {
+            jwtgate llm token=$llm_token;
+            jwtgate_ai /_jwtgate_ai;
+        }
+        location /llm/ {
+            jwtgate llm;
+            jwtgate_ai /_jwtgate_ai;
+        }
+        location /_jwtgate_ai {
+            internal;
+            proxy_pass $jwtgate_ai_url;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            proxy_read_timeout 3s;
+        }
+'''
+
+HTTP = '''
+    map $http_authorization $llm_bearer {
+        "~^Bearer +(?<t>[^ ]+)$"  $t;
+        default                    "";
+    }
+    map $http_x_api_key $llm_token {
+        ""       $llm_bearer;
+        default  $http_x_api_key;
+    }
+    jwtgate_ai_secrets_key %(dir)s/secrets.jwk;
+    jwtgate_ai_usage_log %(dir)s/usage.log;
+'''
+
+
+def node_modules():
+    if not os.path.isdir(os.path.join(HERE, 'node_modules', 'openai')):
+        raise RuntimeError('npm openai is not installed in %s/node_modules (scripts/test '
+                           'installs it: cd tests/ai && npm ci)' % HERE)
+
+
+class World:
+    """The mocks, the secrets key, the sealed keys and the snapshot of one nginx."""
+
+    def __init__(self, keys, dir, providers, subs, revoked=(), over_quota=()):
+        self.keys = keys
+        self.dir = dir
+        self.secrets = os.path.join(dir, 'secrets.jwk')
+        with open(self.secrets, 'w') as f:
+            f.write(cli('key', 'generate', '--alg', 'dir', '--bits', '256', '--kid', 'sec-1'))
+        os.chmod(self.secrets, 0o640)
+        self.providers = providers
+        self.subs = subs
+        self.revoked = list(revoked)
+        self.over_quota = list(over_quota)
+        self.version = 0
+
+    def seal(self, api, key_id, secret):
+        return cli('jwe', 'encrypt', '--key', self.secrets, '--alg', 'dir', '--enc', 'A256GCM',
+                   '--header', json.dumps({'jg_key': 'llm:%s:%s' % (api, key_id),
+                                           'cty': 'text/plain'}), stdin=secret)
+
+    def llm(self):
+        provs = []
+        for p in self.providers:
+            provs.append({'name': p['name'], 'format': p['mock'].format,
+                          'base_url': p['mock'].base_url, 'timeout_ms': 3000,
+                          'models': p['models'],
+                          'keys': [{'id': kid, 'sealed': self.seal(p.get('api', API), kid, sec)}
+                                   for kid, sec in p['keys']]})
+        return {'secrets_kid': 'sec-1', 'apis': [{'api_id': API, 'providers': provs}]}
+
+    def write(self):
+        self.version += 1
+        with open(self.keys.jwks_file("dec", "gateway")) as f:
+            d = json.load(f)
+        with open(self.keys.jwks_file("ver", "issuer", public=True)) as f:
+            v = json.load(f)
+        doc = {'format': 'jwtgate-snapshot', 'format_version': 1, 'version': self.version,
+               'generated_at': int(time.time()), 'issuer': ISS, 'token_ttl': 900,
+               'decryption_keys': d, 'verification_keys': v, 'keys': [],
+               'apis': [{'id': API, 'tenant_id': 'ten_1', 'name': 'chat', 'version': 'v1',
+                         'base_path': '/llm', 'upstream': 'http://127.0.0.1:1',
+                         'audience': AUD, 'scopes': ['chat'], 'state': 'published',
+                         'sunset': None}],
+               'subscriptions': self.subs,
+               'revoked_jti': [{'jti': j, 'exp': NOW + 3600} for j in self.revoked],
+               'suspended_clients': [],
+               'over_quota': self.over_quota,
+               'llm': self.llm()}
+        path = os.path.join(self.dir, 'snapshot.json')
+        with open(path + '.tmp', 'w') as f:
+            json.dump(doc, f)
+        os.chmod(path + '.tmp', 0o600)
+        os.rename(path + '.tmp', path)
+
+
+def sub(client, limits=None):
+    s = {'id': 'sub_' + client, 'client_id': client, 'api_id': API, 'audience': AUD,
+         'scopes': ['chat']}
+    if limits is not None:
+        s['limits'] = limits
+    return s
+
+
+def token(keys, client, jti=None):
+    return nested(keys, iss=ISS, aud=AUD, sub=client, jti=jti,
+                  claims={'client_id': client, 'scope': 'chat'})
+
+
+class AITest(NginxTest):
+    """One nginx and its mocks per class."""
+
+    providers = ()
+    subs = ()
+    revoked = ()
+    over_quota = ()
+
+    @classmethod
+    def setUpClass(cls):
+        node_modules()
+        super().setUpClass()
+        cls.mocks = {}
+        try:
+            provs = cls.make_providers()
+            cls.ng = Nginx(cls.__name__, SERVER, HTTP, workers=2)
+            cls.world = World(cls.keys, cls.ng.dir, provs, list(cls.subs),
+                              revoked=cls.revoked, over_quota=cls.over_quota)
+            cls.world.write()
+            cls.ng.start()
+            cls.servers.append(cls.ng)
+        except BaseException:
+            cls.stop_mocks()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_mocks()
+        super().tearDownClass()
+
+    @classmethod
+    def stop_mocks(cls):
+        for m in cls.mocks.values():
+            m.stop()
+
+    @classmethod
+    def mock(cls, name, fmt, keys):
+        m = LLMMock(fmt, keys=keys).start()
+        cls.mocks[name] = m
+        return m
+
+    # ---- helpers ---------------------------------------------------------
+
+    def base(self):
+        return 'http://127.0.0.1:%d/llm/v1' % self.ng.port
+
+    def client(self, sdk, op, request, tok, base=None):
+        cmd = {'sdk': sdk, 'op': op, 'request': request, 'apiKey': tok,
+               'baseURL': base or (self.base() if sdk == 'openai'
+                                   else 'http://127.0.0.1:%d/llm' % self.ng.port)}
+        p = subprocess.run(['node', os.path.join(HERE, 'clients.mjs')], input=json.dumps(cmd),
+                           capture_output=True, text=True, timeout=60, cwd=HERE)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def post(self, path, doc, tok, headers=None, raw=None):
+        h = {'Content-Type': 'application/json'}
+        h.update(headers or {})
+        body = raw if raw is not None else json.dumps(doc).encode()
+        return request(self.ng.port, path, token=tok, headers=h, method='POST', body=body)
+
+    def usage(self):
+        path = os.path.join(self.ng.dir, 'usage.log')
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    def calls(self):
+        return sum(m.calls() for m in self.mocks.values())
+
+    def reset_mocks(self):
+        for m in self.mocks.values():
+            m.configure({'reset_requests': True, 'cut_after': None})
+
+
+CHAT = {'model': 'gpt-4o', 'messages': [{'role': 'system', 'content': 'be brief'},
+                                        {'role': 'user', 'content': 'hello there gateway'}]}
+
+
+class Gateway(AITest):
+    """Routing, both clients, streaming, usage, refusals, hostile bodies, limits."""
+
+    subs = (sub('app1'), sub('app-rpm', {'requests_per_minute': 2}),
+            sub('app-tpm', {'tokens_per_minute': 10}),
+            sub('app-model', {'models': {'fast': {'requests_per_minute': 1}}}),
+            sub('app-over'), sub('app-revoked'))
+    revoked = ('jti-revoked',)
+    over_quota = ({'client_id': 'app-over', 'api_id': API, 'until': NOW + 3600},)
+
+    @classmethod
+    def make_providers(cls):
+        a = cls.mock('openai', 'openai', ['sk-openai-1'])
+        b = cls.mock('anthropic', 'anthropic', ['sk-ant-1'])
+        c = cls.mock('local', 'openai', ['sk-local-1'])
+        return [{'name': 'openai', 'mock': a, 'keys': [('pk_o1', 'sk-openai-1')],
+                 'models': {'gpt-4o': 'gpt-4o-2024-08-06', 'fast': 'gpt-4.1-nano',
+                            'embed': 'text-embedding-3-small'}},
+                {'name': 'claude', 'mock': b, 'keys': [('pk_c1', 'sk-ant-1')],
+                 'models': {'sonnet': 'claude-sonnet-4-5', 'gpt-4o': 'claude-sonnet-4-5'}},
+                {'name': 'local', 'mock': c, 'keys': [('pk_l1', 'sk-local-1')],
+                 'models': {'llama': 'llama3.1:8b'}}]
+
+    def setUp(self):
+        self.reset_mocks()
+        self.tok = token(self.keys, 'app1')
+
+    def test_openai_client_chat(self):
+        r = self.client('openai', 'chat', CHAT, self.tok)
+        self.assertTrue(r['ok'], r)
+        body = r['body']
+        self.assertEqual(body['model'], 'gpt-4o')
+        self.assertEqual(body['choices'][0]['message']['content'],
+                         'You said: hello there gateway')
+        # the mock counts words: 2 + 3 in, 5 out
+        self.assertEqual(body['usage']['prompt_tokens'], 5)
+        self.assertEqual(body['usage']['completion_tokens'], 5)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'openai')
+        self.assertEqual(r['headers'].get('x-jwtgate-model'), 'gpt-4o')
+        # what the provider got: its own key and model, never the client's token
+        req = self.mocks['openai'].requests[-1]
+        self.assertEqual(req.headers.get('authorization'), 'Bearer sk-openai-1')
+        self.assertEqual(json.loads(req.body)['model'], 'gpt-4o-2024-08-06')
+        self.assertNoSecrets(req, self.tok)
+        # what the client got: no provider key, no provider header
+        text = json.dumps(r)
+        self.assertNotIn('sk-openai-1', text)
+        self.assertNotIn('gpt-4o-2024-08-06', text)
+        line = self.usage()[-1]
+        self.assertEqual({k: line[k] for k in ('client_id', 'api', 'model', 'provider', 'key_id',
+                                               'status', 'input_tokens', 'output_tokens')},
+                         {'client_id': 'app1', 'api': API, 'model': 'gpt-4o',
+                          'provider': 'openai', 'key_id': 'pk_o1', 'status': 200,
+                          'input_tokens': 5, 'output_tokens': 5})
+        self.assertLessEqual(abs(line['t'] - time.time()), 5)
+
+    def assertNoSecrets(self, req, tok):
+        raw = json.dumps(req.headers) + req.body.decode(errors='replace')
+        self.assertNotIn(tok, raw)
+        for part in tok.split('.'):
+            if len(part) > 16:
+                self.assertNotIn(part, raw)
+
+    def test_openai_client_stream(self):
+        r = self.client('openai', 'stream', CHAT, self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['text'], 'You said: hello there gateway')
+        self.assertEqual(r['model'], 'gpt-4o')
+        self.assertEqual(r['finish'], 'stop')
+        # the gateway asked for usage; a client that did not gets none
+        self.assertIsNone(r['usage'])
+        self.assertEqual(r['headers'].get('content-type'), 'text/event-stream')
+        sent = json.loads(self.mocks['openai'].requests[-1].body)
+        self.assertEqual(sent['stream_options'], {'include_usage': True})
+        line = self.usage()[-1]
+        self.assertEqual((line['input_tokens'], line['output_tokens'], line['status']), (5, 5, 200))
+
+    def test_openai_client_stream_with_usage(self):
+        req = dict(CHAT, stream_options={'include_usage': True})
+        r = self.client('openai', 'stream', req, self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['usage']['prompt_tokens'], 5)
+        self.assertEqual(r['usage']['completion_tokens'], 5)
+
+    def test_model_routing(self):
+        for model, provider, mock in (('gpt-4o', 'openai', 'openai'),
+                                      ('sonnet', 'claude', 'anthropic'),
+                                      ('llama', 'local', 'local')):
+            before = self.mocks[mock].calls()
+            r = self.client('openai', 'chat', dict(CHAT, model=model), self.tok)
+            self.assertTrue(r['ok'], r)
+            self.assertEqual(r['headers'].get('x-jwtgate-provider'), provider)
+            self.assertEqual(r['body']['model'], model)
+            self.assertEqual(self.mocks[mock].calls(), before + 1)
+
+    def test_openai_client_to_anthropic_provider(self):
+        r = self.client('openai', 'chat', dict(CHAT, model='sonnet'), self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['body']['choices'][0]['message']['content'],
+                         'You said: hello there gateway')
+        req = self.mocks['anthropic'].requests[-1]
+        self.assertEqual(req.headers.get('x-api-key'), 'sk-ant-1')
+        self.assertIsNone(req.headers.get('authorization'))
+        sent = json.loads(req.body)
+        self.assertEqual(sent['system'], 'be brief')
+        self.assertEqual(sent['model'], 'claude-sonnet-4-5')
+        r = self.client('openai', 'stream', dict(CHAT, model='sonnet',
+                                                 stream_options={'include_usage': True}),
+                        self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['text'], 'You said: hello there gateway')
+        self.assertEqual((r['usage']['prompt_tokens'], r['usage']['completion_tokens']), (5, 5))
+        line = self.usage()[-1]
+        self.assertEqual((line['provider'], line['input_tokens'], line['output_tokens']),
+                         ('claude', 5, 5))
+
+    def test_anthropic_client(self):
+        req = {'model': 'sonnet', 'max_tokens': 100, 'system': 'be brief',
+               'messages': [{'role': 'user', 'content': 'hello there gateway'}]}
+        r = self.client('anthropic', 'chat', req, self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['body']['content'][0]['text'], 'You said: hello there gateway')
+        self.assertEqual(r['body']['model'], 'sonnet')
+        self.assertEqual(r['body']['usage'], {'input_tokens': 5, 'output_tokens': 5})
+        got = self.mocks['anthropic'].requests[-1]
+        self.assertEqual(got.headers.get('x-api-key'), 'sk-ant-1')
+        self.assertNoSecrets(got, self.tok)
+        r = self.client('anthropic', 'stream', req, self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['text'], 'You said: hello there gateway')
+        self.assertEqual(r['usage'], {'input_tokens': 5, 'output_tokens': 5})
+        # an Anthropic client on an OpenAI provider: translated both ways
+        r = self.client('anthropic', 'stream', dict(req, model='llama'), self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['text'], 'You said: hello there gateway')
+        self.assertEqual(r['usage'], {'input_tokens': 5, 'output_tokens': 5})
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'local')
+
+    def test_models_and_embeddings(self):
+        r = self.client('openai', 'models', {}, self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(sorted(r['body']), ['embed', 'fast', 'gpt-4o', 'llama', 'sonnet'])
+        self.assertEqual(self.calls(), 0)
+        r = self.client('openai', 'embeddings', {'model': 'embed', 'input': 'one two three'},
+                        self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['body']['model'], 'embed')
+        self.assertEqual(self.usage()[-1]['input_tokens'], 3)
+
+    def test_unknown_model_no_upstream_call(self):
+        r = self.client('openai', 'chat', dict(CHAT, model='gpt-9'), self.tok)
+        self.assertFalse(r['ok'])
+        self.assertEqual(r['status'], 404)
+        self.assertIn('message', r['error']['error'] if 'error' in r['error'] else r['error'])
+        r = self.client('anthropic', 'chat', {'model': 'gpt-9', 'max_tokens': 5,
+                                              'messages': [{'role': 'user', 'content': 'x'}]},
+                        self.tok)
+        self.assertEqual(r['status'], 404)
+        self.assertEqual(r['error']['type'], 'error')
+        self.assertEqual(self.calls(), 0)
+
+    def test_refusals_before_any_provider_call(self):
+        # no token, a revoked one, a client without an approved subscription
+        r = self.post('/llm/v1/chat/completions', CHAT, None)
+        self.assertEqual(r.status, 401)
+        r = self.post('/llm/v1/chat/completions', CHAT,
+                      token(self.keys, 'app-revoked', jti='jti-revoked'))
+        self.assertEqual(r.status, 401)
+        r = self.client('openai', 'chat', CHAT, token(self.keys, 'app-unapproved'))
+        self.assertEqual(r['status'], 401)
+        r = self.client('anthropic', 'chat', {'model': 'sonnet', 'max_tokens': 5,
+                                              'messages': [{'role': 'user', 'content': 'x'}]},
+                        token(self.keys, 'app-unapproved'))
+        self.assertEqual(r['status'], 401)
+        self.assertEqual(self.calls(), 0)
+
+    def test_hostile_bodies(self):
+        cases = [(b'not json', 400), (b'[1, 2]', 400), (b'{"model": 5, "messages": []}', 400),
+                 (b'{"model": "gpt-4o", "messages": "hi"}', 400),
+                 (b'{"model": "gpt-4o", "messages": [{"role": "user", "content": 1}]}', 400),
+                 (b'[' * 100000 + b']' * 100000, 400),
+                 (b'{"model": "gpt-4o", "messages": ' + b'[' * 200 + b']' * 200 + b'}', 400),
+                 (b'{"model": "gpt-4o", "x": "' + b'a' * (2 * 1024 * 1024) + b'"}', 413),
+                 (b'{"model": "' + b'm' * 300 + b'", "messages": []}', 400),
+                 (b'', 400)]
+        for body, status in cases:
+            r = self.post('/llm/v1/chat/completions', None, self.tok, raw=body)
+            self.assertEqual(r.status, status, (body[:40], r))
+            doc = r.json()
+            self.assertIsInstance(doc['error']['message'], str)
+        r = self.post('/llm/v1/messages', None, None, raw=b'{', headers={'x-api-key': self.tok})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()['type'], 'error')
+        r = self.post('/llm/v1/nothing', CHAT, self.tok)
+        self.assertEqual(r.status, 404)
+        r = request(self.ng.port, '/llm/v1/chat/completions', token=self.tok)
+        self.assertEqual(r.status, 405)
+        self.assertEqual(self.calls(), 0)
+
+    def test_provider_error_passed_in_client_format(self):
+        # a 400 of the provider is the client's: no other attempt
+        self.mocks['openai'].configure({'models': ['something-else']})
+        try:
+            r = self.client('openai', 'chat', dict(CHAT, model='fast'), self.tok)
+        finally:
+            self.mocks['openai'].configure({'models': None})
+        self.assertEqual(r['status'], 404)
+        self.assertEqual(self.mocks['openai'].calls(), 1)
+
+    def test_over_quota_list(self):
+        r = self.client('openai', 'chat', CHAT, token(self.keys, 'app-over'))
+        self.assertEqual(r['status'], 429)
+        self.assertGreater(int(r['headers']['retry-after']), 3000)
+        self.assertEqual(self.calls(), 0)
+
+    def test_requests_per_minute(self):
+        self.until_minute_has(10)
+        tok = token(self.keys, 'app-rpm')
+        for _ in range(2):
+            self.assertTrue(self.client('openai', 'chat', CHAT, tok)['ok'])
+        n = self.calls()
+        r = self.client('openai', 'chat', CHAT, tok)
+        self.assertEqual(r['status'], 429)
+        self.assertEqual(r['error']['error']['type'], 'rate_limit_error')
+        self.assertTrue(1 <= int(r['headers']['retry-after']) <= 60)
+        self.assertEqual(self.calls(), n)
+        # the model's own limit
+        tok = token(self.keys, 'app-model')
+        self.assertTrue(self.client('openai', 'chat', dict(CHAT, model='fast'), tok)['ok'])
+        self.assertEqual(self.client('openai', 'chat', dict(CHAT, model='fast'), tok)['status'],
+                         429)
+        self.assertTrue(self.client('openai', 'chat', CHAT, tok)['ok'])
+
+    def test_tokens_per_minute(self):
+        self.until_minute_has(10)
+        tok = token(self.keys, 'app-tpm')
+        # 10 tokens a minute: the first request uses 5 + 5, the next one is refused
+        self.assertTrue(self.client('openai', 'chat', CHAT, tok)['ok'])
+        n = self.calls()
+        r = self.client('openai', 'chat', CHAT, tok)
+        self.assertEqual(r['status'], 429)
+        self.assertEqual(self.calls(), n)
+        self.assertEqual(self.usage()[-1]['status'], 429)
+
+    def until_minute_has(self, seconds):
+        """Wait, if need be, for a minute with `seconds` left: the counters are per
+        calendar minute."""
+        left = 60 - time.time() % 60
+        if left < seconds:
+            time.sleep(left + 0.1)
+
+
+class Failover(AITest):
+    """Key rotation on 429, removal on 401, fallback across providers and formats."""
+
+    subs = (sub('app1'),)
+
+    @classmethod
+    def make_providers(cls):
+        a = cls.mock('first', 'openai', ['sk-first-1', 'sk-first-2'])
+        b = cls.mock('second', 'anthropic', ['sk-second-1'])
+        return [{'name': 'first', 'mock': a, 'keys': [('pk_f1', 'sk-first-1'),
+                                                        ('pk_f2', 'sk-first-2')],
+                 'models': {'gpt-4o': 'gpt-4o-2024-08-06'}},
+                {'name': 'second', 'mock': b, 'keys': [('pk_s1', 'sk-second-1')],
+                 'models': {'gpt-4o': 'claude-sonnet-4-5'}}]
+
+    def keys_used(self, mock):
+        return [r.headers.get('authorization') or r.headers.get('x-api-key')
+                for r in self.mocks[mock].requests]
+
+    def test_rotation_removal_fallback(self):
+        tok = token(self.keys, 'app1')
+        first = self.mocks['first']
+        # 429 on one key: the next key answers; the rate-limited one rests
+        first.set_key_status('sk-first-1', 429, retry_after=120)
+        for _ in range(4):
+            r = self.client('openai', 'chat', CHAT, tok)
+            self.assertTrue(r['ok'], r)
+            self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'first')
+        used = self.keys_used('first')
+        self.assertLessEqual(used.count('Bearer sk-first-1'), 1, used)
+        self.assertEqual(used.count('Bearer sk-first-2'), 4, used)
+        # 401 on the other: the provider has no key left, the next provider
+        # (Anthropic's format) answers, streaming too
+        first.set_key_status('sk-first-2', 401)
+        r = self.client('openai', 'chat', CHAT, tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'second')
+        self.assertEqual(r['body']['choices'][0]['message']['content'],
+                         'You said: hello there gateway')
+        n = first.calls()
+        r = self.client('openai', 'stream', dict(CHAT, stream_options={'include_usage': True}),
+                        tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['text'], 'You said: hello there gateway')
+        self.assertEqual(r['usage']['completion_tokens'], 5)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'second')
+        # both keys are out: the first provider was not called again
+        self.assertEqual(first.calls(), n)
+        line = self.usage()[-1]
+        self.assertEqual((line['provider'], line['key_id'], line['output_tokens']),
+                         ('second', 'pk_s1', 5))
+        # the second provider failing too: 502 in the client's format
+        self.mocks['second'].fail_next(5, 503)
+        r = self.client('openai', 'chat', CHAT, tok)
+        self.assertEqual(r['status'], 502)
+        self.assertNotIn('sk-', json.dumps(r))
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
