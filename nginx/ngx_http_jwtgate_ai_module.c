@@ -301,7 +301,7 @@ ngx_http_jwtgate_ai_handler(ngx_http_request_t *r)
     }
 
     rc = ngx_http_jwtgate_ai_route(r, ctx, &rest);
-    if (rc != NGX_OK) {
+    if (rc != NGX_DECLINED) {
         return rc;
     }
 
@@ -382,7 +382,7 @@ ngx_http_jwtgate_ai_route(ngx_http_request_t *r,
                                          "method not allowed", 0);
     }
 
-    return NGX_OK;
+    return NGX_DECLINED;
 }
 
 
@@ -549,7 +549,7 @@ ngx_http_jwtgate_ai_body(ngx_http_request_t *r)
     }
 
     rc = ngx_http_jwtgate_ai_limits(r, ctx);
-    if (rc != NGX_OK) {
+    if (rc != NGX_DECLINED) {
         ngx_http_finalize_request(r, rc);
         return;
     }
@@ -558,7 +558,7 @@ ngx_http_jwtgate_ai_body(ngx_http_request_t *r)
 
     rc = ngx_http_jwtgate_ai_next(r, ctx);
 
-    if (rc != NGX_OK) {
+    if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
     }
 }
@@ -583,7 +583,8 @@ ngx_http_jwtgate_ai_counter_hash(ngx_http_jwtgate_ai_ctx_t *ctx,
 
 
 /* Before any provider call: the over-quota list (every gateway), then the
- * subscription's limits counted here (this gateway). */
+ * subscription's limits counted here (this gateway). NGX_DECLINED: the
+ * request may go on; else the refusal was answered, with that code. */
 
 static ngx_int_t
 ngx_http_jwtgate_ai_limits(ngx_http_request_t *r,
@@ -619,7 +620,7 @@ ngx_http_jwtgate_ai_limits(ngx_http_request_t *r,
         != JG_OK
         || jg_snapshot_sub_limits(ctx->snap->js, &sub, &ctx->limits) != JG_OK)
     {
-        return NGX_OK;
+        return NGX_DECLINED;
     }
 
     ctx->has_limits = 1;
@@ -689,7 +690,7 @@ ngx_http_jwtgate_ai_limits(ngx_http_request_t *r,
         }
     }
 
-    return NGX_OK;
+    return NGX_DECLINED;
 }
 
 
@@ -755,8 +756,8 @@ ngx_http_jwtgate_ai_count_tokens(ngx_http_jwtgate_ai_ctx_t *ctx)
 /* ---- attempts ----------------------------------------------------------- */
 
 
-/* The next (provider, key) to try, and its subrequest; the final answer
- * when there is none left. */
+/* The next (provider, key) to try, and its subrequest (NGX_DONE); the
+ * final answer, with its code, when there is none left. */
 
 static ngx_int_t
 ngx_http_jwtgate_ai_next(ngx_http_request_t *r,
@@ -833,7 +834,7 @@ ngx_http_jwtgate_ai_next(ngx_http_request_t *r,
         rc = ngx_http_jwtgate_ai_attempt(r, ctx);
 
         if (rc == NGX_OK) {
-            return NGX_OK;
+            return NGX_DONE;
         }
 
         if (rc != NGX_DECLINED) {
@@ -1236,13 +1237,7 @@ ngx_http_jwtgate_ai_finish(ngx_http_request_t *r,
 
     ctx->last_status = ctx->status ? ctx->status : NGX_HTTP_BAD_GATEWAY;
 
-    rc = ngx_http_jwtgate_ai_next(r, ctx);
-
-    if (rc == NGX_OK) {
-        return NGX_DONE;
-    }
-
-    return rc;
+    return ngx_http_jwtgate_ai_next(r, ctx);
 }
 
 

@@ -63,7 +63,12 @@ async function anthropic() {
     events++;
     if (ev.type === 'message_start') { input = ev.message.usage.input_tokens; model = ev.message.model; }
     if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
-    if (ev.type === 'message_delta') { output = ev.usage.output_tokens; stop = ev.delta.stop_reason; }
+    if (ev.type === 'message_delta') {
+      // cumulative: a stream translated from OpenAI knows the input only at its end
+      if (ev.usage.input_tokens != null) input = ev.usage.input_tokens;
+      output = ev.usage.output_tokens;
+      stop = ev.delta.stop_reason;
+    }
   }
   return { ok: true, text, events, usage: { input_tokens: input, output_tokens: output }, finish: stop,
            model, headers: pick(response.headers) };
