@@ -44,7 +44,8 @@ SERVER = '''
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_buffering off;
-            proxy_read_timeout 3s;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 2s;
         }
 '''
 
@@ -210,6 +211,8 @@ class AITest(NginxTest):
 
     def reset_mocks(self):
         for m in self.mocks.values():
+            if not isinstance(m, LLMMock):
+                continue
             m.configure({'reset_requests': True, 'cut_after': None})
 
 
@@ -525,6 +528,81 @@ class Failover(AITest):
         r = self.client('openai', 'chat', CHAT, tok)
         self.assertEqual(r['status'], 502)
         self.assertNotIn('sk-', json.dumps(r))
+
+
+class Outages(AITest):
+    """5xx, timeouts, a provider that is down, a stream cut short."""
+
+    subs = (sub('app1'),)
+
+    @classmethod
+    def make_providers(cls):
+        a = cls.mock('flaky', 'openai', ['sk-flaky'])
+        b = cls.mock('steady', 'anthropic', ['sk-steady'])
+        return [{'name': 'down', 'mock': DownProvider(), 'keys': [('pk_d1', 'sk-down')],
+                 'models': {'down-only': 'x', 'm': 'x'}},
+                {'name': 'flaky', 'mock': a, 'keys': [('pk_f1', 'sk-flaky')],
+                 'models': {'m': 'flaky-model', 'flaky-only': 'flaky-model'}},
+                {'name': 'steady', 'mock': b, 'keys': [('pk_s1', 'sk-steady')],
+                 'models': {'m': 'steady-model'}}]
+
+    def setUp(self):
+        self.reset_mocks()
+        for m in self.mocks.values():
+            m.configure({'header_delay': 0, 'fail_next': {'count': 0}})
+        self.tok = token(self.keys, 'app1')
+
+    def test_down_then_5xx_then_next_format(self):
+        # "down" refuses connections, "flaky" answers 503: "steady" (another
+        # format) answers, whole and streamed
+        self.mocks['flaky'].fail_next(1, 503)
+        r = self.client('openai', 'chat', dict(CHAT, model='m'), self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'steady')
+        self.assertEqual(r['body']['choices'][0]['message']['content'],
+                         'You said: hello there gateway')
+        self.mocks['flaky'].fail_next(1, 500)
+        r = self.client('openai', 'stream', dict(CHAT, model='m'), self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'steady')
+        self.assertEqual(r['text'], 'You said: hello there gateway')
+        self.assertEqual(self.mocks['flaky'].calls(), 2)
+        # nothing left: 502 with an error body in the client's format
+        r = self.client('openai', 'chat', dict(CHAT, model='down-only'), self.tok)
+        self.assertEqual(r['status'], 502)
+        self.assertIn('message', r['error'])
+
+    def test_timeout_next_provider(self):
+        self.mocks['flaky'].configure({'header_delay': 3})
+        r = self.client('openai', 'chat', dict(CHAT, model='m'), self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'steady')
+        r = self.client('openai', 'chat', dict(CHAT, model='flaky-only'), self.tok)
+        self.assertEqual(r['status'], 504)
+
+    def test_stream_cut_short_ends_cleanly(self):
+        self.mocks['flaky'].configure({'cut_after': 3})
+        r = self.client('openai', 'stream', dict(CHAT, model='flaky-only',
+                                                 stream_options={'include_usage': True}),
+                        self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertTrue('You said: hello there gateway'.startswith(r['text']), r)
+        self.assertLess(len(r['text']), len('You said: hello there gateway'))
+        line = self.usage()[-1]
+        self.assertEqual((line['provider'], line['status']), ('flaky', 200))
+
+
+class DownProvider:
+    """A provider nobody listens for: a port that was free a moment ago."""
+
+    format = 'openai'
+
+    def __init__(self):
+        from jgtest import ports
+        self.base_url = 'http://127.0.0.1:%d/v1' % ports.free_port()
+
+    def calls(self):
+        return 0
 
 
 if __name__ == '__main__':
