@@ -293,15 +293,15 @@ ngx_http_jwtgate_ai_provider(ngx_pool_t *pool, jg_jwks *secrets,
     ngx_str_t *api_id, json_t *jp, ngx_http_jwtgate_ai_provider_t *p,
     ngx_log_t *log)
 {
-    size_t                  k, plen;
-    json_t                 *models, *keys, *jk, *v;
-    jg_err                  err;
-    jg_jwe                 *jwe;
-    ngx_str_t               fmt, sealed;
-    const char             *bound, *key;
-    u_char                  want[512];
-    const unsigned char    *pt;
-    jg_jwe_decrypt_opts     opts;
+    size_t                      k, plen;
+    json_t                     *models, *keys, *jk, *v;
+    jg_err                      err;
+    jg_jwe                     *jwe;
+    u_char                      want[512];
+    ngx_str_t                   fmt, sealed;
+    const char                 *bound, *key;
+    const unsigned char        *pt;
+    jg_jwe_decrypt_opts         opts;
     ngx_http_jwtgate_ai_key_t  *pk;
 
     if (!json_is_object(jp)
@@ -446,13 +446,13 @@ ngx_http_jwtgate_ai_provider(ngx_pool_t *pool, jg_jwks *secrets,
 static jg_jwks *
 ngx_http_jwtgate_ai_secrets(ngx_str_t *path, ngx_log_t *log)
 {
-    ssize_t          n;
-    jg_err           err;
-    jg_jwk          *key;
-    jg_jwks         *set;
-    ngx_fd_t         fd;
-    u_char           buf[8192];
-    ngx_file_info_t  fi;
+    jg_err            err;
+    jg_jwk           *key;
+    u_char            buf[8192];
+    ssize_t           n;
+    jg_jwks          *set;
+    ngx_fd_t          fd;
+    ngx_file_info_t   fi;
 
     fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {

@@ -93,6 +93,8 @@ static ngx_int_t ngx_http_jwtgate_ai_route(ngx_http_request_t *r,
     ngx_http_jwtgate_ai_ctx_t *ctx, ngx_str_t *rest);
 static ngx_int_t ngx_http_jwtgate_ai_models(ngx_http_request_t *r,
     ngx_http_jwtgate_ai_ctx_t *ctx);
+static uint64_t ngx_http_jwtgate_ai_counter_hash(
+    ngx_http_jwtgate_ai_ctx_t *ctx, ngx_uint_t kind, ngx_str_t *model);
 static ngx_int_t ngx_http_jwtgate_ai_limits(ngx_http_request_t *r,
     ngx_http_jwtgate_ai_ctx_t *ctx);
 static void ngx_http_jwtgate_ai_count_tokens(ngx_http_jwtgate_ai_ctx_t *ctx);
@@ -218,10 +220,11 @@ static ngx_str_t  ngx_http_jwtgate_ai_sse = ngx_string("text/event-stream");
 static ngx_int_t
 ngx_http_jwtgate_ai_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                   rest;
-    ngx_pool_cleanup_t         *cln;
-    ngx_http_jwtgate_ai_ctx_t  *ctx;
+    ngx_int_t                         rc;
+    ngx_str_t                         rest;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_jwtgate_ai_ctx_t        *ctx;
+    ngx_http_jwtgate_ai_loc_conf_t   *alcf;
     ngx_http_jwtgate_ai_main_conf_t  *amcf;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_jwtgate_ai_ctx_t));
@@ -321,9 +324,9 @@ ngx_http_jwtgate_ai_handler(ngx_http_request_t *r)
         return ngx_http_jwtgate_ai_models(r, ctx);
     }
 
-    if (r->headers_in.content_length_n > (off_t) ((ngx_http_jwtgate_ai_loc_conf_t *)
-                    ngx_http_get_module_loc_conf(r, ngx_http_jwtgate_ai_module))
-                   ->body_max) {
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_jwtgate_ai_module);
+
+    if (r->headers_in.content_length_n > (off_t) alcf->body_max) {
         return ngx_http_jwtgate_ai_error(r, ctx, ctx->client_fmt,
                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                          NULL,
@@ -392,12 +395,12 @@ static ngx_int_t
 ngx_http_jwtgate_ai_models(ngx_http_request_t *r,
     ngx_http_jwtgate_ai_ctx_t *ctx)
 {
-    char                            *body;
-    size_t                           len;
-    ngx_int_t                        rc;
-    ngx_uint_t                       i, j, k, n, total;
-    const char                     **names;
-    ngx_http_jwtgate_ai_provider_t  *p;
+    char                             *body;
+    size_t                            len;
+    ngx_int_t                         rc;
+    ngx_uint_t                        i, j, k, n, total;
+    const char                      **names;
+    ngx_http_jwtgate_ai_provider_t   *p;
 
     total = 0;
 
@@ -453,9 +456,9 @@ ngx_http_jwtgate_ai_body(ngx_http_request_t *r)
     ssize_t                          n;
     ngx_int_t                        rc;
     ngx_uint_t                       i, offered;
+    const char                      *model;
     ngx_chain_t                     *cl;
     jg_llm_status                    st;
-    const char                      *model;
     ngx_http_jwtgate_ai_ctx_t       *ctx;
     ngx_http_jwtgate_ai_loc_conf_t  *alcf;
 
@@ -590,7 +593,7 @@ static ngx_int_t
 ngx_http_jwtgate_ai_limits(ngx_http_request_t *r,
     ngx_http_jwtgate_ai_ctx_t *ctx)
 {
-    time_t                            now;
+    time_t  now;
     int64_t                           until, minute, day, rpm[2], tpm[2],
                                       tpd[2];
     jg_snap_sub                       sub;
@@ -888,9 +891,9 @@ ngx_http_jwtgate_ai_attempt(ngx_http_request_t *r,
     u_char                          *p;
     ngx_buf_t                       *b;
     ngx_str_t                        value;
+    const char                      *path;
     ngx_chain_t                     *cl;
     jg_llm_status                    st;
-    const char                      *path;
     ngx_http_request_t              *sr;
     ngx_http_request_body_t         *rb;
     const jg_llm_format_info        *fi;

@@ -183,11 +183,11 @@ int64_t
 ngx_http_jwtgate_ai_count(ngx_shm_zone_t *zone, uint64_t hash,
     int64_t window, int64_t add)
 {
-    int64_t                        before, oldest;
-    ngx_uint_t                     i, k, slot;
-    ngx_slab_pool_t               *shpool;
-    ngx_http_jwtgate_ai_shctx_t   *sh;
-    ngx_http_jwtgate_ai_counter_t *c;
+    int64_t                         before, oldest;
+    ngx_uint_t                      i, k, slot;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_jwtgate_ai_shctx_t    *sh;
+    ngx_http_jwtgate_ai_counter_t  *c;
 
     sh = zone->data;
     shpool = (ngx_slab_pool_t *) zone->shm.addr;

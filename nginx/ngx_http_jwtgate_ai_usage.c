@@ -28,8 +28,8 @@ ngx_http_jwtgate_ai_usage_write(ngx_http_jwtgate_ai_main_conf_t *amcf,
     uint64_t input, uint64_t output)
 {
     u_char   *p, *last;
-    ssize_t   n;
     u_char    line[2048];
+    ssize_t   n;
 
     if (amcf->usage_log == NULL || amcf->usage_log->fd == NGX_INVALID_FILE) {
         return;
