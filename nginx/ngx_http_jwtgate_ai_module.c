@@ -48,6 +48,7 @@ typedef struct {
     ngx_http_jwtgate_ai_provider_t  *prov;
     ngx_http_jwtgate_ai_model_t  *pmodel;
     ngx_http_jwtgate_ai_key_t    *key;
+    ngx_http_jwtgate_ai_provider_t  *used;         /* of the last attempt */
     ngx_str_t                     url;
     time_t                        soonest;         /* a key out comes back */
 
@@ -902,6 +903,7 @@ ngx_http_jwtgate_ai_attempt(ngx_http_request_t *r,
 
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_jwtgate_ai_module);
     fi = jg_llm_format_get(ctx->prov->format);
+    ctx->used = ctx->prov;
 
     st = jg_llm_request_build(ctx->req, ctx->prov->format,
                               (char *) ctx->pmodel->target.data, &body, &len,
@@ -1716,13 +1718,16 @@ ngx_http_jwtgate_ai_set_headers(ngx_http_request_t *r,
 }
 
 
+/* A request that reached a provider (its last attempt's provider and key);
+ * a refusal before any provider call is not usage (the access log has it):
+ * jwtgated sums these lines against the limits. */
+
 static void
 ngx_http_jwtgate_ai_log_usage(ngx_http_jwtgate_ai_ctx_t *ctx)
 {
-    ngx_str_t                         none;
     ngx_http_jwtgate_ai_main_conf_t  *amcf;
 
-    if (ctx->logged) {
+    if (ctx->logged || ctx->used == NULL || ctx->key == NULL) {
         return;
     }
 
@@ -1730,15 +1735,11 @@ ngx_http_jwtgate_ai_log_usage(ngx_http_jwtgate_ai_ctx_t *ctx)
 
     amcf = ngx_http_get_module_main_conf(ctx->main,
                                          ngx_http_jwtgate_ai_module);
-    ngx_str_set(&none, "");
 
     ngx_http_jwtgate_ai_usage_write(amcf, ctx->main->connection->log,
                                     &ctx->client_id, &ctx->japi->id,
-                                    &ctx->model,
-                                    ctx->prov ? &ctx->prov->name : &none,
-                                    ctx->key && ctx->prov
-                                    ? &ctx->key->id : &none,
-                                    ctx->client_status,
+                                    &ctx->model, &ctx->used->name,
+                                    &ctx->key->id, ctx->client_status,
                                     ctx->usage.present ? ctx->usage.input : 0,
                                     ctx->usage.present ? ctx->usage.output
                                                        : 0);
