@@ -69,6 +69,16 @@ def node_modules():
                            'installs it: cd tests/ai && npm ci)' % HERE)
 
 
+def run_client(sdk, op, request, tok, base):
+    """One call of an official client (tests/ai/clients.mjs): its outcome."""
+    cmd = {'sdk': sdk, 'op': op, 'request': request, 'apiKey': tok, 'baseURL': base}
+    p = subprocess.run(['node', os.path.join(HERE, 'clients.mjs')], input=json.dumps(cmd),
+                       capture_output=True, text=True, timeout=60, cwd=HERE)
+    if p.returncode != 0:
+        raise AssertionError('clients.mjs: %s' % p.stderr)
+    return json.loads(p.stdout)
+
+
 class World:
     """The mocks, the secrets key, the sealed keys and the snapshot of one nginx."""
 
@@ -185,13 +195,9 @@ class AITest(NginxTest):
         return 'http://127.0.0.1:%d/llm/v1' % self.ng.port
 
     def client(self, sdk, op, request, tok, base=None):
-        cmd = {'sdk': sdk, 'op': op, 'request': request, 'apiKey': tok,
-               'baseURL': base or (self.base() if sdk == 'openai'
-                                   else 'http://127.0.0.1:%d/llm' % self.ng.port)}
-        p = subprocess.run(['node', os.path.join(HERE, 'clients.mjs')], input=json.dumps(cmd),
-                           capture_output=True, text=True, timeout=60, cwd=HERE)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return json.loads(p.stdout)
+        return run_client(sdk, op, request, tok,
+                          base or (self.base() if sdk == 'openai'
+                                   else 'http://127.0.0.1:%d/llm' % self.ng.port))
 
     def post(self, path, doc, tok, headers=None, raw=None):
         h = {'Content-Type': 'application/json'}
