@@ -901,6 +901,10 @@ ngx_http_jwtgate_ai_attempt(ngx_http_request_t *r,
     ngx_http_post_subrequest_t      *ps;
     ngx_http_jwtgate_ai_loc_conf_t  *alcf;
 
+    if (ctx->pmodel == NULL) {
+        return NGX_DECLINED;
+    }
+
     alcf = ngx_http_get_module_loc_conf(r, ngx_http_jwtgate_ai_module);
     fi = jg_llm_format_get(ctx->prov->format);
     ctx->used = ctx->prov;
@@ -1897,7 +1901,7 @@ ngx_http_jwtgate_ai_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_jwtgate_ai_loc_conf_t  *conf = child;
 
     ngx_conf_merge_size_value(conf->body_max, prev->body_max,
-                              1024 * 1024);
+                              (size_t) 1024 * 1024);
 
     return NGX_CONF_OK;
 }

@@ -17,7 +17,7 @@
 #include "ngx_http_jwtgate_ai_module.h"
 
 
-static u_char *ngx_http_jwtgate_ai_json_str(u_char *p, u_char *last,
+static u_char *ngx_http_jwtgate_ai_json_str(u_char *p, const u_char *last,
     ngx_str_t *s);
 
 
@@ -74,7 +74,7 @@ ngx_http_jwtgate_ai_usage_write(ngx_http_jwtgate_ai_main_conf_t *amcf,
  * escaped all the same */
 
 static u_char *
-ngx_http_jwtgate_ai_json_str(u_char *p, u_char *last, ngx_str_t *s)
+ngx_http_jwtgate_ai_json_str(u_char *p, const u_char *last, ngx_str_t *s)
 {
     size_t  i;
     u_char  c;

@@ -147,12 +147,12 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(self.mock.calls(), calls)
         self.assertEqual([(x['status'], x['input_tokens'], x['output_tokens'])
                           for x in self.usage_lines(one)], [(200, 5, 5), (200, 5, 5)])
-        # the second gateway counted nothing of it: the usage agent reports the first gateway's log; jwtgated lists the client
-        # as over quota; the second gateway refuses it from its snapshot
+        # the second gateway counted nothing of it: the usage agent reports the first
+        # gateway's log, jwtgated lists the client as over quota, the second gateway
+        # refuses it from its snapshot
         state = os.path.join(self.srv.tmp, 'usage.state')
         jwtgate('gateway', 'usage', '--once', '--credential', self.cred, '--log',
                 os.path.join(one.dir, 'usage.log'), '--state', state, '--url', self.srv.issuer)
-
         snap = self.srv.snapshot()
         listed = [e for e in snap.get('over_quota', [])
                   if e['client_id'] == self.app['client_id'] and e['api_id'] == self.api['id']]
@@ -166,6 +166,7 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(self.mock.calls(), calls)
         self.assertFalse(os.path.exists(os.path.join(two.dir, 'usage.log'))
                          and self.usage_lines(two))
+
 
 if __name__ == '__main__':
     unittest.main(verbosity=2)

@@ -12,7 +12,7 @@ import subprocess
 import time
 import unittest
 
-from jgtest import Nginx, NginxTest, config, nested, request
+from jgtest import Nginx, NginxTest, nested, request
 from jgtest.llm_mock import LLMMock
 from jgtest.tokens import cli
 
@@ -494,8 +494,8 @@ class Failover(AITest):
     def make_providers(cls):
         a = cls.mock('first', 'openai', ['sk-first-1', 'sk-first-2'])
         b = cls.mock('second', 'anthropic', ['sk-second-1'])
-        return [{'name': 'first', 'mock': a, 'keys': [('pk_f1', 'sk-first-1'),
-                                                        ('pk_f2', 'sk-first-2')],
+        return [{'name': 'first', 'mock': a,
+                 'keys': [('pk_f1', 'sk-first-1'), ('pk_f2', 'sk-first-2')],
                  'models': {'gpt-4o': 'gpt-4o-2024-08-06'}},
                 {'name': 'second', 'mock': b, 'keys': [('pk_s1', 'sk-second-1')],
                  'models': {'gpt-4o': 'claude-sonnet-4-5'}}]
