@@ -184,7 +184,9 @@ ngx_http_jwtgate_ai_llm_load(ngx_http_jwtgate_ai_main_conf_t *amcf,
     ngx_http_jwtgate_ai_api_t  *api;
     ngx_http_jwtgate_ai_llm_t  *llm;
 
-    pool = ngx_create_pool(4096, log);
+    /* the cycle's log: the configuration outlives the request that read
+     * it (a pool logs through its log when it is destroyed) */
+    pool = ngx_create_pool(4096, ngx_cycle->log);
     if (pool == NULL) {
         return NULL;
     }

@@ -60,6 +60,7 @@ typedef struct {
     unsigned                      ok:1;            /* the answer's to send */
     unsigned                      failed:1;
     unsigned                      passthrough:1;   /* a provider's 4xx */
+    unsigned                      json:1;          /* its body is JSON */
     unsigned                      broken:1;        /* ended in an error */
     unsigned                      header_sent:1;   /* to the client */
     unsigned                      eof:1;
@@ -1179,7 +1180,10 @@ ngx_http_jwtgate_ai_finish(ngx_http_request_t *r,
             /* the provider refused the request itself (a 4xx that is not
              * the key's fault): the same answer in the client's format */
 
-            if (ctx->prov->format == ctx->client_fmt) {
+            /* (not JSON: not the provider's, e.g. nginx's own page of an
+             * internal location that is not there) */
+
+            if (ctx->prov->format == ctx->client_fmt && ctx->json) {
                 ctx->client_status = ctx->status;
                 rc = ngx_http_jwtgate_ai_send(r, ctx, ctx->status, ctx->ans,
                                               ctx->ans_len, 0);
@@ -1341,6 +1345,11 @@ ngx_http_jwtgate_ai_header_filter(ngx_http_request_t *r)
 
     ctx->ok = 1;
     ctx->passthrough = 1;
+    ctx->json = r->headers_out.content_type.len >= ngx_http_jwtgate_ai_json.len
+                && ngx_strncasecmp(r->headers_out.content_type.data,
+                                   ngx_http_jwtgate_ai_json.data,
+                                   ngx_http_jwtgate_ai_json.len)
+                   == 0;
 
     return NGX_OK;
 }

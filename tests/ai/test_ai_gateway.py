@@ -8,10 +8,12 @@ section whose provider keys are sealed to a gateway secrets key, as jwtgated
 publishes them (docs/ai-gateway.md)."""
 import json
 import os
+import socket
 import subprocess
 import time
 import unittest
 
+import jgtest
 from jgtest import Nginx, NginxTest, nested, request
 from jgtest.llm_mock import LLMMock
 from jgtest.tokens import cli
@@ -603,6 +605,49 @@ class Outages(AITest):
         self.assertLess(len(r['text']), len('You said: hello there gateway'))
         line = self.usage()[-1]
         self.assertEqual((line['provider'], line['status']), ('flaky', 200))
+
+    def test_client_gone_mid_stream(self):
+        # the client reads the first events and hangs up: the stream stops, the
+        # worker lives on, what was counted is logged
+        self.mocks['flaky'].configure({'chunk_delay': 0.2})
+        body = json.dumps(dict(CHAT, model='flaky-only', stream=True)).encode()
+        lines = len(self.usage())
+        s = socket.create_connection(('127.0.0.1', self.ng.port), timeout=10)
+        s.sendall(b'POST /llm/v1/chat/completions HTTP/1.1\r\nHost: x\r\n'
+                  b'Authorization: Bearer ' + self.tok.encode() + b'\r\n'
+                  b'Content-Type: application/json\r\nContent-Length: '
+                  + str(len(body)).encode() + b'\r\n\r\n' + body)
+        got = b''
+        while b'data:' not in got:
+            got += s.recv(4096)
+        self.assertIn(b'200 OK', got)
+        s.close()
+        jgtest.wait_until(lambda: len(self.usage()) > lines, 10, step=0.1,
+                          what='the usage line of the request cut short')
+        self.assertEqual(self.usage()[-1]['provider'], 'flaky')
+        self.mocks['flaky'].configure({'chunk_delay': 0.005})
+        r = self.client('openai', 'chat', dict(CHAT, model='flaky-only'), self.tok)
+        self.assertTrue(r['ok'], r)
+
+    def test_new_snapshot_new_configuration(self):
+        # a new snapshot: its LLM configuration replaces the old one (whose keys are
+        # wiped and freed once no request uses them), in every worker
+        self.assertEqual(self.chat_status('renamed'), 404)
+        steady = self.world.providers[2]
+        steady['models'] = dict(steady['models'], renamed='steady-model')
+        try:
+            self.world.write()
+            jgtest.wait_until(lambda: self.ng.logs().count(
+                'version %d loaded' % self.world.version) >= 2, 10, step=0.1,
+                what='both workers to load the new snapshot')
+            for _ in range(4):
+                self.assertEqual(self.chat_status('renamed'), 200)
+        finally:
+            del steady['models']['renamed']
+            self.world.write()
+
+    def chat_status(self, model):
+        return self.post('/llm/v1/chat/completions', dict(CHAT, model=model), self.tok).status
 
 
 class DownProvider:
