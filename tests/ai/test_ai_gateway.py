@@ -15,6 +15,7 @@ import unittest
 
 import jgtest
 from jgtest import Nginx, NginxTest, nested, request
+from jgtest.certs import Certs
 from jgtest.llm_mock import LLMMock
 from jgtest.tokens import cli
 
@@ -157,6 +158,9 @@ class AITest(NginxTest):
     subs = ()
     revoked = ()
     over_quota = ()
+    server_conf = SERVER
+    http_conf = HTTP
+    ports_named = ()
 
     @classmethod
     def setUpClass(cls):
@@ -165,7 +169,8 @@ class AITest(NginxTest):
         cls.mocks = {}
         try:
             provs = cls.make_providers()
-            cls.ng = Nginx(cls.__name__, SERVER, HTTP, workers=2)
+            cls.ng = Nginx(cls.__name__, cls.server_conf, cls.http_conf, workers=2,
+                           ports_named=cls.ports_named, params=cls.params())
             cls.world = World(cls.keys, cls.ng.dir, provs, list(cls.subs),
                               revoked=cls.revoked, over_quota=cls.over_quota)
             cls.world.write()
@@ -179,6 +184,10 @@ class AITest(NginxTest):
     def tearDownClass(cls):
         cls.stop_mocks()
         super().tearDownClass()
+
+    @classmethod
+    def params(cls):
+        return {}
 
     @classmethod
     def stop_mocks(cls):
@@ -648,6 +657,79 @@ class Outages(AITest):
 
     def chat_status(self, model):
         return self.post('/llm/v1/chat/completions', dict(CHAT, model=model), self.tok).status
+
+
+class TLSProvider:
+    """A provider reached over TLS at https://NAME/v1 (an upstream block of that name in
+    front of `mock`'s TLS terminator)."""
+
+    format = 'openai'
+
+    def __init__(self, name, mock):
+        self.base_url = 'https://%s/v1' % name
+        self.mock = mock
+
+    def calls(self):
+        return self.mock.calls()
+
+
+class TLS(AITest):
+    """Providers over TLS with verified trust (the internal location's proxy_ssl_*): a
+    certificate for the provider's name and the trusted CA answer; a certificate for
+    another name is refused before the key is sent."""
+
+    subs = (sub('app1'),)
+    ports_named = ('tls',)
+    server_conf = SERVER.replace('''            proxy_buffering off;''', '''\
+            proxy_buffering off;
+            proxy_ssl_server_name on;
+            proxy_ssl_verify on;
+            proxy_ssl_trusted_certificate %(certs)s/ca.pem;''')
+    http_conf = HTTP + '''
+    upstream provider.test { server 127.0.0.1:%(port_tls)d; }
+    upstream other.test { server 127.0.0.1:%(port_tls)d; }
+    # the provider's TLS side, in front of the mock
+    server {
+        listen 127.0.0.1:%(port_tls)d ssl;
+        ssl_certificate %(certs)s/provider.pem;
+        ssl_certificate_key %(certs)s/provider.key;
+        location / {
+            proxy_pass http://127.0.0.1:%(mock_port)d;
+        }
+    }
+'''
+
+    @classmethod
+    def make_providers(cls):
+        cls.certs = Certs()
+        cls.certs.issue('provider', '/CN=provider.test', 'DNS:provider.test', 'serverAuth')
+        m = cls.mock('tls', 'openai', ['sk-tls-1'])
+        return [{'name': 'tls', 'mock': TLSProvider('provider.test', m),
+                 'keys': [('pk_t1', 'sk-tls-1')], 'models': {'tls': 'tls-model'}},
+                {'name': 'other', 'mock': TLSProvider('other.test', m),
+                 'keys': [('pk_o1', 'sk-tls-1')], 'models': {'other': 'tls-model'}}]
+
+    @classmethod
+    def params(cls):
+        return {'certs': cls.certs.dir, 'mock_port': cls.mocks['tls'].port}
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.certs.close()
+
+    def test_verified_trust(self):
+        tok = token(self.keys, 'app1')
+        r = self.client('openai', 'chat', dict(CHAT, model='tls'), tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'tls')
+        self.assertEqual(self.mocks['tls'].requests[-1].headers.get('authorization'),
+                         'Bearer sk-tls-1')
+        n = self.mocks['tls'].calls()
+        r = self.client('openai', 'chat', dict(CHAT, model='other'), tok)
+        self.assertEqual(r['status'], 502)
+        self.assertEqual(self.mocks['tls'].calls(), n)
+        self.assertIn('upstream SSL certificate does not match "other.test"', self.ng.logs())
 
 
 class DownProvider:
