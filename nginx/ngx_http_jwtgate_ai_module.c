@@ -51,6 +51,8 @@ typedef struct {
     ngx_http_jwtgate_ai_provider_t  *used;         /* of the last attempt */
     ngx_str_t                     url;
     time_t                        soonest;         /* a key out comes back */
+    ngx_event_t                   timer;           /* the provider's
+                                                      timeout_ms */
 
     /* the current attempt's outcome */
     ngx_uint_t                    status;
@@ -123,6 +125,7 @@ static int ngx_http_jwtgate_ai_emit(void *data, const char *p, size_t len);
 static void ngx_http_jwtgate_ai_log_usage(ngx_http_jwtgate_ai_ctx_t *ctx);
 static void ngx_http_jwtgate_ai_cleanup(void *data);
 static time_t ngx_http_jwtgate_ai_retry_after(ngx_http_request_t *sr);
+static void ngx_http_jwtgate_ai_timeout(ngx_event_t *ev);
 
 static ngx_int_t ngx_http_jwtgate_ai_header_filter(ngx_http_request_t *r);
 static ngx_int_t ngx_http_jwtgate_ai_body_filter(ngx_http_request_t *r,
@@ -1050,7 +1053,54 @@ ngx_http_jwtgate_ai_attempt(ngx_http_request_t *r,
                    "jwtgate_ai: attempt %ui: provider \"%V\" key \"%V\"",
                    ctx->attempts, &ctx->prov->name, &ctx->key->id);
 
+    /* the provider's own timeout, until its answer's header (the internal
+     * location's proxy timeouts bound every attempt as well) */
+
+    ctx->timer.handler = ngx_http_jwtgate_ai_timeout;
+    ctx->timer.data = ctx;
+    ctx->timer.log = r->connection->log;
+    ngx_add_timer(&ctx->timer, ctx->prov->timeout);
+
     return NGX_OK;
+}
+
+
+/* The provider took longer than its timeout_ms to answer: the attempt ends
+ * as a proxy read timeout would end it (the upstream's own handler, with
+ * its event marked timed out), and the next attempt follows. */
+
+static void
+ngx_http_jwtgate_ai_timeout(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_request_t         *sr;
+    ngx_http_upstream_t        *u;
+    ngx_http_jwtgate_ai_ctx_t  *ctx;
+
+    ctx = ev->data;
+    sr = ctx->sr;
+
+    if (sr == NULL || sr->done || ctx->status != 0 || sr->upstream == NULL) {
+        return;
+    }
+
+    u = sr->upstream;
+    c = u->peer.connection;
+
+    if (c == NULL) {
+        /* not connected yet (resolving): nginx's timeouts apply */
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "jwtgate_ai: provider \"%V\" did not answer within %M ms",
+                  &ctx->prov->name, ctx->prov->timeout);
+
+    /* (the handler runs the posted requests: the parent's next attempt;
+     * the request may be gone after it) */
+
+    c->read->timedout = 1;
+    c->read->handler(c->read);
 }
 
 
@@ -1096,6 +1146,10 @@ ngx_http_jwtgate_ai_done(ngx_http_request_t *sr, void *data, ngx_int_t rc)
 
     if (sr != ctx->sr) {
         return rc;
+    }
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
     }
 
     if (rc == NGX_ERROR && !sr->connection->error) {
@@ -1281,6 +1335,10 @@ ngx_http_jwtgate_ai_header_filter(ngx_http_request_t *r)
     mr = ctx->main;
     status = r->headers_out.status;
     ctx->status = status;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
 
     if (status >= 200 && status < 300) {
 
@@ -1763,6 +1821,10 @@ static void
 ngx_http_jwtgate_ai_cleanup(void *data)
 {
     ngx_http_jwtgate_ai_ctx_t  *ctx = data;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
 
     if (ctx->req != NULL) {
         if (ctx->header_sent && !ctx->logged) {

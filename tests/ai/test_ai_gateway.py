@@ -107,7 +107,8 @@ class World:
         provs = []
         for p in self.providers:
             provs.append({'name': p['name'], 'format': p['mock'].format,
-                          'base_url': p['mock'].base_url, 'timeout_ms': 3000,
+                          'base_url': p['mock'].base_url,
+                          'timeout_ms': p.get('timeout_ms', 3000),
                           'models': p['models'],
                           'keys': [{'id': kid, 'sealed': self.seal(p.get('api', API), kid, sec)}
                                    for kid, sec in p['keys']]})
@@ -566,6 +567,7 @@ class Outages(AITest):
         return [{'name': 'down', 'mock': DownProvider(), 'keys': [('pk_d1', 'sk-down')],
                  'models': {'down-only': 'x', 'm': 'x'}},
                 {'name': 'flaky', 'mock': a, 'keys': [('pk_f1', 'sk-flaky')],
+                 'timeout_ms': 700,
                  'models': {'m': 'flaky-model', 'flaky-only': 'flaky-model'}},
                 {'name': 'steady', 'mock': b, 'keys': [('pk_s1', 'sk-steady')],
                  'models': {'m': 'steady-model'}}]
@@ -595,6 +597,18 @@ class Outages(AITest):
         r = self.client('openai', 'chat', dict(CHAT, model='down-only'), self.tok)
         self.assertEqual(r['status'], 502)
         self.assertIn('message', r['error'])
+
+    def test_provider_timeout(self):
+        # "flaky" answers after 1.5 s: within the proxy's 2 s, not within its own
+        # timeout_ms (700): the next provider answers
+        self.mocks['flaky'].configure({'header_delay': 1.5})
+        r = self.client('openai', 'chat', dict(CHAT, model='m'), self.tok)
+        self.assertTrue(r['ok'], r)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'steady')
+        self.assertIn('provider "flaky" did not answer within 700 ms', self.ng.logs())
+        self.mocks['flaky'].configure({'header_delay': 0})
+        r = self.client('openai', 'stream', dict(CHAT, model='m'), self.tok)
+        self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'flaky')
 
     def test_timeout_next_provider(self):
         self.mocks['flaky'].configure({'header_delay': 3})
