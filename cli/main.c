@@ -21,6 +21,7 @@ static const char top_usage[] =
     "  admin <resource> <action>                             manage a running jwtgated (admin "
     "API)\n"
     "  gateway sync                                          a remote gateway's snapshot agent\n"
+    "  gateway jwks                                          the gateway's issuer key-set agent\n"
     "\n"
     "Options: --help (also after any command), --version\n"
     "Exit status: 0 success; 1 the token was rejected (signature, decryption, claims,\n"
