@@ -510,5 +510,49 @@ class JwtgatedIssuer(NginxTest):
         self.assertNotIn('not trusted', r.header('WWW-Authenticate'))
 
 
+class ConfigErrors(unittest.TestCase):
+    """What `nginx -t` refuses, and the documented examples it accepts."""
+
+    def check(self, server, http='jwtgate_jwks_dir /tmp;'):
+        jgtest.nginx.require_module()
+        return Nginx('JwksConfig', server, http).test_config()
+
+    def assertRefused(self, server, text, http='jwtgate_jwks_dir /tmp;'):
+        ok, out = self.check(server, http)
+        self.assertFalse(ok, out)
+        self.assertIn(text, out)
+
+    def test_errors(self):
+        self.assertRefused('jwtgate api; jwtgate_issuer_jwks https://i.example '
+                           'https://i.example/jwks;', 'need "jwtgate_jwks_dir"', http='')
+        self.assertRefused('''jwtgate api;
+            location /a/ { jwtgate_issuer_jwks https://i.example https://i.example/jwks; }
+            location /b/ { jwtgate_issuer_jwks https://i.example https://i.example/other; }''',
+                           'is defined differently elsewhere')
+        self.assertRefused('jwtgate api; jwtgate_issuer_jwks https://i.example '
+                           'https://i.example/jwks; jwtgate_issuer_discovery https://i.example;',
+                           'names an issuer twice at one level')
+        self.assertRefused('jwtgate api; jwtgate_issuer_jwks https://i.example ftp://x/jwks;',
+                           'is not an http:// or https:// URL')
+        self.assertRefused('jwtgate api; jwtgate_issuer_jwks https://i.example '
+                           'https://i.example/jwks algorithms=HS256;',
+                           'is not an asymmetric signature algorithm')
+        self.assertRefused('jwtgate api; jwtgate_issuer_jwks https://i.example '
+                           'https://i.example/jwks refresh=soon;', 'invalid parameter')
+
+    def test_documented_examples(self):
+        ok, out = self.check('''
+        location /api/ {
+            jwtgate "api";
+            jwtgate_typ JWT;
+            jwtgate_issuer_discovery https://sso.example.com/realms/shop
+                audience=orders algorithms=RS256 require=azp;
+            jwtgate_issuer_jwks https://example.eu.auth0.com/
+                https://example.eu.auth0.com/.well-known/jwks.json
+                audience=https://api.example.com algorithms=RS256;
+        }''')
+        self.assertTrue(ok, out)
+
+
 if __name__ == '__main__':
     jgtest.main()
