@@ -74,7 +74,8 @@ typedef struct issuer {
     char last_error[260];
     struct timespec want_seen;
     int stale_said;
-    int seen; /* still in the manifest */
+    int seen;           /* still in the manifest */
+    uint64_t body_hash; /* of the last JWKS accepted: its skipped keys are logged once */
 } issuer;
 
 typedef struct agent {
@@ -512,6 +513,9 @@ static int fetch_issuer(const agent *ag, issuer *is, long *max_age, char *why, s
     jg_jwks *set = NULL;
     jg_detail detail;
     jg_err err = jg_jwks_parse_ex(f.body, f.len, JG_JWK_PUBLIC_ONLY, &limits, &set, &detail);
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < f.len; i++)
+        h = (h ^ (unsigned char)f.body[i]) * 1099511628211u;
     free(f.body);
     if (err != JG_OK) {
         char line[160];
@@ -521,7 +525,10 @@ static int fetch_issuer(const agent *ag, issuer *is, long *max_age, char *why, s
                  line);
         return -1;
     }
-    log_skipped(is, set);
+    /* h (FNV-1a) only tells whether the document changed: its skipped keys are logged once */
+    if (h != is->body_hash)
+        log_skipped(is, set);
+    is->body_hash = h;
     if (jg_jwks_count(set) == 0) {
         jg_jwks_free(set);
         snprintf(why, why_len, "the JWKS holds no key");

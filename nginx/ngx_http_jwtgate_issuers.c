@@ -55,8 +55,8 @@ static ngx_int_t ngx_http_jwtgate_manifest(ngx_conf_t *cf,
 static void ngx_http_jwtgate_issuers_timer(ngx_event_t *ev);
 static void ngx_http_jwtgate_issuer_check(ngx_http_jwtgate_issuer_t *is,
     ngx_log_t *log);
-static jg_jwks *ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is,
-    struct stat *fi, ngx_log_t *log);
+static ngx_int_t ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is,
+    struct stat *fi, jg_jwks **out, ngx_log_t *log);
 static jg_jwks *ngx_http_jwtgate_issuer_filter(ngx_http_jwtgate_issuer_t *is,
     jg_jwks *set, ngx_log_t *log);
 static ngx_int_t ngx_http_jwtgate_token_iss(ngx_http_request_t *r,
@@ -771,6 +771,7 @@ static void
 ngx_http_jwtgate_issuer_check(ngx_http_jwtgate_issuer_t *is, ngx_log_t *log)
 {
     jg_jwks      *set;
+    ngx_int_t     rc;
     struct stat   fi;
 
     if (stat((char *) is->path.data, &fi) == -1) {
@@ -789,52 +790,60 @@ ngx_http_jwtgate_issuer_check(ngx_http_jwtgate_issuer_t *is, ngx_log_t *log)
         return;
     }
 
-    set = ngx_http_jwtgate_issuer_read(is, &fi, log);
+    rc = ngx_http_jwtgate_issuer_read(is, &fi, &set, log);
 
-    if (set == NULL) {
+    if (rc == NGX_ERROR) {
         is->failed_mtim = fi.st_mtim;
         is->stats.load_failures++;
         return;
     }
 
-    jg_jwks_free(is->keys);
-    is->keys = set;
+    if (rc == NGX_OK) {
+        jg_jwks_free(is->keys);
+        is->keys = set;
+        is->stats.loads++;
+        is->stats.last_load = ngx_time();
+        is->stats.keys = jg_jwks_count(set);
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "jwtgate: issuer \"%V\": %uz keys read",
+                       &is->name, jg_jwks_count(set));
+    }
+
+    /* NGX_DECLINED: the same keys, fetched again */
 
     is->dev = fi.st_dev;
     is->ino = fi.st_ino;
     is->size = fi.st_size;
     is->mtim = fi.st_mtim;
-
-    is->stats.loads++;
-    is->stats.last_load = ngx_time();
     is->stats.fetched_at = fi.st_mtim.tv_sec;
-    is->stats.keys = jg_jwks_count(set);
-
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                   "jwtgate: issuer \"%V\": %uz keys read",
-                   &is->name, jg_jwks_count(set));
 }
 
 
-static jg_jwks *
+/* NGX_OK with *out, NGX_DECLINED (the text is the one read last), or
+ * NGX_ERROR (logged). */
+
+static ngx_int_t
 ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is, struct stat *fi,
-    ngx_log_t *log)
+    jg_jwks **out, ngx_log_t *log)
 {
-    char        line[256];
-    u_char     *buf;
-    jg_err      err;
-    ssize_t     n;
-    jg_jwks    *set, *usable;
-    ngx_fd_t    fd;
-    jg_limits   limits;
-    jg_detail   detail;
+    char          line[256];
+    u_char       *buf;
+    u_char        digest[EVP_MAX_MD_SIZE];
+    jg_err        err;
+    ssize_t       n;
+    jg_jwks      *set, *usable;
+    ngx_fd_t      fd;
+    jg_limits     limits;
+    jg_detail     detail;
+    unsigned int  dlen;
 
     if (fi->st_size <= 0 || fi->st_size > NGX_HTTP_JWTGATE_JWKS_MAX) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
                       "jwtgate: issuer \"%V\": \"%V\" is empty or larger "
                       "than 1 MiB, keeping the previous keys",
                       &is->name, &is->path);
-        return NULL;
+        return NGX_ERROR;
     }
 
     fd = ngx_open_file(is->path.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
@@ -843,13 +852,13 @@ ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is, struct stat *fi,
                       "jwtgate: issuer \"%V\": " ngx_open_file_n
                       " \"%V\" failed, keeping the previous keys",
                       &is->name, &is->path);
-        return NULL;
+        return NGX_ERROR;
     }
 
     buf = ngx_alloc((size_t) fi->st_size, log);
     if (buf == NULL) {
         (void) ngx_close_file(fd);
-        return NULL;
+        return NGX_ERROR;
     }
 
     n = read(fd, buf, (size_t) fi->st_size);
@@ -860,7 +869,19 @@ ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is, struct stat *fi,
                       "jwtgate: issuer \"%V\": reading \"%V\" failed, "
                       "keeping the previous keys", &is->name, &is->path);
         ngx_free(buf);
-        return NULL;
+        return NGX_ERROR;
+    }
+
+    if (!EVP_Digest(buf, (size_t) n, digest, &dlen, EVP_sha256(), NULL)) {
+        ngx_free(buf);
+        return NGX_ERROR;
+    }
+
+    if (is->keys != NULL
+        && ngx_memcmp(digest, is->digest, NGX_HTTP_JWTGATE_DIGEST_LEN) == 0)
+    {
+        ngx_free(buf);
+        return NGX_DECLINED;
     }
 
     limits = jg_limits_default();
@@ -882,7 +903,7 @@ ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is, struct stat *fi,
                       "JWKS: %s%s%s, keeping the previous keys", &is->name,
                       &is->path, jg_strerror(err), line[0] ? ": " : "",
                       line);
-        return NULL;
+        return NGX_ERROR;
     }
 
     ngx_http_jwtgate_log_skipped(log, "issuer", &is->name, set);
@@ -891,7 +912,7 @@ ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is, struct stat *fi,
     jg_jwks_free(set);
 
     if (usable == NULL) {
-        return NULL;
+        return NGX_ERROR;
     }
 
     if (jg_jwks_count(usable) == 0) {
@@ -900,10 +921,13 @@ ngx_http_jwtgate_issuer_read(ngx_http_jwtgate_issuer_t *is, struct stat *fi,
                       "its algorithms, keeping the previous keys",
                       &is->name, &is->path);
         jg_jwks_free(usable);
-        return NULL;
+        return NGX_ERROR;
     }
 
-    return usable;
+    ngx_memcpy(is->digest, digest, NGX_HTTP_JWTGATE_DIGEST_LEN);
+    *out = usable;
+
+    return NGX_OK;
 }
 
 

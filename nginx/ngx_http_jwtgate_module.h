@@ -269,8 +269,11 @@ typedef struct {
     ngx_str_t                     path;            /* DIR/<id>.jwks */
     ngx_str_t                     want;            /* DIR/<id>.want */
 
-    /* per process: the key set and the identity of its file */
+    /* per process: the key set, the identity and digest of its file (the
+     * agent rewrites it on every successful fetch: the same text is not
+     * parsed again) */
     jg_jwks                      *keys;
+    u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
     dev_t                         dev;
     ino_t                         ino;
     off_t                         size;

@@ -148,32 +148,38 @@ class JwksTest(NginxTest):
         b_def = '%s refresh=1s' % cls.b.url
         cls.http = 'jwtgate_jwks_dir %s interval=100ms;' % cls.dir
         cls.server = '''
-        jwtgate api;
         location /a/ {
+            jwtgate api;
             error_log %(tmp)s/debug.log debug;
             jwtgate_issuer_jwks %(a)s audience=%(aud_a)s;
             proxy_pass http://echo;
         }
         location /both/ {
+            jwtgate api;
             jwtgate_issuer_jwks %(a)s audience=%(aud_a)s;
             jwtgate_issuer_discovery %(b)s audience=%(aud_b)s audience=%(aud_b2)s
                 require=tenant;
             proxy_pass http://echo;
         }
         location /c/ {
+            jwtgate api;
             jwtgate_issuer_jwks %(c)s %(c)s/jwks refresh=1s stale=4s;
             proxy_pass http://echo;
         }
         location /d/ {
+            jwtgate api;
             jwtgate_issuer_jwks %(d)s %(d)s/jwks refresh=1h;
             proxy_pass http://echo;
         }
         location /e/ {
+            jwtgate api;
             jwtgate_issuer_jwks %(e)s %(e)s/jwks refresh=1s algorithms=RS256;
             proxy_pass http://echo;
         }
-''' % {'tmp': cls.tmp, 'a': a_def, 'b': b_def, 'aud_a': AUD_A, 'aud_b': AUD_B,
-       'aud_b2': AUD_B2, 'c': cls.c.url, 'd': cls.d.url, 'e': cls.e.url}
+'''
+        cls.server %= {'tmp': cls.tmp, 'a': a_def, 'b': b_def, 'aud_a': AUD_A,
+                       'aud_b': AUD_B, 'aud_b2': AUD_B2, 'c': cls.c.url, 'd': cls.d.url,
+                       'e': cls.e.url}
         cls.gw = cls.nginx('gw', cls.server, cls.http, workers=2)
         cls.agent = Agent(cls.dir, os.path.join(cls.tmp, 'agent.log'), '--cacert',
                           cls.certs.path('ca.pem')).start()
@@ -231,6 +237,35 @@ class JwksTest(NginxTest):
         self.assertEqual(st['failures'], 0)
         self.assertEqual(st['jwks_uri'], self.b.url + '/jwks')
 
+    def test_tls_verified(self):
+        """Without the test CA the agent refuses B's certificate (--once: exit 3) and
+        writes nothing; with it, B's keys."""
+        other = os.path.join(self.tmp, 'tls-check')
+        os.makedirs(other, exist_ok=True)
+        with open(os.path.join(self.dir, 'manifest.json')) as f:
+            doc = json.load(f)
+        doc['issuers'] = [i for i in doc['issuers'] if i['issuer'] == self.b.url]
+        with open(os.path.join(other, 'manifest.json'), 'w') as f:
+            json.dump(doc, f)
+        argv = [config.JWTGATE_CLI, 'gateway', 'jwks', '--dir', other, '--once']
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                           env=config.child_env())
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn('no keys on disk yet', p.stderr)
+        self.assertIsNone(kids_on_disk(other, self.b.url))
+        self.assertIn('certificate', status(other, self.b.url)['last_error'].lower())
+        p = subprocess.run(argv + ['--cacert', self.certs.path('ca.pem')], capture_output=True,
+                           text=True, timeout=60, env=config.child_env())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(kids_on_disk(other, self.b.url), ['b1'])
+
+    def test_agent_usage(self):
+        p = subprocess.run([config.JWTGATE_CLI, 'gateway', 'jwks', '--dir',
+                            os.path.join(self.tmp, 'nowhere'), '--once'],
+                           capture_output=True, text=True, timeout=60, env=config.child_env())
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn('no manifest', p.stderr)
+
     # -- tokens ------------------------------------------------------------------
 
     def test_accepted(self):
@@ -247,7 +282,8 @@ class JwksTest(NginxTest):
         self.assertEqual(self.gw.get('/both/x', ok_a).status, 200)
         self.assertEqual(self.gw.get('/both/x', ok_b2).status, 200)
         # each issuer's audiences are its own
-        for tok in (self.a.token('a1', aud=AUD_B), self.b.token('b1', aud=AUD_A, tenant='t')):
+        for tok in (self.a.token('a1', aud=AUD_B),
+                    self.b.token('b1', aud=AUD_A, tenant='t')):
             r = self.gw.get('/both/x', tok)
             self.assertChallenge(r, 401, 'invalid_token')
         # B requires "tenant"
@@ -360,7 +396,8 @@ class JwksTest(NginxTest):
         try:
             gw2 = Nginx(type(self).__name__ + '-restart', self.server, self.http, 2).start()
             self.servers.append(gw2)
-            agent2 = Agent(self.dir, os.path.join(self.tmp, 'agent2.log')).start()
+            agent2 = Agent(self.dir, os.path.join(self.tmp, 'agent2.log'), '--cacert',
+                           self.certs.path('ca.pem')).start()
             try:
                 r = gw2.get('/d/x', d.token('d1'))
                 self.assertEqual(r.status, 200, r)
@@ -495,16 +532,16 @@ class JwtgatedIssuer(NginxTest):
         # encrypted to jwtgated's gateway key (so it decrypts), signed by a key of the
         # test's own, naming another issuer: refused by its inner "iss" before any
         # signature work
+        claims = jgtest.claim_args(iss='https://elsewhere.example', aud=self.aud, sub='x')
         tok = jgtest.cli('jwt', 'seal', '--sign-key', self.keys.path('issuer'), '--enc-key',
-                         self.gw_pub, *jgtest.claim_args(iss='https://elsewhere.example',
-                                                          aud=self.aud, sub='x'))
+                         self.gw_pub, *claims)
         r = self.gw.get('/orders/1', tok)
         self.assertChallenge(r, 401, 'invalid_token',
                              "the access token's issuer is not trusted here")
         # and one naming jwtgated but signed by that key: the signature fails
+        claims = jgtest.claim_args(iss=self.srv.issuer, aud=self.aud, sub='x')
         tok = jgtest.cli('jwt', 'seal', '--sign-key', self.keys.path('issuer'), '--enc-key',
-                         self.gw_pub, *jgtest.claim_args(iss=self.srv.issuer, aud=self.aud,
-                                                          sub='x'))
+                         self.gw_pub, *claims)
         r = self.gw.get('/orders/1', tok)
         self.assertEqual(r.status, 401)
         self.assertNotIn('not trusted', r.header('WWW-Authenticate'))
