@@ -252,10 +252,9 @@ static int write_atomic(const char *dir, const char *path, const char *text, siz
             off += (size_t)n;
     }
     ok = ok && fsync(fd) == 0;
-    int saved = errno;
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
-        saved = errno;
+        int saved = errno;
         unlink(tmp);
         errno = saved;
         return -1;
