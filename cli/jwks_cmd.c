@@ -76,6 +76,7 @@ typedef struct issuer {
     int stale_said;
     int seen;           /* still in the manifest */
     uint64_t body_hash; /* of the last JWKS accepted: its skipped keys are logged once */
+    long refresh_used;  /* seconds until the next fetch after the last success */
 } issuer;
 
 typedef struct agent {
@@ -274,11 +275,12 @@ static void issuer_path(const agent *ag, const issuer *is, const char *ext, char
 
 static void write_status(const agent *ag, const issuer *is)
 {
-    json_t *doc = json_pack(
-        "{ss ss sI sI ss? sI}", "issuer", is->name, "jwks_uri",
-        is->jwks_uri ? is->jwks_uri : (is->found_uri ? is->found_uri : ""), "last_success",
-        (json_int_t)is->last_success, "failures", (json_int_t)is->failures, "last_error",
-        is->last_error[0] ? is->last_error : NULL, "keys_written", (json_int_t)is->on_disk);
+    json_t *doc =
+        json_pack("{ss ss sI sI ss? sI sI}", "issuer", is->name, "jwks_uri",
+                  is->jwks_uri ? is->jwks_uri : (is->found_uri ? is->found_uri : ""),
+                  "last_success", (json_int_t)is->last_success, "failures",
+                  (json_int_t)is->failures, "last_error", is->last_error[0] ? is->last_error : NULL,
+                  "keys_written", (json_int_t)is->on_disk, "refresh", (json_int_t)is->refresh_used);
     if (doc == NULL)
         return;
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -585,6 +587,7 @@ static int run_issuer(const agent *ag, issuer *is, double now)
         is->last_success = is->on_disk = time(NULL);
         is->stale_said = 0;
         is->next_due = now + (double)refresh;
+        is->refresh_used = refresh;
         write_status(ag, is);
         return 0;
     }

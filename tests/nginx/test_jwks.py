@@ -9,6 +9,7 @@ untrusted issuers refused before any signature work, two issuers with their own 
 one location, HTTPS with a test CA. Every wait is for a condition."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -133,15 +134,17 @@ class JwksTest(NginxTest):
         cls.issuers = []
         # A: plain HTTP, its JWKS URL, refresh 1 s; B: HTTPS (test CA), discovery;
         # C: short stale bound; D: refresh of an hour (only the unknown-kid path
-        # brings its new keys); E: hostile documents, RS256 only
+        # brings its new keys); E: hostile documents, RS256 only; F: no refresh=, so
+        # its Cache-Control decides
         cls.a = cls.issuer()
         cls.b = cls.issuer(cls.certs)
         cls.c = cls.issuer()
         cls.d = cls.issuer()
         cls.e = cls.issuer()
+        cls.f = cls.issuer()
         for iss, kid, alg in ((cls.a, 'a1', 'RS256'), (cls.b, 'b1', 'ES256'),
                               (cls.c, 'c1', 'ES256'), (cls.d, 'd1', 'ES256'),
-                              (cls.e, 'e1', 'RS256')):
+                              (cls.e, 'e1', 'RS256'), (cls.f, 'f1', 'ES256')):
             iss.op('gen', kid=kid, alg=alg)
             iss.op('publish', kids=[kid])
         a_def = '%s %s/jwks refresh=1s algorithms=RS256,ES256' % (cls.a.url, cls.a.url)
@@ -176,15 +179,20 @@ class JwksTest(NginxTest):
             jwtgate_issuer_jwks %(e)s %(e)s/jwks refresh=1s algorithms=RS256;
             proxy_pass http://echo;
         }
+        location /f/ {
+            jwtgate api;
+            jwtgate_issuer_jwks %(f)s %(f)s/jwks;
+            proxy_pass http://echo;
+        }
 '''
         cls.server %= {'tmp': cls.tmp, 'a': a_def, 'b': b_def, 'aud_a': AUD_A,
                        'aud_b': AUD_B, 'aud_b2': AUD_B2, 'c': cls.c.url, 'd': cls.d.url,
-                       'e': cls.e.url}
+                       'e': cls.e.url, 'f': cls.f.url}
         cls.gw = cls.nginx('gw', cls.server, cls.http, workers=2)
         cls.agent = Agent(cls.dir, os.path.join(cls.tmp, 'agent.log'), '--cacert',
-                          cls.certs.path('ca.pem')).start()
+                          cls.certs.path('ca.pem'), '--max-refresh', '3600').start()
         for iss, kid in ((cls.a, 'a1'), (cls.b, 'b1'), (cls.c, 'c1'), (cls.d, 'd1'),
-                         (cls.e, 'e1')):
+                         (cls.e, 'e1'), (cls.f, 'f1')):
             procs.wait_until(lambda: kids_on_disk(cls.dir, iss.url) == [kid], 30,
                              what='the agent to fetch %s' % iss.url)
         # and every worker to have read them
@@ -322,6 +330,16 @@ class JwksTest(NginxTest):
             self.assertIn(r.status, (400, 401), tok)
         self.assertNoCrash(self.gw)
 
+    def test_cache_control_within_bounds(self):
+        f = self.f
+        # no max-age: the agent's minimum (--min-refresh 1)
+        self.assertEqual(status(self.dir, f.url)['refresh'], 1)
+        for max_age, want in ((2, 2), (10 ** 9, 3600)):
+            f.op('max_age', seconds=max_age)
+            procs.wait_until(lambda: status(self.dir, f.url).get('refresh') == want, 20,
+                             step=0.1, what='refresh %d for max-age %d' % (want, max_age))
+        self.assertTrue(self.passes('/f/x', f.token('f1')))
+
     # -- rotation ----------------------------------------------------------------
 
     def test_rotation_within_refresh_and_removal(self):
@@ -376,7 +394,9 @@ class JwksTest(NginxTest):
             # last success); the agent says it keeps them
             procs.wait_until(lambda: status(self.dir, c.url).get('failures', 0) > 0, 20,
                              what='a failed fetch')
-            procs.wait_until(lambda: 'keeping the keys fetched' in self.agent.log(), 10,
+            said = re.compile(re.escape(c.url) + r': fetch failed \(.*\); keeping the keys '
+                              r'fetched \d+s ago \(stale in -?\d+s\)')
+            procs.wait_until(lambda: said.search(self.agent.log()), 10,
                              what='the agent to say it keeps the keys')
             # then refused, with the reason in the error log
             procs.wait_until(lambda: self.gw.get('/c/x', tok).status == 401, 30, step=0.2,
@@ -460,7 +480,9 @@ class JwksTest(NginxTest):
                                                        'kid': 'secret'}]}))
             procs.wait_until(lambda: 'kid "secret"' in self.agent.log(), 20,
                              what='the agent to skip the secret')
-            self.assertEqual(kids_on_disk(self.dir, e.url), ['e1'])
+            # (logged before the file is written)
+            procs.wait_until(lambda: kids_on_disk(self.dir, e.url) == ['e1'], 20,
+                             what='the set without the secret on disk')
         finally:
             e.op('publish', kids=['e1'])
         procs.wait_until(lambda: kids_on_disk(self.dir, e.url) == ['e1'], 20, what='e1 only')
@@ -495,7 +517,8 @@ class JwtgatedIssuer(NginxTest):
             jwtgate api;
             jwtgate_type nested;
             jwtgate_key_file %s;
-            jwtgate_issuer_discovery %s audience=%s;
+            # jwtgated's JWKS says max-age=300, which the agent would follow
+            jwtgate_issuer_discovery %s audience=%s refresh=1s;
             proxy_pass http://echo;
         }
 ''' % (dec, cls.srv.issuer, cls.aud)
@@ -527,6 +550,32 @@ class JwtgatedIssuer(NginxTest):
         # jwtgated's JWKS as fetched: its signing keys (next and active)
         kids = kids_on_disk(self.dir, self.srv.issuer)
         self.assertGreaterEqual(len(kids), 1)
+
+    def test_rotation(self):
+        """jwtgated publishes its next signing key ahead: after a rotation the new active
+        key is one the workers already hold, and the new next key follows on disk."""
+        before = kids_on_disk(self.dir, self.srv.issuer)
+        cid, secret = self.world.client('a')
+        first_kid = self.signing_kid(self.srv.token(cid, secret).json()['access_token'])
+        st, _ = self.srv.admin('POST', '/keys/rotate', {'purpose': 'signing'})
+        self.assertEqual(st, 200)
+
+        def new_token():
+            resp = self.srv.token(cid, secret, scope='orders:read')
+            tok = resp.json()['access_token']
+            return tok if self.signing_kid(tok) != first_kid else None
+        tok = procs.wait_until(new_token, 20, step=0.1, what='a token of the new key')
+        self.assertIn(self.signing_kid(tok), before)
+        self.assertTrue(all(self.gw.get('/orders/1', tok).status == 200 for _ in range(6)))
+        procs.wait_until(lambda: (kids_on_disk(self.dir, self.srv.issuer) or []) != before,
+                         20, step=0.1, what='the new next key on disk')
+
+    def signing_kid(self, tok):
+        """The inner JWS's kid (decrypted with the gateway key by the CLI)."""
+        out = subprocess.run([config.JWTGATE_CLI, 'jwe', 'decrypt', '--key',
+                              os.path.join(self.tmp, 'gateway.jwks')], input=tok,
+                             capture_output=True, text=True, timeout=60, check=True)
+        return jgtest.jose_header(out.stdout.strip()).get('kid')
 
     def test_other_issuer_refused(self):
         # encrypted to jwtgated's gateway key (so it decrypts), signed by a key of the
