@@ -656,6 +656,13 @@ static const char jwks_usage[] =
 
 int cli_gateway_jwks(int argc, char **argv)
 {
+    /* first: a stop asked for while starting is a clean stop too */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
     agent ag = {.min_refresh = 60, .max_refresh = 86400};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -690,12 +697,6 @@ int cli_gateway_jwks(int argc, char **argv)
         return cli_usage("gateway jwks", "--min-refresh is above --max-refresh");
     if (ag.cacert != NULL && access(ag.cacert, R_OK) != 0)
         return cli_fail(EXIT_USAGE, "gateway jwks: --cacert %s: %s", ag.cacert, strerror(errno));
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     int status = EXIT_OK;

@@ -91,11 +91,18 @@ class Agent:
         self.svc = procs.Service('jwks-agent', argv, log_path, env=config.child_env())
 
     def start(self):
+        """Started once it has read the manifest (it says so)."""
         self.svc.start()
+        self.svc.wait_ready(lambda: 'issuer(s) from' in self.svc.log())
         return self
 
     def stop(self):
-        return self.svc.stop()
+        """SIGTERM: a clean stop is exit 0, with no crash or sanitizer report."""
+        status_ = self.svc.stop()
+        crashes = self.svc.crashes()
+        if status_ != 0 or crashes:
+            raise AssertionError('the agent exited %s: %s' % (status_, '\n'.join(crashes)))
+        return status_
 
     def log(self):
         return self.svc.log()
