@@ -1034,7 +1034,14 @@ ngx_http_jwtgate_issuer_pick(ngx_http_request_t *r,
         jmcf = ngx_http_get_module_main_conf(r, ngx_http_jwtgate_module);
         jmcf->issuers->untrusted++;
 
+        /* unverified text, for the debug log: at most 64 printable bytes */
         iss.len = ngx_min(iss.len, 64);
+
+        for (i = 0; i < iss.len; i++) {
+            if (iss.data[i] < 0x20 || iss.data[i] >= 0x7f) {
+                iss.data[i] = '?';
+            }
+        }
 
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "jwtgate: issuer \"%V\" not trusted here, no "
