@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import unittest
 
@@ -601,6 +602,62 @@ class JwtgatedIssuer(NginxTest):
         r = self.gw.get('/orders/1', tok)
         self.assertEqual(r.status, 401)
         self.assertNotIn('not trusted', r.header('WWW-Authenticate'))
+
+
+class Reload(NginxTest):
+    """A reload that names another issuer rewrites the manifest; the agent rereads it and
+    fetches the new issuer, whose tokens the new workers then accept."""
+
+    LOCATION = '''
+        location /%(name)s/ {
+            jwtgate api;
+            jwtgate_issuer_jwks %(url)s %(url)s/jwks refresh=1s;
+            proxy_pass http://echo;
+        }
+'''
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ensure_jose()
+        cls.tmp = config.scratch('jwks-reload-')
+        cls.dir = os.path.join(cls.tmp, 'jwks')
+        os.mkdir(cls.dir)
+        cls.p = JoseIssuer(cls.tmp)
+        cls.q = JoseIssuer(cls.tmp)
+        for iss, kid in ((cls.p, 'p1'), (cls.q, 'q1')):
+            iss.op('gen', kid=kid, alg='ES256')
+            iss.op('publish', kids=[kid])
+        cls.gw = cls.nginx('gw', cls.LOCATION % {'name': 'p', 'url': cls.p.url},
+                           'jwtgate_jwks_dir %s interval=100ms;' % cls.dir, 2)
+        cls.agent = Agent(cls.dir, os.path.join(cls.tmp, 'agent.log')).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.agent.stop()
+            cls.p.close()
+            cls.q.close()
+        finally:
+            super().tearDownClass()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_reload_adds_issuer(self):
+        gw, p, q = self.gw, self.p, self.q
+        tp, tq = p.token('p1'), q.token('q1')
+        procs.wait_until(lambda: gw.get('/p/x', tp).status == 200, 20, step=0.05,
+                         what='P accepted')
+        self.assertEqual(gw.get('/q/x', tq).status, 404)   # no such location yet
+        gw.server_conf = (self.LOCATION % {'name': 'p', 'url': p.url}
+                          + self.LOCATION % {'name': 'q', 'url': q.url})
+        gw.file('nginx.conf', gw.conf_text())
+        gw.proc.send_signal(signal.SIGHUP)
+        procs.wait_until(lambda: kids_on_disk(self.dir, q.url) == ['q1'], 30, step=0.1,
+                         what='the agent to fetch the new issuer')
+        procs.wait_until(lambda: all(gw.get('/q/x', tq).status == 200 for _ in range(6)),
+                         30, step=0.1, what='the new workers to accept its tokens')
+        self.assertEqual(gw.get('/p/x', tp).status, 200)
+        self.assertIn('2 issuer(s) from', self.agent.log())
 
 
 class ConfigErrors(unittest.TestCase):
