@@ -6,8 +6,9 @@
  * nginx names the issuers (jwtgate_issuer_jwks, jwtgate_issuer_discovery) and its master writes
  * DIR/manifest.json when it reads its configuration; this agent reads the manifest (and rereads
  * it when it changes), fetches each issuer's JWKS (from its URL, or from the "jwks_uri" of its
- * RFC 8414 / OpenID Connect discovery document, whose "issuer" must be the issuer exactly) over
- * libcurl with TLS verified, checks it with the library (at most 1 MiB, 100 keys, depth 8, each
+ * RFC 8414 / OpenID Connect discovery document, whose "issuer" must be the issuer exactly; an
+ * https issuer's must be https too) over libcurl with TLS verified (redirects: at most 3, never
+ * from https to http), checks it with the library (at most 1 MiB, 100 keys, depth 8, each
  * key parsed, public parts only) and writes DIR/<id>.jwks atomically (temporary file, fsync,
  * rename, fsync of the directory): the file the nginx workers watch, kept on disk so a restart
  * works with the issuer down. Its mtime is the last successful fetch. A document that is not a
@@ -198,11 +199,13 @@ static int http_get(const agent *ag, const char *url, fetched *f, char *why, siz
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, f);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, f);
-    /* no credential goes along: a redirect may be followed, on http(s) only */
+    /* no credential goes along: a redirect may be followed, never from https to http (keys
+     * fetched in the clear could be anyone's) */
+    int tls = strncmp(url, "https://", 8) == 0;
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 3L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, tls ? "https" : "http,https");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 5L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 15L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -460,6 +463,8 @@ static int discover(const agent *ag, issuer *is, char *why, size_t why_len)
         else if (uri == NULL ||
                  (strncmp(uri, "https://", 8) != 0 && strncmp(uri, "http://", 7) != 0))
             snprintf(why, why_len, "discovery: no http(s) \"jwks_uri\"");
+        else if (strncmp(is->name, "https://", 8) == 0 && strncmp(uri, "https://", 8) != 0)
+            snprintf(why, why_len, "discovery: an https issuer's \"jwks_uri\" is not https");
         else {
             free(is->found_uri);
             is->found_uri = strdup(uri);

@@ -11,6 +11,7 @@
 //   {"op":"publish","kids":[K...]}                  the JWKS holds exactly these keys
 //   {"op":"raw","body":TEXT}                        the JWKS response is this text (hostile)
 //   {"op":"max_age","seconds":N|null}               Cache-Control: max-age=N
+//   {"op":"discovery","members":{...}}              members replacing the discovery document's
 //   {"op":"sign","kid":K,"claims":{...},"typ":T}    -> {"token": compact JWS}
 //   {"op":"down"} / {"op":"up"}                     stop / start listening (same port)
 //   {"op":"hits"}                                   -> {"jwks": N} JWKS requests served
@@ -35,13 +36,14 @@ let published = [];
 let raw = null;
 let maxAge = null;
 let hits = 0;
+let discovery = {};
 
 function handler(req, res) {
   const path = new URL(req.url, 'http://x').pathname;
   if (path === '/.well-known/openid-configuration') {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ issuer, jwks_uri: issuer + '/jwks',
-      token_endpoint: issuer + '/token' }));
+      token_endpoint: issuer + '/token', ...discovery }));
     return;
   }
   if (path === '/jwks') {
@@ -77,6 +79,7 @@ const ops = {
   async publish({ kids }) { published = kids; raw = null; return {}; },
   async raw({ body }) { raw = body; return {}; },
   async max_age({ seconds }) { maxAge = seconds; return {}; },
+  async discovery({ members }) { discovery = members; return {}; },
   async sign({ kid, claims, typ }) {
     const k = keys.get(kid);
     const now = Math.floor(Date.now() / 1000);

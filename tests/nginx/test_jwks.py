@@ -253,16 +253,43 @@ class JwksTest(NginxTest):
         self.assertEqual(st['failures'], 0)
         self.assertEqual(st['jwks_uri'], self.b.url + '/jwks')
 
-    def test_tls_verified(self):
-        """Without the test CA the agent refuses B's certificate (--once: exit 3) and
-        writes nothing; with it, B's keys."""
-        other = os.path.join(self.tmp, 'tls-check')
+    def only_b(self, name):
+        """A directory whose manifest names B alone (for an agent run by hand)."""
+        other = os.path.join(self.tmp, name)
         os.makedirs(other, exist_ok=True)
         with open(os.path.join(self.dir, 'manifest.json')) as f:
             doc = json.load(f)
         doc['issuers'] = [i for i in doc['issuers'] if i['issuer'] == self.b.url]
         with open(os.path.join(other, 'manifest.json'), 'w') as f:
             json.dump(doc, f)
+        return other
+
+    def test_discovery_checked(self):
+        """The discovery document must name B exactly, and an https issuer's jwks_uri be
+        https."""
+        other = self.only_b('discovery-check')
+        argv = [config.JWTGATE_CLI, 'gateway', 'jwks', '--dir', other, '--once', '--cacert',
+                self.certs.path('ca.pem')]
+        try:
+            for members, why in (({'issuer': self.b.url + '/'}, 'is not this issuer'),
+                                 ({'jwks_uri': self.a.url + '/jwks'}, 'is not https'),
+                                 ({'jwks_uri': 'file:///etc/passwd'}, 'no http(s)')):
+                self.b.op('discovery', members=members)
+                p = subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                                   env=config.child_env())
+                self.assertEqual(p.returncode, 3, p.stderr)
+                self.assertIn(why, status(other, self.b.url)['last_error'])
+                self.assertIsNone(kids_on_disk(other, self.b.url))
+        finally:
+            self.b.op('discovery', members={})
+        # (the class's agent met the same documents: it recovers)
+        procs.wait_until(lambda: status(self.dir, self.b.url).get('failures', 1) == 0, 20,
+                         step=0.1, what='the agent to fetch B again')
+
+    def test_tls_verified(self):
+        """Without the test CA the agent refuses B's certificate (--once: exit 3) and
+        writes nothing; with it, B's keys."""
+        other = self.only_b('tls-check')
         argv = [config.JWTGATE_CLI, 'gateway', 'jwks', '--dir', other, '--once']
         p = subprocess.run(argv, capture_output=True, text=True, timeout=60,
                            env=config.child_env())
