@@ -92,6 +92,15 @@ class LlmControlPlane(unittest.TestCase):
                 return a
         return None
 
+    def check_compiles(self):
+        """The JSON form (format 1) as written compiles (the library's reader agrees)."""
+        with open(self.srv.snapshot_path, 'rb') as f:
+            if f.read(1) != b'{':
+                return
+        out = os.path.join(self.srv.tmp, 'compiled.jgs')
+        r = cli('snapshot', 'compile', '-o', out, self.srv.snapshot_path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def open_sealed(self, key_doc, sealed):
         t = jwe.JWE()
         t.deserialize(sealed, key=jwk.JWK(**key_doc))
@@ -163,6 +172,7 @@ class LlmControlPlane(unittest.TestCase):
         self.assertNotIn(SECRET.encode(), raw)
         self.assertNotIn(SECRET, json.dumps(snap))
         self.assertNotIn(SECRET, self.srv.read_log())
+        self.check_compiles()
         # a key disabled, a provider changed: the next snapshot follows
         self.srv.admin('PATCH', self.pv(api, '/first/keys/' + k1['id']), {'state': 'disabled'},
                        expect=200)
@@ -212,6 +222,7 @@ class LlmControlPlane(unittest.TestCase):
         self.assertEqual(norm(subs[s1['id']]['limits']), norm(inline))
         self.assertEqual(norm(subs[s2['id']]['limits']), norm({'tokens_per_minute': 700}))
         self.assertNotIn('limits', subs[s3['id']])
+        self.check_compiles()
         # a plan's change reaches every subscription on it
         self.srv.admin('PATCH', '/tenants/%s/plans/%s' % (self.ta, plan['id']),
                        {'limits': {'tokens_per_minute': 900}}, expect=200)
@@ -345,6 +356,7 @@ class LlmControlPlane(unittest.TestCase):
         self.report(gw, [self.rec(app, api, minute, model='fast', inp=50)])
         snap = self.srv.snapshot()
         self.assertEqual(self.over(snap, app, api), [('', minute + 60), ('fast', day + 86400)])
+        self.check_compiles()
         # another client of the API is not listed
         app2, _ = self.sub(api, {'limits': limits})
         _, app2 = self.srv.admin('GET', '/tenants/%s/apps/%s' % (self.tb, app2['id']),
@@ -353,6 +365,7 @@ class LlmControlPlane(unittest.TestCase):
         self.assertEqual(self.over(self.srv.snapshot(), app2, api), [])
         # the minute's entry goes when its minute is over (maintenance, a change); the
         # day's stays
+
         def gone():
             got = self.over(self.srv.snapshot(), app, api)
             return got if got == [('fast', day + 86400)] else None
@@ -380,7 +393,6 @@ class LlmControlPlane(unittest.TestCase):
         snap = self.srv.snapshot()
         self.assertEqual(self.over(snap, app, api), [('', minute + 60)])
         self.assertEqual(self.over(snap, free, api), [])  # no limits: never over
-
 
 
 def cli(*args, env=None):
