@@ -154,9 +154,12 @@ class Cluster(unittest.TestCase):
         keys = count('SELECT count(*) FROM keys')
         self.n2.admin('POST', '/keys/rotate', {}, expect=200)
         caught_up(self.nodes)
-        # one rotation, whichever node ran it: a new key per purpose, one active each
+        # one rotation, whichever node ran it: a new key per purpose rotated (signing and
+        # encryption: "both"), one active each (and the gateway secrets key's, untouched)
         self.assertEqual(count('SELECT count(*) FROM keys') - keys, 2)
-        self.assertEqual(count("SELECT count(*) FROM keys WHERE state = 'active'"), 2)
+        self.assertEqual(count("SELECT count(*) FROM keys WHERE state = 'active'"), 3)
+        self.assertEqual(count("SELECT count(*) FROM keys WHERE state = 'active'"
+                               " AND purpose = 'secrets'"), 1)
         jwks = [n.request('GET', '/.well-known/jwks.json').json() for n in self.nodes]
         kids = [sorted(k['kid'] for k in j['keys']) for j in jwks]
         self.assertEqual(kids[1], kids[0])
