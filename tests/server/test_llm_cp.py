@@ -395,6 +395,32 @@ class LlmControlPlane(unittest.TestCase):
         self.assertEqual(self.over(snap, free, api), [])  # no limits: never over
 
 
+class SecretsKeyUpgrade(unittest.TestCase):
+    """A database from before schema 13 has no gateway secrets key: its first start makes
+    one (and writes its file); the next start keeps it."""
+
+    def test_first_start_makes_one(self):
+        with Server() as srv:
+            path = os.path.join(srv.data, 'gateway-secrets.jwk')
+            srv.stop()
+            srv.sql("DELETE FROM keys WHERE purpose = 'secrets'")
+            os.unlink(path)
+            srv.start()
+            srv.snapshot()
+            with open(path) as f:
+                first = json.load(f)
+            _, keys = srv.admin('GET', '/keys', expect=200)
+            mine = [k for k in keys['items'] if k['purpose'] == 'secrets']
+            self.assertEqual([(k['id'], k['state']) for k in mine if k['state'] == 'active'],
+                             [(first['kid'], 'active')])
+            self.assertTrue(all('private_jwe' not in k for k in mine))
+            srv.stop()
+            srv.start()
+            srv.snapshot()
+            with open(path) as f:
+                self.assertEqual(json.load(f)['kid'], first['kid'])
+
+
 def cli(*args, env=None):
     return subprocess.run([jgtest.JWTGATE_CLI] + list(args), capture_output=True, text=True,
                           env=env or jgtest.config.child_env(), timeout=120)
