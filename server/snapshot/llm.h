@@ -8,7 +8,9 @@
  * Read in one read transaction of its own, next to the view: the view has
  * none of it, and a change to any of it is a change (a new version), so the
  * next snapshot follows; a build may see rows a little newer than the view
- * it is made of, never older.
+ * it is made of, never older. A failure to read them fails the snapshot write
+ * (retried every second by the publisher): a snapshot without them would take
+ * the keys, limits and over-quota list away from every gateway.
  *
  * Provider keys: opened with the master key and sealed again to the secrets
  * key once per (key id, secrets kid), kept in a process-wide cache, so a
