@@ -174,8 +174,9 @@ class LLMMock:
         self.httpd = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
+        # a short poll: stop() (and so every test's cleanup) waits for it
         self.thread = threading.Thread(target=self.httpd.serve_forever, name='llm-mock',
-                                       daemon=True)
+                                       kwargs={'poll_interval': 0.05}, daemon=True)
         self.thread.start()
         return self
 
