@@ -21,11 +21,7 @@
 
 /* The wire formats. A new format is a row of the table (jg_llm_format_get)
  * and its cases in the translators. */
-typedef enum {
-    JG_LLM_OPENAI = 0,
-    JG_LLM_ANTHROPIC = 1,
-    JG_LLM_FORMAT_COUNT
-} jg_llm_format;
+typedef enum { JG_LLM_OPENAI = 0, JG_LLM_ANTHROPIC = 1, JG_LLM_FORMAT_COUNT } jg_llm_format;
 
 /* What a request asks for. */
 typedef enum {
@@ -52,7 +48,7 @@ typedef enum {
 #define JG_LLM_MAX_DEPTH 64
 /* Longest SSE event (one `data:` record with its lines) a stream translator
  * holds while waiting for the rest of it; beyond: JG_LLM_EUPSTREAM. */
-#define JG_LLM_MAX_EVENT (1024 * 1024)
+#define JG_LLM_MAX_EVENT ((size_t)1024 * 1024)
 /* Anthropic requires max_tokens; used when an OpenAI client gives none. */
 #define JG_LLM_DEFAULT_MAX_TOKENS 4096
 /* The anthropic-version header sent to Anthropic providers. */
@@ -204,7 +200,7 @@ char *jg_llm_error_body(jg_llm_format fmt, int http_status, const char *type, co
 
 /* The OpenAI /v1/models list of names[0..n), `created` and `owned_by` on each
  * entry. NULL on out of memory; else the caller's, *len bytes. */
-char *jg_llm_models_body(const char *const *names, size_t n, int64_t created,
-                         const char *owned_by, size_t *len);
+char *jg_llm_models_body(const char *const *names, size_t n, int64_t created, const char *owned_by,
+                         size_t *len);
 
 #endif /* JG_LLM_H */

@@ -185,17 +185,17 @@ char *jg_llm_error_body(jg_llm_format fmt, int http_status, const char *type, co
     return out;
 }
 
-char *jg_llm_models_body(const char *const *names, size_t n, int64_t created,
-                         const char *owned_by, size_t *len)
+char *jg_llm_models_body(const char *const *names, size_t n, int64_t created, const char *owned_by,
+                         size_t *len)
 {
     json_t *data = json_array();
     json_t *doc = json_pack("{s:s, s:o}", "object", "list", "data", data);
     if (doc == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        json_t *m = json_pack("{s:s, s:s, s:I, s:s}", "id", names[i], "object", "model",
-                              "created", (json_int_t)created, "owned_by",
-                              owned_by != NULL ? owned_by : "jwtgate");
+        json_t *m =
+            json_pack("{s:s, s:s, s:I, s:s}", "id", names[i], "object", "model", "created",
+                      (json_int_t)created, "owned_by", owned_by != NULL ? owned_by : "jwtgate");
         if (m == NULL || json_array_append_new(data, m) != 0) {
             json_decref(doc);
             return NULL;

@@ -9,8 +9,8 @@ static json_t *translate(jg_llm_format provider, jg_llm_format client, jg_llm_op
 {
     char *out = NULL;
     size_t len = 0;
-    jg_llm_status st = jg_llm_response_translate(provider, client, op, "public", body,
-                                                 strlen(body), &out, &len, u);
+    jg_llm_status st = jg_llm_response_translate(provider, client, op, "public", body, strlen(body),
+                                                 &out, &len, u);
     if (st != JG_LLM_OK)
         fail_msg("translate: %d", st);
     assert_int_equal(strlen(out), len);
@@ -135,8 +135,8 @@ static void test_bad_answers(void **state)
         for (int p = 0; p < 2; p++)
             for (int c = 0; c < 2; c++) {
                 assert_int_equal(jg_llm_response_translate((jg_llm_format)p, (jg_llm_format)c,
-                                                           JG_LLM_CHAT, "m", bad[i],
-                                                           strlen(bad[i]), &out, &len, &u),
+                                                           JG_LLM_CHAT, "m", bad[i], strlen(bad[i]),
+                                                           &out, &len, &u),
                                  JG_LLM_EUPSTREAM);
                 assert_null(out);
             }
@@ -156,8 +156,8 @@ static void test_bad_answers(void **state)
     /* hostile usage numbers are not counted */
     const char *neg = "{\"id\":\"x\",\"choices\":[],\"usage\":{\"prompt_tokens\":-5,"
                       "\"completion_tokens\":\"9\"}}";
-    assert_int_equal(jg_llm_response_translate(JG_LLM_OPENAI, JG_LLM_OPENAI, JG_LLM_CHAT, "m",
-                                               neg, strlen(neg), &out, &len, &u),
+    assert_int_equal(jg_llm_response_translate(JG_LLM_OPENAI, JG_LLM_OPENAI, JG_LLM_CHAT, "m", neg,
+                                               strlen(neg), &out, &len, &u),
                      JG_LLM_OK);
     assert_int_equal(u.input, 0);
     assert_int_equal(u.output, 0);

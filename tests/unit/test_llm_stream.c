@@ -349,7 +349,8 @@ static void test_line_ends_and_comments(void **state)
                     "\n"
                     ":\n\n"
                     "data: [DONE]\n\n";
-    char *out = run_all_splits(JG_LLM_OPENAI, JG_LLM_OPENAI, false, s, strlen(s), &(jg_llm_usage){0});
+    char *out =
+        run_all_splits(JG_LLM_OPENAI, JG_LLM_OPENAI, false, s, strlen(s), &(jg_llm_usage){0});
     event ev[8];
     size_t n = parse_events(out, ev, 8);
     assert_int_equal(n, 2);
@@ -381,6 +382,7 @@ static void test_early_end(void **state)
 {
     (void)state;
     event ev[32];
+    memset(ev, 0, sizeof ev);
     size_t n;
     /* OpenAI -> Anthropic after the role chunk and one delta: a clean Anthropic end */
     char *out = cut_stream("openai_stream.sse", 2, JG_LLM_OPENAI, JG_LLM_ANTHROPIC, &n, ev);
@@ -434,8 +436,7 @@ static void test_hostile_streams(void **state)
 {
     (void)state;
     sink s = {0};
-    jg_llm_stream *st =
-        jg_llm_stream_new(JG_LLM_OPENAI, JG_LLM_OPENAI, "m", false, collect, &s);
+    jg_llm_stream *st = jg_llm_stream_new(JG_LLM_OPENAI, JG_LLM_OPENAI, "m", false, collect, &s);
     /* an event over the limit, fed in pieces: refused, and nothing more is taken */
     char *chunk = malloc(65536);
     memset(chunk, 'x', 65536);
