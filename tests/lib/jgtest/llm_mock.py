@@ -162,9 +162,25 @@ class LLMMock:
             protocol_version = 'HTTP/1.1'
 
             def handle_one(self):
-                n = int(self.headers.get('Content-Length') or 0)
-                body = self.rfile.read(n) if n else b''
+                if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
+                    body = self._chunked()
+                else:
+                    n = int(self.headers.get('Content-Length') or 0)
+                    body = self.rfile.read(n) if n else b''
                 outer._serve(self, body)
+
+            def _chunked(self):
+                # a proxy that streams the request body (nginx with
+                # proxy_request_buffering off) sends it chunked
+                out = b''
+                while True:
+                    size = int(self.rfile.readline().split(b';', 1)[0].strip() or b'0', 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+                            pass  # trailers
+                        return out
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
 
             do_GET = do_POST = do_PUT = do_DELETE = handle_one
 
