@@ -328,8 +328,10 @@ static jg_llm_status from_anthropic(jg_llm_stream *st, json_t *ev)
         anthropic_usage(st, json_object_get(ev, "usage"));
         const char *sr =
             json_string_value(json_object_get(json_object_get(ev, "delta"), "stop_reason"));
-        if (sr != NULL)
-            st->stop = st->client == JG_LLM_OPENAI ? jg__llm_finish_reason(sr) : sr;
+        /* Kept for an OpenAI client only (a static string: sr dies with the event); an
+         * Anthropic client gets this message_delta itself. */
+        if (sr != NULL && st->client == JG_LLM_OPENAI)
+            st->stop = jg__llm_finish_reason(sr);
     }
     if (st->client == JG_LLM_ANTHROPIC) {
         /* Same format: passed through, model rewritten; the state is kept to end

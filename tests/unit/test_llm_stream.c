@@ -412,6 +412,14 @@ static void test_early_end(void **state)
     assert_string_equal(ev[n - 1].name, "message_stop");
     free_events(ev, n);
     free(out);
+    /* Anthropic -> Anthropic after message_delta: only message_stop is added */
+    out = cut_stream("anthropic_stream.sse", 9, JG_LLM_ANTHROPIC, JG_LLM_ANTHROPIC, &n, ev);
+    assert_int_equal(n, 10);
+    assert_string_equal(ev[8].name, "message_delta");
+    assert_string_equal(lt_str(ev[8].data, "delta/stop_reason"), "end_turn");
+    assert_string_equal(ev[9].name, "message_stop");
+    free_events(ev, n);
+    free(out);
     /* OpenAI -> OpenAI: [DONE] */
     out = cut_stream("openai_stream.sse", 3, JG_LLM_OPENAI, JG_LLM_OPENAI, &n, ev);
     assert_int_equal(n, 4);
