@@ -110,6 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else if (out != NULL)
             abort();
         jg_llm_free(out);
+        out = jg_llm_error_translate(a, b, 400 + sel, (const char *)data, size, &len);
+        check_out(out, len);
+        jg_llm_free(out);
         break;
     }
     default: /* 3, 4: streams, in pieces of 1..64 bytes */

@@ -198,6 +198,16 @@ void jg_llm_stream_free(jg_llm_stream *st);
 char *jg_llm_error_body(jg_llm_format fmt, int http_status, const char *type, const char *message,
                         const char *param, const char *code, size_t *len);
 
+/*
+ * A provider's error answer (format `provider`, HTTP status http_status, body[0..len)) in the
+ * client's format: its message kept when the body has the provider's error shape (same format:
+ * type, and OpenAI's param and code, too; across formats the type is the status's), else a
+ * generic message for the status (a body of another shape is never copied: it could hold
+ * anything). NULL on out of memory; else the caller's, *out_len bytes. Thread safe.
+ */
+char *jg_llm_error_translate(jg_llm_format provider, jg_llm_format client, int http_status,
+                             const char *body, size_t len, size_t *out_len);
+
 /* The OpenAI /v1/models list of names[0..n), `created` and `owned_by` on each
  * entry. NULL on out of memory; else the caller's, *len bytes. */
 char *jg_llm_models_body(const char *const *names, size_t n, int64_t created, const char *owned_by,

@@ -164,13 +164,50 @@ static void test_bad_answers(void **state)
     jg_llm_free(out);
 }
 
+static void test_provider_errors(void **state)
+{
+    (void)state;
+    size_t len;
+    const char *oe = "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\","
+                     "\"param\":null,\"code\":\"rate_limit_exceeded\"}}";
+    const char *ae = "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+                     "\"message\":\"Overloaded\"}}";
+    char *s = jg_llm_error_translate(JG_LLM_OPENAI, JG_LLM_ANTHROPIC, 429, oe, strlen(oe), &len);
+    json_t *j = lt_json(s);
+    assert_string_equal(lt_str(j, "type"), "error");
+    assert_string_equal(lt_str(j, "error/type"), "rate_limit_error");
+    assert_string_equal(lt_str(j, "error/message"), "Rate limit reached");
+    json_decref(j);
+    jg_llm_free(s);
+    s = jg_llm_error_translate(JG_LLM_ANTHROPIC, JG_LLM_OPENAI, 529, ae, strlen(ae), &len);
+    j = lt_json(s);
+    assert_string_equal(lt_str(j, "error/type"), "server_error");
+    assert_string_equal(lt_str(j, "error/message"), "Overloaded");
+    json_decref(j);
+    jg_llm_free(s);
+    s = jg_llm_error_translate(JG_LLM_OPENAI, JG_LLM_OPENAI, 429, oe, strlen(oe), &len);
+    j = lt_json(s);
+    assert_string_equal(lt_str(j, "error/type"), "requests");
+    assert_string_equal(lt_str(j, "error/code"), "rate_limit_exceeded");
+    json_decref(j);
+    jg_llm_free(s);
+    /* not the error shape: a generic message, the body not copied */
+    const char *html = "<html>bad gateway sk-leak</html>";
+    s = jg_llm_error_translate(JG_LLM_ANTHROPIC, JG_LLM_ANTHROPIC, 502, html, strlen(html), &len);
+    assert_null(strstr(s, "sk-leak"));
+    j = lt_json(s);
+    assert_string_equal(lt_str(j, "error/message"), "the provider answered 502");
+    assert_string_equal(lt_str(j, "error/type"), "api_error");
+    json_decref(j);
+    jg_llm_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_format),
-        cmocka_unit_test(test_openai_to_anthropic),
-        cmocka_unit_test(test_anthropic_to_openai),
-        cmocka_unit_test(test_bad_answers),
+        cmocka_unit_test(test_same_format),         cmocka_unit_test(test_openai_to_anthropic),
+        cmocka_unit_test(test_anthropic_to_openai), cmocka_unit_test(test_bad_answers),
+        cmocka_unit_test(test_provider_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
