@@ -96,7 +96,9 @@ typedef struct jg_llm_request jg_llm_request;
  *
  * On success *out is the caller's (jg_llm_request_free). Errors: JG_LLM_EINVAL
  * (a message for the 400 body in err, never containing body bytes beyond a
- * member's name), JG_LLM_ETOOBIG, JG_LLM_ENOMEM. err may be NULL.
+ * member's name; also for JG_LLM_MODELS, which has no body, and embeddings in
+ * the Anthropic format, which has none), JG_LLM_ETOOBIG, JG_LLM_ENOMEM. err may
+ * be NULL. Thread safe.
  */
 jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *body, size_t len,
                                    size_t max_len, jg_llm_request **out, char err[JG_LLM_ERR_MAX]);
@@ -119,7 +121,8 @@ jg_llm_op jg_llm_request_op(const jg_llm_request *req);
  * be counted); across formats, translated (see docs/ai-gateway.md, "Wire
  * formats"). *body (NUL terminated, *len bytes) is the caller's.
  * Errors: JG_LLM_EUNSUPPORTED (what cannot be translated, message in err),
- * JG_LLM_EINVAL (provider_model empty), JG_LLM_ENOMEM. The request is not changed.
+ * JG_LLM_EINVAL (provider_model empty), JG_LLM_ENOMEM. The request is not changed
+ * (several builds of one request, one per fallback attempt, are fine). err may be NULL.
  */
 jg_llm_status jg_llm_request_build(const jg_llm_request *req, jg_llm_format provider,
                                    const char *provider_model, char **body, size_t *len,
@@ -161,17 +164,20 @@ typedef struct jg_llm_stream jg_llm_stream;
  * into the client's (`client`), `model` rewritten to public_model (copied).
  * client_wants_usage: jg_llm_request_wants_usage() of the request (an OpenAI
  * client that did not ask for it does not get the usage-only chunk we asked
- * for). Bytes are fed as they come, split anywhere; LF or CRLF; comments and
- * unknown fields ignored; at most one event (JG_LLM_MAX_EVENT) held.
+ * for). Bytes are fed as they come, split anywhere; LF, CRLF or CR; comments and
+ * unknown fields ignored; at most one event (JG_LLM_MAX_EVENT) held. A
+ * provider's error event is passed on in the client's error shape and ends it.
  * NULL on out of memory. The stream is the caller's (jg_llm_stream_free).
  */
 jg_llm_stream *jg_llm_stream_new(jg_llm_format provider, jg_llm_format client,
                                  const char *public_model, bool client_wants_usage,
                                  jg_llm_emit_fn emit, void *ctx);
 
-/* Feeds data[0..len). Errors: JG_LLM_EUPSTREAM (an event over the limit or an
- * event that is not JSON where the format needs it; the stream is then
- * finished and refuses more), JG_LLM_ECALLBACK, JG_LLM_ENOMEM. */
+/* Feeds data[0..len); after the client's end was emitted the rest is ignored.
+ * Errors: JG_LLM_EUPSTREAM (an event over the limit, or an event whose data is
+ * not a JSON object; no more input is taken, jg_llm_stream_finish() still ends
+ * the client's stream), JG_LLM_ECALLBACK (nothing more is emitted),
+ * JG_LLM_ENOMEM. */
 jg_llm_status jg_llm_stream_feed(jg_llm_stream *st, const char *data, size_t len);
 
 /* The provider's stream ended (cleanly or not): emits what the client's format
