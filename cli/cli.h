@@ -139,6 +139,8 @@ int cli_snapshot(int argc, char **argv);
 
 /* "jwtgate gateway ..." (sync). */
 int cli_gateway(int argc, char **argv);
+/* jwtgate gateway usage (usage_agent.c): the usage-log agent. */
+int cli_gateway_usage(int argc, char **argv);
 /* "jwtgate admin gateway create NAME [--out FILE]": argv holds what follows
  * "create"; `url` and `token` are the admin client's. Exit status as admin. */
 int cli_admin_gateway_create(const char *url, const char *token, int as_json, int argc,
