@@ -447,6 +447,8 @@ ngx_http_jwtgate_source_failed(ngx_http_jwtgate_source_t *src,
                   "version %L", &src->path, src->snap->version);
     src->failed_ino = fi->st_ino;
     src->failed_mtim = fi->st_mtim;
+
+    ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
 }
 
 
@@ -480,6 +482,7 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
         ngx_http_jwtgate_snap_release(snap);
         src->failed_ino = fi->st_ino;
         src->failed_mtim = fi->st_mtim;
+        ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
         return;
     }
 
@@ -499,6 +502,7 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
         ngx_http_jwtgate_snap_release(snap);
         src->failed_ino = fi->st_ino;
         src->failed_mtim = fi->st_mtim;
+        ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
         return;
     }
 
@@ -511,6 +515,8 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
 
     old = src->snap;
     src->snap = snap;
+
+    ngx_http_jwtgate_metrics_snapshot(src, 1, 1);
 
     ngx_log_error(NGX_LOG_NOTICE, src->log, 0,
                   "jwtgate: snapshot \"%V\" version %L loaded "
