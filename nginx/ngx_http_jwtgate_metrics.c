@@ -36,7 +36,6 @@
 
 
 #define NGX_HTTP_JWTGATE_METRICS_ZONE      "jwtgate_metrics"
-#define NGX_HTTP_JWTGATE_METRICS_SIZE      ((size_t) 512 * 1024)
 
 /* per named slot: the longest name, the values */
 #define NGX_HTTP_JWTGATE_METRICS_NAME_LEN  128
@@ -271,9 +270,8 @@ ngx_http_jwtgate_metrics(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
            + NGX_HTTP_JWTGATE_METRICS_NSLOTS
              * sizeof(ngx_http_jwtgate_metrics_slot_t);
 
-    /* the slab pool's own pages come on top */
-    size = ngx_max(ngx_align(size + size / 4, ngx_pagesize),
-                   NGX_HTTP_JWTGATE_METRICS_SIZE);
+    /* the slab pool's own header and page table come on top */
+    size = ngx_align(size, ngx_pagesize) + 8 * ngx_pagesize;
 
     shm_zone = ngx_shared_memory_add(cf, &name, size,
                                      &ngx_http_jwtgate_module);
