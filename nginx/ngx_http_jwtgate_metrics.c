@@ -162,7 +162,7 @@ static void ngx_http_jwtgate_metrics_family(
 static void ngx_http_jwtgate_metrics_line(
     ngx_http_jwtgate_metrics_out_t *out, const char *fmt, ...);
 static u_char *ngx_http_jwtgate_metrics_escape(
-    ngx_http_jwtgate_metrics_out_t *out, u_char *s, size_t len);
+    ngx_http_jwtgate_metrics_out_t *out, const u_char *s, size_t len);
 
 
 /*
@@ -1244,7 +1244,7 @@ ngx_http_jwtgate_metrics_line(ngx_http_jwtgate_metrics_out_t *out,
 
 static u_char *
 ngx_http_jwtgate_metrics_escape(ngx_http_jwtgate_metrics_out_t *out,
-    u_char *s, size_t len)
+    const u_char *s, size_t len)
 {
     u_char  *p, *d;
     size_t   i;

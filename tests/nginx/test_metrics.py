@@ -36,9 +36,10 @@ def api(id, base, aud, state='published', scopes=(), upstream='http://127.0.0.1:
 NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*'
 VALUE = r'(?:[+-]?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|Inf|NaN))'
-SAMPLE = re.compile(r'^(%s)(?:\{((?:%s="(?:[^"\\\n]|\\[\\"n])*")(?:,%s="(?:[^"\\\n]|\\[\\"n])*")*)?\})? '
-                    r'(%s)(?: -?[0-9]+)?$' % (NAME, LABEL, LABEL, VALUE))
-PAIR = re.compile(r'(%s)="((?:[^"\\\n]|\\[\\"n])*)"' % LABEL)
+LVALUE = r'"(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE = re.compile(r'^(%s)(?:\{((?:%s=%s)(?:,%s=%s)*)?\})? (%s)(?: -?[0-9]+)?$'
+                    % (NAME, LABEL, LVALUE, LABEL, LVALUE, VALUE))
+PAIR = re.compile(r'(%s)=(%s)' % (LABEL, LVALUE))
 TYPES = ('counter', 'gauge', 'histogram', 'summary', 'untyped')
 
 
@@ -82,7 +83,7 @@ def parse(text):
         assert m, 'not a sample, ' + where
         name, labels, value = m.group(1), m.group(2) or '', m.group(3)
         assert name == current and name in types, 'sample outside its family, ' + where
-        pairs = tuple((k, unescape(v)) for k, v in PAIR.findall(labels))
+        pairs = tuple((k, unescape(v[1:-1])) for k, v in PAIR.findall(labels))
         assert len({k for k, _ in pairs}) == len(pairs), 'label twice, ' + where
         key = (name, tuple(sorted(pairs)))
         assert key not in samples, 'sample twice, ' + where
@@ -405,6 +406,28 @@ class MetricsTest(NginxTest):
         # and a good one again, so that other tests have one
         v = self.snap.write(self.apis, self.subs)
         wait_until(lambda: all_serve(v), 10, step=0.05)
+
+
+class Parser(unittest.TestCase):
+    """The parser itself refuses what the format does not allow."""
+
+    def test_rejects(self):
+        good = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1"} 2\n'
+        self.assertEqual(parse(good), {('a_total', (('x', '1'),)): 2.0})
+        for bad in ('a_total 1\n',                                            # no TYPE
+                    good.replace('# HELP a_total A.\n', ''),                  # no HELP
+                    good[:-1],                                                # no newline
+                    good + 'a_total{x="1"} 3\n',                              # twice
+                    good.replace('{x="1"}', '{x="1",x="2"}'),                  # label twice
+                    good.replace('{x="1"}', '{x="a\nb"}'),                     # raw newline
+                    good.replace('{x="1"}', '{x=1}'),                          # unquoted
+                    good.replace(' 2\n', ' two\n'),                           # value
+                    good.replace('counter', 'counters'),                      # type
+                    good.replace('a_total', 'a'),                             # counter name
+                    good + '# HELP b B.\n# TYPE b gauge\nb 1\na_total{x="2"} 1\n',  # split
+                    good.replace(' 2\n', ' -2\n')):                           # counter < 0
+            with self.assertRaises(AssertionError, msg=bad):
+                parse(bad)
 
 
 class ApiSlots(NginxTest):
