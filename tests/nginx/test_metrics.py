@@ -430,6 +430,38 @@ class Parser(unittest.TestCase):
                 parse(bad)
 
 
+RESERVED = '''
+        location / {
+            jwtgate api;
+            jwtgate_key_file %(dir)s/k.jwks;
+            %(params)s
+            proxy_pass http://echo;
+        }
+        location = /metrics {
+            jwtgate_metrics;
+        }
+'''
+
+
+class Configuration(NginxTest):
+
+    def test_zone_name_is_reserved(self):
+        for loc in ('jwtgate_cache zone=jwtgate_metrics:1m;',
+                    'jwtgate_dpop optional; jwtgate_dpop_replay zone=jwtgate_metrics:1m;'):
+            ng = Nginx(self.__class__.__name__ + '-reserved', RESERVED, params={'params': loc})
+            with open(self.keys.jwks_file('k', 'issuer', public=True)) as f:
+                ng.file('k.jwks', f.read())
+            ok, text = ng.test_config()
+            self.assertFalse(ok, text)
+            self.assertIn('jwtgate_metrics', text)
+
+    def test_not_in_http_or_server(self):
+        ng = Nginx(self.__class__.__name__ + '-level', 'jwtgate_metrics;')
+        ok, text = ng.test_config()
+        self.assertFalse(ok, text)
+        self.assertIn('"jwtgate_metrics" directive is not allowed here', text)
+
+
 class ApiSlots(NginxTest):
     """More APIs than slots: the first 128 have their own series, the others are
     counted under api="other"; the counts add up."""
