@@ -156,6 +156,25 @@ SERVER = '''
             jwtgate_dpop_nonce on;
             proxy_pass http://echo;
         }
+        location /tinyp/ {
+            jwtgate_key_file %(dir)s/issuer-pub.jwks;
+            jwtgate_type signed;
+            jwtgate_algorithms ES256;
+            jwtgate_issuer https://auth.example;
+            jwtgate_audience https://api.example/dpop;
+            jwtgate_dpop required;
+            jwtgate_dpop_replay zone=tinyp:32k;
+            proxy_pass http://echo;
+        }
+        location /tinyc/ {
+            jwtgate_key_file %(dir)s/issuer-pub.jwks;
+            jwtgate_type signed;
+            jwtgate_algorithms ES256;
+            jwtgate_issuer https://auth.example;
+            jwtgate_audience https://api.example/dpop;
+            jwtgate_cache zone=tinyc:32k;
+            proxy_pass http://echo;
+        }
         location = /metrics {
             jwtgate off;
             jwtgate_metrics;
@@ -371,6 +390,47 @@ class MetricsTest(NginxTest):
         self.assertEqual(delta(a, b, R, status='401', error='use_dpop_nonce'), 1)
         self.assertEqual(delta(a, b, 'jwtgate_requests_total', outcome='allowed'), 2)
         self.assertGreater(b.get('jwtgate_dpop_replay_bytes_used', **z), 0)
+
+    def test_full_cache_zone_evicts_and_the_numbers_add_up(self):
+        toks = [signed(self.keys, iss=ISS, aud=DPOP_AUD, sub='app1',
+                       claims={'pad': 'x' * 600, 'n': i}) for i in range(80)]
+        a = self.scrape()
+        for t in toks:
+            self.assertEqual(self.ng.get('/tinyc/x', t).status, 200)
+        b = self.scrape()
+        z = dict(zone='tinyc')
+        ins = delta(a, b, 'jwtgate_cache_insertions_total', **z)
+        ev = delta(a, b, 'jwtgate_cache_evictions_total', **z)
+        self.assertEqual(delta(a, b, 'jwtgate_cache_misses_total', **z), 80)
+        self.assertEqual(ins, 80)
+        self.assertGreater(ev, 0)
+        # what went in and what went out is what is there
+        removed = ('jwtgate_cache_expirations_total', 'jwtgate_cache_purges_total')
+        gone = ev + sum(delta(a, b, n, **z) for n in removed)
+        self.assertEqual(ins - gone, delta(a, b, 'jwtgate_cache_entries', **z))
+        self.assertLessEqual(b.get('jwtgate_cache_bytes_used', **z), 32 * 1024)
+
+    def test_full_replay_zone_is_counted(self):
+        t = self.dpop_tok()
+        a = self.scrape()
+        accepted = full = 0
+        for _ in range(2000):
+            r = self.ng.get('/tinyp/x', headers={
+                'Authorization': 'DPoP ' + t,
+                'DPoP': proof(self.ckey, 'GET', self.base + '/tinyp/x', t)})
+            self.assertIn(r.status, (200, 503), r)
+            if r.status == 503:
+                full += 1
+                if full == 3:
+                    break
+            else:
+                accepted += 1
+        self.assertEqual(full, 3, 'never full')
+        b = self.scrape()
+        z = dict(zone='tinyp')
+        self.assertEqual(delta(a, b, 'jwtgate_dpop_replay_full_total', **z), 3)
+        self.assertEqual(delta(a, b, 'jwtgate_dpop_replay_entries', **z), accepted)
+        self.assertEqual(delta(a, b, 'jwtgate_refusals_total', status='503', error='none'), 3)
 
     def test_snapshot_loads_failures_and_versions(self):
         path = self.ng.dir + '/snapshot.json'
