@@ -318,6 +318,7 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
                           "jwtgate: stat() of snapshot \"%V\" failed, "
                           "serving from the last one read", &src->path);
             src->failed_ino = (ino_t) -1;
+            ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
         }
 
         return;

@@ -463,6 +463,12 @@ class MetricsTest(NginxTest):
         self.assertEqual(delta(b, c, 'jwtgate_snapshot_loads_total', **src), 0)
         self.assertEqual({dict(k)['worker']: x for k, x in
                           c.series('jwtgate_snapshot_version').items()}, {'0': v, '1': v})
+        # the file gone: each worker says so once
+        os.remove(path)
+        F = 'jwtgate_snapshot_load_failures_total'
+        d = wait_until(lambda: (lambda s: s.get(F, **src) - a.get(F, **src) >= 4
+                                and s)(self.scrape()), 10, step=0.05)
+        self.assertEqual(delta(a, d, F, **src), 4)
         # and a good one again, so that other tests have one
         v = self.snap.write(self.apis, self.subs)
         wait_until(lambda: all_serve(v), 10, step=0.05)
