@@ -543,8 +543,7 @@ ngx_http_jwtgate_metrics_request(ngx_http_jwtgate_ctx_t *ctx,
 }
 
 
-/* The library's reason for a refusal (a token that did not open, a proof
- * that did not verify). */
+/* The library's reason for a refusal: a token that did not open. */
 
 void
 ngx_http_jwtgate_metrics_token_error(jg_err err)
