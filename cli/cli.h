@@ -137,8 +137,10 @@ int cli_snapshot(int argc, char **argv);
 
 /* ---- Gateways (gateway_cmd.c) ------------------------------------------------ */
 
-/* "jwtgate gateway ..." (sync, jwks). */
+/* "jwtgate gateway ..." (sync, usage, jwks). */
 int cli_gateway(int argc, char **argv);
+/* jwtgate gateway usage (usage_agent.c): the usage-log agent. */
+int cli_gateway_usage(int argc, char **argv);
 /* "jwtgate gateway jwks": the nginx module's trust-source agent (jwks_cmd.c). */
 int cli_gateway_jwks(int argc, char **argv);
 /* "jwtgate admin gateway create NAME [--out FILE]": argv holds what follows

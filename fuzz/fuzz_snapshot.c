@@ -45,7 +45,22 @@ static void read_everything(jg_snapshot *s, const uint8_t *data, size_t size)
         (void)jg_snapshot_subscription(s, sub.client_id.ptr, sub.client_id.len, sub.api_index,
                                        &found);
         (void)jg_snapshot_sub_has_scope(s, &sub, "read", 4);
+        jg_snap_limits lim;
+        jg_snap_model_limits ml;
+        if (jg_snapshot_sub_limits(s, &sub, &lim) == JG_OK) {
+            for (uint32_t k = 0; k < lim.nmodels && k < 64; k++)
+                (void)jg_snapshot_limits_model_at(s, &lim, k, &ml);
+            (void)jg_snapshot_limits_model(s, &lim, "gpt-4o", 6, &ml);
+        }
     }
+    for (uint32_t i = 0; i < info.over_quota && i < 4096; i++) {
+        jg_snap_str model;
+        uint32_t api_index;
+        int64_t until;
+        if (jg_snapshot_overquota_at(s, i, &a, &api_index, &model, &until) == JG_OK)
+            (void)jg_snapshot_overquota(s, a.ptr, a.len, api_index, model.ptr, model.len, 0, NULL);
+    }
+    (void)jg_snapshot_llm(s, &a);
     for (uint32_t i = 0; i < info.revoked && i < 4096; i++) {
         int64_t exp;
         if (jg_snapshot_revoked_at(s, i, &a, &exp) == JG_OK)

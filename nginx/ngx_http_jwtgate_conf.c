@@ -265,6 +265,13 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
       offsetof(ngx_http_jwtgate_loc_conf_t, dpop_nonce),
       NULL },
 
+    { ngx_string("jwtgate_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_jwtgate_metrics,
+      0,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -1285,6 +1292,12 @@ ngx_http_jwtgate_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_jwtgate_dpop_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_jwtgate_metrics_init_process(cycle, &jmcf->sources)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

@@ -128,6 +128,8 @@ ngx_http_jwtgate_init_handlers(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_jwtgate_decide(ngx_http_jwtgate_ctx_t *ctx, ngx_int_t status)
 {
+    ngx_http_jwtgate_metrics_request(ctx, status);
+
     ctx->status = status;
     return status;
 }
@@ -1280,6 +1282,8 @@ ngx_http_jwtgate_refuse(ngx_http_request_t *r,
                    ref->error ? ref->error : "no error code", reason);
 
     if (err != JG_OK) {
+        ngx_http_jwtgate_metrics_token_error(err);
+
         ngx_log_error(jlcf->log_level, r->connection->log, 0,
                       "jwtgate: %ui: %s (%s), jti \"%V\"",
                       ref->status, reason, jg_err_name(err), &jti);

@@ -24,6 +24,8 @@
  *                                 certificate (RFC 8705) a token is bound to
  *   ngx_http_jwtgate_replay.c     the DPoP replay cache in shared memory and
  *                                 the server's DPoP nonces
+ *   ngx_http_jwtgate_metrics.c    jwtgate_metrics: the counters in shared
+ *                                 memory, the Prometheus text
  *   ngx_http_jwtgate_issuers.c    trust sources: issuers whose JWKS the
  *                                 agent fetches, the manifest, the
  *                                 per-worker key sets, "iss" selection
@@ -84,6 +86,13 @@
  * (jwtgate_dpop_replay). */
 #define NGX_HTTP_JWTGATE_DPOP_ZONE        "jwtgate_dpop"
 #define NGX_HTTP_JWTGATE_DPOP_ZONE_SIZE   ((size_t) 4 * 1024 * 1024)
+
+/* jwtgate_metrics: the named tables (labels from a bounded set of names)
+ * and their slots; names beyond them count under "other" */
+#define NGX_HTTP_JWTGATE_TABLE_APIS       0
+#define NGX_HTTP_JWTGATE_TABLE_SOURCES    1
+#define NGX_HTTP_JWTGATE_METRICS_APIS     128
+#define NGX_HTTP_JWTGATE_METRICS_SOURCES  16
 
 /* base64url of a SHA-256 digest, and the nonces' length */
 #define NGX_HTTP_JWTGATE_B64_SHA256_LEN   43
@@ -370,6 +379,31 @@ typedef enum {
 typedef struct ngx_http_jwtgate_recent_s  ngx_http_jwtgate_recent_t;
 
 
+/* A token cache zone's numbers and a DPoP replay zone's, for the metrics
+ * (counters since the zone was made; entries and bytes now). */
+
+typedef struct {
+    ngx_atomic_uint_t             hits;
+    ngx_atomic_uint_t             misses;
+    ngx_atomic_uint_t             insertions;
+    ngx_atomic_uint_t             evictions;
+    ngx_atomic_uint_t             expired;
+    ngx_atomic_uint_t             purged;
+    ngx_atomic_uint_t             entries;
+    ngx_atomic_uint_t             bytes_used;
+    ngx_atomic_uint_t             bytes;
+} ngx_http_jwtgate_cache_stats_t;
+
+
+typedef struct {
+    ngx_atomic_uint_t             entries;
+    ngx_atomic_uint_t             replays;
+    ngx_atomic_uint_t             full;
+    ngx_atomic_uint_t             bytes_used;
+    ngx_atomic_uint_t             bytes;
+} ngx_http_jwtgate_replay_stats_t;
+
+
 /* Per request; a request holds a reference to the snapshot it used, and to
  * the recent token whose claims it borrows, if any. */
 
@@ -468,6 +502,8 @@ ngx_http_jwtgate_recent_t *ngx_http_jwtgate_recent_put(
     ngx_str_t *token, time_t expires, jg_claims *claims, ngx_str_t *payload);
 void ngx_http_jwtgate_recent_release(ngx_http_jwtgate_recent_t *e);
 void ngx_http_jwtgate_recent_flush(void);
+ngx_int_t ngx_http_jwtgate_cache_stats(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_cache_stats_t *st);
 
 /* sender-constrained tokens (ngx_http_jwtgate_dpop.c) */
 ngx_int_t ngx_http_jwtgate_dpop_init_process(ngx_cycle_t *cycle);
@@ -488,6 +524,22 @@ ngx_int_t ngx_http_jwtgate_replay_check(ngx_shm_zone_t *zone,
     jg_dpop_result *proof, time_t *retry_after, ngx_log_t *log);
 ngx_int_t ngx_http_jwtgate_nonce(ngx_shm_zone_t *zone, time_t slot_len,
     ngx_uint_t previous, u_char *out);
+ngx_int_t ngx_http_jwtgate_replay_stats(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_replay_stats_t *st);
+
+/* metrics (ngx_http_jwtgate_metrics.c) */
+char *ngx_http_jwtgate_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_jwtgate_metrics_init_process(ngx_cycle_t *cycle,
+    ngx_array_t *srcs);
+void ngx_http_jwtgate_metrics_add(ngx_uint_t table, ngx_str_t *name,
+    ngx_uint_t v, ngx_atomic_int_t add);
+void ngx_http_jwtgate_metrics_request(ngx_http_jwtgate_ctx_t *ctx,
+    ngx_int_t status);
+void ngx_http_jwtgate_metrics_token_error(jg_err err);
+void ngx_http_jwtgate_metrics_front(ngx_uint_t what);
+void ngx_http_jwtgate_metrics_snapshot(ngx_http_jwtgate_source_t *src,
+    ngx_uint_t loaded, ngx_uint_t install);
 
 /* trust sources (ngx_http_jwtgate_issuers.c) */
 char *ngx_http_jwtgate_jwks_dir(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -26,6 +26,17 @@
  *               SUBS     approved subscriptions; (client_id, API) hash index
  *               REVOKED  live revoked jti with their exp; hash index
  *               SUSPENDED client_ids; hash index
+ *               LLM      the LLM APIs' providers, models and sealed keys, as
+ *                        JSON text (issue 18; docs/ai-gateway.md)
+ *               LIMITS   subscriptions' token and request limits, with the
+ *                        per-model ones (MODEL_LIMITS)
+ *               OVERQUOTA clients over a limit until a time; (client_id, API)
+ *                        hash index
+ *
+ * The last five came after the first release of format 2, without a new
+ * version: a reader of that release skips them, and this reader takes a file
+ * without them as one with no LLM configuration, no limits and nobody over
+ * quota.
  *
  * Trust: the checksum catches a torn, truncated or corrupted file. A reader
  * is safe on any bytes at all (a hostile file with a correct checksum is
@@ -112,7 +123,24 @@ typedef struct jg_snap_sub {
     uint32_t api_index;
     uint32_t nscopes;     /* read with jg_snapshot_sub_scope() */
     uint32_t scopes_ref_; /* internal */
+    uint32_t limits_ref_; /* internal: read with jg_snapshot_sub_limits() */
 } jg_snap_sub;
+
+/* A subscription's limits (an LLM API's; resolved by jwtgated from the
+ * subscription's own or its plan's). Every counter: 0 is "no limit". Tokens
+ * count as (input_weight_milli * input + output_weight_milli * output) / 1000. */
+typedef struct jg_snap_limits {
+    int64_t requests_per_minute, tokens_per_minute, tokens_per_day;
+    uint32_t input_weight_milli, output_weight_milli; /* weight x 1000; 1000 = 1 */
+    uint32_t nmodels;       /* per-model limits: jg_snapshot_limits_model*() */
+    uint32_t models_first_; /* internal */
+} jg_snap_limits;
+
+/* One model's own limits, on top of the subscription's. */
+typedef struct jg_snap_model_limits {
+    jg_snap_str model;                                              /* the public model name */
+    int64_t requests_per_minute, tokens_per_minute, tokens_per_day; /* 0: no limit */
+} jg_snap_model_limits;
 
 /* What a snapshot holds, as a whole. */
 typedef struct jg_snapshot_info {
@@ -123,6 +151,7 @@ typedef struct jg_snapshot_info {
     jg_snap_str issuer;
     size_t file_size;
     uint32_t apis, subscriptions, revoked, suspended;
+    uint32_t over_quota; /* entries of the over-quota list */
 } jg_snapshot_info;
 
 /* Limits for opening; NULL means the defaults noted here. */
@@ -231,6 +260,53 @@ jg_err jg_snapshot_subscription_at(const jg_snapshot *s, uint32_t i, jg_snap_sub
 jg_err jg_snapshot_revoked_at(const jg_snapshot *s, uint32_t i, jg_snap_str *jti, int64_t *exp);
 jg_err jg_snapshot_suspended_at(const jg_snapshot *s, uint32_t i, jg_snap_str *client_id);
 
+/* ---- LLM APIs (docs/ai-gateway.md) ---------------------------------------------- */
+
+/*
+ * jg_snapshot_llm — the LLM configuration the control plane published, as
+ * JSON text pointing into the mapping (NUL-terminated at [len]); len 0 when
+ * the snapshot has none. The library checked only that it is a JSON object
+ * (when it was built); its shape is docs/snapshot.md's ("secrets_kid", "apis":
+ * [{api_id, providers: [{name, format, base_url, timeout_ms, models, keys:
+ * [{id, sealed}]}]}]). The keys in it are sealed (JWE) to the gateway
+ * secrets key, never in the clear.
+ * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_SNAPSHOT_UNVERIFIED,
+ * JG_ERR_SNAPSHOT_FORMAT.
+ */
+jg_err jg_snapshot_llm(const jg_snapshot *s, jg_snap_str *json);
+
+/* The limits of `sub` (from jg_snapshot_subscription or _at).
+ * Errors: JG_ERR_NOT_FOUND (none: unlimited), JG_ERR_INVALID_ARGUMENT,
+ * JG_ERR_SNAPSHOT_UNVERIFIED, JG_ERR_SNAPSHOT_FORMAT (a bad reference). */
+jg_err jg_snapshot_sub_limits(const jg_snapshot *s, const jg_snap_sub *sub, jg_snap_limits *out);
+
+/* The i-th model's limits of `l`. Errors: JG_ERR_NOT_FOUND past the end, as
+ * above. */
+jg_err jg_snapshot_limits_model_at(const jg_snapshot *s, const jg_snap_limits *l, uint32_t i,
+                                   jg_snap_model_limits *out);
+
+/* The limits of `model` (`len` bytes, exact) in `l`; a linear scan of at most
+ * 64 entries. Errors: JG_ERR_NOT_FOUND (none for it), as above. */
+jg_err jg_snapshot_limits_model(const jg_snapshot *s, const jg_snap_limits *l, const char *model,
+                                size_t len, jg_snap_model_limits *out);
+
+/*
+ * jg_snapshot_overquota — 1 when `client_id` is over a limit of its
+ * subscription to the API at `api_index` at time `now`: an entry for the
+ * whole subscription, or (model != NULL) for that model, whose until is
+ * later than now. *until (may be NULL) gets the latest such until, for
+ * Retry-After. 0 otherwise, also when the snapshot is unusable. Cost: one
+ * hash probe sequence. Thread-safe on a verified snapshot.
+ */
+int jg_snapshot_overquota(const jg_snapshot *s, const char *client_id, size_t len,
+                          uint32_t api_index, const char *model, size_t model_len, int64_t now,
+                          int64_t *until);
+
+/* The i-th over-quota entry (dumps, tests); model len 0 = the whole
+ * subscription. Errors: JG_ERR_NOT_FOUND past the end, as above. */
+jg_err jg_snapshot_overquota_at(const jg_snapshot *s, uint32_t i, jg_snap_str *client_id,
+                                uint32_t *api_index, jg_snap_str *model, int64_t *until);
+
 /* ---- Writing -------------------------------------------------------------------- */
 
 /* What a builder needs of an API. Strings are copied; NULL members are
@@ -277,6 +353,38 @@ jg_err jg_snapshot_builder_add_subscription(jg_snapshot_builder *b, const char *
  * Errors: JG_ERR_INVALID_ARGUMENT, JG_ERR_NOMEM. */
 jg_err jg_snapshot_builder_add_revoked(jg_snapshot_builder *b, const char *jti, int64_t exp);
 jg_err jg_snapshot_builder_add_suspended(jg_snapshot_builder *b, const char *client_id);
+
+/* What a builder needs of a subscription's limits (jg_snap_limits). */
+typedef struct jg_snapshot_model_limits_in {
+    const char *model;
+    int64_t requests_per_minute, tokens_per_minute, tokens_per_day; /* 0: none */
+} jg_snapshot_model_limits_in;
+
+typedef struct jg_snapshot_limits_in {
+    int64_t requests_per_minute, tokens_per_minute, tokens_per_day; /* 0: none */
+    uint32_t input_weight_milli, output_weight_milli;               /* 1000 = weight 1 */
+    const jg_snapshot_model_limits_in *models; /* `nmodels` entries, distinct names */
+    size_t nmodels;                            /* at most 64 */
+} jg_snapshot_limits_in;
+
+/* The LLM configuration as JSON text (copied; a JSON object; set once).
+ * Errors: JG_ERR_INVALID_ARGUMENT (not an object, set twice), JG_ERR_NOMEM. */
+jg_err jg_snapshot_builder_set_llm(jg_snapshot_builder *b, const char *json, size_t len);
+
+/* The limits of the subscription already added for (client_id, api_index)
+ * (copied; set once per subscription).
+ * Errors: JG_ERR_INVALID_ARGUMENT (no such subscription, limits already set,
+ * a negative counter, a weight over 1,000,000, a missing or repeated model,
+ * more than 64 models), JG_ERR_NOMEM. */
+jg_err jg_snapshot_builder_set_sub_limits(jg_snapshot_builder *b, const char *client_id,
+                                          uint32_t api_index, const jg_snapshot_limits_in *l);
+
+/* An over-quota entry: `client_id` is refused on the API at `api_index` (for
+ * `model` only, unless model is NULL or "") until `until`. An entry repeated
+ * for the same client, API and model keeps the later until.
+ * Errors: JG_ERR_INVALID_ARGUMENT (unknown index, empty client), JG_ERR_NOMEM. */
+jg_err jg_snapshot_builder_add_overquota(jg_snapshot_builder *b, const char *client_id,
+                                         uint32_t api_index, const char *model, int64_t until);
 
 /*
  * jg_snapshot_builder_finish — lay out the file (indexes sized for a load

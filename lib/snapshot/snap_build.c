@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "core/jdoc.h"
 #include "snapshot/snap_format.h"
 
 /* ---- Build-time hash maps: 64-bit hash -> record index --------------------------- */
@@ -119,6 +120,18 @@ struct jg_snapshot_builder {
     snap_ref *suspended;
     size_t nsuspended, suspended_cap;
     bmap suspended_keys;
+
+    int have_llm;
+    snap_ref llm;
+
+    snap_limits *limits;
+    size_t nlimits, limits_cap;
+    snap_model_limits *model_limits;
+    size_t nmodel_limits, model_limits_cap;
+
+    snap_overquota *overquota;
+    size_t noverquota, overquota_cap;
+    bmap overquota_keys; /* (client, api, model) -> entry */
 };
 
 /* Grow an array of `size`-byte elements to hold one more. */
@@ -246,6 +259,10 @@ void jg_snapshot_builder_free(jg_snapshot_builder *b)
     free(b->revoked_keys.e);
     free(b->suspended);
     free(b->suspended_keys.e);
+    free(b->limits);
+    free(b->model_limits);
+    free(b->overquota);
+    free(b->overquota_keys.e);
     jg_memzero(b, sizeof *b);
     free(b);
 }
@@ -492,6 +509,139 @@ jg_err jg_snapshot_builder_add_suspended(jg_snapshot_builder *b, const char *cli
     return JG_OK;
 }
 
+/* ---- LLM APIs: configuration, limits, over quota --------------------------------- */
+
+jg_err jg_snapshot_builder_set_llm(jg_snapshot_builder *b, const char *json, size_t len)
+{
+    if (!b || b->finished || !json || b->have_llm)
+        return JG_ERR_INVALID_ARGUMENT;
+    /* Checked here, once, so that every gateway can count on an object. */
+    jg__jdoc *doc = NULL;
+    jg_err err = jg__jdoc_parse(json, len, 0, &doc);
+    if (err == JG_OK && doc->nodes[0].type != JG__J_OBJECT)
+        err = JG_ERR_INVALID_ARGUMENT;
+    jg__jdoc_free(doc);
+    if (err)
+        return err == JG_ERR_NOMEM ? err : JG_ERR_INVALID_ARGUMENT;
+    if ((err = pool_add(b, json, len, &b->llm)))
+        return err;
+    b->have_llm = 1;
+    return JG_OK;
+}
+
+#define MAX_MODEL_LIMITS 64
+#define MAX_WEIGHT_MILLI 1000000u
+
+static int counters_ok(int64_t rpm, int64_t tpm, int64_t tpd)
+{
+    return rpm >= 0 && tpm >= 0 && tpd >= 0;
+}
+
+jg_err jg_snapshot_builder_set_sub_limits(jg_snapshot_builder *b, const char *client_id,
+                                          uint32_t api_index, const jg_snapshot_limits_in *l)
+{
+    if (!b || b->finished || !client_id || !l || !b->sub_keys.cap ||
+        !counters_ok(l->requests_per_minute, l->tokens_per_minute, l->tokens_per_day) ||
+        l->input_weight_milli > MAX_WEIGHT_MILLI || l->output_weight_milli > MAX_WEIGHT_MILLI ||
+        l->nmodels > MAX_MODEL_LIMITS || (l->nmodels && !l->models))
+        return JG_ERR_INVALID_ARGUMENT;
+    sub_key k = {b, client_id, strlen(client_id), api_index};
+    uint64_t h = jg__snap_sub_hash(b->hash_key, k.client_id, k.len, api_index);
+    bent *slot = bmap_find(&b->sub_keys, h, sub_eq, &k);
+    if (!slot->v1 || b->subs[slot->v1 - 1].limits1)
+        return JG_ERR_INVALID_ARGUMENT; /* no such subscription, or set twice */
+    for (size_t i = 0; i < l->nmodels; i++) {
+        const jg_snapshot_model_limits_in *m = &l->models[i];
+        if (!m->model || !*m->model ||
+            !counters_ok(m->requests_per_minute, m->tokens_per_minute, m->tokens_per_day))
+            return JG_ERR_INVALID_ARGUMENT;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(l->models[j].model, m->model) == 0)
+                return JG_ERR_INVALID_ARGUMENT;
+    }
+    jg_err err = grow((void **)&b->limits, &b->limits_cap, b->nlimits, sizeof *b->limits);
+    if (err)
+        return err;
+    snap_limits r;
+    memset(&r, 0, sizeof r);
+    r.requests_per_minute = l->requests_per_minute;
+    r.tokens_per_minute = l->tokens_per_minute;
+    r.tokens_per_day = l->tokens_per_day;
+    r.input_weight_milli = l->input_weight_milli;
+    r.output_weight_milli = l->output_weight_milli;
+    r.models_first = (uint32_t)b->nmodel_limits;
+    for (size_t i = 0; i < l->nmodels; i++) {
+        const jg_snapshot_model_limits_in *m = &l->models[i];
+        snap_model_limits ml;
+        memset(&ml, 0, sizeof ml);
+        if ((err = grow((void **)&b->model_limits, &b->model_limits_cap, b->nmodel_limits,
+                        sizeof *b->model_limits)) ||
+            (err = pool_add_str(b, m->model, &ml.model)))
+            return err; /* entries added so far are unreferenced, harmless */
+        ml.requests_per_minute = m->requests_per_minute;
+        ml.tokens_per_minute = m->tokens_per_minute;
+        ml.tokens_per_day = m->tokens_per_day;
+        b->model_limits[b->nmodel_limits++] = ml;
+    }
+    r.nmodels = (uint32_t)l->nmodels;
+    b->limits[b->nlimits++] = r;
+    b->subs[slot->v1 - 1].limits1 = (uint32_t)b->nlimits;
+    return JG_OK;
+}
+
+typedef struct oq_key {
+    const jg_snapshot_builder *b;
+    const char *client_id, *model;
+    size_t len, model_len;
+    uint32_t api_index;
+} oq_key;
+
+static int oq_eq(const void *ctx, uint32_t v)
+{
+    const oq_key *k = ctx;
+    const snap_overquota *o = &k->b->overquota[v];
+    return o->api_index == k->api_index && o->client_id.len == k->len &&
+           o->model.len == k->model_len &&
+           memcmp(ref_ptr(k->b, o->client_id), k->client_id, k->len) == 0 &&
+           memcmp(ref_ptr(k->b, o->model), k->model, k->model_len) == 0;
+}
+
+jg_err jg_snapshot_builder_add_overquota(jg_snapshot_builder *b, const char *client_id,
+                                         uint32_t api_index, const char *model, int64_t until)
+{
+    if (!b || b->finished || !client_id || !*client_id || api_index >= b->napis)
+        return JG_ERR_INVALID_ARGUMENT;
+    jg_err err;
+    if ((err = bmap_reserve(&b->overquota_keys)) ||
+        (err =
+             grow((void **)&b->overquota, &b->overquota_cap, b->noverquota, sizeof *b->overquota)))
+        return err;
+    oq_key k = {
+        b, client_id, model ? model : "", strlen(client_id), model ? strlen(model) : 0, api_index};
+    /* the build-time key covers the model too; the file's index does not */
+    uint64_t h = jg__snap_sub_hash(b->hash_key, k.client_id, k.len, api_index) ^
+                 jg__siphash24(b->hash_key, k.model, k.model_len);
+    bent *slot = bmap_find(&b->overquota_keys, h, oq_eq, &k);
+    if (slot->v1) {
+        snap_overquota *o = &b->overquota[slot->v1 - 1];
+        if (until > o->until)
+            o->until = until;
+        return JG_OK;
+    }
+    snap_overquota o;
+    memset(&o, 0, sizeof o);
+    if ((err = pool_add(b, k.client_id, k.len, &o.client_id)) ||
+        (err = pool_add(b, k.model, k.model_len, &o.model)))
+        return err;
+    o.api_index = api_index;
+    o.until = until;
+    b->overquota[b->noverquota] = o;
+    slot->h = h;
+    slot->v1 = (uint32_t)++b->noverquota;
+    b->overquota_keys.n++;
+    return JG_OK;
+}
+
 /* ---- Laying out the file --------------------------------------------------------- */
 
 static size_t align8(size_t n)
@@ -557,6 +707,13 @@ static uint64_t suspended_hash(const jg_snapshot_builder *b, size_t i)
     return jg__siphash24(b->hash_key, ref_ptr(b, r), r.len);
 }
 
+/* By (client_id, API), like subscriptions: a lookup finds every model's. */
+static uint64_t overquota_hash(const jg_snapshot_builder *b, size_t i)
+{
+    const snap_overquota *o = &b->overquota[i];
+    return jg__snap_sub_hash(b->hash_key, ref_ptr(b, o->client_id), o->client_id.len, o->api_index);
+}
+
 typedef struct layout {
     snap_section sec[SNAP_NSECTIONS];
     size_t total;
@@ -578,10 +735,14 @@ jg_err jg_snapshot_builder_finish(jg_snapshot_builder *b, uint8_t **out, size_t 
         *len = 0;
     if (!b || !out || !len || b->finished || !b->have_info || !b->have_keys)
         return JG_ERR_INVALID_ARGUMENT;
-    b->finished = 1;
+    jg_err err;
 
     size_t n_api_slots = index_slots(b->napis), n_sub_slots = index_slots(b->nsubs);
     size_t n_rev_slots = index_slots(b->nrevoked), n_sus_slots = index_slots(b->nsuspended);
+    size_t n_oq_slots = index_slots(b->noverquota);
+    if (!b->have_llm && (err = pool_add(b, "", 0, &b->llm)))
+        return err;
+    b->finished = 1; /* the pool is complete: the strings can be laid out */
     layout l;
     memset(&l, 0, sizeof l);
     l.total = sizeof(snap_header) + SNAP_NSECTIONS * sizeof(snap_section);
@@ -596,6 +757,11 @@ jg_err jg_snapshot_builder_finish(jg_snapshot_builder *b, uint8_t **out, size_t 
     place(&l, SNAP_REVOKED_INDEX, n_rev_slots * sizeof(snap_slot), n_rev_slots);
     place(&l, SNAP_SUSPENDED, b->nsuspended * sizeof(snap_ref), b->nsuspended);
     place(&l, SNAP_SUSPENDED_INDEX, n_sus_slots * sizeof(snap_slot), n_sus_slots);
+    place(&l, SNAP_LLM, sizeof(snap_ref), 1);
+    place(&l, SNAP_LIMITS, b->nlimits * sizeof(snap_limits), b->nlimits);
+    place(&l, SNAP_MODEL_LIMITS, b->nmodel_limits * sizeof(snap_model_limits), b->nmodel_limits);
+    place(&l, SNAP_OVERQUOTA, b->noverquota * sizeof(snap_overquota), b->noverquota);
+    place(&l, SNAP_OVERQUOTA_INDEX, n_oq_slots * sizeof(snap_slot), n_oq_slots);
     if (l.total > (size_t)UINT32_MAX * 4)
         return JG_ERR_LIMIT_JSON_SIZE;
 
@@ -629,6 +795,15 @@ jg_err jg_snapshot_builder_finish(jg_snapshot_builder *b, uint8_t **out, size_t 
         memcpy(buf + l.sec[SNAP_REVOKED].offset, b->revoked, b->nrevoked * sizeof(snap_revoked));
     if (b->nsuspended)
         memcpy(buf + l.sec[SNAP_SUSPENDED].offset, b->suspended, b->nsuspended * sizeof(snap_ref));
+    memcpy(buf + l.sec[SNAP_LLM].offset, &b->llm, sizeof b->llm);
+    if (b->nlimits)
+        memcpy(buf + l.sec[SNAP_LIMITS].offset, b->limits, b->nlimits * sizeof(snap_limits));
+    if (b->nmodel_limits)
+        memcpy(buf + l.sec[SNAP_MODEL_LIMITS].offset, b->model_limits,
+               b->nmodel_limits * sizeof(snap_model_limits));
+    if (b->noverquota)
+        memcpy(buf + l.sec[SNAP_OVERQUOTA].offset, b->overquota,
+               b->noverquota * sizeof(snap_overquota));
 
     /* The slots are written through a correctly aligned pointer: the
      * buffer is malloc'd and every section offset is a multiple of 8. */
@@ -639,7 +814,8 @@ jg_err jg_snapshot_builder_finish(jg_snapshot_builder *b, uint8_t **out, size_t 
     } idx[] = {{SNAP_API_INDEX, n_api_slots, b->napis, api_hash},
                {SNAP_SUB_INDEX, n_sub_slots, b->nsubs, sub_hash},
                {SNAP_REVOKED_INDEX, n_rev_slots, b->nrevoked, revoked_hash},
-               {SNAP_SUSPENDED_INDEX, n_sus_slots, b->nsuspended, suspended_hash}};
+               {SNAP_SUSPENDED_INDEX, n_sus_slots, b->nsuspended, suspended_hash},
+               {SNAP_OVERQUOTA_INDEX, n_oq_slots, b->noverquota, overquota_hash}};
     for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
         if (!idx[i].nslots)
             continue;

@@ -46,8 +46,17 @@ enum snap_section_id {
     SNAP_REVOKED_INDEX,
     SNAP_SUSPENDED, /* snap_ref entries (client ids) */
     SNAP_SUSPENDED_INDEX,
+    /* Added without a new format version (a reader of the first eleven
+     * skips them; this reader takes a file without them as having none). */
+    SNAP_LLM,             /* one snap_ref: the LLM configuration, JSON text */
+    SNAP_LIMITS,          /* snap_limits records (a subscription's limits1 - 1) */
+    SNAP_MODEL_LIMITS,    /* snap_model_limits records */
+    SNAP_OVERQUOTA,       /* snap_overquota records */
+    SNAP_OVERQUOTA_INDEX, /* (client_id, api index) -> entries; a key may repeat */
     SNAP_NSECTIONS
 };
+/* The sections every format-2 file has (those up to SUSPENDED_INDEX). */
+#define SNAP_NSECTIONS_MIN (SNAP_SUSPENDED_INDEX + 1)
 /* Sections a reader accepts in a file: the ones above, and up to this many in
  * all (newer ones, ignored: snap_read.c). */
 #define SNAP_MAX_SECTIONS 64
@@ -95,8 +104,27 @@ typedef struct snap_sub {
     snap_ref id, client_id;
     uint32_t api_index;
     uint32_t scopes_first, nscopes;
-    uint32_t pad_;
+    uint32_t limits1; /* index into LIMITS + 1; 0: none (was padding, so 0 before limits) */
 } snap_sub;
+
+typedef struct snap_limits {
+    int64_t requests_per_minute, tokens_per_minute, tokens_per_day; /* 0: none */
+    uint32_t input_weight_milli, output_weight_milli;
+    uint32_t models_first, nmodels; /* into MODEL_LIMITS */
+} snap_limits;
+
+typedef struct snap_model_limits {
+    snap_ref model;
+    int64_t requests_per_minute, tokens_per_minute, tokens_per_day;
+} snap_model_limits;
+
+typedef struct snap_overquota {
+    snap_ref client_id;
+    snap_ref model; /* len 0: the whole subscription */
+    uint32_t api_index;
+    uint32_t pad_;
+    int64_t until;
+} snap_overquota;
 
 typedef struct snap_revoked {
     snap_ref jti;
@@ -112,6 +140,9 @@ _Static_assert(sizeof(snap_header) % 8 == 0, "header keeps sections aligned");
 _Static_assert(sizeof(snap_section) == 24, "section table entry");
 _Static_assert(sizeof(snap_api) % 8 == 0 && sizeof(snap_sub) % 8 == 0, "records aligned");
 _Static_assert(sizeof(snap_revoked) == 16 && sizeof(snap_slot) == 8, "records aligned");
+_Static_assert(sizeof(snap_limits) == 40 && sizeof(snap_model_limits) == 32 &&
+                   sizeof(snap_overquota) == 32,
+               "records aligned");
 
 /* The checksum field's place, for hashing the header with it zeroed. */
 #define SNAP_CHECKSUM_OFFSET offsetof(snap_header, checksum)

@@ -70,6 +70,7 @@ typedef struct compiler {
     jg_snapshot_builder *b;
     char *detail;
     size_t detail_len;
+    const json_t *over_quota; /* the document's array, compiled after the APIs */
 } compiler;
 
 /* A string member; NULL (absent or null) is allowed when `optional`. */
@@ -234,6 +235,96 @@ static jg_err compile_api(compiler *c, const json_t *a, size_t i)
 }
 
 /* `ids` maps each API's id to its index (a jansson object: its hash table). */
+/* The three counters of a limits object or of one of its models. */
+static jg_err limit_counters(compiler *c, const json_t *o, const char *where, int64_t out[3])
+{
+    static const char *const names[] = {"requests_per_minute", "tokens_per_minute",
+                                        "tokens_per_day"};
+    for (size_t k = 0; k < 3; k++) {
+        jg_err err = get_int(c, o, where, names[k], 1, &out[k]);
+        if (err)
+            return err;
+        if (out[k] < 0) {
+            say(c->detail, c->detail_len, "%s: \"%s\" must not be negative", where, names[k]);
+            return JG_ERR_SNAPSHOT_FORMAT;
+        }
+    }
+    return JG_OK;
+}
+
+/* A weight: a number from 0 to 1000 (default 1), kept as thousandths. */
+static jg_err limit_weight(compiler *c, const json_t *o, const char *where, const char *name,
+                           uint32_t *milli)
+{
+    const json_t *v = json_object_get(o, name);
+    *milli = 1000;
+    if (!v || json_is_null(v))
+        return JG_OK;
+    double w = json_is_number(v) ? json_number_value(v) : -1;
+    if (!(w >= 0 && w <= 1000)) {
+        say(c->detail, c->detail_len, "%s: \"%s\" must be a number from 0 to 1000", where, name);
+        return JG_ERR_SNAPSHOT_FORMAT;
+    }
+    *milli = (uint32_t)(w * 1000 + 0.5);
+    return JG_OK;
+}
+
+/* subscriptions[i].limits: the admin API's limits object (docs/ai-gateway.md). */
+static jg_err compile_limits(compiler *c, const json_t *lim, size_t i, const char *client_id,
+                             uint32_t api_index)
+{
+    char where[64];
+    snprintf(where, sizeof where, "subscriptions[%zu].limits", i);
+    const json_t *models = json_object_get(lim, "models");
+    if (!json_is_object(lim) || (models && !json_is_null(models) && !json_is_object(models))) {
+        say(c->detail, c->detail_len, "%s and its \"models\" must be objects", where);
+        return JG_ERR_JSON_TYPE;
+    }
+    int64_t top[3];
+    jg_snapshot_limits_in in;
+    memset(&in, 0, sizeof in);
+    jg_err err;
+    if ((err = limit_counters(c, lim, where, top)) ||
+        (err = limit_weight(c, lim, where, "input_weight", &in.input_weight_milli)) ||
+        (err = limit_weight(c, lim, where, "output_weight", &in.output_weight_milli)))
+        return err;
+    in.requests_per_minute = top[0];
+    in.tokens_per_minute = top[1];
+    in.tokens_per_day = top[2];
+    size_t nm = json_is_object(models) ? json_object_size(models) : 0;
+    if (nm > 64) {
+        say(c->detail, c->detail_len, "%s: at most 64 models", where);
+        return JG_ERR_SNAPSHOT_FORMAT;
+    }
+    jg_snapshot_model_limits_in ms[64];
+    size_t k = 0;
+    for (void *it = nm ? json_object_iter((json_t *)(uintptr_t)models) : NULL; it;
+         it = json_object_iter_next((json_t *)(uintptr_t)models, it)) {
+        const char *name = json_object_iter_key(it);
+        const json_t *mv = json_object_iter_value(it);
+        int64_t m[3];
+        if (!json_is_object(mv)) {
+            say(c->detail, c->detail_len, "%s: model \"%s\" must be an object", where, name);
+            return JG_ERR_JSON_TYPE;
+        }
+        if ((err = limit_counters(c, mv, where, m)))
+            return err;
+        ms[k].model = name;
+        ms[k].requests_per_minute = m[0];
+        ms[k].tokens_per_minute = m[1];
+        ms[k].tokens_per_day = m[2];
+        k++;
+    }
+    in.models = ms;
+    in.nmodels = k;
+    err = jg_snapshot_builder_set_sub_limits(c->b, client_id, api_index, &in);
+    if (err == JG_ERR_INVALID_ARGUMENT) {
+        say(c->detail, c->detail_len, "%s: not a valid limits object", where);
+        return JG_ERR_SNAPSHOT_FORMAT;
+    }
+    return err;
+}
+
 static jg_err compile_sub(compiler *c, const json_t *s, size_t i, const json_t *ids)
 {
     if (!json_is_object(s)) {
@@ -265,10 +356,41 @@ static jg_err compile_sub(compiler *c, const json_t *s, size_t i, const json_t *
             i, client_id, api_id);
         return JG_ERR_SNAPSHOT_FORMAT;
     }
+    const json_t *lim = json_object_get(s, "limits");
+    if (err || !lim || json_is_null(lim))
+        return err;
+    return compile_limits(c, lim, i, client_id, (uint32_t)json_integer_value(iv));
+}
+
+static jg_err compile_overquota(compiler *c, const json_t *o, size_t i, const json_t *ids)
+{
+    if (!json_is_object(o)) {
+        say(c->detail, c->detail_len, "over_quota[%zu] must be an object", i);
+        return JG_ERR_JSON_TYPE;
+    }
+    const char *client_id, *api_id, *model;
+    int64_t until;
+    jg_err err;
+    if ((err = get_string(c, o, "over_quota", i, "client_id", 0, &client_id)) ||
+        (err = get_string(c, o, "over_quota", i, "api_id", 0, &api_id)) ||
+        (err = get_string(c, o, "over_quota", i, "model", 1, &model)) ||
+        (err = get_int(c, o, "over_quota[]", "until", 0, &until)))
+        return err;
+    const json_t *iv = json_object_get(ids, api_id);
+    if (!iv) {
+        say(c->detail, c->detail_len, "over_quota[%zu]: api_id \"%s\" names no API", i, api_id);
+        return JG_ERR_SNAPSHOT_FORMAT;
+    }
+    err = jg_snapshot_builder_add_overquota(c->b, client_id, (uint32_t)json_integer_value(iv),
+                                            model, until);
+    if (err == JG_ERR_INVALID_ARGUMENT) {
+        say(c->detail, c->detail_len, "over_quota[%zu]: an empty client_id", i);
+        return JG_ERR_SNAPSHOT_FORMAT;
+    }
     return err;
 }
 
-/* The APIs, then the subscriptions, which name them by id. */
+/* The APIs, then the subscriptions and the over-quota list, which name them by id. */
 static jg_err compile_apis(compiler *c, const json_t *apis, const json_t *subs)
 {
     json_t *ids = json_object();
@@ -284,6 +406,8 @@ static jg_err compile_apis(compiler *c, const json_t *apis, const json_t *subs)
     }
     for (size_t i = 0; i < json_array_size(subs) && !err; i++)
         err = compile_sub(c, json_array_get(subs, i), i, ids);
+    for (size_t i = 0; i < json_array_size(c->over_quota) && !err; i++)
+        err = compile_overquota(c, json_array_get(c->over_quota, i), i, ids);
     json_decref(ids);
     return err;
 }
@@ -352,8 +476,26 @@ static jg_err compile_doc(compiler *c, const json_t *doc)
     if (err)
         return err;
 
+    const json_t *llm = json_object_get(doc, "llm");
+    if (llm && !json_is_null(llm)) {
+        char *text = NULL;
+        size_t text_len = 0;
+        if (!json_is_object(llm)) {
+            say(c->detail, c->detail_len, "\"llm\" must be an object");
+            return JG_ERR_JSON_TYPE;
+        }
+        /* it holds sealed provider keys only, never plaintext: an ordinary dump */
+        if ((err = jg__json_dump(llm, 0, &text, &text_len)))
+            return err;
+        err = jg_snapshot_builder_set_llm(c->b, text, text_len);
+        jg_free(text);
+        if (err)
+            return err;
+    }
+
     const json_t *apis, *subs, *revoked, *suspended;
-    if ((err = get_array(c, doc, "apis", 1, &apis)) ||
+    if ((err = get_array(c, doc, "over_quota", 1, &c->over_quota)) ||
+        (err = get_array(c, doc, "apis", 1, &apis)) ||
         (err = get_array(c, doc, "subscriptions", 1, &subs)) ||
         (err = get_array(c, doc, "revoked_jti", 1, &revoked)) ||
         (err = get_array(c, doc, "suspended_clients", 1, &suspended)) ||
@@ -400,7 +542,7 @@ jg_err jg_snapshot_compile_json(const char *json, size_t len, uint8_t **out, siz
         say(detail, detail_len, "the document is not one JSON object: %s", jg_strerror(err));
         return err;
     }
-    compiler c = {NULL, detail, detail_len};
+    compiler c = {NULL, detail, detail_len, NULL};
     if (!(err = jg_snapshot_builder_new(&c.b)) && !(err = compile_doc(&c, doc)))
         err = jg_snapshot_builder_finish(c.b, out, out_len);
     jg_snapshot_builder_free(c.b);
@@ -496,6 +638,70 @@ static jg_err put_api(const jg_snapshot *s, json_t *apis, uint32_t i)
     return JG_OK;
 }
 
+/* A weight in thousandths as the admin API writes it: 1, 0.5, 2.25. */
+static json_t *weight_json(uint32_t milli)
+{
+    return milli % 1000 == 0 ? json_integer(milli / 1000) : json_real(milli / 1000.0);
+}
+
+static jg_err put_counters(json_t *o, int64_t rpm, int64_t tpm, int64_t tpd)
+{
+    jg_err err = JG_OK;
+    if ((rpm && (err = put(o, "requests_per_minute", json_integer(rpm)))) ||
+        (tpm && (err = put(o, "tokens_per_minute", json_integer(tpm)))) ||
+        (tpd && (err = put(o, "tokens_per_day", json_integer(tpd)))))
+        return err;
+    return JG_OK;
+}
+
+static jg_err put_limits(const jg_snapshot *s, json_t *o, const jg_snap_sub *sub)
+{
+    jg_snap_limits l;
+    jg_err err = jg_snapshot_sub_limits(s, sub, &l);
+    if (err == JG_ERR_NOT_FOUND)
+        return JG_OK;
+    json_t *lo = err ? NULL : put_new(o, "limits", json_object(), &err), *mo;
+    if (err ||
+        (err = put_counters(lo, l.requests_per_minute, l.tokens_per_minute, l.tokens_per_day)) ||
+        (err = put(lo, "input_weight", weight_json(l.input_weight_milli))) ||
+        (err = put(lo, "output_weight", weight_json(l.output_weight_milli))))
+        return err;
+    if (!l.nmodels || !(mo = put_new(lo, "models", json_object(), &err)))
+        return err;
+    for (uint32_t i = 0; i < l.nmodels; i++) {
+        jg_snap_model_limits m;
+        json_t *one = json_object();
+        if ((err = jg_snapshot_limits_model_at(s, &l, i, &m)) ||
+            (err =
+                 put_counters(one, m.requests_per_minute, m.tokens_per_minute, m.tokens_per_day))) {
+            json_decref(one);
+            return err;
+        }
+        /* a model name is printable ASCII from the admin API; a hostile file's NUL fails */
+        if (!one || strlen(m.model.ptr) != m.model.len ||
+            json_object_setn_new(mo, m.model.ptr, m.model.len, one) != 0)
+            return one ? JG_ERR_SNAPSHOT_FORMAT : JG_ERR_NOMEM;
+    }
+    return JG_OK;
+}
+
+static jg_err put_overquota(const jg_snapshot *s, json_t *arr, uint32_t i)
+{
+    jg_snap_str cid, model;
+    uint32_t api_index;
+    int64_t until;
+    jg_snap_api a;
+    jg_err err;
+    json_t *o = json_object();
+    if ((err = append(arr, o)) ||
+        (err = jg_snapshot_overquota_at(s, i, &cid, &api_index, &model, &until)) ||
+        (err = jg_snapshot_api(s, api_index, &a)) || (err = put_str(o, "client_id", cid)) ||
+        (err = put_str(o, "api_id", a.id)) || (model.len && (err = put_str(o, "model", model))) ||
+        (err = put(o, "until", json_integer(until))))
+        return err;
+    return JG_OK;
+}
+
 static jg_err put_sub(const jg_snapshot *s, json_t *subs, uint32_t i)
 {
     jg_snap_sub sub;
@@ -507,7 +713,7 @@ static jg_err put_sub(const jg_snapshot *s, json_t *subs, uint32_t i)
         (err = put_str(o, "id", sub.id)) || (err = put_str(o, "client_id", sub.client_id)) ||
         (err = put_str(o, "api_id", a.id)) || (err = put_str(o, "audience", a.audience)))
         return err;
-    return JG_OK;
+    return put_limits(s, o, &sub);
 }
 
 static jg_err put_revoked(const jg_snapshot *s, json_t *rev, uint32_t i)
@@ -563,6 +769,14 @@ static jg_err build_doc(const jg_snapshot *s, json_t *doc)
         if (!(err = jg_snapshot_suspended_at(s, i, &cid)) && (j = str_value(cid, &err)))
             err = append(sus, j);
     }
+    /* the LLM members only when there is something: older documents stay as they were */
+    json_t *oq;
+    if (!err && info.over_quota && (oq = put_new(doc, "over_quota", json_array(), &err)))
+        for (uint32_t i = 0; !err && i < info.over_quota; i++)
+            err = put_overquota(s, oq, i);
+    jg_snap_str llm;
+    if (!err && !(err = jg_snapshot_llm(s, &llm)) && llm.len)
+        err = put_keys(doc, "llm", llm);
     return err;
 }
 

@@ -62,6 +62,11 @@ static const size_t record_size[SNAP_NSECTIONS] = {
     [SNAP_REVOKED_INDEX] = sizeof(snap_slot),
     [SNAP_SUSPENDED] = sizeof(snap_ref),
     [SNAP_SUSPENDED_INDEX] = sizeof(snap_slot),
+    [SNAP_LLM] = sizeof(snap_ref),
+    [SNAP_LIMITS] = sizeof(snap_limits),
+    [SNAP_MODEL_LIMITS] = sizeof(snap_model_limits),
+    [SNAP_OVERQUOTA] = sizeof(snap_overquota),
+    [SNAP_OVERQUOTA_INDEX] = sizeof(snap_slot),
 };
 
 /* The record section each index points into. */
@@ -76,6 +81,8 @@ static int index_of(int id)
         return SNAP_REVOKED;
     case SNAP_SUSPENDED_INDEX:
         return SNAP_SUSPENDED;
+    case SNAP_OVERQUOTA_INDEX:
+        return SNAP_OVERQUOTA;
     default:
         return -1;
     }
@@ -96,7 +103,10 @@ static jg_err check_string(const jg_snapshot *s, snap_ref r)
  * (aligned, inside it, in order, not overlapping) and are otherwise ignored,
  * so that a section can be added without a new format version and a fleet
  * of gateways of two releases keeps loading snapshots. Their bytes are in
- * the checksum all the same.
+ * the checksum all the same. The other way round, a file of an older writer
+ * may end its table before the sections this build added after the first
+ * eleven (SNAP_NSECTIONS_MIN): those read as empty (no LLM configuration, no
+ * limits, nobody over quota).
  */
 static jg_err check_layout(jg_snapshot *s)
 {
@@ -106,13 +116,15 @@ static jg_err check_layout(jg_snapshot *s)
     if (s->hdr.format_version != JG_SNAPSHOT_FORMAT_VERSION)
         return JG_ERR_SNAPSHOT_VERSION;
     uint32_t nsec = s->hdr.nsections;
-    if (nsec < SNAP_NSECTIONS || nsec > SNAP_MAX_SECTIONS)
+    if (nsec < SNAP_NSECTIONS_MIN || nsec > SNAP_MAX_SECTIONS)
         return JG_ERR_SNAPSHOT_FORMAT;
     const size_t hsize = sizeof(snap_header) + (size_t)nsec * sizeof(snap_section);
     if (s->hdr.flags != 0 || s->hdr.header_size != hsize || s->len < hsize ||
         s->hdr.file_size != s->len)
         return JG_ERR_SNAPSHOT_FORMAT;
-    memcpy(s->sec, s->base + sizeof(snap_header), sizeof s->sec);
+    uint32_t known = nsec < SNAP_NSECTIONS ? nsec : SNAP_NSECTIONS;
+    memset(s->sec, 0, sizeof s->sec); /* a section the file lacks: empty */
+    memcpy(s->sec, s->base + sizeof(snap_header), (size_t)known * sizeof(snap_section));
 
     uint64_t end = hsize;
     for (uint32_t i = 0; i < nsec; i++) {
@@ -137,7 +149,7 @@ static jg_err check_layout(jg_snapshot *s)
             return JG_ERR_SNAPSHOT_FORMAT;
         }
     }
-    if (s->sec[SNAP_KEYS].count != 1)
+    if (s->sec[SNAP_KEYS].count != 1 || s->sec[SNAP_LLM].count > 1)
         return JG_ERR_SNAPSHOT_FORMAT;
     return check_string(s, s->hdr.issuer);
 }
@@ -329,6 +341,7 @@ jg_err jg_snapshot_get_info(const jg_snapshot *s, jg_snapshot_info *out)
     out->subscriptions = s->sec[SNAP_SUBS].count;
     out->revoked = s->sec[SNAP_REVOKED].count;
     out->suspended = s->sec[SNAP_SUSPENDED].count;
+    out->over_quota = s->sec[SNAP_OVERQUOTA].count;
     return get_str(s, s->hdr.issuer, &out->issuer); /* checked at opening */
 }
 
@@ -541,6 +554,7 @@ static jg_err sub_fill(const jg_snapshot *s, uint32_t i, jg_snap_sub *out)
     out->api_index = r.api_index;
     out->nscopes = r.nscopes;
     out->scopes_ref_ = r.scopes_first;
+    out->limits_ref_ = r.limits1;
     return JG_OK;
 }
 
@@ -659,4 +673,160 @@ jg_err jg_snapshot_suspended_at(const jg_snapshot *s, uint32_t i, jg_snap_str *c
     snap_ref r;
     read_record(s, SNAP_SUSPENDED, i, &r);
     return get_str(s, r, client_id);
+}
+
+/* ---- LLM APIs -------------------------------------------------------------------- */
+
+jg_err jg_snapshot_llm(const jg_snapshot *s, jg_snap_str *json)
+{
+    jg_err err = usable(s);
+    if (err)
+        return err;
+    if (!json)
+        return JG_ERR_INVALID_ARGUMENT;
+    if (!s->sec[SNAP_LLM].count) {
+        json->ptr = "";
+        json->len = 0;
+        return JG_OK;
+    }
+    snap_ref r;
+    read_record(s, SNAP_LLM, 0, &r);
+    return get_str(s, r, json);
+}
+
+jg_err jg_snapshot_sub_limits(const jg_snapshot *s, const jg_snap_sub *sub, jg_snap_limits *out)
+{
+    jg_err err = usable(s);
+    if (err)
+        return err;
+    if (!sub || !out)
+        return JG_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (!sub->limits_ref_)
+        return JG_ERR_NOT_FOUND;
+    if (sub->limits_ref_ - 1 >= s->sec[SNAP_LIMITS].count)
+        return JG_ERR_SNAPSHOT_FORMAT;
+    snap_limits r;
+    read_record(s, SNAP_LIMITS, sub->limits_ref_ - 1, &r);
+    if ((uint64_t)r.models_first + r.nmodels > s->sec[SNAP_MODEL_LIMITS].count)
+        return JG_ERR_SNAPSHOT_FORMAT;
+    out->requests_per_minute = r.requests_per_minute;
+    out->tokens_per_minute = r.tokens_per_minute;
+    out->tokens_per_day = r.tokens_per_day;
+    out->input_weight_milli = r.input_weight_milli;
+    out->output_weight_milli = r.output_weight_milli;
+    out->nmodels = r.nmodels;
+    out->models_first_ = r.models_first;
+    return JG_OK;
+}
+
+jg_err jg_snapshot_limits_model_at(const jg_snapshot *s, const jg_snap_limits *l, uint32_t i,
+                                   jg_snap_model_limits *out)
+{
+    jg_err err = usable(s);
+    if (err)
+        return err;
+    if (!l || !out)
+        return JG_ERR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    if (i >= l->nmodels)
+        return JG_ERR_NOT_FOUND;
+    if ((uint64_t)l->models_first_ + l->nmodels > s->sec[SNAP_MODEL_LIMITS].count)
+        return JG_ERR_SNAPSHOT_FORMAT;
+    snap_model_limits r;
+    read_record(s, SNAP_MODEL_LIMITS, l->models_first_ + i, &r);
+    out->requests_per_minute = r.requests_per_minute;
+    out->tokens_per_minute = r.tokens_per_minute;
+    out->tokens_per_day = r.tokens_per_day;
+    return get_str(s, r.model, &out->model);
+}
+
+jg_err jg_snapshot_limits_model(const jg_snapshot *s, const jg_snap_limits *l, const char *model,
+                                size_t len, jg_snap_model_limits *out)
+{
+    if (!model)
+        return JG_ERR_INVALID_ARGUMENT;
+    for (uint32_t i = 0;; i++) {
+        jg_err err = jg_snapshot_limits_model_at(s, l, i, out);
+        if (err)
+            return err;
+        if (str_is(out->model, model, len))
+            return JG_OK;
+    }
+}
+
+/* Collects every matching entry: the index may hold one per model. */
+typedef struct oq_hit {
+    int64_t until;
+    int hit;
+} oq_hit;
+
+typedef struct oq_probe {
+    const char *client_id, *model;
+    size_t len, model_len;
+    uint32_t api_index;
+    int64_t now;
+    oq_hit *out;
+} oq_probe;
+
+static jg_err match_overquota(const jg_snapshot *s, const void *ctx, uint32_t i, int *yes)
+{
+    const oq_probe *k = ctx;
+    snap_overquota r;
+    jg_snap_str cid, model;
+    read_record(s, SNAP_OVERQUOTA, i, &r);
+    jg_err err;
+    if ((err = get_str(s, r.client_id, &cid)) || (err = get_str(s, r.model, &model)))
+        return err;
+    *yes = 0; /* keep probing: the whole cluster of this key */
+    if (r.api_index != k->api_index || !str_is(cid, k->client_id, k->len) || r.until <= k->now)
+        return JG_OK;
+    if (model.len && (!k->model || !str_is(model, k->model, k->model_len)))
+        return JG_OK;
+    if (!k->out->hit || r.until > k->out->until)
+        k->out->until = r.until;
+    k->out->hit = 1;
+    return JG_OK;
+}
+
+int jg_snapshot_overquota(const jg_snapshot *s, const char *client_id, size_t len,
+                          uint32_t api_index, const char *model, size_t model_len, int64_t now,
+                          int64_t *until)
+{
+    if (until)
+        *until = 0;
+    if (usable(s) || !client_id)
+        return 0;
+    oq_hit hit = {0, 0};
+    oq_probe k = {client_id, model, len, model_len, api_index, now, &hit};
+    uint32_t found = 0;
+    if (probe(s, SNAP_OVERQUOTA_INDEX,
+              jg__snap_sub_hash(s->hdr.hash_key, client_id, len, api_index), match_overquota, &k,
+              &found) != JG_ERR_NOT_FOUND ||
+        !hit.hit)
+        return 0;
+    if (until)
+        *until = hit.until;
+    return 1;
+}
+
+jg_err jg_snapshot_overquota_at(const jg_snapshot *s, uint32_t i, jg_snap_str *client_id,
+                                uint32_t *api_index, jg_snap_str *model, int64_t *until)
+{
+    jg_err err = usable(s);
+    if (err)
+        return err;
+    if (!client_id || !api_index || !model || !until)
+        return JG_ERR_INVALID_ARGUMENT;
+    if (i >= s->sec[SNAP_OVERQUOTA].count)
+        return JG_ERR_NOT_FOUND;
+    snap_overquota r;
+    read_record(s, SNAP_OVERQUOTA, i, &r);
+    if (r.api_index >= s->sec[SNAP_APIS].count)
+        return JG_ERR_SNAPSHOT_FORMAT;
+    *api_index = r.api_index;
+    *until = r.until;
+    if ((err = get_str(s, r.client_id, client_id)) || (err = get_str(s, r.model, model)))
+        return err;
+    return JG_OK;
 }

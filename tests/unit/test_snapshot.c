@@ -468,8 +468,8 @@ static void test_unknown_sections_are_skipped(void **state)
     reseal(big, big_len);
     assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
     *extra = saved;
-    /* overlapping the section before it */
-    extra->offset = section(big, SNAP_NSECTIONS - 1)->offset;
+    /* overlapping a section before it (LLM's 8 bytes; the ones after it are empty) */
+    extra->offset = section(big, SNAP_LLM)->offset;
     reseal(big, big_len);
     assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
     *extra = saved;
@@ -482,7 +482,7 @@ static void test_unknown_sections_are_skipped(void **state)
     reseal(big, big_len);
     assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_map_buffer(big, big_len, NULL, &s));
     bad = h;
-    bad.nsections = SNAP_NSECTIONS - 1;
+    bad.nsections = SNAP_NSECTIONS_MIN - 1;
     bad.header_size = (uint32_t)(sizeof(snap_header) + bad.nsections * sizeof(snap_section));
     memcpy(big, &bad, sizeof bad);
     reseal(big, big_len);
@@ -639,6 +639,173 @@ static void test_write_file_and_map(void **state)
     jg_free_secret(buf, len);
 }
 
+/* ---- LLM APIs: configuration, limits, over quota ---------------------------------- */
+
+static const char LLM[] = "{\"secrets_kid\":\"gs1\",\"apis\":[{\"api_id\":\"api_1\","
+                          "\"providers\":[{\"name\":\"openai\",\"format\":\"openai\"}]}]}";
+
+/* The small snapshot plus an LLM configuration, limits on client_a's
+ * subscription (two models) and three over-quota entries. */
+static void build_llm(uint8_t **buf, size_t *len)
+{
+    jg_snapshot_builder *b;
+    assert_jg_ok(jg_snapshot_builder_new(&b));
+    assert_jg_ok(jg_snapshot_builder_set_info(b, 43, 1000, 900, "https://issuer", DB_ID));
+    assert_jg_ok(jg_snapshot_builder_set_keys(b, DEC, strlen(DEC), VER, strlen(VER), NULL, 0));
+    jg_snapshot_api_in llm = {.id = "api_1", .base_path = "/llm", .audience = "aud"};
+    jg_snapshot_api_in other = {.id = "api_2", .base_path = "/other", .audience = "aud2"};
+    assert_jg_ok(jg_snapshot_builder_add_api(b, &llm, NULL));
+    assert_jg_ok(jg_snapshot_builder_add_api(b, &other, NULL));
+    assert_jg_ok(jg_snapshot_builder_add_subscription(b, "sub_1", "client_a", 0, NULL, 0));
+    assert_jg_ok(jg_snapshot_builder_add_subscription(b, "sub_2", "client_b", 0, NULL, 0));
+    assert_jg_ok(jg_snapshot_builder_set_llm(b, LLM, strlen(LLM)));
+    jg_snapshot_model_limits_in models[] = {{"gpt-4o", 0, 0, 200000}, {"fast", 600, 0, 0}};
+    jg_snapshot_limits_in lim = {60, 20000, 2000000, 1000, 4000, models, 2};
+    assert_jg_ok(jg_snapshot_builder_set_sub_limits(b, "client_a", 0, &lim));
+    assert_jg_ok(jg_snapshot_builder_add_overquota(b, "client_b", 0, NULL, 2000));
+    assert_jg_ok(jg_snapshot_builder_add_overquota(b, "client_a", 0, "gpt-4o", 3000));
+    assert_jg_ok(
+        jg_snapshot_builder_add_overquota(b, "client_a", 0, "gpt-4o", 2500)); /* kept: 3000 */
+    assert_jg_ok(jg_snapshot_builder_add_overquota(b, "client_a", 1, "", 1500));
+    assert_jg_ok(jg_snapshot_builder_finish(b, buf, len));
+    jg_snapshot_builder_free(b);
+}
+
+static void test_llm_sections(void **state)
+{
+    (void)state;
+    uint8_t *buf;
+    size_t len;
+    build_llm(&buf, &len);
+    jg_snapshot *s = open_buf(buf, len);
+    jg_snap_str j;
+    assert_jg_ok(jg_snapshot_llm(s, &j));
+    assert_true(str_eq(j, LLM));
+
+    jg_snap_sub sub;
+    jg_snap_limits l;
+    assert_jg_ok(jg_snapshot_subscription(s, "client_a", 8, 0, &sub));
+    assert_jg_ok(jg_snapshot_sub_limits(s, &sub, &l));
+    assert_int_equal(l.requests_per_minute, 60);
+    assert_int_equal(l.tokens_per_minute, 20000);
+    assert_int_equal(l.tokens_per_day, 2000000);
+    assert_int_equal(l.input_weight_milli, 1000);
+    assert_int_equal(l.output_weight_milli, 4000);
+    assert_int_equal(l.nmodels, 2);
+    jg_snap_model_limits m;
+    assert_jg_ok(jg_snapshot_limits_model(s, &l, "fast", 4, &m));
+    assert_int_equal(m.requests_per_minute, 600);
+    assert_jg_ok(jg_snapshot_limits_model(s, &l, "gpt-4o", 6, &m));
+    assert_int_equal(m.tokens_per_day, 200000);
+    assert_jg(JG_ERR_NOT_FOUND, jg_snapshot_limits_model(s, &l, "gpt-4", 5, &m));
+    assert_jg(JG_ERR_NOT_FOUND, jg_snapshot_limits_model_at(s, &l, 2, &m));
+    assert_jg_ok(jg_snapshot_subscription(s, "client_b", 8, 0, &sub));
+    assert_jg(JG_ERR_NOT_FOUND, jg_snapshot_sub_limits(s, &sub, &l)); /* unlimited */
+
+    /* over quota: the whole subscription, one model, another API; until > now */
+    int64_t until;
+    assert_true(jg_snapshot_overquota(s, "client_b", 8, 0, NULL, 0, 1999, &until));
+    assert_int_equal(until, 2000);
+    assert_true(jg_snapshot_overquota(s, "client_b", 8, 0, "fast", 4, 1999, &until));
+    assert_false(jg_snapshot_overquota(s, "client_b", 8, 0, NULL, 0, 2000, &until));
+    assert_int_equal(until, 0);
+    assert_true(jg_snapshot_overquota(s, "client_a", 8, 0, "gpt-4o", 6, 2999, &until));
+    assert_int_equal(until, 3000);
+    assert_false(jg_snapshot_overquota(s, "client_a", 8, 0, "fast", 4, 100, NULL));
+    assert_false(jg_snapshot_overquota(s, "client_a", 8, 0, NULL, 0, 100, NULL));
+    assert_true(jg_snapshot_overquota(s, "client_a", 8, 1, "anything", 8, 100, NULL));
+    assert_false(jg_snapshot_overquota(s, "client_c", 8, 0, NULL, 0, 100, NULL));
+
+    jg_snapshot_info info;
+    assert_jg_ok(jg_snapshot_get_info(s, &info));
+    assert_int_equal(info.over_quota, 3);
+    jg_snap_str cid, model;
+    uint32_t api;
+    assert_jg_ok(jg_snapshot_overquota_at(s, 1, &cid, &api, &model, &until));
+    assert_true(str_eq(cid, "client_a") && str_eq(model, "gpt-4o") && api == 0 && until == 3000);
+    assert_jg(JG_ERR_NOT_FOUND, jg_snapshot_overquota_at(s, 3, &cid, &api, &model, &until));
+
+    /* a limits reference past the section is a format error, not a read */
+    jg_snap_sub forged = sub;
+    forged.limits_ref_ = 99;
+    assert_jg(JG_ERR_SNAPSHOT_FORMAT, jg_snapshot_sub_limits(s, &forged, &l));
+    jg_snapshot_close(s);
+    jg_free_secret(buf, len);
+}
+
+static void test_llm_builder_rules(void **state)
+{
+    (void)state;
+    jg_snapshot_builder *b;
+    assert_jg_ok(jg_snapshot_builder_new(&b));
+    jg_snapshot_api_in api = {.id = "api_1", .base_path = "/llm", .audience = "aud"};
+    jg_snapshot_limits_in lim = {1, 2, 3, 1000, 1000, NULL, 0};
+    /* limits need the subscription first */
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_sub_limits(b, "c", 0, &lim));
+    assert_jg_ok(jg_snapshot_builder_add_api(b, &api, NULL));
+    assert_jg_ok(jg_snapshot_builder_add_subscription(b, "s", "c", 0, NULL, 0));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_sub_limits(b, "d", 0, &lim));
+    jg_snapshot_limits_in neg = {-1, 0, 0, 1000, 1000, NULL, 0};
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_sub_limits(b, "c", 0, &neg));
+    jg_snapshot_model_limits_in twice[] = {{"m", 1, 0, 0}, {"m", 2, 0, 0}};
+    jg_snapshot_limits_in dup = {0, 0, 0, 1000, 1000, twice, 2};
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_sub_limits(b, "c", 0, &dup));
+    assert_jg_ok(jg_snapshot_builder_set_sub_limits(b, "c", 0, &lim));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_sub_limits(b, "c", 0, &lim));
+    /* the LLM text must be one JSON object, set once */
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_llm(b, "[1]", 3));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_llm(b, "{\"a\":", 5));
+    assert_jg_ok(jg_snapshot_builder_set_llm(b, "{}", 2));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_set_llm(b, "{}", 2));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_add_overquota(b, "c", 1, NULL, 5));
+    assert_jg(JG_ERR_INVALID_ARGUMENT, jg_snapshot_builder_add_overquota(b, "", 0, NULL, 5));
+    jg_snapshot_builder_free(b);
+}
+
+/* A file of a writer from before the LLM sections: its table ends after
+ * the first eleven; it reads as having no LLM configuration, no limits and
+ * nobody over quota. Made from a new file by shortening the table (the
+ * sections stay where they are: a gap after the table is allowed). */
+static void test_older_file_has_no_llm_sections(void **state)
+{
+    (void)state;
+    uint8_t *buf;
+    size_t len;
+    build_llm(&buf, &len);
+    snap_header h;
+    memcpy(&h, buf, sizeof h);
+    h.nsections = SNAP_NSECTIONS_MIN;
+    h.header_size = (uint32_t)(sizeof(snap_header) + SNAP_NSECTIONS_MIN * sizeof(snap_section));
+    memcpy(buf, &h, sizeof h);
+    /* and the subscription's limits reference is 0, as the padding was */
+    snap_sub sub0;
+    snap_section *subs = section(buf, SNAP_SUBS);
+    memcpy(&sub0, buf + subs->offset, sizeof sub0);
+    sub0.limits1 = 0;
+    memcpy(buf + subs->offset, &sub0, sizeof sub0);
+    reseal(buf, len);
+    jg_snapshot *s = open_buf(buf, len);
+    jg_snap_str j;
+    assert_jg_ok(jg_snapshot_llm(s, &j));
+    assert_int_equal(j.len, 0);
+    jg_snap_sub sub;
+    jg_snap_limits l;
+    assert_jg_ok(jg_snapshot_subscription(s, "client_a", 8, 0, &sub));
+    assert_jg(JG_ERR_NOT_FOUND, jg_snapshot_sub_limits(s, &sub, &l));
+    assert_false(jg_snapshot_overquota(s, "client_b", 8, 0, NULL, 0, 0, NULL));
+    jg_snapshot_info info;
+    assert_jg_ok(jg_snapshot_get_info(s, &info));
+    assert_int_equal(info.over_quota, 0);
+    char *doc;
+    size_t dlen;
+    assert_jg_ok(jg_snapshot_to_json(s, 0, &doc, &dlen));
+    assert_null(strstr(doc, "over_quota"));
+    assert_null(strstr(doc, "\"llm\""));
+    jg_free_secret(doc, dlen);
+    jg_snapshot_close(s);
+    jg_free_secret(buf, len);
+}
+
 /* ---- The JSON form ---------------------------------------------------------------- */
 
 static const char DOC[] =
@@ -719,6 +886,36 @@ static jg_err compile_edited(const char *from, const char *to, char *detail, siz
         assert_null(bin);
     free(doc);
     return err;
+}
+
+/* The LLM members: printed from a compiled snapshot and compiled back. */
+static void test_json_llm_members(void **state)
+{
+    (void)state;
+    uint8_t *buf, *bin2;
+    size_t len, len2;
+    build_llm(&buf, &len);
+    jg_snapshot *s = open_buf(buf, len);
+    char *j1, *j2;
+    size_t l1, l2;
+    assert_jg_ok(jg_snapshot_to_json(s, 0, &j1, &l1));
+    assert_non_null(strstr(j1, "\"llm\":{\"apis\":[{\"api_id\":\"api_1\""));
+    assert_non_null(strstr(j1, "\"limits\":{\"input_weight\":1,\"models\":{\"fast\":"
+                               "{\"requests_per_minute\":600},\"gpt-4o\":{\"tokens_per_day\":"
+                               "200000}},\"output_weight\":4,\"requests_per_minute\":60,"));
+    assert_non_null(strstr(j1, "{\"api_id\":\"api_1\",\"client_id\":\"client_a\",\"model\":"
+                               "\"gpt-4o\",\"until\":3000}"));
+    assert_jg_ok(jg_snapshot_compile_json(j1, l1, &bin2, &len2, NULL, 0));
+    jg_snapshot *s2 = open_buf(bin2, len2);
+    assert_jg_ok(jg_snapshot_to_json(s2, 0, &j2, &l2));
+    assert_string_equal(j1, j2);
+    assert_true(jg_snapshot_overquota(s2, "client_a", 8, 1, NULL, 0, 1000, NULL));
+    jg_free_secret(j1, l1);
+    jg_free_secret(j2, l2);
+    jg_snapshot_close(s);
+    jg_snapshot_close(s2);
+    jg_free_secret(buf, len);
+    jg_free_secret(bin2, len2);
 }
 
 static void test_json_refusals_say_where(void **state)
@@ -834,6 +1031,10 @@ int main(void)
         cmocka_unit_test(test_write_file_and_map),
         cmocka_unit_test(test_write_file_mode),
         cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_llm_sections),
+        cmocka_unit_test(test_llm_builder_rules),
+        cmocka_unit_test(test_older_file_has_no_llm_sections),
+        cmocka_unit_test(test_json_llm_members),
         cmocka_unit_test(test_json_refusals_say_where),
         cmocka_unit_test(test_large_sets_find_everything),
     };
