@@ -795,6 +795,8 @@ ngx_http_jwtgate_issuer_check(ngx_http_jwtgate_issuer_t *is, ngx_log_t *log)
     if (rc == NGX_ERROR) {
         is->failed_mtim = fi.st_mtim;
         is->stats.load_failures++;
+        ngx_http_jwtgate_metrics_add(NGX_HTTP_JWTGATE_TABLE_ISSUERS, &is->name,
+                                     NGX_HTTP_JWTGATE_ISSUER_FAILURES, 1);
         return;
     }
 
@@ -803,6 +805,8 @@ ngx_http_jwtgate_issuer_check(ngx_http_jwtgate_issuer_t *is, ngx_log_t *log)
         is->keys = set;
         is->stats.loads++;
         is->stats.last_load = ngx_time();
+        ngx_http_jwtgate_metrics_add(NGX_HTTP_JWTGATE_TABLE_ISSUERS, &is->name,
+                                     NGX_HTTP_JWTGATE_ISSUER_LOADS, 1);
         is->stats.keys = jg_jwks_count(set);
 
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
@@ -1066,6 +1070,8 @@ ngx_http_jwtgate_issuer_pick(ngx_http_request_t *r,
 
     if (age > is->stale) {
         is->stats.stale_refusals++;
+        ngx_http_jwtgate_metrics_add(NGX_HTTP_JWTGATE_TABLE_ISSUERS, &is->name,
+                                     NGX_HTTP_JWTGATE_ISSUER_STALE, 1);
 
         p = ngx_pnalloc(r->pool, is->name.len + 160);
         if (p == NULL) {
@@ -1328,6 +1334,8 @@ ngx_http_jwtgate_issuer_want(ngx_http_jwtgate_issuer_t *is, ngx_log_t *log)
     (void) ngx_close_file(fd);
 
     is->stats.refetch_asks++;
+    ngx_http_jwtgate_metrics_add(NGX_HTTP_JWTGATE_TABLE_ISSUERS, &is->name,
+                                 NGX_HTTP_JWTGATE_ISSUER_REFETCHES, 1);
 
     ngx_log_error(NGX_LOG_INFO, log, 0,
                   "jwtgate: issuer \"%V\": a token names a key the set "

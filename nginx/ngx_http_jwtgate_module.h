@@ -91,8 +91,16 @@
  * and their slots; names beyond them count under "other" */
 #define NGX_HTTP_JWTGATE_TABLE_APIS       0
 #define NGX_HTTP_JWTGATE_TABLE_SOURCES    1
+#define NGX_HTTP_JWTGATE_TABLE_ISSUERS    2
 #define NGX_HTTP_JWTGATE_METRICS_APIS     128
 #define NGX_HTTP_JWTGATE_METRICS_SOURCES  16
+#define NGX_HTTP_JWTGATE_METRICS_ISSUERS  32
+
+/* the values of an issuer's slot (ngx_http_jwtgate_issuers.c counts) */
+#define NGX_HTTP_JWTGATE_ISSUER_LOADS     0
+#define NGX_HTTP_JWTGATE_ISSUER_FAILURES  1
+#define NGX_HTTP_JWTGATE_ISSUER_REFETCHES 2
+#define NGX_HTTP_JWTGATE_ISSUER_STALE     3
 
 /* base64url of a SHA-256 digest, and the nonces' length */
 #define NGX_HTTP_JWTGATE_B64_SHA256_LEN   43

@@ -121,6 +121,14 @@ def kids_on_disk(dir, iss):
         return None
 
 
+def metric(gw, family, iss):
+    """The value of FAMILY{issuer="ISS"} in a scrape, 0 when absent."""
+    text = gw.get('/metrics').text
+    m = re.search(r'^%s\{issuer="%s"\} (\d+)$' % (re.escape(family), re.escape(iss)), text,
+                  re.M)
+    return int(m.group(1)) if m else 0
+
+
 def status(dir, iss):
     try:
         with open(os.path.join(dir, issuer_id(iss) + '.status')) as f:
@@ -191,6 +199,9 @@ class JwksTest(NginxTest):
             jwtgate api;
             jwtgate_issuer_jwks %(f)s %(f)s/jwks;
             proxy_pass http://echo;
+        }
+        location = /metrics {
+            jwtgate_metrics;
         }
 '''
         cls.server %= {'tmp': cls.tmp, 'a': a_def, 'b': b_def, 'aud_a': AUD_A,
@@ -414,6 +425,10 @@ class JwksTest(NginxTest):
         self.until_passes('/d/x', tok)
         self.assertGreater(d.op('hits')['jwks'], before)
         self.assertTrue(self.gw.wait_log('refetch asked'))
+        self.assertGreaterEqual(metric(self.gw, 'jwtgate_issuer_refetches_total', d.url), 1)
+        # each worker reads the new set: two loads of D's sets each
+        procs.wait_until(lambda: metric(self.gw, 'jwtgate_issuer_key_loads_total', d.url) >= 4,
+                         20, step=0.1, what="every worker to count D's new set")
 
     # -- issuer down ---------------------------------------------------------------
 
@@ -437,6 +452,8 @@ class JwksTest(NginxTest):
             procs.wait_until(lambda: self.gw.get('/c/x', tok).status == 401, 30, step=0.2,
                              what='the stale bound')
             self.assertTrue(self.gw.wait_log('over its stale bound of 4 s'))
+            self.assertGreaterEqual(
+                metric(self.gw, 'jwtgate_issuer_stale_refusals_total', c.url), 1)
             r = self.gw.get('/c/x', tok)
             self.assertChallenge(r, 401, 'invalid_token',
                                  'the keys of the access token\'s issuer are not available')
