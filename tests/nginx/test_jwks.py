@@ -137,17 +137,54 @@ def status(dir, iss):
         return {}
 
 
-class JwksTest(NginxTest):
+class CleanNginxTest(NginxTest):
+    """A class whose set-up fails half-way still stops what it started: each class's
+    setup() runs after NginxTest's, and its tearDownClass (tolerant of what is not there
+    yet) runs on a failure too."""
+
+    agent = None
+    tmp = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        try:
+            cls.setup()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def stop_all(cls, *things):
+        """Stop the agent, then close each thing (None: not started); the first failure
+        is raised after all of them were tried, and after NginxTest's checks."""
+        errors = []
+        for t in (cls.agent,) + things:
+            try:
+                if t is not None:
+                    (t.stop if isinstance(t, Agent) else t.close)()
+            except Exception as e:
+                errors.append(e)
+        try:
+            super(CleanNginxTest, cls).tearDownClass()
+        finally:
+            if cls.tmp:
+                shutil.rmtree(cls.tmp, ignore_errors=True)
+        if errors:
+            raise errors[0]
+
+
+class JwksTest(CleanNginxTest):
+
+    @classmethod
+    def setup(cls):
         ensure_jose()
+        cls.issuers = []
+        cls.certs = None
         cls.tmp = config.scratch('jwks-')
         cls.dir = os.path.join(cls.tmp, 'jwks')
         os.mkdir(cls.dir)
         cls.certs = Certs()
-        cls.issuers = []
         # A: plain HTTP, its JWKS URL, refresh 1 s; B: HTTPS (test CA), discovery;
         # C: short stale bound; D: refresh of an hour (only the unknown-kid path
         # brings its new keys); E: hostile documents, RS256 only; F: no refresh=, so
@@ -231,14 +268,7 @@ class JwksTest(NginxTest):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.agent.stop()
-            for iss in cls.issuers:
-                iss.close()
-            cls.certs.close()
-        finally:
-            super().tearDownClass()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.stop_all(*(cls.issuers + [cls.certs]))
 
     def passes(self, path, token, n=6):
         """Every one of n requests (both workers answer some) is 200."""
@@ -540,14 +570,15 @@ class JwksTest(NginxTest):
         procs.wait_until(lambda: kids_on_disk(self.dir, e.url) == ['e1'], 20, what='e1 only')
 
 
-class JwtgatedIssuer(NginxTest):
+class JwtgatedIssuer(CleanNginxTest):
     """jwtgated as the issuer: its discovery document and JWKS through the agent, tokens
     from its token endpoint (nested: the location's key file decrypts, the inner JWS's
     "iss" picks the issuer, whose fetched keys verify)."""
 
+    srv = None
+
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setup(cls):
         cls.srv = Server()
         cls.world = World(cls.srv)
         cls.world.subscribe('a', 'a', ['orders:read'])
@@ -581,12 +612,7 @@ class JwtgatedIssuer(NginxTest):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.agent.stop()
-            cls.srv.close()
-        finally:
-            super().tearDownClass()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.stop_all(cls.srv)
 
     def test_token_from_jwtgated(self):
         cid, secret = self.world.client('a')
@@ -648,7 +674,7 @@ class JwtgatedIssuer(NginxTest):
         self.assertNotIn('not trusted', r.header('WWW-Authenticate'))
 
 
-class Reload(NginxTest):
+class Reload(CleanNginxTest):
     """A reload that names another issuer rewrites the manifest; the agent rereads it and
     fetches the new issuer, whose tokens the new workers then accept."""
 
@@ -660,9 +686,10 @@ class Reload(NginxTest):
         }
 '''
 
+    p = q = None
+
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setup(cls):
         ensure_jose()
         cls.tmp = config.scratch('jwks-reload-')
         cls.dir = os.path.join(cls.tmp, 'jwks')
@@ -678,13 +705,7 @@ class Reload(NginxTest):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.agent.stop()
-            cls.p.close()
-            cls.q.close()
-        finally:
-            super().tearDownClass()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+        cls.stop_all(cls.p, cls.q)
 
     def test_reload_adds_issuer(self):
         gw, p, q = self.gw, self.p, self.q
