@@ -831,6 +831,8 @@ int cli_gateway(int argc, char **argv)
     static const cli_command commands[] = {
         {"sync", cmd_sync, "keep a local snapshot file up to date from jwtgated (an agent)"},
         {"usage", cli_gateway_usage, "report the AI module's usage log to jwtgated (an agent)"},
+        {"jwks", cli_gateway_jwks,
+         "keep the nginx module's issuer key sets up to date from their JWKS URLs (an agent)"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch("gateway", commands, argc - 1, argv + 1);

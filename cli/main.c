@@ -20,7 +20,7 @@ static const char top_usage[] =
     "  snapshot compile|dump|info                            the gateway's compiled snapshot\n"
     "  admin <resource> <action>                             manage a running jwtgated (admin "
     "API)\n"
-    "  gateway sync|usage                                    a remote gateway's agents\n"
+    "  gateway sync|usage|jwks                               a remote gateway's agents\n"
     "\n"
     "Options: --help (also after any command), --version\n"
     "Exit status: 0 success; 1 the token was rejected (signature, decryption, claims,\n"

@@ -15,8 +15,8 @@
  * Labels come from bounded sets only: fixed lists (outcome, status, error
  * code, library error code), the configuration (zones, snapshot files,
  * workers), and named tables of a fixed number of slots for names that
- * the configuration or the snapshot brings (APIs; issuers' key sets to
- * come): a slot is claimed with a compare-and-swap by the first worker
+ * the configuration or the snapshot brings (APIs, snapshot files, trusted
+ * issuers): a slot is claimed with a compare-and-swap by the first worker
  * that counts for a name and keeps that name for the zone's life; names
  * beyond the slots, or longer than NGX_HTTP_JWTGATE_METRICS_NAME_LEN,
  * count under "other". A new labelled family for a bounded set of names
@@ -168,11 +168,15 @@ static u_char *ngx_http_jwtgate_metrics_escape(
 /*
  * The named tables. APIS: the snapshot's APIs (by id) that requests were
  * routed to. SOURCES: snapshot files (by path), from the configuration.
+ * ISSUERS: the trusted issuers (by "iss"), from the configuration.
  */
 
 static ngx_http_jwtgate_metrics_table_t  ngx_http_jwtgate_metrics_tables[] = {
     { NGX_HTTP_JWTGATE_METRICS_APIS, 0 },
     { NGX_HTTP_JWTGATE_METRICS_SOURCES, NGX_HTTP_JWTGATE_METRICS_APIS + 1 },
+    { NGX_HTTP_JWTGATE_METRICS_ISSUERS,
+      NGX_HTTP_JWTGATE_METRICS_APIS + 1 + NGX_HTTP_JWTGATE_METRICS_SOURCES
+      + 1 },
 };
 
 /* the slots of table t */
@@ -180,7 +184,8 @@ static ngx_http_jwtgate_metrics_table_t  ngx_http_jwtgate_metrics_tables[] = {
     ((sh)->slots + ngx_http_jwtgate_metrics_tables[t].first)
 
 #define NGX_HTTP_JWTGATE_METRICS_NSLOTS                                       \
-    (NGX_HTTP_JWTGATE_METRICS_APIS + 1 + NGX_HTTP_JWTGATE_METRICS_SOURCES + 1)
+    (NGX_HTTP_JWTGATE_METRICS_APIS + 1 + NGX_HTTP_JWTGATE_METRICS_SOURCES + 1 \
+     + NGX_HTTP_JWTGATE_METRICS_ISSUERS + 1)
 
 
 static ngx_http_jwtgate_metrics_family_t
@@ -209,6 +214,27 @@ static ngx_http_jwtgate_metrics_family_t
       "When a worker last took a snapshot into use (at its start or by an "
       "install), Unix time.",
       "source", NGX_HTTP_JWTGATE_SNAP_LAST_LOAD, NULL, NULL },
+
+    { NGX_HTTP_JWTGATE_TABLE_ISSUERS, "jwtgate_issuer_key_loads_total",
+      "counter",
+      "Key sets of a trusted issuer that workers read from the agent's "
+      "file (each worker reads each new set).",
+      "issuer", NGX_HTTP_JWTGATE_ISSUER_LOADS, NULL, NULL },
+    { NGX_HTTP_JWTGATE_TABLE_ISSUERS,
+      "jwtgate_issuer_key_load_failures_total", "counter",
+      "Key files of a trusted issuer that a worker could not use (the "
+      "previous keys stay).",
+      "issuer", NGX_HTTP_JWTGATE_ISSUER_FAILURES, NULL, NULL },
+    { NGX_HTTP_JWTGATE_TABLE_ISSUERS, "jwtgate_issuer_refetches_total",
+      "counter",
+      "Early refetches asked of the agent: a token named a kid the "
+      "issuer's set lacks.",
+      "issuer", NGX_HTTP_JWTGATE_ISSUER_REFETCHES, NULL, NULL },
+    { NGX_HTTP_JWTGATE_TABLE_ISSUERS, "jwtgate_issuer_stale_refusals_total",
+      "counter",
+      "Tokens refused because their issuer's keys were older than its "
+      "stale bound.",
+      "issuer", NGX_HTTP_JWTGATE_ISSUER_STALE, NULL, NULL },
 };
 
 
