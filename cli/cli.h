@@ -137,8 +137,12 @@ int cli_snapshot(int argc, char **argv);
 
 /* ---- Gateways (gateway_cmd.c) ------------------------------------------------ */
 
-/* "jwtgate gateway ..." (sync). */
+/* "jwtgate gateway ..." (sync, usage, jwks). */
 int cli_gateway(int argc, char **argv);
+/* jwtgate gateway usage (usage_agent.c): the usage-log agent. */
+int cli_gateway_usage(int argc, char **argv);
+/* "jwtgate gateway jwks": the nginx module's trust-source agent (jwks_cmd.c). */
+int cli_gateway_jwks(int argc, char **argv);
 /* "jwtgate admin gateway create NAME [--out FILE]": argv holds what follows
  * "create"; `url` and `token` are the admin client's. Exit status as admin. */
 int cli_admin_gateway_create(const char *url, const char *token, int as_json, int argc,

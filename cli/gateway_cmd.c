@@ -3,7 +3,7 @@
  *
  *   jwtgate admin gateway create NAME [--out FILE]   register (admin_cmd.c calls in here)
  *   jwtgate gateway sync --url URL [--url URL ...] --credential FILE --out PATH
- *                        [--wait S] [--once]
+ *                        [--wait S] [--once] [--secrets-out FILE]
  *
  * create makes the gateway's key pair here (EC P-256, ECDH-ES+A256KW),
  * registers only its public half, and writes the credential file (JSON, mode
@@ -367,6 +367,8 @@ typedef struct sync_state {
     const char *urls[MAX_URLS];
     size_t nurls, current;
     const char *cred_path, *out;
+    const char *secrets_out; /* --secrets-out: the gateway secrets key file, or NULL */
+    char secrets_etag[160];  /* the kid of the key in it ("\"kid\""), "" if none */
     long wait;
     int once;
     unsigned mode; /* of the snapshot file: 0600 or 0640 (--mode) */
@@ -380,6 +382,7 @@ typedef struct sync_state {
     int64_t version;
     uint8_t db_id[JG_SNAPSHOT_DB_ID_LEN];
     int have;
+    int secrets_checked; /* the secrets key was fetched (or found fresh) in this process */
 } sync_state;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -564,6 +567,84 @@ out:
     return rc;
 }
 
+/* The kid of the secrets key already in --secrets-out, as its ETag. */
+static void read_current_secrets(sync_state *s)
+{
+    size_t len = 0;
+    char *text = s->secrets_out != NULL ? cli_read_file(s->secrets_out, &len, 0) : NULL;
+    json_t *doc = text != NULL ? json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    const char *kid = json_string_value(json_object_get(doc, "kid"));
+    if (kid != NULL && strlen(kid) + 3 <= sizeof s->secrets_etag)
+        snprintf(s->secrets_etag, sizeof s->secrets_etag, "\"%s\"", kid);
+    if (doc != NULL)
+        wipe_private(doc);
+    json_decref(doc);
+    if (text != NULL)
+        jg_free_secret(text, len);
+}
+
+/*
+ * GET /gateway/v1/secrets from `base` (blen bytes): on 200 decrypt it with
+ * the gateway's key, check it is an oct JWK with a kid, and write it to
+ * --secrets-out (atomically, the snapshot's mode). Fetched before a new
+ * snapshot is written, so that a local nginx loading that snapshot finds the
+ * key its provider keys are sealed to. 0 (fresh), -1 (logged; tried again
+ * with the next snapshot), SYNC_REFUSED.
+ */
+static int fetch_secrets(sync_state *s, const char *base, size_t blen)
+{
+    char url[2100];
+    snprintf(url, sizeof url, "%.*s/gateway/v1/secrets", (int)blen, base);
+    fetch_result f;
+    char why[256];
+    if (http_get(url, s->credential, s->secrets_etag[0] ? s->secrets_etag : NULL, 30, &f, why,
+                 sizeof why) != 0) {
+        say("%.*s: secrets key: %s", (int)blen, base, why);
+        return -1;
+    }
+    int rc = -1;
+    jg_jwe *e = NULL;
+    json_t *doc = NULL;
+    if (f.status == 304) {
+        rc = 0;
+    } else if (f.status == 401 || f.status == 403) {
+        say("%.*s: secrets key: the gateway credential was refused (HTTP %ld)", (int)blen, base,
+            f.status);
+        rc = SYNC_REFUSED;
+    } else if (f.status != 200) {
+        say("%.*s: secrets key: HTTP %ld", (int)blen, base, f.status);
+    } else {
+        jg_jwe_decrypt_opts dopts = {.algs = JG_ALG_BIT(JG_ALG_ECDH_ES_A256KW),
+                                     .encs = JG_ENC_BIT(JG_ENC_A256GCM)};
+        jg_err err = jg_jwe_decrypt(f.body, f.len, s->dec, &dopts, &e);
+        size_t plen = 0;
+        const unsigned char *plain = err == JG_OK ? jg_jwe_plaintext(e, &plen) : NULL;
+        doc = plain != NULL ? json_loadb((const char *)plain, plen, JSON_REJECT_DUPLICATES, NULL)
+                            : NULL;
+        const char *kid = json_string_value(json_object_get(doc, "kid"));
+        const char *kty = json_string_value(json_object_get(doc, "kty"));
+        if (kid == NULL || kty == NULL || strcmp(kty, "oct") != 0 ||
+            strlen(kid) + 3 > sizeof s->secrets_etag) {
+            say("%.*s: the secrets key cannot be decrypted with this gateway's key or is not "
+                "one: %s",
+                (int)blen, base, err != JG_OK ? jg_strerror(err) : "not an oct JWK with a kid");
+        } else if (jg_snapshot_write_file_mode(s->secrets_out, plain, plen, s->mode) != JG_OK) {
+            say("cannot write %s: %s", s->secrets_out, strerror(errno));
+        } else {
+            snprintf(s->secrets_etag, sizeof s->secrets_etag, "\"%s\"", kid);
+            say("gateway secrets key %s written to %s", kid, s->secrets_out);
+            rc = 0;
+        }
+    }
+    if (doc != NULL)
+        wipe_private(doc);
+    json_decref(doc);
+    jg_jwe_free(e); /* its plaintext is wiped by the library */
+    if (f.body != NULL)
+        jg_free_secret(f.body, f.len);
+    return rc;
+}
+
 /* One request to the current node. Returns 0 (fresh: 200 or 304), -1 (this
  * node failed: try the next), SYNC_REFUSED, SYNC_INVALID, EXIT_USAGE. */
 static int poll_once(sync_state *s, long wait)
@@ -583,7 +664,15 @@ static int poll_once(sync_state *s, long wait)
         return -1;
     }
     int rc;
-    if (f.status == 304) {
+    /* the secrets key first (a new one, or the first time in this process) */
+    int secrets = s->secrets_out != NULL && (f.status == 200 || !s->secrets_checked)
+                      ? fetch_secrets(s, base, blen)
+                      : 0;
+    if (secrets == 0 && s->secrets_out != NULL && (f.status == 200 || f.status == 304))
+        s->secrets_checked = 1;
+    if (secrets == SYNC_REFUSED) {
+        rc = SYNC_REFUSED;
+    } else if (f.status == 304) {
         rc = 0;
     } else if (f.status == 200) {
         rc = accept_body(s, &f);
@@ -609,6 +698,7 @@ static void sleep_interruptible(double seconds)
 static const char sync_usage[] =
     "Usage: jwtgate gateway sync --url URL [--url URL ...] --credential FILE --out PATH\n"
     "                            [--wait SECONDS] [--mode 0600|0640] [--once]\n"
+    "                            [--secrets-out FILE]\n"
     "Keep PATH (the nginx module's jwtgate_snapshot file) up to date from jwtgated's\n"
     "GET /gateway/v1/snapshot: long polls (--wait, default 30, at most 60) with failover\n"
     "between the URLs; each snapshot is decrypted with the credential's key, its signature\n"
@@ -616,6 +706,10 @@ static const char sync_usage[] =
     "foreground until SIGTERM/SIGINT; --once fetches once (no wait unless --wait) and exits.\n"
     "--mode: the snapshot file's mode, 0600 (default) or 0640 (its group reads it: the\n"
     "nginx workers through the jwtgate group on a packaged host, docs/SECURITY.md).\n"
+    "--secrets-out FILE: also keep the gateway secrets key (GET /gateway/v1/secrets,\n"
+    "decrypted with the credential's key; the LLM provider keys in the snapshot are\n"
+    "sealed to it) in FILE, the nginx module's jwtgate_secrets_key, same mode; written\n"
+    "before a snapshot that needs it.\n"
     "Exit status: 0 fresh (or a clean stop), 2 usage or setup, 3 every node unreachable\n"
     "(the last snapshot is kept), 4 the credential was refused (401), 5 invalid snapshot.\n"
     "\n"
@@ -644,6 +738,8 @@ static int cmd_sync(int argc, char **argv)
             s.cred_path = argv[++i];
         } else if (strcmp(a, "--out") == 0) {
             s.out = argv[++i];
+        } else if (strcmp(a, "--secrets-out") == 0) {
+            s.secrets_out = argv[++i];
         } else if (strcmp(a, "--mode") == 0) {
             const char *m = argv[++i];
             if (strcmp(m, "0600") == 0 || strcmp(m, "600") == 0)
@@ -675,6 +771,7 @@ static int cmd_sync(int argc, char **argv)
     if (load_credential(&s) != 0)
         goto out;
     read_current(&s);
+    read_current_secrets(&s);
     double backoff = 1;
     while (!stop_flag) {
         int rc = -1;
@@ -733,6 +830,9 @@ int cli_gateway(int argc, char **argv)
 {
     static const cli_command commands[] = {
         {"sync", cmd_sync, "keep a local snapshot file up to date from jwtgated (an agent)"},
+        {"usage", cli_gateway_usage, "report the AI module's usage log to jwtgated (an agent)"},
+        {"jwks", cli_gateway_jwks,
+         "keep the nginx module's issuer key sets up to date from their JWKS URLs (an agent)"},
         {NULL, NULL, NULL},
     };
     return cli_dispatch("gateway", commands, argc - 1, argv + 1);

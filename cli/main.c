@@ -20,7 +20,7 @@ static const char top_usage[] =
     "  snapshot compile|dump|info                            the gateway's compiled snapshot\n"
     "  admin <resource> <action>                             manage a running jwtgated (admin "
     "API)\n"
-    "  gateway sync                                          a remote gateway's snapshot agent\n"
+    "  gateway sync|usage|jwks                               a remote gateway's agents\n"
     "\n"
     "Options: --help (also after any command), --version\n"
     "Exit status: 0 success; 1 the token was rejected (signature, decryption, claims,\n"
@@ -69,7 +69,8 @@ int main(int argc, char **argv)
         {"admin", cli_admin,
          "manage a running jwtgated: tenant, user, token, api, app, subscription, key, audit, "
          "gateway"},
-        {"gateway", cli_gateway, "a gateway on another host: sync (keep its snapshot up to date)"},
+        {"gateway", cli_gateway,
+         "a gateway on another host: sync (its snapshot), usage (report its LLM usage)"},
         {NULL, NULL, NULL},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -433,6 +433,58 @@ static void snapshot_seeds(void)
     jg_free_secret(bin, len);
 }
 
+/* fuzz_llm: its two selector bytes (mode, formats), then a body, an answer or a stream. */
+static void llm_seed(unsigned mode, unsigned sel, const char *label, const char *body, size_t n)
+{
+    char *buf = malloc(n + 2);
+    if (buf == NULL)
+        exit(1);
+    buf[0] = (char)mode;
+    buf[1] = (char)sel;
+    memcpy(buf + 2, body, n);
+    seed("llm", label, buf, n + 2);
+    free(buf);
+}
+
+static void llm_file_seed(unsigned mode, unsigned sel, const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/llm/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        perror(path);
+        exit(1);
+    }
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    llm_seed(mode, sel, name, buf, n);
+}
+
+static void llm_seeds(const char *dir)
+{
+    static const char *const bodies[] = {
+        "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content\":\"s\"},"
+        "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"hi\"},{\"type\":"
+        "\"image_url\",\"image_url\":{\"url\":\"data:image/png;base64,AAAA\"}}]}],"
+        "\"stream\":true,\"stop\":[\"x\"],\"temperature\":1.5,\"max_tokens\":9}",
+        "{\"model\":\"c\",\"max_tokens\":5,\"system\":[{\"type\":\"text\",\"text\":\"s\"}],"
+        "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image\",\"source\":"
+        "{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"AA\"}}]}],"
+        "\"stop_sequences\":[\"a\"],\"stream\":true}",
+    };
+    llm_seed(0, 0, "openai-request", bodies[0], strlen(bodies[0]));
+    llm_seed(0, 1, "anthropic-request", bodies[1], strlen(bodies[1]));
+    static const char emb[] = "{\"model\":\"e\",\"input\":[\"a\",\"b\"]}";
+    llm_seed(1, 0, "embeddings", emb, strlen(emb));
+    for (unsigned c = 0; c < 2; c++) {
+        llm_file_seed(2, 0 | (c << 1), dir, "openai_chat.json");
+        llm_file_seed(2, 1 | (c << 1), dir, "anthropic_message.json");
+        llm_file_seed(3, 0 | (c << 1) | 4 | (5u << 3), dir, "openai_stream.sse");
+        llm_file_seed(4, 1 | (c << 1) | (1u << 3), dir, "anthropic_stream.sse");
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -450,6 +502,7 @@ int main(int argc, char **argv)
     claims_seeds();
     dpop_seeds(k);
     snapshot_seeds();
+    llm_seeds(argv[1]);
     vector_seeds(argv[1]);
     printf("make_seeds: %u seeds in %s\n", written, out_dir);
     return 0;

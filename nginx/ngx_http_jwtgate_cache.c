@@ -38,6 +38,9 @@ typedef struct {
     ngx_rbtree_t                  rbtree;
     ngx_rbtree_node_t             sentinel;
     ngx_queue_t                   lru;
+    /* for jwtgate_metrics: kept under the zone's lock, as the tree is */
+    ngx_http_jwtgate_cache_stats_t
+                                  stats;
 } ngx_http_jwtgate_cache_sh_t;
 
 
@@ -185,6 +188,11 @@ ngx_http_jwtgate_cache_zone(ngx_conf_t *cf, ngx_str_t *name, size_t size)
 
         shm_zone->init = ngx_http_jwtgate_cache_init_zone;
         shm_zone->data = cache;
+
+    } else if (shm_zone->init != ngx_http_jwtgate_cache_init_zone) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is not a jwtgate cache zone", name);
+        return NULL;
     }
 
     return shm_zone;
@@ -214,8 +222,8 @@ ngx_http_jwtgate_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_OK;
     }
 
-    cache->sh = ngx_slab_alloc(cache->shpool,
-                               sizeof(ngx_http_jwtgate_cache_sh_t));
+    cache->sh = ngx_slab_calloc(cache->shpool,
+                                sizeof(ngx_http_jwtgate_cache_sh_t));
     if (cache->sh == NULL) {
         return NGX_ERROR;
     }
@@ -341,6 +349,7 @@ ngx_http_jwtgate_cache_delete(ngx_http_jwtgate_cache_t *cache,
     ngx_queue_remove(&cn->queue);
     ngx_rbtree_delete(&cache->sh->rbtree, &cn->node);
     ngx_slab_free_locked(cache->shpool, cn);
+    cache->sh->stats.entries--;
 }
 
 
@@ -369,6 +378,13 @@ ngx_http_jwtgate_cache_expire(ngx_http_jwtgate_cache_t *cache, ngx_uint_t n,
 
         if (!force && cn->expires > now) {
             break;
+        }
+
+        if (cn->expires <= now) {
+            cache->sh->stats.expired++;
+
+        } else {
+            cache->sh->stats.evictions++;
         }
 
         ngx_http_jwtgate_cache_delete(cache, cn);
@@ -400,6 +416,7 @@ ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
     if (cn != NULL) {
 
         if (cn->expires <= ngx_time()) {
+            cache->sh->stats.expired++;
             ngx_http_jwtgate_cache_delete(cache, cn);
             rc = NGX_DONE;
 
@@ -421,6 +438,13 @@ ngx_http_jwtgate_cache_get(ngx_shm_zone_t *zone, u_char *digest,
                 rc = NGX_OK;
             }
         }
+    }
+
+    if (rc == NGX_OK) {
+        cache->sh->stats.hits++;
+
+    } else {
+        cache->sh->stats.misses++;
     }
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
@@ -501,6 +525,8 @@ ngx_http_jwtgate_cache_put(ngx_shm_zone_t *zone, u_char *digest,
 
     ngx_rbtree_insert(&cache->sh->rbtree, &cn->node);
     ngx_queue_insert_head(&cache->sh->lru, &cn->queue);
+    cache->sh->stats.insertions++;
+    cache->sh->stats.entries++;
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 
@@ -548,6 +574,13 @@ ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
                                                    cn->data + cn->jti_len,
                                                    cn->client_len)))
         {
+            if (cn->expires <= now) {
+                cache->sh->stats.expired++;
+
+            } else {
+                cache->sh->stats.purged++;
+            }
+
             ngx_http_jwtgate_cache_delete(cache, cn);
             purged++;
         }
@@ -560,6 +593,34 @@ ngx_http_jwtgate_cache_purge(ngx_shm_zone_t *zone,
                       "jwtgate: %ui entries purged from cache \"%V\"",
                       purged, &zone->shm.name);
     }
+}
+
+
+/* The zone's numbers (jwtgate_metrics); NGX_DECLINED: not a cache zone. */
+
+ngx_int_t
+ngx_http_jwtgate_cache_stats(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_cache_stats_t *st)
+{
+    ngx_http_jwtgate_cache_t  *cache;
+
+    if (zone->init != ngx_http_jwtgate_cache_init_zone) {
+        return NGX_DECLINED;
+    }
+
+    cache = zone->data;
+
+    ngx_shmtx_lock(&cache->shpool->mutex);
+
+    *st = cache->sh->stats;
+    st->bytes_used = (cache->shpool->last - cache->shpool->pages
+                      - cache->shpool->pfree) * ngx_pagesize;
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    st->bytes = zone->shm.size;
+
+    return NGX_OK;
 }
 
 
@@ -624,12 +685,14 @@ ngx_http_jwtgate_recent_get(ngx_http_jwtgate_loc_conf_t *jlcf,
     e = ngx_http_jwtgate_recent[slot];
 
     if (e == NULL) {
+        ngx_http_jwtgate_metrics_front(0);
         return NULL;
     }
 
     if (e->expires <= ngx_time()) {
         ngx_http_jwtgate_recent[slot] = NULL;
         ngx_http_jwtgate_recent_release(e);
+        ngx_http_jwtgate_metrics_front(0);
         return NULL;
     }
 
@@ -639,8 +702,11 @@ ngx_http_jwtgate_recent_get(ngx_http_jwtgate_loc_conf_t *jlcf,
         || !ngx_http_jwtgate_recent_rules(e, jlcf, snap)
         || !jg_memeq_consttime(e->token.data, token->data, token->len))
     {
+        ngx_http_jwtgate_metrics_front(0);
         return NULL;
     }
+
+    ngx_http_jwtgate_metrics_front(1);
 
     e->refs++;
 
@@ -729,6 +795,8 @@ ngx_http_jwtgate_recent_put(ngx_http_jwtgate_loc_conf_t *jlcf,
     *p = '\0';
 
     e->claims = claims;
+
+    ngx_http_jwtgate_metrics_front(2);
 
     return e;
 }

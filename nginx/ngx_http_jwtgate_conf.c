@@ -102,6 +102,27 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
       offsetof(ngx_http_jwtgate_loc_conf_t, key_files),
       NULL },
 
+    { ngx_string("jwtgate_jwks_dir"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_jwtgate_jwks_dir,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("jwtgate_issuer_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_jwtgate_issuer,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("jwtgate_issuer_discovery"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_jwtgate_issuer,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("jwtgate_type"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_jwtgate_type,
@@ -244,6 +265,13 @@ static ngx_command_t  ngx_http_jwtgate_commands[] = {
       offsetof(ngx_http_jwtgate_loc_conf_t, dpop_nonce),
       NULL },
 
+    { ngx_string("jwtgate_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_jwtgate_metrics,
+      0,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -292,6 +320,10 @@ ngx_http_jwtgate_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_jwtgate_postconfiguration(ngx_conf_t *cf)
 {
+    if (ngx_http_jwtgate_issuers_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_jwtgate_init_handlers(cf);
 }
 
@@ -341,6 +373,7 @@ ngx_http_jwtgate_create_loc_conf(ngx_conf_t *cf)
     conf->token = NGX_CONF_UNSET_PTR;
     conf->source = NGX_CONF_UNSET_PTR;
     conf->key_files = NGX_CONF_UNSET_PTR;
+    conf->trust = NGX_CONF_UNSET_PTR;
     conf->type = NGX_CONF_UNSET_UINT;
     conf->algorithms = NGX_CONF_UNSET_PTR;
     conf->leeway = NGX_CONF_UNSET;
@@ -416,6 +449,10 @@ ngx_http_jwtgate_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     if (ngx_http_jwtgate_load_keys(cf, conf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_jwtgate_issuers_merge(cf, prev, conf) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -593,7 +630,8 @@ ngx_http_jwtgate_prepare(ngx_conf_t *cf, ngx_http_jwtgate_loc_conf_t *conf)
 
     if (conf->realm != NULL && conf->source == NULL && conf->keys != NULL) {
 
-        if (sig == 0 && form != JG_FORM_ENCRYPTED) {
+        /* with issuers, their keys verify and name the algorithms */
+        if (sig == 0 && form != JG_FORM_ENCRYPTED && conf->trust == NULL) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "no signature algorithm: the keys name none, "
                                "list them with \"jwtgate_algorithms\"");
@@ -1257,6 +1295,12 @@ ngx_http_jwtgate_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_jwtgate_metrics_init_process(cycle, &jmcf->sources)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     src = jmcf->sources.elts;
 
     for (i = 0; i < jmcf->sources.nelts; i++) {
@@ -1265,7 +1309,7 @@ ngx_http_jwtgate_init_process(ngx_cycle_t *cycle)
         }
     }
 
-    return NGX_OK;
+    return ngx_http_jwtgate_issuers_start(cycle);
 }
 
 
@@ -1274,4 +1318,5 @@ ngx_http_jwtgate_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_jwtgate_cache_exit_process(cycle);
     ngx_http_jwtgate_dpop_exit_process(cycle);
+    ngx_http_jwtgate_issuers_exit(cycle);
 }

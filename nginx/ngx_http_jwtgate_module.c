@@ -128,6 +128,8 @@ ngx_http_jwtgate_init_handlers(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_jwtgate_decide(ngx_http_jwtgate_ctx_t *ctx, ngx_int_t status)
 {
+    ngx_http_jwtgate_metrics_request(ctx, status);
+
     ctx->status = status;
     return status;
 }
@@ -157,11 +159,12 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
         return ctx->status;
     }
 
-    if (jlcf->source == NULL && jlcf->keys == NULL) {
+    if (jlcf->source == NULL && jlcf->keys == NULL && jlcf->trust == NULL) {
         /* fail closed */
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "jwtgate: no keys here: \"jwtgate\" is on but neither "
-                      "\"jwtgate_snapshot\" nor \"jwtgate_key_file\" is set");
+                      "jwtgate: no keys here: \"jwtgate\" is on but no "
+                      "\"jwtgate_snapshot\", \"jwtgate_key_file\" or "
+                      "\"jwtgate_issuer_*\" is set");
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -195,6 +198,24 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
                                        "no bearer token", JG_OK);
     }
 
+    /* its issuer, when the location trusts issuers by their "iss" */
+
+    if (rc == NGX_OK && jlcf->trust != NULL) {
+        rc = ngx_http_jwtgate_issuer_pick(r, jlcf, ctx, &ref.status,
+                                          &ref.error, &ref.description,
+                                          &reason);
+
+        if (rc == NGX_ERROR) {
+            return ngx_http_jwtgate_decide(ctx,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR);
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_jwtgate_refuse(r, jlcf, ctx, &ref, reason,
+                                           JG_OK);
+        }
+    }
+
     err = JG_OK;
 
     if (rc == NGX_OK) {
@@ -220,6 +241,15 @@ ngx_http_jwtgate_handler(ngx_http_request_t *r)
         ref.description = ngx_http_jwtgate_describe(err);
         return ngx_http_jwtgate_refuse(r, jlcf, ctx, &ref, jg_strerror(err),
                                        err);
+    }
+
+    if (ngx_http_jwtgate_issuer_audience(r, ctx) != NGX_OK) {
+        ref.status = NGX_HTTP_UNAUTHORIZED;
+        ref.error = "invalid_token";
+        ref.description = "the access token is not for this resource";
+        return ngx_http_jwtgate_refuse(r, jlcf, ctx, &ref,
+                                       "the token's audience is none of "
+                                       "its issuer's here", JG_OK);
     }
 
     /* its binding: a DPoP proof, a client certificate */
@@ -592,7 +622,8 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "jwtgate: bearer token of %uz bytes", ctx->token.len);
 
-    if (jlcf->cache == NULL) {
+    if (jlcf->cache == NULL || ctx->trust != NULL) {
+        /* an issuer's keys change under the cache's key: not cached */
         ctx->cache_status = NGX_HTTP_JWTGATE_CACHE_BYPASS;
 
     } else {
@@ -667,6 +698,11 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
         decrypt = snap->decrypt_keys;
         verify = snap->verify_keys;
 
+    } else if (ctx->trust != NULL) {
+        /* the key files' keys decrypt, the issuer's verify */
+        decrypt = jlcf->keys;
+        ngx_http_jwtgate_issuer_policy(ctx, &policy, &verify);
+
     } else {
         decrypt = jlcf->keys;
         verify = jlcf->verify_keys;
@@ -677,6 +713,9 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
 
     if (*err != JG_OK) {
         ctx->claims = NULL;
+
+        /* an unknown kid: the issuer may have rotated */
+        ngx_http_jwtgate_issuer_failed(r, ctx, *err);
 
 #if (NGX_DEBUG)
         if (ngx_http_jwtgate_key_error(*err)) {
@@ -690,7 +729,7 @@ ngx_http_jwtgate_open(ngx_http_request_t *r,
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "jwtgate: token opened and its claims valid");
 
-    if (jlcf->cache == NULL) {
+    if (jlcf->cache == NULL || ctx->trust != NULL) {
         return NGX_OK;
     }
 
@@ -781,8 +820,9 @@ ngx_http_jwtgate_debug_key_miss(ngx_http_request_t *r,
                    "jwtgate: no key fits the token (%s): its header names "
                    "alg \"%V\", kid \"%V\"", jg_err_name(err), &alg, &kid);
 
-    /* the key files' set, of which verify is a part, or a snapshot's two */
-    if (decrypt != jlcf->keys) {
+    /* the key files' set, of which verify is a part, or a snapshot's two,
+     * or the key files' and an issuer's */
+    if (decrypt != jlcf->keys || ctx->trust != NULL) {
         ngx_http_jwtgate_keys_debug(log, "decryption", decrypt);
         ngx_http_jwtgate_keys_debug(log, "verification", verify);
 
@@ -1242,6 +1282,8 @@ ngx_http_jwtgate_refuse(ngx_http_request_t *r,
                    ref->error ? ref->error : "no error code", reason);
 
     if (err != JG_OK) {
+        ngx_http_jwtgate_metrics_token_error(err);
+
         ngx_log_error(jlcf->log_level, r->connection->log, 0,
                       "jwtgate: %ui: %s (%s), jti \"%V\"",
                       ref->status, reason, jg_err_name(err), &jti);

@@ -24,6 +24,11 @@
  *                                 certificate (RFC 8705) a token is bound to
  *   ngx_http_jwtgate_replay.c     the DPoP replay cache in shared memory and
  *                                 the server's DPoP nonces
+ *   ngx_http_jwtgate_metrics.c    jwtgate_metrics: the counters in shared
+ *                                 memory, the Prometheus text
+ *   ngx_http_jwtgate_issuers.c    trust sources: issuers whose JWKS the
+ *                                 agent fetches, the manifest, the
+ *                                 per-worker key sets, "iss" selection
  */
 
 
@@ -81,6 +86,21 @@
  * (jwtgate_dpop_replay). */
 #define NGX_HTTP_JWTGATE_DPOP_ZONE        "jwtgate_dpop"
 #define NGX_HTTP_JWTGATE_DPOP_ZONE_SIZE   ((size_t) 4 * 1024 * 1024)
+
+/* jwtgate_metrics: the named tables (labels from a bounded set of names)
+ * and their slots; names beyond them count under "other" */
+#define NGX_HTTP_JWTGATE_TABLE_APIS       0
+#define NGX_HTTP_JWTGATE_TABLE_SOURCES    1
+#define NGX_HTTP_JWTGATE_TABLE_ISSUERS    2
+#define NGX_HTTP_JWTGATE_METRICS_APIS     128
+#define NGX_HTTP_JWTGATE_METRICS_SOURCES  16
+#define NGX_HTTP_JWTGATE_METRICS_ISSUERS  32
+
+/* the values of an issuer's slot (ngx_http_jwtgate_issuers.c counts) */
+#define NGX_HTTP_JWTGATE_ISSUER_LOADS     0
+#define NGX_HTTP_JWTGATE_ISSUER_FAILURES  1
+#define NGX_HTTP_JWTGATE_ISSUER_REFETCHES 2
+#define NGX_HTTP_JWTGATE_ISSUER_STALE     3
 
 /* base64url of a SHA-256 digest, and the nonces' length */
 #define NGX_HTTP_JWTGATE_B64_SHA256_LEN   43
@@ -234,8 +254,76 @@ typedef struct {
 } ngx_http_jwtgate_forward_t;
 
 
+/*
+ * Trust sources (ngx_http_jwtgate_issuers.c): an issuer whose JWKS the
+ * agent ("jwtgate gateway jwks") fetches into the jwtgate_jwks_dir. The
+ * counters are this worker's, kept for the metrics (a worker's view: each
+ * worker reads the same file).
+ */
+
+typedef struct {
+    ngx_uint_t                    loads;           /* key sets read */
+    ngx_uint_t                    load_failures;   /* files not usable */
+    time_t                        last_load;       /* when, 0: never */
+    time_t                        fetched_at;      /* the agent's last
+                                                      success: the file's
+                                                      mtime */
+    ngx_uint_t                    keys;            /* in use now */
+    ngx_uint_t                    refetch_asks;    /* unknown kid */
+    ngx_uint_t                    stale_refusals;
+} ngx_http_jwtgate_issuer_stats_t;
+
+
+typedef struct {
+    ngx_str_t                     name;            /* "iss", NUL-terminated */
+    ngx_str_t                     url;             /* jwks_uri; empty:
+                                                      discovery */
+    time_t                        refresh;         /* 0: Cache-Control */
+    time_t                        stale;           /* keys kept this long
+                                                      without a fetch */
+    jg_alg_set                    algs;            /* signature algorithms */
+    u_char                        id[65];          /* hex SHA-256 of name */
+    ngx_str_t                     path;            /* DIR/<id>.jwks */
+    ngx_str_t                     want;            /* DIR/<id>.want */
+
+    /* per process: the key set, the identity and digest of its file (the
+     * agent rewrites it on every successful fetch: the same text is not
+     * parsed again) */
+    jg_jwks                      *keys;
+    u_char                        digest[NGX_HTTP_JWTGATE_DIGEST_LEN];
+    dev_t                         dev;
+    ino_t                         ino;
+    off_t                         size;
+    struct timespec               mtim;
+    struct timespec               failed_mtim;
+    time_t                        want_at;         /* last refetch asked */
+    ngx_http_jwtgate_issuer_stats_t  stats;
+} ngx_http_jwtgate_issuer_t;
+
+
+typedef struct {
+    ngx_str_t                     dir;             /* jwtgate_jwks_dir */
+    ngx_msec_t                    interval;
+    ngx_array_t                   issuers;         /* of issuer_t * */
+    ngx_event_t                   timer;
+    ngx_log_t                    *log;
+    ngx_uint_t                    untrusted;       /* tokens refused: "iss"
+                                                      not trusted there */
+} ngx_http_jwtgate_issuers_t;
+
+
+/* An issuer as a location trusts it: its own audiences and claims. */
+
+typedef struct {
+    ngx_http_jwtgate_issuer_t    *issuer;
+    ngx_array_t                  *audiences;       /* ngx_str_t, or NULL */
+    const char                  **required;        /* NULL-terminated */
+} ngx_http_jwtgate_trust_t;
+
+
 typedef struct {
     ngx_array_t                   sources;         /* of source_t * */
+    ngx_http_jwtgate_issuers_t   *issuers;         /* NULL: none */
 } ngx_http_jwtgate_main_conf_t;
 
 
@@ -245,6 +333,7 @@ typedef struct {
 
     ngx_http_jwtgate_source_t    *source;
     ngx_array_t                  *key_files;       /* ngx_str_t */
+    ngx_array_t                  *trust;           /* of trust_t */
     jg_jwks                      *keys;
     jg_jwks                      *verify_keys;     /* those of keys that
                                                       may verify a JWS */
@@ -298,6 +387,31 @@ typedef enum {
 typedef struct ngx_http_jwtgate_recent_s  ngx_http_jwtgate_recent_t;
 
 
+/* A token cache zone's numbers and a DPoP replay zone's, for the metrics
+ * (counters since the zone was made; entries and bytes now). */
+
+typedef struct {
+    ngx_atomic_uint_t             hits;
+    ngx_atomic_uint_t             misses;
+    ngx_atomic_uint_t             insertions;
+    ngx_atomic_uint_t             evictions;
+    ngx_atomic_uint_t             expired;
+    ngx_atomic_uint_t             purged;
+    ngx_atomic_uint_t             entries;
+    ngx_atomic_uint_t             bytes_used;
+    ngx_atomic_uint_t             bytes;
+} ngx_http_jwtgate_cache_stats_t;
+
+
+typedef struct {
+    ngx_atomic_uint_t             entries;
+    ngx_atomic_uint_t             replays;
+    ngx_atomic_uint_t             full;
+    ngx_atomic_uint_t             bytes_used;
+    ngx_atomic_uint_t             bytes;
+} ngx_http_jwtgate_replay_stats_t;
+
+
 /* Per request; a request holds a reference to the snapshot it used, and to
  * the recent token whose claims it borrows, if any. */
 
@@ -307,6 +421,7 @@ typedef struct {
     ngx_http_jwtgate_api_t       *api;             /* routed API (in snap) */
     jg_claims                    *claims;          /* verified claims */
     ngx_http_jwtgate_recent_t    *recent;          /* owns claims, or NULL */
+    ngx_http_jwtgate_trust_t     *trust;           /* the token's issuer */
     ngx_str_t                     token;
     void                         *claims_tree;     /* json_t *, lazily */
     void                         *header_tree;     /* json_t *, lazily */
@@ -398,6 +513,8 @@ ngx_http_jwtgate_recent_t *ngx_http_jwtgate_recent_put(
     ngx_str_t *token, time_t expires, jg_claims *claims, ngx_str_t *payload);
 void ngx_http_jwtgate_recent_release(ngx_http_jwtgate_recent_t *e);
 void ngx_http_jwtgate_recent_flush(void);
+ngx_int_t ngx_http_jwtgate_cache_stats(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_cache_stats_t *st);
 
 /* sender-constrained tokens (ngx_http_jwtgate_dpop.c) */
 ngx_int_t ngx_http_jwtgate_dpop_init_process(ngx_cycle_t *cycle);
@@ -418,6 +535,43 @@ ngx_int_t ngx_http_jwtgate_replay_check(ngx_shm_zone_t *zone,
     jg_dpop_result *proof, time_t *retry_after, ngx_log_t *log);
 ngx_int_t ngx_http_jwtgate_nonce(ngx_shm_zone_t *zone, time_t slot_len,
     ngx_uint_t previous, u_char *out);
+ngx_int_t ngx_http_jwtgate_replay_stats(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_replay_stats_t *st);
+
+/* metrics (ngx_http_jwtgate_metrics.c) */
+char *ngx_http_jwtgate_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_jwtgate_metrics_init_process(ngx_cycle_t *cycle,
+    ngx_array_t *srcs);
+void ngx_http_jwtgate_metrics_add(ngx_uint_t table, ngx_str_t *name,
+    ngx_uint_t v, ngx_atomic_int_t add);
+void ngx_http_jwtgate_metrics_request(ngx_http_jwtgate_ctx_t *ctx,
+    ngx_int_t status);
+void ngx_http_jwtgate_metrics_token_error(jg_err err);
+void ngx_http_jwtgate_metrics_front(ngx_uint_t what);
+void ngx_http_jwtgate_metrics_snapshot(ngx_http_jwtgate_source_t *src,
+    ngx_uint_t loaded, ngx_uint_t install);
+
+/* trust sources (ngx_http_jwtgate_issuers.c) */
+char *ngx_http_jwtgate_jwks_dir(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_jwtgate_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_jwtgate_issuers_merge(ngx_conf_t *cf,
+    ngx_http_jwtgate_loc_conf_t *prev, ngx_http_jwtgate_loc_conf_t *conf);
+ngx_int_t ngx_http_jwtgate_issuers_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_jwtgate_issuers_start(ngx_cycle_t *cycle);
+void ngx_http_jwtgate_issuers_exit(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_jwtgate_issuer_pick(ngx_http_request_t *r,
+    ngx_http_jwtgate_loc_conf_t *jlcf, ngx_http_jwtgate_ctx_t *ctx,
+    ngx_uint_t *status, const char **error, const char **description,
+    const char **reason);
+void ngx_http_jwtgate_issuer_policy(ngx_http_jwtgate_ctx_t *ctx,
+    jg_open_policy *policy, jg_jwks **verify);
+void ngx_http_jwtgate_issuer_failed(ngx_http_request_t *r,
+    ngx_http_jwtgate_ctx_t *ctx, jg_err err);
+ngx_int_t ngx_http_jwtgate_issuer_audience(ngx_http_request_t *r,
+    ngx_http_jwtgate_ctx_t *ctx);
 
 /* variables and claim values (ngx_http_jwtgate_variables.c) */
 ngx_int_t ngx_http_jwtgate_add_variables(ngx_conf_t *cf);

@@ -41,6 +41,8 @@ typedef struct {
     ngx_rbtree_t                  expiry;     /* by expiry */
     ngx_rbtree_node_t             expiry_sentinel;
     ngx_atomic_uint_t             refused;    /* proofs refused when full */
+    ngx_atomic_uint_t             entries;    /* for jwtgate_metrics */
+    ngx_atomic_uint_t             replays;
     time_t                        warned;     /* the last warning */
     u_char                        nonce_key[32];
 } ngx_http_jwtgate_replay_sh_t;
@@ -253,6 +255,7 @@ ngx_http_jwtgate_replay_expire(ngx_http_jwtgate_replay_t *rp, time_t now,
         ngx_rbtree_delete(&rp->sh->expiry, &rn->exp);
         ngx_rbtree_delete(&rp->sh->rbtree, &rn->node);
         ngx_slab_free_locked(rp->shpool, rn);
+        rp->sh->entries--;
     }
 }
 
@@ -302,6 +305,7 @@ ngx_http_jwtgate_replay_check(ngx_shm_zone_t *zone, jg_dpop_result *proof,
     ngx_http_jwtgate_replay_expire(rp, now, NGX_HTTP_JWTGATE_REPLAY_EXPIRE);
 
     if (ngx_http_jwtgate_replay_lookup(rp, digest) != NULL) {
+        rp->sh->replays++;
         ngx_shmtx_unlock(&rp->shpool->mutex);
         return NGX_DECLINED;
     }
@@ -354,6 +358,7 @@ ngx_http_jwtgate_replay_check(ngx_shm_zone_t *zone, jg_dpop_result *proof,
 
     ngx_rbtree_insert(&rp->sh->rbtree, &rn->node);
     ngx_rbtree_insert(&rp->sh->expiry, &rn->exp);
+    rp->sh->entries++;
 
     ngx_shmtx_unlock(&rp->shpool->mutex);
 
@@ -409,6 +414,36 @@ ngx_http_jwtgate_nonce(ngx_shm_zone_t *zone, time_t slot_len,
     ngx_encode_base64url(&dst, &src);
 
     ngx_memcpy(out, dst.data, NGX_HTTP_JWTGATE_NONCE_LEN);
+
+    return NGX_OK;
+}
+
+
+/* The zone's numbers (jwtgate_metrics); NGX_DECLINED: not a replay zone. */
+
+ngx_int_t
+ngx_http_jwtgate_replay_stats(ngx_shm_zone_t *zone,
+    ngx_http_jwtgate_replay_stats_t *st)
+{
+    ngx_http_jwtgate_replay_t  *rp;
+
+    if (zone->init != ngx_http_jwtgate_replay_init_zone) {
+        return NGX_DECLINED;
+    }
+
+    rp = zone->data;
+
+    ngx_shmtx_lock(&rp->shpool->mutex);
+
+    st->entries = rp->sh->entries;
+    st->replays = rp->sh->replays;
+    st->full = rp->sh->refused;
+    st->bytes_used = (rp->shpool->last - rp->shpool->pages
+                      - rp->shpool->pfree) * ngx_pagesize;
+
+    ngx_shmtx_unlock(&rp->shpool->mutex);
+
+    st->bytes = zone->shm.size;
 
     return NGX_OK;
 }

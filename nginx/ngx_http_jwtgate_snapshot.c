@@ -318,6 +318,7 @@ ngx_http_jwtgate_source_check(ngx_http_jwtgate_source_t *src)
                           "jwtgate: stat() of snapshot \"%V\" failed, "
                           "serving from the last one read", &src->path);
             src->failed_ino = (ino_t) -1;
+            ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
         }
 
         return;
@@ -447,6 +448,8 @@ ngx_http_jwtgate_source_failed(ngx_http_jwtgate_source_t *src,
                   "version %L", &src->path, src->snap->version);
     src->failed_ino = fi->st_ino;
     src->failed_mtim = fi->st_mtim;
+
+    ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
 }
 
 
@@ -480,6 +483,7 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
         ngx_http_jwtgate_snap_release(snap);
         src->failed_ino = fi->st_ino;
         src->failed_mtim = fi->st_mtim;
+        ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
         return;
     }
 
@@ -499,6 +503,7 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
         ngx_http_jwtgate_snap_release(snap);
         src->failed_ino = fi->st_ino;
         src->failed_mtim = fi->st_mtim;
+        ngx_http_jwtgate_metrics_snapshot(src, 0, 0);
         return;
     }
 
@@ -511,6 +516,8 @@ ngx_http_jwtgate_source_install(ngx_http_jwtgate_source_t *src,
 
     old = src->snap;
     src->snap = snap;
+
+    ngx_http_jwtgate_metrics_snapshot(src, 1, 1);
 
     ngx_log_error(NGX_LOG_NOTICE, src->log, 0,
                   "jwtgate: snapshot \"%V\" version %L loaded "

@@ -40,6 +40,7 @@
 #include "server/oauth/dpop_nonce.h"
 #include "server/oauth/throttle.h"
 #include "server/gateway/gateway.h"
+#include "server/gateway/overquota.h"
 #include "server/gateway/usage.h"
 #include "server/snapshot/publisher.h"
 #include "server/snapshot/snapshot.h"
@@ -50,7 +51,7 @@ static const char usage[] =
     "Commands:\n"
     "  init         create the database and keys, print the first administrator's token\n"
     "  serve        run the OAuth 2.0 token service and the admin API\n"
-    "  rotate-keys  rotate keys: --purpose signing|encryption|both (default both)\n"
+    "  rotate-keys  rotate keys: --purpose signing|encryption|both|secrets|all (default both)\n"
     "  backup       --to FILE: a consistent copy of the database, while serving\n"
     "  restore      --from FILE: replace the database by a backup (jwtgated stopped)\n"
     "  passwd       set a user's console password: --user NAME (default admin), the\n"
@@ -67,6 +68,8 @@ static const char usage[] =
     "  --db PATH|URI           database (default DIR/jwtgated.db); postgresql://... for\n"
     "                          a PostgreSQL database (any libpq connection URI)\n"
     "  --snapshot PATH         data-plane snapshot (default DIR/snapshot.jgs)\n"
+    "  --secrets-key PATH      the gateway secrets key for a local gateway (default\n"
+    "                          DIR/gateway-secrets.jwk, the snapshot's mode)\n"
     "  --snapshot-mode 0600|0640\n"
     "                          the snapshot file's mode (default 0600; 0640: readable by\n"
     "                          the group, e.g. jwtgate on a packaged host)\n"
@@ -122,7 +125,7 @@ typedef struct opts {
     jgd_config cfg;
     const char *admin;
     const char *purpose;
-    const char *db, *snapshot, *issuer;
+    const char *db, *snapshot, *secrets_key, *issuer;
     const char *to, *from;
     const char *user; /* passwd */
     int generate;     /* passwd --generate */
@@ -184,6 +187,8 @@ static int parse_args(int argc, char **argv, opts *o)
             o->db = v;
         else if (TAKES("--snapshot"))
             o->snapshot = v;
+        else if (TAKES("--secrets-key"))
+            o->secrets_key = v;
         else if (TAKES("--master-key-file"))
             o->cfg.master_key_file = v;
         else if (TAKES("--issuer")) {
@@ -325,6 +330,8 @@ static int setup(jgd *d, const opts *o, int need_master, int exclusive)
     d->db_shown = store_location_shown(d->cfg.db_path); /* no password in a log */
     d->cfg.snapshot_path =
         o->snapshot != NULL ? strdup(o->snapshot) : join(o->cfg.data_dir, "snapshot.jgs");
+    d->cfg.secrets_key_path = o->secrets_key != NULL ? strdup(o->secrets_key)
+                                                     : join(o->cfg.data_dir, "gateway-secrets.jwk");
     pthread_mutex_init(&d->write_mu, NULL);
     pthread_mutex_init(&d->view_mu, NULL);
     d->throttle = throttle_new();
@@ -332,8 +339,8 @@ static int setup(jgd *d, const opts *o, int need_master, int exclusive)
     d->stats = stats_new();
     set_issuer(d, o->issuer);
     if (d->cfg.db_path == NULL || d->db_shown == NULL || d->cfg.snapshot_path == NULL ||
-        d->throttle == NULL || d->login_throttle == NULL || d->stats == NULL ||
-        d->cfg.issuer == NULL)
+        d->cfg.secrets_key_path == NULL || d->throttle == NULL || d->login_throttle == NULL ||
+        d->stats == NULL || d->cfg.issuer == NULL)
         return -1;
     char why[256];
     if (need_master && masterkey_load(d->cfg.master_key_file, &d->master, why, sizeof why) != 0) {
@@ -376,6 +383,7 @@ static void teardown(jgd *d)
     free(d->cfg.db_path);
     free(d->db_shown);
     free(d->cfg.snapshot_path);
+    free(d->cfg.secrets_key_path);
     free(d->cfg.issuer);
     free(d->token_endpoint);
     pthread_mutex_destroy(&d->write_mu);
@@ -576,13 +584,38 @@ static int cmd_passwd(const opts *o)
     return rc;
 }
 
+/* A database made before schema 13 has no gateway secrets key: it gets one
+ * at its first start. Two nodes of a cluster starting together: the loser's
+ * change fails on the one-active index and it uses the winner's key. */
+static void ensure_secrets_key(jgd *d)
+{
+    change c;
+    char why[200] = "";
+    int changed = 0;
+    if (d->master == NULL || change_begin(d, "system:keys", &c) != ST_OK)
+        return;
+    if (keys_ensure_secrets(&c, &changed, why, sizeof why) != 0 || !changed) {
+        change_abort(&c);
+        if (why[0] != '\0')
+            log_msg(L_WARN, "gateway secrets key: %s", why);
+        return;
+    }
+    if (change_commit(&c) != ST_OK)
+        log_msg(L_WARN, "gateway secrets key: not stored (another node made one?)");
+    else
+        log_msg(L_INFO, "gateway secrets key generated");
+}
+
 static int cmd_rotate(const opts *o)
 {
     const char *p = o->purpose != NULL ? o->purpose : "both";
-    int sig = strcmp(p, "signing") == 0 || strcmp(p, "both") == 0;
-    int enc = strcmp(p, "encryption") == 0 || strcmp(p, "both") == 0;
-    if (!sig && !enc) {
-        fprintf(stderr, "jwtgated: --purpose must be signing, encryption or both\n");
+    int all = strcmp(p, "all") == 0;
+    int sig = all || strcmp(p, "signing") == 0 || strcmp(p, "both") == 0;
+    int enc = all || strcmp(p, "encryption") == 0 || strcmp(p, "both") == 0;
+    int sec = all || strcmp(p, "secrets") == 0;
+    if (!sig && !enc && !sec) {
+        fprintf(stderr, "jwtgated: --purpose must be signing, encryption, both (the two), secrets"
+                        " or all\n");
         return 2;
     }
     /* Beside a running server (no lock): it notices the new version within
@@ -597,7 +630,8 @@ static int cmd_rotate(const opts *o)
     change c;
     if (change_begin(&d, "system:rotate-keys", &c) == ST_OK) {
         if ((sig && keys_rotate(&c, KEY_SIGNING, d.cfg.signing_alg, why, sizeof why) != 0) ||
-            (enc && keys_rotate(&c, KEY_ENCRYPTION, d.cfg.encryption_alg, why, sizeof why) != 0))
+            (enc && keys_rotate(&c, KEY_ENCRYPTION, d.cfg.encryption_alg, why, sizeof why) != 0) ||
+            (sec && keys_rotate(&c, KEY_SECRETS, JG_ALG_DIR, why, sizeof why) != 0))
             change_abort(&c);
         else if (change_commit(&c) == ST_OK)
             rc = 0;
@@ -661,6 +695,7 @@ static void maintain(jgd *d, int64_t *last_purge)
     if (stale)
         refresh_view_if_stale(d);
     int64_t now = sv_now();
+    overquota_expire(d, now); /* a change, so every snapshot drops them */
     if (now - *last_purge >= 60) {
         *last_purge = now;
         pthread_mutex_lock(&d->write_mu);
@@ -736,6 +771,7 @@ static int cmd_serve(const opts *o)
     /* The keys must open with this master key: else refuse to serve. */
     /* A snapshot that cannot be written is reported by /readyz; keys that
      * cannot be loaded (no view at all) stop the start. */
+    ensure_secrets_key(&d);
     refresh_view(&d);
     publisher_flush(&d); /* announce the service with its snapshot written (or refused) */
     view *v = view_acquire(&d);

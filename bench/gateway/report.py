@@ -32,15 +32,23 @@ names = {'plain': 'plain proxying, no token',
          'plain_dpop': 'plain proxying, DPoP token and proof headers (ceiling for dpop)',
          'dpop': 'module, nested DPoP-bound, warm cache, a fresh proof per request',
          'plain_es': 'plain proxying, ES256 token header (ceiling for ES256)',
-         'es256': 'module, ES256 JWS, verified every time (no cache)'}
+         'es256': 'module, ES256 JWS, verified every time (no cache)',
+         'hs256_m': 'module, HS256 JWS, jwtgate_metrics counting',
+         'warm_m': 'module, nested, warm cache, jwtgate_metrics counting'}
 ceiling = {'plain': 'plain', 'plain_hs': 'plain', 'plain_nested': 'plain', 'njs': 'plain_hs',
            'hs256': 'plain_hs', 'warm': 'plain_nested', 'cold': 'plain_nested',
-           'plain_dpop': 'plain', 'dpop': 'plain_dpop', 'plain_es': 'plain', 'es256': 'plain_es'}
-for n in ('plain', 'plain_hs', 'plain_nested', 'njs', 'hs256', 'plain_es', 'es256', 'warm',
-          'cold', 'plain_dpop', 'dpop'):
+           'plain_dpop': 'plain', 'dpop': 'plain_dpop', 'plain_es': 'plain', 'es256': 'plain_es',
+           'hs256_m': 'plain_hs', 'warm_m': 'plain_nested'}
+for n in ('plain', 'plain_hs', 'plain_nested', 'njs', 'hs256', 'hs256_m', 'plain_es', 'es256',
+          'warm', 'warm_m', 'cold', 'plain_dpop', 'dpop'):
     if n not in med:
         continue
     rps, us = med[n]
+    if ceiling[n] not in med:
+        # its ceiling not run (ONLY=)
+        print('| %s | %s | - | %.1f | %.1f | - |' % (
+            names[n], format(round(rps), ','), us, best[n]))
+        continue
     c_rps, c_us = med[ceiling[n]]
     print('| %s | %s | %.2f | %.1f | %.1f | %.2f |' % (
         names[n], format(round(rps), ','), rps / c_rps, us, best[n], c_us / us))
@@ -74,7 +82,20 @@ for label, scenario, plain, key in (
     m = statistics.median(over)
     print('module overhead, %s: median %.2f us (rounds: %s); target <= 1 us: %s' % (
         label, m, fmt(over), verdict(m <= 1.0)))
-if logged == 0 or hits > logged // 100:
+for off, on in (('hs256', 'hs256_m'), ('warm', 'warm_m')):
+    if off not in rows or on not in rows:
+        continue
+    # round by round: the two ran back to back on the same CPU
+    ratio = [m[1] / o[1] for o, m in zip(rows[off], rows[on])]
+    diff = [m[1] - o[1] for o, m in zip(rows[off], rows[on])]
+    rps = [m[0] / o[0] for o, m in zip(rows[off], rows[on])]
+    print('metrics on / off, %s: gateway CPU per request %.3fx (rounds: %s), %+.2f us '
+          '(rounds: %s); requests/s %.3fx (rounds: %s)' % (
+              off, statistics.median(ratio), fmt(ratio, '%.3f'), statistics.median(diff),
+              fmt(diff, '%+.2f'), statistics.median(rps), fmt(rps, '%.3f')))
+if 'cold' not in rows:
+    pass  # not run (ONLY=)
+elif logged == 0 or hits > logged // 100:
     print('cold scenario INVALID: %d cache hits in %d requests (COLD_TOKENS must exceed what '
           'the 1 MB cache holds, a few thousand)' % (hits, logged))
 else:
@@ -85,7 +106,8 @@ else:
     print('cold: gateway / (plain with the nested header + nested open): median %.2fx '
           '(rounds: %s), %.1f us above their sum (rounds: %s); target <= 1.1x: %s' % (
               r, fmt(ratios, '%.2f'), statistics.median(over), fmt(over), verdict(r <= 1.1)))
-print('cold scenario cache hits: %d of %d requests' % (hits, logged))
+if 'cold' in rows:
+    print('cold scenario cache hits: %d of %d requests' % (hits, logged))
 if 'dpop' in rows:
     lib_d = {k: statistics.median(u for _, u in rows['lib_' + k])
              for k in ('dpop_cached', 'dpop', 'es256')}

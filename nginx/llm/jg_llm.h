@@ -21,11 +21,7 @@
 
 /* The wire formats. A new format is a row of the table (jg_llm_format_get)
  * and its cases in the translators. */
-typedef enum {
-    JG_LLM_OPENAI = 0,
-    JG_LLM_ANTHROPIC = 1,
-    JG_LLM_FORMAT_COUNT
-} jg_llm_format;
+typedef enum { JG_LLM_OPENAI = 0, JG_LLM_ANTHROPIC = 1, JG_LLM_FORMAT_COUNT } jg_llm_format;
 
 /* What a request asks for. */
 typedef enum {
@@ -52,7 +48,7 @@ typedef enum {
 #define JG_LLM_MAX_DEPTH 64
 /* Longest SSE event (one `data:` record with its lines) a stream translator
  * holds while waiting for the rest of it; beyond: JG_LLM_EUPSTREAM. */
-#define JG_LLM_MAX_EVENT (1024 * 1024)
+#define JG_LLM_MAX_EVENT ((size_t)1024 * 1024)
 /* Anthropic requires max_tokens; used when an OpenAI client gives none. */
 #define JG_LLM_DEFAULT_MAX_TOKENS 4096
 /* The anthropic-version header sent to Anthropic providers. */
@@ -100,7 +96,9 @@ typedef struct jg_llm_request jg_llm_request;
  *
  * On success *out is the caller's (jg_llm_request_free). Errors: JG_LLM_EINVAL
  * (a message for the 400 body in err, never containing body bytes beyond a
- * member's name), JG_LLM_ETOOBIG, JG_LLM_ENOMEM. err may be NULL.
+ * member's name; also for JG_LLM_MODELS, which has no body, and embeddings in
+ * the Anthropic format, which has none), JG_LLM_ETOOBIG, JG_LLM_ENOMEM. err may
+ * be NULL. Thread safe.
  */
 jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *body, size_t len,
                                    size_t max_len, jg_llm_request **out, char err[JG_LLM_ERR_MAX]);
@@ -123,7 +121,8 @@ jg_llm_op jg_llm_request_op(const jg_llm_request *req);
  * be counted); across formats, translated (see docs/ai-gateway.md, "Wire
  * formats"). *body (NUL terminated, *len bytes) is the caller's.
  * Errors: JG_LLM_EUNSUPPORTED (what cannot be translated, message in err),
- * JG_LLM_EINVAL (provider_model empty), JG_LLM_ENOMEM. The request is not changed.
+ * JG_LLM_EINVAL (provider_model empty), JG_LLM_ENOMEM. The request is not changed
+ * (several builds of one request, one per fallback attempt, are fine). err may be NULL.
  */
 jg_llm_status jg_llm_request_build(const jg_llm_request *req, jg_llm_format provider,
                                    const char *provider_model, char **body, size_t *len,
@@ -165,17 +164,20 @@ typedef struct jg_llm_stream jg_llm_stream;
  * into the client's (`client`), `model` rewritten to public_model (copied).
  * client_wants_usage: jg_llm_request_wants_usage() of the request (an OpenAI
  * client that did not ask for it does not get the usage-only chunk we asked
- * for). Bytes are fed as they come, split anywhere; LF or CRLF; comments and
- * unknown fields ignored; at most one event (JG_LLM_MAX_EVENT) held.
+ * for). Bytes are fed as they come, split anywhere; LF, CRLF or CR; comments and
+ * unknown fields ignored; at most one event (JG_LLM_MAX_EVENT) held. A
+ * provider's error event is passed on in the client's error shape and ends it.
  * NULL on out of memory. The stream is the caller's (jg_llm_stream_free).
  */
 jg_llm_stream *jg_llm_stream_new(jg_llm_format provider, jg_llm_format client,
                                  const char *public_model, bool client_wants_usage,
                                  jg_llm_emit_fn emit, void *ctx);
 
-/* Feeds data[0..len). Errors: JG_LLM_EUPSTREAM (an event over the limit or an
- * event that is not JSON where the format needs it; the stream is then
- * finished and refuses more), JG_LLM_ECALLBACK, JG_LLM_ENOMEM. */
+/* Feeds data[0..len); after the client's end was emitted the rest is ignored.
+ * Errors: JG_LLM_EUPSTREAM (an event over the limit, or an event whose data is
+ * not a JSON object; no more input is taken, jg_llm_stream_finish() still ends
+ * the client's stream), JG_LLM_ECALLBACK (nothing more is emitted),
+ * JG_LLM_ENOMEM. */
 jg_llm_status jg_llm_stream_feed(jg_llm_stream *st, const char *data, size_t len);
 
 /* The provider's stream ended (cleanly or not): emits what the client's format
@@ -202,9 +204,19 @@ void jg_llm_stream_free(jg_llm_stream *st);
 char *jg_llm_error_body(jg_llm_format fmt, int http_status, const char *type, const char *message,
                         const char *param, const char *code, size_t *len);
 
+/*
+ * A provider's error answer (format `provider`, HTTP status http_status, body[0..len)) in the
+ * client's format: its message kept when the body has the provider's error shape (same format:
+ * type, and OpenAI's param and code, too; across formats the type is the status's), else a
+ * generic message for the status (a body of another shape is never copied: it could hold
+ * anything). NULL on out of memory; else the caller's, *out_len bytes. Thread safe.
+ */
+char *jg_llm_error_translate(jg_llm_format provider, jg_llm_format client, int http_status,
+                             const char *body, size_t len, size_t *out_len);
+
 /* The OpenAI /v1/models list of names[0..n), `created` and `owned_by` on each
  * entry. NULL on out of memory; else the caller's, *len bytes. */
-char *jg_llm_models_body(const char *const *names, size_t n, int64_t created,
-                         const char *owned_by, size_t *len);
+char *jg_llm_models_body(const char *const *names, size_t n, int64_t created, const char *owned_by,
+                         size_t *len);
 
 #endif /* JG_LLM_H */

@@ -185,17 +185,43 @@ char *jg_llm_error_body(jg_llm_format fmt, int http_status, const char *type, co
     return out;
 }
 
-char *jg_llm_models_body(const char *const *names, size_t n, int64_t created,
-                         const char *owned_by, size_t *len)
+char *jg_llm_error_translate(jg_llm_format provider, jg_llm_format client, int http_status,
+                             const char *body, size_t len, size_t *out_len)
+{
+    json_t *doc = body != NULL ? jg__llm_loads(body, len) : NULL;
+    json_t *e = json_object_get(doc, "error");
+    const char *message = json_string_value(json_object_get(e, "message"));
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *code = NULL, *param = NULL;
+    if (provider == JG_LLM_OPENAI) {
+        code = json_string_value(json_object_get(e, "code"));
+        param = json_string_value(json_object_get(e, "param"));
+    }
+    if (provider != client)
+        type = NULL; /* the other format's types: derived from the status instead */
+    char generic[64];
+    if (message == NULL) {
+        snprintf(generic, sizeof generic, "the provider answered %d", http_status);
+        message = generic;
+    }
+    char *out = jg_llm_error_body(client, http_status, type, message,
+                                  client == JG_LLM_OPENAI ? param : NULL,
+                                  client == JG_LLM_OPENAI ? code : NULL, out_len);
+    json_decref(doc);
+    return out;
+}
+
+char *jg_llm_models_body(const char *const *names, size_t n, int64_t created, const char *owned_by,
+                         size_t *len)
 {
     json_t *data = json_array();
     json_t *doc = json_pack("{s:s, s:o}", "object", "list", "data", data);
     if (doc == NULL)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        json_t *m = json_pack("{s:s, s:s, s:I, s:s}", "id", names[i], "object", "model",
-                              "created", (json_int_t)created, "owned_by",
-                              owned_by != NULL ? owned_by : "jwtgate");
+        json_t *m =
+            json_pack("{s:s, s:s, s:I, s:s}", "id", names[i], "object", "model", "created",
+                      (json_int_t)created, "owned_by", owned_by != NULL ? owned_by : "jwtgate");
         if (m == NULL || json_array_append_new(data, m) != 0) {
             json_decref(doc);
             return NULL;

@@ -28,4 +28,11 @@ const char *jg__llm_finish_reason(const char *stop_reason);
 /* An unsigned count from member `name` of obj (0 when absent or not a non-negative integer). */
 uint64_t jg__llm_count(const json_t *obj, const char *name);
 
+/* input + output as a JSON integer (both at most INT64_MAX: saturated, never overflows). */
+static inline json_int_t jg__llm_total(uint64_t input, uint64_t output)
+{
+    uint64_t t = input + output;
+    return t > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)t;
+}
+
 #endif /* JG_LLM_INT_H */

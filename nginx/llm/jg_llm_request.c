@@ -8,7 +8,7 @@
 
 #include "jg_llm_int.h"
 
-#define MAX_BODY_DEFAULT (1024 * 1024)
+#define MAX_BODY_DEFAULT ((size_t)1024 * 1024)
 #define MAX_MODEL        128
 #define MAX_STOP_OPENAI  4
 
@@ -77,8 +77,7 @@ static bool parts_ok(const json_t *parts, size_t m, char *err)
 {
     size_t i;
     json_t *p;
-    json_array_foreach(parts, i, p)
-    {
+    json_array_foreach (parts, i, p) {
         json_t *type = json_object_get(p, "type");
         if (!json_is_string(type)) {
             jg__llm_err(err, "messages[%zu].content[%zu].type: must be a string", m, i);
@@ -95,8 +94,8 @@ static bool parts_ok(const json_t *parts, size_t m, char *err)
 
 static bool openai_chat_ok(const json_t *doc, char *err)
 {
-    static const char *const roles[] = {"system", "developer", "user", "assistant", "tool",
-                                        "function"};
+    static const char *const roles[] = {"system",    "developer", "user",
+                                        "assistant", "tool",      "function"};
     json_t *msgs = json_object_get(doc, "messages");
     if (!json_is_array(msgs) || json_array_size(msgs) == 0) {
         jg__llm_err(err, "messages: must be a non-empty array");
@@ -104,15 +103,15 @@ static bool openai_chat_ok(const json_t *doc, char *err)
     }
     size_t i;
     json_t *m;
-    json_array_foreach(msgs, i, m)
-    {
+    json_array_foreach (msgs, i, m) {
         const char *role = json_string_value(json_object_get(m, "role"));
         bool known = false;
         for (size_t r = 0; role != NULL && r < sizeof roles / sizeof *roles; r++)
             known = known || strcmp(role, roles[r]) == 0;
         if (!json_is_object(m) || !known) {
-            jg__llm_err(err, "messages[%zu].role: must be one of system, developer, user, "
-                             "assistant, tool",
+            jg__llm_err(err,
+                        "messages[%zu].role: must be one of system, developer, user, "
+                        "assistant, tool",
                         i);
             return false;
         }
@@ -142,7 +141,8 @@ static bool openai_chat_ok(const json_t *doc, char *err)
         size_t k;
         json_t *s;
         bool ok = json_is_array(stop);
-        json_array_foreach(stop, k, s) ok = ok && json_is_string(s);
+        json_array_foreach (stop, k, s)
+            ok = ok && json_is_string(s);
         if (!ok) {
             jg__llm_err(err, "stop: must be a string or an array of strings");
             return false;
@@ -161,8 +161,7 @@ static bool system_ok(const json_t *sys)
         return false;
     size_t i;
     json_t *b;
-    json_array_foreach(sys, i, b)
-    {
+    json_array_foreach (sys, i, b) {
         const char *t = json_string_value(json_object_get(b, "type"));
         if (t == NULL || strcmp(t, "text") != 0 || !json_is_string(json_object_get(b, "text")))
             return false;
@@ -179,8 +178,7 @@ static bool anthropic_chat_ok(const json_t *doc, char *err)
     }
     size_t i;
     json_t *m;
-    json_array_foreach(msgs, i, m)
-    {
+    json_array_foreach (msgs, i, m) {
         const char *role = json_string_value(json_object_get(m, "role"));
         if (!json_is_object(m) || role == NULL ||
             (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0)) {
@@ -205,7 +203,8 @@ static bool anthropic_chat_ok(const json_t *doc, char *err)
         size_t k;
         json_t *s;
         bool ok = json_is_array(stop);
-        json_array_foreach(stop, k, s) ok = ok && json_is_string(s);
+        json_array_foreach (stop, k, s)
+            ok = ok && json_is_string(s);
         if (!ok) {
             jg__llm_err(err, "stop_sequences: must be an array of strings");
             return false;
@@ -261,8 +260,9 @@ jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *
     json_t *model = json_object_get(doc, "model");
     if (!json_is_string(model) || !model_ok(json_string_value(model), json_string_length(model))) {
         json_decref(doc);
-        jg__llm_err(err, "model: must be a string of 1 to %d printable characters without "
-                         "spaces, quotes or backslashes",
+        jg__llm_err(err,
+                    "model: must be a string of 1 to %d printable characters without "
+                    "spaces, quotes or backslashes",
                     MAX_MODEL);
         return JG_LLM_EINVAL;
     }
@@ -336,10 +336,10 @@ void jg_llm_request_free(jg_llm_request *req)
 
 /* Members refused across formats: they do not map (tools, several choices, ...). */
 static const char *const OPENAI_REFUSED[] = {
-    "tools", "tool_choice", "functions", "function_call", "audio", "modalities", "prediction",
-    "logprobs", "top_logprobs", "web_search_options", NULL};
-static const char *const ANTHROPIC_REFUSED[] = {"tools", "tool_choice", "thinking", "mcp_servers",
-                                                "container", NULL};
+    "tools",      "tool_choice", "functions",    "function_call",      "audio", "modalities",
+    "prediction", "logprobs",    "top_logprobs", "web_search_options", NULL};
+static const char *const ANTHROPIC_REFUSED[] = {"tools",       "tool_choice", "thinking",
+                                                "mcp_servers", "container",   NULL};
 
 static const char *refused_member(const json_t *doc, const char *const *list)
 {
@@ -388,22 +388,22 @@ static jg_llm_status parts_to_anthropic(const json_t *parts, size_t m, json_t *b
 {
     size_t i;
     json_t *p;
-    json_array_foreach(parts, i, p)
-    {
+    json_array_foreach (parts, i, p) {
         const char *type = json_string_value(json_object_get(p, "type"));
         json_t *b = NULL;
         if (strcmp(type, "text") == 0) {
             b = json_pack("{s:s, s:O}", "type", "text", "text", json_object_get(p, "text"));
         } else if (strcmp(type, "image_url") == 0) {
             json_t *iu = json_object_get(p, "image_url");
-            const char *url = json_string_value(json_is_object(iu) ? json_object_get(iu, "url") : iu);
+            const char *url =
+                json_string_value(json_is_object(iu) ? json_object_get(iu, "url") : iu);
             if (url == NULL) {
                 jg__llm_err(err, "messages[%zu].content[%zu].image_url: a url is required", m, i);
                 return JG_LLM_EINVAL;
             }
             const char *comma = strchr(url, ',');
-            if (strncmp(url, "data:", 5) == 0 && comma != NULL &&
-                comma - url > 12 && strncmp(comma - 7, ";base64", 7) == 0) {
+            if (strncmp(url, "data:", 5) == 0 && comma != NULL && comma - url > 12 &&
+                strncmp(comma - 7, ";base64", 7) == 0) {
                 b = json_pack("{s:s, s:{s:s, s:s%, s:s}}", "type", "image", "source", "type",
                               "base64", "media_type", url + 5, (size_t)(comma - 7 - (url + 5)),
                               "data", comma + 1);
@@ -411,14 +411,16 @@ static jg_llm_status parts_to_anthropic(const json_t *parts, size_t m, json_t *b
                 b = json_pack("{s:s, s:{s:s, s:s}}", "type", "image", "source", "type", "url",
                               "url", url);
             } else {
-                jg__llm_err(err, "messages[%zu].content[%zu].image_url: only base64 data URLs "
-                                 "and http(s) URLs are translated",
+                jg__llm_err(err,
+                            "messages[%zu].content[%zu].image_url: only base64 data URLs "
+                            "and http(s) URLs are translated",
                             m, i);
                 return JG_LLM_EUNSUPPORTED;
             }
         } else {
-            jg__llm_err(err, "messages[%zu].content[%zu]: content parts of type %.32s are not "
-                             "translated to Anthropic",
+            jg__llm_err(err,
+                        "messages[%zu].content[%zu]: content parts of type %.32s are not "
+                        "translated to Anthropic",
                         m, i, type);
             return JG_LLM_EUNSUPPORTED;
         }
@@ -436,7 +438,8 @@ static jg_llm_status openai_to_anthropic(const json_t *doc, const char *model, j
     json_t *rf = json_object_get(json_object_get(doc, "response_format"), "type");
     if (bad == NULL && json_is_integer(n) && json_integer_value(n) != 1)
         bad = "n";
-    if (bad == NULL && rf != NULL && !(json_is_string(rf) && strcmp(json_string_value(rf), "text") == 0))
+    if (bad == NULL && rf != NULL &&
+        !(json_is_string(rf) && strcmp(json_string_value(rf), "text") == 0))
         bad = "response_format";
     if (bad != NULL) {
         jg__llm_err(err, "%s: not translated to an Anthropic provider", bad);
@@ -450,8 +453,7 @@ static jg_llm_status openai_to_anthropic(const json_t *doc, const char *model, j
         goto fail;
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(doc, "messages"), i, m)
-    {
+    json_array_foreach (json_object_get(doc, "messages"), i, m) {
         const char *role = json_string_value(json_object_get(m, "role"));
         json_t *c = json_object_get(m, "content");
         if (strcmp(role, "system") == 0 || strcmp(role, "developer") == 0) {
@@ -462,8 +464,7 @@ static jg_llm_status openai_to_anthropic(const json_t *doc, const char *model, j
             }
             size_t k;
             json_t *p;
-            json_array_foreach(c, k, p)
-            {
+            json_array_foreach (c, k, p) {
                 const char *t = json_string_value(json_object_get(p, "type"));
                 if (strcmp(t, "text") != 0) {
                     jg__llm_err(err, "messages[%zu]: a system message may only hold text", i);
@@ -476,8 +477,9 @@ static jg_llm_status openai_to_anthropic(const json_t *doc, const char *model, j
             continue;
         }
         if (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0) {
-            jg__llm_err(err, "messages[%zu]: %s messages (tool results) are not translated to "
-                             "Anthropic",
+            jg__llm_err(err,
+                        "messages[%zu]: %s messages (tool results) are not translated to "
+                        "Anthropic",
                         i, role);
             st = JG_LLM_EUNSUPPORTED;
             goto fail;
@@ -523,8 +525,8 @@ static jg_llm_status openai_to_anthropic(const json_t *doc, const char *model, j
     json_t *mt = json_object_get(doc, "max_completion_tokens");
     if (!json_is_integer(mt))
         mt = json_object_get(doc, "max_tokens");
-    if (!set_new(o, "max_tokens", json_is_integer(mt) ? json_incref(mt)
-                                                       : json_integer(JG_LLM_DEFAULT_MAX_TOKENS)))
+    if (!set_new(o, "max_tokens",
+                 json_is_integer(mt) ? json_incref(mt) : json_integer(JG_LLM_DEFAULT_MAX_TOKENS)))
         goto fail;
     json_t *temp = json_object_get(doc, "temperature");
     if (json_is_number(temp)) {
@@ -568,12 +570,11 @@ static jg_llm_status blocks_to_openai(const json_t *c, size_t m, json_t **out, c
     bool all_text = true;
     size_t i;
     json_t *b;
-    json_array_foreach(c, i, b) all_text =
-        all_text && strcmp(json_string_value(json_object_get(b, "type")), "text") == 0;
+    json_array_foreach (c, i, b)
+        all_text = all_text && strcmp(json_string_value(json_object_get(b, "type")), "text") == 0;
     if (all_text) {
         json_t *acc = NULL;
-        json_array_foreach(c, i, b)
-        {
+        json_array_foreach (c, i, b) {
             if (!append_text(&acc, json_string_value(json_object_get(b, "text")), "\n")) {
                 json_decref(acc);
                 return JG_LLM_ENOMEM;
@@ -585,8 +586,7 @@ static jg_llm_status blocks_to_openai(const json_t *c, size_t m, json_t **out, c
     json_t *parts = json_array();
     if (parts == NULL)
         return JG_LLM_ENOMEM;
-    json_array_foreach(c, i, b)
-    {
+    json_array_foreach (c, i, b) {
         const char *type = json_string_value(json_object_get(b, "type"));
         json_t *p = NULL;
         if (strcmp(type, "text") == 0) {
@@ -610,15 +610,17 @@ static jg_llm_status blocks_to_openai(const json_t *c, size_t m, json_t **out, c
             } else if (st != NULL && strcmp(st, "url") == 0 && url != NULL) {
                 p = json_pack("{s:s, s:{s:s}}", "type", "image_url", "image_url", "url", url);
             } else {
-                jg__llm_err(err, "messages[%zu].content[%zu]: this image source is not "
-                                 "translated to OpenAI",
+                jg__llm_err(err,
+                            "messages[%zu].content[%zu]: this image source is not "
+                            "translated to OpenAI",
                             m, i);
                 json_decref(parts);
                 return JG_LLM_EUNSUPPORTED;
             }
         } else {
-            jg__llm_err(err, "messages[%zu].content[%zu]: blocks of type %.32s are not "
-                             "translated to OpenAI",
+            jg__llm_err(err,
+                        "messages[%zu].content[%zu]: blocks of type %.32s are not "
+                        "translated to OpenAI",
                         m, i, type);
             json_decref(parts);
             return JG_LLM_EUNSUPPORTED;
@@ -660,14 +662,13 @@ static jg_llm_status anthropic_to_openai(const json_t *doc, const char *model, j
     }
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(doc, "messages"), i, m)
-    {
+    json_array_foreach (json_object_get(doc, "messages"), i, m) {
         json_t *content = NULL;
         if ((st = blocks_to_openai(json_object_get(m, "content"), i, &content, err)) != JG_LLM_OK)
             goto fail;
         st = JG_LLM_ENOMEM;
-        json_t *om = json_pack("{s:O, s:o}", "role", json_object_get(m, "role"), "content",
-                               content);
+        json_t *om =
+            json_pack("{s:O, s:o}", "role", json_object_get(m, "role"), "content", content);
         if (om == NULL || json_array_append_new(msgs, om) != 0)
             goto fail;
     }

@@ -25,9 +25,10 @@ static void anthropic_usage(const json_t *usage, jg_llm_usage *u, bool output_on
         return;
     u->present = true;
     if (!output_only || json_object_get(usage, "input_tokens") != NULL)
-        u->input = jg__llm_count(usage, "input_tokens") +
-                   jg__llm_count(usage, "cache_creation_input_tokens") +
-                   jg__llm_count(usage, "cache_read_input_tokens");
+        u->input = (uint64_t)jg__llm_total(
+            (uint64_t)jg__llm_total(jg__llm_count(usage, "input_tokens"),
+                                    jg__llm_count(usage, "cache_creation_input_tokens")),
+            jg__llm_count(usage, "cache_read_input_tokens"));
     u->output = jg__llm_count(usage, "output_tokens");
 }
 
@@ -45,7 +46,8 @@ static json_t *openai_to_anthropic(const json_t *doc, const char *model, const j
         return NULL;
     const char *text = json_string_value(json_object_get(msg, "content"));
     if (text != NULL && text[0] != '\0' &&
-        json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", text)) != 0) {
+        json_array_append_new(content, json_pack("{s:s, s:s}", "type", "text", "text", text)) !=
+            0) {
         json_decref(content);
         return NULL;
     }
@@ -68,8 +70,7 @@ static json_t *anthropic_to_openai(const json_t *doc, const char *model, const j
         return NULL;
     size_t i;
     json_t *b;
-    json_array_foreach(blocks, i, b)
-    {
+    json_array_foreach (blocks, i, b) {
         const char *type = json_string_value(json_object_get(b, "type"));
         const char *t = json_string_value(json_object_get(b, "text"));
         if (type == NULL || strcmp(type, "text") != 0 || t == NULL)
@@ -98,7 +99,7 @@ static json_t *anthropic_to_openai(const json_t *doc, const char *model, const j
                      "message", "role", "assistant", "content", text, "refusal", "logprobs",
                      "finish_reason", jg__llm_finish_reason(sr), "usage", "prompt_tokens",
                      (json_int_t)u->input, "completion_tokens", (json_int_t)u->output,
-                     "total_tokens", (json_int_t)(u->input + u->output));
+                     "total_tokens", jg__llm_total(u->input, u->output));
 }
 
 jg_llm_status jg_llm_response_translate(jg_llm_format provider, jg_llm_format client, jg_llm_op op,

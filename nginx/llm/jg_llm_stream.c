@@ -34,11 +34,11 @@ struct jg_llm_stream {
     jg_llm_usage usage;
 
     /* the client's side */
-    bool started;      /* the client got its opening event / chunk */
-    bool block_open;   /* Anthropic client: a content block is open */
-    long block_index;  /* ... and its index */
-    bool delta_sent;   /* Anthropic client: message_delta sent */
-    const char *stop;  /* the stop / finish reason in the client's terms, or NULL */
+    bool started;     /* the client got its opening event / chunk */
+    bool block_open;  /* Anthropic client: a content block is open */
+    long block_index; /* ... and its index */
+    bool delta_sent;  /* Anthropic client: message_delta sent */
+    const char *stop; /* the stop / finish reason in the client's terms, or NULL */
     char *id;
     json_int_t created;
 };
@@ -175,10 +175,9 @@ static jg_llm_status openai_end(jg_llm_stream *st)
                        json_pack("{s:s, s:s, s:I, s:s, s:[], s:{s:I, s:I, s:I}}", "id",
                                  id_or(st, "chatcmpl-jwtgate"), "object", "chat.completion.chunk",
                                  "created", st->created, "model", st->model, "choices", "usage",
-                                 "prompt_tokens", (json_int_t)st->usage.input,
-                                 "completion_tokens", (json_int_t)st->usage.output,
-                                 "total_tokens",
-                                 (json_int_t)(st->usage.input + st->usage.output)));
+                                 "prompt_tokens", (json_int_t)st->usage.input, "completion_tokens",
+                                 (json_int_t)st->usage.output, "total_tokens",
+                                 jg__llm_total(st->usage.input, st->usage.output)));
     if (rc == JG_LLM_OK)
         rc = emit_raw(st, "data: [DONE]\n\n", 14);
     st->done = true;
@@ -194,9 +193,8 @@ static jg_llm_status anthropic_start(jg_llm_stream *st)
                      json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:[], s:n, s:n, s:{s:I, s:I}}}",
                                "type", "message_start", "message", "id", id_or(st, "msg_jwtgate"),
                                "type", "message", "role", "assistant", "model", st->model,
-                               "content", "stop_reason", "stop_sequence", "usage",
-                               "input_tokens", (json_int_t)st->usage.input, "output_tokens",
-                               (json_int_t)0));
+                               "content", "stop_reason", "stop_sequence", "usage", "input_tokens",
+                               (json_int_t)st->usage.input, "output_tokens", (json_int_t)0));
 }
 
 static jg_llm_status anthropic_end(jg_llm_stream *st)
@@ -267,10 +265,10 @@ static jg_llm_status from_openai(jg_llm_stream *st, json_t *chunk)
     }
     if (err != NULL) {
         const char *msg = json_string_value(json_object_get(err, "message"));
-        jg_llm_status rc = emit_json(
-            st, "error",
-            json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error", "type", "api_error",
-                      "message", msg != NULL ? msg : "the provider's stream failed"));
+        jg_llm_status rc = emit_json(st, "error",
+                                     json_pack("{s:s, s:{s:s, s:s}}", "type", "error", "error",
+                                               "type", "api_error", "message",
+                                               msg != NULL ? msg : "the provider's stream failed"));
         st->done = true;
         return rc;
     }
@@ -307,9 +305,10 @@ static void anthropic_usage(jg_llm_stream *st, const json_t *usage)
         return;
     st->usage.present = true;
     if (json_object_get(usage, "input_tokens") != NULL)
-        st->usage.input = jg__llm_count(usage, "input_tokens") +
-                          jg__llm_count(usage, "cache_creation_input_tokens") +
-                          jg__llm_count(usage, "cache_read_input_tokens");
+        st->usage.input = (uint64_t)jg__llm_total(
+            (uint64_t)jg__llm_total(jg__llm_count(usage, "input_tokens"),
+                                    jg__llm_count(usage, "cache_creation_input_tokens")),
+            jg__llm_count(usage, "cache_read_input_tokens"));
     if (json_object_get(usage, "output_tokens") != NULL)
         st->usage.output = jg__llm_count(usage, "output_tokens");
 }
@@ -327,10 +326,12 @@ static jg_llm_status from_anthropic(jg_llm_stream *st, json_t *ev)
         set_id(st, json_string_value(json_object_get(msg, "id")));
     } else if (IS("message_delta")) {
         anthropic_usage(st, json_object_get(ev, "usage"));
-        const char *sr = json_string_value(json_object_get(json_object_get(ev, "delta"),
-                                                           "stop_reason"));
-        if (sr != NULL)
-            st->stop = st->client == JG_LLM_OPENAI ? jg__llm_finish_reason(sr) : sr;
+        const char *sr =
+            json_string_value(json_object_get(json_object_get(ev, "delta"), "stop_reason"));
+        /* Kept for an OpenAI client only (a static string: sr dies with the event); an
+         * Anthropic client gets this message_delta itself. */
+        if (sr != NULL && st->client == JG_LLM_OPENAI)
+            st->stop = jg__llm_finish_reason(sr);
     }
     if (st->client == JG_LLM_ANTHROPIC) {
         /* Same format: passed through, model rewritten; the state is kept to end
@@ -388,11 +389,11 @@ static jg_llm_status from_anthropic(jg_llm_stream *st, json_t *ev)
         json_t *e = json_object_get(ev, "error");
         const char *m = json_string_value(json_object_get(e, "message"));
         const char *t = json_string_value(json_object_get(e, "type"));
-        jg_llm_status rc = emit_json(
-            st, NULL,
-            json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message",
-                      m != NULL ? m : "the provider's stream failed", "type",
-                      t != NULL ? t : "api_error", "param", "code"));
+        jg_llm_status rc =
+            emit_json(st, NULL,
+                      json_pack("{s:{s:s, s:s, s:n, s:n}}", "error", "message",
+                                m != NULL ? m : "the provider's stream failed", "type",
+                                t != NULL ? t : "api_error", "param", "code"));
         st->done = true;
         return rc;
     }

@@ -55,20 +55,24 @@ static void create_api(actx *a, const char *tenant_id)
     if (!body_only(a, allowed) || !body_string(a, "name", 1, 64, &name) ||
         !body_string(a, "version", 1, 32, &version) ||
         !body_string(a, "base_path", 1, 256, &base_path) ||
-        !body_string(a, "upstream", 1, 2048, &upstream) ||
+        !body_string(a, "upstream", 0, 2048, &upstream) ||
         !body_string(a, "audience", 1, 2048, &audience) ||
         !body_string(a, "policy", 0, 16, &policy) ||
         !body_string(a, "require_binding", 0, 16, &binding) ||
         !body_string(a, "kind", 0, 8, &kind) || !body_scopes(a, "scopes", 0, &scopes))
         return;
+    /* An llm API's upstreams are its providers: its own is optional (kept
+     * as "" then: the column is NOT NULL, and the snapshot leaves it out). */
+    int llm = kind != NULL && strcmp(kind, "llm") == 0;
     const char *problem =
-        kind != NULL && strcmp(kind, "http") != 0 && strcmp(kind, "llm") != 0
-            ? "\"kind\" must be http or llm"
+        kind != NULL && strcmp(kind, "http") != 0 && !llm ? "\"kind\" must be http or llm"
+        : upstream == NULL && !llm                        ? "\"upstream\" is required"
         : !sv_is_simple_name(name, 64)    ? "\"name\": letters, digits, '.', '_', '-'"
         : !sv_is_simple_name(version, 32) ? "\"version\": letters, digits, '.', '_', '-'"
         : !valid_base_path(base_path) ? "\"base_path\" must be an absolute path without '.', '..', "
                                         "'//', '%', '?', '#' or a trailing '/'"
-        : !valid_upstream(upstream)   ? "\"upstream\" must be an http or https URL"
+        : upstream != NULL && !valid_upstream(upstream)
+            ? "\"upstream\" must be an http or https URL"
         : !sv_is_absolute_uri(audience) ? "\"audience\" must be an absolute URI without a fragment"
         : policy != NULL && strcmp(policy, "manual") != 0 && strcmp(policy, "automatic") != 0
             ? "\"policy\" must be manual or automatic"
@@ -90,13 +94,14 @@ static void create_api(actx *a, const char *tenant_id)
         return;
     }
     char *id = sv_new_id("api_", 12);
-    json_t *row = json_pack(
-        "{ss ss ss ss ss ss ss so ss ss sI sI ss ss}", "id", id != NULL ? id : "", "tenant_id",
-        tenant_id, "name", name, "version", version, "base_path", base_path, "upstream", upstream,
-        "audience", audience, "scopes", scopes != NULL ? scopes : json_array(), "policy",
-        policy != NULL ? policy : "manual", "state", "draft", "created_at", (json_int_t)c.now,
-        "updated_at", (json_int_t)c.now, "require_binding", binding != NULL ? binding : "none",
-        "kind", kind != NULL ? kind : "http");
+    json_t *row =
+        json_pack("{ss ss ss ss ss ss ss so ss ss sI sI ss ss}", "id", id != NULL ? id : "",
+                  "tenant_id", tenant_id, "name", name, "version", version, "base_path", base_path,
+                  "upstream", upstream != NULL ? upstream : "", "audience", audience, "scopes",
+                  scopes != NULL ? scopes : json_array(), "policy",
+                  policy != NULL ? policy : "manual", "state", "draft", "created_at",
+                  (json_int_t)c.now, "updated_at", (json_int_t)c.now, "require_binding",
+                  binding != NULL ? binding : "none", "kind", kind != NULL ? kind : "http");
     free(id);
     store_err err = row != NULL ? st_insert(c.tx, T_APIS, row) : ST_NOMEM;
     if (err == ST_OK)

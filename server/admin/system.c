@@ -92,10 +92,12 @@ void admin_keys(actx *a)
         return;
     if (purpose == NULL)
         purpose = "both";
-    int sig = strcmp(purpose, "signing") == 0 || strcmp(purpose, "both") == 0;
-    int enc = strcmp(purpose, "encryption") == 0 || strcmp(purpose, "both") == 0;
-    if (!sig && !enc) {
-        reply_invalid(a, "\"purpose\" must be signing, encryption or both");
+    int all = strcmp(purpose, "all") == 0;
+    int sig = all || strcmp(purpose, "signing") == 0 || strcmp(purpose, "both") == 0;
+    int enc = all || strcmp(purpose, "encryption") == 0 || strcmp(purpose, "both") == 0;
+    int sec = all || strcmp(purpose, "secrets") == 0;
+    if (!sig && !enc && !sec) {
+        reply_invalid(a, "\"purpose\" must be signing, encryption, both, secrets or all");
         return;
     }
     change c;
@@ -103,7 +105,8 @@ void admin_keys(actx *a)
         return;
     char why[200] = "";
     if ((sig && keys_rotate(&c, KEY_SIGNING, a->d->cfg.signing_alg, why, sizeof why) != 0) ||
-        (enc && keys_rotate(&c, KEY_ENCRYPTION, a->d->cfg.encryption_alg, why, sizeof why) != 0)) {
+        (enc && keys_rotate(&c, KEY_ENCRYPTION, a->d->cfg.encryption_alg, why, sizeof why) != 0) ||
+        (sec && keys_rotate(&c, KEY_SECRETS, JG_ALG_DIR, why, sizeof why) != 0)) {
         change_abort(&c);
         http_problem(a->r, 503, "Rotation failed", why);
         return;

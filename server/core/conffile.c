@@ -18,6 +18,7 @@ static const struct {
     {"db", 1, 0},
     {"snapshot", 1, 0},
     {"snapshot-mode", 1, 0},
+    {"secrets-key", 1, 0},
     {"snapshot-format", 1, 0},
     {"master-key-file", 1, 0},
     {"issuer", 1, 0},

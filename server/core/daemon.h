@@ -18,6 +18,7 @@ typedef struct jgd_config {
     const char *data_dir;           /* default "." */
     char *db_path;                  /* default <data_dir>/jwtgated.db */
     char *snapshot_path;            /* default <data_dir>/snapshot.jgs */
+    char *secrets_key_path;         /* default <data_dir>/gateway-secrets.jwk (snapshot.h) */
     const char *master_key_file;    /* NULL: JWTGATED_MASTER_KEY */
     const char *listen;             /* address; default 127.0.0.1 */
     unsigned port;                  /* 0: any free port */

@@ -283,6 +283,7 @@ static void keys_release(v_keys *k)
         return;
     jg_jwk_free(k->sign_key);
     jg_jwk_free(k->enc_key);
+    jg_jwk_free(k->secrets_key);
     jg_jwks_free(k->decrypt_keys);
     jg_jwks_free(k->verify_keys);
     if (k->decrypt_jwks != NULL)
@@ -319,6 +320,17 @@ static v_keys *load_keys(jgd *d, store_tx *tx)
         jg_jwk *key = NULL, *pub = NULL;
         jg_err err = jg_jwk_parse(priv, strlen(priv), 0, &key);
         jg_free_secret(priv, 0);
+        if (strcmp(purpose, "secrets") == 0) {
+            /* neither published nor a decryption key of the gateways */
+            if (err == JG_OK && strcmp(state, "active") == 0 && k->secrets_key == NULL)
+                k->secrets_key = jg_jwk_ref(key);
+            jg_jwk_free(key);
+            if (err != JG_OK) {
+                log_msg(L_ERR, "keys: key %s: %s", id, jg_strerror(err));
+                goto fail;
+            }
+            continue;
+        }
         if (err == JG_OK)
             err = jg_jwk_public(key, &pub);
         int active = strcmp(state, "active") == 0;

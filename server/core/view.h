@@ -115,6 +115,10 @@ typedef struct v_keys {
     char *jwks_json;       /* published issuer keys */
     size_t jwks_len;
     char *key_info; /* [{kid, purpose, alg, state}] as JSON, for the snapshot */
+    /* The active gateway secrets key (oct, "dir"/A256GCM; NULL: none yet),
+     * kept out of decrypt_keys and key_info: the snapshot carries only its
+     * kid, the provider keys are sealed to it (docs/ai-gateway.md). */
+    jg_jwk *secrets_key;
 } v_keys;
 
 typedef struct view {

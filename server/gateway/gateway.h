@@ -60,6 +60,9 @@ void gateway_published(jgd *d, const struct view *v, uint8_t *data, size_t len);
 json_t *gateway_authenticate(request *r);
 /* GET /gateway/v1/snapshot (router.c). */
 void gateway_snapshot(request *r);
+/* GET /gateway/v1/secrets (router.c; secrets.c): the gateway secrets key as
+ * a JWE to the gateway's registered key, ETag its kid. */
+void gateway_secrets(request *r);
 
 /* Pure helpers (unit-tested). Whether an If-None-Match value (a list of
  * entity tags, weak or strong, or "*"; NULL: none) names `etag`. */

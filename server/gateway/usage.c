@@ -16,7 +16,8 @@
  *
  * Usage is data, not configuration: a batch is not a change (no version,
  * no audit record, no snapshot); what changes gateways' behaviour from it
- * (the over-quota list) is. Retention: minute rows for USAGE_KEEP_DAYS days,
+ * (the over-quota list, overquota.h: checked after the commit, before the
+ * 200) is. Retention: minute rows for USAGE_KEEP_DAYS days,
  * batch ids for USAGE_BATCH_KEEP_DAYS (a retry comes within minutes),
  * pruned by maintenance (usage_prune).
  */
@@ -30,6 +31,7 @@
 #include "server/core/util.h"
 #include "server/core/view.h"
 #include "server/gateway/gateway.h"
+#include "server/gateway/overquota.h"
 #include "server/gateway/usage.h"
 #include "server/http/http.h"
 
@@ -287,6 +289,9 @@ void gateway_usage(request *r)
                   json_integer_value(json_object_get(rec, "input_tokens")),
                   json_integer_value(json_object_get(rec, "output_tokens")));
         }
+        /* Before the 200: a gateway that reported a client over its quota
+         * finds it listed (and the next snapshot on its way) once answered. */
+        overquota_after_batch(d, v, records, now);
         answer(r, json_string_value(batch), accepted, skipped, 0);
     }
     view_release(v);

@@ -12,6 +12,7 @@
 #include "server/http/guard.h"
 #include "server/http/http.h"
 #include "server/oauth/oauth.h"
+#include "server/snapshot/llm.h"
 
 extern const char jgd_openapi_json[];
 extern const size_t jgd_openapi_json_len;
@@ -62,6 +63,12 @@ static void metrics_page(request *r)
     sv_buf_add(&b, page, len);
     free(page);
     usage_metrics_render(&b);
+    sv_buf_printf(&b,
+                  "# HELP jwtgated_llm_key_reseals_total Provider keys opened and sealed to the "
+                  "gateway secrets key (once per key and secrets key).\n"
+                  "# TYPE jwtgated_llm_key_reseals_total counter\n"
+                  "jwtgated_llm_key_reseals_total %lu\n",
+                  snap_llm_reseals());
     page = sv_buf_take(&b, &len);
     http_body(r, 200, "text/plain; version=0.0.4; charset=utf-8", page, len);
 }
@@ -101,6 +108,8 @@ void http_route(request *r)
         oauth_jwks(r);
     else if (strcmp(p, "/gateway/v1/snapshot") == 0)
         gateway_snapshot(r);
+    else if (strcmp(p, "/gateway/v1/secrets") == 0)
+        gateway_secrets(r);
     else if (strcmp(p, "/gateway/v1/usage") == 0)
         gateway_usage(r);
     else if (strncmp(p, "/admin/v1/", 10) == 0)

@@ -2,14 +2,57 @@
 #include "server/keys/keys.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/core/log.h"
 #include "server/core/masterkey.h"
+#include "server/core/util.h"
 
 const char *key_purpose_name(key_purpose p)
 {
-    return p == KEY_SIGNING ? "signing" : "encryption";
+    return p == KEY_SIGNING ? "signing" : p == KEY_ENCRYPTION ? "encryption" : "secrets";
+}
+
+/* A new gateway secrets key in state "next": 256 random bits, a random kid
+ * (a thumbprint of an oct key would be a hash of the secret). */
+static int generate_secrets(change *c, char *why, size_t why_len)
+{
+    jg_jwk *key = NULL;
+    char *priv_json = NULL, *sealed = NULL;
+    json_t *row = NULL;
+    int rc = -1;
+    char *kid = sv_new_id("gsk_", 12);
+    jg_err err = kid != NULL ? jg_jwk_generate_for_alg(JG_ALG_DIR, JG_CRV_NONE, 256, kid, &key)
+                             : JG_ERR_NOMEM;
+    if (err == JG_OK)
+        err = jg_jwk_to_json(key, JG_EXPORT_PRIVATE, &priv_json, NULL);
+    if (err != JG_OK) {
+        snprintf(why, why_len, "key generation: %s", jg_strerror(err));
+        goto out;
+    }
+    if (masterkey_seal(c->d->master, kid, priv_json, &sealed) != 0) {
+        snprintf(why, why_len, "cannot seal the new key under the master key");
+        goto out;
+    }
+    row = json_pack("{ss ss ss ss s{ss ss ss ss ss} ss sI}", "id", kid, "purpose", "secrets", "alg",
+                    "dir", "state", "next", "public_jwk", "kty", "oct", "kid", kid, "alg", "dir",
+                    "enc", "A256GCM", "use", "enc", "private_jwe", sealed, "created_at",
+                    (json_int_t)c->now);
+    if (row == NULL || st_insert(c->tx, T_KEYS, row) != ST_OK ||
+        change_audit(c, "key.create", NULL, kid, NULL, row) != ST_OK) {
+        snprintf(why, why_len, "cannot store the new key");
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(row);
+    jg_free(sealed);
+    if (priv_json != NULL)
+        jg_free_secret(priv_json, 0);
+    jg_jwk_free(key);
+    free(kid);
+    return rc;
 }
 
 /* A new key row in state "next". */
@@ -20,6 +63,8 @@ static int generate(change *c, key_purpose purpose, jg_alg alg, char *why, size_
     json_t *pub_doc = NULL, *row = NULL;
     int rc = -1;
     jg_alg_kind kind = jg_alg_kind_of(alg);
+    if (purpose == KEY_SECRETS)
+        return generate_secrets(c, why, why_len);
     if ((purpose == KEY_SIGNING && (kind != JG_ALG_KIND_JWS || (JG_ALG_BIT(alg) & JG_ALGS_HMAC))) ||
         (purpose == KEY_ENCRYPTION &&
          (kind != JG_ALG_KIND_JWE || alg == JG_ALG_DIR || alg == JG_ALG_RSA1_5 ||
@@ -140,10 +185,10 @@ out:
     return rc;
 }
 
-int keys_ensure(change *c, int *changed, char *why, size_t why_len)
+static int ensure(change *c, const key_purpose *purposes, size_t n, int *changed, char *why,
+                  size_t why_len)
 {
-    static const key_purpose purposes[] = {KEY_SIGNING, KEY_ENCRYPTION};
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < n; i++) {
         json_t *active = keys_in(c, purposes[i], "active");
         json_t *next = keys_in(c, purposes[i], "next");
         if (active == NULL || next == NULL) {
@@ -168,4 +213,16 @@ int keys_ensure(change *c, int *changed, char *why, size_t why_len)
             return rc;
     }
     return 0;
+}
+
+int keys_ensure(change *c, int *changed, char *why, size_t why_len)
+{
+    static const key_purpose purposes[] = {KEY_SIGNING, KEY_ENCRYPTION, KEY_SECRETS};
+    return ensure(c, purposes, 3, changed, why, why_len);
+}
+
+int keys_ensure_secrets(change *c, int *changed, char *why, size_t why_len)
+{
+    static const key_purpose purposes[] = {KEY_SECRETS};
+    return ensure(c, purposes, 1, changed, why, why_len);
 }

@@ -13,7 +13,10 @@
 
 #include "server/core/change.h"
 
-typedef enum key_purpose { KEY_SIGNING = 0, KEY_ENCRYPTION } key_purpose;
+/* KEY_SECRETS: the gateway secrets key, a 256-bit oct key ("dir" with
+ * A256GCM) to which the snapshot's provider keys are sealed (docs/ai-gateway.md).
+ * Its "public_jwk" column holds only its kid, kty, alg and use. */
+typedef enum key_purpose { KEY_SIGNING = 0, KEY_ENCRYPTION, KEY_SECRETS } key_purpose;
 
 const char *key_purpose_name(key_purpose p);
 
@@ -24,5 +27,9 @@ int keys_rotate(change *c, key_purpose purpose, jg_alg alg, char *why, size_t wh
 /* Make sure each purpose has an active and a next key (rotating once when
  * there is no active key). Sets *changed when it did something. */
 int keys_ensure(change *c, int *changed, char *why, size_t why_len);
+
+/* The same for the gateway secrets key alone (serve: a database made
+ * before schema 13 gets one at its first start). */
+int keys_ensure_secrets(change *c, int *changed, char *why, size_t why_len);
 
 #endif

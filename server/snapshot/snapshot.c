@@ -13,19 +13,24 @@
 #include "server/core/util.h"
 #include "server/core/view.h"
 #include "server/gateway/gateway.h"
+#include "server/snapshot/llm.h"
+#include "server/snapshot/secrets.h"
 
 /* ---- Walking the view ------------------------------------------------------
  * Both forms are written from one walk of the view's maps: APIs (each given
  * its position), then each client's approved subscriptions whose API is in
- * the view (with the scopes the API still defines), the revocations still
- * live, and the suspended clients. */
+ * the view (with the scopes the API still defines, and the effective limits
+ * read from the store, llm.h), the revocations still live, the suspended
+ * clients, and the live over-quota entries of clients and APIs in the view. */
 
 typedef struct walk_ops {
     int (*api)(void *ctx, const v_api *a, uint32_t *at);
     int (*sub)(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at, const v_api *a,
-               const char **scopes, size_t nscopes);
+               const char **scopes, size_t nscopes, const json_t *limits);
     int (*revoked)(void *ctx, const char *jti, int64_t exp);
     int (*suspended)(void *ctx, const char *client_id);
+    int (*overquota)(void *ctx, const char *client_id, uint32_t api_at, const char *api_id,
+                     const char *model, int64_t until);
 } walk_ops;
 
 typedef struct api_pos {
@@ -38,6 +43,7 @@ typedef struct walk {
     const walk_ops *ops;
     void *ctx;
     const view *v;
+    const snap_llm *llm;
     pmap pos; /* API id -> api_pos */
     int64_t now;
     const char **scopes;
@@ -85,7 +91,8 @@ static int walk_client(pitem *i, void *ctx)
         for (size_t m = 0; m < s->nscopes; m++)
             if (view_sub_has_scope(s, p->api, s->scopes[m]))
                 w->scopes[n++] = s->scopes[m];
-        if (w->ops->sub(w->ctx, s, c->client_id, p->at, p->api, w->scopes, n) != 0)
+        if (w->ops->sub(w->ctx, s, c->client_id, p->at, p->api, w->scopes, n,
+                        json_object_get(w->llm->limits, s->id)) != 0)
             return 1;
     }
     return 0;
@@ -105,11 +112,30 @@ static int walk_suspended(pitem *i, void *ctx)
     return c->suspended ? w->ops->suspended(w->ctx, c->client_id) != 0 : 0;
 }
 
-static int walk_view(const view *v, const walk_ops *ops, void *ctx)
+static int walk_overquota(walk *w)
 {
-    walk w = {.ops = ops, .ctx = ctx, .v = v, .now = sv_now()};
+    size_t i;
+    json_t *row;
+    json_array_foreach (w->llm->over_quota, i, row) {
+        const char *client_id = json_string_value(json_object_get(row, "client_id"));
+        const char *api_id = json_string_value(json_object_get(row, "api_id"));
+        const api_pos *p = (const api_pos *)pmap_get(&w->pos, api_id);
+        if (p == NULL || client_id == NULL || view_client(w->v, client_id) == NULL)
+            continue;
+        if (w->ops->overquota(w->ctx, client_id, p->at, api_id,
+                              json_string_value(json_object_get(row, "model")),
+                              json_integer_value(json_object_get(row, "until"))) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int walk_view(const view *v, const snap_llm *llm, const walk_ops *ops, void *ctx)
+{
+    walk w = {.ops = ops, .ctx = ctx, .v = v, .llm = llm, .now = sv_now()};
     int rc = pmap_each(&v->apis, walk_api, &w) || pmap_each(&v->clients, walk_client, &w) ||
-             pmap_each(&v->revoked, walk_revoked, &w) || pmap_each(&v->clients, walk_suspended, &w);
+             pmap_each(&v->revoked, walk_revoked, &w) ||
+             pmap_each(&v->clients, walk_suspended, &w) || walk_overquota(&w);
     pmap_clear(&w.pos);
     free(w.scopes);
     return rc ? -1 : 0;
@@ -118,7 +144,7 @@ static int walk_view(const view *v, const walk_ops *ops, void *ctx)
 /* ---- The JSON document (format 1) ----------------------------------------- */
 
 typedef struct json_out {
-    json_t *apis, *subs, *revoked, *suspended;
+    json_t *apis, *subs, *revoked, *suspended, *over_quota;
     uint32_t napis;
 } json_out;
 
@@ -151,16 +177,30 @@ static int json_api(void *ctx, const v_api *a, uint32_t *at)
 }
 
 static int json_sub(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at,
-                    const v_api *a, const char **scopes, size_t nscopes)
+                    const v_api *a, const char **scopes, size_t nscopes, const json_t *limits)
 {
     json_out *o = ctx;
     (void)api_at;
     json_t *sc = json_array();
     for (size_t k = 0; k < nscopes && sc != NULL; k++)
         json_array_append_new(sc, json_string(scopes[k]));
-    return json_array_append_new(o->subs,
-                                 json_pack("{ss ss ss ss so}", "id", s->id, "client_id", client_id,
-                                           "api_id", a->id, "audience", a->audience, "scopes", sc));
+    json_t *row = json_pack("{ss ss ss ss so}", "id", s->id, "client_id", client_id, "api_id",
+                            a->id, "audience", a->audience, "scopes", sc);
+    if (row != NULL && limits != NULL)
+        json_object_set(row, "limits", (json_t *)limits);
+    return json_array_append_new(o->subs, row);
+}
+
+static int json_overquota(void *ctx, const char *client_id, uint32_t api_at, const char *api_id,
+                          const char *model, int64_t until)
+{
+    json_out *o = ctx;
+    (void)api_at;
+    json_t *row = json_pack("{ss ss sI}", "client_id", client_id, "api_id", api_id, "until",
+                            (json_int_t)until);
+    if (row != NULL && model != NULL && model[0] != '\0')
+        json_object_set_new(row, "model", json_string(model));
+    return json_array_append_new(o->over_quota, row);
 }
 
 static int json_revoked(void *ctx, const char *jti, int64_t exp)
@@ -176,27 +216,36 @@ static int json_suspended(void *ctx, const char *client_id)
     return json_array_append_new(o->suspended, json_string(client_id));
 }
 
-static json_t *public_part(const struct view *v)
+static json_t *public_part(const struct view *v, const snap_llm *llm)
 {
-    static const walk_ops ops = {json_api, json_sub, json_revoked, json_suspended};
-    json_out o = {json_array(), json_array(), json_array(), json_array(), 0};
+    static const walk_ops ops = {json_api, json_sub, json_revoked, json_suspended, json_overquota};
+    json_out o = {json_array(), json_array(), json_array(), json_array(), json_array(), 0};
     json_t *keys = json_loads(v->keys->key_info, 0, NULL);
     json_t *verify = json_loadb(v->jwks_json, v->jwks_len, 0, NULL);
     if (o.apis == NULL || o.subs == NULL || o.revoked == NULL || o.suspended == NULL ||
-        walk_view(v, &ops, &o) != 0) {
+        o.over_quota == NULL || walk_view(v, llm, &ops, &o) != 0) {
         json_decref(o.apis);
         json_decref(o.subs);
         json_decref(o.revoked);
         json_decref(o.suspended);
+        json_decref(o.over_quota);
         json_decref(keys);
         json_decref(verify);
         return NULL;
     }
-    return json_pack("{ss si sI sI so so so so so so}", "format", "jwtgate-snapshot",
-                     "format_version", SNAPSHOT_FORMAT_VERSION, "version", (json_int_t)v->version,
-                     "generated_at", (json_int_t)v->built_at, "keys", keys, "verification_keys",
-                     verify, "apis", o.apis, "subscriptions", o.subs, "revoked_jti", o.revoked,
-                     "suspended_clients", o.suspended);
+    json_t *doc = json_pack("{ss si sI sI so so so so so so}", "format", "jwtgate-snapshot",
+                            "format_version", SNAPSHOT_FORMAT_VERSION, "version",
+                            (json_int_t)v->version, "generated_at", (json_int_t)v->built_at, "keys",
+                            keys, "verification_keys", verify, "apis", o.apis, "subscriptions",
+                            o.subs, "revoked_jti", o.revoked, "suspended_clients", o.suspended);
+    /* The LLM members only when there is something: older readers and
+     * hand-written snapshots go without them (docs/snapshot.md). */
+    if (doc != NULL && json_array_size(o.over_quota) > 0)
+        json_object_set(doc, "over_quota", o.over_quota);
+    if (doc != NULL && llm->llm != NULL)
+        json_object_set(doc, "llm", llm->llm);
+    json_decref(o.over_quota);
+    return doc;
 }
 
 long long snapshot_file_version(const char *path)
@@ -244,7 +293,7 @@ static int compiled_api(void *ctx, const v_api *a, uint32_t *at)
                              .name = a->name,
                              .version = a->version,
                              .base_path = a->base_path,
-                             .upstream = a->upstream,
+                             .upstream = a->upstream[0] != '\0' ? a->upstream : NULL,
                              .audience = a->audience,
                              .state = a->state,
                              .require_binding = a->require_binding,
@@ -259,11 +308,28 @@ static int compiled_api(void *ctx, const v_api *a, uint32_t *at)
 }
 
 static int compiled_sub(void *ctx, const v_sub *s, const char *client_id, uint32_t api_at,
-                        const v_api *a, const char **scopes, size_t nscopes)
+                        const v_api *a, const char **scopes, size_t nscopes, const json_t *limits)
 {
     (void)a;
-    return jg_snapshot_builder_add_subscription(ctx, s->id, client_id, api_at, scopes, nscopes) !=
-           JG_OK;
+    if (jg_snapshot_builder_add_subscription(ctx, s->id, client_id, api_at, scopes, nscopes) !=
+        JG_OK)
+        return 1;
+    if (limits == NULL)
+        return 0;
+    jg_snapshot_model_limits_in models[64];
+    jg_snapshot_limits_in in;
+    snap_llm_limits_in(limits, &in, models);
+    jg_err err = jg_snapshot_builder_set_sub_limits(ctx, client_id, api_at, &in);
+    if (err != JG_OK)
+        log_msg(L_ERR, "snapshot: limits of subscription %s: %s", s->id, jg_strerror(err));
+    return err != JG_OK;
+}
+
+static int compiled_overquota(void *ctx, const char *client_id, uint32_t api_at, const char *api_id,
+                              const char *model, int64_t until)
+{
+    (void)api_id;
+    return jg_snapshot_builder_add_overquota(ctx, client_id, api_at, model, until) != JG_OK;
 }
 
 static int compiled_revoked(void *ctx, const char *jti, int64_t exp)
@@ -276,9 +342,12 @@ static int compiled_suspended(void *ctx, const char *client_id)
     return jg_snapshot_builder_add_suspended(ctx, client_id) != JG_OK;
 }
 
-static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
+static int build_compiled(jgd *d, const struct view *v, const snap_llm *llm, uint8_t **out,
+                          size_t *out_len)
 {
-    static const walk_ops ops = {compiled_api, compiled_sub, compiled_revoked, compiled_suspended};
+    static const walk_ops ops = {compiled_api, compiled_sub, compiled_revoked, compiled_suspended,
+                                 compiled_overquota};
+    char *llm_text = llm->llm != NULL ? json_dumps(llm->llm, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     jg_snapshot_builder *b = NULL;
     const v_keys *k = v->keys;
     int rc = -1;
@@ -287,18 +356,21 @@ static int build_compiled(jgd *d, const struct view *v, uint8_t **out, size_t *o
                                      v->identity) == JG_OK &&
         jg_snapshot_builder_set_keys(b, k->decrypt_jwks, strlen(k->decrypt_jwks), k->jwks_json,
                                      k->jwks_len, k->key_info, strlen(k->key_info)) == JG_OK &&
-        walk_view(v, &ops, b) == 0)
+        walk_view(v, llm, &ops, b) == 0 && (llm->llm == NULL || llm_text != NULL) &&
+        (llm_text == NULL || jg_snapshot_builder_set_llm(b, llm_text, strlen(llm_text)) == JG_OK))
         rc = jg_snapshot_builder_finish(b, out, out_len) == JG_OK ? 0 : -1;
     if (rc != 0)
         log_msg(L_ERR, "snapshot: cannot build the compiled snapshot");
     jg_snapshot_builder_free(b);
+    free(llm_text);
     return rc;
 }
 
 /* The view's snapshot as the JSON document (format 1, --snapshot-format json). */
-static int build_json(jgd *d, const struct view *v, uint8_t **out, size_t *out_len)
+static int build_json(jgd *d, const struct view *v, const snap_llm *llm, uint8_t **out,
+                      size_t *out_len)
 {
-    json_t *doc = public_part(v);
+    json_t *doc = public_part(v, llm);
     char db_id[33];
     for (size_t i = 0; i < sizeof v->identity; i++)
         snprintf(db_id + 2 * i, 3, "%02x", v->identity[i]);
@@ -339,11 +411,19 @@ int snapshot_write(jgd *d, const struct view *v)
         return -2;
     }
     atomic_store(&d->snapshot_older, 0);
+    /* The secrets key first: a local gateway that loads the new snapshot
+     * finds the key its provider keys are sealed to (secrets.h). */
+    secrets_write_file(d, v);
+    snap_llm llm;
+    if (snap_llm_load(d, v, sv_now(), &llm) != 0)
+        return -1;
     uint8_t *data = NULL;
     size_t len = 0;
-    if ((d->cfg.snapshot_format == SNAPSHOT_COMPILED ? build_compiled(d, v, &data, &len)
-                                                     : build_json(d, v, &data, &len)) != 0)
+    if ((d->cfg.snapshot_format == SNAPSHOT_COMPILED ? build_compiled(d, v, &llm, &data, &len)
+                                                     : build_json(d, v, &llm, &data, &len)) != 0) {
+        snap_llm_free(&llm);
         return -1;
+    }
     /* One atomic writer for both forms: the library's (temporary file in the
      * same directory, mode 0600 or --snapshot-mode 0640, fsync, rename,
      * fsync of the directory). */
@@ -352,6 +432,7 @@ int snapshot_write(jgd *d, const struct view *v)
     int saved = errno;
     if (err != JG_OK) {
         jg_free_secret(data, len);
+        snap_llm_free(&llm);
         log_msg(L_ERR, "snapshot: cannot write %s: %s", d->cfg.snapshot_path, strerror(saved));
         return -1;
     }
@@ -362,12 +443,15 @@ int snapshot_write(jgd *d, const struct view *v)
         if (d->cfg.snapshot_format != SNAPSHOT_COMPILED) {
             jg_free_secret(data, len);
             data = NULL;
-            if (build_compiled(d, v, &data, &len) != 0)
+            if (build_compiled(d, v, &llm, &data, &len) != 0) {
+                snap_llm_free(&llm);
                 return 0; /* logged; the local file is written */
+            }
         }
         gateway_published(d, v, data, len);
     } else {
         jg_free_secret(data, len);
     }
+    snap_llm_free(&llm);
     return 0;
 }

@@ -184,6 +184,15 @@ static const char *const migrations[] = {
     "CREATE INDEX usage_minutes_app_tenant ON usage_minutes(app_tenant_id, minute);"
     "CREATE TABLE usage_batches (gateway_id TEXT NOT NULL, batch_id TEXT NOT NULL,"
     " received_at BIGINT NOT NULL, records INTEGER NOT NULL, PRIMARY KEY (gateway_id, batch_id));",
+    /* 13: the gateway secrets key; who is over quota (sqlite_schema.c). */
+    "ALTER TABLE keys DROP CONSTRAINT keys_purpose_check;"
+    "ALTER TABLE keys ADD CONSTRAINT keys_purpose_check"
+    " CHECK (purpose IN ('signing', 'encryption', 'secrets'));"
+    "CREATE TABLE llm_over_quota (" ROWID
+    " id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, client_id TEXT NOT NULL,"
+    " api_id TEXT NOT NULL, model TEXT NOT NULL, limit_name TEXT NOT NULL,"
+    " until BIGINT NOT NULL, created_at BIGINT NOT NULL, UNIQUE (client_id, api_id, model));"
+    "CREATE INDEX llm_over_quota_until ON llm_over_quota(until);",
 };
 
 size_t pg_migration_count(void)

@@ -201,6 +201,29 @@ static const char *const migrations[] = {
     "CREATE INDEX usage_minutes_app_tenant ON usage_minutes(app_tenant_id, minute);"
     "CREATE TABLE usage_batches (gateway_id TEXT NOT NULL, batch_id TEXT NOT NULL,"
     " received_at BIGINT NOT NULL, records INTEGER NOT NULL, PRIMARY KEY (gateway_id, batch_id));",
+    /* 13: the gateway secrets key (purpose 'secrets': the provider keys in
+     * the snapshot are sealed to it, docs/ai-gateway.md); SQLite changes a
+     * CHECK by rebuilding the table. And who is over quota: one row per
+     * (client, API, model; '' = the whole subscription), until the end of
+     * the minute or day whose limit was hit (server/gateway/overquota.c). */
+    "CREATE TABLE keys_13 ("
+    " id TEXT PRIMARY KEY,"
+    " purpose TEXT NOT NULL CHECK (purpose IN ('signing', 'encryption', 'secrets')),"
+    " alg TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('next', 'active', 'retiring', 'retired')),"
+    " public_jwk TEXT NOT NULL, private_jwe TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " activated_at INTEGER, retiring_at INTEGER, retired_at INTEGER);"
+    "INSERT INTO keys_13 SELECT id, purpose, alg, state, public_jwk, private_jwe, created_at,"
+    " activated_at, retiring_at, retired_at FROM keys;"
+    "DROP TABLE keys;"
+    "ALTER TABLE keys_13 RENAME TO keys;"
+    "CREATE UNIQUE INDEX keys_one_active ON keys(purpose) WHERE state = 'active';"
+    "CREATE UNIQUE INDEX keys_one_next ON keys(purpose) WHERE state = 'next';"
+    "CREATE TABLE llm_over_quota ("
+    " id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL, client_id TEXT NOT NULL,"
+    " api_id TEXT NOT NULL, model TEXT NOT NULL, limit_name TEXT NOT NULL,"
+    " until INTEGER NOT NULL, created_at INTEGER NOT NULL, UNIQUE (client_id, api_id, model));"
+    "CREATE INDEX llm_over_quota_until ON llm_over_quota(until);",
 };
 
 size_t sqlite_migration_count(void)

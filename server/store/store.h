@@ -56,6 +56,7 @@ typedef enum store_table {
     T_LLM_PROVIDERS,  /* an llm API's providers (schema 12) */
     T_LLM_KEYS,       /* their provider key pools, sealed (schema 12) */
     T_LLM_PLANS,      /* named limit sets of subscriptions to llm APIs (schema 12) */
+    T_LLM_OVER_QUOTA, /* clients over a limit of an llm API, until when (schema 13) */
     T__COUNT
 } store_table;
 

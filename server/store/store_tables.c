@@ -121,6 +121,13 @@ static const store_column llm_plans_cols[] = {
     {"id", COL_TEXT},        {"tenant_id", COL_TEXT}, {"name", COL_TEXT}, {"limits", COL_JSON},
     {"created_at", COL_INT}, {"updated_at", COL_INT}, {NULL, COL_TEXT}};
 
+/* Who is over quota (schema 13): model "" is the whole subscription;
+ * limit_name the counter hit ("tokens_per_day", ...). */
+static const store_column llm_over_quota_cols[] = {
+    {"id", COL_TEXT},     {"subscription_id", COL_TEXT}, {"client_id", COL_TEXT},
+    {"api_id", COL_TEXT}, {"model", COL_TEXT},           {"limit_name", COL_TEXT},
+    {"until", COL_INT},   {"created_at", COL_INT},       {NULL, COL_TEXT}};
+
 static const store_table_desc tables[T__COUNT] = {
     [T_USERS] = {"users", "id", "created_at", users_cols},
     [T_TENANTS] = {"tenants", "id", "created_at", tenants_cols},
@@ -141,6 +148,7 @@ static const store_table_desc tables[T__COUNT] = {
     [T_LLM_PROVIDERS] = {"llm_providers", "id", "priority", llm_providers_cols},
     [T_LLM_KEYS] = {"llm_keys", "id", "created_at", llm_keys_cols},
     [T_LLM_PLANS] = {"llm_plans", "id", "created_at", llm_plans_cols},
+    [T_LLM_OVER_QUOTA] = {"llm_over_quota", "id", "until", llm_over_quota_cols},
 };
 
 const store_table_desc *store_table_info(store_table t)

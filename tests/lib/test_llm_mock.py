@@ -107,6 +107,17 @@ class OpenAI(unittest.TestCase):
         st, _, raw = call(self.mock, 'GET', '/_mock/requests')
         self.assertEqual(len(json.loads(raw)), 6)
 
+    def test_chunked_request_body(self):
+        conn = http.client.HTTPConnection('127.0.0.1', self.mock.port, timeout=30)
+        data = json.dumps(CHAT).encode()
+        conn.request('POST', '/v1/chat/completions', body=iter([data[:10], data[10:]]),
+                     headers=OA, encode_chunked=True)
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(json.loads(resp.read())['usage']['total_tokens'], 10)
+        conn.close()
+        self.assertEqual(json.loads(self.mock.requests[0].body), CHAT)
+
     def test_cut_stream(self):
         self.mock.configure({'cut_after': 2})
         st, _, raw = call(self.mock, 'POST', '/v1/chat/completions', dict(CHAT, stream=True), OA)

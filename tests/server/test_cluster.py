@@ -44,6 +44,11 @@ def state(srv):
     for k, key in (('apis', 'id'), ('subscriptions', 'id'), ('revoked_jti', 'jti')):
         snap[k] = sorted(snap[k], key=lambda e: e[key])
     snap['suspended_clients'] = sorted(snap['suspended_clients'])
+    # each node seals the provider keys itself (a random IV each): the same keys, other bytes
+    for a in snap.get('llm', {}).get('apis', []):
+        for p in a['providers']:
+            for k in p['keys']:
+                k['sealed'] = 'S'
     return json.loads(json.dumps(snap).replace(srv.issuer, 'I'))
 
 
@@ -154,9 +159,12 @@ class Cluster(unittest.TestCase):
         keys = count('SELECT count(*) FROM keys')
         self.n2.admin('POST', '/keys/rotate', {}, expect=200)
         caught_up(self.nodes)
-        # one rotation, whichever node ran it: a new key per purpose, one active each
+        # one rotation, whichever node ran it: a new key per purpose rotated (signing and
+        # encryption: "both"), one active each (and the gateway secrets key's, untouched)
         self.assertEqual(count('SELECT count(*) FROM keys') - keys, 2)
-        self.assertEqual(count("SELECT count(*) FROM keys WHERE state = 'active'"), 2)
+        self.assertEqual(count("SELECT count(*) FROM keys WHERE state = 'active'"), 3)
+        self.assertEqual(count("SELECT count(*) FROM keys WHERE state = 'active'"
+                               " AND purpose = 'secrets'"), 1)
         jwks = [n.request('GET', '/.well-known/jwks.json').json() for n in self.nodes]
         kids = [sorted(k['kid'] for k in j['keys']) for j in jwks]
         self.assertEqual(kids[1], kids[0])
@@ -191,6 +199,41 @@ class Cluster(unittest.TestCase):
         for i, n in enumerate(self.nodes):
             self.assertGreater(metric(n, 'jwtgated_views_total{how="derived"}'), derived[i])
         self.assertEqual(state(self.n2), state(self.n1))
+
+    def test_over_quota_decided_by_one_node_is_in_every_snapshot(self):
+        """Usage reported to one node, over the limit: the entry it writes reaches the
+        other nodes' snapshots (docs/ai-gateway.md "Over-quota clients")."""
+        import time
+        import uuid
+        ta, tb = self.w.tenants['a'], self.w.tenants['b']
+        _, api = self.n1.admin('POST', '/tenants/%s/apis' % ta, {
+            'name': 'llmq', 'version': 'v1', 'base_path': '/llmq', 'kind': 'llm',
+            'audience': 'https://llmq.test', 'scopes': ['chat']}, expect=201)
+        self.n1.admin('POST', '/tenants/%s/apis/%s/lifecycle' % (ta, api['id']),
+                      {'state': 'published'}, expect=200)
+        _, app = self.n1.admin('POST', '/tenants/%s/apps' % tb, {'name': 'llmq'}, expect=201)
+        _, sub = self.n1.admin('POST', '/tenants/%s/subscriptions' % tb, {
+            'app_id': app['id'], 'api_id': api['id'], 'scopes': ['chat']}, expect=201)
+        self.n1.admin('POST', '/tenants/%s/subscriptions/%s/approve' % (ta, sub['id']),
+                      {'limits': {'tokens_per_day': 10}}, expect=200)
+        _, gw = self.n1.admin('POST', '/gateways', {'name': 'q-' + uuid.uuid4().hex[:6], 'jwk': {
+            'kty': 'EC', 'crv': 'P-256', 'x': 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+            'y': 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0'}}, expect=201)
+        caught_up(self.nodes)
+        day = int(time.time()) // 86400 * 86400
+        rec = {'minute': int(time.time()) // 60 * 60, 'client_id': app['client_id'],
+               'api': api['id'], 'model': 'm', 'provider': 'p', 'key_id': 'k', 'requests': 1,
+               'input_tokens': 10, 'output_tokens': 0, 'status': 200}
+        r = self.n2.request('POST', '/gateway/v1/usage',
+                            json.dumps({'batch_id': 'q1', 'records': [rec]}),
+                            {'Authorization': 'Bearer ' + gw['credential'],
+                             'Content-Type': 'application/json'})
+        self.assertEqual(r.status, 200, r)
+        caught_up(self.nodes)
+        for n in self.nodes:
+            got = [(e['client_id'], e['api_id'], e['until'])
+                   for e in n.snapshot().get('over_quota', [])]
+            self.assertIn((app['client_id'], api['id'], day + 86400), got)
 
     def test_z_a_node_killed_leaves_the_others_serving(self):
         n3 = self.n3

@@ -34,8 +34,9 @@ static void test_format_table(void **state)
 static void test_openai_same_format(void **state)
 {
     (void)state;
-    const char *body = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-                       "\"stream\":true,\"seed\":7,\"x_unknown\":{\"a\":[1]}}";
+    const char *body =
+        "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        "\"stream\":true,\"seed\":7,\"x_unknown\":{\"a\":[1]}}";
     jg_llm_request *req = lt_parse(JG_LLM_OPENAI, JG_LLM_CHAT, body, JG_LLM_OK, NULL);
     assert_string_equal(jg_llm_request_model(req), "gpt-4o");
     assert_true(jg_llm_request_stream(req));
@@ -59,7 +60,8 @@ static void test_openai_same_format(void **state)
                    JG_LLM_OK, NULL);
     assert_true(jg_llm_request_wants_usage(req));
     jg_llm_request_free(req);
-    j = lt_build(JG_LLM_OPENAI, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
+    j = lt_build(JG_LLM_OPENAI,
+                 "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}",
                  JG_LLM_OPENAI, "p");
     assert_null(lt_at(j, "stream_options"));
     json_decref(j);
@@ -73,9 +75,9 @@ static void test_embeddings(void **state)
     char *out = NULL;
     size_t len = 0;
     char err[JG_LLM_ERR_MAX];
-    assert_int_equal(jg_llm_request_build(req, JG_LLM_OPENAI, "text-embedding-3-small", &out,
-                                          &len, err),
-                     JG_LLM_OK);
+    assert_int_equal(
+        jg_llm_request_build(req, JG_LLM_OPENAI, "text-embedding-3-small", &out, &len, err),
+        JG_LLM_OK);
     json_t *j = lt_json(out);
     assert_string_equal(lt_str(j, "model"), "text-embedding-3-small");
     assert_int_equal(lt_int(j, "dimensions"), 8);
@@ -147,7 +149,8 @@ static void test_anthropic_to_openai(void **state)
     (void)state;
     json_t *j = lt_build(
         JG_LLM_ANTHROPIC,
-        "{\"model\":\"claude\",\"max_tokens\":300,\"system\":[{\"type\":\"text\",\"text\":\"sys\"}],"
+        "{\"model\":\"claude\",\"max_tokens\":300,\"system\":[{\"type\":\"text\",\"text\":\"sys\"}]"
+        ","
         "\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
         "{\"type\":\"text\",\"text\":\"b\"}]},{\"role\":\"assistant\",\"content\":\"ok\"},"
         "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"see\"},{\"type\":\"image\","
@@ -217,7 +220,8 @@ static void test_refused_across_formats(void **state)
                        "tools");
     expect_unsupported(JG_LLM_OPENAI, "{\"model\":\"m\"," OA_USER ",\"n\":2}", "n:");
     expect_unsupported(JG_LLM_OPENAI,
-                       "{\"model\":\"m\"," OA_USER ",\"response_format\":{\"type\":\"json_object\"}}",
+                       "{\"model\":\"m\"," OA_USER
+                       ",\"response_format\":{\"type\":\"json_object\"}}",
                        "response_format");
     expect_unsupported(JG_LLM_OPENAI,
                        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},"
@@ -260,7 +264,7 @@ static void test_hostile_bodies(void **state)
     char err[JG_LLM_ERR_MAX];
     jg_llm_request *req = NULL;
     /* size: over the limit, checked before anything else */
-    size_t big = 2 * 1024 * 1024;
+    size_t big = (size_t)2 * 1024 * 1024;
     char *huge = malloc(big);
     assert_non_null(huge);
     memset(huge, ' ', big);
@@ -287,8 +291,8 @@ static void test_hostile_bodies(void **state)
         deep[k++] = '}';
         deep[k] = '\0';
         err[0] = '\0';
-        jg_llm_request_free(
-            lt_parse(JG_LLM_OPENAI, JG_LLM_CHAT, deep, levels == 64 ? JG_LLM_OK : JG_LLM_EINVAL, err));
+        jg_llm_request_free(lt_parse(JG_LLM_OPENAI, JG_LLM_CHAT, deep,
+                                     levels == 64 ? JG_LLM_OK : JG_LLM_EINVAL, err));
         if (levels == 65)
             assert_non_null(strstr(err, "deeper"));
     }
@@ -367,9 +371,9 @@ static void test_hostile_bodies(void **state)
 
     /* a NUL byte inside the body is not JSON */
     const char nul[] = "{\"model\":\"m\"\0," OA_USER "}";
-    assert_int_equal(jg_llm_request_parse(JG_LLM_OPENAI, JG_LLM_CHAT, nul, sizeof nul - 1, 0, &req,
-                                          err),
-                     JG_LLM_EINVAL);
+    assert_int_equal(
+        jg_llm_request_parse(JG_LLM_OPENAI, JG_LLM_CHAT, nul, sizeof nul - 1, 0, &req, err),
+        JG_LLM_EINVAL);
     /* the error never quotes the body */
     lt_parse(JG_LLM_OPENAI, JG_LLM_CHAT, "{\"model\":\"sk-secret-like value\"," OA_USER "}",
              JG_LLM_EINVAL, err);
@@ -436,14 +440,10 @@ static void test_error_and_models_bodies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_table),
-        cmocka_unit_test(test_openai_same_format),
-        cmocka_unit_test(test_embeddings),
-        cmocka_unit_test(test_openai_to_anthropic),
-        cmocka_unit_test(test_anthropic_to_openai),
-        cmocka_unit_test(test_refused_across_formats),
-        cmocka_unit_test(test_hostile_bodies),
-        cmocka_unit_test(test_error_and_models_bodies),
+        cmocka_unit_test(test_format_table),        cmocka_unit_test(test_openai_same_format),
+        cmocka_unit_test(test_embeddings),          cmocka_unit_test(test_openai_to_anthropic),
+        cmocka_unit_test(test_anthropic_to_openai), cmocka_unit_test(test_refused_across_formats),
+        cmocka_unit_test(test_hostile_bodies),      cmocka_unit_test(test_error_and_models_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -162,9 +162,25 @@ class LLMMock:
             protocol_version = 'HTTP/1.1'
 
             def handle_one(self):
-                n = int(self.headers.get('Content-Length') or 0)
-                body = self.rfile.read(n) if n else b''
+                if 'chunked' in self.headers.get('Transfer-Encoding', '').lower():
+                    body = self._chunked()
+                else:
+                    n = int(self.headers.get('Content-Length') or 0)
+                    body = self.rfile.read(n) if n else b''
                 outer._serve(self, body)
+
+            def _chunked(self):
+                # a proxy that streams the request body (nginx with
+                # proxy_request_buffering off) sends it chunked
+                out = b''
+                while True:
+                    size = int(self.rfile.readline().split(b';', 1)[0].strip() or b'0', 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b'\r\n', b'\n', b''):
+                            pass  # trailers
+                        return out
+                    out += self.rfile.read(size)
+                    self.rfile.readline()
 
             do_GET = do_POST = do_PUT = do_DELETE = handle_one
 
@@ -174,8 +190,9 @@ class LLMMock:
         self.httpd = http.server.ThreadingHTTPServer((self.host, self.port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
+        # a short poll: stop() (and so every test's cleanup) waits for it
         self.thread = threading.Thread(target=self.httpd.serve_forever, name='llm-mock',
-                                       daemon=True)
+                                       kwargs={'poll_interval': 0.05}, daemon=True)
         self.thread.start()
         return self
 
