@@ -275,7 +275,7 @@ static jg_err compile_limits(compiler *c, const json_t *lim, size_t i, const cha
 {
     char where[64];
     snprintf(where, sizeof where, "subscriptions[%zu].limits", i);
-    const json_t *models = json_object_get(lim, "models");
+    json_t *models = json_object_get(lim, "models"); /* not const: jansson's iterator */
     if (!json_is_object(lim) || (models && !json_is_null(models) && !json_is_object(models))) {
         say(c->detail, c->detail_len, "%s and its \"models\" must be objects", where);
         return JG_ERR_JSON_TYPE;
@@ -298,8 +298,8 @@ static jg_err compile_limits(compiler *c, const json_t *lim, size_t i, const cha
     }
     jg_snapshot_model_limits_in ms[64];
     size_t k = 0;
-    for (void *it = nm ? json_object_iter((json_t *)(uintptr_t)models) : NULL; it;
-         it = json_object_iter_next((json_t *)(uintptr_t)models, it)) {
+    for (void *it = nm ? json_object_iter(models) : NULL; it;
+         it = json_object_iter_next(models, it)) {
         const char *name = json_object_iter_key(it);
         const json_t *mv = json_object_iter_value(it);
         int64_t m[3];

@@ -355,7 +355,7 @@ static jg_llm_status from_anthropic(jg_llm_stream *st, json_t *ev)
          * could end the line and inject fields. */
         char name[64];
         size_t k = 0;
-        for (; type[k] != '\0' && k < sizeof name - 1; k++) {
+        for (; k < sizeof name - 1 && type[k] != '\0'; k++) {
             char c = type[k];
             if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '_'))
