@@ -516,16 +516,28 @@ class Failover(AITest):
         return [r.headers.get('authorization') or r.headers.get('x-api-key')
                 for r in self.mocks[mock].requests]
 
+    def test_keys_spread(self):
+        # (runs before the rotation test takes keys out) requests spread over the
+        # pool: each worker starts at the next key; ten requests, two workers, so one
+        # of them served five and used both keys
+        tok = token(self.keys, 'app1')
+        before = len(self.keys_used('first'))
+        for _ in range(10):
+            self.assertEqual(self.post('/llm/v1/chat/completions', CHAT, tok).status, 200)
+        used = self.keys_used('first')[before:]
+        self.assertEqual(sorted(set(used)), ['Bearer sk-first-1', 'Bearer sk-first-2'])
+
     def test_rotation_removal_fallback(self):
         tok = token(self.keys, 'app1')
         first = self.mocks['first']
         # 429 on one key: the next key answers; the rate-limited one rests
         first.set_key_status('sk-first-1', 429, retry_after=120)
+        before = len(self.keys_used('first'))
         for _ in range(4):
             r = self.client('openai', 'chat', CHAT, tok)
             self.assertTrue(r['ok'], r)
             self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'first')
-        used = self.keys_used('first')
+        used = self.keys_used('first')[before:]
         self.assertLessEqual(used.count('Bearer sk-first-1'), 1, used)
         self.assertEqual(used.count('Bearer sk-first-2'), 4, used)
         # 401 on the other: the provider has no key left, the next provider
