@@ -86,7 +86,7 @@ class EndToEnd(unittest.TestCase):
         # 20 tokens a minute: two answers of the mock (5 in + 5 out each)
         srv.admin('POST', '/tenants/%s/subscriptions/%s/approve' % (ta, sub['id']),
                   {'limits': {'tokens_per_minute': 20}}, expect=200)
-        cls.api, cls.app = api, app
+        cls.api, cls.app, cls.ta, cls.tb = api, app, ta, tb
         r = srv.token(app['client_id'], app['client_secret'])
         assert r.status == 200, r
         cls.tok = r.json()['access_token']
@@ -166,6 +166,45 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(self.mock.calls(), calls)
         self.assertFalse(os.path.exists(os.path.join(two.dir, 'usage.log'))
                          and self.usage_lines(two))
+
+    def test_pending_subscription_and_revoked_token(self):
+        # a client whose subscription waits for approval, and a revoked token:
+        # refused by both gateways, no provider call
+        srv, ta, tb = self.srv, self.ta, self.tb
+        _, app = srv.admin('POST', '/tenants/%s/apps' % tb, {'name': 'pending-client'},
+                           expect=201)
+        srv.admin('POST', '/tenants/%s/subscriptions' % tb, {
+            'app_id': app['id'], 'api_id': self.api['id'], 'scopes': ['chat']}, expect=201)
+        calls = self.mock.calls()
+        r = srv.token(app['client_id'], app['client_secret'])
+        if r.status == 200:
+            for gw in self.gws:
+                got = request(gw.port, '/llm/v1/chat/completions', token=r.json()['access_token'],
+                              method='POST', body=json.dumps(ai.CHAT).encode(),
+                              headers={'Content-Type': 'application/json'})
+                self.assertIn(got.status, (401, 403), got)
+        else:
+            self.assertIn(r.status, (400, 401, 403), r)
+        # a token of the approved client, revoked
+        _, other = srv.admin('POST', '/tenants/%s/apps' % tb, {'name': 'revoked-client'},
+                             expect=201)
+        _, sub = srv.admin('POST', '/tenants/%s/subscriptions' % tb, {
+            'app_id': other['id'], 'api_id': self.api['id'], 'scopes': ['chat']}, expect=201)
+        srv.admin('POST', '/tenants/%s/subscriptions/%s/approve' % (ta, sub['id']), {},
+                  expect=200)
+        tok = srv.token(other['client_id'], other['client_secret']).json()['access_token']
+        r = srv.post_form('/oauth2/revoke', {'token': tok},
+                          auth=(other['client_id'], other['client_secret']))
+        self.assertEqual(r.status, 200, r)
+        version = srv.snapshot()['version']
+        for gw in self.gws:
+            jgtest.wait_until(lambda: gw.logs().count('version %d loaded' % version) >= 1, 10,
+                              step=0.1, what='the gateway to load the snapshot')
+            got = request(gw.port, '/llm/v1/chat/completions', token=tok, method='POST',
+                          body=json.dumps(ai.CHAT).encode(),
+                          headers={'Content-Type': 'application/json'})
+            self.assertEqual(got.status, 401, got)
+        self.assertEqual(self.mock.calls(), calls)
 
 
 if __name__ == '__main__':
