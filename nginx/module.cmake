@@ -17,7 +17,8 @@ else()
 endif()
 set(JG_NGX_MODULE "${CMAKE_BINARY_DIR}/nginx/ngx_http_jwtgate_module.so")
 file(GLOB JG_NGX_SOURCES CONFIGURE_DEPENDS
-  ${PROJECT_SOURCE_DIR}/nginx/*.c ${PROJECT_SOURCE_DIR}/nginx/*.h)
+  ${PROJECT_SOURCE_DIR}/nginx/*.c ${PROJECT_SOURCE_DIR}/nginx/*.h
+  ${PROJECT_SOURCE_DIR}/nginx/llm/*.c ${PROJECT_SOURCE_DIR}/nginx/llm/*.h)
 
 add_custom_command(
   OUTPUT ${JG_NGX_MODULE}

@@ -1631,3 +1631,45 @@ ngx_http_jwtgate_header_filter(ngx_http_request_t *r)
 
     return ngx_http_next_header_filter(r);
 }
+
+
+/* ---- for other modules -------------------------------------------------- */
+
+
+/*
+ * What this module verified about the main request, for
+ * ngx_http_jwtgate_ai_module (which routes LLM requests after the access
+ * phase): the snapshot (the request holds a reference to it until the
+ * request ends), the API it routed to and the token's client_id (pointing
+ * into the verified claims, valid as long as the request). NGX_DECLINED: the
+ * request was not allowed by a location with jwtgate_snapshot (no decision,
+ * a refusal, or a location without a snapshot). Never blocks; workers are
+ * single-threaded.
+ */
+
+ngx_int_t
+ngx_http_jwtgate_request_identity(ngx_http_request_t *r,
+    ngx_http_jwtgate_snap_t **snap, ngx_http_jwtgate_api_t **api,
+    ngx_str_t *client_id)
+{
+    ngx_http_jwtgate_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_jwtgate_module);
+
+    if (ctx == NULL || ctx->status != NGX_OK || ctx->snap == NULL
+        || ctx->api == NULL || ctx->claims == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_jwtgate_claim_str(ctx->claims, "client_id", client_id)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    *snap = ctx->snap;
+    *api = ctx->api;
+
+    return NGX_OK;
+}

@@ -446,6 +446,9 @@ extern ngx_module_t  ngx_http_jwtgate_module;
 
 /* the request (ngx_http_jwtgate_module.c) */
 ngx_int_t ngx_http_jwtgate_init_handlers(ngx_conf_t *cf);
+ngx_int_t ngx_http_jwtgate_request_identity(ngx_http_request_t *r,
+    ngx_http_jwtgate_snap_t **snap, ngx_http_jwtgate_api_t **api,
+    ngx_str_t *client_id);
 
 /* key sets (ngx_http_jwtgate_keys.c) */
 ngx_int_t ngx_http_jwtgate_load_keys(ngx_conf_t *cf,

@@ -43,7 +43,7 @@ class Demo(unittest.TestCase):
 
     def test_printed_commands_then_ctrl_c(self):
         env = self.env('interactive')
-        env['JWTGATE_DEMO_PORT'] = str(free_port_range(3))   # P, P+1, P+2
+        env['JWTGATE_DEMO_PORT'] = str(free_port_range(4))   # P .. P+3 (P+3: the mock LLM)
         log = os.path.join(os.environ.get('JWTGATE_DEMO_DIR', '/tmp'), 'interactive.out')
         os.makedirs(os.path.dirname(log), exist_ok=True)
         with open(log, 'w') as out:
@@ -64,15 +64,24 @@ class Demo(unittest.TestCase):
             block = text.split('In another terminal:', 1)[1].split('Admin token:', 1)[0]
             cmds = [c.strip() for c in re.split(r'\n(?=\S)', block.strip())
                     if c.strip() and not c.startswith('#')]
-            self.assertEqual(len(cmds), 4, cmds)   # token, call, revoke, call
+            # token, call, the LLM API with curl and with the openai client, revoke, call
+            self.assertEqual(len(cmds), 6, cmds)
             self.assertRegex(text, r'Web console: http://127\.0\.0\.1:\d+/console/ - sign in as '
                                    r'admin with [a-z2-9]{5}(-[a-z2-9]{5}){3} ')
             self.assertTrue(cmds[0].startswith('TOKEN=$(curl'), cmds[0])
-            script = ('set -e\n%s\necho "CALL1 $(%s | head -1)"\n%s\nsleep 1.2\n'
-                      'echo "CALL2 $(%s | head -1)"\n' % (cmds[0], cmds[1], cmds[2], cmds[3]))
+            self.assertIn('/llm/v1/chat/completions', cmds[2])
+            self.assertIn("require('openai')", cmds[3])
+            script = ('set -e\n%s\necho "CALL1 $(%s | head -1)"\necho "LLM $(%s | head -1)"\n'
+                      '%s\nsleep 1.2\necho "CALL2 $(%s | head -1)"\n'
+                      % (cmds[0], cmds[1], cmds[2], cmds[4], cmds[5]))
             r = subprocess.run(['bash', '-c', script], capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertRegex(r.stdout, r'CALL1 HTTP/1.1 200')
+            # the LLM API answers once jwtgated publishes the snapshot's llm section
+            # (with its secrets key beside the snapshot); before that: 404, no model
+            secrets = os.path.join(env['JWTGATE_DEMO_DIR'], 'jwtgated', 'gateway-secrets.jwk')
+            self.assertRegex(r.stdout, r'LLM HTTP/1.1 %s'
+                             % ('200' if os.path.exists(secrets) else '404'))
             self.assertRegex(r.stdout, r'CALL2 HTTP/1.1 401')
         finally:
             # Ctrl-C: the terminal sends SIGINT to the whole foreground process group.
