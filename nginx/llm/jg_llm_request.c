@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jg_llm_int.h"
+#include "jg_llm_scan.h"
 
 #define MAX_BODY_DEFAULT ((size_t)1024 * 1024)
 #define MAX_MODEL        128
@@ -19,6 +20,8 @@ struct jg_llm_request {
     const char *model; /* in doc */
     bool stream;
     bool wants_usage;
+    size_t raw_len; /* the client's bytes, for the same-format build */
+    char raw[];
 };
 
 /* The admin API's rule for model names: printable ASCII, no space, quote or backslash. */
@@ -280,7 +283,7 @@ jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *
         json_decref(doc);
         return JG_LLM_EINVAL;
     }
-    jg_llm_request *req = calloc(1, sizeof *req);
+    jg_llm_request *req = calloc(1, sizeof *req + len + 1);
     if (req == NULL) {
         json_decref(doc);
         return JG_LLM_ENOMEM;
@@ -290,6 +293,8 @@ jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *
     req->doc = doc;
     req->model = json_string_value(model);
     req->stream = stream;
+    memcpy(req->raw, body, len);
+    req->raw_len = len;
     if (fmt == JG_LLM_ANTHROPIC)
         req->wants_usage = true;
     else
@@ -693,6 +698,52 @@ fail:
     return st;
 }
 
+/* Same format, the common case: the client's bytes with the model value
+ * replaced and, for an OpenAI stream, stream_options appended, without copying
+ * and dumping the tree. false: take the tree path (nothing set). */
+static bool same_format(const jg_llm_request *req, const char *provider_model, char **body,
+                        size_t *len, jg_llm_status *st)
+{
+    for (const char *p = provider_model; *p != '\0'; p++)
+        if ((unsigned char)*p >= 0x80)
+            return false; /* jansson's UTF-8 check decides */
+    jg__llm_obj doc;
+    if (jg__llm_scan_object(req->raw, req->raw_len, &doc) != JG__SCAN_OK)
+        return false;
+    const jg__llm_member *mm = jg__llm_scan_get(&doc, "model");
+    if (mm == NULL)
+        return false; /* cannot be: parse required it */
+    static const char so[] = ",\"stream_options\":{\"include_usage\":true}";
+    size_t add = 0;
+    if (req->fmt == JG_LLM_OPENAI && req->stream) {
+        if (jg__llm_scan_get(&doc, "stream_options") != NULL)
+            return false; /* the client's own: merged on the tree */
+        add = sizeof so - 1;
+    }
+    size_t el = jg__llm_escaped_len(provider_model);
+    size_t from = (size_t)(mm->value - req->raw), to = from + mm->value_len;
+    size_t close = (size_t)(doc.close - req->raw);
+    size_t n = req->raw_len - (to - from) + el + add;
+    char *o = malloc(n + 1);
+    if (o == NULL) {
+        *st = JG_LLM_ENOMEM;
+        return true;
+    }
+    memcpy(o, req->raw, from);
+    jg__llm_escape(provider_model, o + from);
+    size_t at = from + el;
+    memcpy(o + at, req->raw + to, close - to);
+    at += close - to;
+    memcpy(o + at, so, add); /* doc has members: model at least */
+    at += add;
+    memcpy(o + at, req->raw + close, req->raw_len - close);
+    o[n] = '\0';
+    *body = o;
+    *len = n;
+    *st = JG_LLM_OK;
+    return true;
+}
+
 jg_llm_status jg_llm_request_build(const jg_llm_request *req, jg_llm_format provider,
                                    const char *provider_model, char **body, size_t *len,
                                    char err[JG_LLM_ERR_MAX])
@@ -706,6 +757,8 @@ jg_llm_status jg_llm_request_build(const jg_llm_request *req, jg_llm_format prov
     }
     json_t *o = NULL;
     jg_llm_status st;
+    if (provider == req->fmt && same_format(req, provider_model, body, len, &st))
+        return st;
     if (provider == req->fmt) {
         o = json_deep_copy(req->doc);
         if (o == NULL || json_object_set_new(o, "model", json_string(provider_model)) != 0) {
