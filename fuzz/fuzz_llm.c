@@ -4,13 +4,17 @@
  * in the four directions, SSE streams fed in pieces of every size. The first
  * byte chooses what, the second the formats; the rest is the input. Every
  * output must be NUL terminated at its length, every emitted stream piece a
- * whole event.
+ * whole event. Every input is also given to the fast paths' JSON scanner,
+ * which must agree with jansson (jg__llm_loads) on whether it is a valid
+ * object, and report spans inside it.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jg_llm.h"
+#include "jg_llm_int.h"
+#include "jg_llm_scan.h"
 
 static void check_out(const char *s, size_t len)
 {
@@ -83,6 +87,25 @@ static void stream(jg_llm_format p, jg_llm_format c, bool wants, size_t piece, c
     jg_llm_stream_free(st);
 }
 
+/* The scanner's verdict against jansson's (UNSURE: jansson decides, fine). */
+static void scan_agrees(const uint8_t *d, size_t n)
+{
+    jg__llm_obj o;
+    jg__scan_rc rc = jg__llm_scan_object((const char *)d, n, &o);
+    json_t *j = jg__llm_loads((const char *)d, n);
+    bool ok = json_is_object(j);
+    if ((rc == JG__SCAN_OK && !ok) || (rc == JG__SCAN_INVALID && ok))
+        abort();
+    if (rc == JG__SCAN_OK) {
+        if (o.n != json_object_size(j) || o.open < (const char *)d || o.close >= (const char *)d + n)
+            abort();
+        for (size_t k = 0; k < o.n; k++)
+            if (o.m[k].value < o.open || o.m[k].value + o.m[k].value_len > o.close)
+                abort();
+    }
+    json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,6 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jg_llm_format a = (jg_llm_format)(sel & 1), b = (jg_llm_format)((sel >> 1) & 1);
     data += 2;
     size -= 2;
+    scan_agrees(data, size);
     switch (mode) {
     case 0:
         request(a, JG_LLM_CHAT, data, size);
