@@ -159,6 +159,17 @@ static bool digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* jansson's lexer swallows one NUL byte right after a number or a literal (it
+ * ungets the byte that ended the token, and a NUL in its buffer reads as "get
+ * more"): such a body is valid for it, and jansson alone should say what it
+ * means. */
+static bool token_end(scanner *sc)
+{
+    if (sc->i < sc->len && sc->s[sc->i] == '\0')
+        return fail(sc, JG__SCAN_UNSURE);
+    return true;
+}
+
 static bool number(scanner *sc)
 {
     const char *s = sc->s;
@@ -205,7 +216,7 @@ static bool number(scanner *sc)
         if (int_len > 19 ||
             (int_len == 19 && memcmp(s + int_start, neg ? min : max, 19) > 0))
             return fail(sc, JG__SCAN_INVALID);
-        return true;
+        return token_end(sc);
     }
     /* ... and reals that overflow a double */
     char buf[64];
@@ -218,7 +229,7 @@ static bool number(scanner *sc)
     double d = strtod(buf, NULL);
     if ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE)
         return fail(sc, JG__SCAN_INVALID);
-    return true;
+    return token_end(sc);
 }
 
 static bool literal(scanner *sc, const char *word, size_t n)
@@ -226,7 +237,7 @@ static bool literal(scanner *sc, const char *word, size_t n)
     if (sc->len - sc->i < n || memcmp(sc->s + sc->i, word, n) != 0)
         return fail(sc, JG__SCAN_INVALID);
     sc->i += n;
-    return true;
+    return token_end(sc);
 }
 
 /* The next code point of the raw string text s[*i..n) (validated by string()). */

@@ -60,6 +60,10 @@ static void test_validity(void **state)
     /* a NUL byte anywhere */
     agree("{\"a\":1}\0", 8);
     assert_int_equal(agree("{\"a\":\"\0\"}", 9), JG__SCAN_INVALID);
+    /* jansson takes one NUL right after a number or literal: it decides those */
+    assert_int_equal(agree("{\"a\":0\0}", 8), JG__SCAN_UNSURE);
+    assert_int_equal(agree("{\"a\":[true\0]}", 12), JG__SCAN_UNSURE);
+    assert_int_equal(agree("{\"a\":1 \0}", 9), JG__SCAN_INVALID);
 }
 
 static void test_depth_and_limits(void **state)
