@@ -97,7 +97,8 @@ static void scan_agrees(const uint8_t *d, size_t n)
     if ((rc == JG__SCAN_OK && !ok) || (rc == JG__SCAN_INVALID && ok))
         abort();
     if (rc == JG__SCAN_OK) {
-        if (o.n != json_object_size(j) || o.open < (const char *)d || o.close >= (const char *)d + n)
+        if (o.n != json_object_size(j) || o.open < (const char *)d ||
+            o.close >= (const char *)d + n)
             abort();
         for (size_t k = 0; k < o.n; k++)
             if (o.m[k].value < o.open || o.m[k].value + o.m[k].value_len > o.close)

@@ -213,8 +213,7 @@ static bool number(scanner *sc)
     if (!real) {
         /* jansson refuses integers beyond int64 ("too big integer") */
         static const char max[] = "9223372036854775807", min[] = "9223372036854775808";
-        if (int_len > 19 ||
-            (int_len == 19 && memcmp(s + int_start, neg ? min : max, 19) > 0))
+        if (int_len > 19 || (int_len == 19 && memcmp(s + int_start, neg ? min : max, 19) > 0))
             return fail(sc, JG__SCAN_INVALID);
         return token_end(sc);
     }
@@ -437,7 +436,7 @@ uint64_t jg__llm_scan_count(const jg__llm_member *m)
     for (size_t k = 0; k < m->value_len; k++) {
         char c = m->value[k];
         if (!digit(c))
-            return 0; /* a real: not an integer for jansson */
+            return 0;                     /* a real: not an integer for jansson */
         v = v * 10 + (uint64_t)(c - '0'); /* within int64: checked by the scan */
     }
     return v;
@@ -448,8 +447,7 @@ size_t jg__llm_escaped_len(const char *s)
     size_t n = 2;
     for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' ||
-            c == '\t')
+        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
             n += 2;
         else if (c < 0x20)
             n += 6;

@@ -579,7 +579,7 @@ static jg__scan_rc fast_anthropic(jg_llm_stream *st, const jg__llm_obj *ev, jg_l
     } else if (IS("message_delta")) {
         um = jg__llm_scan_get(ev, "usage");
     }
-    bool has_usage = jg__llm_scan_is_object(um);
+    bool has_usage = um != NULL && jg__llm_scan_is_object(um);
     if (has_usage && jg__llm_scan_object(um->value, um->value_len, &u) != JG__SCAN_OK)
         return JG__SCAN_UNSURE;
     /* nothing can fall back past this point: the state changes */
@@ -607,7 +607,8 @@ static jg__scan_rc fast_anthropic(jg_llm_stream *st, const jg__llm_obj *ev, jg_l
         st->block_open = true;
         const jg__llm_member *idx = jg__llm_scan_get(ev, "index");
         st->block_index = 0;
-        if (idx != NULL && (idx->value[0] == '-' || (idx->value[0] >= '0' && idx->value[0] <= '9')) &&
+        if (idx != NULL &&
+            (idx->value[0] == '-' || (idx->value[0] >= '0' && idx->value[0] <= '9')) &&
             memchr(idx->value, '.', idx->value_len) == NULL &&
             memchr(idx->value, 'e', idx->value_len) == NULL &&
             memchr(idx->value, 'E', idx->value_len) == NULL)
@@ -677,8 +678,7 @@ static jg__scan_rc fast_event(jg_llm_stream *st, jg_llm_status *rc)
     jg__scan_rc r = jg__llm_scan_object(st->data, st->data_len, &ev);
     if (r != JG__SCAN_OK)
         return r;
-    return st->provider == JG_LLM_OPENAI ? fast_openai(st, &ev, rc)
-                                         : fast_anthropic(st, &ev, rc);
+    return st->provider == JG_LLM_OPENAI ? fast_openai(st, &ev, rc) : fast_anthropic(st, &ev, rc);
 }
 
 static jg_llm_status dispatch(jg_llm_stream *st)

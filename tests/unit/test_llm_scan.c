@@ -32,28 +32,85 @@ static void test_validity(void **state)
 {
     (void)state;
     static const char *const ok[] = {
-        "{}", " \t\r\n{ } \n", "{\"a\":1}", "{\"a\":[1,2,{\"b\":null}],\"c\":true,\"d\":false}",
-        "{\"a\":-0}", "{\"a\":0.5e-3}", "{\"a\":1E+2}", "{\"a\":-9223372036854775808}",
-        "{\"a\":9223372036854775807}", "{\"a\":1e-999}", "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
-        "{\"a\":\"\\u00e9\\uD83D\\uDE00\"}", "{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
-        "{\"a\":\"x\x7f\"}", "{\"a\":{},\"b\":[]}", "{\"a\":1,\"A\":2}",
+        "{}",
+        " \t\r\n{ } \n",
+        "{\"a\":1}",
+        "{\"a\":[1,2,{\"b\":null}],\"c\":true,\"d\":false}",
+        "{\"a\":-0}",
+        "{\"a\":0.5e-3}",
+        "{\"a\":1E+2}",
+        "{\"a\":-9223372036854775808}",
+        "{\"a\":9223372036854775807}",
+        "{\"a\":1e-999}",
+        "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+        "{\"a\":\"\\u00e9\\uD83D\\uDE00\"}",
+        "{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+        "{\"a\":\"x\x7f\"}",
+        "{\"a\":{},\"b\":[]}",
+        "{\"a\":1,\"A\":2}",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         expect(ok[i], JG__SCAN_OK);
     static const char *const bad[] = {
-        "", "   ", "[]", "[1]", "\"s\"", "1", "{", "}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
-        "{,\"a\":1}", "{\"a\":1 \"b\":2}", "{a:1}", "{'a':1}", "{\"a\":01}", "{\"a\":-}",
-        "{\"a\":1.}", "{\"a\":.5}", "{\"a\":1e}", "{\"a\":1e+}", "{\"a\":+1}", "{\"a\":0x1}",
-        "{\"a\":9223372036854775808}", "{\"a\":-9223372036854775809}",
-        "{\"a\":12345678901234567890123}", "{\"a\":1e999}", "{\"a\":-1e999}", "{\"a\":tru}",
-        "{\"a\":truex}", "{\"a\":nul}", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":\"\\x\"}",
-        "{\"a\":\"\\u12\"}", "{\"a\":\"\\u0000\"}", "{\"a\":\"\\uD800\"}", "{\"a\":\"\\uDC00\"}",
-        "{\"a\":\"\\uD800\\u0041\"}", "{\"a\":\"\\uD800x\"}", "{\"a\":\"\x01\"}", "{\"a\":\"\t\"}",
-        "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xe0\x80\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
-        "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":\"\xff\"}", "{\"a\":\"\x80\"}", "{\"a\":\"\xc3\"}",
-        "{\"a\":1}x", "{\"a\":1}{}", "{\"a\":1,\"a\":2}", "{\"a\":1,\"\\u0061\":2}",
-        "{\"x\":{\"k\":1,\"b\":2,\"k\":3}}", "{\"a\":[{\"b\":1,\"b\":1}]}", "{\"\xc3\xa9\":1,\"\\u00e9\":2}",
-        "{\"a\":1}\xef\xbb\xbf", "\xef\xbb\xbf{}", "{\"a\":\"unterminated}",
+        "",
+        "   ",
+        "[]",
+        "[1]",
+        "\"s\"",
+        "1",
+        "{",
+        "}",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":1,}",
+        "{,\"a\":1}",
+        "{\"a\":1 \"b\":2}",
+        "{a:1}",
+        "{'a':1}",
+        "{\"a\":01}",
+        "{\"a\":-}",
+        "{\"a\":1.}",
+        "{\"a\":.5}",
+        "{\"a\":1e}",
+        "{\"a\":1e+}",
+        "{\"a\":+1}",
+        "{\"a\":0x1}",
+        "{\"a\":9223372036854775808}",
+        "{\"a\":-9223372036854775809}",
+        "{\"a\":12345678901234567890123}",
+        "{\"a\":1e999}",
+        "{\"a\":-1e999}",
+        "{\"a\":tru}",
+        "{\"a\":truex}",
+        "{\"a\":nul}",
+        "{\"a\":NaN}",
+        "{\"a\":Infinity}",
+        "{\"a\":\"\\x\"}",
+        "{\"a\":\"\\u12\"}",
+        "{\"a\":\"\\u0000\"}",
+        "{\"a\":\"\\uD800\"}",
+        "{\"a\":\"\\uDC00\"}",
+        "{\"a\":\"\\uD800\\u0041\"}",
+        "{\"a\":\"\\uD800x\"}",
+        "{\"a\":\"\x01\"}",
+        "{\"a\":\"\t\"}",
+        "{\"a\":\"\xc0\xaf\"}",
+        "{\"a\":\"\xe0\x80\xaf\"}",
+        "{\"a\":\"\xed\xa0\x80\"}",
+        "{\"a\":\"\xf4\x90\x80\x80\"}",
+        "{\"a\":\"\xff\"}",
+        "{\"a\":\"\x80\"}",
+        "{\"a\":\"\xc3\"}",
+        "{\"a\":1}x",
+        "{\"a\":1}{}",
+        "{\"a\":1,\"a\":2}",
+        "{\"a\":1,\"\\u0061\":2}",
+        "{\"x\":{\"k\":1,\"b\":2,\"k\":3}}",
+        "{\"a\":[{\"b\":1,\"b\":1}]}",
+        "{\"\xc3\xa9\":1,\"\\u00e9\":2}",
+        "{\"a\":1}\xef\xbb\xbf",
+        "\xef\xbb\xbf{}",
+        "{\"a\":\"unterminated}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect(bad[i], JG__SCAN_INVALID);
@@ -119,7 +176,7 @@ static void test_members(void **state)
     assert_int_equal(jg__llm_scan_object(um->value, um->value_len, &u), JG__SCAN_OK);
     assert_int_equal(jg__llm_scan_count(jg__llm_scan_get(&u, "prompt_tokens")), 7);
     assert_int_equal(jg__llm_scan_count(jg__llm_scan_get(&u, "completion_tokens")), 0); /* real */
-    assert_int_equal(jg__llm_scan_count(jg__llm_scan_get(&u, "x")), 0);                 /* negative */
+    assert_int_equal(jg__llm_scan_count(jg__llm_scan_get(&u, "x")), 0); /* negative */
     assert_int_equal(jg__llm_scan_count(jg__llm_scan_get(&u, "absent")), 0);
     assert_null(jg__llm_scan_get(&o, "mode"));
     assert_null(jg__llm_scan_get(&o, "models"));
@@ -147,9 +204,9 @@ static void check_answer(jg_llm_format fmt, const char *body, const char *model,
     char *o = NULL;
     size_t len = 0;
     jg_llm_usage u;
-    assert_int_equal(jg_llm_response_translate(fmt, fmt, JG_LLM_CHAT, model, body, strlen(body),
-                                               &o, &len, &u),
-                     JG_LLM_OK);
+    assert_int_equal(
+        jg_llm_response_translate(fmt, fmt, JG_LLM_CHAT, model, body, strlen(body), &o, &len, &u),
+        JG_LLM_OK);
     assert_int_equal(strlen(o), len);
     json_t *want = lt_json(body), *got = lt_json(o);
     json_object_set_new(want, "model", json_string(model));
@@ -165,13 +222,17 @@ static void check_answer(jg_llm_format fmt, const char *body, const char *model,
 static void test_fast_answers(void **state)
 {
     (void)state;
-    check_answer(JG_LLM_OPENAI, "{\"model\":\"p\",\"usage\":{\"prompt_tokens\":3,"
-                                "\"completion_tokens\":4}}", "pub\"lic\\", 3, 4);
+    check_answer(JG_LLM_OPENAI,
+                 "{\"model\":\"p\",\"usage\":{\"prompt_tokens\":3,"
+                 "\"completion_tokens\":4}}",
+                 "pub\"lic\\", 3, 4);
     check_answer(JG_LLM_OPENAI, "{\"model\":\"public\"}", "public", 0, 0);
     check_answer(JG_LLM_OPENAI, " {\"id\" : 1 } ", "public", 0, 0); /* model appended */
     check_answer(JG_LLM_OPENAI, "{}", "public", 0, 0);
-    check_answer(JG_LLM_ANTHROPIC, "{\"usage\":{\"input_tokens\":5,\"cache_read_input_tokens\":2,"
-                                   "\"output_tokens\":9},\"model\":7}", "m", 7, 9);
+    check_answer(JG_LLM_ANTHROPIC,
+                 "{\"usage\":{\"input_tokens\":5,\"cache_read_input_tokens\":2,"
+                 "\"output_tokens\":9},\"model\":7}",
+                 "m", 7, 9);
     char *o = NULL;
     size_t len = 0;
     jg_llm_usage u;
@@ -217,8 +278,8 @@ static void test_fast_build(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_validity),    cmocka_unit_test(test_depth_and_limits),
-        cmocka_unit_test(test_members),     cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_validity),     cmocka_unit_test(test_depth_and_limits),
+        cmocka_unit_test(test_members),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_fast_answers), cmocka_unit_test(test_fast_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -572,7 +572,8 @@ static void test_fast_path_same_values(void **state)
     (void)state;
     const char *o =
         "data: {\"id\": \"c1\", \"model\": \"prov-model\", \"choices\": [{\"index\": 0, \"delta\": "
-        "{\"role\": \"assistant\", \"content\": \"\"}, \"finish_reason\": null}], \"usage\": null}\n\n"
+        "{\"role\": \"assistant\", \"content\": \"\"}, \"finish_reason\": null}], \"usage\": "
+        "null}\n\n"
         "data: {\"usage\":null,\"id\":\"c1\",\"model\":\"prov-model\",\"choices\":[{\"index\":0,"
         "\"delta\":{\"content\":\"h\\u00e9\"},\"finish_reason\":\"stop\"}]}\n\n"
         "data: {\"id\":\"c1\",\"choices\":[ ],\"usage\":{\"prompt_tokens\":3,"
@@ -583,7 +584,8 @@ static void test_fast_path_same_values(void **state)
     same_events(JG_LLM_OPENAI, true, o, 5);
     const char *a =
         "event: message_start\ndata: {\"type\": \"message_start\", \"message\": {\"id\": \"m1\", "
-        "\"usage\": {\"input_tokens\": 5, \"cache_read_input_tokens\": 1, \"output_tokens\": 1}}}\n\n"
+        "\"usage\": {\"input_tokens\": 5, \"cache_read_input_tokens\": 1, \"output_tokens\": "
+        "1}}}\n\n"
         "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,"
         "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
         "event: ping\ndata: {}\n\n"
