@@ -428,6 +428,37 @@ const jg__llm_member *jg__llm_scan_get(const jg__llm_obj *obj, const char *name)
     return NULL;
 }
 
+void jg__llm_scan_iter(jg__llm_iter *it, const char *v, size_t n)
+{
+    it->p = v + 1;       /* past [ */
+    it->end = v + n - 1; /* at ] */
+}
+
+bool jg__llm_scan_next(jg__llm_iter *it, const char **v, size_t *n)
+{
+    scanner sc = {it->p, (size_t)(it->end - it->p), 0, JG__SCAN_OK};
+    ws(&sc);
+    if (sc.i < sc.len && sc.s[sc.i] == ',')
+        sc.i++;
+    ws(&sc);
+    if (sc.i >= sc.len)
+        return false;
+    size_t start = sc.i;
+    if (!value(&sc, 0, NULL))
+        return false; /* cannot be: the array was scanned */
+    *v = sc.s + start;
+    *n = sc.i - start;
+    it->p = sc.s + sc.i;
+    return true;
+}
+
+bool jg__llm_scan_str_is(const jg__llm_member *m, const char *s)
+{
+    size_t n = strlen(s);
+    return m != NULL && m->value_len == n + 2 && m->value[0] == '"' &&
+           memcmp(m->value + 1, s, n) == 0;
+}
+
 uint64_t jg__llm_scan_count(const jg__llm_member *m)
 {
     if (m == NULL || m->value_len == 0 || !digit(m->value[0]))

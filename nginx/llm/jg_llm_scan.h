@@ -49,6 +49,18 @@ jg__scan_rc jg__llm_scan_object(const char *s, size_t len, jg__llm_obj *obj);
  * name), or NULL. */
 const jg__llm_member *jg__llm_scan_get(const jg__llm_obj *obj, const char *name);
 
+/* The elements of an array value v[0..n) of a successful scan, in order. */
+typedef struct {
+    const char *p, *end;
+} jg__llm_iter;
+
+void jg__llm_scan_iter(jg__llm_iter *it, const char *v, size_t n);
+/* The next element's text in *v, *n; false after the last. */
+bool jg__llm_scan_next(jg__llm_iter *it, const char **v, size_t *n);
+
+/* Whether m's value is the string `s` written without escapes. */
+bool jg__llm_scan_str_is(const jg__llm_member *m, const char *s);
+
 /* Value kinds by their first byte. */
 static inline bool jg__llm_scan_is_object(const jg__llm_member *m)
 {

@@ -275,12 +275,97 @@ static void test_fast_build(void **state)
                 "stream_options");
 }
 
+/* parse's checks on the scanner give the jansson path's verdict: the same body
+ * with more members than the scanner tracks goes through jansson. */
+static void same_verdict(jg_llm_format fmt, const char *body)
+{
+    char pad[4096];
+    size_t k = 1;
+    pad[0] = '{';
+    for (int m = 0; m < 40; m++)
+        k += (size_t)snprintf(pad + k, sizeof pad - k, "\"__pad_%d\":0,", m);
+    snprintf(pad + k, sizeof pad - k, "%s", body + 1);
+    jg_llm_request *a = NULL, *b = NULL;
+    char ea[JG_LLM_ERR_MAX] = "", eb[JG_LLM_ERR_MAX] = "";
+    jg_llm_status sa = jg_llm_request_parse(fmt, JG_LLM_CHAT, body, strlen(body), 0, &a, ea);
+    jg_llm_status sb = jg_llm_request_parse(fmt, JG_LLM_CHAT, pad, strlen(pad), 0, &b, eb);
+    if (sa != sb || strcmp(ea, eb) != 0)
+        fail_msg("%s: %d (%s) vs the tree's %d (%s)", body, sa, ea, sb, eb);
+    if (sa == JG_LLM_OK) {
+        assert_string_equal(jg_llm_request_model(a), jg_llm_request_model(b));
+        assert_int_equal(jg_llm_request_stream(a), jg_llm_request_stream(b));
+        assert_int_equal(jg_llm_request_wants_usage(a), jg_llm_request_wants_usage(b));
+    }
+    jg_llm_request_free(a);
+    jg_llm_request_free(b);
+}
+
+static void test_fast_parse(void **state)
+{
+    (void)state;
+#define M "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]"
+    static const char *const openai[] = {
+        "{\"model\":\"m\"," M "}",
+        "{\"model\":\"m\"," M ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}",
+        "{\"model\":\"m\"," M ",\"stream\":null,\"stream_options\":null,\"stop\":[\"a\",\"b\"]}",
+        "{\"model\":\"m\"," M ",\"stream_options\":{\"include_usage\":null}}",
+        "{\"model\":\"m\"," M ",\"stream_options\":{}}",
+        "{\"model\":\"m\"," M ",\"stream_options\":[]}",
+        "{\"model\":\"m\"," M ",\"stream\":1}",
+        "{\"model\":\"m\"," M ",\"max_tokens\":0}",
+        "{\"model\":\"m\"," M ",\"max_tokens\":1.0}",
+        "{\"model\":\"m\"," M ",\"max_completion_tokens\":-1}",
+        "{\"model\":\"m\"," M ",\"temperature\":\"1\"}",
+        "{\"model\":\"m\"," M ",\"top_p\":0.5,\"temperature\":null,\"stop\":\"x\"}",
+        "{\"model\":\"m\"," M ",\"stop\":[1]}",
+        "{\"model\":\"m\",\"messages\":[]}",
+        "{\"model\":\"m\",\"messages\":{}}",
+        "{\"model\":\"m\",\"messages\":[1]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"us\\u0065r\",\"content\":\"hi\"}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"robot\",\"content\":\"hi\"}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"assistant\"}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":null}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":1}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\"}]}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\","
+        "\"text\":\"a\"},{\"type\":\"image_url\"}]}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[1]}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"},{\"role\":"
+        "\"function\",\"content\":\"y\"},{\"role\":\"developer\",\"content\":\"z\"}]}",
+        "{\"model\":\"a b\"," M "}",
+        "{\"model\":\"\"," M "}",
+        "{\"model\":\"\\u0067pt\"," M "}",
+        "{\"model\":7," M "}",
+        "{" M "}",
+    };
+    for (size_t i = 0; i < sizeof openai / sizeof openai[0]; i++)
+        same_verdict(JG_LLM_OPENAI, openai[i]);
+    static const char *const anthropic[] = {
+        "{\"model\":\"m\",\"max_tokens\":5," M "}",
+        "{\"model\":\"m\"," M "}",
+        "{\"model\":\"m\",\"max_tokens\":null," M "}",
+        "{\"model\":\"m\",\"max_tokens\":5," M ",\"system\":\"s\",\"stop_sequences\":[\"x\"]}",
+        "{\"model\":\"m\",\"max_tokens\":5," M ",\"system\":null}",
+        "{\"model\":\"m\",\"max_tokens\":5," M ",\"system\":[{\"type\":\"text\",\"text\":\"s\"}]}",
+        "{\"model\":\"m\",\"max_tokens\":5," M ",\"system\":[{\"type\":\"image\"}]}",
+        "{\"model\":\"m\",\"max_tokens\":5," M ",\"stop_sequences\":null}",
+        "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"system\",\"content\":\"x\"}]}",
+        "{\"model\":\"m\",\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":null}]}",
+        "{\"model\":\"m\",\"max_tokens\":5,\"stream\":true," M "}",
+    };
+    for (size_t i = 0; i < sizeof anthropic / sizeof anthropic[0]; i++)
+        same_verdict(JG_LLM_ANTHROPIC, anthropic[i]);
+#undef M
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validity),     cmocka_unit_test(test_depth_and_limits),
         cmocka_unit_test(test_members),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_fast_answers), cmocka_unit_test(test_fast_build),
+        cmocka_unit_test(test_fast_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
