@@ -590,8 +590,11 @@ static jg__scan_rc fast_anthropic(jg_llm_stream *st, const jg__llm_obj *ev, jg_l
         if (jg__llm_scan_get(&u, "output_tokens") != NULL)
             st->usage.output = jg__llm_scan_count(jg__llm_scan_get(&u, "output_tokens"));
     }
-    if (id != NULL && st->id == NULL)
-        st->id = strndup(id, idl); /* out of memory: the default id is used */
+    if (id != NULL && st->id == NULL && (st->id = malloc(idl + 1)) != NULL) {
+        /* (not strndup: id is not NUL terminated; out of memory: the default id) */
+        memcpy(st->id, id, idl);
+        st->id[idl] = '\0';
+    }
     edit e[1];
     size_t n = 0;
     if (IS("message_start")) {
@@ -608,11 +611,20 @@ static jg__scan_rc fast_anthropic(jg_llm_stream *st, const jg__llm_obj *ev, jg_l
         const jg__llm_member *idx = jg__llm_scan_get(ev, "index");
         st->block_index = 0;
         if (idx != NULL &&
-            (idx->value[0] == '-' || (idx->value[0] >= '0' && idx->value[0] <= '9')) &&
-            memchr(idx->value, '.', idx->value_len) == NULL &&
-            memchr(idx->value, 'e', idx->value_len) == NULL &&
-            memchr(idx->value, 'E', idx->value_len) == NULL)
-            st->block_index = strtol(idx->value, NULL, 10);
+            (idx->value[0] == '-' || (idx->value[0] >= '0' && idx->value[0] <= '9'))) {
+            /* json_is_integer: digits only (the scan checked the range); not strtol,
+             * the bytes are not NUL terminated */
+            bool neg = idx->value[0] == '-', integer = true;
+            uint64_t v = 0;
+            for (size_t k = neg ? 1 : 0; k < idx->value_len; k++) {
+                if (idx->value[k] < '0' || idx->value[k] > '9')
+                    integer = false;
+                else
+                    v = v * 10 + (uint64_t)(idx->value[k] - '0');
+            }
+            if (integer)
+                st->block_index = neg ? (long)(0 - v) : (long)v;
+        }
     } else if (IS("content_block_stop")) {
         st->block_open = false;
     } else if (IS("message_delta")) {
