@@ -297,6 +297,7 @@ static bool object(scanner *sc, int depth, jg__llm_obj *top)
         return fail(sc, JG__SCAN_INVALID);
     /* names of this object, for the duplicate check */
     jg__llm_obj local;
+    /* cppcheck-suppress uninitvar ; (local is written below before any read) */
     jg__llm_obj *o = top != NULL ? top : &local;
     o->open = sc->s + sc->i;
     o->n = 0;

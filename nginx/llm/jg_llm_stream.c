@@ -595,7 +595,7 @@ static jg__scan_rc fast_anthropic(jg_llm_stream *st, const jg__llm_obj *ev, jg_l
         memcpy(st->id, id, idl);
         st->id[idl] = '\0';
     }
-    edit e[1];
+    edit e[1] = {{0, 0, false}};
     size_t n = 0;
     if (IS("message_start")) {
         if (has_msg) {
