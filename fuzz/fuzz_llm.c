@@ -4,13 +4,18 @@
  * in the four directions, SSE streams fed in pieces of every size. The first
  * byte chooses what, the second the formats; the rest is the input. Every
  * output must be NUL terminated at its length, every emitted stream piece a
- * whole event.
+ * whole event. Every input is also given to the fast paths' JSON scanner,
+ * which must agree with jansson (jg__llm_loads) on whether it is a valid
+ * object, and report spans inside it.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jg_llm.h"
+#include "jg_llm_int.h"
+#include "jg_llm_scan.h"
 
 static void check_out(const char *s, size_t len)
 {
@@ -18,11 +23,57 @@ static void check_out(const char *s, size_t len)
         abort();
 }
 
+static bool has_pad(const uint8_t *d, size_t n)
+{
+    for (size_t i = 0; i + 9 <= n; i++)
+        if (memcmp(d + i, "__jg_pad_", 9) == 0)
+            return true;
+    return false;
+}
+
+/* The body with more top-level members than the scanner tracks: parse takes
+ * the jansson path for it, whose verdict the scanner's checks must share. */
+static void same_verdict(jg_llm_format fmt, const uint8_t *d, size_t n, const jg_llm_request *req)
+{
+    size_t i = 0;
+    while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r'))
+        i++;
+    if (i >= n || d[i] != '{' || n > 65536 || has_pad(d, n))
+        return; /* (a member of ours already there: a duplicate when padded) */
+    size_t j = i + 1;
+    while (j < n && (d[j] == ' ' || d[j] == '\t' || d[j] == '\n' || d[j] == '\r'))
+        j++;
+    if (j >= n || d[j] == '}')
+        return;
+    char *pad = malloc(n + 40 * 20);
+    if (pad == NULL)
+        return;
+    memcpy(pad, d, i + 1);
+    size_t k = i + 1;
+    for (int m = 0; m < 40; m++)
+        k += (size_t)sprintf(pad + k, "\"__jg_pad_%d\":0,", m);
+    memcpy(pad + k, d + i + 1, n - i - 1);
+    k += n - i - 1;
+    jg_llm_request *slow = NULL;
+    char err[JG_LLM_ERR_MAX];
+    jg_llm_status st = jg_llm_request_parse(fmt, JG_LLM_CHAT, pad, k, 4 * 1024 * 1024, &slow, err);
+    if ((st == JG_LLM_OK) != (req != NULL))
+        abort();
+    if (req != NULL && (strcmp(jg_llm_request_model(req), jg_llm_request_model(slow)) != 0 ||
+                        jg_llm_request_stream(req) != jg_llm_request_stream(slow) ||
+                        jg_llm_request_wants_usage(req) != jg_llm_request_wants_usage(slow)))
+        abort();
+    jg_llm_request_free(slow);
+    free(pad);
+}
+
 static void request(jg_llm_format fmt, jg_llm_op op, const uint8_t *d, size_t n)
 {
     jg_llm_request *req = NULL;
     char err[JG_LLM_ERR_MAX];
     jg_llm_status st = jg_llm_request_parse(fmt, op, (const char *)d, n, 0, &req, err);
+    if (op == JG_LLM_CHAT && (st == JG_LLM_OK || st == JG_LLM_EINVAL))
+        same_verdict(fmt, d, n, req);
     if (st != JG_LLM_OK) {
         if (req != NULL || strlen(err) >= JG_LLM_ERR_MAX)
             abort();
@@ -83,6 +134,26 @@ static void stream(jg_llm_format p, jg_llm_format c, bool wants, size_t piece, c
     jg_llm_stream_free(st);
 }
 
+/* The scanner's verdict against jansson's (UNSURE: jansson decides, fine). */
+static void scan_agrees(const uint8_t *d, size_t n)
+{
+    jg__llm_obj o;
+    jg__scan_rc rc = jg__llm_scan_object((const char *)d, n, &o);
+    json_t *j = jg__llm_loads((const char *)d, n);
+    bool ok = json_is_object(j);
+    if ((rc == JG__SCAN_OK && !ok) || (rc == JG__SCAN_INVALID && ok))
+        abort();
+    if (rc == JG__SCAN_OK) {
+        if (o.n != json_object_size(j) || o.open < (const char *)d ||
+            o.close >= (const char *)d + n)
+            abort();
+        for (size_t k = 0; k < o.n; k++)
+            if (o.m[k].value < o.open || o.m[k].value + o.m[k].value_len > o.close)
+                abort();
+    }
+    json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jg_llm_format a = (jg_llm_format)(sel & 1), b = (jg_llm_format)((sel >> 1) & 1);
     data += 2;
     size -= 2;
+    scan_agrees(data, size);
     switch (mode) {
     case 0:
         request(a, JG_LLM_CHAT, data, size);

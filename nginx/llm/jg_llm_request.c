@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jg_llm_int.h"
+#include "jg_llm_scan.h"
 
 #define MAX_BODY_DEFAULT ((size_t)1024 * 1024)
 #define MAX_MODEL        128
@@ -15,10 +16,13 @@
 struct jg_llm_request {
     jg_llm_format fmt;
     jg_llm_op op;
-    json_t *doc;
-    const char *model; /* in doc */
+    json_t *doc;       /* NULL when the checks ran on the scanner (built when needed) */
+    const char *model; /* in doc or model_buf */
+    char model_buf[MAX_MODEL + 1];
     bool stream;
     bool wants_usage;
+    size_t raw_len; /* the client's bytes, for the same-format build */
+    char raw[];
 };
 
 /* The admin API's rule for model names: printable ASCII, no space, quote or backslash. */
@@ -223,6 +227,180 @@ static bool embeddings_ok(const json_t *doc, char *err)
     return false;
 }
 
+/* ---- The checks without a tree ---------------------------------------------
+ * The same rules as above on the scanner's spans, for the common case. They
+ * say only "every check passes": anything else (a failed check, escapes where
+ * a name is compared, more members than the scanner tracks) goes to the jansson
+ * path, which gives the verdict and the message. */
+
+static bool fs_absent_or_null(const jg__llm_member *m)
+{
+    return m == NULL || (m->value_len == 4 && memcmp(m->value, "null", 4) == 0);
+}
+
+static bool fs_is_string(const jg__llm_member *m)
+{
+    return m != NULL && m->value[0] == '"';
+}
+
+static bool fs_is_number(const jg__llm_member *m)
+{
+    return m != NULL && (m->value[0] == '-' || (m->value[0] >= '0' && m->value[0] <= '9'));
+}
+
+static bool fs_is_positive(const jg__llm_member *m)
+{
+    if (m == NULL || m->value[0] < '1' || m->value[0] > '9')
+        return false;
+    for (size_t k = 0; k < m->value_len; k++)
+        if (m->value[k] < '0' || m->value[k] > '9')
+            return false; /* a real */
+    return true;
+}
+
+static bool fs_bool(const jg__llm_member *m, bool *out)
+{
+    *out = m != NULL && m->value[0] == 't';
+    return fs_absent_or_null(m) || m->value[0] == 't' || m->value[0] == 'f';
+}
+
+static bool fs_strings(const jg__llm_member *m)
+{
+    if (m == NULL || m->value[0] != '[')
+        return false;
+    jg__llm_iter it;
+    const char *v;
+    size_t n;
+    jg__llm_scan_iter(&it, m->value, m->value_len);
+    while (jg__llm_scan_next(&it, &v, &n))
+        if (v[0] != '"')
+            return false;
+    return true;
+}
+
+/* parts_ok(), or an Anthropic system of text blocks (system: only text). */
+static bool fs_parts(const jg__llm_member *m, bool system)
+{
+    jg__llm_iter it;
+    const char *v;
+    size_t n;
+    jg__llm_obj p;
+    jg__llm_scan_iter(&it, m->value, m->value_len);
+    while (jg__llm_scan_next(&it, &v, &n)) {
+        if (v[0] != '{' || jg__llm_scan_object(v, n, &p) != JG__SCAN_OK)
+            return false;
+        const jg__llm_member *type = jg__llm_scan_get(&p, "type");
+        if (!fs_is_string(type) || memchr(type->value, '\\', type->value_len) != NULL)
+            return false;
+        bool text = jg__llm_scan_str_is(type, "text");
+        if ((text || system) && !fs_is_string(jg__llm_scan_get(&p, "text")))
+            return false;
+        if (system && !text)
+            return false;
+    }
+    return true;
+}
+
+static bool fs_messages(const jg__llm_obj *doc, jg_llm_format fmt)
+{
+    static const char *const roles[] = {"system",    "developer", "user",
+                                        "assistant", "tool",      "function"};
+    const jg__llm_member *msgs = jg__llm_scan_get(doc, "messages");
+    if (msgs == NULL || msgs->value[0] != '[')
+        return false;
+    jg__llm_iter it;
+    const char *v;
+    size_t n, count = 0;
+    jg__llm_obj m;
+    jg__llm_scan_iter(&it, msgs->value, msgs->value_len);
+    while (jg__llm_scan_next(&it, &v, &n)) {
+        count++;
+        if (v[0] != '{' || jg__llm_scan_object(v, n, &m) != JG__SCAN_OK)
+            return false;
+        const jg__llm_member *role = jg__llm_scan_get(&m, "role");
+        bool known = false, assistant = jg__llm_scan_str_is(role, "assistant");
+        if (fmt == JG_LLM_OPENAI) {
+            for (size_t r = 0; r < sizeof roles / sizeof *roles; r++)
+                known = known || jg__llm_scan_str_is(role, roles[r]);
+        } else {
+            known = assistant || jg__llm_scan_str_is(role, "user");
+        }
+        if (!known)
+            return false;
+        const jg__llm_member *c = jg__llm_scan_get(&m, "content");
+        if (c != NULL && c->value[0] == '[') {
+            if (!fs_parts(c, false))
+                return false;
+        } else if (fmt == JG_LLM_OPENAI) {
+            if (!fs_is_string(c) && !fs_absent_or_null(c))
+                return false;
+            if (c == NULL && !assistant)
+                return false;
+        } else if (!fs_is_string(c)) {
+            return false;
+        }
+    }
+    return count > 0;
+}
+
+/* The checks of a chat body on the scanner: true when all pass (the model,
+ * stream and include_usage then set). */
+static bool fast_checks(jg_llm_format fmt, const char *body, size_t len, jg_llm_request *req)
+{
+    jg__llm_obj doc;
+    if (jg__llm_scan_object(body, len, &doc) != JG__SCAN_OK)
+        return false;
+    const jg__llm_member *model = jg__llm_scan_get(&doc, "model");
+    if (!fs_is_string(model) || !model_ok(model->value + 1, model->value_len - 2))
+        return false; /* (model_ok refuses backslashes: no escapes in it) */
+    bool stream;
+    if (!fs_bool(jg__llm_scan_get(&doc, "stream"), &stream) || !fs_messages(&doc, fmt))
+        return false;
+    const jg__llm_member *temp = jg__llm_scan_get(&doc, "temperature");
+    const jg__llm_member *top_p = jg__llm_scan_get(&doc, "top_p");
+    if ((!fs_absent_or_null(temp) && !fs_is_number(temp)) ||
+        (!fs_absent_or_null(top_p) && !fs_is_number(top_p)))
+        return false;
+    const jg__llm_member *mt = jg__llm_scan_get(&doc, "max_tokens");
+    bool wants_usage = true;
+    if (fmt == JG_LLM_OPENAI) {
+        const jg__llm_member *mct = jg__llm_scan_get(&doc, "max_completion_tokens");
+        if ((!fs_absent_or_null(mt) && !fs_is_positive(mt)) ||
+            (!fs_absent_or_null(mct) && !fs_is_positive(mct)))
+            return false;
+        const jg__llm_member *stop = jg__llm_scan_get(&doc, "stop");
+        if (!fs_absent_or_null(stop) && !fs_is_string(stop) && !fs_strings(stop))
+            return false;
+        const jg__llm_member *so = jg__llm_scan_get(&doc, "stream_options");
+        wants_usage = false;
+        if (!fs_absent_or_null(so)) {
+            jg__llm_obj o;
+            if (so->value[0] != '{' ||
+                jg__llm_scan_object(so->value, so->value_len, &o) != JG__SCAN_OK)
+                return false;
+            const jg__llm_member *iu = jg__llm_scan_get(&o, "include_usage");
+            if (iu != NULL && iu->value[0] != 't' && iu->value[0] != 'f')
+                return false; /* null too: refused there */
+            wants_usage = iu != NULL && iu->value[0] == 't';
+        }
+    } else {
+        if (!fs_is_positive(mt))
+            return false;
+        const jg__llm_member *sys = jg__llm_scan_get(&doc, "system");
+        if (sys != NULL && !fs_is_string(sys) && (sys->value[0] != '[' || !fs_parts(sys, true)))
+            return false;
+        const jg__llm_member *stop = jg__llm_scan_get(&doc, "stop_sequences");
+        if (stop != NULL && !fs_strings(stop))
+            return false;
+    }
+    memcpy(req->model_buf, model->value + 1, model->value_len - 2);
+    req->model_buf[model->value_len - 2] = '\0';
+    req->model = req->model_buf;
+    req->stream = stream;
+    req->wants_usage = wants_usage;
+    return true;
+}
+
 jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *body, size_t len,
                                    size_t max_len, jg_llm_request **out, char err[JG_LLM_ERR_MAX])
 {
@@ -241,6 +419,20 @@ jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *
     if (body == NULL || len == 0) {
         jg__llm_err(err, "the body is empty: a JSON object is expected");
         return JG_LLM_EINVAL;
+    }
+    if (op == JG_LLM_CHAT) {
+        jg_llm_request *fr = calloc(1, sizeof *fr + len + 1);
+        if (fr == NULL)
+            return JG_LLM_ENOMEM;
+        if (fast_checks(fmt, body, len, fr)) {
+            fr->fmt = fmt;
+            fr->op = op;
+            memcpy(fr->raw, body, len);
+            fr->raw_len = len;
+            *out = fr;
+            return JG_LLM_OK;
+        }
+        free(fr);
     }
     if (!jg__llm_depth_ok(body, len, JG_LLM_MAX_DEPTH)) {
         jg__llm_err(err, "the body nests deeper than %d levels", JG_LLM_MAX_DEPTH);
@@ -280,7 +472,7 @@ jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *
         json_decref(doc);
         return JG_LLM_EINVAL;
     }
-    jg_llm_request *req = calloc(1, sizeof *req);
+    jg_llm_request *req = calloc(1, sizeof *req + len + 1);
     if (req == NULL) {
         json_decref(doc);
         return JG_LLM_ENOMEM;
@@ -290,6 +482,8 @@ jg_llm_status jg_llm_request_parse(jg_llm_format fmt, jg_llm_op op, const char *
     req->doc = doc;
     req->model = json_string_value(model);
     req->stream = stream;
+    memcpy(req->raw, body, len);
+    req->raw_len = len;
     if (fmt == JG_LLM_ANTHROPIC)
         req->wants_usage = true;
     else
@@ -693,6 +887,55 @@ fail:
     return st;
 }
 
+/* Same format, the common case: the client's bytes with the model value
+ * replaced and, for an OpenAI stream, stream_options appended, without copying
+ * and dumping the tree. false: take the tree path (nothing set). */
+static bool same_format(const jg_llm_request *req, const char *provider_model, char **body,
+                        size_t *len, jg_llm_status *st)
+{
+    for (const char *p = provider_model; *p != '\0'; p++)
+        if ((unsigned char)*p >= 0x80)
+            return false; /* jansson's UTF-8 check decides */
+    jg__llm_obj doc;
+    if (jg__llm_scan_object(req->raw, req->raw_len, &doc) != JG__SCAN_OK)
+        return false;
+    const jg__llm_member *mm = jg__llm_scan_get(&doc, "model");
+    if (mm == NULL)
+        return false; /* cannot be: parse required it */
+    static const char so[] = ",\"stream_options\":{\"include_usage\":true}";
+    size_t add = 0;
+    if (req->fmt == JG_LLM_OPENAI && req->stream) {
+        if (jg__llm_scan_get(&doc, "stream_options") != NULL)
+            return false; /* the client's own: merged on the tree */
+        add = sizeof so - 1;
+    }
+    size_t el = jg__llm_escaped_len(provider_model);
+    size_t from = (size_t)(mm->value - req->raw), to = from + mm->value_len;
+    size_t close = (size_t)(doc.close - req->raw);
+    size_t n = req->raw_len - (to - from) + el + add;
+    char *o = malloc(n + 1);
+    if (o == NULL) {
+        *st = JG_LLM_ENOMEM;
+        return true;
+    }
+    memcpy(o, req->raw, from);
+    jg__llm_escape(provider_model, o + from);
+    size_t at = from + el;
+    memcpy(o + at, req->raw + to, close - to);
+    at += close - to;
+    memcpy(o + at, so, add); /* doc has members: model at least */
+    at += add;
+    memcpy(o + at, req->raw + close, req->raw_len - close);
+    o[n] = '\0';
+    *body = o;
+    *len = n;
+    *st = JG_LLM_OK;
+    return true;
+}
+
+static jg_llm_status build_tree(const jg_llm_request *req, json_t *doc, jg_llm_format provider,
+                                const char *provider_model, json_t **out, char *err);
+
 jg_llm_status jg_llm_request_build(const jg_llm_request *req, jg_llm_format provider,
                                    const char *provider_model, char **body, size_t *len,
                                    char err[JG_LLM_ERR_MAX])
@@ -706,8 +949,28 @@ jg_llm_status jg_llm_request_build(const jg_llm_request *req, jg_llm_format prov
     }
     json_t *o = NULL;
     jg_llm_status st;
+    if (provider == req->fmt && same_format(req, provider_model, body, len, &st))
+        return st;
+    /* checked on the scanner: the tree now (the body is valid: NULL is ENOMEM) */
+    json_t *doc = req->doc != NULL ? json_incref(req->doc) : jg__llm_loads(req->raw, req->raw_len);
+    if (doc == NULL)
+        return JG_LLM_ENOMEM;
+    st = build_tree(req, doc, provider, provider_model, &o, err);
+    json_decref(doc);
+    if (st != JG_LLM_OK)
+        return st;
+    *body = jg__llm_dump(o, len);
+    json_decref(o);
+    return *body != NULL ? JG_LLM_OK : JG_LLM_ENOMEM;
+}
+
+static jg_llm_status build_tree(const jg_llm_request *req, json_t *doc, jg_llm_format provider,
+                                const char *provider_model, json_t **out, char *err)
+{
+    json_t *o = NULL;
+    jg_llm_status st;
     if (provider == req->fmt) {
-        o = json_deep_copy(req->doc);
+        o = json_deep_copy(doc);
         if (o == NULL || json_object_set_new(o, "model", json_string(provider_model)) != 0) {
             json_decref(o);
             return JG_LLM_ENOMEM;
@@ -732,12 +995,11 @@ jg_llm_status jg_llm_request_build(const jg_llm_request *req, jg_llm_format prov
         jg__llm_err(err, "embeddings are not translated between formats");
         return JG_LLM_EUNSUPPORTED;
     } else {
-        st = req->fmt == JG_LLM_OPENAI ? openai_to_anthropic(req->doc, provider_model, &o, err)
-                                       : anthropic_to_openai(req->doc, provider_model, &o, err);
+        st = req->fmt == JG_LLM_OPENAI ? openai_to_anthropic(doc, provider_model, &o, err)
+                                       : anthropic_to_openai(doc, provider_model, &o, err);
         if (st != JG_LLM_OK)
             return st;
     }
-    *body = jg__llm_dump(o, len);
-    json_decref(o);
-    return *body != NULL ? JG_LLM_OK : JG_LLM_ENOMEM;
+    *out = o;
+    return JG_LLM_OK;
 }

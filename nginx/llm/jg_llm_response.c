@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "jg_llm_int.h"
+#include "jg_llm_scan.h"
 
 static void openai_usage(const json_t *doc, jg_llm_usage *u)
 {
@@ -102,6 +103,78 @@ static json_t *anthropic_to_openai(const json_t *doc, const char *model, const j
                      "total_tokens", jg__llm_total(u->input, u->output));
 }
 
+/* Whether s is ASCII (a public name the fast paths can escape without jansson's
+ * UTF-8 check). */
+static bool ascii(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* Same format, the common case, without a tree: the scanner validates, usage
+ * is read from the `usage` member, the top-level "model" value is replaced in
+ * the provider's bytes (appended when absent, as jansson's set would). Returns
+ * JG__SCAN_UNSURE when the jansson path must decide (nothing set then). */
+static jg__scan_rc same_format(jg_llm_format fmt, const char *public_model, const char *body,
+                               size_t len, char **out, size_t *out_len, jg_llm_usage *usage,
+                               jg_llm_status *st)
+{
+    jg__llm_obj doc, u;
+    jg__scan_rc rc = jg__llm_scan_object(body, len, &doc);
+    if (rc != JG__SCAN_OK)
+        return rc;
+    const jg__llm_member *um = jg__llm_scan_get(&doc, "usage");
+    if (jg__llm_scan_is_object(um) &&
+        jg__llm_scan_object(um->value, um->value_len, &u) != JG__SCAN_OK)
+        return JG__SCAN_UNSURE; /* a usage of more members than the scanner tracks */
+    if (jg__llm_scan_is_object(um)) {
+        usage->present = true;
+        if (fmt == JG_LLM_OPENAI) {
+            usage->input = jg__llm_scan_count(jg__llm_scan_get(&u, "prompt_tokens"));
+            usage->output = jg__llm_scan_count(jg__llm_scan_get(&u, "completion_tokens"));
+        } else {
+            usage->input = (uint64_t)jg__llm_total(
+                (uint64_t)jg__llm_total(
+                    jg__llm_scan_count(jg__llm_scan_get(&u, "input_tokens")),
+                    jg__llm_scan_count(jg__llm_scan_get(&u, "cache_creation_input_tokens"))),
+                jg__llm_scan_count(jg__llm_scan_get(&u, "cache_read_input_tokens")));
+            usage->output = jg__llm_scan_count(jg__llm_scan_get(&u, "output_tokens"));
+        }
+    }
+    size_t el = jg__llm_escaped_len(public_model);
+    const jg__llm_member *mm = jg__llm_scan_get(&doc, "model");
+    size_t cut_from, cut_to, pre = 0;
+    if (mm != NULL) {
+        cut_from = (size_t)(mm->value - body);
+        cut_to = cut_from + mm->value_len;
+    } else {
+        cut_from = cut_to = (size_t)(doc.close - body);
+        pre = doc.n > 0 ? 9 : 8; /* ,"model": */
+    }
+    size_t n = len - (cut_to - cut_from) + pre + el;
+    char *o = malloc(n + 1);
+    if (o == NULL) {
+        *st = JG_LLM_ENOMEM;
+        return JG__SCAN_OK;
+    }
+    memcpy(o, body, cut_from);
+    size_t at = cut_from;
+    if (pre != 0) {
+        memcpy(o + at, doc.n > 0 ? ",\"model\":" : "\"model\":", pre);
+        at += pre;
+    }
+    jg__llm_escape(public_model, o + at);
+    at += el;
+    memcpy(o + at, body + cut_to, len - cut_to);
+    o[n] = '\0';
+    *out = o;
+    *out_len = n;
+    *st = JG_LLM_OK;
+    return JG__SCAN_OK;
+}
+
 jg_llm_status jg_llm_response_translate(jg_llm_format provider, jg_llm_format client, jg_llm_op op,
                                         const char *public_model, const char *body, size_t len,
                                         char **out, size_t *out_len, jg_llm_usage *usage)
@@ -112,6 +185,13 @@ jg_llm_status jg_llm_response_translate(jg_llm_format provider, jg_llm_format cl
     if ((unsigned)provider >= JG_LLM_FORMAT_COUNT || (unsigned)client >= JG_LLM_FORMAT_COUNT ||
         op == JG_LLM_MODELS || (op == JG_LLM_EMBEDDINGS && provider != client))
         return JG_LLM_EUPSTREAM;
+    if (provider == client && body != NULL && public_model != NULL && ascii(public_model)) {
+        jg_llm_status st = JG_LLM_EUPSTREAM;
+        jg__scan_rc rc = same_format(provider, public_model, body, len, out, out_len, usage, &st);
+        if (rc != JG__SCAN_UNSURE)
+            return st;
+        memset(usage, 0, sizeof *usage);
+    }
     json_t *doc = body != NULL ? jg__llm_loads(body, len) : NULL;
     if (!json_is_object(doc)) {
         json_decref(doc);

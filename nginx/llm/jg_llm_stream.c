@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "jg_llm_int.h"
+#include "jg_llm_scan.h"
 
 struct jg_llm_stream {
     jg_llm_format provider;
@@ -41,6 +42,12 @@ struct jg_llm_stream {
     const char *stop; /* the stop / finish reason in the client's terms, or NULL */
     char *id;
     json_int_t created;
+
+    /* the same-format fast path */
+    char *out; /* the event being written */
+    size_t out_cap;
+    char *model_json; /* the public name as a JSON string, or NULL: no fast path */
+    size_t model_json_len;
 };
 
 static bool grow(char **buf, size_t *cap, size_t need)
@@ -79,6 +86,20 @@ jg_llm_stream *jg_llm_stream_new(jg_llm_format provider, jg_llm_format client,
     st->emit = emit;
     st->ctx = ctx;
     st->created = (json_int_t)time(NULL);
+    if (provider == client) {
+        bool ascii = true;
+        for (const char *p = public_model; *p != '\0'; p++)
+            ascii = ascii && (unsigned char)*p < 0x80;
+        if (ascii) { /* else jansson's UTF-8 check decides, on the tree path */
+            st->model_json_len = jg__llm_escaped_len(public_model);
+            st->model_json = malloc(st->model_json_len);
+            if (st->model_json == NULL) {
+                jg_llm_stream_free(st);
+                return NULL;
+            }
+            jg__llm_escape(public_model, st->model_json);
+        }
+    }
     return st;
 }
 
@@ -90,6 +111,8 @@ void jg_llm_stream_free(jg_llm_stream *st)
     free(st->data);
     free(st->model);
     free(st->id);
+    free(st->out);
+    free(st->model_json);
     free(st);
 }
 
@@ -401,13 +424,286 @@ static jg_llm_status from_anthropic(jg_llm_stream *st, json_t *ev)
     return JG_LLM_OK; /* ping, content_block_start/stop, message_delta (kept above) */
 }
 
+/* ---- Input: the same-format fast path ------------------------------------------ */
+
+/* A span of the event's bytes to leave out or to replace with the model. */
+typedef struct {
+    size_t from, to;
+    bool model;
+} edit;
+
+/* Emits prefix, then data with edits[0..n) (sorted, not overlapping) applied,
+ * then "\n\n", as one piece. */
+static jg_llm_status emit_edited(jg_llm_stream *st, const char *prefix, size_t plen,
+                                 const char *data, size_t len, const edit *edits, size_t n)
+{
+    size_t need = plen + len + 2;
+    for (size_t k = 0; k < n; k++)
+        need += (edits[k].model ? st->model_json_len : 0) - (edits[k].to - edits[k].from);
+    if (!grow(&st->out, &st->out_cap, need))
+        return JG_LLM_ENOMEM;
+    char *o = st->out;
+    memcpy(o, prefix, plen);
+    size_t at = plen, from = 0;
+    for (size_t k = 0; k < n; k++) {
+        memcpy(o + at, data + from, edits[k].from - from);
+        at += edits[k].from - from;
+        if (edits[k].model) {
+            memcpy(o + at, st->model_json, st->model_json_len);
+            at += st->model_json_len;
+        }
+        from = edits[k].to;
+    }
+    memcpy(o + at, data + from, len - from);
+    at += len - from;
+    o[at++] = '\n';
+    o[at++] = '\n';
+    return emit_raw(st, o, at);
+}
+
+static size_t off(const jg_llm_stream *st, const char *p)
+{
+    return (size_t)(p - st->data);
+}
+
+/* The span of member m of obj, with the comma that separates it from a neighbour. */
+static edit member_cut(const jg_llm_stream *st, const jg__llm_obj *obj, const jg__llm_member *m)
+{
+    size_t k = (size_t)(m - obj->m);
+    edit e = {0, off(st, m->value + m->value_len), false};
+    if (k > 0)
+        e.from = off(st, obj->m[k - 1].value + obj->m[k - 1].value_len);
+    else if (obj->n > 1)
+        e.from = off(st, m->name - 1), e.to = off(st, obj->m[1].name - 1);
+    else
+        e.from = off(st, m->name - 1);
+    return e;
+}
+
+static edit model_edit(const jg_llm_stream *st, const jg__llm_obj *obj, const jg__llm_member *m)
+{
+    (void)obj;
+    return (edit){off(st, m->value), off(st, m->value + m->value_len), true};
+}
+
+/* An OpenAI event for an OpenAI client (what from_openai() does on a tree). */
+static jg__scan_rc fast_openai(jg_llm_stream *st, const jg__llm_obj *ev, jg_llm_status *rc)
+{
+    const jg__llm_member *um = jg__llm_scan_get(ev, "usage");
+    jg__llm_obj u;
+    bool has_usage = jg__llm_scan_is_object(um);
+    if (has_usage && jg__llm_scan_object(um->value, um->value_len, &u) != JG__SCAN_OK)
+        return JG__SCAN_UNSURE;
+    if (has_usage) {
+        st->usage.present = true;
+        st->usage.input = jg__llm_scan_count(jg__llm_scan_get(&u, "prompt_tokens"));
+        st->usage.output = jg__llm_scan_count(jg__llm_scan_get(&u, "completion_tokens"));
+    }
+    *rc = JG_LLM_OK;
+    const jg__llm_member *ch = jg__llm_scan_get(ev, "choices");
+    if (ch != NULL && ch->value[0] == '[' && has_usage && !st->wants_usage) {
+        size_t k = 1;
+        while (k < ch->value_len && strchr(" \t\n\r", ch->value[k]) != NULL)
+            k++;
+        if (ch->value[k] == ']')
+            return JG__SCAN_OK; /* the usage chunk we asked for, not the client */
+    }
+    edit e[2];
+    size_t n = 0;
+    const jg__llm_member *mm = jg__llm_scan_get(ev, "model");
+    if (um != NULL && !st->wants_usage)
+        e[n++] = member_cut(st, ev, um);
+    if (mm != NULL) {
+        edit me = model_edit(st, ev, mm);
+        if (n == 1 && me.from < e[0].from) {
+            e[1] = e[0];
+            e[0] = me;
+        } else {
+            e[n] = me;
+        }
+        n++;
+    }
+    st->started = true;
+    *rc = emit_edited(st, "data: ", 6, st->data, st->data_len, e, n);
+    return JG__SCAN_OK;
+}
+
+/* The raw text of a string member without escapes, or NULL. */
+static const char *plain_string(const jg__llm_member *m, size_t *len)
+{
+    if (m == NULL || m->value[0] != '"' || memchr(m->value, '\\', m->value_len) != NULL)
+        return NULL;
+    *len = m->value_len - 2;
+    return m->value + 1;
+}
+
+static uint64_t scan_total(const jg__llm_obj *u)
+{
+    return (uint64_t)jg__llm_total(
+        (uint64_t)jg__llm_total(
+            jg__llm_scan_count(jg__llm_scan_get(u, "input_tokens")),
+            jg__llm_scan_count(jg__llm_scan_get(u, "cache_creation_input_tokens"))),
+        jg__llm_scan_count(jg__llm_scan_get(u, "cache_read_input_tokens")));
+}
+
+/* An Anthropic event for an Anthropic client (what from_anthropic() does on a tree). */
+static jg__scan_rc fast_anthropic(jg_llm_stream *st, const jg__llm_obj *ev, jg_llm_status *rc)
+{
+    char type[64];
+    size_t tl = 0;
+    const jg__llm_member *tm = jg__llm_scan_get(ev, "type");
+    if (tm != NULL && tm->value[0] == '"') {
+        const char *t = plain_string(tm, &tl);
+        if (t == NULL || tl >= sizeof type)
+            return JG__SCAN_UNSURE;
+        memcpy(type, t, tl);
+    } else {
+        tl = strlen(st->event);
+        memcpy(type, st->event, tl);
+    }
+    type[tl] = '\0';
+#define IS(name) (strcmp(type, name) == 0)
+    const jg__llm_member *mm = jg__llm_scan_get(ev, "message");
+    jg__llm_obj msg, u;
+    bool has_msg = jg__llm_scan_is_object(mm);
+    if (has_msg && jg__llm_scan_object(mm->value, mm->value_len, &msg) != JG__SCAN_OK)
+        return JG__SCAN_UNSURE;
+    const jg__llm_member *um = NULL, *idm = NULL;
+    const char *id = NULL;
+    size_t idl = 0;
+    if (IS("message_start")) {
+        um = has_msg ? jg__llm_scan_get(&msg, "usage") : NULL;
+        idm = has_msg ? jg__llm_scan_get(&msg, "id") : NULL;
+        if (idm != NULL && idm->value[0] == '"' && (id = plain_string(idm, &idl)) == NULL)
+            return JG__SCAN_UNSURE;
+    } else if (IS("message_delta")) {
+        um = jg__llm_scan_get(ev, "usage");
+    }
+    bool has_usage = um != NULL && jg__llm_scan_is_object(um);
+    if (has_usage && jg__llm_scan_object(um->value, um->value_len, &u) != JG__SCAN_OK)
+        return JG__SCAN_UNSURE;
+    /* nothing can fall back past this point: the state changes */
+    if (has_usage) {
+        st->usage.present = true;
+        if (jg__llm_scan_get(&u, "input_tokens") != NULL)
+            st->usage.input = scan_total(&u);
+        if (jg__llm_scan_get(&u, "output_tokens") != NULL)
+            st->usage.output = jg__llm_scan_count(jg__llm_scan_get(&u, "output_tokens"));
+    }
+    if (id != NULL && st->id == NULL && (st->id = malloc(idl + 1)) != NULL) {
+        /* (not strndup: id is not NUL terminated; out of memory: the default id) */
+        memcpy(st->id, id, idl);
+        st->id[idl] = '\0';
+    }
+    edit e[1] = {{0, 0, false}};
+    size_t n = 0;
+    if (IS("message_start")) {
+        if (has_msg) {
+            const jg__llm_member *model = jg__llm_scan_get(&msg, "model");
+            if (model != NULL)
+                e[n++] = model_edit(st, &msg, model);
+            else /* appended, as jansson's set would */
+                e[n++] = (edit){off(st, msg.close), off(st, msg.close), true};
+        }
+        st->started = true;
+    } else if (IS("content_block_start")) {
+        st->block_open = true;
+        const jg__llm_member *idx = jg__llm_scan_get(ev, "index");
+        st->block_index = 0;
+        if (idx != NULL &&
+            (idx->value[0] == '-' || (idx->value[0] >= '0' && idx->value[0] <= '9'))) {
+            /* json_is_integer: digits only (the scan checked the range); not strtol,
+             * the bytes are not NUL terminated */
+            bool neg = idx->value[0] == '-', integer = true;
+            uint64_t v = 0;
+            for (size_t k = neg ? 1 : 0; k < idx->value_len; k++) {
+                if (idx->value[k] < '0' || idx->value[k] > '9')
+                    integer = false;
+                else
+                    v = v * 10 + (uint64_t)(idx->value[k] - '0');
+            }
+            if (integer)
+                st->block_index = neg ? (long)(0 - v) : (long)v;
+        }
+    } else if (IS("content_block_stop")) {
+        st->block_open = false;
+    } else if (IS("message_delta")) {
+        st->delta_sent = true;
+    }
+    bool is = IS("message_stop") || IS("error");
+#undef IS
+    *rc = JG_LLM_OK;
+    /* The event line is ours, from the type: never the provider's bytes, which
+     * could end the line and inject fields. */
+    char prefix[64 + 16];
+    memcpy(prefix, "event: ", 7);
+    size_t k = 0;
+    for (; type[k] != '\0'; k++) {
+        char c = type[k];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return JG__SCAN_OK; /* not an event of the format: dropped */
+        prefix[7 + k] = c;
+    }
+    if (k == 0)
+        return JG__SCAN_OK;
+    memcpy(prefix + 7 + k, "\ndata: ", 7);
+    if (n == 1 && e[0].from == e[0].to) {
+        /* the model appended: ,"model": before it (or without the comma) */
+        size_t pre = msg.n > 0 ? 9 : 8;
+        size_t need = 7 + k + 7 + st->data_len + pre + st->model_json_len + 2;
+        if (!grow(&st->out, &st->out_cap, need)) {
+            *rc = JG_LLM_ENOMEM;
+            return JG__SCAN_OK;
+        }
+        char *o = st->out;
+        size_t at = 0;
+        memcpy(o, prefix, 14 + k);
+        at = 14 + k;
+        memcpy(o + at, st->data, e[0].from);
+        at += e[0].from;
+        memcpy(o + at, msg.n > 0 ? ",\"model\":" : "\"model\":", pre);
+        at += pre;
+        memcpy(o + at, st->model_json, st->model_json_len);
+        at += st->model_json_len;
+        memcpy(o + at, st->data + e[0].from, st->data_len - e[0].from);
+        at += st->data_len - e[0].from;
+        o[at++] = '\n';
+        o[at++] = '\n';
+        *rc = emit_raw(st, o, at);
+    } else {
+        *rc = emit_edited(st, prefix, 14 + k, st->data, st->data_len, e, n);
+    }
+    if (is)
+        st->done = true;
+    return JG__SCAN_OK;
+}
+
+/* The event in st->data through the fast path: JG__SCAN_UNSURE when the tree
+ * path must take it (nothing changed then), JG__SCAN_INVALID when it is not a
+ * JSON object. */
+static jg__scan_rc fast_event(jg_llm_stream *st, jg_llm_status *rc)
+{
+    if (st->model_json == NULL || memchr(st->data, '\n', st->data_len) != NULL)
+        return JG__SCAN_UNSURE; /* a data field of several lines: re-dumped on one */
+    jg__llm_obj ev;
+    jg__scan_rc r = jg__llm_scan_object(st->data, st->data_len, &ev);
+    if (r != JG__SCAN_OK)
+        return r;
+    return st->provider == JG_LLM_OPENAI ? fast_openai(st, &ev, rc) : fast_anthropic(st, &ev, rc);
+}
+
 static jg_llm_status dispatch(jg_llm_stream *st)
 {
     jg_llm_status rc = JG_LLM_OK;
+    jg__scan_rc fr;
     if (st->has_data && !st->done) {
         if (st->provider == JG_LLM_OPENAI && st->data_len == 6 &&
             memcmp(st->data, "[DONE]", 6) == 0) {
             rc = client_end(st);
+        } else if ((fr = fast_event(st, &rc)) != JG__SCAN_UNSURE) {
+            if (fr == JG__SCAN_INVALID)
+                rc = upstream_bad(st);
         } else {
             json_t *j = jg__llm_loads(st->data, st->data_len);
             if (!json_is_object(j))

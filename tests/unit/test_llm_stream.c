@@ -521,6 +521,85 @@ static void test_hostile_streams(void **state)
     assert_null(jg_llm_stream_new(JG_LLM_OPENAI, JG_LLM_OPENAI, NULL, false, collect, &s));
 }
 
+/* Every comma of the data lines of in starts a new data line: the same events,
+ * which the translator takes through its tree path (a data field of several
+ * lines) instead of the same-format fast path. */
+static char *multiline(const char *in)
+{
+    char *o = malloc(strlen(in) * 8 + 1);
+    assert_non_null(o);
+    size_t k = 0;
+    for (const char *p = in; *p != '\0'; p++) {
+        if (*p == ',') {
+            memcpy(o + k, ",\ndata: ", 8);
+            k += 8;
+        } else {
+            o[k++] = *p;
+        }
+    }
+    o[k] = '\0';
+    return o;
+}
+
+/* The fast path gives the events (names and JSON values) the tree path gives. */
+static void same_events(jg_llm_format fmt, bool wants, const char *in, size_t expect_n)
+{
+    char *slow_in = multiline(in);
+    jg_llm_usage uf, us;
+    char *fast = run_all_splits(fmt, fmt, wants, in, strlen(in), &uf);
+    char *slow = run(fmt, fmt, wants, slow_in, strlen(slow_in), 0, &us);
+    assert_memory_equal(&uf, &us, sizeof uf);
+    event a[32], b[32];
+    size_t na = parse_events(fast, a, 32), nb = parse_events(slow, b, 32);
+    assert_int_equal(na, expect_n);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_string_equal(a[i].name, b[i].name);
+        assert_int_equal(a[i].done, b[i].done);
+        if (a[i].data != NULL && !json_equal(a[i].data, b[i].data))
+            fail_msg("event %zu differs: %s\nvs %s", i, fast, slow);
+    }
+    assert_null(strstr(fast, "prov-model"));
+    free_events(a, na);
+    free_events(b, nb);
+    free(fast);
+    free(slow);
+    free(slow_in);
+}
+
+static void test_fast_path_same_values(void **state)
+{
+    (void)state;
+    const char *o =
+        "data: {\"id\": \"c1\", \"model\": \"prov-model\", \"choices\": [{\"index\": 0, \"delta\": "
+        "{\"role\": \"assistant\", \"content\": \"\"}, \"finish_reason\": null}], \"usage\": "
+        "null}\n\n"
+        "data: {\"usage\":null,\"id\":\"c1\",\"model\":\"prov-model\",\"choices\":[{\"index\":0,"
+        "\"delta\":{\"content\":\"h\\u00e9\"},\"finish_reason\":\"stop\"}]}\n\n"
+        "data: {\"id\":\"c1\",\"choices\":[ ],\"usage\":{\"prompt_tokens\":3,"
+        "\"completion_tokens\":1,\"total_tokens\":4},\"model\":\"prov-model\"}\n\n"
+        "data: {\"id\":\"c1\"}\n\n"
+        "data: [DONE]\n\n";
+    same_events(JG_LLM_OPENAI, false, o, 4);
+    same_events(JG_LLM_OPENAI, true, o, 5);
+    const char *a =
+        "event: message_start\ndata: {\"type\": \"message_start\", \"message\": {\"id\": \"m1\", "
+        "\"usage\": {\"input_tokens\": 5, \"cache_read_input_tokens\": 1, \"output_tokens\": "
+        "1}}}\n\n"
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,"
+        "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+        "event: ping\ndata: {}\n\n"
+        "event: bad name\ndata: {\"x\":1}\n\n"
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+        "\"end_turn\"},\"usage\":{\"output_tokens\":7}}\n\n"
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    same_events(JG_LLM_ANTHROPIC, true, a, 5);
+    /* the model replaced where the provider put it */
+    const char *a2 = "data: {\"type\":\"message_start\",\"message\":{\"model\":\"prov-model\","
+                     "\"id\":\"m\"}}\n\n";
+    same_events(JG_LLM_ANTHROPIC, true, a2, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_line_ends_and_comments),
         cmocka_unit_test(test_early_end),
         cmocka_unit_test(test_hostile_streams),
+        cmocka_unit_test(test_fast_path_same_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
