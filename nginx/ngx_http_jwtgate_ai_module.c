@@ -2056,6 +2056,9 @@ ngx_http_jwtgate_ai_usage_log(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static void
 ngx_http_jwtgate_ai_exit_process(ngx_cycle_t *cycle)
 {
+    /* the usage lines held */
+    ngx_http_jwtgate_ai_usage_flush(cycle->log);
+
     /* the provider keys of this worker: wiped */
     ngx_http_jwtgate_ai_llm_exit();
 }

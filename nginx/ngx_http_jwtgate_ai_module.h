@@ -17,7 +17,9 @@
  *                                  keys opened with the secrets key
  *   ngx_http_jwtgate_ai_shm.c      the state every worker shares: keys out
  *                                  for a while, the limits' counters
- *   ngx_http_jwtgate_ai_usage.c    the usage log (one JSON line a request)
+ *   ngx_http_jwtgate_ai_usage.c    the usage log (one JSON line a request,
+ *                                  the lines of an event loop pass in one
+ *                                  write())
  */
 
 
@@ -144,6 +146,7 @@ void ngx_http_jwtgate_ai_usage_write(ngx_http_jwtgate_ai_main_conf_t *amcf,
     ngx_log_t *log, ngx_str_t *client_id, ngx_str_t *api, ngx_str_t *model,
     ngx_str_t *provider, ngx_str_t *key_id, ngx_uint_t status,
     uint64_t input, uint64_t output);
+void ngx_http_jwtgate_ai_usage_flush(ngx_log_t *log);
 
 
 #endif /* _NGX_HTTP_JWTGATE_AI_MODULE_H_INCLUDED_ */

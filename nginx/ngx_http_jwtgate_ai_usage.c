@@ -1,10 +1,19 @@
 
 /*
- * The usage log (jwtgate_ai_usage_log): one JSON line per LLM request,
- * written with one write() to a file opened with O_APPEND, so that the
+ * The usage log (jwtgate_ai_usage_log): one JSON line per LLM request, in a
+ * file opened with O_APPEND and written only in whole lines, so that the
  * lines of several workers never interleave; the usage agent (jwtgate
- * gateway usage) reads it and posts the lines to jwtgated. The line format
- * is a contract (docs/ai-gateway.md, "Usage log"):
+ * gateway usage) reads it and posts the lines to jwtgated.
+ *
+ * The lines of one pass of the event loop go out in one write(): a posted
+ * event writes them, and nginx runs posted events after the pass's ready
+ * events, before it waits for events again. Under load a worker finishes
+ * several requests a pass, and they share the system call (about 2 us a
+ * request, docs/BENCHMARKS.md); a line waits microseconds, never for a
+ * timer or for the next request. A full buffer is written at once, and the
+ * rest at the worker's exit and before the logs are reopened (USR1).
+ *
+ * The line format is a contract (docs/ai-gateway.md, "Usage log"):
  *
  *   {"t":1765100000,"client_id":"...","api":"api_...","model":"gpt-4o",
  *    "provider":"openai","key_id":"pk_...","status":200,
@@ -17,8 +26,22 @@
 #include "ngx_http_jwtgate_ai_module.h"
 
 
+#define NGX_HTTP_JWTGATE_AI_USAGE_BUF  65536
+
+
 static u_char *ngx_http_jwtgate_ai_json_str(u_char *p, const u_char *last,
     ngx_str_t *s);
+static void ngx_http_jwtgate_ai_usage_post(ngx_event_t *ev);
+static void ngx_http_jwtgate_ai_usage_reopen(ngx_open_file_t *file,
+    ngx_log_t *log);
+
+
+/* this worker's lines not written yet, all of them to one file */
+static u_char            ngx_http_jwtgate_ai_usage_buf[
+                             NGX_HTTP_JWTGATE_AI_USAGE_BUF];
+static size_t            ngx_http_jwtgate_ai_usage_len;
+static ngx_open_file_t  *ngx_http_jwtgate_ai_usage_file;
+static ngx_event_t       ngx_http_jwtgate_ai_usage_ev;
 
 
 void
@@ -27,9 +50,8 @@ ngx_http_jwtgate_ai_usage_write(ngx_http_jwtgate_ai_main_conf_t *amcf,
     ngx_str_t *provider, ngx_str_t *key_id, ngx_uint_t status,
     uint64_t input, uint64_t output)
 {
-    u_char   *p, *last;
-    u_char    line[2048];
-    ssize_t   n;
+    u_char  *p, *last;
+    u_char   line[2048];
 
     if (amcf->usage_log == NULL || amcf->usage_log->fd == NGX_INVALID_FILE) {
         return;
@@ -60,12 +82,74 @@ ngx_http_jwtgate_ai_usage_write(ngx_http_jwtgate_ai_main_conf_t *amcf,
 
     *p++ = '\n';
 
-    n = ngx_write_fd(amcf->usage_log->fd, line, p - line);
+    if (ngx_http_jwtgate_ai_usage_file != amcf->usage_log
+        || ngx_http_jwtgate_ai_usage_len + (p - line)
+           > NGX_HTTP_JWTGATE_AI_USAGE_BUF)
+    {
+        ngx_http_jwtgate_ai_usage_flush(log);
+        ngx_http_jwtgate_ai_usage_file = amcf->usage_log;
 
-    if (n != p - line) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "jwtgate_ai: cannot write the usage log \"%V\"",
-                      &amcf->usage_log->name);
+        if (amcf->usage_log->flush == NULL) {
+            amcf->usage_log->flush = ngx_http_jwtgate_ai_usage_reopen;
+        }
+    }
+
+    ngx_memcpy(ngx_http_jwtgate_ai_usage_buf + ngx_http_jwtgate_ai_usage_len,
+               line, p - line);
+    ngx_http_jwtgate_ai_usage_len += p - line;
+
+    if (!ngx_http_jwtgate_ai_usage_ev.posted) {
+        ngx_http_jwtgate_ai_usage_ev.handler = ngx_http_jwtgate_ai_usage_post;
+        ngx_http_jwtgate_ai_usage_ev.log = ngx_cycle->log;
+        ngx_post_event(&ngx_http_jwtgate_ai_usage_ev, &ngx_posted_events);
+    }
+}
+
+
+/* the lines held: one write() */
+
+void
+ngx_http_jwtgate_ai_usage_flush(ngx_log_t *log)
+{
+    ssize_t           n;
+    ngx_open_file_t  *file;
+
+    file = ngx_http_jwtgate_ai_usage_file;
+
+    if (ngx_http_jwtgate_ai_usage_len == 0 || file == NULL) {
+        return;
+    }
+
+    if (file->fd != NGX_INVALID_FILE) {
+        n = ngx_write_fd(file->fd, ngx_http_jwtgate_ai_usage_buf,
+                         ngx_http_jwtgate_ai_usage_len);
+
+        if (n != (ssize_t) ngx_http_jwtgate_ai_usage_len) {
+            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
+                          "jwtgate_ai: cannot write the usage log \"%V\"",
+                          &file->name);
+        }
+    }
+
+    ngx_http_jwtgate_ai_usage_len = 0;
+}
+
+
+static void
+ngx_http_jwtgate_ai_usage_post(ngx_event_t *ev)
+{
+    ngx_http_jwtgate_ai_usage_flush(ev->log);
+}
+
+
+/* the logs are reopened (USR1): the lines held go to the file of their
+ * time */
+
+static void
+ngx_http_jwtgate_ai_usage_reopen(ngx_open_file_t *file, ngx_log_t *log)
+{
+    if (file == ngx_http_jwtgate_ai_usage_file) {
+        ngx_http_jwtgate_ai_usage_flush(log);
     }
 }
 

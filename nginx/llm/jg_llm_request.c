@@ -21,6 +21,11 @@ struct jg_llm_request {
     char model_buf[MAX_MODEL + 1];
     bool stream;
     bool wants_usage;
+    /* where fast_checks found them in raw (spans set): the same-format build
+     * needs no second scan */
+    bool spans;
+    bool has_stream_options;
+    size_t model_from, model_to, close;
     size_t raw_len; /* the client's bytes, for the same-format build */
     char raw[];
 };
@@ -398,6 +403,11 @@ static bool fast_checks(jg_llm_format fmt, const char *body, size_t len, jg_llm_
     req->model = req->model_buf;
     req->stream = stream;
     req->wants_usage = wants_usage;
+    req->spans = true;
+    req->has_stream_options = jg__llm_scan_get(&doc, "stream_options") != NULL;
+    req->model_from = (size_t)(model->value - body);
+    req->model_to = req->model_from + model->value_len;
+    req->close = (size_t)(doc.close - body);
     return true;
 }
 
@@ -896,22 +906,33 @@ static bool same_format(const jg_llm_request *req, const char *provider_model, c
     for (const char *p = provider_model; *p != '\0'; p++)
         if ((unsigned char)*p >= 0x80)
             return false; /* jansson's UTF-8 check decides */
-    jg__llm_obj doc;
-    if (jg__llm_scan_object(req->raw, req->raw_len, &doc) != JG__SCAN_OK)
-        return false;
-    const jg__llm_member *mm = jg__llm_scan_get(&doc, "model");
-    if (mm == NULL)
-        return false; /* cannot be: parse required it */
+    size_t from, to, close;
+    bool has_so;
+    if (req->spans) {
+        from = req->model_from;
+        to = req->model_to;
+        close = req->close;
+        has_so = req->has_stream_options;
+    } else {
+        jg__llm_obj doc;
+        if (jg__llm_scan_object(req->raw, req->raw_len, &doc) != JG__SCAN_OK)
+            return false;
+        const jg__llm_member *mm = jg__llm_scan_get(&doc, "model");
+        if (mm == NULL)
+            return false; /* cannot be: parse required it */
+        from = (size_t)(mm->value - req->raw);
+        to = from + mm->value_len;
+        close = (size_t)(doc.close - req->raw);
+        has_so = jg__llm_scan_get(&doc, "stream_options") != NULL;
+    }
     static const char so[] = ",\"stream_options\":{\"include_usage\":true}";
     size_t add = 0;
     if (req->fmt == JG_LLM_OPENAI && req->stream) {
-        if (jg__llm_scan_get(&doc, "stream_options") != NULL)
+        if (has_so)
             return false; /* the client's own: merged on the tree */
         add = sizeof so - 1;
     }
     size_t el = jg__llm_escaped_len(provider_model);
-    size_t from = (size_t)(mm->value - req->raw), to = from + mm->value_len;
-    size_t close = (size_t)(doc.close - req->raw);
     size_t n = req->raw_len - (to - from) + el + add;
     char *o = malloc(n + 1);
     if (o == NULL) {

@@ -145,6 +145,8 @@ class EndToEnd(unittest.TestCase):
         r = self.chat(one)
         self.assertEqual(r.status, 429, r)
         self.assertEqual(self.mock.calls(), calls)
+        # (a worker writes the usage lines at the end of its event loop's pass)
+        jgtest.wait_until(lambda: len(self.usage_lines(one)) >= 2, 10, what='two usage lines')
         self.assertEqual([(x['status'], x['input_tokens'], x['output_tokens'])
                           for x in self.usage_lines(one)], [(200, 5, 5), (200, 5, 5)])
         # the second gateway counted nothing of it: the usage agent reports the first

@@ -207,6 +207,7 @@ class AITest(NginxTest):
         return 'http://127.0.0.1:%d/llm/v1' % self.ng.port
 
     def client(self, sdk, op, request, tok, base=None):
+        self.lines_before = len(self.usage())
         return run_client(sdk, op, request, tok,
                           base or (self.base() if sdk == 'openai'
                                    else 'http://127.0.0.1:%d/llm' % self.ng.port))
@@ -215,7 +216,16 @@ class AITest(NginxTest):
         h = {'Content-Type': 'application/json'}
         h.update(headers or {})
         body = raw if raw is not None else json.dumps(doc).encode()
+        self.lines_before = len(self.usage())
         return request(self.ng.port, path, token=tok, headers=h, method='POST', body=body)
+
+    def last_usage(self):
+        """The line of the last request made: a worker writes the lines of one pass of its
+        event loop together, at the end of the pass, so the client may have its answer
+        a moment before the line is in the file."""
+        jgtest.wait_until(lambda: len(self.usage()) > self.lines_before, 10, step=0.02,
+                          what='the usage line of the last request')
+        return self.usage()[-1]
 
     def usage(self):
         path = os.path.join(self.ng.dir, 'usage.log')
@@ -286,7 +296,7 @@ class Gateway(AITest):
         text = json.dumps(r)
         self.assertNotIn('sk-openai-1', text)
         self.assertNotIn('gpt-4o-2024-08-06', text)
-        line = self.usage()[-1]
+        line = self.last_usage()
         self.assertEqual({k: line[k] for k in ('client_id', 'api', 'model', 'provider', 'key_id',
                                                'status', 'input_tokens', 'output_tokens')},
                          {'client_id': 'app1', 'api': API, 'model': 'gpt-4o',
@@ -312,7 +322,7 @@ class Gateway(AITest):
         self.assertEqual(r['headers'].get('content-type'), 'text/event-stream')
         sent = json.loads(self.mocks['openai'].requests[-1].body)
         self.assertEqual(sent['stream_options'], {'include_usage': True})
-        line = self.usage()[-1]
+        line = self.last_usage()
         self.assertEqual((line['input_tokens'], line['output_tokens'], line['status']), (5, 5, 200))
 
     def test_openai_client_stream_with_usage(self):
@@ -350,7 +360,7 @@ class Gateway(AITest):
         self.assertTrue(r['ok'], r)
         self.assertEqual(r['text'], 'You said: hello there gateway')
         self.assertEqual((r['usage']['prompt_tokens'], r['usage']['completion_tokens']), (5, 5))
-        line = self.usage()[-1]
+        line = self.last_usage()
         self.assertEqual((line['provider'], line['input_tokens'], line['output_tokens']),
                          ('claude', 5, 5))
 
@@ -385,7 +395,7 @@ class Gateway(AITest):
                         self.tok)
         self.assertTrue(r['ok'], r)
         self.assertEqual(r['body']['model'], 'embed')
-        self.assertEqual(self.usage()[-1]['input_tokens'], 3)
+        self.assertEqual(self.last_usage()['input_tokens'], 3)
 
     def test_unknown_model_no_upstream_call(self):
         r = self.client('openai', 'chat', dict(CHAT, model='gpt-9'), self.tok)
@@ -557,7 +567,7 @@ class Failover(AITest):
         self.assertEqual(r['headers'].get('x-jwtgate-provider'), 'second')
         # both keys are out: the first provider was not called again
         self.assertEqual(first.calls(), n)
-        line = self.usage()[-1]
+        line = self.last_usage()
         self.assertEqual((line['provider'], line['key_id'], line['output_tokens']),
                          ('second', 'pk_s1', 5))
         # the second provider failing too: 502 in the client's format
@@ -638,7 +648,7 @@ class Outages(AITest):
         self.assertTrue(r['ok'], r)
         self.assertTrue('You said: hello there gateway'.startswith(r['text']), r)
         self.assertLess(len(r['text']), len('You said: hello there gateway'))
-        line = self.usage()[-1]
+        line = self.last_usage()
         self.assertEqual((line['provider'], line['status']), ('flaky', 200))
 
     def test_client_gone_mid_stream(self):

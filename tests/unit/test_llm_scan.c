@@ -359,13 +359,42 @@ static void test_fast_parse(void **state)
 #undef M
 }
 
+/* The scanner takes a string's plain text 8 bytes a step: every byte that
+ * needs a look of its own (the closing quote, an escape, a control byte, a
+ * UTF-8 sequence good or bad, one byte before the end of the input) at every
+ * place of such a step, against jansson. */
+static void test_string_steps(void **state)
+{
+    (void)state;
+    static const char *const special[] = {
+        "\"",   "\\n",      "\\u00e9",      "\x01",
+        "\x1f", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+        "\xc3", "\xff",     "\x80",         "\xed\xa0\x80",
+        "\\",   "\\x",
+    };
+    char buf[128];
+    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
+        for (size_t at = 0; at < 24; at++) {
+            /* {"a":"<at letters><special><letters>"} and the same cut short */
+            size_t n = 0;
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"a\":\"");
+            for (size_t i = 0; i < at; i++)
+                buf[n++] = (char)('a' + i % 26);
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", special[k]);
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "0123456789abcdef\"}");
+            for (size_t cut = n; cut + 20 >= n && cut > 0; cut--)
+                (void)agree(buf, cut);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validity),     cmocka_unit_test(test_depth_and_limits),
         cmocka_unit_test(test_members),      cmocka_unit_test(test_escape),
         cmocka_unit_test(test_fast_answers), cmocka_unit_test(test_fast_build),
-        cmocka_unit_test(test_fast_parse),
+        cmocka_unit_test(test_fast_parse),   cmocka_unit_test(test_string_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
