@@ -29,8 +29,8 @@
 #define NGX_HTTP_JWTGATE_AI_USAGE_BUF  65536
 
 
-static u_char *ngx_http_jwtgate_ai_json_str(u_char *p, const u_char *last,
-    ngx_str_t *s);
+static u_char *ngx_http_jwtgate_ai_json_member(u_char *p, const u_char *last,
+    const char *name, ngx_str_t *s);
 static void ngx_http_jwtgate_ai_usage_post(ngx_event_t *ev);
 static void ngx_http_jwtgate_ai_usage_reopen(ngx_open_file_t *file,
     ngx_log_t *log);
@@ -59,16 +59,12 @@ ngx_http_jwtgate_ai_usage_write(ngx_http_jwtgate_ai_main_conf_t *amcf,
 
     last = line + sizeof(line) - 1;
 
-    p = ngx_slprintf(line, last, "{\"t\":%T,\"client_id\":", ngx_time());
-    p = ngx_http_jwtgate_ai_json_str(p, last, client_id);
-    p = ngx_slprintf(p, last, ",\"api\":");
-    p = ngx_http_jwtgate_ai_json_str(p, last, api);
-    p = ngx_slprintf(p, last, ",\"model\":");
-    p = ngx_http_jwtgate_ai_json_str(p, last, model);
-    p = ngx_slprintf(p, last, ",\"provider\":");
-    p = ngx_http_jwtgate_ai_json_str(p, last, provider);
-    p = ngx_slprintf(p, last, ",\"key_id\":");
-    p = ngx_http_jwtgate_ai_json_str(p, last, key_id);
+    p = ngx_slprintf(line, last, "{\"t\":%T", ngx_time());
+    p = ngx_http_jwtgate_ai_json_member(p, last, ",\"client_id\":", client_id);
+    p = ngx_http_jwtgate_ai_json_member(p, last, ",\"api\":", api);
+    p = ngx_http_jwtgate_ai_json_member(p, last, ",\"model\":", model);
+    p = ngx_http_jwtgate_ai_json_member(p, last, ",\"provider\":", provider);
+    p = ngx_http_jwtgate_ai_json_member(p, last, ",\"key_id\":", key_id);
     p = ngx_slprintf(p, last,
                      ",\"status\":%ui,\"input_tokens\":%uL,"
                      "\"output_tokens\":%uL}",
@@ -154,18 +150,25 @@ ngx_http_jwtgate_ai_usage_reopen(ngx_open_file_t *file, ngx_log_t *log)
 }
 
 
-/* a JSON string ("" for none); the values are identifiers and names, but
- * escaped all the same */
+/* a member: its name (a literal with the comma and colon) and a JSON string
+ * ("" for none); the values are identifiers and names, but escaped all the
+ * same */
 
 static u_char *
-ngx_http_jwtgate_ai_json_str(u_char *p, const u_char *last, ngx_str_t *s)
+ngx_http_jwtgate_ai_json_member(u_char *p, const u_char *last,
+    const char *name, ngx_str_t *s)
 {
-    size_t  i;
+    size_t  i, n;
     u_char  c;
 
-    if (p < last) {
-        *p++ = '"';
+    n = ngx_strlen(name);
+
+    if ((size_t) (last - p) <= n) {
+        return (u_char *) last;
     }
+
+    p = ngx_cpymem(p, name, n);
+    *p++ = '"';
 
     for (i = 0; s != NULL && i < s->len && p + 6 < last; i++) {
         c = s->data[i];
