@@ -378,9 +378,10 @@ class OverQuota(LlmCase):
         type(self).offset = offset
 
     def minute_start(self):
-        """The server's clock 5 s into a minute, so that everything the test reports falls
-        in one calendar minute, and not in the last minutes of a UTC day (the test moves
-        the clock a minute on); returns (minute, day)."""
+        """The server's clock early in a minute (at most 20 s in: else moved on to 5 s into
+        the next), so that everything the test reports falls in one calendar minute, and
+        not in the last minutes of a UTC day (the test moves the clock a minute on);
+        returns (minute, day)."""
         now = self.server_now()
         if now % 60 > 20 or now % 86400 > 86400 - 180:
             target = now - now % 60 + 65
