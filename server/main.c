@@ -103,6 +103,9 @@ static const char usage[] =
     "                          certificate in (RFC 8705; default Client-Cert)\n"
     "  --dpop-nonce            the token endpoint requires DPoP proofs to carry its\n"
     "                          DPoP-Nonce (RFC 9449 section 8)\n"
+    "  --test-clock-file PATH  FOR TESTS ONLY, never in production: the service's clock\n"
+    "                          runs the seconds in PATH (an integer, re-read every\n"
+    "                          second) ahead of the real one; command line only\n"
     "Options (init):\n"
     "  --admin NAME            the first system administrator (default admin); when\n"
     "                          standard error is a terminal, init also prints a\n"
@@ -172,6 +175,8 @@ static int parse_args(int argc, char **argv, opts *o)
             o->generate = 1;
         else if (TAKES("--user"))
             o->user = v;
+        else if (TAKES("--test-clock-file"))
+            o->cfg.test_clock_file = v;
         else if (strcmp(a, "--dpop-nonce") == 0)
             o->cfg.dpop_nonce = 1;
         else if (TAKES("--client-cert-header")) {
@@ -662,8 +667,33 @@ static int write_port_file(const char *path, unsigned port)
  * store whose last write failed is probed until a write succeeds, changes
  * made by another process (rotate-keys) are picked up, and expired
  * revocations purged (every minute). Readiness follows by itself. */
+/* --test-clock-file: the offset in the file, when it changed. The tests of
+ * what happens when a minute or a day ends move the clock instead of waiting
+ * for it; every move is logged, so no one mistakes it for the real time. */
+static void test_clock_read(const char *path)
+{
+    char buf[32];
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f != NULL)
+        fclose(f);
+    buf[n] = '\0';
+    char *end = NULL;
+    errno = 0;
+    long long off = strtoll(buf, &end, 10);
+    if (n == 0 || errno != 0 || end == buf || strspn(end, " \t\r\n") != strlen(end) ||
+        off < -366LL * 86400 || off > 366LL * 86400)
+        return; /* absent or being written: the clock stays as it is */
+    if (off != sv_clock_offset()) {
+        sv_set_clock_offset(off);
+        log_msg(L_WARN, "test clock: %+lld s from the real time (--test-clock-file %s)", off, path);
+    }
+}
+
 static void maintain(jgd *d, int64_t *last_purge)
 {
+    if (d->cfg.test_clock_file != NULL)
+        test_clock_read(d->cfg.test_clock_file);
     stats_tick(d->stats, &d->m, sv_now());
     store_err health = store_health(d->st);
     static store_err last_health = ST_OK;
@@ -723,6 +753,10 @@ static int cmd_serve(const opts *o)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (o->cfg.test_clock_file != NULL) {
+        log_msg(L_WARN, "--test-clock-file: for tests only; the clock may not be the real one");
+        test_clock_read(o->cfg.test_clock_file);
+    }
     jgd d;
     if (setup(&d, o, 1, 1) != 0) {
         teardown(&d);

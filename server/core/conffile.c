@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every long option of jwtgated (server/main.c), and whether it takes a value. */
+/* Every long option of jwtgated (server/main.c), and whether it takes a value;
+ * not --config, nor --test-clock-file: a test's knob is never in a file an
+ * operator copies from one host to the next. */
 static const struct {
     const char *name;
     int takes_value;
@@ -140,7 +142,9 @@ static int read_file(const char *path, int argc, char **argv, words *w, char *wh
             k++;
         if (k == NKNOWN) {
             snprintf(why, why_len, "%s:%d: unknown key \"%.64s\"%s", path, lineno, key,
-                     strcmp(key, "config") == 0 ? " (no config in a config file)" : "");
+                     strcmp(key, "config") == 0            ? " (no config in a config file)"
+                     : strcmp(key, "test-clock-file") == 0 ? " (for tests, command line only)"
+                                                           : "");
             rc = -1;
             break;
         }

@@ -40,6 +40,7 @@ typedef struct jgd_config {
     int snapshot_format;            /* SNAPSHOT_COMPILED (default) or SNAPSHOT_JSON: snapshot.h */
     const char *client_cert_header; /* a trusted proxy's client certificate; "Client-Cert" */
     int dpop_nonce;                 /* the token endpoint demands a DPoP-Nonce (RFC 9449 s. 8) */
+    const char *test_clock_file;    /* tests only: sv_now()'s offset, re-read every second */
 } jgd_config;
 
 struct view;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,23 @@
 /* clock_gettime, not time(): glibc's time() reads the coarse clock, which
  * lags CLOCK_REALTIME (what clients such as Python's time.time() read) by up
  * to a tick, so a client's fresh "iat" could be a second in our future. */
+static _Atomic int64_t clock_offset; /* 0 unless a test moves the clock */
+
 int64_t sv_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec;
+    return (int64_t)ts.tv_sec + atomic_load_explicit(&clock_offset, memory_order_relaxed);
+}
+
+void sv_set_clock_offset(int64_t seconds)
+{
+    atomic_store_explicit(&clock_offset, seconds, memory_order_relaxed);
+}
+
+int64_t sv_clock_offset(void)
+{
+    return atomic_load_explicit(&clock_offset, memory_order_relaxed);
 }
 
 double sv_mono(void)

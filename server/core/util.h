@@ -8,8 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Seconds since the epoch. */
+/* Seconds since the epoch (plus the test clock's offset, below). */
 int64_t sv_now(void);
+/* The test clock (jwtgated serve --test-clock-file, for tests only): sv_now()
+ * runs `seconds` ahead of the real clock. 0 (the default) is the real clock.
+ * Thread-safe. */
+void sv_set_clock_offset(int64_t seconds);
+int64_t sv_clock_offset(void);
 /* Monotonic clock in seconds (for latency and throttling). */
 double sv_mono(void);
 

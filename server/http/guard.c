@@ -106,12 +106,19 @@ void guard_opened(guard *g, struct MHD_Connection *conn, void **socket_context)
     int have_addr = ca != NULL && net_from_sockaddr(ca->client_addr, &e->peer) == 0;
     e->waiting = 1;
     e->deadline = sv_mono() + g->timeout;
+    int over = 0;
     pthread_mutex_lock(&g->mu);
     if (have_addr && g->max_per_ip > 0 && !net_match(&g->trusted, &e->peer)) {
         ip_count **p = find_count(g, &e->peer);
         if (*p == NULL && (*p = calloc(1, sizeof **p)) != NULL)
             (*p)->addr = e->peer;
-        if (*p != NULL) {
+        /* The firm check: guard_accept() only looked, and libmicrohttpd's
+         * pool threads accept in parallel, so two connections from one
+         * address can both pass it with one slot left. The count and the
+         * check are one step here, under the mutex. */
+        if (*p != NULL && (*p)->n >= g->max_per_ip)
+            over = 1;
+        else if (*p != NULL) {
             (*p)->n++;
             e->counted = 1;
         }
@@ -120,7 +127,16 @@ void guard_opened(guard *g, struct MHD_Connection *conn, void **socket_context)
     if (g->head != NULL)
         g->head->prev = e;
     g->head = e;
+    if (over && e->fd >= 0) {
+        /* Refused after all: libmicrohttpd reads the end and closes it
+         * (guard_closed() then finds it uncounted). Under the mutex, as the
+         * reaper's shutdown, so the descriptor is still this connection's. */
+        shutdown(e->fd, SHUT_RDWR);
+        e->cut = 1;
+    }
     pthread_mutex_unlock(&g->mu);
+    if (over)
+        atomic_fetch_add_explicit(&g->refused, 1, memory_order_relaxed);
 }
 
 void guard_closed(guard *g, void **socket_context)

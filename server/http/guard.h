@@ -39,9 +39,14 @@ int guard_start(guard *g);
 void guard_stop(guard *g);
 void guard_free(guard *g);
 
-/* libmicrohttpd's accept policy: MHD_YES (1) or MHD_NO (0). */
+/* libmicrohttpd's accept policy: MHD_YES (1) or MHD_NO (0). A quick look
+ * that refuses most connections over the limit before libmicrohttpd
+ * allocates anything; the firm check is guard_opened()'s. */
 int guard_accept(guard *g, const struct sockaddr *addr, socklen_t len);
-/* A connection opened / closed (MHD_OPTION_NOTIFY_CONNECTION). */
+/* A connection opened / closed (MHD_OPTION_NOTIFY_CONNECTION). Opened counts
+ * the connection against its address, or, when the address is at its limit
+ * (connections accepted in parallel by several pool threads), shuts it down
+ * at once. */
 void guard_opened(guard *g, struct MHD_Connection *conn, void **socket_context);
 void guard_closed(guard *g, void **socket_context);
 /* The request on the connection has arrived whole: no deadline while it is

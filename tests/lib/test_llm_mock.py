@@ -3,8 +3,10 @@ deterministic usage, the knobs, the record of requests, the standalone command."
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import unittest
 
 from jgtest.llm_mock import LLMMock
@@ -190,6 +192,25 @@ class Standalone(unittest.TestCase):
             p.terminate()
             self.assertEqual(p.wait(timeout=30), 0)
             p.stdout.close()
+
+    def test_ctrl_c_then_term_stops_it(self):
+        # scripts/demo's Ctrl-C: SIGINT to the process group, then the demo's own TERM
+        # right after; a handler that called Event.set() deadlocked on the second one
+        # (about one run in seven), and the demo waited for the mock forever
+        for _ in range(5):
+            p = subprocess.Popen([sys.executable, '-m', 'jgtest.llm_mock'],
+                                 stdout=subprocess.PIPE, env=dict(os.environ), text=True)
+            try:
+                self.assertIn('listening on', p.stdout.readline())
+                time.sleep(0.1)
+                p.send_signal(signal.SIGINT)
+                p.send_signal(signal.SIGTERM)
+                self.assertEqual(p.wait(timeout=10), 0)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+                p.stdout.close()
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ upstream, and the over-quota list computed from reported usage."""
 import base64
 import json
 import os
+import shutil
 import stat
 import subprocess
 import time
@@ -41,12 +42,13 @@ def metric(srv, name):
     raise AssertionError('no metric ' + name)
 
 
-class LlmControlPlane(unittest.TestCase):
+class LlmCase(unittest.TestCase):
+    """One jwtgated (EXTRA: its options) and the helpers of the tests below."""
     EXTRA = ()
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server(*cls.EXTRA)
+        cls.srv = Server(*cls.EXTRA, *cls.more_args())
         cls.w = World(cls.srv)
         cls.ta = cls.w.tenants['a']
         cls.tb = cls.w.tenants['b']
@@ -54,6 +56,10 @@ class LlmControlPlane(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.srv.close()
+
+    @classmethod
+    def more_args(cls):
+        return ()
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -105,6 +111,36 @@ class LlmControlPlane(unittest.TestCase):
         t = jwe.JWE()
         t.deserialize(sealed, key=jwk.JWK(**key_doc))
         return json.loads(t.objects['protected']), t.payload.decode()
+
+    # ---- over quota ------------------------------------------------------------------------
+
+    def gateway(self):
+        key = jwk.JWK.generate(kty='EC', crv='P-256')
+        _, doc = self.srv.admin('POST', '/gateways', {'name': 'gw-' + uuid.uuid4().hex[:8],
+                                                      'jwk': json.loads(key.export_public())},
+                                expect=201)
+        return doc
+
+    def report(self, gw, records):
+        body = {'batch_id': 'b-' + uuid.uuid4().hex, 'records': records}
+        r = self.srv.request('POST', '/gateway/v1/usage', json.dumps(body),
+                             {'Authorization': 'Bearer ' + gw['credential'],
+                              'Content-Type': 'application/json'})
+        self.assertEqual(r.status, 200, r)
+        return r.json()
+
+    def rec(self, app, api, minute, model='gpt-4o', inp=0, out=0, req=1):
+        return {'minute': minute, 'client_id': app['client_id'], 'api': api['id'],
+                'model': model, 'provider': 'openai', 'key_id': 'pk_x', 'requests': req,
+                'input_tokens': inp, 'output_tokens': out, 'status': 200}
+
+    def over(self, snap, app, api):
+        return sorted((e.get('model', ''), e['until']) for e in snap.get('over_quota', [])
+                      if e['client_id'] == app['client_id'] and e['api_id'] == api['id'])
+
+
+class LlmControlPlane(LlmCase):
+    """The llm section, limits and the secrets key in the snapshot."""
 
     # ---- tests -----------------------------------------------------------------------------
 
@@ -300,31 +336,60 @@ class LlmControlPlane(unittest.TestCase):
                              {'Authorization': 'Bearer ' + gw['credential']})
         self.assertEqual(r.status, 401)
 
-    # ---- over quota ------------------------------------------------------------------------
 
-    def gateway(self):
-        key = jwk.JWK.generate(kty='EC', crv='P-256')
-        _, doc = self.srv.admin('POST', '/gateways', {'name': 'gw-' + uuid.uuid4().hex[:8],
-                                                      'jwk': json.loads(key.export_public())},
-                                expect=201)
-        return doc
+class OverQuota(LlmCase):
+    """Over-quota entries from reported usage, and their end when their minute (or day)
+    is over: on a jwtgated whose clock the test moves (--test-clock-file, for tests only)
+    instead of waiting for the calendar."""
 
-    def report(self, gw, records):
-        body = {'batch_id': 'b-' + uuid.uuid4().hex, 'records': records}
-        r = self.srv.request('POST', '/gateway/v1/usage', json.dumps(body),
-                             {'Authorization': 'Bearer ' + gw['credential'],
-                              'Content-Type': 'application/json'})
-        self.assertEqual(r.status, 200, r)
-        return r.json()
+    @classmethod
+    def setUpClass(cls):
+        cls.clock_dir = jgtest.scratch('clock-')
+        cls.clock_file = os.path.join(cls.clock_dir, 'offset')
+        cls.offset = 0
+        with open(cls.clock_file, 'w') as f:
+            f.write('0\n')
+        super().setUpClass()
 
-    def rec(self, app, api, minute, model='gpt-4o', inp=0, out=0, req=1):
-        return {'minute': minute, 'client_id': app['client_id'], 'api': api['id'],
-                'model': model, 'provider': 'openai', 'key_id': 'pk_x', 'requests': req,
-                'input_tokens': inp, 'output_tokens': out, 'status': 200}
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.clock_dir, ignore_errors=True)
 
-    def over(self, snap, app, api):
-        return sorted((e.get('model', ''), e['until']) for e in snap.get('over_quota', [])
-                      if e['client_id'] == app['client_id'] and e['api_id'] == api['id'])
+    @classmethod
+    def more_args(cls):
+        return ('--test-clock-file', cls.clock_file)
+
+    def server_now(self):
+        return int(time.time()) + self.offset
+
+    def move_clock(self, offset):
+        """The server's clock `offset` seconds ahead of the real one (forward only), once
+        its maintenance (every second) has logged that it took the new offset."""
+        self.assertGreater(offset, self.offset)
+        line = 'test clock: %+d s' % offset
+        seen = self.srv.read_log().count(line)
+        tmp = self.clock_file + '.tmp'
+        with open(tmp, 'w') as f:
+            f.write('%d\n' % offset)
+        os.replace(tmp, self.clock_file)  # never a half-written file
+        jgtest.wait_until(lambda: self.srv.read_log().count(line) > seen, 30,
+                          what='jwtgated to take the test clock')
+        type(self).offset = offset
+
+    def minute_start(self):
+        """The server's clock early in a minute (at most 20 s in: else moved on to 5 s into
+        the next), so that everything the test reports falls in one calendar minute, and
+        not in the last minutes of a UTC day (the test moves the clock a minute on);
+        returns (minute, day)."""
+        now = self.server_now()
+        if now % 60 > 20 or now % 86400 > 86400 - 180:
+            target = now - now % 60 + 65
+            if target % 86400 > 86400 - 180:
+                target = target - target % 86400 + 86400 + 5
+            self.move_clock(self.offset + target - now)
+        now = self.server_now()
+        return now // 60 * 60, now // 86400 * 86400
 
     def test_over_quota(self):
         api = self.llm_api()
@@ -333,11 +398,7 @@ class LlmControlPlane(unittest.TestCase):
         app, sub = self.sub(api, {'limits': limits})
         _, app = self.srv.admin('GET', '/tenants/%s/apps/%s' % (self.tb, app['id']), expect=200)
         gw = self.gateway()
-        # every batch of this test in one calendar minute (a bounded wait at most)
-        if time.time() % 60 > 50:
-            jgtest.wait_until(lambda: time.time() % 60 < 5, 15, step=0.2)
-        minute = int(time.time()) // 60 * 60
-        day = int(time.time()) // 86400 * 86400
+        minute, day = self.minute_start()  # every batch of this test in that minute
         self.report(gw, [self.rec(app, api, minute, inp=30, out=20)])  # 70 of 100
         self.assertEqual(self.over(self.srv.snapshot(), app, api), [])
         self.report(gw, [self.rec(app, api, minute, inp=10, out=10)])  # 100 of 100: at it
@@ -365,11 +426,15 @@ class LlmControlPlane(unittest.TestCase):
         self.assertEqual(self.over(self.srv.snapshot(), app2, api), [])
         # the minute's entry goes when its minute is over (maintenance, a change); the
         # day's stays
+        self.assertEqual(self.over(self.srv.snapshot(), app, api),
+                         [('', minute + 60), ('fast', day + 86400)])
+        self.move_clock(self.offset + 60)
+        self.assertGreaterEqual(self.server_now(), minute + 60)
 
         def gone():
             got = self.over(self.srv.snapshot(), app, api)
             return got if got == [('fast', day + 86400)] else None
-        jgtest.wait_until(gone, 90, step=0.5, what='the minute entry to expire')
+        jgtest.wait_until(gone, 30, step=0.2, what='the minute entry to expire')
         _, audit = self.srv.admin('GET', '/tenants/%s/audit?limit=1000' % self.ta)
         self.assertIn(('subscription.over_quota_end', sub['id']),
                       [(e['action'], e['target']) for e in audit['items']])
@@ -385,9 +450,7 @@ class LlmControlPlane(unittest.TestCase):
         _, free = self.srv.admin('GET', '/tenants/%s/apps/%s' % (self.tb, free['id']),
                                  expect=200)
         gw = self.gateway()
-        if time.time() % 60 > 55:
-            jgtest.wait_until(lambda: time.time() % 60 < 5, 10, step=0.2)
-        minute = int(time.time()) // 60 * 60
+        minute, _ = self.minute_start()
         self.report(gw, [self.rec(app, api, minute, req=2), self.rec(free, api, minute, req=999,
                                                                      inp=10 ** 9)])
         snap = self.srv.snapshot()
@@ -597,6 +660,11 @@ class LlmAgents(unittest.TestCase):
 
 
 class LlmControlPlaneJson(LlmControlPlane):
+    """The same through the JSON snapshot (--snapshot-format json, format 1)."""
+    EXTRA = ('--snapshot-format', 'json')
+
+
+class OverQuotaJson(OverQuota):
     """The same through the JSON snapshot (--snapshot-format json, format 1)."""
     EXTRA = ('--snapshot-format', 'json')
 

@@ -472,12 +472,17 @@ def main(argv=None):
     if args.config:
         with open(args.config) as f:
             mock.configure(json.load(f))
+    # The handlers before the line that says it is up: a TERM right after it
+    # must stop it cleanly (status 0), not kill it. They only note the signal:
+    # an Event.set() there deadlocks when the signal lands inside Event.wait()
+    # holding the same lock (seen: a mock that never stopped).
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    signal.signal(signal.SIGINT, lambda *a: stop.append(1))
     mock.start()
     print('llm_mock %s listening on %s' % (args.format, mock.base_url), flush=True)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: done.set())
-    signal.signal(signal.SIGINT, lambda *a: done.set())
-    done.wait()
+    while not stop:
+        time.sleep(0.05)
     mock.stop()
     return 0
 

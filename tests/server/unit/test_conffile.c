@@ -124,6 +124,9 @@ static void test_errors(void **state)
     write_conf("config = /etc/other.conf\n");
     expect_error(a, "no config in a config file");
     unlink(conf_path);
+    write_conf("test-clock-file = /tmp/offset\n");
+    expect_error(a, "for tests, command line only");
+    unlink(conf_path);
     write_conf("issuer =\n");
     expect_error(a, ":1: issuer: missing value");
     const char *twice[] = {"jwtgated", "serve", "--config", conf_path, "--config", conf_path, NULL};
