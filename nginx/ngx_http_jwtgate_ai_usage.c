@@ -8,10 +8,11 @@
  * The lines of one pass of the event loop go out in one write(): a posted
  * event writes them, and nginx runs posted events after the pass's ready
  * events, before it waits for events again. Under load a worker finishes
- * several requests a pass, and they share the system call (about 2 us a
- * request, docs/BENCHMARKS.md); a line waits microseconds, never for a
- * timer or for the next request. A full buffer is written at once, and the
- * rest at the worker's exit and before the logs are reopened (USR1).
+ * several requests a pass, and they share the system call (a write() was
+ * 2-3 us a request in bench-ai's profile); a line waits microseconds, never
+ * for a timer or for the next request. A full buffer is written at once,
+ * and the rest at the worker's exit and before the logs are reopened
+ * (USR1).
  *
  * The line format is a contract (docs/ai-gateway.md, "Usage log"):
  *
