@@ -492,6 +492,7 @@ class Gateway(AITest):
         tok = token(self.keys, 'app-tpm')
         # 10 tokens a minute: the first request uses 5 + 5, the next one is refused
         self.assertEqual(self.chat(tok).status, 200)
+        self.last_usage()  # (its line is in the file: the count below is the whole count)
         n, lines = self.calls(), len(self.usage())
         r = self.chat(tok)
         self.assertEqual(r.status, 429)
