@@ -291,8 +291,8 @@ static bool fs_parts(const jg__llm_member *m, bool system)
     size_t n;
     jg__llm_obj p;
     jg__llm_scan_iter(&it, m->value, m->value_len);
-    while (jg__llm_scan_next(&it, &v, &n)) {
-        if (v[0] != '{' || jg__llm_scan_object(v, n, &p) != JG__SCAN_OK)
+    while (jg__llm_scan_next_obj(&it, &v, &n, &p)) {
+        if (v[0] != '{')
             return false;
         const jg__llm_member *type = jg__llm_scan_get(&p, "type");
         if (!fs_is_string(type) || memchr(type->value, '\\', type->value_len) != NULL)
@@ -318,9 +318,9 @@ static bool fs_messages(const jg__llm_obj *doc, jg_llm_format fmt)
     size_t n, count = 0;
     jg__llm_obj m;
     jg__llm_scan_iter(&it, msgs->value, msgs->value_len);
-    while (jg__llm_scan_next(&it, &v, &n)) {
+    while (jg__llm_scan_next_obj(&it, &v, &n, &m)) {
         count++;
-        if (v[0] != '{' || jg__llm_scan_object(v, n, &m) != JG__SCAN_OK)
+        if (v[0] != '{')
             return false;
         const jg__llm_member *role = jg__llm_scan_get(&m, "role");
         bool known = false, assistant = jg__llm_scan_str_is(role, "assistant");

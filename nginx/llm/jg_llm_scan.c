@@ -28,14 +28,18 @@ static bool fail(scanner *sc, jg__scan_rc rc)
     return false;
 }
 
-static void ws(scanner *sc)
+/* (inline, on a local index: it runs between every two tokens, and most
+ * often finds nothing or one space) */
+static inline void ws(scanner *sc)
 {
-    while (sc->i < sc->len) {
-        char c = sc->s[sc->i];
+    size_t i = sc->i;
+    while (i < sc->len) {
+        char c = sc->s[i];
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
             break;
-        sc->i++;
+        i++;
     }
+    sc->i = i;
 }
 
 static int hexval(char c)
@@ -98,19 +102,32 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
     return k;
 }
 
-/* Whether none of the 8 bytes at p needs a look of its own: no quote,
- * backslash, control byte or byte of a UTF-8 sequence. Each term is the
- * classic "some byte is zero / less than n" test, exact for "some byte" (a
- * borrow only ever marks bytes above a byte that is already marked). Most of
- * a body is such text, taken 8 bytes a step. */
-static bool plain8(const char *p)
+/* The bytes among the 8 at p that need a look of their own: a quote, a
+ * backslash, a control byte or a byte of a UTF-8 sequence, each marked by its
+ * high bit. Each term is the classic "some byte is zero / less than n" test: a
+ * borrow only ever marks bytes above a byte that is marked rightly, so the
+ * lowest mark is exact, and 0 means none. Most of a body is such plain text,
+ * taken 8 bytes a step; the first special byte is then found at once. */
+static uint64_t special8(const char *p)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     uint64_t v, q, b;
     memcpy(&v, p, sizeof v);
     q = v ^ (ones * '"');
     b = v ^ (ones * '\\');
-    return ((((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs) == 0;
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | ((v - ones * 0x20) & ~v) | v) & highs;
+}
+
+/* How many plain bytes come before the first one special8() marked (m != 0):
+ * the lowest mark is the first byte in memory on a little-endian machine. */
+static size_t plain_before(uint64_t m)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(m) >> 3;
+#else
+    (void)m;
+    return 0; /* the byte loop below finds it */
+#endif
 }
 
 /* A string at s[i] == '"': on success i is past the closing quote, *esc tells
@@ -121,8 +138,14 @@ static bool string(scanner *sc, bool *esc)
     size_t i = sc->i + 1;
     *esc = false;
     for (;;) {
-        while (sc->len - i >= 8 && plain8(s + i))
-            i += 8;
+        if (sc->len - i >= 8) {
+            uint64_t m = special8(s + i);
+            if (m == 0) {
+                i += 8;
+                continue;
+            }
+            i += plain_before(m);
+        }
         if (i >= sc->len)
             return fail(sc, JG__SCAN_INVALID);
         unsigned char c = (unsigned char)s[i];
@@ -297,7 +320,8 @@ static uint32_t next_cp(const char *s, size_t n, size_t *i)
 static bool names_equal(const jg__llm_member *a, const char *b, size_t bn, bool besc)
 {
     if (!a->name_esc && !besc)
-        return a->name_len == bn && memcmp(a->name, b, bn) == 0;
+        return a->name_len == bn &&
+               (bn == 0 || (a->name[0] == b[0] && memcmp(a->name, b, bn) == 0));
     size_t i = 0, j = 0;
     while (i < a->name_len && j < bn) {
         if (next_cp(a->name, a->name_len, &i) != next_cp(b, bn, &j))
@@ -437,9 +461,8 @@ jg__scan_rc jg__llm_scan_object(const char *s, size_t len, jg__llm_obj *obj)
     return JG__SCAN_OK;
 }
 
-const jg__llm_member *jg__llm_scan_get(const jg__llm_obj *obj, const char *name)
+const jg__llm_member *jg__llm_scan_getn(const jg__llm_obj *obj, const char *name, size_t n)
 {
-    size_t n = strlen(name);
     for (size_t k = 0; k < obj->n; k++)
         if (names_equal(&obj->m[k], name, n, false))
             return &obj->m[k];
@@ -452,7 +475,7 @@ void jg__llm_scan_iter(jg__llm_iter *it, const char *v, size_t n)
     it->end = v + n - 1; /* at ] */
 }
 
-bool jg__llm_scan_next(jg__llm_iter *it, const char **v, size_t *n)
+bool jg__llm_scan_next_obj(jg__llm_iter *it, const char **v, size_t *n, jg__llm_obj *obj)
 {
     scanner sc = {it->p, (size_t)(it->end - it->p), 0, JG__SCAN_OK};
     ws(&sc);
@@ -462,12 +485,21 @@ bool jg__llm_scan_next(jg__llm_iter *it, const char **v, size_t *n)
     if (sc.i >= sc.len)
         return false;
     size_t start = sc.i;
-    if (!value(&sc, 0, NULL))
+    if (obj != NULL)
+        obj->n = 0;
+    /* (an element of a scanned array: its objects have at most
+     * JG__SCAN_MAX_MEMBERS members, or the scan would have been unsure) */
+    if (!value(&sc, 0, sc.s[start] == '{' ? obj : NULL))
         return false; /* cannot be: the array was scanned */
     *v = sc.s + start;
     *n = sc.i - start;
     it->p = sc.s + sc.i;
     return true;
+}
+
+bool jg__llm_scan_next(jg__llm_iter *it, const char **v, size_t *n)
+{
+    return jg__llm_scan_next_obj(it, v, n, NULL);
 }
 
 bool jg__llm_scan_str_is(const jg__llm_member *m, const char *s)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Members of one object the scanner tracks (for its duplicate check); an object
  * with more is JG__SCAN_UNSURE, and the caller takes the jansson path. */
@@ -45,9 +46,16 @@ typedef struct {
  * non-object. */
 jg__scan_rc jg__llm_scan_object(const char *s, size_t len, jg__llm_obj *obj);
 
-/* The member of obj named `name` (plain ASCII, compared with the decoded
+/* The member of obj named name[0..n) (plain ASCII, compared with the decoded
  * name), or NULL. */
-const jg__llm_member *jg__llm_scan_get(const jg__llm_obj *obj, const char *name);
+const jg__llm_member *jg__llm_scan_getn(const jg__llm_obj *obj, const char *name, size_t n);
+
+/* The same for a NUL-terminated name (inline: a literal's length is then
+ * known when compiling, and the fast paths look up a dozen names a body). */
+static inline const jg__llm_member *jg__llm_scan_get(const jg__llm_obj *obj, const char *name)
+{
+    return jg__llm_scan_getn(obj, name, strlen(name));
+}
 
 /* The elements of an array value v[0..n) of a successful scan, in order. */
 typedef struct {
@@ -57,6 +65,10 @@ typedef struct {
 void jg__llm_scan_iter(jg__llm_iter *it, const char *v, size_t n);
 /* The next element's text in *v, *n; false after the last. */
 bool jg__llm_scan_next(jg__llm_iter *it, const char **v, size_t *n);
+/* The same, and when the element is an object its members in *obj (as
+ * jg__llm_scan_object would give them, without a second scan); obj->n is 0
+ * for any other element. */
+bool jg__llm_scan_next_obj(jg__llm_iter *it, const char **v, size_t *n, jg__llm_obj *obj);
 
 /* Whether m's value is the string `s` written without escapes. */
 bool jg__llm_scan_str_is(const jg__llm_member *m, const char *s);

@@ -386,6 +386,26 @@ static void test_string_steps(void **state)
                 (void)agree(buf, cut);
         }
     }
+    /* two special bytes in one 8-byte step, the second within 7 bytes of the
+     * first: the scanner jumps to the first one, which must be the one marked
+     * (a jump past it would take a bad byte after a good one for plain text) */
+    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
+        for (size_t j = 0; j < sizeof special / sizeof special[0]; j++) {
+            for (size_t at = 0; at < 9; at++) {
+                for (size_t gap = 0; gap < 8; gap++) {
+                    size_t n = 0;
+                    n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"a\":\"");
+                    for (size_t i = 0; i < at; i++)
+                        buf[n++] = (char)('a' + i % 26);
+                    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", special[k]);
+                    for (size_t i = 0; i < gap; i++)
+                        buf[n++] = 'x';
+                    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s0123456789\"}", special[j]);
+                    (void)agree(buf, n);
+                }
+            }
+        }
+    }
 }
 
 int main(void)
