@@ -374,12 +374,7 @@ class LlmTest(unittest.TestCase):
     # ---- usage ----------------------------------------------------------------------------
 
     def gateway(self):
-        from jwcrypto import jwk
-        key = jwk.JWK.generate(kty='EC', crv='P-256')
-        _, doc = self.srv.admin('POST', '/gateways', {'name': 'gw-' + uuid.uuid4().hex[:8],
-                                                      'jwk': json.loads(key.export_public())},
-                                expect=201)
-        return doc
+        return self.srv.register_gateway()
 
     def report(self, cred, body):
         r = self.srv.request('POST', '/gateway/v1/usage', json.dumps(body),

@@ -115,11 +115,7 @@ class LlmCase(unittest.TestCase):
     # ---- over quota ------------------------------------------------------------------------
 
     def gateway(self):
-        key = jwk.JWK.generate(kty='EC', crv='P-256')
-        _, doc = self.srv.admin('POST', '/gateways', {'name': 'gw-' + uuid.uuid4().hex[:8],
-                                                      'jwk': json.loads(key.export_public())},
-                                expect=201)
-        return doc
+        return self.srv.register_gateway()
 
     def report(self, gw, records):
         body = {'batch_id': 'b-' + uuid.uuid4().hex, 'records': records}

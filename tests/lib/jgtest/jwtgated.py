@@ -241,6 +241,16 @@ class Server:
         except ValueError:
             return r.status, r.body
 
+    def register_gateway(self, prefix='gw-'):
+        """A gateway registered under a fresh name (prefix + 8 hex digits) with a new
+        P-256 public key: the admin API's document (with its one-time `credential`)."""
+        from jwcrypto import jwk
+        key = jwk.JWK.generate(kty='EC', crv='P-256')
+        _, doc = self.admin('POST', '/gateways', {'name': prefix + secrets.token_hex(4),
+                                                  'jwk': json.loads(key.export_public())},
+                            expect=201)
+        return doc
+
     def token(self, client_id, secret, **params):
         """A client_credentials token request with client_secret_basic; list values
         repeat the parameter."""
