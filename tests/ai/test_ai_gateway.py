@@ -8,6 +8,7 @@ section whose provider keys are sealed to a gateway secrets key, as jwtgated
 publishes them (docs/ai-gateway.md)."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -506,6 +507,32 @@ class Gateway(AITest):
         left = 60 - time.time() % 60
         if left < seconds:
             time.sleep(left + 0.1)
+
+    def test_usage_log_reopened(self):
+        # log rotation as logrotate does it: the file renamed, then USR1 to the master
+        # (nginx reopens its logs, the usage log's held lines written first): the
+        # lines before are all in the renamed file, the lines after in a new one,
+        # each once
+        path = os.path.join(self.ng.dir, 'usage.log')
+        self.assertEqual(self.post('/llm/v1/chat/completions', CHAT, self.tok).status, 200)
+        self.last_usage()
+        before = self.usage()
+        reopened = self.ng.logs().count('reopening logs')
+        os.rename(path, path + '.1')
+        try:
+            self.ng.proc.send_signal(signal.SIGUSR1)
+            jgtest.wait_until(lambda: self.ng.logs().count('reopening logs') >= reopened + 3,
+                              10, step=0.05, what='the master and both workers to reopen')
+            for _ in range(4):
+                self.assertEqual(
+                    self.post('/llm/v1/chat/completions', CHAT, self.tok).status, 200)
+            jgtest.wait_until(lambda: len(self.usage()) >= 4, 10, step=0.02,
+                              what='the lines after the rotation in the new file')
+            self.assertEqual([x['status'] for x in self.usage()], [200] * 4)
+            with open(path + '.1') as f:
+                self.assertEqual([json.loads(line) for line in f], before)
+        finally:
+            os.remove(path + '.1')
 
 
 class Failover(AITest):
