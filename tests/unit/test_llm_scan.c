@@ -359,6 +359,20 @@ static void test_fast_parse(void **state)
 #undef M
 }
 
+/* {"a":"<at letters><first><gap x's><second><tail> into buf: its length. */
+static size_t string_body(char *buf, size_t size, size_t at, const char *first, size_t gap,
+                          const char *second, const char *tail)
+{
+    size_t n = (size_t)snprintf(buf, size, "{\"a\":\"");
+    for (size_t i = 0; i < at; i++)
+        buf[n++] = (char)('a' + i % 26);
+    n += (size_t)snprintf(buf + n, size - n, "%s", first);
+    for (size_t i = 0; i < gap; i++)
+        buf[n++] = 'x';
+    n += (size_t)snprintf(buf + n, size - n, "%s%s", second, tail);
+    return n;
+}
+
 /* The scanner takes a string's plain text 8 bytes a step: every byte that
  * needs a look of its own (the closing quote, an escape, a control byte, a
  * UTF-8 sequence good or bad, one byte before the end of the input) at every
@@ -372,16 +386,12 @@ static void test_string_steps(void **state)
         "\xc3", "\xff",     "\x80",         "\xed\xa0\x80",
         "\\",   "\\x",
     };
+    const size_t nspecial = sizeof special / sizeof special[0];
     char buf[128];
-    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
+    for (size_t k = 0; k < nspecial; k++) {
         for (size_t at = 0; at < 24; at++) {
             /* {"a":"<at letters><special><letters>"} and the same cut short */
-            size_t n = 0;
-            n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"a\":\"");
-            for (size_t i = 0; i < at; i++)
-                buf[n++] = (char)('a' + i % 26);
-            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", special[k]);
-            n += (size_t)snprintf(buf + n, sizeof buf - n, "0123456789abcdef\"}");
+            size_t n = string_body(buf, sizeof buf, at, special[k], 0, "", "0123456789abcdef\"}");
             for (size_t cut = n; cut + 20 >= n && cut > 0; cut--)
                 (void)agree(buf, cut);
         }
@@ -389,23 +399,12 @@ static void test_string_steps(void **state)
     /* two special bytes in one 8-byte step, the second within 7 bytes of the
      * first: the scanner jumps to the first one, which must be the one marked
      * (a jump past it would take a bad byte after a good one for plain text) */
-    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
-        for (size_t j = 0; j < sizeof special / sizeof special[0]; j++) {
-            for (size_t at = 0; at < 9; at++) {
-                for (size_t gap = 0; gap < 8; gap++) {
-                    size_t n = 0;
-                    n += (size_t)snprintf(buf + n, sizeof buf - n, "{\"a\":\"");
-                    for (size_t i = 0; i < at; i++)
-                        buf[n++] = (char)('a' + i % 26);
-                    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", special[k]);
-                    for (size_t i = 0; i < gap; i++)
-                        buf[n++] = 'x';
-                    n += (size_t)snprintf(buf + n, sizeof buf - n, "%s0123456789\"}", special[j]);
-                    (void)agree(buf, n);
-                }
-            }
-        }
-    }
+    for (size_t k = 0; k < nspecial; k++)
+        for (size_t j = 0; j < nspecial; j++)
+            for (size_t at = 0; at < 9; at++)
+                for (size_t gap = 0; gap < 8; gap++)
+                    (void)agree(buf, string_body(buf, sizeof buf, at, special[k], gap, special[j],
+                                                 "0123456789\"}"));
 }
 
 int main(void)
